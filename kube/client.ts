@@ -1,0 +1,209 @@
+import https from 'node:https';
+import { URL } from 'node:url';
+import { ApiError } from './api-error';
+import type { KubeList, KubeObject, WatchEvent } from './object';
+import { resourcePath, type ResourceRef } from './resource-path';
+
+export interface ClientOptions {
+  /** https://host:port of the master. */
+  server: string;
+  /** PEM of the CA that signed the master's serving certificate. */
+  ca: string | Buffer;
+  token: string;
+  /** Per-request timeout for non-watch calls, in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
+
+const patchContentType: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface WatchHandle {
+  stop(): void;
+  /** Resolves when the stream ends (server closed it, error, or stop()). */
+  done: Promise<void>;
+}
+
+/**
+ * A small Kubernetes REST client over HTTPS with a bearer token. The agent, the controllers and
+ * the CLI use it; it carries no Kubernetes-specific logic beyond paths and Status errors.
+ */
+export class KubeClient {
+  private readonly agent: https.Agent;
+  private readonly base: URL;
+
+  constructor(private readonly options: ClientOptions) {
+    this.base = new URL(options.server);
+    this.agent = new https.Agent({ ca: options.ca, keepAlive: true, maxSockets: 32 });
+  }
+
+  get<T extends KubeObject = KubeObject>(ref: ResourceRef): Promise<T> {
+    return this.json<T>('GET', resourcePath(ref));
+  }
+
+  list<T extends KubeObject = KubeObject>(ref: ResourceRef, query: ListQuery = {}): Promise<KubeList<T>> {
+    return this.json<KubeList<T>>('GET', resourcePath(ref) + queryString(query));
+  }
+
+  create<T extends KubeObject = KubeObject>(ref: ResourceRef, body: KubeObject): Promise<T> {
+    return this.json<T>('POST', resourcePath(ref), body);
+  }
+
+  update<T extends KubeObject = KubeObject>(ref: ResourceRef, body: KubeObject): Promise<T> {
+    return this.json<T>('PUT', resourcePath(ref), body);
+  }
+
+  patch<T extends KubeObject = KubeObject>(ref: ResourceRef, type: PatchType, body: unknown, query = ''): Promise<T> {
+    return this.json<T>('PATCH', resourcePath(ref) + query, body, patchContentType[type]);
+  }
+
+  delete<T extends KubeObject = KubeObject>(ref: ResourceRef, options: Record<string, unknown> = {}): Promise<T> {
+    return this.json<T>('DELETE', resourcePath(ref), { kind: 'DeleteOptions', apiVersion: 'v1', ...options });
+  }
+
+  /** Raw request for paths outside the resource layout (/healthz, /version, pod logs). */
+  async raw(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string }> {
+    const res = await this.send(method, path, body, contentType);
+    return { status: res.status, body: res.body };
+  }
+
+  /**
+   * Streams watch events for ref until stopped. The caller re-lists on a 410 (ApiError code 410
+   * passed to onError) and re-watches from its last resourceVersion otherwise.
+   */
+  watch<T extends KubeObject = KubeObject>(
+    ref: ResourceRef,
+    query: ListQuery & { allowWatchBookmarks?: boolean; timeoutSeconds?: number },
+    onEvent: (event: WatchEvent<T>) => void,
+    onError: (err: Error) => void = () => undefined,
+  ): WatchHandle {
+    const params: Record<string, string> = { watch: '1' };
+    if (query.allowWatchBookmarks !== false) params.allowWatchBookmarks = 'true';
+    if (query.timeoutSeconds) params.timeoutSeconds = String(query.timeoutSeconds);
+    const path = resourcePath(ref) + queryString({ ...query }, params);
+    let req: ReturnType<typeof https.request> | undefined;
+    let stopped = false;
+    const done = new Promise<void>((resolve) => {
+      req = https.request(this.requestOptions('GET', path), (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          collect(res).then((text) => {
+            onError(toApiError(res.statusCode ?? 0, text));
+            resolve();
+          }, () => resolve());
+          return;
+        }
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (!line) continue;
+            const event = JSON.parse(line) as WatchEvent<T>;
+            if (event.type === 'ERROR') {
+              const st = event.object as Record<string, unknown>;
+              onError(new ApiError(Number(st.code ?? 500), String(st.reason ?? ''), String(st.message ?? 'watch error'), st));
+              continue;
+            }
+            onEvent(event);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (err) => {
+          if (!stopped) onError(err);
+          resolve();
+        });
+      });
+      req.on('error', (err) => {
+        if (!stopped) onError(err);
+        resolve();
+      });
+      req.end();
+    });
+    return {
+      stop: () => {
+        stopped = true;
+        req?.destroy();
+      },
+      done,
+    };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const res = await this.send(method, path, body, contentType);
+    if (res.status >= 300) throw toApiError(res.status, res.body);
+    return JSON.parse(res.body) as T;
+  }
+
+  private requestOptions(method: string, path: string, headers: Record<string, string> = {}): https.RequestOptions {
+    return {
+      method,
+      host: this.base.hostname,
+      port: this.base.port || 443,
+      path,
+      agent: this.agent,
+      headers: { authorization: `Bearer ${this.options.token}`, accept: 'application/json', ...headers },
+    };
+  }
+
+  private send(method: string, path: string, body: unknown, contentType: string): Promise<{ status: number; body: string }> {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType };
+    return new Promise((resolve, reject) => {
+      const req = https.request(this.requestOptions(method, path, headers), (res) => {
+        collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
+      });
+      req.setTimeout(this.options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.options.timeoutMs ?? 30_000} ms`)));
+      req.on('error', (err) => reject(new Error(`${method} ${this.options.server}${path}: ${err.message}`)));
+      req.end(payload);
+    });
+  }
+}
+
+function collect(res: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function toApiError(status: number, text: string): ApiError {
+  try {
+    const st = JSON.parse(text) as Record<string, unknown>;
+    return new ApiError(status, String(st.reason ?? ''), String(st.message ?? text), st);
+  } catch {
+    return new ApiError(status, '', text.slice(0, 500) || `HTTP ${status}`);
+  }
+}
+
+function queryString(query: ListQuery, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams(extra);
+  if (query.labelSelector) params.set('labelSelector', query.labelSelector);
+  if (query.fieldSelector) params.set('fieldSelector', query.fieldSelector);
+  if (query.limit) params.set('limit', String(query.limit));
+  if (query.continue) params.set('continue', query.continue);
+  if (query.resourceVersion) params.set('resourceVersion', query.resourceVersion);
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}

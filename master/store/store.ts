@@ -1,0 +1,90 @@
+/**
+ * The master's persistence contract. Two backends implement it (embedded SQLite, etcd v3) and
+ * both must pass test/master/store/conformance.ts.
+ *
+ * Keys are plain strings (the API layer uses `/registry/<resource>/<namespace>/<name>`).
+ * Values are JSON-serialisable objects. The store owns revisions: every write bumps one global,
+ * strictly increasing revision, and the API layer exposes it as metadata.resourceVersion.
+ */
+
+export interface StoredValue {
+  key: string;
+  value: Record<string, unknown>;
+  /** Revision of the last write to this key (etcd's mod_revision). */
+  modRevision: number;
+  /** Revision of the write that created this key (etcd's create_revision). */
+  createRevision: number;
+}
+
+export interface ListOptions {
+  /** At most this many items; 0 or undefined means all. */
+  limit?: number;
+  /** Return keys strictly greater than this one (the continue token of a chunked list). */
+  startAfter?: string;
+}
+
+export interface ListResult {
+  items: StoredValue[];
+  /** The store's revision the list was read at. */
+  revision: number;
+  /** True when more keys under the prefix follow the last returned one. */
+  more: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: WatchEventType;
+  key: string;
+  /** For DELETED: the last value before the delete. */
+  value: Record<string, unknown>;
+  /** The revision of this event (for DELETED, the revision of the delete). */
+  revision: number;
+}
+
+export interface StoreWatch {
+  stop(): void;
+}
+
+export interface WatchHandlers {
+  onEvent(event: StoreEvent): void;
+  /** Called once when the watch cannot go on (compacted revision, backend lost); the watch is then over. */
+  onError(err: Error): void;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'etcd';
+  get(key: string): Promise<StoredValue | undefined>;
+  list(prefix: string, options?: ListOptions): Promise<ListResult>;
+  /** Throws StoreError('AlreadyExists') when the key exists. Returns the new revision. */
+  create(key: string, value: Record<string, unknown>): Promise<number>;
+  /**
+   * Replaces the value. With expectedRevision, throws StoreError('Conflict') unless the key's
+   * modRevision equals it. Throws StoreError('NotFound') when the key does not exist.
+   */
+  update(key: string, value: Record<string, unknown>, expectedRevision?: number): Promise<number>;
+  /** Throws NotFound / Conflict as update does. Returns the revision of the delete and the last value. */
+  delete(key: string, expectedRevision?: number): Promise<{ revision: number; value: Record<string, unknown> }>;
+  /**
+   * Every event under prefix with revision > fromRevision, in revision order, none lost or
+   * duplicated. fromRevision older than the compacted revision: onError(StoreError('Gone')).
+   */
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch;
+  /** The store's current revision. */
+  revision(): Promise<number>;
+  /** Forgets history at and below revision; watches from there get Gone. */
+  compact(revision: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Unavailable';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
