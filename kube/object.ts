@@ -1,11 +1,13 @@
 import type { ObjectMeta } from 'kubernetes-types/meta/v1';
 
-/** Any Kubernetes object as it travels over the wire. */
+/**
+ * Any Kubernetes object as it travels over the wire. No index signature, so the interfaces of
+ * kubernetes-types (Pod, Node, ...) are assignable to it.
+ */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
-  [field: string]: unknown;
 }
 
 export interface KubeList<T extends KubeObject = KubeObject> {
