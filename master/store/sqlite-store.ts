@@ -1,0 +1,334 @@
+import Database from 'better-sqlite3';
+import { goneError } from './gone-error';
+import { compareKeys, prefixEnd } from './key-range';
+import {
+  ListOptions,
+  ListResult,
+  Store,
+  StoreError,
+  StoreEvent,
+  StoredValue,
+  StoreWatch,
+  WatchEventType,
+  WatchHandlers,
+} from './store';
+import { WatchFanout } from './watch-fanout';
+
+export interface SqliteStoreOptions {
+  /**
+   * FULL (default) fsyncs the WAL at every commit, so a kill -9 or power loss never loses an
+   * acknowledged write. NORMAL survives a kill -9 of the process (the WAL is in the page cache)
+   * but may lose the last commits on power loss; it is offered for benchmarks and throwaway dev
+   * clusters only.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface KvRow {
+  key: string;
+  value: string;
+  create_revision: number;
+  mod_revision: number;
+}
+
+interface LogRow {
+  revision: number;
+  key: string;
+  type: WatchEventType;
+  value: string;
+}
+
+/** One queued write; `apply` runs inside the batch transaction and throws StoreError before writing. */
+interface PendingWrite {
+  apply(): StoreEvent;
+  resolve(event: StoreEvent): void;
+  reject(err: unknown): void;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    create_revision INTEGER NOT NULL,
+    mod_revision INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS log (
+    revision INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/**
+ * The embedded store: one SQLite file in WAL mode owned by exactly one master process
+ * (locking_mode=EXCLUSIVE makes a second opener fail instead of silently missing watch events).
+ *
+ * Writes are group-committed: every write queued during one event-loop turn goes into one
+ * transaction with one fsync, and each is acknowledged only after that commit. A failing
+ * precondition (Conflict, NotFound, AlreadyExists) rejects only its own write, because each
+ * write checks before it changes anything.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly fanout = new WatchFanout();
+  private readonly stmt: ReturnType<typeof prepareStatements>;
+  private currentRevision: number;
+  private compactedRevision: number;
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.db = openDatabase(path, options.synchronous ?? 'FULL');
+    this.stmt = prepareStatements(this.db);
+    this.currentRevision = this.readMeta('revision');
+    this.compactedRevision = this.readMeta('compacted');
+  }
+
+  async get(key: string): Promise<StoredValue | undefined> {
+    this.assertOpen('get');
+    const row = this.stmt.get.get(key) as KvRow | undefined;
+    return row && toStoredValue(row);
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    this.assertOpen('list');
+    const limit = options.limit && options.limit > 0 ? options.limit : -1;
+    const after = options.startAfter;
+    const useAfter = after !== undefined && compareKeys(after, prefix) >= 0;
+    const statement = useAfter ? this.stmt.listAfter : this.stmt.listFrom;
+    const rows = statement.all(useAfter ? after : prefix, prefixEnd(prefix), limit < 0 ? -1 : limit + 1) as KvRow[];
+    const more = limit >= 0 && rows.length > limit;
+    if (more) rows.length = limit;
+    return { items: rows.map(toStoredValue), revision: this.currentRevision, more };
+  }
+
+  async create(key: string, value: Record<string, unknown>): Promise<number> {
+    const text = serialize(key, value);
+    const event = await this.enqueue(() => {
+      if (this.stmt.get.get(key)) throw new StoreError('AlreadyExists', `key ${key} already exists`);
+      const revision = this.nextRevision();
+      this.stmt.insertKv.run(key, text, revision, revision);
+      return this.logEvent(revision, key, 'ADDED', text);
+    });
+    return event.revision;
+  }
+
+  async update(key: string, value: Record<string, unknown>, expectedRevision?: number): Promise<number> {
+    const text = serialize(key, value);
+    const event = await this.enqueue(() => {
+      this.checkCurrent(key, expectedRevision, 'update');
+      const revision = this.nextRevision();
+      this.stmt.updateKv.run(text, revision, key);
+      return this.logEvent(revision, key, 'MODIFIED', text);
+    });
+    return event.revision;
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<{ revision: number; value: Record<string, unknown> }> {
+    const event = await this.enqueue(() => {
+      const row = this.checkCurrent(key, expectedRevision, 'delete');
+      const revision = this.nextRevision();
+      this.stmt.deleteKv.run(key);
+      return this.logEvent(revision, key, 'DELETED', row.value);
+    });
+    return { revision: event.revision, value: event.value };
+  }
+
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch {
+    if (this.closed) return WatchFanout.failSoon(handlers, new StoreError('Unavailable', 'the SQLite store is closed'));
+    if (fromRevision < this.compactedRevision) {
+      return WatchFanout.failSoon(handlers, goneError(fromRevision, this.compactedRevision));
+    }
+    // Reading the backlog and registering happen in one synchronous step and commits are
+    // synchronous too, so no commit can fall between them; the fanout still dedupes by revision.
+    const rows = this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
+    return this.fanout.add(prefix, fromRevision, rows.map(toEvent), handlers);
+  }
+
+  async revision(): Promise<number> {
+    this.assertOpen('revision');
+    return this.currentRevision;
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.assertOpen('compact');
+    if (revision > this.currentRevision) {
+      throw new Error(`cannot compact the SQLite store to revision ${revision}: the current revision is ${this.currentRevision}`);
+    }
+    if (revision <= this.compactedRevision) return;
+    this.db.transaction(() => {
+      this.stmt.compactLog.run(revision);
+      this.stmt.setMeta.run('compacted', revision);
+    })();
+    this.compactedRevision = revision;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.fanout.failAll(new StoreError('Unavailable', 'the SQLite store was closed'));
+    this.db.close();
+  }
+
+  /** Watchers currently registered (for /metrics). */
+  get watchCount(): number {
+    return this.fanout.size;
+  }
+
+  private enqueue(apply: () => StoreEvent): Promise<StoreEvent> {
+    if (this.closed) return Promise.reject(new StoreError('Unavailable', 'the SQLite store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ apply, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits every queued write in one transaction, then acknowledges and publishes them. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const startRevision = this.currentRevision;
+    const outcomes: ({ event: StoreEvent } | { error: unknown })[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const write of batch) outcomes.push(applyOne(write));
+        if (this.currentRevision !== startRevision) this.stmt.setMeta.run('revision', this.currentRevision);
+      })();
+    } catch (err) {
+      this.currentRevision = startRevision;
+      const failure = new StoreError('Unavailable', `SQLite commit to ${this.path} failed, nothing was written: ${String(err)}`);
+      for (const write of batch) write.reject(failure);
+      return;
+    }
+    const events: StoreEvent[] = [];
+    outcomes.forEach((outcome, i) => {
+      if ('event' in outcome) {
+        events.push(outcome.event);
+        batch[i].resolve(outcome.event);
+      } else {
+        batch[i].reject(outcome.error);
+      }
+    });
+    this.fanout.publish(events);
+  }
+
+  private checkCurrent(key: string, expectedRevision: number | undefined, verb: string): KvRow {
+    const row = this.stmt.get.get(key) as KvRow | undefined;
+    if (!row) throw new StoreError('NotFound', `cannot ${verb} ${key}: it does not exist`);
+    if (expectedRevision !== undefined && row.mod_revision !== expectedRevision) {
+      throw new StoreError(
+        'Conflict',
+        `cannot ${verb} ${key}: expected revision ${expectedRevision} but it is at ${row.mod_revision}; read it again and retry`,
+      );
+    }
+    return row;
+  }
+
+  private nextRevision(): number {
+    this.currentRevision += 1;
+    return this.currentRevision;
+  }
+
+  private logEvent(revision: number, key: string, type: WatchEventType, text: string): StoreEvent {
+    this.stmt.insertLog.run(revision, key, type, text);
+    return { type, key, value: JSON.parse(text) as Record<string, unknown>, revision };
+  }
+
+  private readMeta(name: string): number {
+    const row = this.stmt.getMeta.get(name) as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  private assertOpen(verb: string): void {
+    if (this.closed) throw new StoreError('Unavailable', `cannot ${verb}: the SQLite store ${this.path} is closed`);
+  }
+}
+
+function applyOne(write: PendingWrite): { event: StoreEvent } | { error: unknown } {
+  try {
+    return { event: write.apply() };
+  } catch (err) {
+    // Preconditions fail before anything is written; anything else aborts the whole batch.
+    if (err instanceof StoreError) return { error: err };
+    throw err;
+  }
+}
+
+function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+  let db: Database.Database;
+  try {
+    // Fail fast when another process holds the file rather than waiting the default 5 s.
+    db = new Database(path, { timeout: 500 });
+  } catch (err) {
+    throw new Error(`cannot open the SQLite store at ${path}: ${String(err)}; check that its folder exists and is writable`);
+  }
+  try {
+    // EXCLUSIVE before WAL: no shared-memory index, and a second process cannot open it.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.exec(SCHEMA);
+  } catch (err) {
+    db.close();
+    const busy = /locked|busy/i.test(String(err));
+    const hint = busy ? 'another lotse master (or process) holds it; stop that one first' : 'is it a lotse store?';
+    throw new Error(`cannot use the SQLite store at ${path}: ${String(err)}; ${hint}`);
+  }
+  return db;
+}
+
+function prepareStatements(db: Database.Database) {
+  const columns = 'key, value, create_revision, mod_revision';
+  return {
+    get: db.prepare(`SELECT ${columns} FROM kv WHERE key = ?`),
+    listFrom: db.prepare(
+      `SELECT ${columns} FROM kv WHERE key >= ? AND key < CAST(? AS TEXT) ORDER BY key LIMIT ?`,
+    ),
+    listAfter: db.prepare(
+      `SELECT ${columns} FROM kv WHERE key > ? AND key < CAST(? AS TEXT) ORDER BY key LIMIT ?`,
+    ),
+    insertKv: db.prepare('INSERT INTO kv (key, value, create_revision, mod_revision) VALUES (?, ?, ?, ?)'),
+    updateKv: db.prepare('UPDATE kv SET value = ?, mod_revision = ? WHERE key = ?'),
+    deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
+    insertLog: db.prepare('INSERT INTO log (revision, key, type, value) VALUES (?, ?, ?, ?)'),
+    backlog: db.prepare(
+      'SELECT revision, key, type, value FROM log WHERE revision > ? AND key >= ? AND key < CAST(? AS TEXT) ORDER BY revision',
+    ),
+    compactLog: db.prepare('DELETE FROM log WHERE revision <= ?'),
+    getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
+    setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+  };
+}
+
+function serialize(key: string, value: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    throw new Error(`cannot store ${key}: its value is not JSON-serialisable: ${String(err)}`);
+  }
+}
+
+function toStoredValue(row: KvRow): StoredValue {
+  return {
+    key: row.key,
+    value: JSON.parse(row.value) as Record<string, unknown>,
+    modRevision: row.mod_revision,
+    createRevision: row.create_revision,
+  };
+}
+
+function toEvent(row: LogRow): StoreEvent {
+  return { type: row.type, key: row.key, value: JSON.parse(row.value) as Record<string, unknown>, revision: row.revision };
+}

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { Compactor } from '../../../master/store/compactor';
+import { SqliteStore } from '../../../master/store/sqlite-store';
+import { StoreError } from '../../../master/store/store';
+import { describeStoreConformance, EventLog } from './conformance';
+
+let dir: string;
+let opened: SqliteStore[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lotse-sqlite-store-'));
+});
+afterEach(async () => {
+  await Promise.all(opened.map((store) => store.close()));
+  opened = [];
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let fileCounter = 0;
+function freshPath(): string {
+  fileCounter += 1;
+  return join(dir, `store-${fileCounter}.db`);
+}
+function openAt(path: string): SqliteStore {
+  const store = new SqliteStore(path);
+  opened.push(store);
+  return store;
+}
+
+describeStoreConformance('sqlite', async () => new SqliteStore(freshPath()));
+
+describe('sqlite store persistence', () => {
+  test('revision, data, history and compaction survive a reopen', async () => {
+    const path = freshPath();
+    const first = new SqliteStore(path);
+    const r1 = await first.create('/p/a', { v: 1 });
+    const r2 = await first.update('/p/a', { v: 2 });
+    const r3 = await first.create('/p/b', { v: 3 });
+    await first.compact(r1);
+    await first.close();
+
+    const second = openAt(path);
+    expect(await second.revision()).toBe(r3);
+    expect((await second.get('/p/a'))?.value).toEqual({ v: 2 });
+    const history = new EventLog();
+    history.watch(second, '/p/', r1);
+    await history.waitForRevision(r3);
+    expect(history.events.map((event) => event.revision)).toEqual([r2, r3]);
+    const gone = new EventLog();
+    gone.watch(second, '/p/', r1 - 1);
+    await gone.waitForError();
+    expect((gone.errors[0] as StoreError).code).toBe('Gone');
+    expect(await second.create('/p/c', {})).toBe(r3 + 1);
+  });
+
+  test('a second process-level opener of the same file is refused with a clear error', () => {
+    const path = freshPath();
+    const owner = openAt(path);
+    expect(owner.kind).toBe('sqlite');
+    expect(() => new SqliteStore(path)).toThrow(/another lotse master/);
+  });
+
+  test('closing ends open watches with Unavailable', async () => {
+    const store = new SqliteStore(freshPath());
+    const log = new EventLog();
+    log.watch(store, '/', 0);
+    await store.close();
+    await log.waitForError();
+    expect((log.errors[0] as StoreError).code).toBe('Unavailable');
+    await expect(store.create('/x', {})).rejects.toThrow(/closed/);
+  });
+
+  test('a kill -9 under write load loses no acknowledged write', async () => {
+    const path = freshPath();
+    const child = join(dir, 'crash-writer.js');
+    buildSync({
+      entryPoints: [join(__dirname, 'crash-writer.ts')],
+      bundle: true,
+      platform: 'node',
+      external: ['better-sqlite3'],
+      outfile: child,
+      logLevel: 'silent',
+    });
+    const acknowledged = await runAndKill(child, path, 400);
+    expect(acknowledged.size).toBeGreaterThanOrEqual(400);
+
+    const store = openAt(path);
+    const items = new Map((await store.list('/crash/')).items.map((item) => [item.key, item.modRevision]));
+    for (const [key, revision] of acknowledged) expect(items.get(key)).toBe(revision);
+    expect(await store.revision()).toBeGreaterThanOrEqual(Math.max(...acknowledged.values()));
+  });
+});
+
+describe('Compactor', () => {
+  test('keeps the last keepRevisions and the keepMs window, compacts what is older than both', async () => {
+    const store = openAt(freshPath());
+    let clock = 0;
+    const compactor = new Compactor(store, { keepRevisions: 5, keepMs: 1000, now: () => clock });
+    for (let i = 0; i < 20; i += 1) await store.create(`/k/${i}`, {});
+    expect(await compactor.runOnce()).toBeUndefined(); // nothing is keepMs old yet
+    clock = 500;
+    for (let i = 20; i < 30; i += 1) await store.create(`/k/${i}`, {});
+    expect(await compactor.runOnce()).toBeUndefined();
+    clock = 1000; // the sample at t=0 (revision 20) is now old enough; head - 5 = 25
+    expect(await compactor.runOnce()).toBe(20);
+    clock = 1500; // the t=500 sample (revision 30) is old enough, but the head is 30: keep 5
+    expect(await compactor.runOnce()).toBe(25);
+    const gone = new EventLog();
+    gone.watch(store, '/k/', 24);
+    await gone.waitForError();
+    expect((gone.errors[0] as StoreError).code).toBe('Gone');
+  });
+
+  test('start() compacts on its own timer and stop() ends it', async () => {
+    const store = openAt(freshPath());
+    for (let i = 0; i < 10; i += 1) await store.create(`/t/${i}`, {});
+    const errors: Error[] = [];
+    const compactor = new Compactor(store, { intervalMs: 10, keepRevisions: 2, keepMs: 0, onError: (e) => errors.push(e) }).start();
+    const deadline = Date.now() + 5000;
+    const gone = async (): Promise<boolean> => {
+      const log = new EventLog();
+      const watch = log.watch(store, '/t/', 7);
+      await new Promise((resolve) => setImmediate(resolve));
+      watch.stop();
+      return log.errors.length > 0;
+    };
+    while (!(await gone())) {
+      if (Date.now() > deadline) throw new Error('the compactor did not compact within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await compactor.stop();
+    expect(errors).toEqual([]);
+  });
+});
+
+/** Runs the crash writer until it acknowledged `count` writes, SIGKILLs it, returns key -> revision. */
+function runAndKill(script: string, dbPath: string, count: number): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    // The bundle lives in a temp dir; NODE_PATH lets it find the native better-sqlite3 module.
+    const env = { ...process.env, NODE_PATH: join(__dirname, '../../../node_modules') };
+    const proc = spawn(process.execPath, [script, dbPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const acknowledged = new Map<string, number>();
+    let buffer = '';
+    let stderr = '';
+    let killed = false;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`the crash writer acknowledged only ${acknowledged.size} writes in 20 s; stderr: ${stderr}`));
+    }, 20_000);
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const [word, key, revision] = line.split(' ');
+        if (word === 'ack') acknowledged.set(key, Number(revision));
+      }
+      if (!killed && acknowledged.size >= count) {
+        killed = true;
+        proc.kill('SIGKILL');
+      }
+    });
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL' && killed) resolve(acknowledged);
+      else reject(new Error(`the crash writer exited by itself (code ${code}, signal ${signal}); stderr: ${stderr}`));
+    });
+  });
+}
