@@ -1,0 +1,172 @@
+import type { Duplex, Readable } from 'node:stream';
+
+/** Labels on everything the agent creates: how a restarted agent finds (only) its own containers. */
+export const LABEL = {
+  podUid: 'io.lotse.pod-uid',
+  podName: 'io.lotse.pod-name',
+  namespace: 'io.lotse.namespace',
+  container: 'io.lotse.container',
+  node: 'io.lotse.node',
+  /** Restart count of this container instance, so adoption keeps restartCount. */
+  attempt: 'io.lotse.attempt',
+  /** Hash of the container spec it was created from: a changed spec means a new container. */
+  specHash: 'io.lotse.spec-hash',
+  /** "init" for init containers, "app" for the rest, "sandbox" for the infra container. */
+  kind: 'io.lotse.kind',
+} as const;
+
+/** The container name of a pod's infra (sandbox) container in LABEL.container. */
+export const SANDBOX_NAME = 'POD';
+
+export type ContainerKind = 'sandbox' | 'init' | 'app';
+
+export interface PodRef {
+  uid: string;
+  name: string;
+  namespace: string;
+}
+
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  hostIP?: string;
+}
+
+export interface SandboxSpec {
+  pod: PodRef;
+  hostname: string;
+  /** Runtime network to attach to (flannel's), undefined for the runtime default. */
+  network?: string;
+  ports: PortMapping[];
+  hostNetwork: boolean;
+  dnsServers?: string[];
+}
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  pod: PodRef;
+  name: string;
+  kind: Exclude<ContainerKind, 'sandbox'>;
+  attempt: number;
+  specHash: string;
+  image: string;
+  /** Overrides the image entrypoint (Kubernetes `command`). */
+  entrypoint?: string[];
+  /** Overrides the image cmd (Kubernetes `args`). */
+  cmd?: string[];
+  env: string[];
+  workingDir?: string;
+  mounts: Mount[];
+  memoryLimitBytes?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  user?: string;
+  privileged?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  tty?: boolean;
+  stdin?: boolean;
+}
+
+export type ContainerStateName = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface RuntimeContainer {
+  id: string;
+  pod: PodRef;
+  /** Kubernetes container name, SANDBOX_NAME for the infra container. */
+  name: string;
+  kind: ContainerKind;
+  attempt: number;
+  specHash: string;
+  state: ContainerStateName;
+  exitCode?: number;
+  /** Runtime's reason when it knows one (OOMKilled, Error). */
+  reason?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  image: string;
+  imageId: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecStreamOptions {
+  cmd: string[];
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** A running exec: `stream` carries stdin in and output out; `multiplexed` means Docker's 8-byte frame headers. */
+export interface ExecSession {
+  stream: Duplex;
+  multiplexed: boolean;
+  resize(width: number, height: number): Promise<void>;
+  /** Resolves with the exit code once the process ends. */
+  exitCode(): Promise<number>;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  timestamps: boolean;
+}
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export interface RuntimeInfo {
+  name: string;
+  version: string;
+  /** "docker://24.0.7" style string for nodeInfo.containerRuntimeVersion. */
+  runtimeVersion: string;
+}
+
+/** Why a runtime call failed, in the words Kubernetes uses for container waiting reasons. */
+export class RuntimeError extends Error {
+  constructor(
+    readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'CreateContainerError' | 'RunContainerError' | 'CreatePodSandboxError' | 'StartError',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/**
+ * What the agent needs from a container engine. The docker runtime speaks the Docker Engine API
+ * (docker or podman); the fake runtime moves pods through their phases without containers.
+ */
+export interface ContainerRuntime {
+  info(): Promise<RuntimeInfo>;
+  /** Containers this node created (by LABEL.node), sandbox included. */
+  listContainers(): Promise<RuntimeContainer[]>;
+  /** Makes sure the image is present per policy; returns its image id. Throws RuntimeError(ErrImagePull). */
+  ensureImage(image: string, policy: PullPolicy): Promise<string>;
+  /** Creates and starts the infra container; returns its id and the pod IP. */
+  createSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }>;
+  sandboxIp(id: string): Promise<string>;
+  createContainer(sandboxId: string, spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after graceSeconds. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  execStream(id: string, options: ExecStreamOptions): Promise<ExecSession>;
+  /** Plain (demultiplexed) log text of a container. */
+  logs(id: string, options: LogOptions): Promise<Readable>;
+  /** Creates a network with this subnet/MTU unless it exists; returns its name. */
+  ensureNetwork(name: string, subnet: string, mtu: number, gateway?: string): Promise<string>;
+  close(): void;
+}

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DockerRuntime } from '../../../agent/runtime/docker-runtime';
+import { RuntimeError, type ContainerSpec, type PodRef } from '../../../agent/runtime/container-runtime';
+import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
+
+const NODE = `rt-test-${process.pid}`;
+let podman: PodmanService;
+let runtime: DockerRuntime;
+let image: string;
+let tmp: string;
+
+beforeAll(async () => {
+  podman = await startPodmanService();
+  image = await ensureTestImage();
+  runtime = new DockerRuntime({ endpoint: { socketPath: podman.socketPath }, nodeName: NODE, pullTimeoutMs: 10_000 });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-rt-'));
+}, 60_000);
+
+afterAll(async () => {
+  await removeLabelledContainers(`io.lotse.node=${NODE}`);
+  await podman?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function pod(name: string): PodRef {
+  return { uid: `${name}-${Math.random().toString(36).slice(2, 8)}`, name, namespace: 'default' };
+}
+
+function spec(p: PodRef, name: string, cmd: string[], extra: Partial<ContainerSpec> = {}): ContainerSpec {
+  return { pod: p, name, kind: 'app', attempt: 0, specHash: 'h', image, entrypoint: cmd, env: [], mounts: [], ...extra };
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('two containers of one sandbox share localhost and a volume; logs and exec reach them', async () => {
+  const p = pod('pair');
+  const sandbox = await runtime.createSandbox({ pod: p, hostname: 'pair', ports: [], hostNetwork: false });
+  expect(sandbox.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  const shared = path.join(tmp, 'shared');
+  fs.mkdirSync(shared);
+  const mounts = [{ hostPath: shared, containerPath: '/data', readOnly: false }];
+  const server = await runtime.createContainer(sandbox.id, spec(p, 'server', ['sh', '-c', 'echo hello-from-server > /data/index.html; exec httpd -f -p 127.0.0.1:8080 -h /data'], { mounts }));
+  await runtime.startContainer(server);
+  const client = await runtime.createContainer(sandbox.id, spec(p, 'client', ['sh', '-c', 'while true; do wget -q -O - http://127.0.0.1:8080/ && break; sleep 0.2; done; echo client-done; sleep 3600'], { mounts }));
+  await runtime.startContainer(client);
+
+  const text = await waitFor('client log', async () => {
+    const s = await runtime.logs(client, { follow: false, timestamps: false });
+    const chunks: Buffer[] = [];
+    for await (const c of s) chunks.push(c as Buffer);
+    const t = Buffer.concat(chunks).toString();
+    return t.includes('client-done') ? t : undefined;
+  });
+  expect(text).toContain('hello-from-server');
+
+  const r = await runtime.exec(client, ['cat', '/data/index.html'], 5000);
+  expect(r).toEqual({ exitCode: 0, stdout: 'hello-from-server\n', stderr: '' });
+  const failing = await runtime.exec(client, ['sh', '-c', 'echo oops >&2; exit 3'], 5000);
+  expect(failing.exitCode).toBe(3);
+  expect(failing.stderr).toBe('oops\n');
+
+  const listed = await runtime.listContainers();
+  const mine = listed.filter((c) => c.pod.uid === p.uid);
+  expect(mine.map((c) => c.name).sort()).toEqual(['POD', 'client', 'server']);
+  expect(mine.every((c) => c.state === 'running')).toBe(true);
+
+  await runtime.stopContainer(client, 0);
+  const stopped = await waitFor('client exited', async () => (await runtime.listContainers()).find((c) => c.id === client && c.state === 'exited'));
+  expect(stopped.exitCode).toBe(137);
+  expect(stopped.finishedAt).toBeInstanceOf(Date);
+});
+
+test('a missing image fails fast with ErrImagePull and Never with ErrImageNeverPull', async () => {
+  const started = Date.now();
+  await expect(runtime.ensureImage('registry.invalid/nothing/here:1', 'IfNotPresent')).rejects.toMatchObject({ reason: 'ErrImagePull' });
+  expect(Date.now() - started).toBeLessThan(10_000);
+  await expect(runtime.ensureImage('localhost/not-here:1', 'Never')).rejects.toMatchObject({ reason: 'ErrImageNeverPull' });
+  await expect(runtime.ensureImage(image, 'IfNotPresent')).resolves.toMatch(/^sha256:/);
+});
+
+test('a command that does not exist fails to start with RunContainerError', async () => {
+  const p = pod('nocmd');
+  const sandbox = await runtime.createSandbox({ pod: p, hostname: 'nocmd', ports: [], hostNetwork: false });
+  const id = await runtime.createContainer(sandbox.id, spec(p, 'main', ['/no/such/binary']));
+  const err = await runtime.startContainer(id).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(RuntimeError);
+  expect((err as RuntimeError).reason).toBe('RunContainerError');
+  expect((err as Error).message).toMatch(/no such file|not found/i);
+});
+
+test('a hostPort already taken fails the sandbox with a clear reason', async () => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', r));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const p = pod('port');
+    const err = await runtime
+      .createSandbox({ pod: p, hostname: 'port', ports: [{ containerPort: 80, hostPort: port, protocol: 'TCP' }], hostNetwork: false })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect((err as Error).message).toContain(`hostPort of this pod, ${port}, is already in use`);
+  } finally {
+    blocker.close();
+  }
+});
