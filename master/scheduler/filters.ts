@@ -1,0 +1,58 @@
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { NodeInfo } from './node-info';
+import { matchesNodeSelectorAndAffinity } from './node-affinity';
+import { hostPortsConflict, type Resources } from './pod-requests';
+import { firstUntoleratedTaint, formatTaint } from './taints';
+
+/** What the scheduler knows about the pod being placed, computed once per scheduling attempt. */
+export interface PodFacts {
+  pod: Pod;
+  requests: Resources;
+  scoreRequests: Resources;
+  hostPorts: string[];
+  owner?: string;
+}
+
+/** A filter answers the reasons a node cannot take the pod, or an empty list when it can. */
+export type Filter = (facts: PodFacts, node: NodeInfo) => string[];
+
+export const nodeNameFilter: Filter = ({ pod }, node) =>
+  pod.spec?.nodeName && pod.spec.nodeName !== node.name ? ["node(s) didn't match the requested node name"] : [];
+
+export const taintFilter: Filter = ({ pod }, node) => {
+  const t = firstUntoleratedTaint(node.taints, pod);
+  return t ? [`node(s) had untolerated taint ${formatTaint(t)}`] : [];
+};
+
+export const affinityFilter: Filter = ({ pod }, node) =>
+  matchesNodeSelectorAndAffinity(pod, node.node) ? [] : ["node(s) didn't match Pod's node affinity/selector"];
+
+export const hostPortFilter: Filter = ({ hostPorts }, node) => {
+  if (hostPorts.length === 0 || node.hostPorts.size === 0) return [];
+  for (const want of hostPorts) {
+    for (const used of node.hostPorts.keys()) {
+      if (hostPortsConflict(want, used)) return ["node(s) didn't have free ports for the requested pod ports"];
+    }
+  }
+  return [];
+};
+
+/** Unlike the other filters it reports every shortage, so the message counts cpu and memory separately. */
+export const resourcesFitFilter: Filter = ({ requests }, node) => {
+  const reasons: string[] = [];
+  if (node.podCount + 1 > node.allocatable.pods) reasons.push('Too many pods');
+  if (requests.cpu > 0 && node.requested.cpu + requests.cpu > node.allocatable.cpu) reasons.push('Insufficient cpu');
+  if (requests.memory > 0 && node.requested.memory + requests.memory > node.allocatable.memory) reasons.push('Insufficient memory');
+  return reasons;
+};
+
+/** In upstream's order: cheap, decisive checks first; the first filter that fails names the node's reasons. */
+export const defaultFilters: Filter[] = [nodeNameFilter, taintFilter, affinityFilter, hostPortFilter, resourcesFitFilter];
+
+export function runFilters(facts: PodFacts, node: NodeInfo, filters: Filter[] = defaultFilters): string[] {
+  for (const f of filters) {
+    const reasons = f(facts, node);
+    if (reasons.length > 0) return reasons;
+  }
+  return [];
+}
