@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { blockDevNumberOfPath } from './block-device';
+import { refuse } from './errors';
+import type { MountEntry } from './mounts';
+import { formatBytes } from './units';
+import type { Target } from './target';
+
+export interface GuardInput {
+  target: Target;
+  imageSize: number;
+  mounts: MountEntry[];
+  /** Whole disks of the running system, `major:minor` to name. */
+  systemDisks: Map<string, string>;
+}
+
+/**
+ * Refuses targets that must never be written: a partition instead of a disk, the system's own disk,
+ * anything mounted, and a device too small for the image. Throws a `refused` FlashError naming the fix.
+ */
+export async function guardTarget(input: GuardInput): Promise<void> {
+  const { target } = input;
+  if (target.kind === 'block' && target.partition) {
+    throw refuse(`${target.path} is a partition (${target.device.name}); give the whole card instead, e.g. the disk it belongs to`);
+  }
+  if (target.kind === 'block' && input.systemDisks.has(target.device.devNumber)) {
+    throw refuse(`${target.path} (${target.device.name}) is the disk the running system is on; refusing to erase it. Check the device name with "lsblk".`);
+  }
+  const used = await mountsUsing(target, input.mounts);
+  if (used.length > 0) {
+    const list = used.map((m) => `${m.source} on ${m.mountpoint}`).join(', ');
+    throw refuse(`${target.path} is mounted (${list}); unmount it first (e.g. "umount ${used[0].mountpoint}") and run again`);
+  }
+  if (target.kind === 'block' && target.size < input.imageSize) {
+    throw refuse(`${target.path} holds ${formatBytes(target.size)} but the image needs ${formatBytes(input.imageSize)}; use a larger card`);
+  }
+}
+
+/** Mount entries whose source is the target, one of its partitions, or a device stacked on it. */
+export async function mountsUsing(target: Target, mounts: MountEntry[]): Promise<MountEntry[]> {
+  const used: MountEntry[] = [];
+  for (const m of mounts) {
+    if (!m.source.startsWith('/')) continue;
+    if (target.sourcePaths.has(resolve(m.source))) {
+      used.push(m);
+      continue;
+    }
+    const n = await blockDevNumberOfPath(m.source);
+    if (n && target.inUseWhenMounted.has(n)) used.push(m);
+  }
+  return used;
+}

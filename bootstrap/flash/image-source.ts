@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { fail } from './errors';
+import { type ByteStream, xzDecompress, xzUncompressedSize } from './xz-stream';
+
+/** Chunk size for reading raw images; matches the writer's block size so each read is one write. */
+export const BLOCK = 4 * 1024 * 1024;
+
+export interface ImageSource {
+  path: string;
+  compressed: boolean;
+  /** Size of the disk image once decompressed: what lands on the device. */
+  size: number;
+}
+
+export async function describeImage(path: string): Promise<ImageSource> {
+  const st = await stat(path).catch((e: Error) => {
+    throw fail(`cannot read the image ${path}: ${e.message}`);
+  });
+  if (!st.isFile()) throw fail(`the image ${path} is not a regular file`);
+  const compressed = path.endsWith('.xz');
+  const size = compressed ? await xzUncompressedSize(path) : st.size;
+  return { path, compressed, size };
+}
+
+export function openImage(image: ImageSource): ByteStream {
+  if (image.compressed) return xzDecompress(image.path);
+  const stream = createReadStream(image.path, { highWaterMark: BLOCK });
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.on('close', resolve);
+    stream.on('error', (e) => reject(fail(`reading ${image.path} failed: ${e.message}`)));
+  });
+  finished.catch(() => undefined);
+  return { stream, finished, stop: () => stream.destroy() };
+}
+
+/** The first `bytes` of the disk image (decompressed), enough to parse its partition table. */
+export async function readImageHead(image: ImageSource, bytes: number): Promise<Buffer> {
+  const source = openImage(image);
+  const chunks: Buffer[] = [];
+  let have = 0;
+  for await (const chunk of source.stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    have += chunk.length;
+    if (have >= bytes) break;
+  }
+  source.stop();
+  if (have < bytes) await source.finished;
+  return Buffer.concat(chunks).subarray(0, bytes);
+}

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { fail, FlashError, messageOf } from './errors';
+import { GPT_HEAD_BYTES } from './gpt';
+import { BLOCK, type ImageSource, openImage } from './image-source';
+import type { Progress } from './progress';
+import type { Target } from './target';
+import { formatBytes } from './units';
+
+export interface WriteResult {
+  bytes: number;
+  /** sha256 of the decompressed stream, as it went to the device. */
+  sha256: string;
+}
+
+/**
+ * Opens the target for writing. A block device is opened O_EXCL, which the kernel refuses (EBUSY) while
+ * anything has it mounted or claimed: a last guard against a race with an automounter.
+ */
+export async function openTarget(target: Target): Promise<FileHandle> {
+  const flags = target.kind === 'block' ? constants.O_WRONLY | constants.O_EXCL : 'w';
+  return open(target.path, flags).catch((e: NodeJS.ErrnoException) => {
+    const why = e.code === 'EBUSY' ? 'it is in use (mounted or claimed by another program)' : e.message;
+    throw fail(`cannot open ${target.path} for writing: ${why}`);
+  });
+}
+
+/** Streams the decompressed image onto the target in BLOCK-sized writes, hashing as it goes, then fsyncs. */
+export async function writeImage(image: ImageSource, target: Target, progress: Progress): Promise<WriteResult> {
+  const handle = await openTarget(target);
+  const source = openImage(image);
+  const hash = createHash('sha256');
+  let written = 0;
+  progress.start('writing', image.size);
+  try {
+    written = await copy(source.stream as AsyncIterable<Buffer>, handle, hash, progress);
+    await source.finished;
+    if (written !== image.size) throw new Error(`the image ended after ${written} bytes, ${image.size} were expected`);
+    await handle.sync();
+  } catch (e) {
+    source.stop();
+    throw await interrupted(handle, target, written, image.size, e);
+  } finally {
+    progress.stop();
+    await handle.close().catch(() => undefined);
+  }
+  return { bytes: written, sha256: hash.digest('hex') };
+}
+
+async function copy(stream: AsyncIterable<Buffer>, handle: FileHandle, hash: ReturnType<typeof createHash>, progress: Progress): Promise<number> {
+  let position = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    const buffers = pending;
+    pending = [];
+    pendingBytes = 0;
+    let offset = position;
+    for (const b of buffers) offset += b.length;
+    await writeAll(handle, buffers, position);
+    position = offset;
+    progress.update(position);
+  };
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= BLOCK) await flush();
+  }
+  if (pendingBytes > 0) await flush();
+  return position;
+}
+
+/** writev may write less than asked (signals, device limits); loop until all of it is down. */
+async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = Buffer.concat(buffers);
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.write(rest, 0, rest.length, at);
+    if (bytesWritten === 0) throw new Error(`the target accepted no more bytes at offset ${at}`);
+    rest = rest.subarray(bytesWritten);
+    at += bytesWritten;
+  }
+}
+
+/**
+ * After a failed write the card holds the start of a good image and garbage after it. Zeroing the
+ * partition table (as coreos-installer does) keeps it from half-booting later and being mistaken for good.
+ */
+async function interrupted(handle: FileHandle, target: Target, written: number, total: number, cause: unknown): Promise<FlashError> {
+  const cleared = written > 0 && (await handle.write(Buffer.alloc(GPT_HEAD_BYTES), 0, GPT_HEAD_BYTES, 0).then(() => true, () => false));
+  const reason = cause instanceof FlashError ? cause.message : messageOf(cause);
+  return fail(
+    `writing ${target.path} was interrupted after ${formatBytes(written)} of ${formatBytes(total)}: ${reason}. ` +
+      `The target is incomplete and will not boot${cleared ? ' (its partition table was cleared so it is not mistaken for a good card)' : ''}. ` +
+      'Fix the cause and run the same command again; it starts over from the beginning.',
+  );
+}
