@@ -159,6 +159,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(gone.errors[0]).toBeInstanceOf(StoreError);
       expect((gone.errors[0] as StoreError).code).toBe('Gone');
       expect(gone.events).toEqual([]);
+      // Just below the compacted revision is gone too: the event at r3 - 1 was forgotten.
+      const justBelow = new EventLog();
+      justBelow.watch(store, `${ns}c/`, r3 - 1);
+      await justBelow.waitForError();
+      expect((justBelow.errors[0] as StoreError).code).toBe('Gone');
       // Watching from the compacted revision itself still works: nothing after it was forgotten.
       const fine = new EventLog();
       const watch = fine.watch(store, `${ns}c/`, r3);

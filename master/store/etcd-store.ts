@@ -1,0 +1,318 @@
+import { Etcd3, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
+import { goneError } from './gone-error';
+import { WatchFanout } from './watch-fanout';
+import { compareKeys, keyAfter, prefixEnd } from './key-range';
+import {
+  ListOptions,
+  ListResult,
+  Store,
+  StoreError,
+  StoreEvent,
+  StoredValue,
+  StoreWatch,
+  WatchHandlers,
+} from './store';
+
+export interface EtcdStoreOptions {
+  /** Client URLs, e.g. `https://10.0.0.2:2379`; several for a multi-member cluster. */
+  endpoints: string[];
+  /** PEM contents (not paths) for TLS; `ca` alone gives server-authenticated TLS. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** Prepended to every key, so several lotse clusters (or tests) can share one etcd. Default ''. */
+  keyPrefix?: string;
+  /** How long to wait for a connection before a call fails; default 5 s. */
+  dialTimeoutMs?: number;
+}
+
+/**
+ * The etcd v3 backend. Keys map one-to-one (after keyPrefix) onto etcd keys, values are JSON,
+ * and the store's revision is etcd's: every write here is a single-key transaction, so each
+ * bumps the revision by exactly one, as the contract requires.
+ */
+export class EtcdStore implements Store {
+  readonly kind = 'etcd' as const;
+  private readonly client: Etcd3;
+  private readonly keyPrefix: string;
+  private readonly watches = new Set<EtcdWatch>();
+  private closed = false;
+
+  constructor(private readonly options: EtcdStoreOptions) {
+    if (options.endpoints.length === 0) throw new Error('the etcd store needs at least one endpoint');
+    this.keyPrefix = options.keyPrefix ?? '';
+    const tls = options.tls;
+    this.client = new Etcd3({
+      hosts: options.endpoints,
+      dialTimeout: options.dialTimeoutMs ?? 5000,
+      credentials: tls && { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
+    });
+  }
+
+  get(key: string): Promise<StoredValue | undefined> {
+    return this.call('get', key, async () => {
+      const res = await this.client.get(this.fullKey(key)).exec();
+      return res.kvs.length > 0 ? this.toStoredValue(res.kvs[0]) : undefined;
+    });
+  }
+
+  list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    return this.call('list', prefix, async () => {
+      const full = this.fullKey(prefix);
+      const after = options.startAfter;
+      const start = after !== undefined && compareKeys(after, prefix) >= 0 ? keyAfter(this.fullKey(after)) : rangeStart(full);
+      let range = this.client.getAll().inRange({ start, end: prefixEnd(full) });
+      if (options.limit && options.limit > 0) range = range.limit(options.limit);
+      const res = await range.exec();
+      return {
+        items: res.kvs.map((kv) => this.toStoredValue(kv)),
+        revision: Number(res.header.revision),
+        more: res.more,
+      };
+    });
+  }
+
+  create(key: string, value: Record<string, unknown>): Promise<number> {
+    const text = JSON.stringify(value);
+    return this.call('create', key, async () => {
+      const k = this.fullKey(key);
+      const res = await this.client.if(k, 'Create', '==', 0).then(this.client.put(k).value(text)).commit();
+      if (!res.succeeded) throw new StoreError('AlreadyExists', `key ${key} already exists`);
+      return Number(res.header.revision);
+    });
+  }
+
+  update(key: string, value: Record<string, unknown>, expectedRevision?: number): Promise<number> {
+    const text = JSON.stringify(value);
+    return this.call('update', key, async () => {
+      const k = this.fullKey(key);
+      const res = await this.guarded(k, expectedRevision, this.client.put(k).value(text)).commit();
+      if (!res.succeeded) throw this.preconditionError(res, key, expectedRevision, 'update');
+      return Number(res.header.revision);
+    });
+  }
+
+  delete(key: string, expectedRevision?: number): Promise<{ revision: number; value: Record<string, unknown> }> {
+    return this.call('delete', key, async () => {
+      const k = this.fullKey(key);
+      const remove: IRequestOp = { request_delete_range: { key: Buffer.from(k), prev_kv: true } };
+      const res = await this.guarded(k, expectedRevision, remove).commit();
+      if (!res.succeeded) throw this.preconditionError(res, key, expectedRevision, 'delete');
+      const previous = res.responses[0].response_delete_range.prev_kvs[0];
+      return { revision: Number(res.header.revision), value: parseValue(previous) };
+    });
+  }
+
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch {
+    if (this.closed) return WatchFanout.failSoon(handlers, new StoreError('Unavailable', 'the etcd store is closed'));
+    const watch = new EtcdWatch(this, prefix, fromRevision, handlers, () => this.watches.delete(watch));
+    this.watches.add(watch);
+    void watch.start();
+    return { stop: () => watch.stop() };
+  }
+
+  revision(): Promise<number> {
+    return this.call('read the revision of', '', async () => {
+      const res = await this.client.get(rangeStart(this.fullKey(''))).exec();
+      return Number(res.header.revision);
+    });
+  }
+
+  compact(revision: number): Promise<void> {
+    return this.call('compact', `revision ${revision}`, async () => {
+      try {
+        await this.client.kv.compact({ revision: String(revision), physical: false });
+      } catch (err) {
+        // Compacting to an already compacted revision is a no-op, as in the SQLite store.
+        if (isCompactedError(err)) return;
+        throw err;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of [...this.watches]) watch.fail(new StoreError('Unavailable', 'the etcd store was closed'));
+    this.client.close();
+  }
+
+  /** Watchers currently registered (for /metrics). */
+  get watchCount(): number {
+    return this.watches.size;
+  }
+
+  // --- used by EtcdWatch ---
+
+  fullKey(key: string): string {
+    return this.keyPrefix + key;
+  }
+
+  shortKey(raw: Buffer): string {
+    return raw.toString('utf8').slice(this.keyPrefix.length);
+  }
+
+  get etcd(): Etcd3 {
+    return this.client;
+  }
+
+  /** True when etcd no longer has the history at `revision` (it was compacted). */
+  async isCompacted(revision: number): Promise<boolean> {
+    if (revision <= 0) return false;
+    try {
+      await this.client.get(rangeStart(this.fullKey(''))).revision(revision).exec();
+      return false;
+    } catch (err) {
+      return isCompactedError(err);
+    }
+  }
+
+  toStoredValue(kv: IKeyValue): StoredValue {
+    return {
+      key: this.shortKey(kv.key),
+      value: parseValue(kv),
+      modRevision: Number(kv.mod_revision),
+      createRevision: Number(kv.create_revision),
+    };
+  }
+
+  // --- internals ---
+
+  /** A transaction that runs `op` only if the key exists (and is at expectedRevision), else reads it. */
+  private guarded(k: string, expectedRevision: number | undefined, op: IRequestOp | { op(): Promise<IRequestOp> }) {
+    const txn =
+      expectedRevision === undefined
+        ? this.client.if(k, 'Create', '>', 0)
+        : this.client.if(k, 'Mod', '==', expectedRevision);
+    return txn.then(op).else(this.client.get(k));
+  }
+
+  private preconditionError(res: ITxnResponse, key: string, expected: number | undefined, verb: string): StoreError {
+    const current = res.responses[0]?.response_range?.kvs?.[0];
+    if (!current) return new StoreError('NotFound', `cannot ${verb} ${key}: it does not exist`);
+    return new StoreError(
+      'Conflict',
+      `cannot ${verb} ${key}: expected revision ${expected} but it is at ${current.mod_revision}; read it again and retry`,
+    );
+  }
+
+  /** Runs one call, turning transport failures into StoreError('Unavailable') with context. */
+  private async call<T>(verb: string, subject: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreError('Unavailable', `cannot ${verb} ${subject}: the etcd store is closed`);
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(
+        'Unavailable',
+        `cannot ${verb} ${subject} in etcd at ${this.options.endpoints.join(',')}: ${String(err)}; is etcd up and are the TLS files right?`,
+      );
+    }
+  }
+}
+
+/** One store watch over an etcd3 watcher, with Gone detection and gap-free resumption. */
+class EtcdWatch {
+  private watcher: Watcher | undefined;
+  private stopped = false;
+  private lastDelivered: number;
+
+  constructor(
+    private readonly store: EtcdStore,
+    private readonly prefix: string,
+    private readonly fromRevision: number,
+    private readonly handlers: WatchHandlers,
+    private readonly onEnd: () => void,
+  ) {
+    this.lastDelivered = fromRevision;
+  }
+
+  async start(): Promise<void> {
+    try {
+      // etcd's own watch only refuses start revisions below the compaction point; asking for
+      // the history at fromRevision makes "compacted at R" mean the same here as in SQLite.
+      if (await this.store.isCompacted(this.fromRevision)) {
+        this.fail(goneError(this.fromRevision, undefined));
+        return;
+      }
+      if (this.stopped) return;
+      const full = this.store.fullKey(this.prefix);
+      const watcher = await this.store.etcd
+        .watch()
+        .inRange({ start: rangeStart(full), end: prefixEnd(full) })
+        .startRevision(String(this.fromRevision + 1))
+        .withPreviousKV()
+        .create();
+      this.watcher = watcher;
+      if (this.stopped) {
+        void watcher.cancel();
+        return;
+      }
+      watcher.on('put', (kv) => this.deliver(kv, undefined));
+      watcher.on('delete', (kv, previous) => this.deliver(kv, previous ?? null));
+      // etcd3 resumes after a reconnect from the revision in the last response header, which can
+      // be past events of a catch-up it had not sent yet; resume from what was delivered instead.
+      watcher.on('disconnected', () => (watcher.request.start_revision = String(this.lastDelivered + 1)));
+      watcher.on('error', (err) => void this.onWatcherError(err));
+    } catch (err) {
+      this.fail(new StoreError('Unavailable', `cannot watch ${this.prefix} in etcd: ${String(err)}`));
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onEnd();
+    if (this.watcher) void this.watcher.cancel().catch(() => undefined);
+  }
+
+  fail(err: Error): void {
+    if (this.stopped) return;
+    this.stop();
+    this.handlers.onError(err);
+  }
+
+  /** `previous` is undefined for a put, the prior value (or null if etcd sent none) for a delete. */
+  private deliver(kv: IKeyValue, previous: IKeyValue | null | undefined): void {
+    if (this.stopped) return;
+    const revision = Number(kv.mod_revision);
+    if (revision <= this.lastDelivered) return;
+    this.lastDelivered = revision;
+    const key = this.store.shortKey(kv.key);
+    let event: StoreEvent;
+    if (previous === undefined) {
+      const type = kv.create_revision === kv.mod_revision ? 'ADDED' : 'MODIFIED';
+      event = { type, key, value: parseValue(kv), revision };
+    } else {
+      event = { type: 'DELETED', key, value: previous ? parseValue(previous) : {}, revision };
+    }
+    try {
+      this.handlers.onEvent(event);
+    } catch (err) {
+      this.fail(new Error(`watch handler for prefix "${this.prefix}" threw at revision ${revision}: ${String(err)}`));
+    }
+  }
+
+  private async onWatcherError(err: Error): Promise<void> {
+    if (this.stopped) return;
+    // etcd cancels a watch with an empty reason when its start revision is compacted; tell that
+    // apart from other failures by asking for the history we still need.
+    const gone = await this.store.isCompacted(this.lastDelivered).catch(() => false);
+    this.fail(gone ? goneError(this.lastDelivered, undefined) : new StoreError('Unavailable', `etcd ended the watch on ${this.prefix}: ${String(err)}`));
+  }
+}
+
+/** etcd rejects an empty key; NUL is the smallest key there is. */
+function rangeStart(fullPrefix: string): Buffer {
+  return fullPrefix === '' ? Buffer.from([0]) : Buffer.from(fullPrefix, 'utf8');
+}
+
+function parseValue(kv: IKeyValue): Record<string, unknown> {
+  try {
+    return JSON.parse(kv.value.toString('utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new StoreError('Unavailable', `etcd key ${kv.key.toString()} does not hold JSON (was it written by something else?): ${String(err)}`);
+  }
+}
+
+function isCompactedError(err: unknown): boolean {
+  return /compacted/i.test(String(err));
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { EtcdStore } from '../../../master/store/etcd-store';
+import { StoreError } from '../../../master/store/store';
+import { RunningEtcd, startEtcd } from '../../support/etcd';
+import { describeStoreConformance, EventLog, expectStoreError } from './conformance';
+
+let plain: RunningEtcd | undefined;
+let tls: RunningEtcd | undefined;
+let prefixCounter = 0;
+
+beforeAll(async () => {
+  [plain, tls] = await Promise.all([startEtcd(), startEtcd({ tls: true })]);
+}, 30_000);
+afterAll(async () => {
+  await Promise.all([plain?.stop(), tls?.stop()]);
+});
+
+function running(etcd: RunningEtcd | undefined): RunningEtcd {
+  if (!etcd) throw new Error('etcd did not start; see the beforeAll error');
+  return etcd;
+}
+
+function tlsFiles(etcd: RunningEtcd): { ca: Buffer; cert: Buffer; key: Buffer } {
+  const files = etcd.tls;
+  if (!files) throw new Error('this etcd was started without TLS');
+  return { ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
+}
+
+function freshPrefix(): string {
+  prefixCounter += 1;
+  return `/lotse-test-${prefixCounter}`;
+}
+
+describeStoreConformance('etcd', async () => new EtcdStore({ endpoints: [running(plain).endpoint], keyPrefix: freshPrefix() }));
+
+describeStoreConformance(
+  'etcd over mutual TLS',
+  async () => new EtcdStore({ endpoints: [running(tls).endpoint], tls: tlsFiles(running(tls)), keyPrefix: freshPrefix() }),
+);
+
+describe('etcd store specifics', () => {
+  const opened: EtcdStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+  const open = (options: Partial<ConstructorParameters<typeof EtcdStore>[0]> = {}): EtcdStore => {
+    const store = new EtcdStore({ endpoints: [running(plain).endpoint], ...options });
+    opened.push(store);
+    return store;
+  };
+
+  test('key prefixes isolate two stores sharing one etcd', async () => {
+    const a = open({ keyPrefix: '/cluster-a' });
+    const b = open({ keyPrefix: '/cluster-b' });
+    await a.create('/registry/pods/x', { owner: 'a' });
+    await expect(b.get('/registry/pods/x')).resolves.toBeUndefined();
+    await b.create('/registry/pods/x', { owner: 'b' });
+    const listed = await a.list('/registry/');
+    expect(listed.items.map((item) => [item.key, item.value])).toEqual([['/registry/pods/x', { owner: 'a' }]]);
+    const events = new EventLog();
+    const watch = events.watch(b, '/registry/', listed.revision - 2);
+    const rev = await b.update('/registry/pods/x', { owner: 'b2' });
+    await events.waitForRevision(rev);
+    watch.stop();
+    expect(events.events.map((event) => event.key)).toEqual(['/registry/pods/x', '/registry/pods/x']);
+  });
+
+  test('several endpoints are accepted (a dead one next to a live one)', async () => {
+    const store = open({ endpoints: ['http://127.0.0.1:1', running(plain).endpoint], keyPrefix: freshPrefix() });
+    for (let i = 0; i < 4; i += 1) await store.create(`/multi/${i}`, { i });
+    expect((await store.list('/multi/')).items).toHaveLength(4);
+  });
+
+  test('an unreachable etcd gives StoreError Unavailable naming the endpoint', async () => {
+    const store = open({ endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 300 });
+    const err = await store.get('/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('Unavailable');
+    expect((err as StoreError).message).toContain('127.0.0.1:1');
+  });
+
+  test('a TLS etcd refuses a client without a certificate', async () => {
+    const etcd = running(tls);
+    const store = new EtcdStore({ endpoints: [etcd.endpoint], tls: { ca: tlsFiles(etcd).ca }, dialTimeoutMs: 1000 });
+    opened.push(store);
+    await expectStoreError(store.get('/x'), 'Unavailable');
+  });
+});

@@ -1,0 +1,178 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { get as httpGet, IncomingMessage } from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestPki } from './test-certs';
+
+export interface EtcdTlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface RunningEtcd {
+  /** `http://127.0.0.1:PORT`, or `https://...` with tls. */
+  endpoint: string;
+  /** `127.0.0.1:PORT`, as the --store etcd://HOST:PORT spec wants it. */
+  hostPort: string;
+  /** Client certificate files (mutual TLS) when started with tls. */
+  tls?: EtcdTlsFiles;
+  stop(): Promise<void>;
+}
+
+export interface StartEtcdOptions {
+  /** Serve clients over mutual TLS with a throwaway CA. */
+  tls?: boolean;
+  /**
+   * Keep the data dir on the real disk (os.tmpdir()) instead of /dev/shm. etcd 3.4 has no
+   * --unsafe-no-fsync, so tests default to tmpfs where fsync is free; benchmarks compare on disk.
+   */
+  onDisk?: boolean;
+}
+
+const ETCD = process.env.LOTSE_ETCD_BIN ?? '/usr/bin/etcd';
+
+/**
+ * Starts a one-member etcd on free loopback ports with a temp data dir and waits until it
+ * answers /health. stop() kills it and removes the data dir; call it in afterAll.
+ */
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<RunningEtcd> {
+  if (!existsSync(ETCD)) {
+    throw new Error(`etcd is not installed at ${ETCD}: run \`apt-get install -y etcd-server\` (or set LOTSE_ETCD_BIN)`);
+  }
+  let lastError: unknown;
+  // A port found free can be taken by someone else before etcd binds it; try a few times.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function startOnce(options: StartEtcdOptions): Promise<RunningEtcd> {
+  const root = !options.onDisk && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dir = mkdtempSync(join(root, 'lotse-etcd-'));
+  const [clientPort, peerPort] = await freePorts(2);
+  const scheme = options.tls ? 'https' : 'http';
+  const clientUrl = `${scheme}://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const tls = options.tls ? writeTlsFiles(dir) : undefined;
+  const args = [
+    '--name=test',
+    `--data-dir=${join(dir, 'data')}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=test=${peerUrl}`,
+    '--logger=zap',
+    '--log-level=error',
+    ...(tls
+      ? [`--trusted-ca-file=${tls.serverCa}`, `--cert-file=${tls.serverCert}`, `--key-file=${tls.serverKey}`, '--client-cert-auth']
+      : []),
+  ];
+  const proc = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const stop = async (): Promise<void> => {
+    await killAndWait(proc);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitHealthy(proc, clientUrl, tls?.client, () => stderr);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint: clientUrl, hostPort: `127.0.0.1:${clientPort}`, tls: tls?.client, stop };
+}
+
+interface WrittenTls {
+  serverCa: string;
+  serverCert: string;
+  serverKey: string;
+  client: EtcdTlsFiles;
+}
+
+function writeTlsFiles(dir: string): WrittenTls {
+  const pki = makeTestPki('lotse-etcd-test');
+  const write = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  const ca = write('ca.crt', pki.ca.cert);
+  return {
+    serverCa: ca,
+    serverCert: write('server.crt', pki.server.cert),
+    serverKey: write('server.key', pki.server.key),
+    client: { ca, cert: write('client.crt', pki.client.cert), key: write('client.key', pki.client.key) },
+  };
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<typeof server>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+async function waitHealthy(
+  proc: ChildProcess,
+  clientUrl: string,
+  tls: EtcdTlsFiles | undefined,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let exited = false;
+  proc.once('exit', () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`etcd exited during startup: ${stderr()}`);
+    if (await healthy(clientUrl, tls)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`etcd at ${clientUrl} was not healthy within 15 s: ${stderr()}`);
+}
+
+function healthy(clientUrl: string, tls: EtcdTlsFiles | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onResponse = (res: IncomingMessage): void => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
+    };
+    const url = `${clientUrl}/health`;
+    const req = tls
+      ? request(url, { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key), timeout: 1000 }, onResponse)
+      : httpGet(url, { timeout: 1000 }, onResponse);
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    if (tls) req.end();
+  });
+}
+
+function killAndWait(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
