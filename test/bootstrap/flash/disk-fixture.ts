@@ -34,10 +34,20 @@ function place(image: string, source: string, offset: number): void {
 
 /**
  * A miniature Fedora CoreOS metal layout built with the real Debian tools: GPT (sgdisk), an EFI system
- * partition (mkfs.vfat, label EFI-SYSTEM), an ext4 partition labelled `boot`, and a root partition.
+ * partition (mkfs.vfat, label EFI-SYSTEM), an ext4 partition labelled `boot`, and a root partition
+ * filled with random bytes (or only its first `randomMiB`, to keep large images quick to compress).
  */
-export function buildDiskFixture(sizeMiB = 12): DiskFixture {
+export function buildDiskFixture(sizeMiB = 12, randomMiB?: number): DiskFixture {
   const dir = mkdtempSync(join(tmpdir(), 'lotse-flash-test-'));
+  try {
+    return buildIn(dir, sizeMiB, randomMiB);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function buildIn(dir: string, sizeMiB: number, randomMiB: number | undefined): DiskFixture {
   const raw = join(dir, 'fcos-test.raw');
   const size = sizeMiB * MiB;
   run('truncate', ['-s', String(size), raw]);
@@ -52,11 +62,13 @@ export function buildDiskFixture(sizeMiB = 12): DiskFixture {
   run('truncate', ['-s', String(boot.size), ext4]);
   run('mkfs.ext4', ['-q', '-L', 'boot', ext4]);
   const rootData = join(dir, 'root.part');
-  writeFileSync(rootData, randomBytes(root.size - (root.size % SECTOR)));
+  const randomSize = randomMiB === undefined ? root.size - (root.size % SECTOR) : randomMiB * MiB;
+  writeFileSync(rootData, randomBytes(randomSize));
   place(raw, vfat, efi.offset);
   place(raw, ext4, boot.offset);
   place(raw, rootData, root.offset);
-  run('xz', ['-k', '-0', '-T1', raw]);
+  // Several xz blocks, each with its own check, as large published images have: damage shows mid-stream.
+  run('xz', ['-k', '-0', '-T1', '--block-size=1MiB', raw]);
   const ignition = join(dir, 'pi-1.ign');
   writeFileSync(ignition, JSON.stringify({ ignition: { version: '3.4.0' }, passwd: { users: [{ name: 'core', sshAuthorizedKeys: ['ssh-ed25519 AAAA test'] }] } }));
   const { zip, folder } = buildFirmwareZip(dir);
