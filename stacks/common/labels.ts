@@ -1,0 +1,6 @@
+import type { Role } from '../config/cluster-config';
+
+/** Labels/tags every cloud resource carries, so a console filter finds the whole cluster. */
+export function clusterLabels(cluster: string, role?: Role): Record<string, string> {
+  return { 'lotse-cluster': cluster, 'managed-by': 'lotse', ...(role ? { 'lotse-role': role } : {}) };
+}

@@ -1,0 +1,132 @@
+/**
+ * The cluster as `cluster.yaml` describes it, after validation and defaults.
+ * `schema.ts` is the single place that documents each default; these types mirror it.
+ */
+
+export type OperatingSystem = 'fedora-coreos' | 'flatcar';
+export type Role = 'master' | 'worker';
+export type StoreKind = 'etcd' | 'sqlite';
+
+export interface NetworkConfig {
+  /** Pod addresses, one /24 per node handed out by flannel. */
+  readonly podCidr: string;
+  /** Virtual IPs for Services. Must not overlap podCidr or nodeCidr. */
+  readonly serviceCidr: string;
+  /** Machine addresses inside a cloud VPC (GCE subnetwork, DigitalOcean VPC). */
+  readonly nodeCidr: string;
+}
+
+export interface ImagesConfig {
+  readonly flannel: string;
+  readonly etcd: string;
+}
+
+export interface IngressRule {
+  readonly name: string;
+  readonly protocol: 'tcp' | 'udp';
+  /** One port ("443") or a range ("30000-32767"). */
+  readonly ports: string;
+  readonly sources: readonly string[];
+  readonly to: 'all' | 'masters' | 'workers';
+}
+
+export interface FirewallConfig {
+  /** Extra inbound rules; the only way anything beyond adminCidrs reaches the machines. */
+  readonly extraIngress: readonly IngressRule[];
+}
+
+export interface BootstrapConfig {
+  /** Run `lotse bootstrap --outputs` once the machines exist (cloud stacks). */
+  readonly enabled: boolean;
+  /** How the local-exec provisioner calls lotse. */
+  readonly command: string;
+}
+
+export interface GceConfig {
+  readonly project: string;
+  readonly region: string;
+  readonly zone: string;
+  readonly masters: number;
+  readonly workers: number;
+  readonly masterType: string;
+  readonly workerType: string;
+  readonly diskSizeGb: number;
+  readonly credentialsFile?: string;
+}
+
+export interface DigitalOceanConfig {
+  readonly region: string;
+  readonly masters: number;
+  readonly workers: number;
+  readonly masterSize: string;
+  readonly workerSize: string;
+  /** Fedora CoreOS release used to build the custom image URL (ignored for Flatcar). */
+  readonly fcosVersion: string;
+  /** Overrides the image URL derived from os/stream/fcosVersion. */
+  readonly imageUrl?: string;
+}
+
+export interface ScalewayImageObject {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface ScalewayConfig {
+  readonly zone: string;
+  readonly projectId?: string;
+  readonly masters: number;
+  readonly workers: number;
+  readonly masterType: string;
+  readonly workerType: string;
+  readonly diskSizeGb: number;
+  /** An existing Flatcar image (UUID); or... */
+  readonly image?: string;
+  /** ...Flatcar's Scaleway qcow2 in Object Storage, imported by the stack. */
+  readonly imageObject?: ScalewayImageObject;
+}
+
+export interface PiNetworkDefaults {
+  readonly interface: string;
+  readonly prefixLength: number;
+  readonly gateway?: string;
+  readonly dns: readonly string[];
+}
+
+export interface PiNode {
+  readonly name: string;
+  readonly address: string;
+  readonly role: Role;
+  readonly interface?: string;
+  readonly prefixLength?: number;
+  readonly gateway?: string;
+  readonly dns?: readonly string[];
+}
+
+export interface RaspberryPiConfig {
+  /** The API store on the master; sqlite by default because SD cards fsync slowly. */
+  readonly store: StoreKind;
+  /** Where `cdktf deploy raspberry-pi` writes the Ignition files and the inventory. */
+  readonly outputDir: string;
+  readonly network: PiNetworkDefaults;
+  readonly nodes: readonly PiNode[];
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly os: OperatingSystem;
+  /** FCOS stream (stable, testing, next) or Flatcar channel (stable, beta, alpha). */
+  readonly stream: string;
+  readonly sshAuthorizedKeys: readonly string[];
+  /** Who may reach SSH (22) and the API (6443). */
+  readonly adminCidrs: readonly string[];
+  /** The API store on cloud masters. */
+  readonly store: StoreKind;
+  readonly network: NetworkConfig;
+  readonly images: ImagesConfig;
+  readonly firewall: FirewallConfig;
+  readonly bootstrap: BootstrapConfig;
+  readonly gce?: GceConfig;
+  readonly digitalocean?: DigitalOceanConfig;
+  readonly scaleway?: ScalewayConfig;
+  readonly raspberryPi?: RaspberryPiConfig;
+}

@@ -1,0 +1,45 @@
+import type { ContainerRuntime } from './container-runtime';
+import { containerUnit } from './container-unit';
+import { FLANNEL_ETCD_PREFIX, LOTSE_PATHS as P } from './paths';
+
+export const FLANNEL_SERVICE = 'lotse-flannel.service';
+/** flannel's vxlan backend: the IANA port, as the firewall matrix opens it. */
+export const FLANNEL_VXLAN_PORT = 8472;
+
+export interface FlannelUnitProps {
+  readonly runtime: ContainerRuntime;
+  readonly image: string;
+  /** Interface flannel sends vxlan over; default: the one with the default route. */
+  readonly iface?: string;
+}
+
+/**
+ * flanneld with the etcd backend on the masters' etcd over TLS. flannel.env (FLANNEL_ETCD_ENDPOINTS,
+ * optional FLANNEL_EXTRA_ARGS) and the client certificate come from the bootstrap; the subnet lease
+ * lands in /run/flannel/subnet.env where the agent reads it.
+ */
+export function flannelUnit(props: FlannelUnitProps): string {
+  return containerUnit({
+    runtime: props.runtime,
+    description: 'flannel overlay network (vxlan over 8472/udp, etcd backend with TLS)',
+    container: 'lotse-flannel',
+    image: props.image,
+    entrypoint: '/opt/bin/flanneld',
+    privileged: true,
+    envFile: P.flannelEnv,
+    volumes: ['/run/flannel:/run/flannel', `${P.pkiDir}:${P.pkiDir}:ro`],
+    requiresFiles: [P.etcdCa, P.flannelCert, P.flannelKey],
+    execStartPre: ['/usr/sbin/modprobe vxlan', '/usr/bin/mkdir -p /run/flannel'],
+    args: [
+      '--etcd-endpoints=${FLANNEL_ETCD_ENDPOINTS}',
+      `--etcd-prefix=${FLANNEL_ETCD_PREFIX}`,
+      `--etcd-cafile=${P.etcdCa}`,
+      `--etcd-certfile=${P.flannelCert}`,
+      `--etcd-keyfile=${P.flannelKey}`,
+      `--subnet-file=${P.subnetEnv}`,
+      '--ip-masq',
+      ...(props.iface ? [`--iface=${props.iface}`] : []),
+      '$FLANNEL_EXTRA_ARGS',
+    ],
+  });
+}

@@ -1,0 +1,47 @@
+import type { Role } from '../config/cluster-config';
+import type { ContainerRuntime } from './container-runtime';
+import { ETCD_SERVICE } from './etcd-unit';
+import { FLANNEL_SERVICE } from './flannel-unit';
+import { LOTSE_PATHS as P } from './paths';
+import { PREFLIGHT_SERVICE } from './preflight-unit';
+import { renderUnit } from './systemd-unit';
+
+export const MASTER_SERVICE = 'lotse-master.service';
+export const AGENT_SERVICE = 'lotse-agent.service';
+
+/**
+ * `lotse master` / `lotse agent` as services. The bundle and the env files (LOTSE_NODE: the node
+ * binary the bootstrap installed; LOTSE_MASTER_ARGS / LOTSE_AGENT_ARGS) arrive over SSH, so the
+ * units are gated on them and started by path units when the env file appears.
+ */
+export function lotseUnit(role: Role | 'agent', runtime: ContainerRuntime): string {
+  const isMaster = role === 'master';
+  const envFile = isMaster ? P.masterEnv : P.agentEnv;
+  const command = isMaster
+    ? `/usr/bin/env \${LOTSE_NODE} ${P.bundle} master $LOTSE_MASTER_ARGS`
+    : `/usr/bin/env \${LOTSE_NODE} ${P.bundle} agent --runtime \${LOTSE_RUNTIME} --runtime-endpoint \${LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS`;
+  const after = isMaster
+    ? ['network-online.target', ETCD_SERVICE]
+    : ['network-online.target', PREFLIGHT_SERVICE, FLANNEL_SERVICE, ...runtime.units];
+  return renderUnit({
+    Unit: [
+      ['Description', isMaster ? 'lotse master (Kubernetes API, scheduler, controllers)' : 'lotse node agent'],
+      ['Wants', 'network-online.target'],
+      ['After', after.join(' ')],
+      ...(isMaster ? [] : [['Requires', PREFLIGHT_SERVICE] as const]),
+      ['ConditionPathExists', P.bundle],
+    ],
+    Service: [
+      ...(isMaster ? [] : [['EnvironmentFile', P.runtimeEnv] as const]),
+      ['EnvironmentFile', envFile],
+      ['ExecStart', command],
+      ['Restart', 'always'],
+      ['RestartSec', '5'],
+    ],
+    Install: [['WantedBy', 'multi-user.target']],
+  });
+}
+
+export function runtimeEnvFile(runtime: ContainerRuntime): string {
+  return `LOTSE_RUNTIME=${runtime.name}\nLOTSE_RUNTIME_ENDPOINT=${runtime.endpoint}\n`;
+}

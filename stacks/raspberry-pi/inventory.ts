@@ -1,0 +1,13 @@
+import { stringify } from 'yaml';
+import type { ClusterConfig, RaspberryPiConfig } from '../config/cluster-config';
+import { SSH_USER } from '../ignition/node-ignition';
+
+/** The bootstrap inventory (DESIGN.md) for the Pis: `lotse bootstrap --inventory FILE`. */
+export function piInventory(cluster: ClusterConfig, pi: RaspberryPiConfig): string {
+  const document = {
+    name: cluster.name,
+    store: pi.store,
+    hosts: pi.nodes.map((node) => ({ name: node.name, address: node.address, port: 22, user: SSH_USER, role: node.role })),
+  };
+  return `# Written by the lotse raspberry-pi stack from cluster.yaml; regenerate rather than edit.\n${stringify(document)}`;
+}
