@@ -1,7 +1,7 @@
 import type { Binding, Node, Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../../kube/client';
 import { ApiError } from '../../kube/api-error';
-import type { Informer } from '../../kube/informer';
+import type { InformerLike } from '../controllers/shared-informers';
 import { objectKey } from '../../kube/object';
 import { core } from '../../kube/resource-path';
 import { objectRef, type EventRecorder } from '../controllers/event-recorder';
@@ -16,8 +16,8 @@ import { scoreNodes } from './scores';
 export interface SchedulerOptions {
   client: KubeClient;
   /** Shared informers over all pods and all nodes; the scheduler registers its handlers before they start. */
-  pods: Informer<Pod>;
-  nodes: Informer<Node>;
+  pods: InformerLike<Pod>;
+  nodes: InformerLike<Node>;
   recorder?: EventRecorder;
   /** Pods naming another scheduler are left alone (default "default-scheduler"). */
   schedulerName?: string;
