@@ -20,6 +20,8 @@ export interface RunningEtcd {
   hostPort: string;
   /** Client certificate files (mutual TLS) when started with tls. */
   tls?: EtcdTlsFiles;
+  /** SIGKILLs etcd and starts it again on the same ports and data dir (for reconnect tests). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,20 +79,30 @@ async function startOnce(options: StartEtcdOptions): Promise<RunningEtcd> {
       ? [`--trusted-ca-file=${tls.serverCa}`, `--cert-file=${tls.serverCert}`, `--key-file=${tls.serverKey}`, '--client-cert-auth']
       : []),
   ];
-  const proc = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let proc: ChildProcess | undefined;
   let stderr = '';
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const launch = async (): Promise<void> => {
+    const started = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = started;
+    stderr = '';
+    started.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    await waitHealthy(started, clientUrl, tls?.client, () => stderr);
+  };
   const stop = async (): Promise<void> => {
     await killAndWait(proc);
     rmSync(dir, { recursive: true, force: true });
   };
+  const restart = async (): Promise<void> => {
+    await killAndWait(proc, 'SIGKILL');
+    await launch();
+  };
   try {
-    await waitHealthy(proc, clientUrl, tls?.client, () => stderr);
+    await launch();
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoint: clientUrl, hostPort: `127.0.0.1:${clientPort}`, tls: tls?.client, stop };
+  return { endpoint: clientUrl, hostPort: `127.0.0.1:${clientPort}`, tls: tls?.client, restart, stop };
 }
 
 interface WrittenTls {
@@ -165,14 +177,14 @@ function healthy(clientUrl: string, tls: EtcdTlsFiles | undefined): Promise<bool
   });
 }
 
-function killAndWait(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     proc.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    proc.kill('SIGTERM');
+    proc.kill(signal);
   });
 }

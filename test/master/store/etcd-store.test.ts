@@ -86,3 +86,44 @@ describe('etcd store specifics', () => {
     await expectStoreError(store.get('/x'), 'Unavailable');
   });
 });
+
+describe('etcd store across an etcd restart', () => {
+  test('a running watch resumes after etcd is killed and restarted, losing and repeating nothing', async () => {
+    const etcd = await startEtcd();
+    const store = new EtcdStore({ endpoints: [etcd.endpoint], keyPrefix: '/restart' });
+    try {
+      const from = await store.revision();
+      const log = new EventLog();
+      const watch = log.watch(store, '/k/', from);
+      const acknowledged: number[] = [];
+      for (let i = 0; i < 20; i += 1) acknowledged.push(await store.create(`/k/${i}`, { i }));
+      await log.waitForRevision(acknowledged[acknowledged.length - 1]);
+      await etcd.restart();
+      for (let i = 20; i < 40; i += 1) acknowledged.push(await createRetrying(store, `/k/${i}`, { i }));
+      await log.waitForRevision(acknowledged[acknowledged.length - 1], 20_000);
+      watch.stop();
+      expect(log.errors).toEqual([]);
+      expect(log.events.map((event) => event.revision)).toEqual(acknowledged);
+    } finally {
+      await store.close();
+      await etcd.stop();
+    }
+  });
+});
+
+/** Creates through a reconnecting client; a retry that finds the key reports the first attempt's revision. */
+async function createRetrying(store: EtcdStore, key: string, value: Record<string, unknown>): Promise<number> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await store.create(key, value);
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'AlreadyExists') {
+        const existing = await store.get(key);
+        if (existing) return existing.createRevision;
+      }
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
