@@ -76,6 +76,11 @@ export class IgnitionBuilder {
   /** The config as the machine reads it; throws if it would not fit in instance metadata. */
   render(): string {
     const text = JSON.stringify(this.build());
+    // The config travels inside Terraform strings, where these start an interpolation or directive.
+    const template = /[$%]\{/.exec(text);
+    if (template) {
+      throw new Error(`Ignition config contains "${template[0]}" near "${text.slice(Math.max(0, template.index - 40), template.index + 20)}", which Terraform would evaluate; write systemd variables as $NAME`);
+    }
     const size = Buffer.byteLength(text);
     if (size > IGNITION_SIZE_LIMIT) {
       throw new Error(`Ignition config is ${size} bytes, above the ${IGNITION_SIZE_LIMIT}-byte metadata limit; move large files to the bootstrap`);

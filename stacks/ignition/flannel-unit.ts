@@ -14,9 +14,10 @@ export interface FlannelUnitProps {
 }
 
 /**
- * flanneld with the etcd backend on the masters' etcd over TLS. flannel.env (FLANNEL_ETCD_ENDPOINTS,
- * optional FLANNEL_EXTRA_ARGS) and the client certificate come from the bootstrap; the subnet lease
- * lands in /run/flannel/subnet.env where the agent reads it.
+ * flanneld with the etcd backend on the masters' etcd over TLS. flannel.env and the client
+ * certificate come from the bootstrap: flannel.env sets FLANNELD_ETCD_ENDPOINTS (flanneld reads
+ * FLANNELD_<FLAG> variables itself; the env file is passed into the container) and may set
+ * FLANNEL_EXTRA_ARGS. The subnet lease lands in /run/flannel/subnet.env where the agent reads it.
  */
 export function flannelUnit(props: FlannelUnitProps): string {
   return containerUnit({
@@ -31,7 +32,6 @@ export function flannelUnit(props: FlannelUnitProps): string {
     requiresFiles: [P.etcdCa, P.flannelCert, P.flannelKey],
     execStartPre: ['/usr/sbin/modprobe vxlan', '/usr/bin/mkdir -p /run/flannel'],
     args: [
-      '--etcd-endpoints=${FLANNEL_ETCD_ENDPOINTS}',
       `--etcd-prefix=${FLANNEL_ETCD_PREFIX}`,
       `--etcd-cafile=${P.etcdCa}`,
       `--etcd-certfile=${P.flannelCert}`,

@@ -13,13 +13,15 @@ export const AGENT_SERVICE = 'lotse-agent.service';
  * `lotse master` / `lotse agent` as services. The bundle and the env files (LOTSE_NODE: the node
  * binary the bootstrap installed; LOTSE_MASTER_ARGS / LOTSE_AGENT_ARGS) arrive over SSH, so the
  * units are gated on them and started by path units when the env file appears.
+ * Variables are written `$NAME` (whole words) and never `${NAME}`: Terraform would read that as
+ * its own interpolation inside user-data.
  */
 export function lotseUnit(role: Role | 'agent', runtime: ContainerRuntime): string {
   const isMaster = role === 'master';
   const envFile = isMaster ? P.masterEnv : P.agentEnv;
   const command = isMaster
-    ? `/usr/bin/env \${LOTSE_NODE} ${P.bundle} master $LOTSE_MASTER_ARGS`
-    : `/usr/bin/env \${LOTSE_NODE} ${P.bundle} agent --runtime \${LOTSE_RUNTIME} --runtime-endpoint \${LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS`;
+    ? `/usr/bin/env $LOTSE_NODE ${P.bundle} master $LOTSE_MASTER_ARGS`
+    : `/usr/bin/env $LOTSE_NODE ${P.bundle} agent --runtime $LOTSE_RUNTIME --runtime-endpoint $LOTSE_RUNTIME_ENDPOINT $LOTSE_AGENT_ARGS`;
   const after = isMaster
     ? ['network-online.target', ETCD_SERVICE]
     : ['network-online.target', PREFLIGHT_SERVICE, FLANNEL_SERVICE, ...runtime.units];

@@ -1,0 +1,103 @@
+import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
+import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall';
+import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
+import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
+import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { Testing } from 'cdktf';
+import type { ClusterConfig } from '../../stacks/config/cluster-config';
+import { GceStack } from '../../stacks/gce/stack';
+import { configWith } from './helpers';
+import { expectBootstrap, expectClusterOutputs, expectIgnitionsSound, parsed, resources, type SynthesizedStack } from './stack-checks';
+
+Testing.setupJest();
+
+function synth(config: ClusterConfig): SynthesizedStack {
+  return parsed(Testing.synth(new GceStack(Testing.app(), 'gce', config, config.gce!)));
+}
+
+type Firewall = { name: string; source_ranges?: string[]; source_tags?: string[]; target_tags: string[]; allow: Array<{ protocol: string; ports?: string[] }> };
+
+describe.each([
+  ['fedora-coreos', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable'],
+  ['flatcar', 'projects/kinvolk-public/global/images/family/flatcar-stable'],
+] as const)('gce stack on %s', (os, image) => {
+  const stack = synth(configWith({ os }));
+
+  test('network, subnetwork, provider and a static address for the master', () => {
+    expect(stack.text).toHaveProviderWithProperties(GoogleProvider, { project: 'my-gcp-project', region: 'europe-west1', zone: 'europe-west1-b' });
+    expect(stack.text).toHaveResourceWithProperties(ComputeNetwork, { name: 'lotse', auto_create_subnetworks: false });
+    expect(stack.text).toHaveResourceWithProperties(ComputeSubnetwork, { name: 'lotse', ip_cidr_range: '10.240.0.0/24', region: 'europe-west1' });
+    expect(stack.text).toHaveResourceWithProperties(ComputeAddress, { name: 'lotse-master-0' });
+    expect(stack.json.terraform.required_providers.google.source).toBe('google');
+  });
+
+  test('instances boot the OS image with Ignition in user-data, labels and tags', () => {
+    expect(stack.text).toHaveResourceWithProperties(ComputeInstance, {
+      name: 'lotse-master-0',
+      machine_type: 'e2-medium',
+      boot_disk: { initialize_params: expect.objectContaining({ image }) },
+      tags: ['lotse', 'lotse-master'],
+      labels: { 'lotse-cluster': 'lotse', 'lotse-role': 'master', 'managed-by': 'lotse' },
+      metadata: expect.objectContaining({ 'block-project-ssh-keys': 'true' }),
+    });
+    const instances = resources(stack, 'google_compute_instance') as Array<{ name: string; metadata: Record<string, string>; network_interface: unknown }>;
+    expect(instances[0].network_interface).toEqual([
+      { subnetwork: expect.stringMatching(/^\$\{google_compute_subnetwork\./), access_config: [{ nat_ip: '${google_compute_address.lotse-master-0-address.address}' }] },
+    ]);
+    expect(instances[1].network_interface).toEqual([{ subnetwork: expect.any(String), access_config: [{}] }]);
+    expect(instances.map((i) => i.name)).toEqual(['lotse-master-0', 'lotse-worker-0', 'lotse-worker-1']);
+    for (const instance of instances) expect(instance.metadata['user-data']).toContain(encodeURIComponent(`${instance.name}\n`));
+  });
+
+  test('every Ignition is valid, under 256 KiB, and the output has no secret', () => expectIgnitionsSound(stack, 3));
+  test('outputs and the bootstrap exist', () => {
+    expectClusterOutputs(stack);
+    expectBootstrap(stack, 'google_compute_instance', 3);
+  });
+});
+
+describe('gce firewall matrix', () => {
+  const rulesOf = (config: ClusterConfig): Firewall[] => resources(synth(config), 'google_compute_firewall') as Firewall[];
+
+  test('SSH and the API from adminCidrs only; cluster ports between cluster machines only', () => {
+    const stack = synth(configWith({ adminCidrs: ['198.51.100.0/24', '203.0.113.7/32'] }));
+    const admin = ['198.51.100.0/24', '203.0.113.7/32'];
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-ssh', source_ranges: admin, target_tags: ['lotse'], allow: [{ protocol: 'tcp', ports: ['22'] }] });
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-api', source_ranges: admin, target_tags: ['lotse-master'], allow: [{ protocol: 'tcp', ports: ['6443'] }] });
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-vxlan', source_tags: ['lotse'], target_tags: ['lotse'], allow: [{ protocol: 'udp', ports: ['8472'] }] });
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-agent', source_tags: ['lotse'], allow: [{ protocol: 'tcp', ports: ['10250'] }] });
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-etcd', source_tags: ['lotse'], target_tags: ['lotse-master'], allow: [{ protocol: 'tcp', ports: ['2379-2380'] }] });
+    for (const rule of resources(stack, 'google_compute_firewall') as Firewall[]) {
+      expect({ rule: rule.name, ranges: rule.source_ranges ?? admin }).toEqual({ rule: rule.name, ranges: admin });
+    }
+  });
+
+  test('nothing is open to 0.0.0.0/0 unless firewall.extraIngress asks for it', () => {
+    const open = (rules: Firewall[]): string[] => rules.filter((r) => r.source_ranges?.includes('0.0.0.0/0')).map((r) => r.name);
+    expect(open(rulesOf(configWith()))).toEqual([]);
+    const extra = { name: 'nodeports', protocol: 'tcp', ports: '30000-32767', sources: ['0.0.0.0/0'], to: 'workers' };
+    const rules = rulesOf(configWith({ firewall: { extraIngress: [extra] } }));
+    expect(open(rules)).toEqual(['lotse-x-nodeports']);
+    expect(rules.find((r) => r.name === 'lotse-x-nodeports')).toMatchObject({ target_tags: ['lotse-worker'], allow: [{ protocol: 'tcp', ports: ['30000-32767'] }] });
+  });
+});
+
+describe('gce counts follow cluster.yaml', () => {
+  test('3 masters and 4 workers make 7 instances and 3 addresses', () => {
+    const stack = synth(configWith({ gce: { masters: 3, workers: 4, workerType: 'e2-standard-4' } }));
+    const instances = resources(stack, 'google_compute_instance') as Array<{ name: string; machine_type: string }>;
+    expect(instances.filter((i) => i.name.includes('-master-'))).toHaveLength(3);
+    expect(instances.filter((i) => i.machine_type === 'e2-standard-4')).toHaveLength(4);
+    expect(resources(stack, 'google_compute_address')).toHaveLength(3);
+    expectIgnitionsSound(stack, 7);
+    expectBootstrap(stack, 'google_compute_instance', 7);
+  });
+
+  test('zero workers and no bootstrap when disabled', () => {
+    const stack = synth(configWith({ gce: { workers: 0 }, bootstrap: { enabled: false } }));
+    expect(resources(stack, 'google_compute_instance')).toHaveLength(1);
+    expect(resources(stack, 'terraform_data')).toHaveLength(0);
+    expect(stack.json.output?.workerAddresses.value).toEqual([]);
+  });
+});
