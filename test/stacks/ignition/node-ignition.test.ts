@@ -98,8 +98,10 @@ describe('IgnitionBuilder', () => {
   });
 
   test('text Terraform would interpolate is refused, so user-data arrives verbatim', () => {
-    expect(() => new IgnitionBuilder().file('/x', 'ExecStart=/bin/echo ${HOME}').render()).toThrow(/contains "\$\{".*write systemd variables as \$NAME/);
-    expect(() => new IgnitionBuilder().file('/x', '%{ if }').render()).toThrow(/contains "%\{"/);
+    // File contents are percent-encoded and safe; unit contents travel as they are.
+    expect(() => new IgnitionBuilder().file('/x', '${HOME} %{ x }').render()).not.toThrow();
+    expect(() => new IgnitionBuilder().unit({ name: 'x.service', contents: 'ExecStart=/bin/echo ${HOME}' }).render()).toThrow(/contains "\$\{".*write systemd variables as \$NAME/);
+    expect(() => new IgnitionBuilder().unit({ name: 'x.service', contents: '%{ if }' }).render()).toThrow(/contains "%\{"/);
   });
 
   test('kernel arguments appear only when asked for', () => {
