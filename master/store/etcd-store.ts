@@ -24,6 +24,9 @@ export interface EtcdStoreOptions {
   dialTimeoutMs?: number;
 }
 
+/** Largest list response accepted from etcd (gRPC's own default is 4 MiB). */
+const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
+
 /**
  * The etcd v3 backend. Keys map one-to-one (after keyPrefix) onto etcd keys, values are JSON,
  * and the store's revision is etcd's: every write here is a single-key transaction, so each
@@ -44,6 +47,8 @@ export class EtcdStore implements Store {
       hosts: options.endpoints,
       dialTimeout: options.dialTimeoutMs ?? 5000,
       credentials: tls && { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
+      // gRPC refuses responses over 4 MiB by default; a list of 10,000 pods is about 13 MiB.
+      grpcOptions: { 'grpc.max_receive_message_length': MAX_RESPONSE_BYTES },
     });
   }
 
@@ -201,10 +206,10 @@ export class EtcdStore implements Store {
       return await fn();
     } catch (err) {
       if (err instanceof StoreError) throw err;
-      throw new StoreError(
-        'Unavailable',
-        `cannot ${verb} ${subject} in etcd at ${this.options.endpoints.join(',')}: ${String(err)}; is etcd up and are the TLS files right?`,
-      );
+      const hint = /UNAVAILABLE|DEADLINE|ECONNREFUSED|connect|handshake|certificate/i.test(String(err))
+        ? '; is etcd up, and are the endpoints and TLS files right?'
+        : '';
+      throw new StoreError('Unavailable', `cannot ${verb} ${subject} in etcd at ${this.options.endpoints.join(',')}: ${String(err)}${hint}`);
     }
   }
 }

@@ -65,6 +65,15 @@ describe('etcd store specifics', () => {
     expect(events.events.map((event) => event.key)).toEqual(['/registry/pods/x', '/registry/pods/x']);
   });
 
+  test('a list larger than gRPC\'s default 4 MiB message limit works', async () => {
+    const store = open({ keyPrefix: freshPrefix() });
+    // etcd accepts requests up to 1.5 MiB by default, so six 1 MiB values make a 6 MiB list.
+    const big = 'x'.repeat(1024 * 1024);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => store.create(`/big/${i}`, { i, big })));
+    const listed = await store.list('/big/');
+    expect(listed.items.map((item) => item.value.i)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   test('several endpoints are accepted (a dead one next to a live one)', async () => {
     const store = open({ endpoints: ['http://127.0.0.1:1', running(plain).endpoint], keyPrefix: freshPrefix() });
     for (let i = 0; i < 4; i += 1) await store.create(`/multi/${i}`, { i });
