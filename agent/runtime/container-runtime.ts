@@ -1,4 +1,4 @@
-import type { Duplex, Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Labels on everything the agent creates: how a restarted agent finds (only) its own containers. */
 export const LABEL = {
@@ -108,13 +108,17 @@ export interface ExecStreamOptions {
   tty: boolean;
 }
 
-/** A running exec: `stream` carries stdin in and output out; `multiplexed` means Docker's 8-byte frame headers. */
+/** A running exec: stdin (when asked for) goes in, stdout and stderr come out demultiplexed. */
 export interface ExecSession {
-  stream: Duplex;
-  multiplexed: boolean;
+  stdin?: Writable;
+  stdout: Readable;
+  /** Empty for a tty (everything arrives on stdout). */
+  stderr: Readable;
   resize(width: number, height: number): Promise<void>;
-  /** Resolves with the exit code once the process ends. */
+  /** Resolves with the exit code once the process ends (and its output has been read). */
   exitCode(): Promise<number>;
+  /** Tears the session down early (client went away). */
+  close(): void;
 }
 
 export interface LogOptions {
@@ -150,8 +154,8 @@ export class RuntimeError extends Error {
  */
 export interface ContainerRuntime {
   info(): Promise<RuntimeInfo>;
-  /** Containers this node created (by LABEL.node), sandbox included. */
-  listContainers(): Promise<RuntimeContainer[]>;
+  /** Containers this node created (by LABEL.node), sandbox included; only one pod's when podUid is given. */
+  listContainers(podUid?: string): Promise<RuntimeContainer[]>;
   /** Makes sure the image is present per policy; returns its image id. Throws RuntimeError(ErrImagePull). */
   ensureImage(image: string, policy: PullPolicy): Promise<string>;
   /** Creates and starts the infra container; returns its id and the pod IP. */

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
 import {
   LABEL, RuntimeError, SANDBOX_NAME,
   type ContainerKind, type ContainerRuntime, type ContainerSpec, type ContainerStateName, type ExecResult,
@@ -58,10 +58,13 @@ export class DockerRuntime implements ContainerRuntime {
     return { name, version: v.Version, runtimeVersion: `${name}://${v.Version}` };
   }
 
-  async listContainers(): Promise<RuntimeContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.node}=${this.options.nodeName}`] } });
-    const live = new Set(list.map((c) => c.Id));
-    for (const id of this.inspected.keys()) if (!live.has(id)) this.inspected.delete(id);
+  async listContainers(podUid?: string): Promise<RuntimeContainer[]> {
+    const label = [`${LABEL.node}=${this.options.nodeName}`, ...(podUid ? [`${LABEL.podUid}=${podUid}`] : [])];
+    const list = await this.docker.listContainers({ all: true, filters: { label } });
+    if (!podUid) {
+      const live = new Set(list.map((c) => c.Id));
+      for (const id of this.inspected.keys()) if (!live.has(id)) this.inspected.delete(id);
+    }
     return Promise.all(list.map((c) => this.describe(c)));
   }
 
@@ -290,27 +293,19 @@ export class DockerRuntime implements ContainerRuntime {
 
   async exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
     const session = await this.execStream(id, { cmd, stdin: false, tty: false });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
     const out: Buffer[] = [];
     const errOut: Buffer[] = [];
-    stdout.on('data', (d: Buffer) => out.push(d));
-    stderr.on('data', (d: Buffer) => errOut.push(d));
-    this.docker.modem.demuxStream(session.stream, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      session.stream.on('end', resolve);
-      session.stream.on('close', resolve);
-      session.stream.on('error', () => resolve());
-    });
+    session.stdout.on('data', (d: Buffer) => out.push(d));
+    session.stderr.on('data', (d: Buffer) => errOut.push(d));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const result = await Promise.race([ended, timedOut]);
+    const result = await Promise.race([session.exitCode(), timedOut]);
     clearTimeout(timer);
     if (result === 'timeout') {
-      session.stream.destroy();
+      session.close();
       throw new Error(`command ${JSON.stringify(cmd)} timed out after ${timeoutMs} ms`);
     }
-    return { exitCode: await session.exitCode(), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errOut).toString() };
+    return { exitCode: result, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errOut).toString() };
   }
 
   async execStream(id: string, options: ExecStreamOptions): Promise<ExecSession> {
@@ -321,14 +316,33 @@ export class DockerRuntime implements ContainerRuntime {
       AttachStderr: true,
       Tty: options.tty,
     });
-    const stream = (await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty })) as unknown as ExecSession['stream'];
+    const stream = (await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty })) as unknown as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (options.tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        if (!options.tty) stdout.end();
+        stderr.end();
+        resolve();
+      };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
+    });
     return {
-      stream,
-      multiplexed: !options.tty,
+      stdin: options.stdin ? stream : undefined,
+      stdout,
+      stderr,
       resize: async (w, h) => {
         await exec.resize({ w, h }).catch(() => undefined);
       },
       exitCode: async () => {
+        await ended;
         // The stream can end a moment before the engine records the exit code.
         for (let i = 0; i < 50; i++) {
           const info = await exec.inspect();
@@ -337,6 +351,7 @@ export class DockerRuntime implements ContainerRuntime {
         }
         return -1;
       },
+      close: () => stream.destroy(),
     };
   }
 

@@ -1,0 +1,203 @@
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { KubeClient } from '../kube/client';
+import { Informer } from '../kube/informer';
+import { core } from '../kube/resource-path';
+import { Backoff } from './backoff';
+import { EventRecorder } from './event-recorder';
+import { obtainCredentials, type NodeCredentials } from './join';
+import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './kubelet-server';
+import { LeaseRenewer } from './lease-renewer';
+import { setUpPodNetwork } from './network/flannel';
+import { registerNode } from './node-registration';
+import { hostFacts, NodeStatusUpdater, type NodeFacts, type NodeIdentity } from './node-status';
+import { ObjectSource } from './object-source';
+import { Pleg } from './pleg';
+import { instances } from './pod-status-builder';
+import type { PodSource } from './pod-source';
+import { PodSync } from './pod-sync';
+import { PodWorkers } from './pod-workers';
+import { ProbeManager } from './probes/probe-manager';
+import type { ContainerRuntime } from './runtime/container-runtime';
+import { StatusManager } from './status-manager';
+import { VolumeManager } from './volumes/volume-manager';
+
+export interface AgentOptions {
+  server: string;
+  /** PEM of the cluster CA (--ca-file). */
+  caPem: string;
+  /** The join token (--token); unused when credentials are given. */
+  token: string;
+  nodeName: string;
+  dataDir: string;
+  runtime: ContainerRuntime;
+  /** InternalIP addresses to report (default: the first non-loopback IPv4, else 127.0.0.1). */
+  addresses?: string[];
+  /** Port of the logs/exec server (default 10250; 0 picks one). */
+  kubeletPort?: number;
+  /** Skip the logs/exec server (hollow nodes). */
+  noKubeletServer?: boolean;
+  maxPods?: number;
+  restartBackoffBaseMs?: number;
+  restartBackoffMaxMs?: number;
+  plegPeriodMs?: number;
+  leaseIntervalMs?: number;
+  nodeStatusPeriodMs?: number;
+  /** Seconds between full resyncs of every pod (default 30 s): refreshes projected ConfigMaps and Secrets. */
+  resyncMs?: number;
+  flannelSubnetFile?: string;
+  facts?: NodeFacts;
+  /** Already-obtained credentials and client (hollow nodes share a process and a join). */
+  credentials?: NodeCredentials;
+  client?: KubeClient;
+  podSource?: PodSource;
+  /** Write Events (default true). */
+  events?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface RunningAgent {
+  nodeName: string;
+  kubeletPort: number;
+  client: KubeClient;
+  lease: LeaseRenewer;
+  /** Stops the agent's loops; containers keep running (a restarted agent adopts them). */
+  stop(): Promise<void>;
+}
+
+export function defaultAddresses(): string[] {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return [a.address];
+  }
+  return ['127.0.0.1'];
+}
+
+/** Wires the agent: join, node registration, lease, node status, pod workers, probes, PLEG, logs/exec server. */
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const log = o.log ?? (() => undefined);
+  const addresses = o.addresses ?? defaultAddresses();
+  fs.mkdirSync(o.dataDir, { recursive: true });
+  const creds = o.credentials ?? (await obtainCredentials({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName: o.nodeName, addresses, dataDir: o.dataDir }));
+  const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token });
+  const runtimeInfo = await o.runtime.info().catch((err: Error) => {
+    log(`container runtime not reachable yet: ${err.message}`);
+    return { name: 'docker', version: 'unknown', runtimeVersion: 'docker://unknown' };
+  });
+
+  const pods: PodSource = o.podSource ?? new Informer<Pod>(client, core('pods'), { query: { fieldSelector: `spec.nodeName=${o.nodeName}` }, onError: (e) => log(`pod watch: ${e.message}`) });
+  const byUid = new Map<string, Pod>();
+  const objects = new ObjectSource(client);
+  const volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects);
+  const status = new StatusManager(client, { onError: (e) => log(e.message) });
+  const events = new EventRecorder(o.events === false ? undefined : client, o.nodeName);
+  let network: string | undefined;
+  // eslint-disable-next-line prefer-const
+  let workers: PodWorkers;
+  const probes = new ProbeManager(o.runtime, (uid) => workers.request(uid));
+  const sync = new PodSync({
+    client, runtime: o.runtime, volumes, objects, probes, status, events,
+    restartBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
+    pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
+    hostIP: addresses[0],
+    network: () => network,
+    containerIdPrefix: `${runtimeInfo.name}://`,
+    requestSync: (uid, ms) => workers.request(uid, ms),
+  });
+  workers = new PodWorkers((uid) => sync.sync(uid, byUid.get(uid)), (uid, err) => log(`syncing pod ${describePod(byUid.get(uid), uid)} failed: ${err.message}`));
+  const pleg = new Pleg(o.runtime, (uid) => workers.request(uid), o.plegPeriodMs ?? 1000);
+
+  let server: RunningKubeletServer | undefined;
+  if (!o.noKubeletServer) {
+    server = await startKubeletServer({
+      port: o.kubeletPort ?? 10250,
+      caPem: creds.caCert || o.caPem,
+      certPem: creds.servingCert,
+      keyPem: creds.servingKey,
+      runtime: o.runtime,
+      locate: (ns, name, container, previous) => locate(o.runtime, pods, ns, name, container, previous),
+    });
+  }
+  const id: NodeIdentity = { name: o.nodeName, addresses, kubeletPort: server?.port ?? 0, maxPods: o.maxPods ?? 110, runtimeVersion: runtimeInfo.runtimeVersion };
+  const node = await registerNode(client, id, { onError: (e) => log(e.message) });
+  const lease = new LeaseRenewer(client, o.nodeName, { intervalMs: o.leaseIntervalMs, nodeUid: node.metadata?.uid, onError: (e) => log(e.message) });
+  lease.start();
+  const nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
+    periodMs: o.nodeStatusPeriodMs,
+    runtimeError: () => pleg.lastError?.message,
+    onError: (e) => log(`node status: ${e.message}`),
+  });
+  await nodeStatus.update(true).catch((e: Error) => log(`first node status: ${e.message}`));
+  nodeStatus.start();
+
+  try {
+    network = await setUpPodNetwork(o.runtime, o.flannelSubnetFile);
+    if (network) log(`pods join runtime network ${network} (from flannel)`);
+  } catch (err) {
+    log(`flannel network setup failed, pods use the runtime default network: ${(err as Error).message}`);
+  }
+
+  pods.on((type, pod, old) => {
+    const uid = pod.metadata?.uid ?? '';
+    if (type === 'DELETED') byUid.delete(uid);
+    else byUid.set(uid, pod);
+    if (old && old.metadata?.uid !== uid) byUid.delete(old.metadata?.uid ?? '');
+    workers.request(uid);
+  });
+  await pods.start();
+  // Only now may unknown containers count as orphans: the pod list is complete.
+  await pleg.start();
+  for (const uid of volumes.knownPods()) if (!byUid.has(uid)) workers.request(uid);
+  const resync = setInterval(() => {
+    for (const uid of byUid.keys()) workers.request(uid);
+  }, o.resyncMs ?? 30_000);
+  resync.unref();
+  log(`node ${o.nodeName} registered (${addresses.join(', ')}), kubelet port ${id.kubeletPort}, runtime ${runtimeInfo.runtimeVersion}`);
+
+  return {
+    nodeName: o.nodeName,
+    kubeletPort: id.kubeletPort,
+    client,
+    lease,
+    stop: async () => {
+      clearInterval(resync);
+      pods.stop();
+      pleg.stop();
+      lease.stop();
+      nodeStatus.stop();
+      probes.stop();
+      await workers.stop();
+      await status.idle().catch(() => undefined);
+      status.stop();
+      await server?.close();
+      if (!o.client) client.close();
+    },
+  };
+}
+
+function describePod(pod: Pod | undefined, uid: string): string {
+  return pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : `(deleted, uid ${uid})`;
+}
+
+/** Finds the container a logs/exec request means: current instance, or the one before with previous. */
+async function locate(runtime: ContainerRuntime, pods: PodSource, ns: string, name: string, container: string, previous: boolean): Promise<ContainerLookup> {
+  const pod = pods.list().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name);
+  if (!pod) return { code: 404, message: `pod ${ns}/${name} is not on this node` };
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  const initNames = (pod.spec?.initContainers ?? []).map((c) => c.name);
+  if (!container) {
+    if (names.length !== 1) return { code: 400, message: `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]` };
+    container = names[0];
+  }
+  const kind = names.includes(container) ? 'app' : initNames.includes(container) ? 'init' : undefined;
+  if (!kind) return { code: 400, message: `container ${container} is not valid for pod ${name}` };
+  const found = instances(await runtime.listContainers(pod.metadata?.uid), container, kind);
+  const c = previous ? found.previous : found.current;
+  if (!c) {
+    return previous
+      ? { code: 400, message: `previous terminated container "${container}" in pod "${name}" not found` }
+      : { code: 400, message: `container "${container}" in pod "${name}" is waiting to start` };
+  }
+  return { id: c.id };
+}

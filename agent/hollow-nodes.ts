@@ -1,0 +1,111 @@
+import https from 'node:https';
+import path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { KubeClient } from '../kube/client';
+import { Informer } from '../kube/informer';
+import { core } from '../kube/resource-path';
+import { startAgent, type RunningAgent } from './agent';
+import { obtainCredentials } from './join';
+import { hollowFacts } from './node-status';
+import { NodePodView } from './pod-source';
+import { FakeRuntime } from './runtime/fake-runtime';
+
+export interface HollowNodesOptions {
+  server: string;
+  caPem: string;
+  /** The join token. */
+  token: string;
+  count: number;
+  /** Nodes are named PREFIX-0 ... PREFIX-(count-1). */
+  namePrefix: string;
+  dataDir: string;
+  leaseIntervalMs?: number;
+  /** Joins and registrations in flight at once (default 16). */
+  concurrency?: number;
+  log?: (message: string) => void;
+}
+
+export interface RunningHollowNodes {
+  nodes: RunningAgent[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Many fake nodes in one process, for scale tests of the master (as kubemark): each has its own
+ * identity, Node, Lease and pods moving through their phases, but they share one connection pool
+ * and one watch on pods, so a thousand of them cost little more than their objects.
+ */
+export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHollowNodes> {
+  const log = o.log ?? (() => undefined);
+  const pool = new https.Agent({ ca: o.caPem, keepAlive: true, maxSockets: 64 });
+  const names = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}-${i}`);
+  const clients = new Map<string, KubeClient>();
+  await forEachLimited(names, o.concurrency ?? 16, async (nodeName) => {
+    const creds = await obtainCredentials({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'] });
+    clients.set(nodeName, sharePool(new KubeClient({ server: o.server, ca: o.caPem, token: creds.token }), pool));
+  });
+  const views = new Map<string, NodePodView>();
+  const shared = new Informer<Pod>(clients.get(names[0]) as KubeClient, core('pods'), { onError: (e) => log(`hollow pod watch: ${e.message}`) });
+  shared.on((type, obj, old) => {
+    const target = obj.spec?.nodeName ? views.get(obj.spec.nodeName) : undefined;
+    const before = old?.spec?.nodeName && old.spec.nodeName !== obj.spec?.nodeName ? views.get(old.spec.nodeName) : undefined;
+    target?.dispatch(type, obj, old);
+    before?.dispatch(type, obj, old);
+  });
+  for (const n of names) views.set(n, new NodePodView(shared, n));
+  const nodes: RunningAgent[] = [];
+  await forEachLimited(names, o.concurrency ?? 16, async (nodeName) => {
+    const runtime = new FakeRuntime(nodeName);
+    nodes.push(
+      await startAgent({
+        server: o.server,
+        caPem: o.caPem,
+        token: o.token,
+        nodeName,
+        dataDir: path.join(o.dataDir, 'hollow', nodeName),
+        runtime,
+        addresses: ['127.0.0.1'],
+        noKubeletServer: true,
+        credentials: { token: '', caCert: o.caPem, servingCert: '', servingKey: '' },
+        client: clients.get(nodeName),
+        podSource: views.get(nodeName),
+        facts: hollowFacts(),
+        events: false,
+        plegPeriodMs: 2000,
+        leaseIntervalMs: o.leaseIntervalMs,
+        log,
+      }),
+    );
+  });
+  await shared.start();
+  log(`${nodes.length} hollow nodes running`);
+  return {
+    nodes,
+    stop: async () => {
+      shared.stop();
+      await Promise.all(nodes.map((n) => n.stop()));
+      pool.destroy();
+    },
+  };
+}
+
+/**
+ * KubeClient builds its own https.Agent; hollow nodes swap in one shared pool so a thousand
+ * identities do not hold a thousand idle TLS connections. (A ClientOptions.agent would make this
+ * unnecessary.)
+ */
+function sharePool(client: KubeClient, pool: https.Agent): KubeClient {
+  const c = client as unknown as { agent: https.Agent };
+  c.agent.destroy();
+  c.agent = pool;
+  return client;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { URL } from 'node:url';
+
+/** What the master hands a joining node (POST /lotse/v1/join). */
+export interface NodeCredentials {
+  token: string;
+  caCert: string;
+  servingCert: string;
+  servingKey: string;
+}
+
+export interface JoinOptions {
+  server: string;
+  ca: string;
+  joinToken: string;
+  nodeName: string;
+  addresses: string[];
+  /** Where credentials are kept so a restarted agent keeps its identity; undefined keeps them in memory. */
+  dataDir?: string;
+}
+
+/**
+ * Returns this node's credentials: the stored ones when the master still accepts them, else a
+ * fresh join with the join token. Stored as DATA/credentials.json, readable by root only.
+ */
+export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials> {
+  const file = o.dataDir ? path.join(o.dataDir, 'credentials.json') : undefined;
+  if (file && fs.existsSync(file)) {
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as NodeCredentials;
+    const res = await request(o.server, o.ca, 'GET', `/api/v1/nodes/${encodeURIComponent(o.nodeName)}`, stored.token).catch(() => undefined);
+    // Unreachable master: keep the stored identity and let the loops retry.
+    if (!res || (res.status !== 401 && res.status !== 403)) return stored;
+  }
+  const res = await request(o.server, o.ca, 'POST', '/lotse/v1/join', o.joinToken, { nodeName: o.nodeName, addresses: o.addresses });
+  if (res.status !== 200 && res.status !== 201) {
+    throw new Error(`joining ${o.server} as node "${o.nodeName}" failed with HTTP ${res.status}: ${res.body.slice(0, 300)} (check --token: it must be the cluster's join token, DATA/join-token on the master)`);
+  }
+  const creds = JSON.parse(res.body) as NodeCredentials;
+  if (!creds.token || !creds.servingCert || !creds.servingKey) throw new Error(`the master's join answer lacks token or serving certificate: ${res.body.slice(0, 200)}`);
+  if (file) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
+  }
+  return creds;
+}
+
+function request(server: string, ca: string, method: string, p: string, token: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const url = new URL(p, server);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { method, host: url.hostname, port: url.port || 443, path: url.pathname, ca, timeout: 15_000, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url.href}: no answer within 15 s`)));
+    req.on('error', (err) => reject(new Error(`${method} ${url.href}: ${err.message}`)));
+    req.end(payload);
+  });
+}

@@ -1,0 +1,112 @@
+import crypto from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import {
+  SANDBOX_NAME,
+  type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type PodRef, type RuntimeContainer,
+  type RuntimeInfo, type SandboxSpec,
+} from './container-runtime';
+
+/**
+ * A runtime without containers, for hollow nodes (as kubemark and KWOK): sandboxes get an IP from
+ * a private counter, containers "run" until stopped, exec succeeds, logs are empty. Memory per
+ * pod is a few small objects, so thousands of nodes fit in one process.
+ */
+export class FakeRuntime implements ContainerRuntime {
+  private readonly containers = new Map<string, RuntimeContainer>();
+  private static nextIp = 1;
+
+  constructor(private readonly nodeName: string) {}
+
+  async info(): Promise<RuntimeInfo> {
+    return { name: 'fake', version: '0.1.0', runtimeVersion: 'fake://0.1.0' };
+  }
+
+  async listContainers(podUid?: string): Promise<RuntimeContainer[]> {
+    const all = [...this.containers.values()];
+    return podUid ? all.filter((c) => c.pod.uid === podUid) : all;
+  }
+
+  async ensureImage(image: string): Promise<string> {
+    return `sha256:${crypto.createHash('sha256').update(image).digest('hex')}`;
+  }
+
+  async createSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }> {
+    const n = FakeRuntime.nextIp++;
+    const ip = `10.${128 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`;
+    const id = this.add(spec.pod, SANDBOX_NAME, 'sandbox', 0, '', 'pause', 'running');
+    this.ips.set(id, ip);
+    return { id, ip };
+  }
+
+  private readonly ips = new Map<string, string>();
+
+  async sandboxIp(id: string): Promise<string> {
+    return this.ips.get(id) ?? '';
+  }
+
+  async createContainer(_sandboxId: string, spec: ContainerSpec): Promise<string> {
+    return this.add(spec.pod, spec.name, spec.kind, spec.attempt, spec.specHash, spec.image, 'created');
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.mustGet(id);
+    c.state = 'running';
+    c.startedAt = new Date();
+  }
+
+  async stopContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running') return;
+    c.state = 'exited';
+    c.exitCode = 0;
+    c.reason = 'Completed';
+    c.finishedAt = new Date();
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.containers.delete(id);
+    this.ips.delete(id);
+  }
+
+  async exec(): Promise<ExecResult> {
+    return { exitCode: 0, stdout: '', stderr: '' };
+  }
+
+  async execStream(): Promise<ExecSession> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.end();
+    stderr.end();
+    return { stdout, stderr, resize: async () => undefined, exitCode: async () => 0, close: () => undefined };
+  }
+
+  async logs(): Promise<Readable> {
+    return Readable.from([]);
+  }
+
+  async ensureNetwork(name: string): Promise<string> {
+    return name;
+  }
+
+  close(): void {
+    this.containers.clear();
+  }
+
+  private add(pod: PodRef, name: string, kind: RuntimeContainer['kind'], attempt: number, specHash: string, image: string, state: RuntimeContainer['state']): string {
+    const id = crypto.randomBytes(16).toString('hex');
+    const now = new Date();
+    this.containers.set(id, {
+      id, pod, name, kind, attempt, specHash, state, image,
+      imageId: `sha256:${crypto.createHash('sha256').update(image).digest('hex')}`,
+      createdAt: now,
+      startedAt: state === 'running' ? now : undefined,
+    });
+    return id;
+  }
+
+  private mustGet(id: string): RuntimeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`fake runtime: no container ${id}`);
+    return c;
+  }
+}

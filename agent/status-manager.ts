@@ -1,0 +1,106 @@
+import type { PodStatus } from 'kubernetes-types/core/v1';
+import { ApiError } from '../kube/api-error';
+import type { KubeClient } from '../kube/client';
+import { core } from '../kube/resource-path';
+
+interface Pending {
+  namespace: string;
+  name: string;
+  status: PodStatus;
+}
+
+export interface StatusManagerOptions {
+  /** Writes in flight at once (default 8): enough to keep up, few enough not to flood the master. */
+  concurrency?: number;
+  /** Collect updates this long before writing, so a burst of changes becomes one PATCH (default 20 ms). */
+  batchMs?: number;
+  onError?: (err: Error) => void;
+}
+
+/**
+ * Owns writing pod status to the master: pod workers hand over the latest status, and only a
+ * status that differs from the last one written is sent, as one merge-PATCH of pods/status.
+ * A failed write is retried with the newest status, not replayed.
+ */
+export class StatusManager {
+  private readonly pending = new Map<string, Pending>();
+  private readonly written = new Map<string, string>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly client: KubeClient, private readonly options: StatusManagerOptions = {}) {}
+
+  set(uid: string, namespace: string, name: string, status: PodStatus): void {
+    const text = JSON.stringify(status);
+    if (this.written.get(uid) === text && !this.pending.has(uid)) return;
+    this.pending.set(uid, { namespace, name, status });
+    this.schedule(this.options.batchMs ?? 20);
+  }
+
+  /** Writes the pod's pending status now (before the pod is deleted, say). */
+  async flush(uid: string): Promise<void> {
+    await this.inFlight.get(uid);
+    const p = this.pending.get(uid);
+    if (p) await this.write(uid, p);
+  }
+
+  forget(uid: string): void {
+    this.pending.delete(uid);
+    this.written.delete(uid);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  async idle(): Promise<void> {
+    while (this.inFlight.size || this.pending.size) {
+      await Promise.all([...this.inFlight.values()]);
+      if (!this.inFlight.size && this.pending.size) this.pump();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, ms);
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 8;
+    for (const [uid, p] of this.pending) {
+      if (this.inFlight.size >= limit) break;
+      if (this.inFlight.has(uid)) continue;
+      void this.write(uid, p);
+    }
+  }
+
+  private write(uid: string, p: Pending): Promise<void> {
+    this.pending.delete(uid);
+    const text = JSON.stringify(p.status);
+    const run = (async () => {
+      try {
+        await this.client.patch(core('pods', p.namespace, p.name, 'status'), 'merge', { status: p.status });
+        this.written.set(uid, text);
+      } catch (err) {
+        if (ApiError.isNotFound(err)) return this.forget(uid);
+        this.options.onError?.(new Error(`writing status of pod ${p.namespace}/${p.name} failed: ${(err as Error).message}`));
+        if (!this.pending.has(uid)) this.pending.set(uid, p);
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, 1000);
+      } finally {
+        this.inFlight.delete(uid);
+        if (this.pending.size) this.schedule(0);
+      }
+    })();
+    this.inFlight.set(uid, run);
+    return run;
+  }
+}

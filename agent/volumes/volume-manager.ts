@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Container, KeyToPath, Pod, Volume } from 'kubernetes-types/core/v1';
+import type { Mount } from '../runtime/container-runtime';
+import type { ObjectSource } from '../object-source';
+import { fieldRefValue } from '../field-ref';
+
+/** A volume could not be set up; the pod waits (ContainerCreating) with this message. */
+export class VolumeError extends Error {
+  override name = 'VolumeError';
+}
+
+/**
+ * Lays out a pod's volumes under DATA/pods/UID/volumes/TYPE/NAME and turns volumeMounts into
+ * bind mounts. ConfigMaps and Secrets are projected as files and refreshed on every sync.
+ */
+export class VolumeManager {
+  constructor(private readonly podsDir: string, private readonly objects: ObjectSource) {}
+
+  podDir(uid: string): string {
+    return path.join(this.podsDir, uid);
+  }
+
+  /** Creates or refreshes every volume of the pod; returns host paths by volume name. */
+  async setUp(pod: Pod): Promise<Map<string, string>> {
+    const paths = new Map<string, string>();
+    for (const volume of pod.spec?.volumes ?? []) paths.set(volume.name, await this.setUpOne(pod, volume));
+    return paths;
+  }
+
+  mounts(container: Container, volumes: Map<string, string>): Mount[] {
+    return (container.volumeMounts ?? []).map((m) => {
+      const hostPath = volumes.get(m.name);
+      if (!hostPath) throw new VolumeError(`container "${container.name}" mounts volume "${m.name}", which the pod does not declare`);
+      const source = m.subPath ? path.join(hostPath, safeRelative(m.subPath)) : hostPath;
+      if (m.subPath && !fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
+      return { hostPath: source, containerPath: m.mountPath, readOnly: m.readOnly ?? false };
+    });
+  }
+
+  /** Removes the pod's directory (emptyDirs and projections); hostPath contents stay untouched. */
+  tearDown(uid: string): void {
+    fs.rmSync(this.podDir(uid), { recursive: true, force: true });
+  }
+
+  /** Pod UIDs that still have a directory here, to clean up after pods that vanished while we were down. */
+  knownPods(): string[] {
+    try {
+      return fs.readdirSync(this.podsDir);
+    } catch {
+      return [];
+    }
+  }
+
+  private async setUpOne(pod: Pod, volume: Volume): Promise<string> {
+    const uid = pod.metadata?.uid ?? '';
+    const dir = (type: string): string => path.join(this.podDir(uid), 'volumes', type, volume.name);
+    const ns = pod.metadata?.namespace ?? 'default';
+    if (volume.hostPath) return hostPath(volume.hostPath.path, volume.hostPath.type ?? '');
+    if (volume.emptyDir || Object.keys(volume).length === 1) {
+      // emptyDir with medium Memory is a plain directory too: mounting tmpfs needs privileges we may lack.
+      const d = dir('empty-dir');
+      fs.mkdirSync(d, { recursive: true, mode: 0o777 });
+      fs.chmodSync(d, 0o777);
+      return d;
+    }
+    if (volume.configMap) {
+      const cm = await this.objects.configMap(ns, volume.configMap.name ?? '');
+      if (!cm && !volume.configMap.optional) throw new VolumeError(`configmap "${volume.configMap.name}" not found (volume "${volume.name}")`);
+      const files = { ...(cm?.data ?? {}) } as Record<string, string | Buffer>;
+      for (const [k, v] of Object.entries(cm?.binaryData ?? {})) files[k] = Buffer.from(v, 'base64');
+      return project(dir('configmap'), files, volume.configMap.items, volume.configMap.defaultMode, `configmap "${volume.configMap.name}"`);
+    }
+    if (volume.secret) {
+      const secret = await this.objects.secret(ns, volume.secret.secretName ?? '');
+      if (!secret && !volume.secret.optional) throw new VolumeError(`secret "${volume.secret.secretName}" not found (volume "${volume.name}")`);
+      const files: Record<string, Buffer> = {};
+      for (const [k, v] of Object.entries(secret?.data ?? {})) files[k] = Buffer.from(v, 'base64');
+      for (const [k, v] of Object.entries(secret?.stringData ?? {})) files[k] = Buffer.from(v);
+      return project(dir('secret'), files, volume.secret.items, volume.secret.defaultMode ?? 0o644, `secret "${volume.secret.secretName}"`);
+    }
+    if (volume.downwardAPI) {
+      const files: Record<string, string> = {};
+      for (const item of volume.downwardAPI.items ?? []) {
+        if (item.fieldRef) files[item.path] = fieldRefValue(pod, item.fieldRef.fieldPath, '');
+      }
+      return project(dir('downward-api'), files, undefined, volume.downwardAPI.defaultMode, 'downwardAPI');
+    }
+    if (volume.projected) {
+      const files: Record<string, string | Buffer> = {};
+      for (const source of volume.projected.sources ?? []) {
+        if (source.configMap) {
+          const cm = await this.objects.configMap(ns, source.configMap.name ?? '');
+          if (!cm && !source.configMap.optional) throw new VolumeError(`configmap "${source.configMap.name}" not found (volume "${volume.name}")`);
+          Object.assign(files, pick(cm?.data ?? {}, source.configMap.items));
+        } else if (source.secret) {
+          const s = await this.objects.secret(ns, source.secret.name ?? '');
+          if (!s && !source.secret.optional) throw new VolumeError(`secret "${source.secret.name}" not found (volume "${volume.name}")`);
+          const decoded = Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+          Object.assign(files, pick(decoded, source.secret.items));
+        } else if (source.downwardAPI) {
+          for (const item of source.downwardAPI.items ?? []) if (item.fieldRef) files[item.path] = fieldRefValue(pod, item.fieldRef.fieldPath, '');
+        }
+      }
+      return project(dir('projected'), files, undefined, volume.projected.defaultMode, 'projected volume');
+    }
+    throw new VolumeError(`volume "${volume.name}" uses a type this agent does not support (emptyDir, hostPath, configMap, secret, downwardAPI and projected are)`);
+  }
+}
+
+function hostPath(p: string, type: string): string {
+  const exists = fs.existsSync(p);
+  switch (type) {
+    case 'DirectoryOrCreate':
+      fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+      break;
+    case 'FileOrCreate':
+      if (!exists) {
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, '', { mode: 0o644 });
+      }
+      break;
+    case 'Directory':
+      if (!exists || !fs.statSync(p).isDirectory()) throw new VolumeError(`hostPath ${p} is not a directory`);
+      break;
+    case 'File':
+      if (!exists || !fs.statSync(p).isFile()) throw new VolumeError(`hostPath ${p} is not a file`);
+      break;
+    case 'Socket':
+      if (!exists || !fs.statSync(p).isSocket()) throw new VolumeError(`hostPath ${p} is not a socket`);
+      break;
+    default:
+      break;
+  }
+  return p;
+}
+
+function pick<T>(all: Record<string, T>, items: KeyToPath[] | undefined): Record<string, T> {
+  if (!items?.length) return all;
+  const out: Record<string, T> = {};
+  for (const item of items) if (item.key in all) out[item.path] = all[item.key];
+  return out;
+}
+
+/** Writes files into dir (replacing what was there), honouring items (key → path) and modes. */
+function project(dir: string, data: Record<string, string | Buffer>, items: KeyToPath[] | undefined, defaultMode: number | undefined, what: string): string {
+  const files = new Map<string, { content: string | Buffer; mode: number }>();
+  if (items?.length) {
+    for (const item of items) {
+      if (!(item.key in data)) throw new VolumeError(`${what} has no key "${item.key}"`);
+      files.set(safeRelative(item.path), { content: data[item.key], mode: item.mode ?? defaultMode ?? 0o644 });
+    }
+  } else {
+    for (const [k, v] of Object.entries(data)) files.set(safeRelative(k), { content: v, mode: defaultMode ?? 0o644 });
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  for (const entry of fs.readdirSync(dir)) if (![...files.keys()].some((f) => f.split('/')[0] === entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  for (const [rel, { content, mode }] of files) {
+    const target = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const current = fs.existsSync(target) ? fs.readFileSync(target) : undefined;
+    if (!current || !current.equals(Buffer.from(content))) {
+      // Write aside and rename so a reader never sees half a file.
+      fs.writeFileSync(`${target}.lotse-tmp`, content, { mode });
+      fs.renameSync(`${target}.lotse-tmp`, target);
+    }
+    fs.chmodSync(target, mode);
+  }
+  return dir;
+}
+
+function safeRelative(p: string): string {
+  const normal = path.posix.normalize(p);
+  if (normal.startsWith('..') || path.posix.isAbsolute(normal)) throw new VolumeError(`path "${p}" must be relative and stay inside the volume`);
+  return normal;
+}

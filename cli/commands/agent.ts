@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Command } from 'commander';
+import { startAgent, type RunningAgent } from '../../agent/agent';
+import { startHollowNodes } from '../../agent/hollow-nodes';
+import { DockerRuntime } from '../../agent/runtime/docker-runtime';
+import { resolveEndpoint } from '../../agent/runtime/endpoint';
+import { FakeRuntime } from '../../agent/runtime/fake-runtime';
+import type { ContainerRuntime } from '../../agent/runtime/container-runtime';
+
+interface AgentFlags {
+  server: string;
+  token: string;
+  caFile: string;
+  nodeName?: string;
+  dataDir: string;
+  runtime?: 'docker' | 'podman' | 'fake';
+  runtimeEndpoint?: string;
+  hollowNodes?: string;
+  address?: string[];
+  kubeletPort: string;
+  pauseImage?: string;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('Run the node agent: join the cluster, register this node, run its pods through docker or podman')
+    .requiredOption('--server <url>', 'the master, https://HOST:6443')
+    .requiredOption('--token <token>', "the cluster's join token (DATA/join-token on the master)")
+    .requiredOption('--ca-file <file>', "the cluster CA certificate (DATA/ca.crt on the master)")
+    .option('--node-name <name>', 'name of this node (default: the host name)')
+    .option('--data-dir <dir>', 'where the agent keeps its credentials and pod volumes', '/var/lib/lotse/agent')
+    .option('--runtime <kind>', 'docker | podman | fake (default: whichever engine socket is found)')
+    .option('--runtime-endpoint <url>', 'engine socket, unix:///PATH (default: /run/podman/podman.sock, /var/run/docker.sock or $DOCKER_HOST)')
+    .option('--address <ip...>', 'InternalIP to report (default: the first non-loopback IPv4)')
+    .option('--kubelet-port <port>', 'port of the logs/exec server the master connects to', '10250')
+    .option('--pause-image <image>', 'image of the per-pod infra container (default: built on the node)')
+    .option('--hollow-nodes <n>', 'run N fake nodes in this process for scale tests (implies --runtime fake)')
+    .action(async (flags: AgentFlags) => {
+      const caPem = fs.readFileSync(flags.caFile, 'utf8');
+      const log = (m: string): void => void process.stderr.write(`${new Date().toISOString()} agent: ${m}\n`);
+      const nodeName = (flags.nodeName ?? os.hostname()).toLowerCase();
+      let stop: () => Promise<void>;
+      if (flags.hollowNodes) {
+        const count = Number(flags.hollowNodes);
+        if (!Number.isInteger(count) || count < 1) throw new Error(`--hollow-nodes must be a positive integer, got "${flags.hollowNodes}"`);
+        const hollow = await startHollowNodes({ server: flags.server, caPem, token: flags.token, count, namePrefix: nodeName, dataDir: flags.dataDir, log });
+        stop = hollow.stop;
+      } else {
+        const runtime = makeRuntime(flags, nodeName);
+        const agent: RunningAgent = await startAgent({
+          server: flags.server, caPem, token: flags.token, nodeName, dataDir: flags.dataDir, runtime,
+          addresses: flags.address, kubeletPort: Number(flags.kubeletPort), log,
+        });
+        stop = agent.stop;
+      }
+      await new Promise<void>((resolve) => {
+        const done = (): void => resolve();
+        process.once('SIGTERM', done);
+        process.once('SIGINT', done);
+      });
+      log('stopping (containers keep running; a restarted agent adopts them)');
+      await stop();
+    });
+}
+
+function makeRuntime(flags: AgentFlags, nodeName: string): ContainerRuntime {
+  if (flags.runtime === 'fake') return new FakeRuntime(nodeName);
+  if (flags.runtime && !['docker', 'podman'].includes(flags.runtime)) throw new Error(`--runtime must be docker, podman or fake, got "${flags.runtime}"`);
+  const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (flags.runtime === 'podman' ? podmanSocket() : undefined));
+  return new DockerRuntime({ endpoint, nodeName, pauseImage: flags.pauseImage, pullTimeoutMs: 120_000 });
+}
+
+function podmanSocket(): string | undefined {
+  return fs.existsSync('/run/podman/podman.sock') ? 'unix:///run/podman/podman.sock' : undefined;
+}
