@@ -1,3 +1,5 @@
+// Brings cdktf's jest matcher types (toHaveResourceWithProperties, ...) into scope.
+import 'cdktf/lib/testing/adapters/jest';
 import { IGNITION_SIZE_LIMIT } from '../../stacks/ignition/builder';
 import { ignitionValidate, ignitionsIn, secretFindings } from './helpers';
 
