@@ -1,0 +1,61 @@
+import type { Event } from 'kubernetes-types/core/v1';
+import { ApiError } from '../../kube/api-error';
+import { core } from '../../kube/resource-path';
+import type { Controller, ControllerContext } from './controller-context';
+
+/** When an event was last seen: lastTimestamp, else eventTime, else its creation. */
+export function eventLastSeen(e: Event): number {
+  return Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
+}
+
+/**
+ * Removes events not seen for `ttlMs` (default 1 h, as kube-apiserver's --event-ttl), so a
+ * long-running cluster does not keep every event it ever recorded.
+ */
+export class EventTtlCleaner implements Controller {
+  readonly name = 'event-ttl-cleaner';
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly options: { ttlMs?: number; intervalMs?: number } = {},
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep()
+        .then(() => undefined)
+        .catch((err: Error) => this.ctx.log('event cleanup failed', { error: err.message }))
+        .finally(() => (this.running = undefined));
+    }, this.options.intervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass over all events; returns how many were deleted. */
+  async sweep(now = Date.now()): Promise<number> {
+    const ttl = this.options.ttlMs ?? 3_600_000;
+    let deleted = 0;
+    let cont: string | undefined;
+    do {
+      const page = await this.ctx.client.list<Event>(core('events'), { limit: 500, continue: cont });
+      for (const e of page.items) {
+        if (now - eventLastSeen(e) <= ttl) continue;
+        try {
+          await this.ctx.client.delete(core('events', e.metadata?.namespace, e.metadata?.name));
+          deleted++;
+        } catch (err) {
+          if (!ApiError.isNotFound(err)) throw err;
+        }
+      }
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return deleted;
+  }
+}

@@ -1,0 +1,89 @@
+import type { Namespace } from 'kubernetes-types/core/v1';
+import { ApiError } from '../../kube/api-error';
+import type { KubeObject } from '../../kube/object';
+import { core, type ResourceRef } from '../../kube/resource-path';
+import type { Controller, ControllerContext } from './controller-context';
+import type { InformerLike } from './shared-informers';
+import { WorkQueue } from './work-queue';
+
+/** Namespaced resources emptied before a namespace goes; workloads first so they do not recreate pods. */
+export const NAMESPACED_RESOURCES: ResourceRef[] = [
+  { group: 'apps', version: 'v1', resource: 'deployments' },
+  { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  { group: 'apps', version: 'v1', resource: 'replicasets' },
+  { group: '', version: 'v1', resource: 'pods' },
+  { group: '', version: 'v1', resource: 'services' },
+  { group: '', version: 'v1', resource: 'endpoints' },
+  { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  { group: '', version: 'v1', resource: 'configmaps' },
+  { group: '', version: 'v1', resource: 'secrets' },
+  { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  { group: '', version: 'v1', resource: 'events' },
+];
+
+/**
+ * Empties a terminating namespace, then clears its `kubernetes` finalizer through the finalize
+ * subresource so the API server removes it. Pods take as long as their agents need to stop them,
+ * so the namespace is looked at again every second until it is empty.
+ */
+export class NamespaceController implements Controller {
+  readonly name = 'namespace-controller';
+  private readonly queue = new WorkQueue(500, 5000);
+  private readonly namespaces: InformerLike<Namespace>;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.namespaces = ctx.informers.get<Namespace>(core('namespaces'));
+    this.namespaces.on((type, ns) => {
+      if (type !== 'DELETED' && ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name ?? '');
+    });
+  }
+
+  start(): void {
+    this.running = this.queue.run(2, (name) => this.sync(name), (name, err) => this.ctx.log('namespace cleanup failed', { namespace: name, error: err.message }));
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutdown();
+    await this.running;
+  }
+
+  private async sync(name: string): Promise<void> {
+    const ns = this.namespaces.get(name);
+    if (!ns?.metadata?.deletionTimestamp) return;
+    let remaining = 0;
+    for (const ref of NAMESPACED_RESOURCES) remaining += await this.deleteAll({ ...ref, namespace: name });
+    if (remaining > 0) {
+      this.queue.addAfter(name, 1000);
+      return;
+    }
+    const finalizers = (ns.spec?.finalizers ?? []).filter((f) => f !== 'kubernetes');
+    if (finalizers.length === (ns.spec?.finalizers ?? []).length) return;
+    try {
+      await this.ctx.client.update(core('namespaces', undefined, name, 'finalize'), { ...ns, spec: { ...ns.spec, finalizers } } as Namespace);
+    } catch (err) {
+      if (!ApiError.isNotFound(err)) throw err;
+    }
+  }
+
+  /** Deletes every object of one resource in the namespace; returns how many still exist. */
+  private async deleteAll(ref: ResourceRef): Promise<number> {
+    let items: KubeObject[];
+    try {
+      items = (await this.ctx.client.list(ref)).items;
+    } catch (err) {
+      // A resource this master does not serve holds nothing to delete.
+      if (ApiError.isNotFound(err)) return 0;
+      throw err;
+    }
+    for (const item of items) {
+      if (item.metadata?.deletionTimestamp) continue;
+      try {
+        await this.ctx.client.delete({ ...ref, name: item.metadata?.name }, { propagationPolicy: 'Background' });
+      } catch (err) {
+        if (!ApiError.isNotFound(err)) throw err;
+      }
+    }
+    return items.length;
+  }
+}
