@@ -5,8 +5,20 @@ import { commands } from './commands';
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('lotse')
     .description('Stand up and run a Kubernetes-compatible cluster: master, agents, stacks, bootstrap.')
-    .version(require('../package.json').version as string)
+    .version(packageVersion())
     .showHelpAfterError();
   for (const register of commands) register(program);
   await program.parseAsync(argv);
+}
+
+function packageVersion(): string {
+  // dist/cli/main.js and cli/main.ts sit at different depths; walk up to the package root.
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      return (require(rel) as { version: string }).version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown';
 }

@@ -1,0 +1,89 @@
+import type { Registry, Obj } from './registry';
+import { resources, type ResourceInfo } from './resources';
+import type { ServiceAllocator } from './service-allocator';
+import { errors, HttpError } from './status';
+
+type Port = { port?: number; nodePort?: number; name?: string };
+type ServiceSpec = { type?: string; clusterIP?: string; clusterIPs?: string[]; ports?: Port[] };
+
+const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
+
+/**
+ * Kind-specific rules that run around the generic registry: namespaces must exist and not be
+ * terminating; Services get their ClusterIP and NodePorts, keep them across updates and give
+ * them back on delete.
+ */
+export class Admission {
+  constructor(
+    private readonly registry: Registry,
+    private readonly allocator: ServiceAllocator,
+  ) {}
+
+  async beforeCreate(r: ResourceInfo, namespace: string | undefined, obj: Obj): Promise<void> {
+    if (r.namespaced && namespace) await this.requireNamespace(namespace, true);
+    if (r.kind === 'Service') await this.allocateService(obj, undefined);
+  }
+
+  async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {
+    if (r.kind === 'Service') await this.allocateService(next, current);
+  }
+
+  /** Undo allocations when a create fails after them. */
+  async rollbackCreate(r: ResourceInfo, obj: Obj): Promise<void> {
+    if (r.kind === 'Service') await this.releaseService(obj);
+  }
+
+  async afterDelete(r: ResourceInfo, obj: Obj): Promise<void> {
+    if (r.kind === 'Service') await this.releaseService(obj);
+  }
+
+  async requireNamespace(name: string, forWrite: boolean): Promise<void> {
+    const ns = await this.registry.find(namespaces, undefined, name);
+    if (!ns) throw errors.notFound(namespaces, name);
+    if (forWrite && ns.metadata?.deletionTimestamp) {
+      throw new HttpError(403, 'Forbidden', `unable to create new content in namespace ${name} because it is being terminated`);
+    }
+  }
+
+  private async allocateService(obj: Obj, current: Obj | undefined): Promise<void> {
+    const spec = (obj.spec ?? {}) as ServiceSpec;
+    const old = (current?.spec ?? {}) as ServiceSpec;
+    const owner = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+    if (spec.type === 'ExternalName') return;
+    if (current) {
+      if (spec.clusterIP && old.clusterIP && spec.clusterIP !== old.clusterIP) {
+        throw errors.invalid({ kind: 'Service', group: '', plural: 'services' }, String(obj.metadata?.name), [{ field: 'spec.clusterIP', message: 'Invalid value: field is immutable' }]);
+      }
+      spec.clusterIP = old.clusterIP;
+    } else if (spec.clusterIP !== 'None') {
+      spec.clusterIP = await this.allocator.allocateIp(owner, spec.clusterIP || undefined);
+    }
+    spec.clusterIPs = spec.clusterIP ? [spec.clusterIP] : undefined;
+    const wantsNodePort = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+    const oldPorts = new Map((old.ports ?? []).map((p) => [p.port, p.nodePort]));
+    for (const p of spec.ports ?? []) {
+      if (!wantsNodePort) {
+        delete p.nodePort;
+        continue;
+      }
+      const kept = oldPorts.get(p.port);
+      if (p.nodePort && p.nodePort === kept) continue;
+      if (!p.nodePort && kept) {
+        p.nodePort = kept;
+        continue;
+      }
+      p.nodePort = await this.allocator.allocatePort(owner, p.nodePort);
+    }
+    if (current) {
+      const still = new Set((spec.ports ?? []).map((p) => p.nodePort));
+      for (const p of old.ports ?? []) if (p.nodePort && !still.has(p.nodePort)) await this.allocator.releasePort(p.nodePort);
+    }
+    obj.spec = spec;
+  }
+
+  private async releaseService(obj: Obj): Promise<void> {
+    const spec = (obj.spec ?? {}) as ServiceSpec;
+    await this.allocator.releaseIp(spec.clusterIP);
+    for (const p of spec.ports ?? []) await this.allocator.releasePort(p.nodePort);
+  }
+}

@@ -1,0 +1,107 @@
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- defaulting walks free-form JSON; nothing typed leaves this file
+
+/**
+ * Fills the defaults Kubernetes' API server fills, so clients (kubectl describe, rollout status,
+ * the agent) see the same objects as on a real cluster.
+ */
+export function applyDefaults(kind: string, obj: Record<string, unknown>): void {
+  const o = obj as Obj;
+  switch (kind) {
+    case 'Pod':
+      defaultPodSpec(o.spec ?? (o.spec = {}));
+      o.status ??= { phase: 'Pending', qosClass: qosClass(o.spec) };
+      o.status.phase ??= 'Pending';
+      break;
+    case 'Deployment':
+      defaultWorkload(o);
+      o.spec.strategy ??= { type: 'RollingUpdate' };
+      if (o.spec.strategy.type === 'RollingUpdate') o.spec.strategy.rollingUpdate ??= { maxSurge: '25%', maxUnavailable: '25%' };
+      o.spec.revisionHistoryLimit ??= 10;
+      o.spec.progressDeadlineSeconds ??= 600;
+      break;
+    case 'ReplicaSet':
+      defaultWorkload(o);
+      break;
+    case 'DaemonSet':
+      defaultWorkload(o);
+      o.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+      o.spec.revisionHistoryLimit ??= 10;
+      break;
+    case 'Service':
+      defaultService(o.spec ?? (o.spec = {}));
+      break;
+    case 'Namespace':
+      o.spec ??= {};
+      o.spec.finalizers ??= ['kubernetes'];
+      o.status ??= {};
+      o.status.phase ??= 'Active';
+      break;
+    case 'Secret':
+      o.type ??= 'Opaque';
+      break;
+  }
+}
+
+function defaultWorkload(o: Obj): void {
+  o.spec ??= {};
+  if (o.kind !== 'DaemonSet') o.spec.replicas ??= 1;
+  o.spec.minReadySeconds ??= 0;
+  const tpl = (o.spec.template ??= {});
+  tpl.metadata ??= {};
+  // A workload without a selector selects its template's labels, as apps/v1 clients expect.
+  if (!o.spec.selector && tpl.metadata.labels) o.spec.selector = { matchLabels: { ...tpl.metadata.labels } };
+  defaultPodSpec(tpl.spec ?? (tpl.spec = {}));
+}
+
+function defaultPodSpec(spec: Obj): void {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
+}
+
+function defaultContainer(c: Obj): void {
+  const image = String(c.image ?? '');
+  const tag = image.includes('@') ? 'digest' : /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : 'latest';
+  c.imagePullPolicy ??= tag === 'latest' ? 'Always' : 'IfNotPresent';
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  c.resources ??= {};
+  for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+  for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+    if (!probe) continue;
+    probe.timeoutSeconds ??= 1;
+    probe.periodSeconds ??= 10;
+    probe.successThreshold ??= 1;
+    probe.failureThreshold ??= 3;
+    if (probe.httpGet) probe.httpGet.scheme ??= 'HTTP';
+  }
+}
+
+function defaultService(spec: Obj): void {
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  spec.ipFamilies ??= ['IPv4'];
+  spec.ipFamilyPolicy ??= 'SingleStack';
+  spec.internalTrafficPolicy ??= 'Cluster';
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+  for (const p of spec.ports ?? []) {
+    p.protocol ??= 'TCP';
+    p.targetPort ??= p.port;
+  }
+}
+
+function qosClass(spec: Obj): string {
+  const containers: Obj[] = spec.containers ?? [];
+  const hasAny = containers.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
+  if (!hasAny) return 'BestEffort';
+  const guaranteed = containers.every((c) => {
+    const l = c.resources?.limits ?? {};
+    const r = c.resources?.requests ?? l;
+    return l.cpu !== undefined && l.memory !== undefined && String(r.cpu) === String(l.cpu) && String(r.memory) === String(l.memory);
+  });
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

@@ -1,0 +1,376 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Selector } from '../../kube/label-selector';
+import type { Identity } from '../auth/identity';
+import type { Store } from '../store/store';
+import { Admission } from './admission';
+import { isPlainObject, mediaType, parseBody, readBody } from './body';
+import { applyDefaults } from './defaults';
+import { FieldSelector } from './field-selector';
+import { unknownFields, type OpenApi } from './openapi/openapi';
+import { applyPatch, parsePatch, patchKind } from './patch/apply-patch';
+import { fieldsOf } from './patch/managed-fields';
+import { Registry, type DeleteOptions, type Obj } from './registry';
+import type { ResourceRequest } from './request-info';
+import { apiVersionOf, type ResourceInfo } from './resources';
+import type { ServiceAllocator } from './service-allocator';
+import { errors, HttpError } from './status';
+import { toTable, type IncludeObject } from './table';
+import { validateObject } from './validation';
+import { serveWatch, type WatchStats } from './watch';
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HandlerOptions {
+  bookmarkIntervalMs: number;
+}
+
+type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/**
+ * Turns a parsed resource request into store operations with Kubernetes' semantics: defaults,
+ * validation, admission, patches, dry-run, tables, watches.
+ */
+export class ResourceHandler {
+  readonly registry: Registry;
+  readonly admission: Admission;
+
+  constructor(
+    private readonly store: Store,
+    private readonly openapi: OpenApi,
+    allocator: ServiceAllocator,
+    private readonly options: HandlerOptions,
+  ) {
+    this.registry = new Registry(store);
+    this.admission = new Admission(this.registry, allocator);
+  }
+
+  async handle(rr: ResourceRequest, req: IncomingMessage, res: ServerResponse, who: Identity, watchStats: WatchStats): Promise<Reply | undefined> {
+    switch (rr.verb) {
+      case 'get':
+        return this.get(rr, req);
+      case 'list':
+        return this.list(rr, req);
+      case 'watch':
+        await this.watch(rr, res, watchStats);
+        return undefined;
+      case 'create':
+        return this.create(rr, req);
+      case 'update':
+        return this.update(rr, req);
+      case 'patch':
+        return this.patch(rr, req);
+      case 'delete':
+        return this.delete(rr, req, who);
+      case 'deletecollection':
+        return this.deleteCollection(rr, req);
+    }
+  }
+
+  private async get(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    const obj = await this.registry.get(rr.resource, rr.namespace, rr.name as string);
+    if (rr.subresource === 'scale') return { status: 200, body: toScale(obj) };
+    if (wantsTable(req)) return { status: 200, body: toTable(rr.resource.kind, [obj], {}, includeObject(rr)) };
+    return { status: 200, body: obj };
+  }
+
+  private async list(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    if (rr.namespace && rr.resource.namespaced) await this.admission.requireNamespace(rr.namespace, false).catch(() => undefined);
+    const limit = Number(rr.query.get('limit') ?? 0);
+    const result = await this.registry.list(rr.resource, rr.namespace, {
+      labelSelector: parseLabels(rr.query.get('labelSelector')),
+      fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
+      limit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
+      continueToken: rr.query.get('continue') || undefined,
+    });
+    const meta = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
+    if (wantsTable(req)) return { status: 200, body: toTable(rr.resource.kind, result.items, meta, includeObject(rr)) };
+    return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: meta, items: result.items } };
+  }
+
+  private async watch(rr: ResourceRequest, res: ServerResponse, stats: WatchStats): Promise<void> {
+    const timeout = Number(rr.query.get('timeoutSeconds') ?? 0);
+    await serveWatch(
+      this.store,
+      {
+        resource: rr.resource,
+        namespace: rr.namespace,
+        labelSelector: parseLabels(rr.query.get('labelSelector')),
+        fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
+        resourceVersion: rr.query.get('resourceVersion') ?? '',
+        bookmarks: rr.query.get('allowWatchBookmarks') === 'true',
+        timeoutSeconds: timeout > 0 ? timeout : 1800 + Math.floor(Math.random() * 1800),
+        bookmarkIntervalMs: this.options.bookmarkIntervalMs,
+      },
+      res,
+      stats,
+    );
+  }
+
+  private async create(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    if (rr.subresource === 'binding') return this.bind(rr, req);
+    if (rr.subresource === 'eviction') return this.evict(rr);
+    if (rr.subresource) throw errors.methodNotAllowed(`POST is not supported on ${rr.resource.plural}/${rr.subresource}`);
+    if (rr.name) throw errors.methodNotAllowed(`POST to a named ${rr.resource.singular}: use PUT to replace it or PATCH to change it`);
+    const obj = await this.readObject(rr, req);
+    const warnings = this.checkFields(rr, obj);
+    applyDefaults(rr.resource.kind, obj);
+    const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
+    this.validate(rr.resource, obj, name);
+    const dryRun = isDryRun(rr);
+    if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
+    try {
+      const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun);
+      return { status: 201, body: created, headers: warnings };
+    } catch (err) {
+      if (!dryRun) await this.admission.rollbackCreate(rr.resource, obj);
+      throw err;
+    }
+  }
+
+  private async update(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    const name = rr.name as string;
+    if (rr.subresource === 'scale') return this.updateScale(rr, await this.readJson(req));
+    const body = await this.readObject(rr, req);
+    if (body.metadata?.name && body.metadata.name !== name) throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    const warnings = this.checkFields(rr, body);
+    const sub = rr.subresource === 'finalize' ? 'finalize' : rr.subresource;
+    const updated = await this.registry.update(
+      rr.resource,
+      rr.namespace,
+      name,
+      async (current) => {
+        const next = sub === 'finalize' ? { ...current, spec: body.spec } : { ...body, metadata: { ...body.metadata, name } };
+        return this.prepare(rr.resource, current, next);
+      },
+      { subresource: sub === 'finalize' ? undefined : sub, dryRun: isDryRun(rr) },
+    );
+    return { status: 200, body: updated, headers: warnings };
+  }
+
+  private async patch(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    const name = rr.name as string;
+    const kind = patchKind(mediaType(req));
+    const patch = parsePatch(kind, await readBody(req));
+    if (rr.subresource === 'scale') {
+      const current = toScale(await this.registry.get(rr.resource, rr.namespace, name));
+      return this.updateScale(rr, applyPatch(kind === 'apply' ? 'merge' : kind, current, patch, 'V1Scale', (n) => this.openapi.schema(n)));
+    }
+    if (kind === 'apply') {
+      const existing = await this.registry.find(rr.resource, rr.namespace, name);
+      if (!existing) return this.createFromApply(rr, patch, name);
+    }
+    let warnings: Record<string, string> | undefined;
+    const updated = await this.registry.update(
+      rr.resource,
+      rr.namespace,
+      name,
+      async (current) => {
+        const patched = applyPatch(kind, current, patch, rr.resource.schema, (n) => this.openapi.schema(n));
+        if (kind === 'apply') recordManager(patched, patch, this.openapi, 'Apply', rr);
+        warnings = this.checkFields(rr, patched);
+        return this.prepare(rr.resource, current, patched);
+      },
+      { subresource: rr.subresource, dryRun: isDryRun(rr) },
+    );
+    return { status: 200, body: updated, headers: warnings };
+  }
+
+  private async createFromApply(rr: ResourceRequest, patch: unknown, name: string): Promise<Reply> {
+    if (!isPlainObject(patch)) throw errors.badRequest('an apply patch must be an object');
+    const obj = patch as Obj;
+    obj.metadata = { ...(obj.metadata ?? {}), name };
+    recordManager(obj, structuredClone(patch), this.openapi, 'Apply', rr);
+    const warnings = this.checkFields(rr, obj);
+    applyDefaults(rr.resource.kind, obj);
+    this.validate(rr.resource, obj, name);
+    const dryRun = isDryRun(rr);
+    if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
+    const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun);
+    return { status: 201, body: created, headers: warnings };
+  }
+
+  private async delete(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
+    const opts = await deleteOptions(rr, req);
+    if (who.role === 'node' && rr.resource.kind === 'Pod') {
+      // A node removes its pods only once they are stopped: force grace 0 and nothing else.
+      opts.gracePeriodSeconds = 0;
+    }
+    const { obj, deleted } = await this.registry.delete(rr.resource, rr.namespace, rr.name as string, opts);
+    if (deleted && !opts.dryRun) await this.admission.afterDelete(rr.resource, obj);
+    return { status: 200, body: obj };
+  }
+
+  private async deleteCollection(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    const opts = await deleteOptions(rr, req);
+    const { items } = await this.registry.list(rr.resource, rr.namespace, {
+      labelSelector: parseLabels(rr.query.get('labelSelector')),
+      fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
+    });
+    const out: Obj[] = [];
+    for (const item of items) {
+      try {
+        const { obj, deleted } = await this.registry.delete(rr.resource, item.metadata?.namespace, String(item.metadata?.name), opts);
+        if (deleted && !opts.dryRun) await this.admission.afterDelete(rr.resource, obj);
+        out.push(obj);
+      } catch (err) {
+        if (!(err instanceof HttpError && err.code === 404)) throw err;
+      }
+    }
+    return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: {}, items: out } };
+  }
+
+  private async bind(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    const binding = await this.readJson(req);
+    const target = (binding.target ?? {}) as { name?: string; kind?: string };
+    if (!target.name) throw errors.invalid({ kind: 'Binding', group: '', plural: 'bindings' }, String(rr.name), [{ field: 'target.name', message: 'Required value' }]);
+    const pods = rr.resource;
+    await this.registry.update(pods, rr.namespace, rr.name as string, (pod) => {
+      const spec = (pod.spec ?? {}) as { nodeName?: string };
+      if (spec.nodeName && spec.nodeName !== target.name) throw errors.conflict(pods, `${rr.name}`);
+      if (pod.metadata?.deletionTimestamp) throw errors.conflict(pods, `${rr.name}`);
+      spec.nodeName = target.name;
+      pod.spec = spec;
+      return pod;
+    });
+    await this.registry.update(pods, rr.namespace, rr.name as string, (pod) => {
+      const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+      pod.status = { ...status, conditions };
+      return pod;
+    }, { subresource: 'status' });
+    return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+  }
+
+  private async evict(rr: ResourceRequest): Promise<Reply> {
+    await this.registry.delete(rr.resource, rr.namespace, rr.name as string, {});
+    return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+  }
+
+  private async updateScale(rr: ResourceRequest, scale: Obj): Promise<Reply> {
+    const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid({ kind: 'Scale', group: 'autoscaling', plural: 'scale' }, String(rr.name), [{ field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be a non-negative integer` }]);
+    }
+    const wanted = scale.metadata?.resourceVersion;
+    const updated = await this.registry.update(rr.resource, rr.namespace, rr.name as string, (current) => {
+      if (wanted && wanted !== current.metadata?.resourceVersion) throw errors.conflict(rr.resource, String(rr.name));
+      (current.spec as { replicas?: number }).replicas = replicas;
+      return current;
+    }, { dryRun: isDryRun(rr) });
+    return { status: 200, body: toScale(updated) };
+  }
+
+  /** Defaults, validation and admission for a write that replaces `current` with `next`. */
+  private async prepare(r: ResourceInfo, current: Obj, next: Obj): Promise<Obj> {
+    applyDefaults(r.kind, next);
+    this.validate(r, { ...next, apiVersion: apiVersionOf(r), kind: r.kind }, String(current.metadata?.name));
+    await this.admission.beforeUpdate(r, current, next);
+    return next;
+  }
+
+  private validate(r: ResourceInfo, obj: Obj, name: string): void {
+    const causes = validateObject(r, obj);
+    if (causes.length > 0) throw errors.invalid(r, name, causes);
+  }
+
+  private async readJson(req: IncomingMessage): Promise<Obj> {
+    const body = parseBody(await readBody(req), mediaType(req));
+    if (!isPlainObject(body)) throw errors.badRequest('the request body must be a JSON or YAML object');
+    return body as Obj;
+  }
+
+  private async readObject(rr: ResourceRequest, req: IncomingMessage): Promise<Obj> {
+    const obj = await this.readJson(req);
+    const r = rr.resource;
+    const expected = apiVersionOf(r);
+    if (obj.kind !== undefined && obj.kind !== r.kind) throw errors.badRequest(`the kind "${String(obj.kind)}" of the body does not match the resource ${r.plural} (kind ${r.kind})`);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== expected) throw errors.badRequest(`the apiVersion "${String(obj.apiVersion)}" of the body does not match ${expected}, the version of ${r.plural} served here`);
+    obj.apiVersion = expected;
+    obj.kind = r.kind;
+    const ns = obj.metadata?.namespace;
+    if (r.namespaced && ns && rr.namespace && ns !== rr.namespace) throw errors.badRequest(`the namespace of the provided object (${ns}) does not match the namespace sent on the request (${rr.namespace})`);
+    return obj;
+  }
+
+  /** fieldValidation: Strict rejects unknown fields, Warn reports them, Ignore drops them silently. */
+  private checkFields(rr: ResourceRequest, obj: Obj): Record<string, string> | undefined {
+    const mode = (rr.query.get('fieldValidation') ?? 'Warn') as FieldValidation;
+    if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore, not "${mode}"`);
+    if (mode === 'Ignore') return undefined;
+    const unknown = unknownFields(rr.resource.schema, obj).filter((f) => f !== 'apiVersion' && f !== 'kind');
+    if (unknown.length === 0) return undefined;
+    if (mode === 'Strict') {
+      throw new HttpError(400, 'BadRequest', `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
+    return { warning: unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', ') };
+  }
+}
+
+function parseLabels(text: string | null): Selector | undefined {
+  if (!text) return undefined;
+  try {
+    return Selector.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`invalid label selector: ${(err as Error).message}`);
+  }
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(String(req.headers.accept ?? ''));
+}
+
+function includeObject(rr: ResourceRequest): IncludeObject {
+  const v = rr.query.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function isDryRun(rr: ResourceRequest): boolean {
+  const v = rr.query.getAll('dryRun');
+  if (v.some((x) => x !== 'All')) throw errors.badRequest(`dryRun must be "All" (got ${v.join(', ')})`);
+  return v.length > 0;
+}
+
+async function deleteOptions(rr: ResourceRequest, req: IncomingMessage): Promise<DeleteOptions> {
+  const raw = await readBody(req);
+  const body = raw.length > 0 ? (parseBody(raw, mediaType(req)) as Record<string, unknown>) : {};
+  const grace = rr.query.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
+  const policy = rr.query.get('propagationPolicy') ?? body.propagationPolicy ?? (body.orphanDependents === true ? 'Orphan' : undefined);
+  if (policy !== undefined && !['Foreground', 'Background', 'Orphan'].includes(String(policy))) {
+    throw errors.badRequest(`propagationPolicy must be Foreground, Background or Orphan, not "${String(policy)}"`);
+  }
+  return {
+    gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
+    propagationPolicy: policy as DeleteOptions['propagationPolicy'],
+    preconditions: body.preconditions as DeleteOptions['preconditions'],
+    dryRun: rr.query.getAll('dryRun').length > 0 || (Array.isArray(body.dryRun) && body.dryRun.length > 0),
+  };
+}
+
+function toScale(obj: Obj): Obj {
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+  const status = (obj.status ?? {}) as { replicas?: number };
+  const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace, uid: obj.metadata?.uid, resourceVersion: obj.metadata?.resourceVersion, creationTimestamp: obj.metadata?.creationTimestamp },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: { replicas: status.replicas ?? 0, selector },
+  };
+}
+
+/** Server-side apply bookkeeping: the manager's entry with the fields its configuration sets. */
+function recordManager(obj: Obj, applied: unknown, openapi: OpenApi, operation: string, rr: ResourceRequest): void {
+  const manager = rr.query.get('fieldManager');
+  if (!manager) throw errors.badRequest('PATCH with application/apply-patch+yaml needs the fieldManager query parameter');
+  const meta = (obj.metadata ??= {});
+  const entries = ((meta.managedFields as Record<string, unknown>[] | undefined) ?? []).filter((e) => !(e.manager === manager && e.operation === operation));
+  const fieldsV1 = fieldsOf(applied as Parameters<typeof fieldsOf>[0], rr.resource.schema, (n) => openapi.schema(n));
+  entries.push({ manager, operation, apiVersion: apiVersionOf(rr.resource), time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1 });
+  meta.managedFields = entries;
+}

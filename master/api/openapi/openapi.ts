@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { apiVersionOf, groupVersions, resources, type ResourceInfo } from '../resources';
+// Generated from @kubernetes/client-node's models by scripts/gen-openapi-schemas.mjs.
+import generatedSchemas from './schemas.json';
+
+type Schema = Record<string, unknown>;
+
+
+const baseSchemas = generatedSchemas as unknown as Record<string, Schema>;
+
+const gvPath = (gv: { group: string; version: string }): string => (gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`);
+
+/** Schemas with the GVK extension on each served kind, as kubectl's explain and patch code look them up. */
+function schemasWithGvk(): Record<string, Schema> {
+  const out: Record<string, Schema> = { ...baseSchemas };
+  for (const r of resources) {
+    out[r.schema] = { ...out[r.schema], 'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }] };
+  }
+  out.V1Scale = { ...out.V1Scale, 'x-kubernetes-group-version-kind': [{ group: 'autoscaling', version: 'v1', kind: 'Scale' }] };
+  return out;
+}
+
+const queryParams = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
+
+function operation(r: ResourceInfo, action: string, ref: string): Schema {
+  return {
+    operationId: `${action}${r.kind}`,
+    parameters: action === 'get' || action === 'list' ? [] : queryParams,
+    responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } } },
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+  };
+}
+
+function pathsFor(r: ResourceInfo): Record<string, Schema> {
+  const prefix = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const collection = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.plural}` : `${prefix}/${r.plural}`;
+  const item = `${collection}/{name}`;
+  const paths: Record<string, Schema> = {
+    [collection]: { get: operation(r, 'list', r.schema), post: operation(r, 'post', r.schema) },
+    [item]: {
+      get: operation(r, 'get', r.schema),
+      put: operation(r, 'put', r.schema),
+      patch: operation(r, 'patch', r.schema),
+      delete: operation(r, 'delete', 'V1Status'),
+    },
+  };
+  if (r.subresources.includes('status')) paths[`${item}/status`] = { get: operation(r, 'get', r.schema), put: operation(r, 'put', r.schema), patch: operation(r, 'patch', r.schema) };
+  return paths;
+}
+
+interface GroupDoc {
+  body: string;
+  hash: string;
+}
+
+/** The OpenAPI v3 discovery index and one document per group-version, built once at start. */
+export class OpenApi {
+  private readonly docs = new Map<string, GroupDoc>();
+
+  constructor() {
+    const schemas = schemasWithGvk();
+    for (const gv of groupVersions()) {
+      const served = resources.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
+      const paths = Object.assign({}, ...served.map(pathsFor)) as Record<string, Schema>;
+      const body = JSON.stringify({
+        openapi: '3.0.0',
+        info: { title: 'lotse', version: apiVersionOf(gv) },
+        paths,
+        components: { schemas },
+      });
+      this.docs.set(gvPath(gv), { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() });
+    }
+  }
+
+  index(): string {
+    const paths: Record<string, { serverRelativeURL: string }> = {};
+    for (const [path, doc] of this.docs) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
+    return JSON.stringify({ paths });
+  }
+
+  /** path is the part after /openapi/v3/ (e.g. "apis/apps/v1"). */
+  document(path: string): string | undefined {
+    return this.docs.get(path)?.body;
+  }
+
+  schema(name: string): Schema | undefined {
+    return baseSchemas[name];
+  }
+}
+
+/**
+ * Paths of fields the schema does not know (for fieldValidation=Strict/Warn), in Kubernetes'
+ * dotted form. Objects with x-kubernetes-preserve-unknown-fields accept anything.
+ */
+export function unknownFields(schemaName: string, value: unknown, at = ''): string[] {
+  return walk(baseSchemas[schemaName], value, at);
+}
+
+function walk(schema: Schema | undefined, value: unknown, at: string): string[] {
+  if (!schema || value === null || typeof value !== 'object') return [];
+  if (typeof schema.$ref === 'string') return walk(baseSchemas[schema.$ref.split('/').pop() ?? ''], value, at);
+  if (Array.isArray(value)) {
+    const items = schema.items as Schema | undefined;
+    return value.flatMap((v, i) => walk(items, v, `${at}[${i}]`));
+  }
+  if (schema['x-kubernetes-preserve-unknown-fields']) return [];
+  const props = schema.properties as Record<string, Schema> | undefined;
+  if (!props) {
+    const additional = schema.additionalProperties as Schema | undefined;
+    return additional ? Object.entries(value).flatMap(([k, v]) => walk(additional, v, `${at}[${k}]`)) : [];
+  }
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const path = at ? `${at}.${k}` : k;
+    if (!(k in props)) out.push(path);
+    else out.push(...walk(props[k], v, path));
+  }
+  return out;
+}

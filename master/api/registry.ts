@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { Selector } from '../../kube/label-selector';
+import type { Store, StoredValue } from '../store/store';
+import { StoreError } from '../store/store';
+import { FieldSelector } from './field-selector';
+import { apiVersionOf, type ResourceInfo } from './resources';
+import { errors, HttpError } from './status';
+
+export type Obj = Record<string, unknown> & { metadata?: Meta };
+export interface Meta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { uid: string; kind: string; name: string; controller?: boolean }[];
+  [k: string]: unknown;
+}
+
+export interface ListFilter {
+  labelSelector?: Selector;
+  fieldSelector?: FieldSelector;
+  limit?: number;
+  continueToken?: string;
+}
+
+export interface ListResult {
+  items: Obj[];
+  resourceVersion: string;
+  continueToken?: string;
+  remaining?: number;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+/** Computes the next object from the current one; throwing aborts the update. */
+export type Mutation = (current: Obj) => Obj | Promise<Obj>;
+
+export function storeKey(r: ResourceInfo, namespace: string | undefined, name = ''): string {
+  const g = r.group || 'core';
+  return r.namespaced && namespace !== undefined ? `/registry/${g}/${r.plural}/${namespace}/${name}` : `/registry/${g}/${r.plural}/${name}`;
+}
+
+/** Writes in Kubernetes' wire form: the store's revision becomes metadata.resourceVersion. */
+export function withVersion(r: ResourceInfo, sv: StoredValue): Obj {
+  const obj = sv.value as Obj;
+  obj.apiVersion = apiVersionOf(r);
+  obj.kind = r.kind;
+  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(sv.modRevision) };
+  return obj;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Generic storage semantics for every resource: identity fields, optimistic concurrency,
+ * generation, status/spec separation, graceful deletion and finalizers. Kind-specific rules
+ * (defaults, validation, allocation) run before it in the handler.
+ */
+export class Registry {
+  constructor(private readonly store: Store) {}
+
+  async get(r: ResourceInfo, namespace: string | undefined, name: string): Promise<Obj> {
+    const sv = await this.store.get(storeKey(r, namespace, name));
+    if (!sv) throw errors.notFound({ ...r }, name);
+    return withVersion(r, sv);
+  }
+
+  async find(r: ResourceInfo, namespace: string | undefined, name: string): Promise<Obj | undefined> {
+    const sv = await this.store.get(storeKey(r, namespace, name));
+    return sv ? withVersion(r, sv) : undefined;
+  }
+
+  async list(r: ResourceInfo, namespace: string | undefined, filter: ListFilter = {}): Promise<ListResult> {
+    const prefix = storeKey(r, namespace);
+    const limit = filter.limit && filter.limit > 0 ? filter.limit : 0;
+    let startAfter = filter.continueToken ? decodeContinue(filter.continueToken) : undefined;
+    const items: Obj[] = [];
+    let revision = 0;
+    // Scan in pages until `limit` matching items are found, as selectors are applied after reading.
+    for (;;) {
+      const page = await this.store.list(prefix, { limit: limit ? Math.max(limit * 2, 100) : 0, startAfter });
+      if (!revision) revision = page.revision;
+      for (const sv of page.items) {
+        const obj = withVersion(r, sv);
+        startAfter = sv.key;
+        if (!matches(obj, filter)) continue;
+        items.push(obj);
+        if (limit && items.length === limit) {
+          const more = page.more || page.items[page.items.length - 1].key !== sv.key;
+          return { items, resourceVersion: String(revision), continueToken: more ? encodeContinue(sv.key) : undefined };
+        }
+      }
+      if (!page.more) break;
+    }
+    return { items, resourceVersion: String(revision) };
+  }
+
+  async create(r: ResourceInfo, namespace: string | undefined, obj: Obj, dryRun = false): Promise<Obj> {
+    const meta = (obj.metadata ??= {});
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name) throw errors.invalid(r, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'name or generateName is required' }]);
+    if (r.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = now();
+    meta.generation = 1;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    obj.apiVersion = apiVersionOf(r);
+    obj.kind = r.kind;
+    if (dryRun) {
+      if (await this.store.get(storeKey(r, namespace, meta.name))) throw errors.alreadyExists(r, meta.name);
+      return obj;
+    }
+    try {
+      const rev = await this.store.create(storeKey(r, namespace, meta.name), obj);
+      meta.resourceVersion = String(rev);
+      return obj;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'AlreadyExists') {
+        if (meta.generateName) return this.create(r, namespace, { ...obj, metadata: { ...meta, name: undefined } }, dryRun);
+        throw errors.alreadyExists(r, meta.name);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency. A resourceVersion in the mutated object is a
+   * precondition (409 Conflict when stale); without one the mutation is retried on races.
+   */
+  async update(r: ResourceInfo, namespace: string | undefined, name: string, mutate: Mutation, opts: { subresource?: string; dryRun?: boolean } = {}): Promise<Obj> {
+    const key = storeKey(r, namespace, name);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const sv = await this.store.get(key);
+      if (!sv) throw errors.notFound(r, name);
+      const current = withVersion(r, structuredClone(sv));
+      const next = await mutate(structuredClone(current));
+      const wanted = next.metadata?.resourceVersion;
+      if (wanted && wanted !== String(sv.modRevision)) throw errors.conflict(r, name);
+      const merged = this.prepareUpdate(r, current, next, opts.subresource);
+      if (JSON.stringify(stripRv(merged)) === JSON.stringify(stripRv(current))) return current; // no-op writes keep the resourceVersion
+      if (shouldFinalize(merged)) {
+        if (opts.dryRun) return merged;
+        return this.remove(r, key, name, sv.modRevision, merged);
+      }
+      if (opts.dryRun) return merged;
+      try {
+        const rev = await this.store.update(key, stripRv(merged), sv.modRevision);
+        merged.metadata = { ...merged.metadata, resourceVersion: String(rev) };
+        return merged;
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'Conflict') {
+          if (wanted) throw errors.conflict(r, name);
+          continue;
+        }
+        if (err instanceof StoreError && err.code === 'NotFound') throw errors.notFound(r, name);
+        throw err;
+      }
+    }
+    throw errors.conflict(r, name);
+  }
+
+  async delete(r: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: Obj; deleted: boolean }> {
+    const key = storeKey(r, namespace, name);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const sv = await this.store.get(key);
+      if (!sv) throw errors.notFound(r, name);
+      const current = withVersion(r, structuredClone(sv));
+      const meta = current.metadata ?? {};
+      if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid) throw errors.conflict(r, name);
+      if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion) throw errors.conflict(r, name);
+      const next = structuredClone(current);
+      const nm = (next.metadata ??= {});
+      const finalizers = new Set(nm.finalizers ?? []);
+      if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
+      if (opts.propagationPolicy === 'Orphan') finalizers.add('orphan');
+      const grace = this.gracePeriod(r, current, opts);
+      if (finalizers.size === 0 && grace === 0 && !(r.kind === 'Namespace')) {
+        if (opts.dryRun) return { obj: current, deleted: true };
+        try {
+          const removed = await this.remove(r, key, name, sv.modRevision, current);
+          return { obj: removed, deleted: true };
+        } catch (err) {
+          if (err instanceof HttpError && err.code === 409) continue;
+          throw err;
+        }
+      }
+      // Graceful: mark and let the owner of the object (agent, GC, namespace controller) finish.
+      nm.finalizers = finalizers.size ? [...finalizers] : undefined;
+      if (!nm.finalizers) delete nm.finalizers;
+      if (!nm.deletionTimestamp) {
+        nm.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        nm.deletionGracePeriodSeconds = grace;
+      } else if (grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
+        nm.deletionGracePeriodSeconds = grace;
+      }
+      if (r.kind === 'Namespace') (next.status as Record<string, unknown>) = { ...(next.status as object), phase: 'Terminating' };
+      if (opts.dryRun) return { obj: next, deleted: false };
+      try {
+        const rev = await this.store.update(key, stripRv(next), sv.modRevision);
+        nm.resourceVersion = String(rev);
+        return { obj: next, deleted: false };
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'Conflict') continue;
+        throw err;
+      }
+    }
+    throw errors.conflict(r, name);
+  }
+
+  private async remove(r: ResourceInfo, key: string, name: string, expected: number, last: Obj): Promise<Obj> {
+    try {
+      const { revision } = await this.store.delete(key, expected);
+      last.metadata = { ...last.metadata, resourceVersion: String(revision) };
+      return last;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'Conflict') throw errors.conflict(r, name);
+      if (err instanceof StoreError && err.code === 'NotFound') throw errors.notFound(r, name);
+      throw err;
+    }
+  }
+
+  /** Pods on a node get the time to stop their containers; everything else goes at once. */
+  private gracePeriod(r: ResourceInfo, current: Obj, opts: DeleteOptions): number {
+    if (r.kind !== 'Pod') return 0;
+    const spec = (current.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+    const status = (current.status ?? {}) as { phase?: string };
+    if (!spec.nodeName || status.phase === 'Succeeded' || status.phase === 'Failed') return 0;
+    if (opts.gracePeriodSeconds !== undefined) return Math.max(0, opts.gracePeriodSeconds);
+    return spec.terminationGracePeriodSeconds ?? 30;
+  }
+
+  /** Keeps what an update may not change, and splits spec from status writes. */
+  private prepareUpdate(r: ResourceInfo, current: Obj, next: Obj, subresource?: string): Obj {
+    const cm = current.metadata ?? {};
+    const out: Obj = { ...next, apiVersion: apiVersionOf(r), kind: r.kind };
+    const nm: Meta = { ...(next.metadata ?? {}) };
+    for (const f of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (cm[f] === undefined) delete nm[f];
+      else (nm as Record<string, unknown>)[f] = cm[f];
+    }
+    out.metadata = nm;
+    const hasStatus = r.subresources.includes('status');
+    if (hasStatus && subresource === 'status') {
+      // A status write changes status (and metadata) only.
+      for (const k of Object.keys(out)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) delete out[k];
+      for (const [k, v] of Object.entries(current)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) out[k] = v;
+    } else if (hasStatus && subresource !== 'status' && r.kind !== 'Namespace') {
+      if (current.status === undefined) delete out.status;
+      else out.status = current.status;
+    }
+    const specChanged = JSON.stringify(current.spec) !== JSON.stringify(out.spec);
+    if (specChanged && subresource !== 'status') nm.generation = (cm.generation ?? 1) + 1;
+    return out;
+  }
+}
+
+function shouldFinalize(obj: Obj): boolean {
+  const m = obj.metadata ?? {};
+  if (!m.deletionTimestamp || (m.finalizers ?? []).length > 0) return false;
+  // A namespace goes once the namespace controller has emptied it and cleared spec.finalizers.
+  if (obj.kind === 'Namespace') return (((obj.spec ?? {}) as { finalizers?: string[] }).finalizers ?? []).length === 0;
+  return (m.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+function stripRv(obj: Obj): Obj {
+  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+  return { ...obj, metadata: meta };
+}
+
+function matches(obj: Obj, filter: ListFilter): boolean {
+  if (filter.labelSelector && !filter.labelSelector.matches(obj.metadata?.labels)) return false;
+  if (filter.fieldSelector && !filter.fieldSelector.matches(obj)) return false;
+  return true;
+}
+
+export function encodeContinue(key: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, k: key })).toString('base64url');
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { k?: unknown };
+    if (typeof parsed.k === 'string') return parsed.k;
+  } catch {
+    // fall through to the error below
+  }
+  throw errors.badRequest('the provided continue parameter is not valid: list again without it');
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}

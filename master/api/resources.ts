@@ -1,0 +1,62 @@
+/** One REST resource the master serves, with what discovery, OpenAPI and the registry need to know. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  kind: string;
+  /** Lower-case plural, the path segment. */
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  /** 'all' makes `kubectl get all` include it. */
+  categories?: string[];
+  subresources: string[];
+  /** Name of the schema in master/api/openapi/schemas.json. */
+  schema: string;
+  /** Model of the kubernetes-models package that validates it ('apps/v1/Deployment'). */
+  validator: string;
+  /** Spec changes bump metadata.generation (objects with a spec/status split). */
+  hasGeneration?: boolean;
+}
+
+const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function verbsOf(_r: ResourceInfo): string[] {
+  return verbs;
+}
+
+export const resources: ResourceInfo[] = [
+  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], schema: 'V1Namespace', validator: 'v1/Namespace' },
+  { group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'], subresources: ['status'], schema: 'V1Node', validator: 'v1/Node' },
+  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'exec', 'eviction'], schema: 'V1Pod', validator: 'v1/Pod' },
+  { group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], schema: 'V1Service', validator: 'v1/Service' },
+  { group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'], subresources: [], schema: 'V1Endpoints', validator: 'v1/Endpoints' },
+  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], subresources: [], schema: 'V1ConfigMap', validator: 'v1/ConfigMap' },
+  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, subresources: [], schema: 'V1Secret', validator: 'v1/Secret' },
+  { group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], subresources: [], schema: 'CoreV1Event', validator: 'v1/Event' },
+  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], subresources: [], schema: 'V1ServiceAccount', validator: 'v1/ServiceAccount' },
+  { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, subresources: [], schema: 'V1Lease', validator: 'coordination.k8s.io/v1/Lease' },
+  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], schema: 'V1Deployment', validator: 'apps/v1/Deployment', hasGeneration: true },
+  { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], schema: 'V1ReplicaSet', validator: 'apps/v1/ReplicaSet', hasGeneration: true },
+  { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', singular: 'daemonset', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'], schema: 'V1DaemonSet', validator: 'apps/v1/DaemonSet', hasGeneration: true },
+  { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', namespaced: true, subresources: [], schema: 'V1EndpointSlice', validator: 'discovery.k8s.io/v1/EndpointSlice' },
+];
+
+export function apiVersionOf(r: { group: string; version: string }): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+export function findResource(group: string, version: string, plural: string): ResourceInfo | undefined {
+  return resources.find((r) => r.group === group && r.version === version && r.plural === plural);
+}
+
+export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return resources.find((r) => apiVersionOf(r) === apiVersion && r.kind === kind);
+}
+
+/** Group-versions in discovery order (core first). */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const r of resources) seen.set(apiVersionOf(r), { group: r.group, version: r.version });
+  return [...seen.values()];
+}

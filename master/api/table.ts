@@ -1,0 +1,207 @@
+import type { Obj } from './registry';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- reading free-form objects for display only
+type Cell = string | number;
+
+interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'date';
+  priority?: number;
+  cell: (o: Any) => Cell;
+}
+
+/** Kubernetes' short human durations ("5s", "3m20s", "4h", "12d"). */
+export function humanAge(since: string | undefined, nowMs = Date.now()): string {
+  if (!since) return '<unknown>';
+  const s = Math.max(0, Math.floor((nowMs - Date.parse(since)) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (d < 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+  if (d < 365 * 2) return `${d}d`;
+  return `${Math.floor(d / 365)}y`;
+}
+
+const name: Column = { name: 'Name', type: 'string', cell: (o) => o.metadata?.name ?? '' };
+const age: Column = { name: 'Age', type: 'string', cell: (o) => humanAge(o.metadata?.creationTimestamp) };
+const none = (v: unknown): string => (v === undefined || v === null || v === '' ? '<none>' : String(v));
+const containers = (o: Any): Any[] => o.spec?.template?.spec?.containers ?? [];
+
+function podStatus(p: Any): string {
+  if (p.metadata?.deletionTimestamp) return 'Terminating';
+  const statuses: Any[] = [...(p.status?.initContainerStatuses ?? [])];
+  for (const [i, s] of statuses.entries()) {
+    if (s.state?.terminated && s.state.terminated.exitCode !== 0) return `Init:${s.state.terminated.reason ?? 'Error'}`;
+    if (s.state?.waiting && s.state.waiting.reason && s.state.waiting.reason !== 'PodInitializing') return `Init:${s.state.waiting.reason}`;
+    if (!s.state?.terminated) return `Init:${i}/${statuses.length}`;
+  }
+  let reason: string = p.status?.reason ?? p.status?.phase ?? 'Pending';
+  for (const s of (p.status?.containerStatuses ?? []) as Any[]) {
+    if (s.state?.waiting?.reason) reason = s.state.waiting.reason;
+    else if (s.state?.terminated?.reason) reason = s.state.terminated.reason;
+    else if (s.state?.terminated) reason = s.state.terminated.signal ? `Signal:${s.state.terminated.signal}` : `ExitCode:${s.state.terminated.exitCode}`;
+  }
+  return reason;
+}
+
+function restarts(p: Any): string {
+  const list: Any[] = p.status?.containerStatuses ?? [];
+  const count = list.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  const last = list
+    .map((s) => s.lastState?.terminated?.finishedAt as string | undefined)
+    .filter((t): t is string => Boolean(t))
+    .sort()
+    .pop();
+  return last && count > 0 ? `${count} (${humanAge(last)} ago)` : String(count);
+}
+
+function nodeStatus(n: Any): string {
+  const ready = ((n.status?.conditions ?? []) as Any[]).find((c) => c.type === 'Ready');
+  const s = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  return n.spec?.unschedulable ? `${s},SchedulingDisabled` : s;
+}
+
+function nodeRoles(n: Any): string {
+  const roles = Object.keys(n.metadata?.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length));
+  return roles.length ? roles.sort().join(',') : '<none>';
+}
+
+const address = (n: Any, type: string): string => none(((n.status?.addresses ?? []) as Any[]).find((a) => a.type === type)?.address);
+
+function servicePorts(s: Any): string {
+  const ports: Any[] = s.spec?.ports ?? [];
+  if (ports.length === 0) return '<none>';
+  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+function endpointsList(e: Any): string {
+  const addrs: string[] = [];
+  for (const subset of (e.subsets ?? []) as Any[]) {
+    for (const a of (subset.addresses ?? []) as Any[]) for (const p of (subset.ports ?? [{}]) as Any[]) addrs.push(p.port ? `${a.ip}:${p.port}` : a.ip);
+  }
+  if (addrs.length === 0) return '<none>';
+  return addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
+}
+
+const selectorText = (sel: Any | undefined): string =>
+  sel ? none(Object.entries((sel.matchLabels ?? sel) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',')) : '<none>';
+
+const columns: Record<string, Column[]> = {
+  Pod: [
+    name,
+    { name: 'Ready', type: 'string', cell: (p) => `${((p.status?.containerStatuses ?? []) as Any[]).filter((s) => s.ready).length}/${(p.spec?.containers ?? []).length}` },
+    { name: 'Status', type: 'string', cell: podStatus },
+    { name: 'Restarts', type: 'string', cell: restarts },
+    age,
+    { name: 'IP', type: 'string', priority: 1, cell: (p) => none(p.status?.podIP) },
+    { name: 'Node', type: 'string', priority: 1, cell: (p) => none(p.spec?.nodeName) },
+    { name: 'Nominated Node', type: 'string', priority: 1, cell: (p) => none(p.status?.nominatedNodeName) },
+    { name: 'Readiness Gates', type: 'string', priority: 1, cell: (p) => none((p.spec?.readinessGates ?? []).length ? String(p.spec.readinessGates.length) : '') },
+  ],
+  Node: [
+    name,
+    { name: 'Status', type: 'string', cell: nodeStatus },
+    { name: 'Roles', type: 'string', cell: nodeRoles },
+    age,
+    { name: 'Version', type: 'string', cell: (n) => none(n.status?.nodeInfo?.kubeletVersion) },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (n) => address(n, 'InternalIP') },
+    { name: 'External-IP', type: 'string', priority: 1, cell: (n) => address(n, 'ExternalIP') },
+    { name: 'OS-Image', type: 'string', priority: 1, cell: (n) => none(n.status?.nodeInfo?.osImage) },
+    { name: 'Kernel-Version', type: 'string', priority: 1, cell: (n) => none(n.status?.nodeInfo?.kernelVersion) },
+    { name: 'Container-Runtime', type: 'string', priority: 1, cell: (n) => none(n.status?.nodeInfo?.containerRuntimeVersion) },
+  ],
+  Deployment: [
+    name,
+    { name: 'Ready', type: 'string', cell: (d) => `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}` },
+    { name: 'Up-to-date', type: 'integer', cell: (d) => d.status?.updatedReplicas ?? 0 },
+    { name: 'Available', type: 'integer', cell: (d) => d.status?.availableReplicas ?? 0 },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (d) => containers(d).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (d) => containers(d).map((c) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (d) => selectorText(d.spec?.selector) },
+  ],
+  ReplicaSet: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (r) => r.spec?.replicas ?? 0 },
+    { name: 'Current', type: 'integer', cell: (r) => r.status?.replicas ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (r) => r.status?.readyReplicas ?? 0 },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (r) => selectorText(r.spec?.selector) },
+  ],
+  DaemonSet: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (d) => d.status?.desiredNumberScheduled ?? 0 },
+    { name: 'Current', type: 'integer', cell: (d) => d.status?.currentNumberScheduled ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (d) => d.status?.numberReady ?? 0 },
+    { name: 'Up-to-date', type: 'integer', cell: (d) => d.status?.updatedNumberScheduled ?? 0 },
+    { name: 'Available', type: 'integer', cell: (d) => d.status?.numberAvailable ?? 0 },
+    { name: 'Node Selector', type: 'string', cell: (d) => selectorText(d.spec?.template?.spec?.nodeSelector) },
+    age,
+  ],
+  Service: [
+    name,
+    { name: 'Type', type: 'string', cell: (s) => s.spec?.type ?? 'ClusterIP' },
+    { name: 'Cluster-IP', type: 'string', cell: (s) => none(s.spec?.clusterIP) },
+    { name: 'External-IP', type: 'string', cell: (s) => none((s.spec?.externalIPs ?? []).join(',')) },
+    { name: 'Port(s)', type: 'string', cell: servicePorts },
+    age,
+    { name: 'Selector', type: 'string', priority: 1, cell: (s) => selectorText(s.spec?.selector) },
+  ],
+  Endpoints: [name, { name: 'Endpoints', type: 'string', cell: endpointsList }, age],
+  Namespace: [name, { name: 'Status', type: 'string', cell: (n) => n.status?.phase ?? 'Active' }, age],
+  ConfigMap: [name, { name: 'Data', type: 'integer', cell: (c) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length }, age],
+  Secret: [name, { name: 'Type', type: 'string', cell: (s) => s.type ?? 'Opaque' }, { name: 'Data', type: 'integer', cell: (s) => Object.keys(s.data ?? {}).length }, age],
+  ServiceAccount: [name, { name: 'Secrets', type: 'integer', cell: (s) => (s.secrets ?? []).length }, age],
+  Lease: [name, { name: 'Holder', type: 'string', cell: (l) => l.spec?.holderIdentity ?? '' }, age],
+  EndpointSlice: [
+    name,
+    { name: 'AddressType', type: 'string', cell: (e) => e.addressType ?? '' },
+    { name: 'Ports', type: 'string', cell: (e) => none(((e.ports ?? []) as Any[]).map((p) => p.port).join(',')) },
+    { name: 'Endpoints', type: 'string', cell: (e) => none(((e.endpoints ?? []) as Any[]).flatMap((x) => x.addresses ?? []).slice(0, 3).join(',')) },
+    age,
+  ],
+  Event: [
+    { name: 'Last Seen', type: 'string', cell: (e) => humanAge(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp) },
+    { name: 'Type', type: 'string', cell: (e) => e.type ?? '' },
+    { name: 'Reason', type: 'string', cell: (e) => e.reason ?? '' },
+    { name: 'Object', type: 'string', cell: (e) => `${String(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}` },
+    { name: 'Message', type: 'string', cell: (e) => e.message ?? '' },
+  ],
+};
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+/** A meta.k8s.io/v1 Table, the server-side printing kubectl asks for. */
+export function toTable(kind: string, items: Obj[], meta: { resourceVersion?: string; continue?: string }, include: IncludeObject): Record<string, unknown> {
+  const cols = columns[kind] ?? [name, age];
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: meta,
+    columnDefinitions: cols.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.name === 'Name' ? 'name' : '',
+      description: '',
+      priority: c.priority ?? 0,
+    })),
+    rows: items.map((o) => ({
+      cells: cols.map((c) => c.cell(o as Any)),
+      object:
+        include === 'Object'
+          ? o
+          : include === 'None'
+            ? undefined
+            : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}

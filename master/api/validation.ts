@@ -1,0 +1,206 @@
+import type { ResourceInfo } from './resources';
+import type { StatusCause } from './status';
+
+type Obj = Record<string, unknown>;
+interface SchemaError {
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+type Model = new (data: unknown) => { validate(): void };
+type Validate = (data: unknown) => SchemaError[];
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const qualifiedName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const quantity = /^[+-]?(\d+(\.\d*)?|\.\d+)(([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+
+/** Kinds whose names must be DNS-1123 labels rather than subdomains. */
+const labelNamed = new Set(['Namespace', 'Service']);
+
+const validators = new Map<string, Validate>();
+
+function schemaValidator(modelPath: string): Validate {
+  let v = validators.get(modelPath);
+  if (!v) {
+    // kubernetes-models compiles the Kubernetes OpenAPI schema of each kind into a validator.
+    const model = (require(`kubernetes-models/${modelPath}`) as Record<string, Model>)[modelPath.split('/').pop() as string];
+    v = (data: unknown): SchemaError[] => {
+      try {
+        new model(data).validate();
+        return [];
+      } catch (err) {
+        const errs = (err as { errors?: SchemaError[] }).errors;
+        if (!errs) throw err;
+        return errs;
+      }
+    };
+    validators.set(modelPath, v);
+  }
+  return v;
+}
+
+/** JSON pointer (/spec/containers/0/image) to Kubernetes' field path (spec.containers[0].image). */
+export function fieldPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
+
+/**
+ * Checks an object against its kind's schema (types, required fields) and the rules the schema
+ * cannot express (names, labels, quantities, ports), returning one cause per bad field.
+ */
+export function validateObject(r: ResourceInfo, obj: Obj): StatusCause[] {
+  const causes: StatusCause[] = [];
+  for (const e of schemaValidator(r.validator)(obj)) {
+    {
+      const missing = e.params?.missingProperty;
+      const field = fieldPath(e.instancePath) + (missing ? `${e.instancePath ? '.' : ''}${String(missing)}` : '');
+      causes.push({ reason: missing ? 'FieldValueRequired' : 'FieldValueInvalid', field, message: missing ? 'Required value' : `Invalid value: ${e.message ?? 'does not match the schema'}` });
+    }
+  }
+  validateMeta(r, (obj.metadata ?? {}) as Obj, causes);
+  if (causes.length === 0) validateKind(r.kind, obj, causes);
+  return causes;
+}
+
+function validateMeta(r: ResourceInfo, meta: Obj, causes: StatusCause[]): void {
+  const name = meta.name;
+  if (typeof name === 'string' && name.length > 0) {
+    const re = labelNamed.has(r.kind) ? dns1123Label : dns1123Subdomain;
+    const max = labelNamed.has(r.kind) ? 63 : 253;
+    if (!re.test(name) || name.length > max) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'metadata.name',
+        message: `Invalid value: "${name}": a lowercase RFC 1123 ${labelNamed.has(r.kind) ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-'${labelNamed.has(r.kind) ? '' : " or '.'"}, and must start and end with an alphanumeric character (at most ${max} characters)`,
+      });
+    }
+  }
+  const labels = meta.labels;
+  if (labels && typeof labels === 'object') {
+    for (const [k, val] of Object.entries(labels as Obj)) {
+      if (!validLabelKey(k)) causes.push({ reason: 'FieldValueInvalid', field: `metadata.labels`, message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/'` });
+      if (typeof val === 'string' && (!labelValue.test(val) || val.length > 63)) causes.push({ reason: 'FieldValueInvalid', field: `metadata.labels`, message: `Invalid value: "${val}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63 characters)` });
+    }
+  }
+  const annotations = meta.annotations;
+  if (annotations && typeof annotations === 'object') {
+    const size = Object.entries(annotations as Obj).reduce((n, [k, val]) => n + k.length + String(val).length, 0);
+    if (size > 256 * 1024) causes.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: must have at most 262144 bytes` });
+  }
+}
+
+function validLabelKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : '';
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (slash >= 0 && (!dns1123Subdomain.test(prefix) || prefix.length > 253)) return false;
+  return name.length > 0 && name.length <= 63 && qualifiedName.test(name);
+}
+
+function validateKind(kind: string, obj: Obj, causes: StatusCause[]): void {
+  const spec = (obj.spec ?? {}) as Obj;
+  switch (kind) {
+    case 'Pod':
+      validatePodSpec(spec, 'spec', causes);
+      break;
+    case 'Deployment':
+    case 'ReplicaSet':
+    case 'DaemonSet':
+      validateWorkload(kind, spec, causes);
+      break;
+    case 'Service':
+      validateService(spec, causes);
+      break;
+    case 'ConfigMap':
+    case 'Secret':
+      for (const field of ['data', 'binaryData', 'stringData']) {
+        for (const key of Object.keys((obj[field] ?? {}) as Obj)) {
+          if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253) causes.push({ reason: 'FieldValueInvalid', field: `${field}[${key}]`, message: `Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'` });
+        }
+      }
+      break;
+  }
+}
+
+function validateWorkload(kind: string, spec: Obj, causes: StatusCause[]): void {
+  if (typeof spec.replicas === 'number' && spec.replicas < 0) causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0` });
+  const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
+  const template = (spec.template ?? {}) as Obj;
+  const labels = ((template.metadata ?? {}) as Obj).labels as Record<string, string> | undefined;
+  if (!selector || (!selector.matchLabels && !(selector as Obj).matchExpressions)) {
+    causes.push({ reason: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
+  } else {
+    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+      if (labels?.[k] !== v) causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\`` });
+    }
+  }
+  validatePodSpec((template.spec ?? {}) as Obj, 'spec.template.spec', causes);
+  if (kind === 'Deployment') {
+    const strategy = (spec.strategy ?? {}) as Obj;
+    if (strategy.type && !['RollingUpdate', 'Recreate'].includes(String(strategy.type))) causes.push({ reason: 'FieldValueNotSupported', field: 'spec.strategy.type', message: `Unsupported value: "${String(strategy.type)}": supported values: "Recreate", "RollingUpdate"` });
+  }
+}
+
+function validatePodSpec(spec: Obj, at: string, causes: StatusCause[]): void {
+  const containers = (spec.containers ?? []) as Obj[];
+  if (containers.length === 0) causes.push({ reason: 'FieldValueRequired', field: `${at}.containers`, message: 'Required value' });
+  const names = new Set<string>();
+  const all: [string, Obj[]][] = [['containers', containers], ['initContainers', (spec.initContainers ?? []) as Obj[]]];
+  for (const [list, items] of all) {
+    items.forEach((c, i) => {
+      const f = `${at}.${list}[${i}]`;
+      const name = String(c.name ?? '');
+      if (!name) causes.push({ reason: 'FieldValueRequired', field: `${f}.name`, message: 'Required value' });
+      else if (!dns1123Label.test(name)) causes.push({ reason: 'FieldValueInvalid', field: `${f}.name`, message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'` });
+      else if (names.has(name)) causes.push({ reason: 'FieldValueDuplicate', field: `${f}.name`, message: `Duplicate value: "${name}"` });
+      names.add(name);
+      if (!c.image || !String(c.image).trim()) causes.push({ reason: 'FieldValueRequired', field: `${f}.image`, message: 'Required value' });
+      ((c.ports ?? []) as Obj[]).forEach((p, j) => {
+        for (const key of ['containerPort', 'hostPort']) {
+          const n = p[key];
+          if (n !== undefined && (typeof n !== 'number' || n < 1 || n > 65535)) causes.push({ reason: 'FieldValueInvalid', field: `${f}.ports[${j}].${key}`, message: `Invalid value: ${String(n)}: must be between 1 and 65535, inclusive` });
+        }
+      });
+      const resources = (c.resources ?? {}) as Obj;
+      for (const kind of ['limits', 'requests']) {
+        for (const [res, q] of Object.entries((resources[kind] ?? {}) as Obj)) {
+          if (!quantity.test(String(q))) causes.push({ reason: 'FieldValueInvalid', field: `${f}.resources.${kind}[${res}]`, message: `Invalid value: "${String(q)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
+        }
+      }
+    });
+  }
+  const volumes = new Set<string>();
+  ((spec.volumes ?? []) as Obj[]).forEach((v, i) => {
+    const name = String(v.name ?? '');
+    if (!dns1123Label.test(name)) causes.push({ reason: 'FieldValueInvalid', field: `${at}.volumes[${i}].name`, message: `Invalid value: "${name}": must be a lowercase RFC 1123 label` });
+    if (volumes.has(name)) causes.push({ reason: 'FieldValueDuplicate', field: `${at}.volumes[${i}].name`, message: `Duplicate value: "${name}"` });
+    volumes.add(name);
+  });
+  if (spec.restartPolicy && !['Always', 'OnFailure', 'Never'].includes(String(spec.restartPolicy))) {
+    causes.push({ reason: 'FieldValueNotSupported', field: `${at}.restartPolicy`, message: `Unsupported value: "${String(spec.restartPolicy)}": supported values: "Always", "OnFailure", "Never"` });
+  }
+}
+
+function validateService(spec: Obj, causes: StatusCause[]): void {
+  const type = String(spec.type ?? 'ClusterIP');
+  if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type)) causes.push({ reason: 'FieldValueNotSupported', field: 'spec.type', message: `Unsupported value: "${type}": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"` });
+  const ports = (spec.ports ?? []) as Obj[];
+  if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') causes.push({ reason: 'FieldValueRequired', field: 'spec.ports', message: 'Required value' });
+  const names = new Set<string>();
+  ports.forEach((p, i) => {
+    const port = p.port;
+    if (typeof port !== 'number' || port < 1 || port > 65535) causes.push({ reason: 'FieldValueInvalid', field: `spec.ports[${i}].port`, message: `Invalid value: ${String(port)}: must be between 1 and 65535, inclusive` });
+    if (ports.length > 1 && !p.name) causes.push({ reason: 'FieldValueRequired', field: `spec.ports[${i}].name`, message: 'Required value' });
+    if (p.name) {
+      if (names.has(String(p.name))) causes.push({ reason: 'FieldValueDuplicate', field: `spec.ports[${i}].name`, message: `Duplicate value: "${String(p.name)}"` });
+      names.add(String(p.name));
+    }
+    if (p.protocol && !['TCP', 'UDP', 'SCTP'].includes(String(p.protocol))) causes.push({ reason: 'FieldValueNotSupported', field: `spec.ports[${i}].protocol`, message: `Unsupported value: "${String(p.protocol)}": supported values: "SCTP", "TCP", "UDP"` });
+  });
+}

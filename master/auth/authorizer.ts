@@ -1,0 +1,65 @@
+import type { Identity } from './identity';
+
+export interface Attributes {
+  verb: string;
+  /** '' for non-resource paths. */
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export type Decision =
+  | { allowed: true; /** the object (a pod) must be bound to this node; checked by the registry */ boundToNode?: string }
+  | { allowed: false; reason: string };
+
+const readVerbs = new Set(['get', 'list', 'watch']);
+const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'configmaps', 'secrets', 'nodes', 'namespaces', 'leases', 'events']);
+
+/**
+ * Three roles: admin may do anything; the viewer reads everything but Secrets; a node writes only
+ * its own Node, its own Lease, the status of pods bound to it (and deletes them once stopped), and
+ * Events, and reads what it needs to run its pods.
+ */
+export function authorize(who: Identity, a: Attributes): Decision {
+  switch (who.role) {
+    case 'admin':
+      return { allowed: true };
+    case 'viewer':
+      if (!readVerbs.has(a.verb)) return deny('the viewer role is read-only');
+      if (a.resource === 'secrets') return deny('the viewer role may not read secrets');
+      if (a.subresource === 'exec') return deny('the viewer role may not exec into pods');
+      return { allowed: true };
+    case 'join':
+      return deny('the join token may only be used to join a node (POST /lotse/v1/join)');
+    case 'node':
+      return authorizeNode(who.nodeName ?? '', a);
+  }
+}
+
+function authorizeNode(node: string, a: Attributes): Decision {
+  if (readVerbs.has(a.verb) && !a.subresource && nodeReadable.has(a.resource)) return { allowed: true };
+  if (a.resource === 'nodes') {
+    if (a.name !== node) return deny(`a node may only modify its own Node object "${node}"`);
+    if (['create', 'update', 'patch', 'get'].includes(a.verb)) return { allowed: true };
+    return deny(`a node may not ${a.verb} Node objects`);
+  }
+  if (a.resource === 'leases') {
+    if (a.namespace !== 'kube-node-lease') return deny('a node may only write leases in kube-node-lease');
+    if (a.name && a.name !== node) return deny(`a node may only write its own lease "${node}"`);
+    if (['create', 'update', 'patch', 'get'].includes(a.verb)) return { allowed: true };
+    return deny(`a node may not ${a.verb} leases`);
+  }
+  if (a.resource === 'pods') {
+    if (a.subresource === 'status' && ['get', 'update', 'patch'].includes(a.verb)) return { allowed: true, boundToNode: node };
+    if (!a.subresource && a.verb === 'delete') return { allowed: true, boundToNode: node };
+    return deny('a node may only update the status of pods bound to it and delete them once stopped');
+  }
+  if (a.resource === 'events' && ['create', 'update', 'patch'].includes(a.verb)) return { allowed: true };
+  return deny(`a node may not ${a.verb} ${a.resource}${a.subresource ? '/' + a.subresource : ''}`);
+}
+
+function deny(reason: string): Decision {
+  return { allowed: false, reason };
+}

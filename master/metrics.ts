@@ -1,0 +1,65 @@
+/** Prometheus text exposition of the master's counters and latency histograms. */
+const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+class Histogram {
+  readonly counts = new Map<string, { buckets: number[]; sum: number; count: number }>();
+
+  observe(labels: string, seconds: number): void {
+    let h = this.counts.get(labels);
+    if (!h) {
+      h = { buckets: buckets.map(() => 0), sum: 0, count: 0 };
+      this.counts.set(labels, h);
+    }
+    buckets.forEach((b, i) => {
+      if (seconds <= b) h.buckets[i]++;
+    });
+    h.sum += seconds;
+    h.count++;
+  }
+
+  render(name: string, help: string): string[] {
+    const out = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+    for (const [labels, h] of this.counts) {
+      buckets.forEach((b, i) => out.push(`${name}_bucket{${labels},le="${b}"} ${h.buckets[i]}`));
+      out.push(`${name}_bucket{${labels},le="+Inf"} ${h.count}`, `${name}_sum{${labels}} ${h.sum}`, `${name}_count{${labels}} ${h.count}`);
+    }
+    return out;
+  }
+}
+
+export class Metrics {
+  private readonly requests = new Map<string, number>();
+  private readonly requestLatency = new Histogram();
+  private readonly storeLatency = new Histogram();
+  private watches = 0;
+
+  request(verb: string, resource: string, code: number, seconds: number): void {
+    const labels = `verb="${verb}",resource="${resource}"`;
+    const key = `${labels},code="${code}"`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    if (verb !== 'WATCH') this.requestLatency.observe(labels, seconds);
+  }
+
+  store(operation: string, seconds: number): void {
+    this.storeLatency.observe(`operation="${operation}"`, seconds);
+  }
+
+  watchOpened(): void {
+    this.watches++;
+  }
+
+  watchClosed(): void {
+    this.watches--;
+  }
+
+  render(): string {
+    const mem = process.memoryUsage();
+    const lines = ['# HELP apiserver_request_total Requests by verb, resource and HTTP code.', '# TYPE apiserver_request_total counter'];
+    for (const [k, v] of this.requests) lines.push(`apiserver_request_total{${k}} ${v}`);
+    lines.push(...this.requestLatency.render('apiserver_request_duration_seconds', 'Request latency by verb and resource (watches excluded).'));
+    lines.push(...this.storeLatency.render('lotse_store_operation_duration_seconds', 'Store operation latency.'));
+    lines.push('# HELP apiserver_registered_watchers Open watches.', '# TYPE apiserver_registered_watchers gauge', `apiserver_registered_watchers ${this.watches}`);
+    lines.push('# HELP process_resident_memory_bytes Resident memory.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+    return lines.join('\n') + '\n';
+  }
+}

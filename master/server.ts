@@ -1,0 +1,342 @@
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { Authenticator } from './auth/authenticator';
+import { authorize } from './auth/authorizer';
+import type { Identity } from './auth/identity';
+import { loadOrCreateState, type MasterState } from './data-dir';
+import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './api/discovery';
+import { ResourceHandler, type Reply } from './api/handler';
+import { handleJoin } from './api/join';
+import { NodeProxy } from './api/node-proxy';
+import { OpenApi } from './api/openapi/openapi';
+import { NotServed, parseRequest, type ResourceRequest } from './api/request-info';
+import { groupVersions, resources, type ResourceInfo } from './api/resources';
+import { ServiceAllocator } from './api/service-allocator';
+import { errors, HttpError } from './api/status';
+import { createLogger, type Logger } from './log';
+import { Metrics } from './metrics';
+import { Compactor } from './store/compactor';
+import { openStore } from './store/open-store';
+import type { Store } from './store/store';
+
+export interface MasterOptions {
+  dataDir: string;
+  /** HOST:PORT; default 0.0.0.0:6443 (tests use 127.0.0.1:0). */
+  listen?: string;
+  /** sqlite:PATH | etcd://HOST:PORT[,...]; default sqlite:DATA_DIR/state.db. */
+  store?: string;
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  advertiseAddress?: string;
+  tlsSans?: string[];
+  /**
+   * Starts the scheduler and controllers once the API serves; they reach it as a client with the
+   * admin token. The CLI passes master/controllers' manager; tests may leave it out.
+   */
+  controllers?: ControllerStarter;
+  serviceCidr?: string;
+  nodePortRange?: [number, number];
+  /** Interval of watch BOOKMARK events (default 10 s). */
+  bookmarkIntervalMs?: number;
+  logger?: Logger;
+}
+
+export type ControllerStarter = (api: { url: string; caPem: string; token: string; log: Logger }) => Promise<{ stop(): Promise<void> }>;
+
+export interface RunningMaster {
+  url: string;
+  port: number;
+  caPem: string;
+  adminToken: string;
+  viewerToken: string;
+  joinToken: string;
+  dataDir: string;
+  kubeconfigPath: string;
+  store: Store;
+  close(): Promise<void>;
+}
+
+const version = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-lotse',
+  gitCommit: 'lotse',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-27T00:00:00Z',
+  goVersion: 'node' + process.versions.node,
+  compiler: 'tsc',
+  platform: `${process.platform}/${process.arch}`,
+};
+
+const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
+const services = resources.find((r) => r.plural === 'services') as ResourceInfo;
+const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+/** Starts the API server: TLS, auth, the REST resources, discovery, OpenAPI, metrics. */
+export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  const log = options.logger ?? createLogger('lotse-master');
+  const [host, portText] = splitHostPort(options.listen ?? '0.0.0.0:6443');
+  const advertise = options.advertiseAddress ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const sans = [...new Set(['localhost', '127.0.0.1', hostname(), advertise, ...(options.tlsSans ?? []), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'])];
+  const store = await openStore(options.store ?? `sqlite:${join(options.dataDir, 'state.db')}`, {
+    dataDir: options.dataDir,
+    etcdCa: options.etcdCa,
+    etcdCert: options.etcdCert,
+    etcdKey: options.etcdKey,
+  });
+  // The URL in the kubeconfig needs the port, which with :0 is known only after listen().
+  const server = https.createServer({ minVersion: 'TLSv1.2' });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`cannot listen on ${options.listen ?? '0.0.0.0:6443'}: ${err.message}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (another process uses that port: stop it or pass --listen HOST:OTHER_PORT)' : ''}`)));
+    server.listen(Number(portText), host, () => resolve());
+  }).catch(async (err: Error) => {
+    await store.close();
+    throw err;
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${port}`;
+  const state = loadOrCreateState(options.dataDir, sans, url);
+  server.setSecureContext({ cert: state.serving.certPem, key: state.serving.keyPem });
+
+  const allocator = new ServiceAllocator(store, { serviceCidr: options.serviceCidr ?? '10.96.0.0/12', nodePortRange: options.nodePortRange ?? [30000, 32767] });
+  const api = new Api(store, state, allocator, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
+  await api.bootstrap();
+  server.on('request', (req, res) => void api.serve(req, res));
+  server.on('upgrade', (req, socket, head) => void api.upgrade(req as IncomingMessage, socket, head));
+  const compactor = new Compactor(store, { onError: (err) => log.error({ err: err.message }, 'compaction failed') }).start();
+  const controllers = options.controllers ? await options.controllers({ url, caPem: state.ca.certPem, token: state.tokens.admin, log }) : undefined;
+  log.info({ url, store: store.kind, dataDir: options.dataDir }, 'lotse master is serving');
+
+  return {
+    url,
+    port,
+    caPem: state.ca.certPem,
+    adminToken: state.tokens.admin,
+    viewerToken: state.tokens.viewer,
+    joinToken: state.tokens.join,
+    dataDir: options.dataDir,
+    kubeconfigPath: join(options.dataDir, 'admin.kubeconfig'),
+    store,
+    close: async () => {
+      await controllers?.stop();
+      await compactor.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
+
+function splitHostPort(listen: string): [string, string] {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen);
+  if (!m) throw new Error(`--listen "${listen}" is not HOST:PORT (for example 0.0.0.0:6443)`);
+  return [m[1] || '0.0.0.0', m[2]];
+}
+
+class Api {
+  private readonly auth: Authenticator;
+  private readonly handler: ResourceHandler;
+  private readonly openapi = new OpenApi();
+  private readonly metrics = new Metrics();
+  private readonly proxy: NodeProxy;
+
+  constructor(
+    private readonly store: Store,
+    private readonly state: MasterState,
+    private readonly allocator: ServiceAllocator,
+    private readonly log: Logger,
+    handlerOptions: { bookmarkIntervalMs: number },
+    private readonly address: string,
+  ) {
+    this.auth = new Authenticator(state.tokens, store);
+    this.handler = new ResourceHandler(store, this.openapi, allocator, handlerOptions);
+    this.proxy = new NodeProxy(this.handler.registry, state.ca.certPem, state.agentClient);
+  }
+
+  /** Namespaces every cluster starts with, and the `kubernetes` service. */
+  async bootstrap(): Promise<void> {
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      if (await this.handler.registry.find(namespaces, undefined, name)) continue;
+      try {
+        await this.handler.registry.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+      } catch (err) {
+        if (!(err instanceof HttpError && err.code === 409)) throw err;
+      }
+    }
+    if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {
+      const ip = this.allocator.apiServerIp();
+      try {
+        await this.allocator.allocateIp('default/kubernetes', ip).catch(() => undefined);
+        await this.handler.registry.create(services, 'default', {
+          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: Number(this.address.split(':').pop()) }], sessionAffinity: 'None' },
+        });
+      } catch (err) {
+        if (!(err instanceof HttpError && err.code === 409)) throw err;
+      }
+    }
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    let verb = req.method ?? 'GET';
+    let resource = '';
+    let code = 200;
+    let who: Identity | undefined;
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (publicPaths.has(path)) return this.reply(res, await this.publicEndpoint(path));
+      who = await this.auth.authenticate(req.headers.authorization);
+      if (!who) throw errors.unauthorized();
+      if (path === '/lotse/v1/join' && req.method === 'POST') {
+        if (who.role !== 'join' && who.role !== 'admin') throw errors.forbidden(who.user, 'join', 'nodes', 'only the join token may join nodes');
+        return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca) });
+      }
+      const rr = this.parse(req);
+      if (rr.type === 'other') return this.reply(res, this.nonResource(rr.path, req, who));
+      verb = rr.verb.toUpperCase();
+      resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
+      await this.authorize(who, rr, req);
+      if (rr.subresource === 'log') {
+        await this.proxy.logs(rr.namespace as string, rr.name as string, rr.query, res);
+        return;
+      }
+      if (rr.subresource === 'exec') throw errors.badRequest('exec needs a connection upgrade (WebSocket): use kubectl exec');
+      const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
+      if (reply) this.reply(res, reply);
+    } catch (err) {
+      const e = toHttpError(err);
+      code = e.code;
+      if (e.code >= 500) this.log.error({ method: req.method, url: redactUrl(req.url), err: (err as Error).stack ?? String(err) }, 'request failed');
+      if (res.headersSent) {
+        res.end();
+      } else {
+        this.reply(res, { status: e.code, body: e.toStatus() });
+      }
+    } finally {
+      code = res.statusCode || code;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.request(verb, resource, code, seconds);
+      this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
+    }
+  }
+
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      const who = await this.auth.authenticate(req.headers.authorization);
+      if (!who) throw errors.unauthorized();
+      const rr = this.parse(req);
+      if (rr.type !== 'resource' || rr.subresource !== 'exec' || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec accepts a connection upgrade');
+      await this.authorize(who, { ...rr, verb: 'create' }, req);
+      await this.proxy.exec(rr.namespace, rr.name, rr.query, req, socket, head);
+    } catch (err) {
+      const e = toHttpError(err);
+      const body = JSON.stringify(e.toStatus());
+      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    }
+  }
+
+  private parse(req: IncomingMessage): ResourceRequest | { type: 'other'; path: string } {
+    try {
+      return parseRequest(req.method ?? 'GET', req.url ?? '/');
+    } catch (err) {
+      if (err instanceof NotServed) throw new HttpError(404, 'NotFound', err.message);
+      throw err;
+    }
+  }
+
+  private async authorize(who: Identity, rr: ResourceRequest, req: IncomingMessage): Promise<void> {
+    let name = rr.name;
+    if (rr.verb === 'create' && !name && who.role === 'node') name = await peekName(req);
+    const decision = authorize(who, { verb: rr.verb, group: rr.resource.group, resource: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace, name });
+    const what = `${rr.resource.plural}${rr.resource.group ? `.${rr.resource.group}` : ''}${rr.subresource ? `/${rr.subresource}` : ''}${name ? ` "${name}"` : ''}`;
+    if (!decision.allowed) throw errors.forbidden(who.user, rr.verb, what, decision.reason);
+    if (decision.boundToNode) {
+      const pod = await this.handler.registry.find(rr.resource, rr.namespace, String(rr.name));
+      const nodeName = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
+      if (pod && nodeName !== decision.boundToNode) throw errors.forbidden(who.user, rr.verb, what, `the pod is not bound to node ${decision.boundToNode}`);
+    }
+  }
+
+  private async publicEndpoint(path: string): Promise<Reply> {
+    if (path === '/version') return { status: 200, body: version };
+    try {
+      await this.store.revision();
+      return { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
+    } catch (err) {
+      return { status: 503, body: `store unavailable: ${(err as Error).message}`, headers: { 'content-type': 'text/plain' } };
+    }
+  }
+
+  private nonResource(path: string, req: IncomingMessage, who: Identity): Reply {
+    if (who.role === 'join') throw errors.forbidden(who.user, 'get', path, 'the join token may only be used to join a node');
+    const p = path.replace(/\/+$/, '') || '/';
+    if (p === '/api') {
+      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(true), headers: { 'content-type': aggregatedContentType } };
+      return { status: 200, body: apiVersions(this.address) };
+    }
+    if (p === '/apis') {
+      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(false), headers: { 'content-type': aggregatedContentType } };
+      return { status: 200, body: apiGroupList() };
+    }
+    const groupMatch = /^\/apis\/([^/]+)$/.exec(p);
+    if (groupMatch) {
+      const versions = groupVersions().filter((gv) => gv.group === groupMatch[1]).map((gv) => gv.version);
+      if (versions.length) return { status: 200, body: apiGroup(groupMatch[1], versions) };
+    }
+    const gvMatch = /^\/api\/([^/]+)$/.exec(p) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(p);
+    if (gvMatch) {
+      const [group, version] = p.startsWith('/api/') ? ['', gvMatch[1]] : gvMatch[1].split('/');
+      const list = apiResourceList(group, version);
+      if (list) return { status: 200, body: list };
+    }
+    if (p === '/openapi/v3') return { status: 200, body: this.openapi.index(), headers: { 'content-type': 'application/json' } };
+    if (p.startsWith('/openapi/v3/')) {
+      const doc = this.openapi.document(p.slice('/openapi/v3/'.length));
+      if (doc) return { status: 200, body: doc, headers: { 'content-type': 'application/json', 'cache-control': 'public, immutable' } };
+    }
+    if (p === '/metrics') {
+      if (who.role !== 'admin' && who.role !== 'viewer') throw errors.forbidden(who.user, 'get', '/metrics');
+      return { status: 200, body: this.metrics.render(), headers: { 'content-type': 'text/plain; version=0.0.4' } };
+    }
+    throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${path})`);
+  }
+
+  private reply(res: ServerResponse, reply: Reply): void {
+    const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
+    res.end(body);
+  }
+}
+
+/** The name of the object in a create body, for authorizing nodes before the body is consumed. */
+async function peekName(req: IncomingMessage): Promise<string | undefined> {
+  const { readBody, parseBody, mediaType } = await import('./api/body');
+  const raw = await readBody(req);
+  // Put the bytes back so the handler can read the body as usual.
+  const { Readable } = await import('node:stream');
+  const replay = Readable.from([raw]);
+  (req as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<Buffer> })[Symbol.asyncIterator] = () => replay[Symbol.asyncIterator]();
+  try {
+    const body = parseBody(raw, mediaType(req)) as { metadata?: { name?: string } };
+    return body?.metadata?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as Error & { code?: string };
+  if (e && e.name === 'StoreError' && e.code === 'Unavailable') return errors.unavailable(`the store is unavailable: ${e.message}`);
+  return errors.internal(e?.message ?? String(err));
+}
+
+function redactUrl(url: string | undefined): string {
+  return (url ?? '').replace(/(token=)[^&]+/gi, '$1REDACTED');
+}
