@@ -28,6 +28,7 @@ export function networkKeyfile(props: StaticAddressProps): string {
     `dns=${dns.join(';')};`,
     'may-fail=false',
     '',
+    // Cluster traffic (vxlan, etcd, the API) is IPv4; router advertisements would only add routes to reason about.
     '[ipv6]',
     'method=disabled',
     '',

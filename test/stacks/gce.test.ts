@@ -6,7 +6,9 @@ import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { Testing } from 'cdktf';
 import type { ClusterConfig } from '../../stacks/config/cluster-config';
+import { GceFirewall } from '../../stacks/gce/firewall';
 import { GceStack } from '../../stacks/gce/stack';
+import { firewallMatrix } from '../../stacks/firewall/matrix';
 import { configWith } from './helpers';
 import { expectBootstrap, expectClusterOutputs, expectIgnitionsSound, parsed, resources, type SynthesizedStack } from './stack-checks';
 
@@ -80,6 +82,18 @@ describe('gce firewall matrix', () => {
     const rules = rulesOf(configWith({ firewall: { extraIngress: [extra] } }));
     expect(open(rules)).toEqual(['lotse-x-nodeports']);
     expect(rules.find((r) => r.name === 'lotse-x-nodeports')).toMatchObject({ target_tags: ['lotse-worker'], allow: [{ protocol: 'tcp', ports: ['30000-32767'] }] });
+  });
+});
+
+describe('GceFirewall construct', () => {
+  test('without adminCidrs it opens nothing to the outside and keeps the cluster rules', () => {
+    const config = configWith();
+    const text = Testing.synthScope((scope) => {
+      new GceFirewall(scope, 'fw', { prefix: 'c', network: 'net', rules: firewallMatrix(config), adminCidrs: [], tags: { cluster: 'c', master: 'c-m', worker: 'c-w' } });
+    });
+    const rules = Object.values((JSON.parse(text) as { resource: { google_compute_firewall: Record<string, Firewall> } }).resource.google_compute_firewall);
+    expect(rules.map((r) => r.name).sort()).toEqual(['c-agent', 'c-api-nodes', 'c-etcd', 'c-icmp', 'c-vxlan']);
+    expect(rules.every((r) => r.source_ranges === undefined && r.source_tags?.[0] === 'c')).toBe(true);
   });
 });
 

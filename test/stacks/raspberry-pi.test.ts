@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import type { ClusterConfig } from '../../stacks/config/cluster-config';
@@ -98,6 +100,19 @@ describe('raspberry-pi stack', () => {
         { name: 'pi-2', address: '192.168.1.12', port: 22, user: 'core', role: 'worker' },
       ],
     });
+  });
+});
+
+describe('raspberry-pi full synth', () => {
+  test('the stack directory holds the Terraform JSON with the files to write', () => {
+    const config = configWith();
+    const outdir = Testing.fullSynth(new RaspberryPiStack(Testing.app(), 'raspberry-pi', config, config.raspberryPi!, { baseDir: BASE }));
+    try {
+      const json = readFileSync(join(outdir, 'stacks', 'raspberry-pi', 'cdk.tf.json'), 'utf8');
+      expect(json).toHaveResourceWithProperties({ tfResourceType: 'local_file' }, { filename: `${BASE}/raspberry-pi/pi-0.ign`, file_permission: '0644' });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
 
