@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { blockDevNumberOfPath } from './block-device';
 import { refuse } from './errors';
@@ -7,6 +8,8 @@ import type { Target } from './target';
 
 export interface GuardInput {
   target: Target;
+  /** The image file, which must not be the target itself. */
+  imagePath: string;
   imageSize: number;
   mounts: MountEntry[];
   /** Whole disks of the running system, `major:minor` to name. */
@@ -19,6 +22,9 @@ export interface GuardInput {
  */
 export async function guardTarget(input: GuardInput): Promise<void> {
   const { target } = input;
+  if (await sameFile(target.path, input.imagePath)) {
+    throw refuse(`${target.path} is the image itself; give the SD card's device or another file as --device`);
+  }
   if (target.kind === 'block' && target.partition) {
     throw refuse(`${target.path} is a partition (${target.device.name}); give the whole card instead, e.g. the disk it belongs to`);
   }
@@ -33,6 +39,11 @@ export async function guardTarget(input: GuardInput): Promise<void> {
   if (target.kind === 'block' && target.size < input.imageSize) {
     throw refuse(`${target.path} holds ${formatBytes(target.size)} but the image needs ${formatBytes(input.imageSize)}; use a larger card`);
   }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
 }
 
 /** Mount entries whose source is the target, one of its partitions, or a device stacked on it. */

@@ -50,7 +50,7 @@ export async function flash(options: FlashOptions, env: FlashEnvironment): Promi
 
   const target = await describeTarget(options.device);
   const mounts = await readMounts(env.mountsPath);
-  await guardTarget({ target, imageSize: checked.image.size, mounts, systemDisks: await systemDisks(mounts) });
+  await guardTarget({ target, imagePath: options.image, imageSize: checked.image.size, mounts, systemDisks: await systemDisks(mounts) });
   if (!options.yes) {
     say(await erasePlan(target, checked, options));
     throw refuse(`nothing was written to ${options.device}: --yes was not given`);

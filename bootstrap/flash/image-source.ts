@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { fail } from './errors';
+import { fail, refuse } from './errors';
 import { type ByteStream, xzDecompress, xzUncompressedSize } from './xz-stream';
 
 /** Chunk size for reading raw images; matches the writer's block size so each read is one write. */
@@ -15,9 +15,11 @@ export interface ImageSource {
 
 export async function describeImage(path: string): Promise<ImageSource> {
   const st = await stat(path).catch((e: Error) => {
-    throw fail(`cannot read the image ${path}: ${e.message}`);
+    throw refuse(`cannot read the image ${path}: ${e.message}`);
   });
-  if (!st.isFile()) throw fail(`the image ${path} is not a regular file`);
+  if (!st.isFile()) throw refuse(`the image ${path} is not a regular file`);
+  const other = /\.(gz|zst|bz2|zip|lz4)$/.exec(path);
+  if (other) throw refuse(`the image ${path} is compressed with ${other[1]}, which lotse flash does not stream; decompress it first or use the .raw.xz image`);
   const compressed = path.endsWith('.xz');
   const size = compressed ? await xzUncompressedSize(path) : st.size;
   return { path, compressed, size };

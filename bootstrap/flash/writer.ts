@@ -34,7 +34,10 @@ export async function writeImage(image: ImageSource, target: Target, progress: P
   let written = 0;
   progress.start('writing', image.size);
   try {
-    written = await copy(source.stream as AsyncIterable<Buffer>, handle, hash, progress);
+    written = await copy(source.stream as AsyncIterable<Buffer>, handle, hash, progress).catch((e: unknown) => {
+      if (e instanceof WriteStopped) written = e.written;
+      throw e instanceof WriteStopped ? e.reason : e;
+    });
     await source.finished;
     if (written !== image.size) throw new Error(`the image ended after ${written} bytes, ${image.size} were expected`);
     await handle.sync();
@@ -48,28 +51,54 @@ export async function writeImage(image: ImageSource, target: Target, progress: P
   return { bytes: written, sha256: hash.digest('hex') };
 }
 
+/**
+ * Keeps one BLOCK write in flight while the next block is read and hashed, so hashing on this thread,
+ * decompression in xz and the write in libuv's pool overlap instead of taking turns.
+ */
 async function copy(stream: AsyncIterable<Buffer>, handle: FileHandle, hash: ReturnType<typeof createHash>, progress: Progress): Promise<number> {
-  let position = 0;
+  let queued = 0;
+  let durable = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  const flush = async (): Promise<void> => {
+  let inFlight: Promise<void> = Promise.resolve();
+  const startWrite = async (): Promise<void> => {
     const buffers = pending;
+    const at = queued;
+    queued += pendingBytes;
     pending = [];
     pendingBytes = 0;
-    let offset = position;
-    for (const b of buffers) offset += b.length;
-    await writeAll(handle, buffers, position);
-    position = offset;
-    progress.update(position);
+    await inFlight;
+    inFlight = writeAll(handle, buffers, at).then(() => {
+      durable = at + buffers.reduce((n, b) => n + b.length, 0);
+      progress.update(durable);
+    });
+    // Awaited at the next block or at the end; this only keeps Node from calling it unhandled meanwhile.
+    inFlight.catch(() => undefined);
   };
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes >= BLOCK) await flush();
+  try {
+    for await (const chunk of stream) {
+      hash.update(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= BLOCK) await startWrite();
+    }
+    if (pendingBytes > 0) await startWrite();
+    await inFlight;
+  } catch (e) {
+    await inFlight.catch(() => undefined);
+    throw new WriteStopped(durable, e);
   }
-  if (pendingBytes > 0) await flush();
-  return position;
+  return queued;
+}
+
+/** Carries how far the write got, for the message that tells the user what state the card is in. */
+class WriteStopped extends Error {
+  constructor(
+    readonly written: number,
+    readonly reason: unknown,
+  ) {
+    super(messageOf(reason));
+  }
 }
 
 /** writev may write less than asked (signals, device limits); loop until all of it is down. */

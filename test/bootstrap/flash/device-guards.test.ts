@@ -75,7 +75,7 @@ describe('device guards', () => {
       inUseWhenMounted: new Set(['8:208', '8:209']),
       sourcePaths: new Set(['/dev/sdz']),
     };
-    const input = { target: card, imageSize: 12 * MiB, mounts: [], systemDisks: new Map<string, string>() };
+    const input = { target: card, imagePath: '/nonexistent/image.raw', imageSize: 12 * MiB, mounts: [], systemDisks: new Map<string, string>() };
     await expect(guardTarget(input)).rejects.toThrow('/dev/sdz holds 8.0 MiB but the image needs 12.0 MiB');
     await expect(guardTarget({ ...input, target: { ...card, partition: true } })).rejects.toThrow(/is a partition/);
     await expect(guardTarget({ ...input, systemDisks: new Map([['8:208', 'sdz']]) })).rejects.toThrow(/running system is on/);

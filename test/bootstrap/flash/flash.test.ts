@@ -137,6 +137,16 @@ describe('lotse flash onto an image file', () => {
     expect(readFileSync(device).equals(Buffer.alloc(4096))).toBe(true);
   });
 
+  test('refuses to write the image over itself, and images it cannot stream', async () => {
+    const image = join(fx.dir, 'self.raw');
+    writeFileSync(image, readFileSync(fx.raw));
+    expect((await refusal({ ignition: fx.ignition, image, device: image, yes: true })).error.message).toContain('is the image itself');
+    expect(readFileSync(image).equals(readFileSync(fx.raw))).toBe(true);
+    const gz = join(fx.dir, 'img.raw.gz');
+    writeFileSync(gz, 'x');
+    expect((await refusal({ ignition: fx.ignition, image: gz, device: join(fx.dir, 'g.img'), yes: true })).error.message).toMatch(/compressed with gz/);
+  });
+
   test('refuses an Ignition file that is not JSON and a firmware file that is not a zip', async () => {
     const yaml = join(fx.dir, 'pi.bu');
     writeFileSync(yaml, 'variant: fcos\nversion: 1.5.0\n');

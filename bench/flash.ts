@@ -1,0 +1,82 @@
+/**
+ * Flash throughput for a 1 GiB GPT image (zeros with 1 MiB of random data every 8 MiB, xz-compressed)
+ * onto an image file, next to `xz -dc | dd bs=4M of=FILE conv=fsync` on the same image.
+ *
+ *   npx esbuild bench/flash.ts --bundle --platform=node --outfile=/tmp/flash-bench.js && node /tmp/flash-bench.js [runs]
+ *
+ * "write" is decompress + write + fsync (what dd does); "flash" is the whole command: checks, write,
+ * fsync, read-back verification and Ignition placement.
+ */
+import { execFileSync, execSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flash } from '../bootstrap/flash/flash';
+import { describeImage } from '../bootstrap/flash/image-source';
+import { createProgress } from '../bootstrap/flash/progress';
+import { describeTarget } from '../bootstrap/flash/target';
+import { writeImage } from '../bootstrap/flash/writer';
+
+const MiB = 1024 * 1024;
+const SIZE = 1024 * MiB;
+
+function buildImage(dir: string): string {
+  const raw = join(dir, 'bench.raw');
+  execFileSync('truncate', ['-s', String(SIZE), raw]);
+  execFileSync('sgdisk', ['-n1:2048:+64M', '-t1:ef00', '-c1:EFI-SYSTEM', '-n2:0:+128M', '-t2:8300', '-c2:boot', '-n3:0:0', '-c3:root', raw], { stdio: 'ignore' });
+  execSync(`mkfs.vfat -F 16 -n EFI-SYSTEM --offset 2048 ${raw} 65536`, { stdio: 'ignore' });
+  execSync(`mkfs.ext4 -q -L boot -E offset=${(2048 + 131072) * 512} ${raw} 131072k`, { stdio: 'ignore' });
+  const fd = openSync(raw, 'r+');
+  for (let at = 200 * MiB; at + MiB < SIZE - MiB; at += 8 * MiB) writeSync(fd, randomBytes(MiB), 0, MiB, at);
+  closeSync(fd);
+  execFileSync('xz', ['-k', '-6', '-T2', raw]);
+  return `${raw}.xz`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const mbps = (seconds: number): number => SIZE / 1e6 / seconds;
+
+async function timed(run: () => Promise<unknown> | unknown): Promise<number> {
+  const start = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.argv[2] ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), 'lotse-flash-bench-'));
+  try {
+    const xz = buildImage(dir);
+    const ignition = join(dir, 'pi.ign');
+    writeFileSync(ignition, JSON.stringify({ ignition: { version: '3.4.0' } }));
+    const target = join(dir, 'card.img');
+    const quiet = { write: (): boolean => true, isTTY: false };
+    const results: Record<string, number[]> = { 'xz -dc | dd bs=4M conv=fsync': [], 'lotse write (xz, write, fsync)': [], 'lotse flash (+ verify, Ignition)': [] };
+    for (let i = 0; i < runs; i++) {
+      rmSync(target, { force: true });
+      results['xz -dc | dd bs=4M conv=fsync'].push(await timed(() => execSync(`xz -dc ${xz} | dd bs=4M of=${target} conv=fsync status=none`)));
+      rmSync(target, { force: true });
+      const image = await describeImage(xz);
+      const t = await describeTarget(target);
+      results['lotse write (xz, write, fsync)'].push(await timed(() => writeImage(image, t, createProgress(quiet))));
+      rmSync(target, { force: true });
+      results['lotse flash (+ verify, Ignition)'].push(await timed(() => flash({ ignition, image: xz, device: target, yes: true }, { out: quiet })));
+    }
+    console.log(`1 GiB image (${execSync(`du -m ${xz} | cut -f1`).toString().trim()} MiB as .xz), ${runs} runs, median:`);
+    for (const [name, seconds] of Object.entries(results)) {
+      console.log(`  ${name.padEnd(34)} ${mbps(median(seconds)).toFixed(0).padStart(5)} MB/s  (${seconds.map((s) => s.toFixed(2)).join(' s, ')} s)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
