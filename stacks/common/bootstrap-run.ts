@@ -34,6 +34,8 @@ export class BootstrapRun extends Construct {
           command: `umask 077 && printf '%s' "$LOTSE_OUTPUTS" > ${OUTPUTS_FILE} && ${props.command} bootstrap --outputs ${OUTPUTS_FILE}`,
           environment: { LOTSE_OUTPUTS: document },
         },
+        // `cdktf destroy` leaves nothing of the cluster behind, not even this local copy of its outputs.
+        { type: 'local-exec', when: 'destroy', command: `rm -f ${OUTPUTS_FILE}` },
       ],
     });
   }

@@ -42,9 +42,10 @@ export function expectClusterOutputs(stack: SynthesizedStack): void {
 export function expectBootstrap(stack: SynthesizedStack, machineType: string, machines: number): void {
   const runs = resources(stack, 'terraform_data');
   expect(runs).toHaveLength(1);
-  const run = runs[0] as { depends_on: string[]; provisioner: Array<{ 'local-exec': { command: string; environment: Record<string, string> } }> };
+  const run = runs[0] as { depends_on: string[]; provisioner: Array<{ 'local-exec': { command: string; environment?: Record<string, string>; when?: string } }> };
   expect(run.depends_on.filter((d) => d.startsWith(`${machineType}.`))).toHaveLength(machines);
   const exec = run.provisioner[0]['local-exec'];
   expect(exec.command).toMatch(/printf '%s' "\$LOTSE_OUTPUTS" > lotse-outputs\.json && lotse bootstrap --outputs lotse-outputs\.json$/);
-  expect(exec.environment.LOTSE_OUTPUTS).toMatch(/^\$\{jsonencode\(\{"clusterName" = "lotse".*"hosts" = \[/);
+  expect(exec.environment?.LOTSE_OUTPUTS).toMatch(/^\$\{jsonencode\(\{"clusterName" = "lotse".*"hosts" = \[/);
+  expect(run.provisioner[1]['local-exec']).toEqual({ when: 'destroy', command: 'rm -f lotse-outputs.json' });
 }
