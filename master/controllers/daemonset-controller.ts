@@ -14,6 +14,7 @@ import { podTemplateHash } from './pod-template-hash';
 import { resolveIntOrPercent } from './rolling-update';
 import type { InformerLike, ObjectIndex } from './shared-informers';
 import { WorkQueue } from './work-queue';
+import { deleteObject } from './delete-object';
 
 export const REVISION_HASH = 'controller-revision-hash';
 
@@ -183,7 +184,7 @@ export class DaemonSetController implements Controller {
   private async deletePod(ds: DaemonSet, pod: Pod): Promise<void> {
     this.expectations.expectDeletions(objectKey(ds), [pod.metadata?.name ?? '']);
     try {
-      await this.ctx.client.delete(core('pods', pod.metadata?.namespace, pod.metadata?.name));
+      await deleteObject(this.ctx.client, core('pods', pod.metadata?.namespace, pod.metadata?.name));
       this.recorder.record(objectRef(ds, 'DaemonSet', 'apps/v1'), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
     } catch (err) {
       this.expectations.deletionObserved(objectKey(ds), pod.metadata?.name ?? '');

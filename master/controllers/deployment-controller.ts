@@ -13,6 +13,7 @@ import { POD_TEMPLATE_HASH, podTemplateHash, templatesEqual } from './pod-templa
 import { newReplicaSetReplicas, scaleDownOldReplicaSets, surgeAndUnavailable } from './rolling-update';
 import type { InformerLike, ObjectIndex } from './shared-informers';
 import { WorkQueue } from './work-queue';
+import { deleteObject } from './delete-object';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 const DESIRED = 'deployment.kubernetes.io/desired-replicas';
@@ -279,7 +280,7 @@ export class DeploymentController implements Controller {
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
       try {
-        await this.ctx.client.delete(apps('replicasets', rs.metadata?.namespace, rs.metadata?.name));
+        await deleteObject(this.ctx.client, apps('replicasets', rs.metadata?.namespace, rs.metadata?.name));
       } catch (err) {
         if (!ApiError.isNotFound(err)) throw err;
       }

@@ -10,6 +10,7 @@ import { newControllerRef } from './owner-references';
 import { canonicalJson, fnv32a } from './pod-template-hash';
 import type { InformerLike, ObjectIndex } from './shared-informers';
 import { WorkQueue } from './work-queue';
+import { deleteObject } from './delete-object';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -145,7 +146,7 @@ export class EndpointsController implements Controller {
     const [ns, name] = key.split('/');
     const svc = this.services.get(key);
     if (!svc) {
-      await ignoreNotFound(this.ctx.client.delete(core('endpoints', ns, name)));
+      await ignoreNotFound(deleteObject(this.ctx.client, core('endpoints', ns, name)));
       return;
     }
     // Services without a selector have hand-written endpoints; ExternalName ones have none.
@@ -178,7 +179,7 @@ export class EndpointsController implements Controller {
       if (!same) await this.put(slicesRef, cur, want);
     }
     for (const stale of existing.filter((s) => !desired.some((d) => d.metadata?.name === s.metadata?.name))) {
-      await ignoreNotFound(this.ctx.client.delete({ ...slicesRef, namespace: stale.metadata?.namespace, name: stale.metadata?.name }));
+      await ignoreNotFound(deleteObject(this.ctx.client, { ...slicesRef, namespace: stale.metadata?.namespace, name: stale.metadata?.name }));
     }
   }
 

@@ -2,6 +2,7 @@ import type { Event } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../kube/api-error';
 import { core } from '../../kube/resource-path';
 import type { Controller, ControllerContext } from './controller-context';
+import { deleteObject } from './delete-object';
 
 /** When an event was last seen: lastTimestamp, else eventTime, else its creation. */
 export function eventLastSeen(e: Event): number {
@@ -48,7 +49,7 @@ export class EventTtlCleaner implements Controller {
       for (const e of page.items) {
         if (now - eventLastSeen(e) <= ttl) continue;
         try {
-          await this.ctx.client.delete(core('events', e.metadata?.namespace, e.metadata?.name));
+          await deleteObject(this.ctx.client, core('events', e.metadata?.namespace, e.metadata?.name));
           deleted++;
         } catch (err) {
           if (!ApiError.isNotFound(err)) throw err;

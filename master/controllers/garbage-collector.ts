@@ -5,6 +5,7 @@ import type { ResourceRef } from '../../kube/resource-path';
 import type { Controller, ControllerContext } from './controller-context';
 import type { InformerLike } from './shared-informers';
 import { WorkQueue } from './work-queue';
+import { deleteObject } from './delete-object';
 
 interface Kind {
   ref: ResourceRef;
@@ -161,7 +162,7 @@ export class GarbageCollector implements Controller {
   private async delete(node: GraphNode, propagationPolicy: 'Background' | 'Foreground'): Promise<void> {
     const m = node.obj.metadata;
     try {
-      await this.ctx.client.delete({ ...node.kind.ref, namespace: m?.namespace, name: m?.name }, { propagationPolicy, preconditions: { uid: m?.uid } });
+      await deleteObject(this.ctx.client, { ...node.kind.ref, namespace: m?.namespace, name: m?.name }, { propagationPolicy });
     } catch (err) {
       if (!ApiError.isNotFound(err) && !ApiError.isConflict(err)) throw err;
     }

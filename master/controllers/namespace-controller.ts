@@ -5,6 +5,7 @@ import { core, type ResourceRef } from '../../kube/resource-path';
 import type { Controller, ControllerContext } from './controller-context';
 import type { InformerLike } from './shared-informers';
 import { WorkQueue } from './work-queue';
+import { deleteObject } from './delete-object';
 
 /** Namespaced resources emptied before a namespace goes; workloads first so they do not recreate pods. */
 export const NAMESPACED_RESOURCES: ResourceRef[] = [
@@ -79,7 +80,7 @@ export class NamespaceController implements Controller {
     for (const item of items) {
       if (item.metadata?.deletionTimestamp) continue;
       try {
-        await this.ctx.client.delete({ ...ref, name: item.metadata?.name }, { propagationPolicy: 'Background' });
+        await deleteObject(this.ctx.client, { ...ref, name: item.metadata?.name }, { propagationPolicy: 'Background' });
       } catch (err) {
         if (!ApiError.isNotFound(err)) throw err;
       }

@@ -7,6 +7,7 @@ import { toleratesTaint } from '../scheduler/taints';
 import type { Controller, ControllerContext } from './controller-context';
 import { objectRef, type EventRecorder } from './event-recorder';
 import type { InformerLike } from './shared-informers';
+import { deleteObject } from './delete-object';
 
 /**
  * Timing of node failure handling. lotse reacts faster than Kubernetes by default, so a dead
@@ -250,7 +251,7 @@ export class NodeLifecycleController implements Controller {
       this.evicting.add(key);
       this.recorder.record(objectRef(pod, 'Pod'), 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
       try {
-        await this.ctx.client.delete(core('pods', pod.metadata?.namespace, pod.metadata?.name));
+        await deleteObject(this.ctx.client, core('pods', pod.metadata?.namespace, pod.metadata?.name));
       } catch (err) {
         this.evicting.delete(key);
         if (!ApiError.isNotFound(err)) this.ctx.log('eviction failed', { pod: key, error: (err as Error).message });
@@ -268,9 +269,7 @@ export class NodeLifecycleController implements Controller {
         if (now - since < this.opts.orphanPodGraceMs) continue;
         const pod = this.pods.get(key);
         if (!pod) continue;
-        await this.ctx.client
-          .delete(core('pods', pod.metadata?.namespace, pod.metadata?.name), { gracePeriodSeconds: 0 })
-          .catch((err: Error) => ApiError.isNotFound(err) || this.ctx.log('could not remove orphaned pod', { pod: key, error: err.message }));
+        await deleteObject(this.ctx.client, core('pods', pod.metadata?.namespace, pod.metadata?.name), { gracePeriodSeconds: 0 }).catch((err: Error) => ApiError.isNotFound(err) || this.ctx.log('could not remove orphaned pod', { pod: key, error: err.message }));
       }
     }
   }

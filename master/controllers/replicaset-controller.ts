@@ -12,6 +12,7 @@ import { controllerRef, generateName, newControllerRef } from './owner-reference
 import { podsToDelete } from './pod-ranking';
 import type { InformerLike, ObjectIndex } from './shared-informers';
 import { WorkQueue } from './work-queue';
+import { deleteObject } from './delete-object';
 
 export interface ReplicaSetControllerOptions {
   workers?: number;
@@ -198,7 +199,7 @@ export class ReplicaSetController implements Controller {
 
   private async deletePod(rs: ReplicaSet, pod: Pod): Promise<void> {
     try {
-      await this.ctx.client.delete(core('pods', pod.metadata?.namespace, pod.metadata?.name));
+      await deleteObject(this.ctx.client, core('pods', pod.metadata?.namespace, pod.metadata?.name));
       this.recorder.record(objectRef(rs, 'ReplicaSet', 'apps/v1'), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
     } catch (err) {
       this.expectations.deletionObserved(objectKey(rs), pod.metadata?.name ?? '');

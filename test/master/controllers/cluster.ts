@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow-nodes';
+import { KubeClient } from '../../../kube/client';
+import { core } from '../../../kube/resource-path';
+import { startControllerManager, type ControllerManagerOptions, type RunningControllerManager } from '../../../master/controllers/controller-manager';
+import { startTestMaster, type StoreKind, type TestMaster } from '../../support/master';
+
+/** A master, hollow nodes (the agent's fake runtime) and a controller manager started by the test. */
+export interface TestCluster {
+  master: TestMaster;
+  client: KubeClient;
+  hollow: RunningHollowNodes[];
+  manager: RunningControllerManager;
+  addNodes(count: number, prefix: string): Promise<RunningHollowNodes>;
+  startManager(extra?: Partial<ControllerManagerOptions>): Promise<RunningControllerManager>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(o: { nodes: number; store?: StoreKind; manager?: Partial<ControllerManagerOptions>; leaseIntervalMs?: number }): Promise<TestCluster> {
+  const master = await startTestMaster({ store: o.store });
+  const dataDir = mkdtempSync(join(tmpdir(), 'lotse-hollow-'));
+  const hollow: RunningHollowNodes[] = [];
+  const managers: { cm: RunningControllerManager; client: KubeClient }[] = [];
+  const cluster: TestCluster = {
+    master,
+    client: master.client,
+    hollow,
+    manager: undefined as unknown as RunningControllerManager,
+    addNodes: async (count, prefix) => {
+      const h = await startHollowNodes({ server: master.url, caPem: master.caPem, token: master.joinToken, count, namePrefix: prefix, dataDir, leaseIntervalMs: o.leaseIntervalMs ?? 2000 });
+      hollow.push(h);
+      return h;
+    },
+    startManager: async (extra = {}) => {
+      const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
+      const cm = await startControllerManager({ client, identity: `test-${managers.length}`, log: process.env.LOTSE_TEST_LOG ? (m, f) => console.log(m, f) : undefined, ...o.manager, ...extra });
+      managers.push({ cm, client });
+      return cm;
+    },
+    stop: async () => {
+      for (const m of managers) {
+        await m.cm.stop().catch(() => undefined);
+        m.client.close();
+      }
+      for (const h of hollow) await h.stop().catch(() => undefined);
+      await master.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    if (o.nodes > 0) await cluster.addNodes(o.nodes, 'node');
+    cluster.manager = await cluster.startManager();
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails with `what` after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 150): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function listPods(client: KubeClient, ns: string, selector?: string): Promise<Pod[]> {
+  return (await client.list<Pod>(core('pods', ns), { labelSelector: selector })).items;
+}
+
+export const isRunningReady = (p: Pod): boolean =>
+  !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
