@@ -86,7 +86,8 @@ export interface ScalewayConfig {
 }
 
 export interface PiNetworkDefaults {
-  readonly interface: string;
+  /** Default: whichever wired interface exists (FCOS names the Pi 4's onboard port end0, not eth0). */
+  readonly interface?: string;
   readonly prefixLength: number;
   readonly gateway?: string;
   readonly dns: readonly string[];

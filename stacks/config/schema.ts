@@ -106,7 +106,7 @@ const raspberryPi = {
       additionalProperties: false,
       default: {},
       properties: {
-        interface: { ...nonEmpty, default: 'eth0' },
+        interface: nonEmpty,
         prefixLength: { type: 'integer', minimum: 1, maximum: 32, default: 24 },
         gateway: ipv4,
         dns: { type: 'array', items: ipv4, default: [] },

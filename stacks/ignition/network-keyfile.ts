@@ -1,6 +1,7 @@
-/** A static IPv4 address for one interface, as NetworkManager's keyfile plugin reads it. */
+/** A static IPv4 address, as NetworkManager's keyfile plugin reads it. */
 export interface StaticAddressProps {
-  readonly interface: string;
+  /** Bind to this interface; default: any wired interface (a Pi has one). */
+  readonly interface?: string;
   readonly address: string;
   readonly prefixLength: number;
   readonly gateway: string;
@@ -8,8 +9,10 @@ export interface StaticAddressProps {
   readonly dns: readonly string[];
 }
 
-export function keyfilePath(iface: string): string {
-  return `/etc/NetworkManager/system-connections/${iface}.nmconnection`;
+const DEFAULT_ID = 'lotse-wired';
+
+export function keyfilePath(iface: string | undefined): string {
+  return `/etc/NetworkManager/system-connections/${iface ?? DEFAULT_ID}.nmconnection`;
 }
 
 /** NetworkManager ignores keyfiles readable by others, hence mode 0600 where this is written. */
@@ -17,9 +20,9 @@ export function networkKeyfile(props: StaticAddressProps): string {
   const dns = props.dns.length > 0 ? props.dns : [props.gateway];
   return [
     '[connection]',
-    `id=${props.interface}`,
+    `id=${props.interface ?? DEFAULT_ID}`,
     'type=ethernet',
-    `interface-name=${props.interface}`,
+    ...(props.interface ? [`interface-name=${props.interface}`] : []),
     'autoconnect=true',
     '',
     '[ipv4]',

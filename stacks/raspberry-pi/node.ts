@@ -5,7 +5,6 @@ import { nodeIgnition } from '../ignition/node-ignition';
 
 /** A Pi's settings with the raspberryPi.network defaults applied. */
 export interface ResolvedPiNode extends PiNode {
-  readonly interface: string;
   readonly prefixLength: number;
   readonly gateway: string;
   readonly dns: readonly string[];
@@ -35,7 +34,8 @@ export function piIgnition(cluster: ClusterConfig, node: ResolvedPiNode): Igniti
     os: 'fedora-coreos',
     sshAuthorizedKeys: cluster.sshAuthorizedKeys,
     images: cluster.images,
-    flannelInterface: node.interface,
+    // flanneld accepts an address for --iface, which holds whatever the kernel names the port.
+    flannelInterface: node.interface ?? node.address,
   })
     .file(keyfilePath(node.interface), networkKeyfile({ ...node }), { mode: 0o600 })
     .kernelArgument('cgroup_disable=memory', false);

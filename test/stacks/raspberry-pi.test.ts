@@ -54,14 +54,15 @@ describe('raspberry-pi stack', () => {
   test('each Pi gets a static address by NetworkManager keyfile, its hostname and FCOS runtime', () => {
     const pi1 = ignitionOf(stack, 'pi-1');
     expect(fileIn(pi1, '/etc/hostname').text).toBe('pi-1\n');
-    const keyfile = fileIn(pi1, '/etc/NetworkManager/system-connections/eth0.nmconnection');
+    const keyfile = fileIn(pi1, '/etc/NetworkManager/system-connections/lotse-wired.nmconnection');
     expect(keyfile.mode).toBe(0o600); // NetworkManager ignores keyfiles others can read
-    expect(keyfile.text).toContain('interface-name=eth0');
+    expect(keyfile.text).toContain('type=ethernet');
+    expect(keyfile.text).not.toContain('interface-name='); // any wired port: eth0 or end0
     expect(keyfile.text).toContain('method=manual');
     expect(keyfile.text).toContain('address1=192.168.1.11/24,192.168.1.1');
     expect(keyfile.text).toContain('dns=192.168.1.1;');
     expect(fileIn(pi1, '/etc/lotse/runtime.env').text).toContain('LOTSE_RUNTIME=podman');
-    expect(pi1.systemd.units.find((u) => u.name === 'lotse-flannel.service')?.contents).toContain('--iface=eth0');
+    expect(pi1.systemd.units.find((u) => u.name === 'lotse-flannel.service')?.contents).toContain('--iface=192.168.1.11');
   });
 
   test('memory cgroup and vxlan: kernel argument guard, module list, preflight check', () => {
@@ -134,7 +135,9 @@ describe('raspberry-pi settings from cluster.yaml', () => {
     expect([...files(stack).keys()].sort()).toEqual(['/srv/pis/alpha.ign', '/srv/pis/beta.ign', '/srv/pis/inventory.yaml']);
     const beta = JSON.parse(files(stack).get('/srv/pis/beta.ign')!.content) as IgnitionConfig;
     const keyfile = fileIn(beta, '/etc/NetworkManager/system-connections/end0.nmconnection').text;
+    expect(keyfile).toContain('interface-name=end0');
     expect(keyfile).toContain('address1=10.0.1.6/16,10.0.0.254');
+    expect(beta.systemd.units.find((u) => u.name === 'lotse-flannel.service')?.contents).toContain('--iface=end0');
     expect(keyfile).toContain('dns=9.9.9.9;1.1.1.1;');
     expect((parse(files(stack).get('/srv/pis/inventory.yaml')!.content) as { store: string }).store).toBe('etcd');
   });
