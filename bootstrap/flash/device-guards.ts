@@ -32,6 +32,8 @@ export async function guardTarget(input: GuardInput): Promise<void> {
     throw refuse(`${target.path} (${target.device.name}) is the disk the running system is on; refusing to erase it. Check the device name with "lsblk".`);
   }
   const used = await mountsUsing(target, input.mounts);
+  const swap = used.find((m) => m.fstype === 'swap');
+  if (swap) throw refuse(`${target.path} is in use as swap (${swap.source}); run "swapoff ${swap.source}" first`);
   if (used.length > 0) {
     const list = used.map((m) => `${m.source} on ${m.mountpoint}`).join(', ');
     throw refuse(`${target.path} is mounted (${list}); unmount it first (e.g. "umount ${used[0].mountpoint}") and run again`);

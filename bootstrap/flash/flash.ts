@@ -5,7 +5,7 @@ import { guardTarget } from './device-guards';
 import { refuse } from './errors';
 import { findEfiPartition, installFirmware, listFirmware } from './firmware';
 import { findBootPartition, injectIgnition, readIgnitionConfig } from './ignition-inject';
-import { readMounts } from './mounts';
+import { readMounts, readSwaps } from './mounts';
 import { createProgress, type ProgressOutput } from './progress';
 import { verifyWritten } from './read-back';
 import { systemDisks } from './system-disk';
@@ -25,6 +25,8 @@ export interface FlashEnvironment {
   out: ProgressOutput;
   /** The mount table to consult; tests substitute their own. */
   mountsPath?: string;
+  /** The swap table to consult (/proc/swaps); tests substitute their own. */
+  swapsPath?: string;
   /** How often a non-terminal gets a progress line. */
   progressIntervalMs?: number;
 }
@@ -50,7 +52,8 @@ export async function flash(options: FlashOptions, env: FlashEnvironment): Promi
 
   const target = await describeTarget(options.device);
   const mounts = await readMounts(env.mountsPath);
-  await guardTarget({ target, imagePath: options.image, imageSize: checked.image.size, mounts, systemDisks: await systemDisks(mounts) });
+  const inUse = [...mounts, ...(await readSwaps(env.swapsPath))];
+  await guardTarget({ target, imagePath: options.image, imageSize: checked.image.size, mounts: inUse, systemDisks: await systemDisks(mounts) });
   if (!options.yes) {
     say(await erasePlan(target, checked, options));
     throw refuse(`nothing was written to ${options.device}: --yes was not given`);

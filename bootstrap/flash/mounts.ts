@@ -25,3 +25,16 @@ export async function readMounts(path = '/proc/mounts'): Promise<MountEntry[]> {
 function unescapeOctal(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
+
+/**
+ * Active swap areas, as mount-like entries: a card in use as swap is not in the mount table but is
+ * just as busy. Missing /proc/swaps (no swap support) means none.
+ */
+export async function readSwaps(path = '/proc/swaps'): Promise<MountEntry[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.trim() !== '')
+    .map((line) => ({ source: unescapeOctal(line.split(/\s+/)[0]), mountpoint: '[swap]', fstype: 'swap' }));
+}

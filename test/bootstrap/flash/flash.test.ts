@@ -28,9 +28,9 @@ async function readRange(path: string, offset: number, length: number): Promise<
   }
 }
 
-async function refusal(options: FlashOptions, mountsPath?: string): Promise<{ error: FlashError; out: string }> {
+async function refusal(options: FlashOptions, mountsPath?: string, swapsPath?: string): Promise<{ error: FlashError; out: string }> {
   const out = new Captured();
-  const error = await flash(options, { out, mountsPath }).then(
+  const error = await flash(options, { out, mountsPath, swapsPath }).then(
     () => {
       throw new Error('flash succeeded but a refusal was expected');
     },
@@ -145,6 +145,15 @@ describe('lotse flash onto an image file', () => {
     const gz = join(fx.dir, 'img.raw.gz');
     writeFileSync(gz, 'x');
     expect((await refusal({ ignition: fx.ignition, image: gz, device: join(fx.dir, 'g.img'), yes: true })).error.message).toMatch(/compressed with gz/);
+  });
+
+  test('refuses a target in use as swap', async () => {
+    const device = join(fx.dir, 'swapfile');
+    writeFileSync(device, Buffer.alloc(4096));
+    const swaps = join(fx.dir, 'swaps');
+    writeFileSync(swaps, `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${device}                               file\t\t4\t\t0\t\t-2\n`);
+    const { error } = await refusal({ ignition: fx.ignition, image: fx.xz, device, yes: true }, undefined, swaps);
+    expect(error.message).toContain(`is in use as swap (${device}); run "swapoff ${device}" first`);
   });
 
   test('refuses an Ignition file that is not JSON and a firmware file that is not a zip', async () => {
