@@ -101,7 +101,7 @@ class WriteStopped extends Error {
   }
 }
 
-/** writev may write less than asked (signals, device limits); loop until all of it is down. */
+/** A write may take less than asked (signals, device limits); loop until all of it is down. */
 async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   let rest = Buffer.concat(buffers);
   let at = position;
@@ -118,7 +118,15 @@ async function writeAll(handle: FileHandle, buffers: Buffer[], position: number)
  * partition table (as coreos-installer does) keeps it from half-booting later and being mistaken for good.
  */
 async function interrupted(handle: FileHandle, target: Target, written: number, total: number, cause: unknown): Promise<FlashError> {
-  const cleared = written > 0 && (await handle.write(Buffer.alloc(GPT_HEAD_BYTES), 0, GPT_HEAD_BYTES, 0).then(() => true, () => false));
+  const cleared =
+    written > 0 &&
+    (await handle
+      .write(Buffer.alloc(GPT_HEAD_BYTES), 0, GPT_HEAD_BYTES, 0)
+      .then(() => handle.sync())
+      .then(
+        () => true,
+        () => false,
+      ));
   const reason = cause instanceof FlashError ? cause.message : messageOf(cause);
   return fail(
     `writing ${target.path} was interrupted after ${formatBytes(written)} of ${formatBytes(total)}: ${reason}. ` +

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { FlashError } from '../../../bootstrap/flash/errors';
@@ -43,6 +43,29 @@ describe('an interrupted flash', () => {
 
     await flash({ ignition: fx.ignition, image: fx.xz, device, yes: true }, quiet);
     expect(ignitionOn(device, fx).equals(readFileSync(fx.ignition))).toBe(true);
+  });
+
+  test('a target that runs out of space mid-way gives a clear error, and a re-run with room succeeds', async () => {
+    const full = join(fx.dir, 'full');
+    mkdirSync(full);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs', full], { stdio: 'pipe' });
+    } catch {
+      console.warn('skipped: cannot mount a small tmpfs here');
+      return;
+    }
+    try {
+      const device = join(full, 'card.img');
+      const error = await flash({ ignition: fx.ignition, image: fx.xz, device, yes: true }, quiet).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FlashError);
+      expect((error as FlashError).message).toMatch(/interrupted after [\d.]+ MiB of 12\.0 MiB: .*no space left on device/i);
+      expect(() => parseGpt(readFileSync(device).subarray(0, MiB))).toThrow(/not a GPT/);
+      execFileSync('mount', ['-o', 'remount,size=16m', full]);
+      await flash({ ignition: fx.ignition, image: fx.xz, device, yes: true }, quiet);
+      expect(ignitionOn(device, fx).equals(readFileSync(fx.ignition))).toBe(true);
+    } finally {
+      execFileSync('umount', [full]);
+    }
   });
 });
 
