@@ -1,0 +1,192 @@
+/**
+ * The part of the Kubernetes protobuf schema that lotse decodes: the kinds kubectl's typed `create`
+ * subcommands send (configmap, secret, namespace, serviceaccount, deployment, service) plus Pod, with
+ * enough of PodSpec/Container for hand-written clients to round-trip their common fields.
+ *
+ * Field numbers follow k8s.io/api and k8s.io/apimachinery (generated.proto); only the fields listed
+ * here are read, everything else on the wire is skipped. The schema is written in proto3 syntax on
+ * purpose: Go's generated marshallers write every non-pointer field, even "" and 0, while the JSON
+ * API omits them. Plain fields are therefore treated as "omit when zero" and the fields that are
+ * pointers in Go (where 0/false/{} mean something, e.g. `replicas: 0`) are declared `optional`.
+ *
+ * `[(inline) = true]` marks Go's embedded structs (Volume.volumeSource, Probe.handler,
+ * *.localObjectReference): their fields sit in the parent object in JSON.
+ *
+ * Message names that carry their meaning for the JSON converter: `Time` (RFC 3339 string),
+ * `IntOrString` (number or string), `Quantity` (its string).
+ */
+export const k8sSubsetProto = `
+syntax = "proto3";
+package lotse.k8s;
+
+// runtime.Unknown: the envelope after the 4 magic bytes.
+message TypeMeta { string apiVersion = 1; string kind = 2; }
+message Unknown { TypeMeta typeMeta = 1; bytes raw = 2; string contentEncoding = 3; string contentType = 4; }
+
+// apimachinery
+message Time { int64 seconds = 1; int32 nanos = 2; }
+message IntOrString { int64 type = 1; int32 intVal = 2; string strVal = 3; }
+message Quantity { string string = 1; }
+
+message OwnerReference {
+  string apiVersion = 5; string kind = 1; string name = 3; string uid = 4;
+  optional bool controller = 6; optional bool blockOwnerDeletion = 7;
+}
+message ObjectMeta {
+  string name = 1; string generateName = 2; string namespace = 3; string uid = 5;
+  string resourceVersion = 6; int64 generation = 7; Time creationTimestamp = 8;
+  map<string, string> labels = 11; map<string, string> annotations = 12;
+  repeated OwnerReference ownerReferences = 13; repeated string finalizers = 14;
+}
+message LabelSelectorRequirement { string key = 1; string operator = 2; repeated string values = 3; }
+message LabelSelector { map<string, string> matchLabels = 1; repeated LabelSelectorRequirement matchExpressions = 2; }
+
+// core/v1: config and identity
+message ConfigMap {
+  ObjectMeta metadata = 1; map<string, string> data = 2; map<string, bytes> binaryData = 3; optional bool immutable = 4;
+}
+message Secret {
+  ObjectMeta metadata = 1; map<string, bytes> data = 2; string type = 3; map<string, string> stringData = 4; optional bool immutable = 5;
+}
+message NamespaceSpec { repeated string finalizers = 1; }
+message Namespace { ObjectMeta metadata = 1; NamespaceSpec spec = 2; }
+message LocalObjectReference { string name = 1; }
+message ObjectReference {
+  string kind = 1; string namespace = 2; string name = 3; string uid = 4; string apiVersion = 5; string resourceVersion = 6; string fieldPath = 7;
+}
+message ServiceAccount {
+  ObjectMeta metadata = 1; repeated ObjectReference secrets = 2; repeated LocalObjectReference imagePullSecrets = 3;
+  optional bool automountServiceAccountToken = 4;
+}
+
+// core/v1: services
+message ServicePort {
+  string name = 1; string protocol = 2; int32 port = 3; IntOrString targetPort = 4; int32 nodePort = 5; optional string appProtocol = 6;
+}
+message ClientIPConfig { optional int32 timeoutSeconds = 1; }
+message SessionAffinityConfig { optional ClientIPConfig clientIP = 1; }
+message ServiceSpec {
+  repeated ServicePort ports = 1; map<string, string> selector = 2; string clusterIP = 3; string type = 4;
+  repeated string externalIPs = 5; string sessionAffinity = 7; string loadBalancerIP = 8;
+  repeated string loadBalancerSourceRanges = 9; string externalName = 10; string externalTrafficPolicy = 11;
+  int32 healthCheckNodePort = 12; bool publishNotReadyAddresses = 13; optional SessionAffinityConfig sessionAffinityConfig = 14;
+  optional string ipFamilyPolicy = 17; repeated string clusterIPs = 18; repeated string ipFamilies = 19;
+  optional bool allocateLoadBalancerNodePorts = 20; optional string loadBalancerClass = 21;
+  optional string internalTrafficPolicy = 22; optional string trafficDistribution = 23;
+}
+message Service { ObjectMeta metadata = 1; ServiceSpec spec = 2; }
+
+// core/v1: containers
+message ContainerPort { string name = 1; int32 hostPort = 2; int32 containerPort = 3; string protocol = 4; string hostIP = 5; }
+message ObjectFieldSelector { string apiVersion = 1; string fieldPath = 2; }
+message ResourceFieldSelector { string containerName = 1; string resource = 2; optional Quantity divisor = 3; }
+message ConfigMapKeySelector { LocalObjectReference localObjectReference = 1 [(inline) = true]; string key = 2; optional bool optional = 3; }
+message SecretKeySelector { LocalObjectReference localObjectReference = 1 [(inline) = true]; string key = 2; optional bool optional = 3; }
+message EnvVarSource {
+  optional ObjectFieldSelector fieldRef = 1; optional ResourceFieldSelector resourceFieldRef = 2;
+  optional ConfigMapKeySelector configMapKeyRef = 3; optional SecretKeySelector secretKeyRef = 4;
+}
+message EnvVar { string name = 1; string value = 2; optional EnvVarSource valueFrom = 3; }
+message ConfigMapEnvSource { LocalObjectReference localObjectReference = 1 [(inline) = true]; optional bool optional = 2; }
+message SecretEnvSource { LocalObjectReference localObjectReference = 1 [(inline) = true]; optional bool optional = 2; }
+message EnvFromSource { string prefix = 1; optional ConfigMapEnvSource configMapRef = 2; optional SecretEnvSource secretRef = 3; }
+message ResourceClaim { string name = 1; string request = 2; }
+message ResourceRequirements {
+  map<string, Quantity> limits = 1; map<string, Quantity> requests = 2; repeated ResourceClaim claims = 3;
+}
+message VolumeMount {
+  string name = 1; bool readOnly = 2; string mountPath = 3; string subPath = 4; optional string mountPropagation = 5;
+  string subPathExpr = 6; optional string recursiveReadOnly = 7;
+}
+message ExecAction { repeated string command = 1; }
+message HTTPHeader { string name = 1; string value = 2; }
+message HTTPGetAction { string path = 1; IntOrString port = 2; string host = 3; string scheme = 4; repeated HTTPHeader httpHeaders = 5; }
+message TCPSocketAction { IntOrString port = 1; string host = 2; }
+message GRPCAction { int32 port = 1; optional string service = 2; }
+message ProbeHandler {
+  optional ExecAction exec = 1; optional HTTPGetAction httpGet = 2; optional TCPSocketAction tcpSocket = 3; optional GRPCAction grpc = 4;
+}
+message Probe {
+  ProbeHandler handler = 1 [(inline) = true]; int32 initialDelaySeconds = 2; int32 timeoutSeconds = 3; int32 periodSeconds = 4;
+  int32 successThreshold = 5; int32 failureThreshold = 6; optional int64 terminationGracePeriodSeconds = 7;
+}
+message SleepAction { int64 seconds = 1; }
+message LifecycleHandler {
+  optional ExecAction exec = 1; optional HTTPGetAction httpGet = 2; optional TCPSocketAction tcpSocket = 3; optional SleepAction sleep = 4;
+}
+message Lifecycle { optional LifecycleHandler postStart = 1; optional LifecycleHandler preStop = 2; }
+message Capabilities { repeated string add = 1; repeated string drop = 2; }
+message SecurityContext {
+  optional Capabilities capabilities = 1; optional bool privileged = 2; optional int64 runAsUser = 4; optional bool runAsNonRoot = 5;
+  optional bool readOnlyRootFilesystem = 6; optional bool allowPrivilegeEscalation = 7; optional int64 runAsGroup = 8;
+}
+message Container {
+  string name = 1; string image = 2; repeated string command = 3; repeated string args = 4; string workingDir = 5;
+  repeated ContainerPort ports = 6; repeated EnvVar env = 7; ResourceRequirements resources = 8;
+  repeated VolumeMount volumeMounts = 9; optional Probe livenessProbe = 10; optional Probe readinessProbe = 11;
+  optional Lifecycle lifecycle = 12; string terminationMessagePath = 13; string imagePullPolicy = 14;
+  optional SecurityContext securityContext = 15; bool stdin = 16; bool stdinOnce = 17; bool tty = 18;
+  repeated EnvFromSource envFrom = 19; string terminationMessagePolicy = 20; optional Probe startupProbe = 22;
+  optional string restartPolicy = 24;
+}
+
+// core/v1: volumes (the common sources)
+message KeyToPath { string key = 1; string path = 2; optional int32 mode = 3; }
+message HostPathVolumeSource { string path = 1; optional string type = 2; }
+message EmptyDirVolumeSource { string medium = 1; optional Quantity sizeLimit = 2; }
+message SecretVolumeSource { string secretName = 1; repeated KeyToPath items = 2; optional int32 defaultMode = 3; optional bool optional = 4; }
+message PersistentVolumeClaimVolumeSource { string claimName = 1; bool readOnly = 2; }
+message ConfigMapVolumeSource {
+  LocalObjectReference localObjectReference = 1 [(inline) = true]; repeated KeyToPath items = 2; optional int32 defaultMode = 3; optional bool optional = 4;
+}
+message VolumeSource {
+  optional HostPathVolumeSource hostPath = 1; optional EmptyDirVolumeSource emptyDir = 2; optional SecretVolumeSource secret = 6;
+  optional PersistentVolumeClaimVolumeSource persistentVolumeClaim = 10; optional ConfigMapVolumeSource configMap = 19;
+}
+message Volume { string name = 1; VolumeSource volumeSource = 2 [(inline) = true]; }
+
+// core/v1: pods
+message Toleration { string key = 1; string operator = 2; string value = 3; string effect = 4; optional int64 tolerationSeconds = 5; }
+message PodSecurityContext {
+  optional int64 runAsUser = 2; optional bool runAsNonRoot = 3; repeated int64 supplementalGroups = 4; optional int64 fsGroup = 5; optional int64 runAsGroup = 6;
+}
+message PodSpec {
+  repeated Volume volumes = 1; repeated Container containers = 2; string restartPolicy = 3;
+  optional int64 terminationGracePeriodSeconds = 4; optional int64 activeDeadlineSeconds = 5; string dnsPolicy = 6;
+  map<string, string> nodeSelector = 7; string serviceAccountName = 8; string serviceAccount = 9; string nodeName = 10;
+  bool hostNetwork = 11; bool hostPID = 12; bool hostIPC = 13; optional PodSecurityContext securityContext = 14;
+  repeated LocalObjectReference imagePullSecrets = 15; string hostname = 16; string subdomain = 17; string schedulerName = 19;
+  repeated Container initContainers = 20; optional bool automountServiceAccountToken = 21; repeated Toleration tolerations = 22;
+  string priorityClassName = 24; optional int32 priority = 25; optional bool shareProcessNamespace = 27;
+  optional string runtimeClassName = 29; optional bool enableServiceLinks = 30; optional string preemptionPolicy = 31;
+  optional bool setHostnameAsFQDN = 35; optional bool hostUsers = 37;
+}
+message Pod { ObjectMeta metadata = 1; PodSpec spec = 2; }
+message PodTemplateSpec { ObjectMeta metadata = 1; PodSpec spec = 2; }
+
+// apps/v1
+message RollingUpdateDeployment { optional IntOrString maxUnavailable = 1; optional IntOrString maxSurge = 2; }
+message DeploymentStrategy { string type = 1; optional RollingUpdateDeployment rollingUpdate = 2; }
+message DeploymentSpec {
+  optional int32 replicas = 1; optional LabelSelector selector = 2; PodTemplateSpec template = 3; DeploymentStrategy strategy = 4;
+  int32 minReadySeconds = 5; optional int32 revisionHistoryLimit = 6; bool paused = 7; optional int32 progressDeadlineSeconds = 9;
+}
+message Deployment { ObjectMeta metadata = 1; DeploymentSpec spec = 2; }
+`;
+
+/** The package of every message above. */
+export const k8sSubsetPackage = 'lotse.k8s';
+
+/**
+ * apiVersion/kind (as in runtime.Unknown's typeMeta) → the message that decodes its raw bytes.
+ * Status is not decoded: kubectl sends none of these with a status worth keeping on create.
+ */
+export const messageForKind: Readonly<Record<string, string>> = {
+  'v1/ConfigMap': 'ConfigMap',
+  'v1/Secret': 'Secret',
+  'v1/Namespace': 'Namespace',
+  'v1/ServiceAccount': 'ServiceAccount',
+  'v1/Service': 'Service',
+  'v1/Pod': 'Pod',
+  'apps/v1/Deployment': 'Deployment',
+};
