@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { errors } from './status';
+import { decodeProtobufObject } from './protobuf/decode-protobuf';
 
 /** Kubernetes' limit on a request body. */
 export const maxBodyBytes = 3 * 1024 * 1024;
@@ -24,6 +25,8 @@ export function mediaType(req: IncomingMessage): string {
 
 /** Parses a JSON or YAML body into a value, with a 400 that says where it went wrong. */
 export function parseBody(raw: Buffer, type: string): unknown {
+  // kubectl's typed create subcommands send protobuf and do not retry as JSON on a 415.
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(raw);
   const text = raw.toString('utf8');
   if (!text.trim()) throw errors.badRequest('the request body is empty');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
