@@ -17,7 +17,7 @@ import { deleteObject } from './delete-object';
  * | ------------------ | ----- | ----------------------------------------------------- |
  * | gracePeriodMs      | 15 s  | 40 s (--node-monitor-grace-period; 50 s since 1.32)   |
  * | evictionTimeoutMs  | 10 s  | 300 s (DefaultTolerationSeconds admission plugin)    |
- * | monitorPeriodMs    | 1 s   | 5 s (--node-monitor-period)                          |
+ * | monitorPeriodMs    | 0.5 s | 5 s (--node-monitor-period)                          |
  */
 export interface NodeMonitorOptions {
   /** A node whose Lease and status stay unrenewed this long turns Ready=Unknown and gets the unreachable taint. */
@@ -29,7 +29,7 @@ export interface NodeMonitorOptions {
   orphanPodGraceMs?: number;
 }
 
-export const NODE_MONITOR_DEFAULTS: Required<NodeMonitorOptions> = { gracePeriodMs: 15_000, evictionTimeoutMs: 10_000, monitorPeriodMs: 1_000, orphanPodGraceMs: 5_000 };
+export const NODE_MONITOR_DEFAULTS: Required<NodeMonitorOptions> = { gracePeriodMs: 15_000, evictionTimeoutMs: 10_000, monitorPeriodMs: 500, orphanPodGraceMs: 5_000 };
 
 export const UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const NOT_READY = 'node.kubernetes.io/not-ready';
