@@ -1,28 +1,19 @@
 import os from 'node:os';
-import path from 'node:path';
 import fs from 'node:fs';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
-import { Backoff } from './backoff';
-import { EventRecorder } from './event-recorder';
 import { obtainCredentials, type NodeCredentials } from './join';
 import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './kubelet-server';
 import { LeaseRenewer } from './lease-renewer';
 import { setUpPodNetwork } from './network/flannel';
 import { registerNode } from './node-registration';
 import { hostFacts, NodeStatusUpdater, type NodeFacts, type NodeIdentity } from './node-status';
-import { ObjectSource } from './object-source';
-import { Pleg } from './pleg';
 import { instances } from './pod-status-builder';
+import { PodLifecycle } from './pod-lifecycle';
 import type { PodSource } from './pod-source';
-import { PodSync } from './pod-sync';
-import { PodWorkers } from './pod-workers';
-import { ProbeManager } from './probes/probe-manager';
 import type { ContainerRuntime } from './runtime/container-runtime';
-import { StatusManager } from './status-manager';
-import { VolumeManager } from './volumes/volume-manager';
 
 export interface AgentOptions {
   server: string;
@@ -87,26 +78,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   });
 
   const pods: PodSource = o.podSource ?? new Informer<Pod>(client, core('pods'), { query: { fieldSelector: `spec.nodeName=${o.nodeName}` }, onError: (e) => log(`pod watch: ${e.message}`) });
-  const byUid = new Map<string, Pod>();
-  const objects = new ObjectSource(client);
-  const volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects);
-  const status = new StatusManager(client, { onError: (e) => log(e.message) });
-  const events = new EventRecorder(o.events === false ? undefined : client, o.nodeName);
   let network: string | undefined;
-  // eslint-disable-next-line prefer-const
-  let workers: PodWorkers;
-  const probes = new ProbeManager(o.runtime, (uid) => workers.request(uid));
-  const sync = new PodSync({
-    client, runtime: o.runtime, volumes, objects, probes, status, events,
-    restartBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
-    pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
-    hostIP: addresses[0],
-    network: () => network,
+  const lifecycle = new PodLifecycle({
+    client, runtime: o.runtime, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: addresses[0],
     containerIdPrefix: `${runtimeInfo.name}://`,
-    requestSync: (uid, ms) => workers.request(uid, ms),
+    restartBackoffBaseMs: o.restartBackoffBaseMs, restartBackoffMaxMs: o.restartBackoffMaxMs,
+    plegPeriodMs: o.plegPeriodMs, resyncMs: o.resyncMs, network: () => network, events: o.events, log,
   });
-  workers = new PodWorkers((uid) => sync.sync(uid, byUid.get(uid)), (uid, err) => log(`syncing pod ${describePod(byUid.get(uid), uid)} failed: ${err.message}`));
-  const pleg = new Pleg(o.runtime, (uid) => workers.request(uid), o.plegPeriodMs ?? 1000);
 
   let server: RunningKubeletServer | undefined;
   if (!o.noKubeletServer) {
@@ -125,7 +103,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   lease.start();
   const nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
-    runtimeError: () => pleg.lastError?.message,
+    runtimeError: () => lifecycle.pleg.lastError?.message,
     onError: (e) => log(`node status: ${e.message}`),
   });
   await nodeStatus.update(true).catch((e: Error) => log(`first node status: ${e.message}`));
@@ -138,21 +116,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log(`flannel network setup failed, pods use the runtime default network: ${(err as Error).message}`);
   }
 
-  pods.on((type, pod, old) => {
-    const uid = pod.metadata?.uid ?? '';
-    if (type === 'DELETED') byUid.delete(uid);
-    else byUid.set(uid, pod);
-    if (old && old.metadata?.uid !== uid) byUid.delete(old.metadata?.uid ?? '');
-    workers.request(uid);
-  });
+  pods.on(lifecycle.onPod);
   await pods.start();
-  // Only now may unknown containers count as orphans: the pod list is complete.
-  await pleg.start();
-  for (const uid of volumes.knownPods()) if (!byUid.has(uid)) workers.request(uid);
-  const resync = setInterval(() => {
-    for (const uid of byUid.keys()) workers.request(uid);
-  }, o.resyncMs ?? 30_000);
-  resync.unref();
+  await lifecycle.start();
   log(`node ${o.nodeName} registered (${addresses.join(', ')}), kubelet port ${id.kubeletPort}, runtime ${runtimeInfo.runtimeVersion}`);
 
   return {
@@ -161,23 +127,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     client,
     lease,
     stop: async () => {
-      clearInterval(resync);
       pods.stop();
-      pleg.stop();
       lease.stop();
       nodeStatus.stop();
-      probes.stop();
-      await workers.stop();
-      await status.idle().catch(() => undefined);
-      status.stop();
+      await lifecycle.stop();
       await server?.close();
       if (!o.client) client.close();
     },
   };
-}
-
-function describePod(pod: Pod | undefined, uid: string): string {
-  return pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : `(deleted, uid ${uid})`;
 }
 
 /** Finds the container a logs/exec request means: current instance, or the one before with previous. */

@@ -52,6 +52,7 @@ export class ExecChannel {
     session.stderr.on('data', (d: Buffer) => want.stderr && this.send(STDERR, d));
     const code = await session.exitCode();
     await Promise.all([ended(session.stdout), ended(session.stderr)]);
+    session.close();
     this.finish(
       code === 0
         ? { metadata: {}, status: 'Success' }

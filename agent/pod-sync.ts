@@ -130,6 +130,10 @@ export class PodSync {
     const live = sandboxes.filter((s) => s.state === 'running').pop();
     if (live) {
       if (!state.podIP && !pod.spec?.hostNetwork) state.podIP = await this.d.runtime.sandboxIp(live.id);
+      // Old sandboxes go once no container depends on them any more.
+      for (const old of sandboxes.filter((s) => s !== live && s.state !== 'running')) {
+        if (!containers.some((c) => c.name !== SANDBOX_NAME && c.createdAt < live.createdAt)) await this.d.runtime.removeContainer(old.id).catch(() => undefined);
+      }
       return { id: live.id, created: false };
     }
     const key = `${uid}/${SANDBOX_NAME}`;
@@ -270,7 +274,9 @@ export class PodSync {
     this.d.probes.removePod(uid);
     const running = containers.filter((c) => c.state === 'running' && c.name !== SANDBOX_NAME);
     await Promise.all(running.map((c) => this.d.runtime.stopContainer(c.id, 2)));
-    for (const c of containers) await this.d.runtime.removeContainer(c.id);
+    // App containers first: the sandbox cannot go while containers share its namespaces.
+    const ordered = [...containers.filter((c) => c.name !== SANDBOX_NAME), ...containers.filter((c) => c.name === SANDBOX_NAME)];
+    for (const c of ordered) await this.d.runtime.removeContainer(c.id);
     this.d.volumes.tearDown(uid);
     this.d.status.forget(uid);
     this.d.restartBackoff.forget(`${uid}/`);

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import http from 'node:http';
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import {
   LABEL, RuntimeError, SANDBOX_NAME,
@@ -45,9 +46,12 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly pauseImage: string;
   private readonly inspected = new Map<string, InspectCache>();
   private pauseReady?: Promise<void>;
+  private readonly agent: http.Agent;
 
   constructor(private readonly options: DockerRuntimeOptions) {
-    this.docker = new Docker({ ...options.endpoint, timeout: 0 } as Docker.DockerOptions);
+    // An agent of our own, so close() can drop the kept-alive connections to the engine.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.docker = new Docker({ ...options.endpoint, timeout: 0, agent: this.agent } as unknown as Docker.DockerOptions);
     this.pauseImage = options.pauseImage ?? PAUSE_IMAGE;
   }
 
@@ -305,6 +309,7 @@ export class DockerRuntime implements ContainerRuntime {
       session.close();
       throw new Error(`command ${JSON.stringify(cmd)} timed out after ${timeoutMs} ms`);
     }
+    session.close();
     return { exitCode: result, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errOut).toString() };
   }
 
@@ -395,7 +400,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   close(): void {
-    // dockerode keeps no persistent connections of its own.
+    this.agent.destroy();
   }
 
   private labels(pod: PodRef, container: string, kind: ContainerKind, attempt: number, specHash: string): Record<string, string> {

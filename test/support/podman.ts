@@ -50,7 +50,9 @@ export async function startPodmanService(): Promise<PodmanService> {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       fs.rmSync(dir, { recursive: true, force: true });
@@ -61,7 +63,7 @@ export async function startPodmanService(): Promise<PodmanService> {
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const http = require('node:http') as typeof import('node:http');
-    const req = http.request({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+    const req = http.request({ socketPath, path: '/_ping', timeout: 1000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

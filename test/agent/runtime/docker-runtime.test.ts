@@ -19,6 +19,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  runtime?.close();
   await removeLabelledContainers(`io.lotse.node=${NODE}`);
   await podman?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -114,3 +115,4 @@ test('a hostPort already taken fails the sandbox with a clear reason', async () 
     blocker.close();
   }
 });
+

@@ -1,0 +1,106 @@
+import path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { KubeClient } from '../kube/client';
+import type { InformerHandler } from '../kube/informer';
+import { Backoff } from './backoff';
+import { EventRecorder } from './event-recorder';
+import { ObjectSource } from './object-source';
+import { Pleg } from './pleg';
+import { PodSync } from './pod-sync';
+import { PodWorkers } from './pod-workers';
+import { ProbeManager } from './probes/probe-manager';
+import type { ContainerRuntime } from './runtime/container-runtime';
+import { StatusManager } from './status-manager';
+import { VolumeManager } from './volumes/volume-manager';
+
+export interface PodLifecycleOptions {
+  client: KubeClient;
+  runtime: ContainerRuntime;
+  dataDir: string;
+  nodeName: string;
+  hostIP: string;
+  containerIdPrefix: string;
+  restartBackoffBaseMs?: number;
+  restartBackoffMaxMs?: number;
+  plegPeriodMs?: number;
+  resyncMs?: number;
+  network?: () => string | undefined;
+  events?: boolean;
+  log: (message: string) => void;
+}
+
+/**
+ * Everything that turns the pods bound to this node into containers and back into status: pod
+ * workers over PodSync, the PLEG, probes, volumes and the status manager. Feed it pod events.
+ */
+export class PodLifecycle {
+  readonly pods = new Map<string, Pod>();
+  readonly workers: PodWorkers;
+  readonly pleg: Pleg;
+  readonly probes: ProbeManager;
+  readonly status: StatusManager;
+  readonly volumes: VolumeManager;
+  private resync?: NodeJS.Timeout;
+
+  constructor(private readonly o: PodLifecycleOptions) {
+    const objects = new ObjectSource(o.client);
+    this.volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects);
+    this.status = new StatusManager(o.client, { onError: (e) => o.log(e.message) });
+    this.probes = new ProbeManager(o.runtime, (uid) => this.workers.request(uid));
+    const sync = new PodSync({
+      client: o.client,
+      runtime: o.runtime,
+      volumes: this.volumes,
+      objects,
+      probes: this.probes,
+      status: this.status,
+      events: new EventRecorder(o.events === false ? undefined : o.client, o.nodeName),
+      restartBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
+      pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
+      hostIP: o.hostIP,
+      network: o.network,
+      containerIdPrefix: o.containerIdPrefix,
+      requestSync: (uid, ms) => this.workers.request(uid, ms),
+    });
+    this.workers = new PodWorkers(
+      (uid) => sync.sync(uid, this.pods.get(uid)),
+      (uid, err) => o.log(`syncing pod ${describe(this.pods.get(uid), uid)} failed: ${err.message}`),
+    );
+    this.pleg = new Pleg(o.runtime, (uid) => this.workers.request(uid), o.plegPeriodMs ?? 1000);
+  }
+
+  /** Handler for the pod informer. */
+  readonly onPod: InformerHandler<Pod> = (type, pod, old) => {
+    const uid = pod.metadata?.uid ?? '';
+    if (type === 'DELETED') this.pods.delete(uid);
+    else this.pods.set(uid, pod);
+    if (old && old.metadata?.uid && old.metadata.uid !== uid) {
+      this.pods.delete(old.metadata.uid);
+      this.workers.request(old.metadata.uid);
+    }
+    this.workers.request(uid);
+  };
+
+  /** Call once the pod list is complete: only then can a container of an unknown pod be an orphan. */
+  async start(): Promise<void> {
+    await this.pleg.start();
+    for (const uid of this.volumes.knownPods()) if (!this.pods.has(uid)) this.workers.request(uid);
+    this.resync = setInterval(() => {
+      for (const uid of this.pods.keys()) this.workers.request(uid);
+    }, this.o.resyncMs ?? 30_000);
+    this.resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.resync) clearInterval(this.resync);
+    this.pleg.stop();
+    this.probes.stop();
+    await this.workers.stop();
+    await this.status.idle().catch(() => undefined);
+    this.status.stop();
+  }
+}
+
+function describe(pod: Pod | undefined, uid: string): string {
+  return pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : `(deleted, uid ${uid})`;
+}
