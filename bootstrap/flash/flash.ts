@@ -1,5 +1,6 @@
-import { checkImage } from './image-check';
-import { describeTarget } from './target';
+import { type CheckedImage, checkImage } from './image-check';
+import { lockDevice } from './device-lock';
+import { describeTarget, type Target } from './target';
 import { erasePlan } from './erase-plan';
 import { guardTarget } from './device-guards';
 import { refuse } from './errors';
@@ -38,27 +39,55 @@ export interface FlashReport {
   efiPartition?: number;
 }
 
+interface Prepared {
+  config: Buffer;
+  checked: CheckedImage;
+  target: Target;
+}
+
+const sayTo =
+  (env: FlashEnvironment) =>
+  (line: string): void =>
+    void env.out.write(`${line}\n`);
+
 /**
  * `lotse flash`: check everything that can be checked, refuse what must not be written, then write,
  * sync, read back, and place the Ignition config (and firmware) without mounting anything.
  */
 export async function flash(options: FlashOptions, env: FlashEnvironment): Promise<FlashReport> {
-  const say = (line: string): void => void env.out.write(`${line}\n`);
+  const prepared = await preflight(options, env);
+  if (!options.yes) {
+    sayTo(env)(await erasePlan(prepared.target, prepared.checked, options));
+    throw refuse(`nothing was written to ${options.device}: --yes was not given`);
+  }
+  const release = prepared.target.kind === 'block' ? await lockDevice(prepared.target.path) : async (): Promise<void> => undefined;
+  try {
+    const report = await writeAndPrepare(options, prepared, env);
+    sayTo(env)(`${options.device} is ready: put the card in the Pi and power it on`);
+    return report;
+  } finally {
+    await release();
+  }
+}
+
+/** Everything checked before the card is touched: inputs, image, and the guards on the target. */
+async function preflight(options: FlashOptions, env: FlashEnvironment): Promise<Prepared> {
   const config = await readIgnitionConfig(options.ignition);
   if (options.firmware) await listFirmware(options.firmware);
   const checked = await checkImage(options.image);
-  say(checked.checksum.verified ? `${options.image}: sha256 matches ${checked.checksum.checksumFile}` : `${options.image}: no checksum file beside it, not verified`);
-  const efi = options.firmware ? findEfiPartition(checked.gpt, options.image) : undefined;
+  const { checksum } = checked;
+  sayTo(env)(`${options.image}: ${checksum.verified ? `sha256 matches ${checksum.checksumFile}` : 'no checksum file beside it, not verified'}`);
+  if (options.firmware) findEfiPartition(checked.gpt, options.image);
 
   const target = await describeTarget(options.device);
   const mounts = await readMounts(env.mountsPath);
   const inUse = [...mounts, ...(await readSwaps(env.swapsPath))];
   await guardTarget({ target, imagePath: options.image, imageSize: checked.image.size, mounts: inUse, systemDisks: await systemDisks(mounts) });
-  if (!options.yes) {
-    say(await erasePlan(target, checked, options));
-    throw refuse(`nothing was written to ${options.device}: --yes was not given`);
-  }
+  return { config, checked, target };
+}
 
+async function writeAndPrepare(options: FlashOptions, { config, checked, target }: Prepared, env: FlashEnvironment): Promise<FlashReport> {
+  const say = sayTo(env);
   const progress = createProgress(env.out, env.progressIntervalMs);
   const written = await writeImage(checked.image, target, progress);
   await verifyWritten(target, written.bytes, written.sha256, progress);
@@ -67,10 +96,10 @@ export async function flash(options: FlashOptions, env: FlashEnvironment): Promi
   const boot = await findBootPartition(options.device, checked.gpt);
   await injectIgnition(options.device, boot, config);
   say(`placed ${options.ignition} at /ignition/config.ign in partition ${boot.number} (boot)`);
+  const efi = options.firmware ? findEfiPartition(checked.gpt, options.image) : undefined;
   if (options.firmware && efi) {
     await installFirmware(options.device, efi, options.firmware);
     say(`unpacked ${options.firmware} into partition ${efi.number} (EFI system)`);
   }
-  say(`${options.device} is ready: put the card in the Pi and power it on`);
   return { bytes: written.bytes, sha256: written.sha256, bootPartition: boot.number, efiPartition: efi?.number };
 }

@@ -10,6 +10,7 @@ const PACKAGE_OF: Record<string, string> = {
   mdir: 'mtools',
   unzip: 'unzip',
   blockdev: 'util-linux',
+  flock: 'util-linux',
 };
 
 export interface ToolResult {

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { devNumberString } from '../../../bootstrap/flash/block-device';
 import { guardTarget, mountsUsing } from '../../../bootstrap/flash/device-guards';
+import { lockDevice } from '../../../bootstrap/flash/device-lock';
 import { FlashError } from '../../../bootstrap/flash/errors';
 import { flash, type FlashOptions } from '../../../bootstrap/flash/flash';
 import { readMounts } from '../../../bootstrap/flash/mounts';
@@ -117,6 +118,17 @@ describe('device guards', () => {
       const error = await refusal({ ignition: fx.ignition, image: fx.xz, device: dev, yes: true });
       expect(error.message).toContain(`${dev} holds 4.0 MiB but the image needs 12.0 MiB`);
       expect(readFileSync(small).equals(Buffer.alloc(4 * MiB))).toBe(true);
+    });
+
+    test('holds a BSD lock on the disk while it works, so udev and automounters keep off', async () => {
+      const backing = join(fx.dir, 'locked.card');
+      writeFileSync(backing, Buffer.alloc(MiB));
+      const dev = attach(backing);
+      const release = await lockDevice(dev);
+      const tryLock = (): number => spawnSync('flock', ['--nonblock', '--exclusive', dev, 'true']).status ?? -1;
+      expect(tryLock()).toBe(1);
+      await release();
+      expect(tryLock()).toBe(0);
     });
 
     test('flashes a block device, reading back from the device after dropping its cache', async () => {
