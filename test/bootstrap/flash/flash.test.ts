@@ -82,6 +82,18 @@ describe('lotse flash onto an image file', () => {
     }
   });
 
+  test('an uncompressed image works the same, over an older, larger image file', async () => {
+    const device = join(fx.dir, 'raw-card.img');
+    writeFileSync(device, Buffer.alloc(20 * 1024 * 1024, 0xee));
+    const report = await flash({ ignition: fx.ignition, image: fx.raw, device, yes: true }, { out: new Captured() });
+    expect(report.bytes).toBe(fx.size);
+    const card = readFileSync(device);
+    expect(card.length).toBe(fx.size);
+    expect(sha256(card.subarray(fx.root.offset))).toBe(sha256(readFileSync(fx.raw).subarray(fx.root.offset)));
+    const cat = toolOutput('debugfs', ['-R', 'cat /ignition/config.ign', `${device}?offset=${fx.boot.offset}`]);
+    expect(cat.equals(readFileSync(fx.ignition))).toBe(true);
+  });
+
   test('without --yes it shows what would be erased, exits with a refusal and writes nothing', async () => {
     const device = join(fx.dir, 'not-yet.img');
     const { error, out } = await refusal({ ignition: fx.ignition, image: fx.xz, device, firmware: fx.firmwareZip, yes: false });
