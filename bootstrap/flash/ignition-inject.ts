@@ -39,7 +39,7 @@ export async function injectIgnition(device: string, boot: GptPartition, config:
   const fs = ext4At(device, boot.offset);
   const dir = await mkdtemp(join(tmpdir(), 'lotse-ign-'));
   try {
-    // debugfs takes the source by name; a private copy has a name without spaces and cannot change underneath.
+    // debugfs takes the source by name; a private copy cannot change underneath, and quoting keeps a TMPDIR with spaces working.
     const local = join(dir, 'config.ign');
     await writeFile(local, config, { mode: 0o600 });
     await debugfsScript(
@@ -48,7 +48,7 @@ export async function injectIgnition(device: string, boot: GptPartition, config:
         `mkdir ${IGNITION_DIR}`,
         `rm ${IGNITION_FILE}`,
         `cd ${IGNITION_DIR}`,
-        `write ${local} config.ign`,
+        `write "${local}" config.ign`,
         ...ownedByRoot(IGNITION_DIR, 0o40700),
         ...ownedByRoot(IGNITION_FILE, 0o100600),
       ],

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { fail, refuse } from './errors';
+import { fail, messageOf, refuse } from './errors';
 import { type ByteStream, xzDecompress, xzUncompressedSize } from './xz-stream';
 
 /** Chunk size for reading raw images; matches the writer's block size so each read is one write. */
@@ -21,8 +21,14 @@ export async function describeImage(path: string): Promise<ImageSource> {
   const other = /\.(gz|zst|bz2|zip|lz4)$/.exec(path);
   if (other) throw refuse(`the image ${path} is compressed with ${other[1]}, which lotse flash does not stream; decompress it first or use the .raw.xz image`);
   const compressed = path.endsWith('.xz');
-  const size = compressed ? await xzUncompressedSize(path) : st.size;
+  const size = compressed ? await xzUncompressedSize(path).catch(damagedXz(path)) : st.size;
   return { path, compressed, size };
+}
+
+function damagedXz(path: string): (e: unknown) => never {
+  return (e) => {
+    throw refuse(`cannot read the index of ${path}; the download is truncated or damaged, or it is not an xz file (${messageOf(e)})`);
+  };
 }
 
 export function openImage(image: ImageSource): ByteStream {

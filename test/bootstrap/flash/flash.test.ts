@@ -15,6 +15,9 @@ class Captured {
   }
 }
 
+/** As the kernel writes paths into /proc/mounts and /proc/swaps. */
+const escaped = (path: string): string => path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
@@ -132,6 +135,15 @@ describe('lotse flash onto an image file', () => {
     expect(error.message).toMatch(/not a GPT disk image/);
   });
 
+  test('refuses an xz download cut short', async () => {
+    const image = join(fx.dir, 'cut.raw.xz');
+    const xz = readFileSync(fx.xz);
+    writeFileSync(image, xz.subarray(0, xz.length - 100));
+    const { error } = await refusal({ ignition: fx.ignition, image, device: join(fx.dir, 'cut.img'), yes: true });
+    expect(error.kind).toBe('refused');
+    expect(error.message).toMatch(/cannot read the index of .*cut\.raw\.xz; the download is truncated or damaged/);
+  });
+
   test('refuses an image cut short', async () => {
     const image = join(fx.dir, 'short.raw');
     writeFileSync(image, readFileSync(fx.raw).subarray(0, 8 * 1024 * 1024));
@@ -143,7 +155,7 @@ describe('lotse flash onto an image file', () => {
     const device = join(fx.dir, 'mounted.img');
     writeFileSync(device, Buffer.alloc(4096));
     const mounts = join(fx.dir, 'mounts');
-    writeFileSync(mounts, `/dev/vda / ext4 rw 0 0\n${device} /mnt/my\\040card vfat rw 0 0\n`);
+    writeFileSync(mounts, `/dev/vda / ext4 rw 0 0\n${escaped(device)} /mnt/my\\040card vfat rw 0 0\n`);
     const { error } = await refusal({ ignition: fx.ignition, image: fx.xz, device, yes: true }, mounts);
     expect(error.message).toContain(`is mounted (${device} on /mnt/my card)`);
     expect(readFileSync(device).equals(Buffer.alloc(4096))).toBe(true);
@@ -163,7 +175,7 @@ describe('lotse flash onto an image file', () => {
     const device = join(fx.dir, 'swapfile');
     writeFileSync(device, Buffer.alloc(4096));
     const swaps = join(fx.dir, 'swaps');
-    writeFileSync(swaps, `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${device}                               file\t\t4\t\t0\t\t-2\n`);
+    writeFileSync(swaps, `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${escaped(device)}                               file\t\t4\t\t0\t\t-2\n`);
     const { error } = await refusal({ ignition: fx.ignition, image: fx.xz, device, yes: true }, undefined, swaps);
     expect(error.message).toContain(`is in use as swap (${device}); run "swapoff ${device}" first`);
   });
