@@ -95,7 +95,8 @@ export async function loopDevicesBacking(file: string): Promise<SysBlock[]> {
 /** What a person recognises a card by: vendor and model, and whether it is removable. */
 export async function describeHardware(dev: SysBlock): Promise<string> {
   const vendor = await readSys(dev.dir, 'device/vendor');
-  const model = await readSys(dev.dir, 'device/model');
+  // USB readers show vendor and model; a Pi-style built-in MMC slot shows the card's own name instead.
+  const model = (await readSys(dev.dir, 'device/model')) || (await readSys(dev.dir, 'device/name'));
   const removable = (await readSys(dev.dir, 'removable')) === '1';
   const backing = await readSys(dev.dir, 'loop/backing_file');
   return [[vendor, model].filter(Boolean).join(' '), removable ? 'removable' : '', backing ? `loop device of ${backing}` : '']
