@@ -1,0 +1,227 @@
+/**
+ * Scheduler and controller benchmark.
+ *
+ *   npx esbuild bench/scheduler.ts --bundle --platform=node --packages=external --outfile=/tmp/bench-scheduler.js \
+ *     && NODE_PATH=$PWD/node_modules node /tmp/bench-scheduler.js [--runs 3] [--nodes 1000] [--pods 10000] \
+ *     [--store sqlite|etcd] [--deployment 1000] [--hollow 1000] [--skip-throughput] [--skip-deployment]
+ *
+ * The master runs in a child process (the same bundle, role "master") so that the API server and
+ * the scheduler each get a core, as they would on a real master with two cores. Throughput: N
+ * Nodes (plain objects, Ready) and P pending pods are created first, then the scheduler starts and
+ * binds them all; pods bound per second is counted from the first to the last binding. Deployment:
+ * hollow nodes (the agent's fake runtime, in a second child process) and the full controller
+ * manager; the time from creating a Deployment to all its replicas available.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Deployment } from 'kubernetes-types/apps/v1';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { startHollowNodes } from '../agent/hollow-nodes';
+import { KubeClient } from '../kube/client';
+import { apps, core } from '../kube/resource-path';
+import { startControllerManager } from '../master/controllers/controller-manager';
+import type { Scheduler } from '../master/scheduler/scheduler';
+import { startMaster } from '../master/server';
+import { startEtcd, type RunningEtcd } from '../test/support/etcd';
+
+interface MasterInfo {
+  url: string;
+  caPem: string;
+  adminToken: string;
+  joinToken: string;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** Role "master": serve the API from a temp dir and report where. */
+async function runMaster(): Promise<void> {
+  process.env.LOTSE_LOG_LEVEL ??= 'error';
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-master-'));
+  const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined });
+  process.send?.({ url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken });
+  process.on('disconnect', () => {
+    void m.close().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+/** Role "hollow": run hollow nodes against the master named in the environment. */
+async function runHollow(): Promise<void> {
+  const info = JSON.parse(process.env.BENCH_MASTER ?? '{}') as MasterInfo;
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-hollow-'));
+  const h = await startHollowNodes({ server: info.url, caPem: info.caPem, token: info.joinToken, count: Number(process.env.BENCH_HOLLOW), namePrefix: 'hollow', dataDir, concurrency: 8 });
+  process.send?.({ ready: true });
+  process.on('disconnect', () => {
+    void h.stop().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+function child<T>(role: string, env: Record<string, string>): Promise<{ proc: ChildProcess; msg: T }> {
+  const proc = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (msg) => resolve({ proc, msg: msg as T }));
+    proc.once('exit', (code) => reject(new Error(`${role} process exited with ${code} before it was ready`)));
+  });
+}
+
+async function stopChild(proc: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.disconnect();
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function withMaster<T>(store: string, fn: (info: MasterInfo, client: KubeClient) => Promise<T>): Promise<T> {
+  let etcd: RunningEtcd | undefined;
+  if (store === 'etcd') etcd = await startEtcd({ onDisk: true });
+  const { proc, msg } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '' });
+  const client = new KubeClient({ server: msg.url, ca: msg.caPem, token: msg.adminToken, timeoutMs: 120_000 });
+  try {
+    return await fn(msg, client);
+  } finally {
+    client.close();
+    await stopChild(proc);
+    await etcd?.stop();
+  }
+}
+
+function node(name: string): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    status: {
+      capacity: { cpu: '4', memory: '16Gi', pods: '110' },
+      allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }],
+    },
+  };
+}
+
+function pod(i: number): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `bench-${i}`, namespace: 'default', labels: { app: 'bench' } },
+    spec: { containers: [{ name: 'c', image: 'bench:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+  };
+}
+
+async function throughputRun(store: string, nodes: number, pods: number): Promise<number> {
+  return withMaster(store, async (_info, client) => {
+    await forEachLimited(Array.from({ length: nodes }, (_, i) => `node-${i}`), 32, async (n) => {
+      const created = await client.create<Node>(core('nodes'), node(n));
+      // Status is a subresource: the create drops it, so write it separately.
+      await client.update(core('nodes', undefined, n, 'status'), { ...created, status: node(n).status } as Node);
+    });
+    const t0 = Date.now();
+    await forEachLimited(Array.from({ length: pods }, (_, i) => i), 32, async (i) => {
+      await client.create(core('pods', 'default'), pod(i));
+    });
+    console.log(`  ${nodes} nodes, ${pods} pending pods created (pods at ${Math.round((pods * 1000) / (Date.now() - t0))}/s); starting the scheduler`);
+    let scheduler: Scheduler | undefined;
+    const start = Date.now();
+    const cm = await startControllerManager({ client, identity: 'bench', controllers: ['scheduler'], onScheduler: (s) => (scheduler = s) });
+    const synced = Date.now();
+    let first = 0;
+    let last = 0;
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        const bound = scheduler?.stats.bound ?? 0;
+        if (bound > 0 && !first) first = Date.now();
+        if (bound >= pods) {
+          last = Date.now();
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
+    await cm.stop();
+    const rate = (pods * 1000) / (last - synced);
+    console.log(`  informers synced in ${synced - start} ms; ${pods} pods bound in ${last - synced} ms: ${Math.round(rate)} pods/s (errors: ${scheduler?.stats.bindErrors}, failed attempts: ${scheduler?.stats.failed})`);
+    return rate;
+  });
+}
+
+async function deploymentRun(store: string, hollow: number, replicas: number): Promise<number> {
+  return withMaster(store, async (info, client) => {
+    const t0 = Date.now();
+    const h = await child<{ ready: boolean }>('hollow', { BENCH_MASTER: JSON.stringify(info), BENCH_HOLLOW: String(hollow) });
+    console.log(`  ${hollow} hollow nodes joined in ${Date.now() - t0} ms`);
+    try {
+      const cm = await startControllerManager({ client, identity: 'bench' });
+      const start = Date.now();
+      await client.create(apps('deployments', 'default'), {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'big', namespace: 'default' },
+        spec: { replicas, selector: { matchLabels: { app: 'big' } }, template: { metadata: { labels: { app: 'big' } }, spec: { containers: [{ name: 'c', image: 'big:1' }] } } },
+      } as Deployment);
+      for (;;) {
+        const d = await client.get<Deployment>(apps('deployments', 'default', 'big'));
+        if ((d.status?.availableReplicas ?? 0) >= replicas) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const ms = Date.now() - start;
+      const running = (await client.list<Pod>(core('pods', 'default'), { fieldSelector: 'status.phase=Running' })).items.length;
+      console.log(`  ${replicas}-replica Deployment available in ${ms} ms (${running} pods Running)`);
+      await cm.stop();
+      return ms;
+    } finally {
+      await stopChild(h.proc);
+    }
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const runs = Number(arg('runs', '3'));
+  const store = arg('store', 'sqlite');
+  if (!flag('skip-throughput')) {
+    const nodes = Number(arg('nodes', '1000'));
+    const pods = Number(arg('pods', '10000'));
+    const rates: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      console.log(`throughput run ${r + 1}/${runs} (${store})`);
+      rates.push(await throughputRun(store, nodes, pods));
+    }
+    console.log(`scheduler throughput, ${nodes} nodes, ${pods} pods, ${store}: median ${Math.round(median(rates))} pods/s (runs: ${rates.map(Math.round).join(', ')})`);
+  }
+  if (!flag('skip-deployment')) {
+    const replicas = Number(arg('deployment', '1000'));
+    const hollow = Number(arg('hollow', '1000'));
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      console.log(`deployment run ${r + 1}/${runs} (${store})`);
+      times.push(await deploymentRun(store, hollow, replicas));
+    }
+    console.log(`${replicas}-replica Deployment on ${hollow} hollow nodes, ${store}: median ${(median(times) / 1000).toFixed(1)} s to all available (runs: ${times.map((t) => (t / 1000).toFixed(1)).join(', ')} s)`);
+  }
+}
+
+const role = process.env.BENCH_ROLE;
+const entry = role === 'master' ? runMaster() : role === 'hollow' ? runHollow() : main();
+entry.catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import { hostname } from 'node:os';
+import { KubeClient } from '../../kube/client';
+import type { ControllerStarter } from '../server';
+import { startControllerManager, type ControllerManagerOptions } from './controller-manager';
+
+/**
+ * The controller manager as `startMaster({ controllers })` wants it: a client with the admin
+ * token against the master's own URL, logs into the master's logger, leader election on.
+ * The identity is the host and port, so a master restarted on the same host and port picks up
+ * its own lease at once instead of waiting out a lease duration.
+ */
+export function masterControllers(options: Partial<Omit<ControllerManagerOptions, 'client'>> = {}): ControllerStarter {
+  return async (api) => {
+    const client = new KubeClient({ server: api.url, ca: api.caPem, token: api.token });
+    const logger = api.log.child({ component: 'controller-manager' });
+    const manager = await startControllerManager({
+      client,
+      identity: `${hostname()}_${new URL(api.url).port}`,
+      leaderElection: true,
+      log: (msg, fields) => logger.info(fields ?? {}, msg),
+      ...options,
+    });
+    return {
+      stop: async () => {
+        await manager.stop();
+        client.close();
+      },
+    };
+  };
+}
