@@ -94,6 +94,43 @@ describe('controllers on hollow nodes', () => {
     expect(history).toMatch(/2\s.*\n3\s/);
   });
 
+  it('scales, pauses and resumes, and recreates without overlap', async () => {
+    const name = 'rec';
+    await c.client.create(apps('deployments', 'default'), deployment(name, 2, 'img:a', { strategy: { type: 'Recreate' } }));
+    await waitFor('2 running', async () => (await runningPods(`app=${name}`)).length === 2);
+    await kubectlOk(c.master.kubeconfigPath, ['scale', `deployment/${name}`, '--replicas=3']);
+    await waitFor('3 running', async () => (await runningPods(`app=${name}`)).length === 3);
+
+    await kubectlOk(c.master.kubeconfigPath, ['rollout', 'pause', `deployment/${name}`]);
+    await kubectlOk(c.master.kubeconfigPath, ['set', 'image', `deployment/${name}`, 'main=img:b']);
+    const paused = await waitFor('paused condition', async () => {
+      const d = await c.client.get<Deployment>(apps('deployments', 'default', name));
+      return d.status?.observedGeneration === d.metadata?.generation && d.status?.conditions?.find((x) => x.reason === 'DeploymentPaused') && d;
+    });
+    expect(paused.status?.updatedReplicas).toBe(0);
+    expect((await c.client.list<ReplicaSet>(apps('replicasets', 'default'), { labelSelector: `app=${name}` })).items).toHaveLength(1);
+
+    // Recreate: no new pod may exist while an old one does; watched, not sampled.
+    const images = new Map<string, string>();
+    let overlap = false;
+    const list = await c.client.list<Pod>(core('pods', 'default'), { labelSelector: `app=${name}` });
+    for (const p of list.items) images.set(p.metadata?.name ?? '', p.spec?.containers[0].image ?? '');
+    const watch = c.client.watch<Pod>(core('pods', 'default'), { labelSelector: `app=${name}`, resourceVersion: list.metadata.resourceVersion }, (ev) => {
+      if (ev.type === 'DELETED') images.delete(ev.object.metadata?.name ?? '');
+      else images.set(ev.object.metadata?.name ?? '', ev.object.spec?.containers[0].image ?? '');
+      if (new Set(images.values()).size > 1) overlap = true;
+    });
+    try {
+      await kubectlOk(c.master.kubeconfigPath, ['rollout', 'resume', `deployment/${name}`]);
+      await kubectlOk(c.master.kubeconfigPath, ['rollout', 'status', `deployment/${name}`, '--timeout=60s']);
+    } finally {
+      watch.stop();
+    }
+    const pods = await runningPods(`app=${name}`);
+    expect(pods.map((p) => p.spec?.containers[0].image)).toEqual(['img:b', 'img:b', 'img:b']);
+    expect(overlap).toBe(false);
+  });
+
   it('keeps an impossible pod Pending with a FailedScheduling event naming why', async () => {
     const pod: Pod = {
       apiVersion: 'v1',
