@@ -1,9 +1,11 @@
 import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
-import type { ConfigMap, Endpoints, Namespace, Pod, Service } from 'kubernetes-types/core/v1';
+import type { ConfigMap, Endpoints, Event, Namespace, Pod, Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { ApiError } from '../../../kube/api-error';
 import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
+import { EventRecorder } from '../../../master/controllers/event-recorder';
+import { EventTtlCleaner } from '../../../master/controllers/event-ttl-cleaner';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 const template = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'main', image: 'img:a', ports: [{ name: 'http', containerPort: 8080 }] }] } });
@@ -102,5 +104,25 @@ describe('daemon sets, endpoints, garbage collection and namespaces', () => {
     await deleteObject(c.client, core('namespaces', undefined, 'scratch'));
     await waitFor('namespace gone', async () => gone(() => c.client.get(core('namespaces', undefined, 'scratch'))), 30_000);
     expect(await gone(() => c.client.get(core('configmaps', 'scratch', 'cfg')))).toBe(true);
+  });
+
+  it('folds repeated events into one with a count, and expires old ones', async () => {
+    const recorder = new EventRecorder(c.client, { component: 'test' });
+    const ref = { kind: 'Pod', apiVersion: 'v1', namespace: 'default', name: 'ghost', uid: 'ghost-uid' };
+    recorder.record(ref, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    await recorder.flush();
+    recorder.record(ref, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    recorder.record(ref, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    recorder.record(ref, 'Normal', 'Pulled', 'Container image already present');
+    await recorder.flush();
+    const events = (await c.client.list<Event>(core('events', 'default'), { fieldSelector: 'involvedObject.name=ghost' })).items;
+    expect(events.map((e) => [e.reason, e.count]).sort()).toEqual([['BackOff', 3], ['Pulled', 1]]);
+    const backOff = events.find((e) => e.reason === 'BackOff');
+    expect(Date.parse(backOff?.lastTimestamp ?? '')).toBeGreaterThanOrEqual(Date.parse(backOff?.firstTimestamp ?? ''));
+
+    const cleaner = new EventTtlCleaner({ client: c.client, informers: undefined as never, recorder: () => recorder, log: () => undefined }, { ttlMs: 60_000 });
+    // Seen from two minutes ahead, these events are older than the one-minute TTL.
+    expect(await cleaner.sweep(Date.now() + 120_000)).toBeGreaterThanOrEqual(2);
+    expect((await c.client.list<Event>(core('events', 'default'), { fieldSelector: 'involvedObject.name=ghost' })).items).toEqual([]);
   });
 });
