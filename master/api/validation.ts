@@ -63,8 +63,10 @@ export function validateObject(r: ResourceInfo, obj: Obj): StatusCause[] {
       causes.push({ reason: missing ? 'FieldValueRequired' : 'FieldValueInvalid', field, message: missing ? 'Required value' : `Invalid value: ${e.message ?? 'does not match the schema'}` });
     }
   }
+  // Kind rules read the structure the schema vouches for, so they run only on a well-typed object.
+  const wellTyped = causes.length === 0;
   validateMeta(r, (obj.metadata ?? {}) as Obj, causes);
-  if (causes.length === 0) validateKind(r.kind, obj, causes);
+  if (wellTyped) validateKind(r.kind, obj, causes);
   return causes;
 }
 

@@ -22,9 +22,14 @@ function schemasWithGvk(): Record<string, Schema> {
 
 const queryParams = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
 
+const patchTypes = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
 function operation(r: ResourceInfo, action: string, ref: string): Schema {
+  // kubectl uses the schema for strategic merge patches only when the PATCH body lists that type.
+  const body = action === 'patch' ? { requestBody: { content: Object.fromEntries(patchTypes.map((t) => [t, { schema: { type: 'object' } }])), required: true } } : {};
   return {
     operationId: `${action}${r.kind}`,
+    ...body,
     parameters: action === 'get' || action === 'list' ? [] : queryParams,
     responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } } },
     'x-kubernetes-action': action,

@@ -41,7 +41,7 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (envelope.contentEncoding) {
     throw new HttpError(415, 'UnsupportedMediaType', `protobuf bodies with contentEncoding "${String(envelope.contentEncoding)}" are not supported; send the object uncompressed or as application/json`);
   }
-  const messageName = messageForKind[`${apiVersion}/${kind}`];
+  const messageName = messageForKind[`${apiVersion}/${kind}`] ?? messageForKind[`*/${kind}`];
   if (!messageName) {
     throw new HttpError(
       415,

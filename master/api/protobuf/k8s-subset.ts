@@ -40,6 +40,11 @@ message ObjectMeta {
 }
 message LabelSelectorRequirement { string key = 1; string operator = 2; repeated string values = 3; }
 message LabelSelector { map<string, string> matchLabels = 1; repeated LabelSelectorRequirement matchExpressions = 2; }
+message Preconditions { optional string uid = 1; optional string resourceVersion = 2; }
+message DeleteOptions {
+  optional int64 gracePeriodSeconds = 1; optional Preconditions preconditions = 2; optional bool orphanDependents = 3;
+  optional string propagationPolicy = 4; repeated string dryRun = 5;
+}
 
 // core/v1: config and identity
 message ConfigMap {
@@ -178,8 +183,10 @@ message Deployment { ObjectMeta metadata = 1; DeploymentSpec spec = 2; }
 export const k8sSubsetPackage = 'lotse.k8s';
 
 /**
- * apiVersion/kind (as in runtime.Unknown's typeMeta) → the message that decodes its raw bytes.
- * Status is not decoded: kubectl sends none of these with a status worth keeping on create.
+ * apiVersion/kind (as in runtime.Unknown's typeMeta) → the message that decodes its raw bytes;
+ * `*` matches any apiVersion (typed Go clients send DeleteOptions in the group version of the
+ * resource, e.g. `kubectl drain --disable-eviction`). Status is not decoded: on create it carries
+ * nothing worth keeping.
  */
 export const messageForKind: Readonly<Record<string, string>> = {
   'v1/ConfigMap': 'ConfigMap',
@@ -189,4 +196,5 @@ export const messageForKind: Readonly<Record<string, string>> = {
   'v1/Service': 'Service',
   'v1/Pod': 'Pod',
   'apps/v1/Deployment': 'Deployment',
+  '*/DeleteOptions': 'DeleteOptions',
 };
