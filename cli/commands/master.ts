@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { masterControllers } from '../../master/controllers/master-controllers';
 import { startMaster } from '../../master/server';
 
 interface MasterFlags {
@@ -46,7 +47,7 @@ export function registerMaster(program: Command): void {
         tlsSans: flags.tlsSan,
         serviceCidr: flags.serviceCidr,
         nodePortRange: [Number(range[1]), Number(range[2])],
-        controllers: undefined,
+        controllers: flags.controllers ? masterControllers() : undefined,
       });
       process.stdout.write(`lotse master serving at ${master.url}\nkubeconfig: ${master.kubeconfigPath}\n`);
       const stop = async (): Promise<void> => {
