@@ -119,15 +119,21 @@ class WriteStopped extends Error {
   }
 }
 
-/** A write may take less than asked (signals, device limits); loop until all of it is down. */
+/**
+ * One writev for the whole block: the kernel gathers the stream's chunks itself, saving a 4 MiB copy per
+ * block. A write may take less than asked (signals, device limits); the rest then goes in plain writes.
+ */
 async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let rest = Buffer.concat(buffers);
-  let at = position;
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const { bytesWritten } = await handle.writev(buffers, position);
+  if (bytesWritten === total) return;
+  let rest = Buffer.concat(buffers).subarray(bytesWritten);
+  let at = position + bytesWritten;
   while (rest.length > 0) {
-    const { bytesWritten } = await handle.write(rest, 0, rest.length, at);
-    if (bytesWritten === 0) throw new Error(`the target accepted no more bytes at offset ${at}`);
-    rest = rest.subarray(bytesWritten);
-    at += bytesWritten;
+    const { bytesWritten: n } = await handle.write(rest, 0, rest.length, at);
+    if (n === 0) throw new Error(`the target accepted no more bytes at offset ${at}`);
+    rest = rest.subarray(n);
+    at += n;
   }
 }
 
