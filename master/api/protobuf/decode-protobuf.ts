@@ -47,7 +47,7 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
       415,
       'UnsupportedMediaType',
       `this server cannot decode ${kind} (${apiVersion}) sent as application/vnd.kubernetes.protobuf; ` +
-        `protobuf is understood for ${Object.keys(messageForKind).join(', ')} only. Send it as JSON or YAML instead, e.g. with \`kubectl apply -f\``,
+        `protobuf is understood for ${Object.keys(messageForKind).map((k) => k.replace(/^\*\//, '')).join(', ')} only. Send it as JSON or YAML instead, e.g. with \`kubectl apply -f\``,
       { kind },
     );
   }

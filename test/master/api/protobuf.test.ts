@@ -99,6 +99,16 @@ describe('decodeProtobufObject', () => {
     });
   });
 
+  test('reads DeleteOptions in whatever group version a typed client sends them, keeping a zero grace period', () => {
+    const raw = protobuf.Writer.create()
+      .uint32((1 << 3) | 0).int64(0) // gracePeriodSeconds: a pointer, so 0 means "now"
+      .uint32((4 << 3) | 2).string('Foreground')
+      .finish();
+    for (const apiVersion of ['v1', 'apps/v1', 'meta.k8s.io/v1']) {
+      expect(decodeProtobufObject(envelope(apiVersion, 'DeleteOptions', raw))).toEqual({ apiVersion, kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Foreground' });
+    }
+  });
+
   test.each([
     ['no k8s prefix', Buffer.from('{"kind":"ConfigMap"}'), 400, /does not start with the Kubernetes protobuf prefix/],
     ['an empty body', Buffer.alloc(0), 400, /does not start with/],
@@ -114,30 +124,35 @@ describe('decodeProtobufObject', () => {
   });
 });
 
-function run(kubeconfig: string, args: string[]): Promise<string> {
+function runVerbose(kubeconfig: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || err.message}`));
-      else resolve(stdout);
+      else resolve({ stdout, stderr });
     });
   });
+}
+
+async function run(kubeconfig: string, args: string[]): Promise<string> {
+  return (await runVerbose(kubeconfig, args)).stdout;
 }
 
 async function getJson(kubeconfig: string, ...what: string[]): Promise<Obj> {
   return JSON.parse(await run(kubeconfig, ['get', ...what, '-o', 'json'])) as Obj;
 }
 
-function post(m: RunningMaster, path: string, body: Buffer, contentType: string): Promise<{ status: number; body: Obj }> {
+function send(m: RunningMaster, method: string, path: string, body: Buffer, contentType: string): Promise<{ status: number; body: Obj }> {
   const url = new URL(m.url);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: url.hostname, port: url.port, path, method: 'POST', ca: m.caPem, headers: { authorization: `Bearer ${m.adminToken}`, 'content-type': contentType } },
+      { host: url.hostname, port: url.port, path, method, ca: m.caPem, headers: { authorization: `Bearer ${m.adminToken}`, 'content-type': contentType, 'content-length': body.length } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as Obj }));
       },
     );
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path}: no answer within 10 s`)));
     req.on('error', reject);
     req.end(body);
   });
@@ -158,8 +173,10 @@ describe('kubectl create (protobuf bodies) against a lotse master', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('configmap', async () => {
-    await run(kc, ['create', 'configmap', 'c', '--from-literal=a=b', '--from-literal=x=y']);
+  test('configmap (and kubectl does send protobuf)', async () => {
+    const { stderr } = await runVerbose(kc, ['create', 'configmap', 'c', '--from-literal=a=b', '--from-literal=x=y', '-v=8']);
+    // -v=8 logs request headers: this suite only means something while kubectl really sends protobuf.
+    expect(stderr).toMatch(/Content-Type: application\/vnd\.kubernetes\.protobuf/);
     const cm = await getJson(kc, 'configmap', 'c');
     expect(cm.data).toEqual({ a: 'b', x: 'y' });
     expect(cm.metadata.namespace).toBe('default');
@@ -209,14 +226,30 @@ describe('kubectl create (protobuf bodies) against a lotse master', () => {
     expect(typeof s.spec.ports[0].nodePort).toBe('number');
   });
 
+  test('service clusterip', async () => {
+    await run(kc, ['create', 'service', 'clusterip', 'cip', '--tcp=5678:http']);
+    const s = await getJson(kc, 'service', 'cip');
+    expect(s.spec.type).toBe('ClusterIP');
+    expect(s.spec.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(s.spec.ports[0]).toMatchObject({ port: 5678, targetPort: 'http' });
+  });
+
   test('a malformed protobuf body gets a 400 Status and the master keeps serving', async () => {
-    const r = await post(m, '/api/v1/namespaces/default/configmaps', Buffer.concat([magic, Buffer.from([0x0a, 0x7f, 0x01])]), 'application/vnd.kubernetes.protobuf');
+    const r = await send(m, 'POST', '/api/v1/namespaces/default/configmaps', Buffer.concat([magic, Buffer.from([0x0a, 0x7f, 0x01])]), 'application/vnd.kubernetes.protobuf');
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest' });
     expect(r.body.message).toMatch(/error decoding protobuf/);
-    const unsupported = await post(m, '/api/v1/namespaces/default/configmaps', envelope('v1', 'ReplicationController', new Uint8Array()), 'application/vnd.kubernetes.protobuf');
+    const unsupported = await send(m, 'POST', '/api/v1/namespaces/default/configmaps', envelope('v1', 'ReplicationController', new Uint8Array()), 'application/vnd.kubernetes.protobuf');
     expect(unsupported.status).toBe(415);
     expect(unsupported.body.message).toMatch(/ReplicationController.*kubectl apply -f/);
     expect((await getJson(kc, 'configmap', 'c')).data).toEqual({ a: 'b', x: 'y' });
+  });
+
+  test('DELETE with protobuf DeleteOptions (as typed Go clients send them)', async () => {
+    await run(kc, ['create', 'configmap', 'gone']);
+    const opts = protobuf.Writer.create().uint32((4 << 3) | 2).string('Background').finish();
+    const r = await send(m, 'DELETE', '/api/v1/namespaces/default/configmaps/gone', envelope('v1', 'DeleteOptions', opts), 'application/vnd.kubernetes.protobuf');
+    expect(r.status).toBe(200);
+    expect(await run(kc, ['get', 'configmaps', '-o', 'name'])).not.toMatch(/configmap\/gone/);
   });
 });
