@@ -3,7 +3,7 @@
  *
  *   npx esbuild bench/scheduler.ts --bundle --platform=node --packages=external --outfile=/tmp/bench-scheduler.js \
  *     && NODE_PATH=$PWD/node_modules node /tmp/bench-scheduler.js [--runs 3] [--nodes 1000] [--pods 10000] \
- *     [--store sqlite|etcd] [--deployment 1000] [--hollow 1000] [--skip-throughput] [--skip-deployment]
+ *     [--store sqlite|etcd] [--binds 64] [--deployment 1000] [--hollow 1000] [--skip-throughput] [--skip-deployment]
  *
  * The master runs in a child process (the same bundle, role "master") so that the API server and
  * the scheduler each get a core, as they would on a real master with two cores. Throughput: N
@@ -22,7 +22,7 @@ import { startHollowNodes } from '../agent/hollow-nodes';
 import { KubeClient } from '../kube/client';
 import { apps, core } from '../kube/resource-path';
 import { startControllerManager } from '../master/controllers/controller-manager';
-import type { Scheduler } from '../master/scheduler/scheduler';
+import { Scheduler } from '../master/scheduler/scheduler';
 import { startMaster } from '../master/server';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
 
@@ -140,7 +140,7 @@ async function throughputRun(store: string, nodes: number, pods: number): Promis
     console.log(`  ${nodes} nodes, ${pods} pending pods created (pods at ${Math.round((pods * 1000) / (Date.now() - t0))}/s); starting the scheduler`);
     let scheduler: Scheduler | undefined;
     const start = Date.now();
-    const cm = await startControllerManager({ client, identity: 'bench', controllers: ['scheduler'], onScheduler: (s) => (scheduler = s) });
+    const cm = await startControllerManager({ client, identity: 'bench', controllers: ['scheduler'], scheduler: { maxBindsInFlight: Number(arg('binds', '64')) }, onScheduler: (s) => (scheduler = s) });
     const synced = Date.now();
     let first = 0;
     let last = 0;
@@ -192,6 +192,44 @@ async function deploymentRun(store: string, hollow: number, replicas: number): P
   });
 }
 
+/** Minimal in-memory informer: enough for the scheduler to be fed without an API server. */
+class MemoryInformer<T extends Node | Pod> {
+  private readonly items = new Map<string, T>();
+  private readonly handlers: ((type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, old?: T) => void)[] = [];
+  on(h: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, old?: T) => void): this {
+    this.handlers.push(h);
+    return this;
+  }
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+  list(): T[] {
+    return [...this.items.values()];
+  }
+  put(obj: T): void {
+    const key = obj.metadata?.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : String(obj.metadata?.name);
+    const old = this.items.get(key);
+    this.items.set(key, obj);
+    for (const h of this.handlers) h(old ? 'MODIFIED' : 'ADDED', obj, old);
+  }
+}
+
+/** The scheduling algorithm alone: informers in memory, bindings answered at once. */
+async function algorithmRun(nodes: number, pods: number): Promise<number> {
+  const nodeInf = new MemoryInformer<Node>();
+  const podInf = new MemoryInformer<Pod>();
+  const client = { create: async () => ({}) } as unknown as KubeClient;
+  const scheduler = new Scheduler({ client, nodes: nodeInf, pods: podInf });
+  for (let i = 0; i < nodes; i++) nodeInf.put(node(`node-${i}`));
+  for (let i = 0; i < pods; i++) podInf.put({ ...pod(i), metadata: { ...pod(i).metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: `rs-${i % 10}`, controller: true }] } });
+  const start = Date.now();
+  scheduler.start();
+  while (scheduler.stats.bound < pods) await new Promise((r) => setTimeout(r, 1));
+  const ms = Date.now() - start;
+  await scheduler.stop();
+  return (pods * 1000) / ms;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -200,6 +238,9 @@ async function main(): Promise<void> {
   if (!flag('skip-throughput')) {
     const nodes = Number(arg('nodes', '1000'));
     const pods = Number(arg('pods', '10000'));
+    const algo: number[] = [];
+    for (let r = 0; r < runs; r++) algo.push(await algorithmRun(nodes, pods));
+    console.log(`scheduling algorithm alone (no API), ${nodes} nodes, ${pods} pods: median ${Math.round(median(algo))} pods/s (runs: ${algo.map(Math.round).join(', ')})`);
     const rates: number[] = [];
     for (let r = 0; r < runs; r++) {
       console.log(`throughput run ${r + 1}/${runs} (${store})`);

@@ -1,7 +1,7 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../../kube/client';
 import { core, resourcePath } from '../../kube/resource-path';
-import { Scheduler } from '../scheduler/scheduler';
+import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler';
 import type { Controller, ControllerContext, Log } from './controller-context';
 import { DaemonSetController } from './daemonset-controller';
 import { DeploymentController } from './deployment-controller';
@@ -32,6 +32,8 @@ export interface ControllerManagerOptions {
   eventTtlMs?: number;
   /** Run only these loops (default all); benchmarks run the scheduler alone. */
   controllers?: ControllerName[];
+  /** Scheduler tuning (bindings in flight, share of nodes scored, ...). */
+  scheduler?: Partial<Omit<SchedulerOptions, 'client' | 'pods' | 'nodes'>>;
   /** Called with the scheduler each time this manager starts one (benchmarks read its stats). */
   onScheduler?: (scheduler: Scheduler) => void;
 }
@@ -72,7 +74,7 @@ async function startControllers(opts: ControllerManagerOptions, log: Log): Promi
   ];
   const controllers = factories.filter(([name]) => enabled.has(name)).map(([, make]) => make());
   const scheduler = enabled.has('scheduler')
-    ? new Scheduler({ client: opts.client, pods: informers.get<Pod>(core('pods')), nodes: informers.get<Node>(core('nodes')), recorder: ctx.recorder('default-scheduler'), log })
+    ? new Scheduler({ client: opts.client, pods: informers.get<Pod>(core('pods')), nodes: informers.get<Node>(core('nodes')), recorder: ctx.recorder('default-scheduler'), log, ...opts.scheduler })
     : undefined;
   await informers.start();
   scheduler?.start();

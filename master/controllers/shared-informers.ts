@@ -1,10 +1,14 @@
 import type { KubeClient } from '../../kube/client';
-import { Informer } from '../../kube/informer';
+import { Informer, type InformerHandler } from '../../kube/informer';
 import { objectKey, type KubeObject } from '../../kube/object';
 import { resourcePath, type ResourceRef } from '../../kube/resource-path';
 
 /** What controllers need from an informer; tests pass in-memory fakes. */
-export type InformerLike<T extends KubeObject> = Pick<Informer<T>, 'on' | 'get' | 'list'>;
+export interface InformerLike<T extends KubeObject> {
+  on(handler: InformerHandler<T>): unknown;
+  get(key: string): T | undefined;
+  list(): T[];
+}
 
 /**
  * One informer per resource for the whole controller manager, so the ReplicaSet, Deployment,
