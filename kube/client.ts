@@ -167,7 +167,8 @@ export class KubeClient {
 
   private send(method: string, path: string, body: unknown, contentType: string): Promise<{ status: number; body: string }> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType };
+    // An explicit length: Node sends DELETE bodies neither chunked nor sized otherwise.
+    const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) };
     return new Promise((resolve, reject) => {
       const req = https.request(this.requestOptions(method, path, headers), (res) => {
         collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);

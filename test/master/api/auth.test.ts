@@ -1,0 +1,134 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { KubeClient } from '../../../kube/client';
+import { rawRequest } from '../../support/https-raw';
+import { startTestMaster, type TestMaster } from '../../support/master';
+
+jest.setTimeout(60_000);
+
+const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+
+describe('authentication and authorization', () => {
+  let m: TestMaster;
+  let node: KubeClient;
+  let other: KubeClient;
+
+  beforeAll(async () => {
+    m = await startTestMaster({ master: { tlsSans: ['lotse.example.test', '192.0.2.10'] } });
+    const join = async (nodeName: string): Promise<KubeClient> => {
+      const r = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName, addresses: ['127.0.0.1'] }) });
+      expect(r.status).toBe(201);
+      const creds = JSON.parse(r.body) as { token: string; servingCert: string };
+      expect(new X509Certificate(creds.servingCert).subject).toContain(`CN=system:node:${nodeName}`);
+      return new KubeClient({ server: m.url, ca: m.caPem, token: creds.token });
+    };
+    node = await join('n1');
+    other = await join('n2');
+  });
+  afterAll(async () => {
+    node?.close();
+    other?.close();
+    await m?.stop();
+  });
+
+  test('the data dir holds the CA, a kubeconfig and the join token, secrets readable by the owner only', () => {
+    for (const f of ['ca.crt', 'admin.kubeconfig', 'join-token']) expect(existsSync(join(m.dataDir, f))).toBe(true);
+    for (const f of ['ca.key', 'admin.kubeconfig', 'join-token', 'tokens.json']) expect(statSync(join(m.dataDir, f)).mode & 0o077).toBe(0);
+    expect(readFileSync(join(m.dataDir, 'join-token'), 'utf8').trim()).toBe(m.joinToken);
+  });
+
+  test('the serving certificate carries the --tls-san names and is signed by the cluster CA', () => {
+    const cert = new X509Certificate(readFileSync(join(m.dataDir, 'apiserver.crt')));
+    expect(cert.subjectAltName).toContain('DNS:lotse.example.test');
+    expect(cert.subjectAltName).toContain('IP Address:192.0.2.10');
+    expect(cert.verify(new X509Certificate(m.caPem).publicKey)).toBe(true);
+  });
+
+  test('no token or a wrong token is 401; health needs none', async () => {
+    expect((await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces')).status).toBe(401);
+    expect((await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces', { token: 'not-a-token' })).status).toBe(401);
+    expect((await rawRequest(m.url, m.caPem, 'GET', '/healthz')).body).toBe('ok');
+    expect(JSON.parse((await rawRequest(m.url, m.caPem, 'GET', '/version')).body).major).toBe('1');
+  });
+
+  test('the viewer reads but cannot write or read secrets', async () => {
+    const viewer = new KubeClient({ server: m.url, ca: m.caPem, token: m.viewerToken });
+    try {
+      await expect(viewer.list(cm)).resolves.toBeDefined();
+      await expect(viewer.create(cm, { metadata: { name: 'v' } })).rejects.toMatchObject({ code: 403 });
+      await expect(viewer.list({ ...cm, resource: 'secrets' })).rejects.toMatchObject({ code: 403 });
+    } finally {
+      viewer.close();
+    }
+  });
+
+  test('the join token only joins', async () => {
+    const joiner = new KubeClient({ server: m.url, ca: m.caPem, token: m.joinToken });
+    try {
+      await expect(joiner.list(cm)).rejects.toMatchObject({ code: 403 });
+    } finally {
+      joiner.close();
+    }
+    const bad = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'Not A Name' }) });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('not a valid node name');
+  });
+
+  test('a node writes its own Node and Lease, not another node\'s', async () => {
+    const nodes = { group: '', version: 'v1', resource: 'nodes' };
+    await node.create(nodes, { metadata: { name: 'n1' } });
+    await expect(node.create(nodes, { metadata: { name: 'n2' } })).rejects.toMatchObject({ code: 403 });
+    await other.create(nodes, { metadata: { name: 'n2' } });
+    await expect(node.patch({ ...nodes, name: 'n2', subresource: 'status' }, 'merge', { status: { phase: 'x' } })).rejects.toMatchObject({ code: 403 });
+    await node.patch({ ...nodes, name: 'n1', subresource: 'status' }, 'merge', { status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    const leases = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
+    await node.create(leases, { metadata: { name: 'n1' }, spec: { holderIdentity: 'n1' } } as never);
+    await expect(node.create(leases, { metadata: { name: 'n2' } })).rejects.toMatchObject({ code: 403 });
+    await expect(node.create({ ...leases, namespace: 'default' }, { metadata: { name: 'n1' } })).rejects.toMatchObject({ code: 403 });
+  });
+
+  test('a node updates the status only of pods bound to it, and cannot create pods', async () => {
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    for (const [name, nodeName] of [['mine', 'n1'], ['theirs', 'n2']]) {
+      await m.client.create(pods, { metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'i' }] } } as never);
+    }
+    await node.patch({ ...pods, name: 'mine', subresource: 'status' }, 'merge', { status: { phase: 'Running' } });
+    await expect(node.patch({ ...pods, name: 'theirs', subresource: 'status' }, 'merge', { status: { phase: 'Running' } })).rejects.toMatchObject({ code: 403 });
+    await expect(node.patch({ ...pods, name: 'mine' }, 'merge', { metadata: { labels: { a: 'b' } } })).rejects.toMatchObject({ code: 403 });
+    await expect(node.create(pods, { metadata: { name: 'rogue' }, spec: { containers: [{ name: 'c', image: 'i' }] } } as never)).rejects.toMatchObject({ code: 403 });
+    const mine = await m.client.get<{ status?: { phase?: string }; metadata?: { name?: string } }>({ ...pods, name: 'mine' });
+    expect(mine.status?.phase).toBe('Running');
+    // Reads it needs are allowed.
+    await expect(node.list({ ...pods })).resolves.toBeDefined();
+    await expect(node.list({ ...cm, resource: 'secrets' })).resolves.toBeDefined();
+  });
+
+  test('graceful deletion: a bound pod is marked, then removed once its node deletes it with grace 0', async () => {
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    const marked = await m.client.delete<{ metadata?: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number } }>({ ...pods, name: 'mine' });
+    expect(marked.metadata?.deletionTimestamp).toBeDefined();
+    expect(marked.metadata?.deletionGracePeriodSeconds).toBe(30);
+    await expect(m.client.get({ ...pods, name: 'mine' })).resolves.toBeDefined();
+    await expect(other.delete({ ...pods, name: 'mine' })).rejects.toMatchObject({ code: 403 });
+    await node.delete({ ...pods, name: 'mine' }, { gracePeriodSeconds: 0 });
+    await expect(m.client.get({ ...pods, name: 'mine' })).rejects.toMatchObject({ code: 404 });
+  });
+
+  test('finalizers hold an object until they are removed', async () => {
+    await m.client.create(cm, { metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    const marked = await m.client.delete<{ metadata?: { deletionTimestamp?: string } }>({ ...cm, name: 'held' });
+    expect(marked.metadata?.deletionTimestamp).toBeDefined();
+    await expect(m.client.get({ ...cm, name: 'held' })).resolves.toBeDefined();
+    await m.client.patch({ ...cm, name: 'held' }, 'merge', { metadata: { finalizers: null } });
+    await expect(m.client.get({ ...cm, name: 'held' })).rejects.toMatchObject({ code: 404 });
+  });
+
+  test('/metrics shows request counts by verb and resource, for admin and viewer only', async () => {
+    const r = await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatch(/apiserver_request_total\{verb="CREATE",resource="configmaps",code="201"\} \d+/);
+    expect(r.body).toMatch(/apiserver_request_duration_seconds_bucket\{verb="GET",resource="pods",le="0.005"\} \d+/);
+    expect((await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.joinToken })).status).toBe(403);
+  });
+});
