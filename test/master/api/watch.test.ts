@@ -1,0 +1,94 @@
+import { KubeClient } from '../../../kube/client';
+import type { WatchEvent } from '../../../kube/object';
+import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
+
+jest.setTimeout(60_000);
+
+const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+
+function collect(client: KubeClient, query: Record<string, string | boolean | undefined>): { events: WatchEvent[]; errors: Error[]; stop: () => void; until: (pred: (e: WatchEvent[]) => boolean, ms?: number) => Promise<void> } {
+  const events: WatchEvent[] = [];
+  const errors: Error[] = [];
+  const handle = client.watch(cms, query as never, (e) => events.push(e), (err) => errors.push(err));
+  return {
+    events,
+    errors,
+    stop: () => handle.stop(),
+    until: async (pred, ms = 10_000) => {
+      const deadline = Date.now() + ms;
+      while (!pred(events)) {
+        if (Date.now() > deadline) throw new Error(`watch condition not met within ${ms} ms; events: ${events.map((e) => `${e.type}:${e.object.metadata?.name}`).join(' ')}; errors: ${errors.map((x) => x.message).join('; ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+describe.each(storeKinds)('watch semantics on %s', (store) => {
+  let m: TestMaster;
+  beforeAll(async () => {
+    m = await startTestMaster({ store });
+  });
+  afterAll(async () => {
+    await m?.stop();
+  });
+
+  test('a watch from a list revision sees every later change once, in order', async () => {
+    const list = await m.client.list(cms);
+    const w = collect(m.client, { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: false });
+    try {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => m.client.create(cms, { metadata: { name: `w-${i}` } })));
+      for (let i = 0; i < 10; i++) await m.client.patch({ ...cms, name: `w-${i}` }, 'merge', { data: { v: String(i) } });
+      await m.client.delete({ ...cms, name: 'w-0' });
+      await w.until((e) => e.length >= 51);
+      const added = w.events.filter((e) => e.type === 'ADDED').map((e) => e.object.metadata?.name);
+      expect(new Set(added).size).toBe(40);
+      expect(added.length).toBe(40);
+      expect(w.events.filter((e) => e.type === 'MODIFIED')).toHaveLength(10);
+      expect(w.events[w.events.length - 1]).toMatchObject({ type: 'DELETED', object: { metadata: { name: 'w-0' } } });
+      const rvs = w.events.map((e) => Number(e.object.metadata?.resourceVersion));
+      expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
+    } finally {
+      w.stop();
+    }
+  });
+
+  test('label-selected watches report objects leaving the selection as DELETED', async () => {
+    await m.client.create(cms, { metadata: { name: 'sel', labels: { keep: 'yes' } } });
+    const list = await m.client.list(cms, { labelSelector: 'keep=yes' });
+    const w = collect(m.client, { resourceVersion: '0', labelSelector: 'keep=yes', allowWatchBookmarks: false });
+    try {
+      await w.until((e) => e.some((x) => x.type === 'ADDED' && x.object.metadata?.name === 'sel'));
+      expect(list.items).toHaveLength(1);
+      await m.client.patch({ ...cms, name: 'sel' }, 'merge', { metadata: { labels: { keep: 'no' } } });
+      await w.until((e) => e.some((x) => x.type === 'DELETED' && x.object.metadata?.name === 'sel'));
+    } finally {
+      w.stop();
+    }
+  });
+
+  test('bookmarks carry the latest revision when asked for', async () => {
+    const list = await m.client.list(cms);
+    const w = collect(m.client, { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true });
+    try {
+      await m.client.create(cms, { metadata: { name: 'bm' } });
+      await w.until((e) => e.some((x) => x.type === 'BOOKMARK' && Number(x.object.metadata?.resourceVersion) > Number(list.metadata.resourceVersion)), 5_000);
+    } finally {
+      w.stop();
+    }
+  });
+
+  test('a compacted resourceVersion ends the watch with 410 Gone', async () => {
+    const before = await m.client.list(cms);
+    await m.client.create(cms, { metadata: { name: 'after-compaction' } });
+    await m.store.compact(await m.store.revision());
+    const w = collect(m.client, { resourceVersion: before.metadata.resourceVersion, allowWatchBookmarks: false });
+    try {
+      const deadline = Date.now() + 5000;
+      while (w.errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(w.errors[0]).toMatchObject({ code: 410 });
+    } finally {
+      w.stop();
+    }
+  });
+});
