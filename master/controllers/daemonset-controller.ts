@@ -33,12 +33,21 @@ export function daemonTolerations(ds: DaemonSet): Toleration[] {
   return [...own, ...t.filter((d) => !own.some((o) => o.key === d.key && o.effect === d.effect))];
 }
 
-/** A daemon pod belongs on a node whose labels match and whose NoSchedule/NoExecute taints it tolerates. */
-export function shouldRunOn(ds: DaemonSet, node: Node): boolean {
+/**
+ * Where a DaemonSet wants pods: shouldRun = a new pod may be placed (labels match, NoSchedule and
+ * NoExecute taints tolerated); shouldContinue = a pod already there may stay (only NoExecute
+ * counts), so cordoning or a not-ready taint does not remove running daemons, as upstream.
+ */
+export function daemonPlacement(ds: DaemonSet, node: Node): { shouldRun: boolean; shouldContinue: boolean } {
   const probe: Pod = { spec: { ...(ds.spec?.template?.spec ?? { containers: [] }), nodeName: undefined } };
-  if (!matchesNodeSelectorAndAffinity(probe, node)) return false;
+  if (!matchesNodeSelectorAndAffinity(probe, node)) return { shouldRun: false, shouldContinue: false };
   const tolerations = daemonTolerations(ds);
-  return (node.spec?.taints ?? []).every((t) => t.effect === 'PreferNoSchedule' || isTaintTolerated(t, tolerations));
+  const untolerated = (node.spec?.taints ?? []).filter((t) => t.effect !== 'PreferNoSchedule' && !isTaintTolerated(t, tolerations));
+  return { shouldRun: untolerated.length === 0, shouldContinue: untolerated.every((t) => t.effect !== 'NoExecute') };
+}
+
+export function shouldRunOn(ds: DaemonSet, node: Node): boolean {
+  return daemonPlacement(ds, node).shouldRun;
 }
 
 /** Runs one pod of every DaemonSet on every node it selects, including nodes that join later. */
@@ -112,7 +121,8 @@ export class DaemonSetController implements Controller {
       const name = node.metadata?.name ?? '';
       const pods = byNode.get(name) ?? [];
       const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-      if (!shouldRunOn(ds, node)) {
+      const placement = daemonPlacement(ds, node);
+      if (!placement.shouldContinue) {
         remove.push(...live);
         continue;
       }
@@ -121,7 +131,7 @@ export class DaemonSetController implements Controller {
       const running = live.filter((p) => !isPodTerminal(p));
       // Wait for a terminating pod to go before placing its successor (host ports, volumes).
       const terminating = pods.some((p) => p.metadata?.deletionTimestamp && !isPodTerminal(p));
-      if (running.length === 0 && !terminating) create.push(name);
+      if (running.length === 0 && !terminating && placement.shouldRun) create.push(name);
       else if (running.length > 1) remove.push(...running.sort(byAge).slice(1));
     }
     for (const [node, pods] of byNode) if (!known.has(node)) remove.push(...pods.filter((p) => !p.metadata?.deletionTimestamp));

@@ -2,7 +2,7 @@ import type { DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1';
 import { replicaSetStatus, slowStartBatches } from '../../../master/controllers/replicaset-controller';
 import { podsToDelete } from '../../../master/controllers/pod-ranking';
-import { shouldRunOn } from '../../../master/controllers/daemonset-controller';
+import { daemonPlacement, shouldRunOn } from '../../../master/controllers/daemonset-controller';
 import { conditionTaints, evictionTime } from '../../../master/controllers/node-lifecycle-controller';
 import { desiredSlices, endpointSubsets, serviceEndpoints } from '../../../master/controllers/endpoints-controller';
 import { dependentAction } from '../../../master/controllers/garbage-collector';
@@ -57,6 +57,9 @@ describe('DaemonSet placement', () => {
     expect(shouldRunOn(ds, node({ role: 'master' }))).toBe(false);
     expect(shouldRunOn(ds, node({ role: 'worker' }, [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }]))).toBe(true);
     expect(shouldRunOn(ds, node({ role: 'worker' }, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]))).toBe(false);
+    // A running daemon stays on a node that gains a NoSchedule taint; a NoExecute one evicts it.
+    expect(daemonPlacement(ds, node({ role: 'worker' }, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]))).toEqual({ shouldRun: false, shouldContinue: true });
+    expect(daemonPlacement(ds, node({ role: 'worker' }, [{ key: 'dedicated', value: 'gpu', effect: 'NoExecute' }]))).toEqual({ shouldRun: false, shouldContinue: false });
   });
 });
 
