@@ -234,6 +234,39 @@ describe('kubectl create (protobuf bodies) against a lotse master', () => {
     expect(s.spec.ports[0]).toMatchObject({ port: 5678, targetPort: 'http' });
   });
 
+  test('kubectl debug --copy-to: a whole defaulted PodSpec sent as protobuf comes back unchanged', async () => {
+    await run(kc, ['run', 'orig', '--image=img:1', '--env=A=b', '--port=80', '--labels=x=y', '--', 'sh', '-c', 'sleep 1']);
+    await run(kc, ['debug', 'orig', '--copy-to=copy', '--image=dbg:1', '--container=dbg']);
+    const orig = (await getJson(kc, 'pod', 'orig')).spec;
+    const copy = (await getJson(kc, 'pod', 'copy')).spec;
+    const [first, added] = copy.containers;
+    expect(first).toEqual(orig.containers[0]);
+    expect(first).toMatchObject({ args: ['sh', '-c', 'sleep 1'], env: [{ name: 'A', value: 'b' }], ports: [{ containerPort: 80, protocol: 'TCP' }] });
+    expect(added).toMatchObject({ name: 'dbg', image: 'dbg:1' });
+    expect({ ...copy, containers: undefined }).toEqual({ ...orig, containers: undefined });
+  });
+
+  test('kubectl debug node: hostPath volume, mounts, privileged, tolerations, host namespaces', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile('kubectl', ['--kubeconfig', kc, 'apply', '-f', '-'], { timeout: 20_000 }, (err, _out, stderr) => (err ? reject(new Error(stderr)) : resolve()));
+      child.stdin?.end(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } }));
+    });
+    const out = await run(kc, ['debug', 'node/n1', '--image=dbg:1', '--profile=sysadmin']);
+    const name = /pod (node-debugger-n1-\S+)/.exec(out)?.[1];
+    expect(name).toBeDefined();
+    const spec = (await getJson(kc, 'pod', String(name))).spec;
+    expect(spec).toMatchObject({
+      nodeName: 'n1',
+      hostPID: true,
+      hostNetwork: true,
+      hostIPC: true,
+      restartPolicy: 'Never',
+      tolerations: [{ operator: 'Exists' }],
+      volumes: [{ name: 'host-root', hostPath: { path: '/' } }],
+    });
+    expect(spec.containers[0]).toMatchObject({ name: 'debugger', image: 'dbg:1', securityContext: { privileged: true }, volumeMounts: [{ name: 'host-root', mountPath: '/host' }] });
+  });
+
   test('a malformed protobuf body gets a 400 Status and the master keeps serving', async () => {
     const r = await send(m, 'POST', '/api/v1/namespaces/default/configmaps', Buffer.concat([magic, Buffer.from([0x0a, 0x7f, 0x01])]), 'application/vnd.kubernetes.protobuf');
     expect(r.status).toBe(400);
