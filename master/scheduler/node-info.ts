@@ -11,6 +11,7 @@ export function controllerUid(pod: Pod): string | undefined {
 }
 
 interface PodEntry {
+  pod: Pod;
   requests: Resources;
   scoreRequests: Resources;
   ports: string[];
@@ -51,6 +52,11 @@ export class NodeInfo {
     this.taints = effectiveTaints(node);
   }
 
+  /** The pods counted on this node, keyed namespace/name. */
+  podEntries(): [string, Pod][] {
+    return [...this.pods].map(([key, e]) => [key, e.pod]);
+  }
+
   hasPod(key: string): boolean {
     return this.pods.has(key);
   }
@@ -58,7 +64,7 @@ export class NodeInfo {
   addPod(pod: Pod): void {
     const key = objectKey(pod);
     if (this.pods.has(key)) this.removePod(key);
-    const e: PodEntry = { requests: podRequests(pod), scoreRequests: podScoreRequests(pod), ports: podHostPorts(pod), owner: controllerUid(pod) };
+    const e: PodEntry = { pod, requests: podRequests(pod), scoreRequests: podScoreRequests(pod), ports: podHostPorts(pod), owner: controllerUid(pod) };
     this.pods.set(key, e);
     this.requested.cpu += e.requests.cpu;
     this.requested.memory += e.requests.memory;

@@ -35,8 +35,13 @@ export class SchedulerCache {
     }
   }
 
+  /** The node's pods stay known, so they count again if a node of that name comes back. */
   removeNode(name: string): void {
-    if (this.nodes.delete(name)) this.nodeList = undefined;
+    const info = this.nodes.get(name);
+    if (!info) return;
+    for (const [key, pod] of info.podEntries()) this.orphanPods.set(key, pod);
+    this.nodes.delete(name);
+    this.nodeList = undefined;
   }
 
   list(): NodeInfo[] {

@@ -63,6 +63,24 @@ describe('daemon sets, endpoints, garbage collection and namespaces', () => {
     expect(slices.items[0].endpoints.map((e) => e.addresses[0]).sort()).toEqual(pods);
   });
 
+  it('adopts a matching orphan pod and releases a pod that stops matching', async () => {
+    await c.client.create(core('pods', 'default'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: 'default', labels: { app: 'adopt' } }, spec: { containers: [{ name: 'main', image: 'img:a' }] } } as Pod);
+    await waitFor('stray running', async () => isRunningReady(await c.client.get<Pod>(core('pods', 'default', 'stray'))));
+    const rs = await c.client.create<ReplicaSet>(apps('replicasets', 'default'), { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'adopt', namespace: 'default' }, spec: { replicas: 2, selector: { matchLabels: { app: 'adopt' } }, template: template('adopt') } } as ReplicaSet);
+    await waitFor('2 pods of the ReplicaSet', async () => {
+      const pods = (await listPods(c.client, 'default', 'app=adopt')).filter(isRunningReady);
+      return pods.length === 2 && pods.every((p) => p.metadata?.ownerReferences?.[0]?.uid === rs.metadata?.uid);
+    });
+    expect((await listPods(c.client, 'default', 'app=adopt')).map((p) => p.metadata?.name)).toContain('stray');
+    await c.client.patch(core('pods', 'default', 'stray'), 'merge', { metadata: { labels: { app: 'gone' } } });
+    await waitFor('stray released and replaced', async () => {
+      const stray = await c.client.get<Pod>(core('pods', 'default', 'stray'));
+      const mine = (await listPods(c.client, 'default', 'app=adopt')).filter(isRunningReady);
+      return (stray.metadata?.ownerReferences ?? []).length === 0 && mine.length === 2;
+    });
+    await deleteObject(c.client, core('pods', 'default', 'stray'), { gracePeriodSeconds: 0 });
+  });
+
   it('garbage-collects dependents: background, foreground and orphan', async () => {
     const mkRs = async (name: string): Promise<void> => {
       await c.client.create(apps('replicasets', 'default'), { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: template(name) } } as ReplicaSet);

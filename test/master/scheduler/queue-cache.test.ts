@@ -25,6 +25,9 @@ describe('scheduler cache', () => {
     cache.updatePod(pod('early', { cpu: '200m', nodeName: 'late' }));
     cache.setNode(node('late'));
     expect(cache.nodes.get('late')?.requested.cpu).toBe(200);
+    cache.removeNode('late');
+    cache.setNode(node('late'));
+    expect(cache.nodes.get('late')?.requested.cpu).toBe(200);
     cache.updatePod({ ...pod('early', { cpu: '200m', nodeName: 'late' }), status: { phase: 'Succeeded' } });
     expect(cache.nodes.get('late')?.requested.cpu).toBe(0);
   });
