@@ -42,6 +42,8 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
   };
   let from: number;
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  // Send the headers now: clients (client-node's informer) wait for them before reporting the watch up.
+  res.flushHeaders();
   stats.opened();
   if (w.resourceVersion === '' || w.resourceVersion === '0') {
     const list = await store.list(prefix);
