@@ -162,7 +162,7 @@ export class GarbageCollector implements Controller {
   private async delete(node: GraphNode, propagationPolicy: 'Background' | 'Foreground'): Promise<void> {
     const m = node.obj.metadata;
     try {
-      await deleteObject(this.ctx.client, { ...node.kind.ref, namespace: m?.namespace, name: m?.name }, { propagationPolicy });
+      await deleteObject(this.ctx.client, { ...node.kind.ref, namespace: m?.namespace, name: m?.name }, { propagationPolicy, preconditions: { uid: m?.uid } });
     } catch (err) {
       if (!ApiError.isNotFound(err) && !ApiError.isConflict(err)) throw err;
     }
