@@ -162,33 +162,44 @@ async function throughputRun(store: string, nodes: number, pods: number): Promis
   });
 }
 
-async function deploymentRun(store: string, hollow: number, replicas: number): Promise<number> {
+/** One master and one set of hollow nodes; each run creates a Deployment, waits, and deletes it again. */
+async function deploymentRuns(store: string, hollow: number, replicas: number, runs: number): Promise<number[]> {
   return withMaster(store, async (info, client) => {
     const t0 = Date.now();
     const h = await child<{ ready: boolean }>('hollow', { BENCH_MASTER: JSON.stringify(info), BENCH_HOLLOW: String(hollow) });
     console.log(`  ${hollow} hollow nodes joined in ${Date.now() - t0} ms`);
+    const cm = await startControllerManager({ client, identity: 'bench' });
+    const times: number[] = [];
     try {
-      const cm = await startControllerManager({ client, identity: 'bench' });
-      const start = Date.now();
-      await client.create(apps('deployments', 'default'), {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'big', namespace: 'default' },
-        spec: { replicas, selector: { matchLabels: { app: 'big' } }, template: { metadata: { labels: { app: 'big' } }, spec: { containers: [{ name: 'c', image: 'big:1' }] } } },
-      } as Deployment);
-      for (;;) {
-        const d = await client.get<Deployment>(apps('deployments', 'default', 'big'));
-        if ((d.status?.availableReplicas ?? 0) >= replicas) break;
-        await new Promise((r) => setTimeout(r, 100));
+      for (let r = 0; r < runs; r++) {
+        const name = `big-${r}`;
+        const start = Date.now();
+        await client.create(apps('deployments', 'default'), {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name, namespace: 'default' },
+          spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'big:1' }] } } },
+        } as Deployment);
+        for (;;) {
+          const d = await client.get<Deployment>(apps('deployments', 'default', name));
+          if ((d.status?.availableReplicas ?? 0) >= replicas) break;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        const ms = Date.now() - start;
+        const running = (await client.list<Pod>(core('pods', 'default'), { labelSelector: `app=${name}`, fieldSelector: 'status.phase=Running' })).items.length;
+        console.log(`  run ${r + 1}/${runs}: ${replicas}-replica Deployment available in ${ms} ms (${running} pods Running)`);
+        times.push(ms);
+        await client.delete(apps('deployments', 'default', name));
+        for (;;) {
+          if ((await client.list<Pod>(core('pods', 'default'), { labelSelector: `app=${name}` })).items.length === 0) break;
+          await new Promise((res) => setTimeout(res, 500));
+        }
       }
-      const ms = Date.now() - start;
-      const running = (await client.list<Pod>(core('pods', 'default'), { fieldSelector: 'status.phase=Running' })).items.length;
-      console.log(`  ${replicas}-replica Deployment available in ${ms} ms (${running} pods Running)`);
-      await cm.stop();
-      return ms;
     } finally {
+      await cm.stop();
       await stopChild(h.proc);
     }
+    return times;
   });
 }
 
@@ -251,11 +262,8 @@ async function main(): Promise<void> {
   if (!flag('skip-deployment')) {
     const replicas = Number(arg('deployment', '1000'));
     const hollow = Number(arg('hollow', '1000'));
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      console.log(`deployment run ${r + 1}/${runs} (${store})`);
-      times.push(await deploymentRun(store, hollow, replicas));
-    }
+    console.log(`deployment runs (${store})`);
+    const times = await deploymentRuns(store, hollow, replicas, runs);
     console.log(`${replicas}-replica Deployment on ${hollow} hollow nodes, ${store}: median ${(median(times) / 1000).toFixed(1)} s to all available (runs: ${times.map((t) => (t / 1000).toFixed(1)).join(', ')} s)`);
   }
 }
