@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ClusterState } from './cluster-state';
+import { masterUrl } from './cluster-state';
+import type { LocalPaths } from './local-paths';
+import { lotseBinary } from './lotse-binary';
+import { runningPid, startDetached, tailLog } from './process-supervisor';
+
+export const agentComponent = (node: string): string => `agent-${node}`;
+
+/** Pid of the agent for node when it runs (its data dir in the command line tells it apart). */
+export function runningAgent(paths: LocalPaths, node: string): number | undefined {
+  return runningPid(paths.pidFile(agentComponent(node)), paths.agentDataDir(node));
+}
+
+/**
+ * Starts `lotse agent` for node against the local master. Every agent reports 127.0.0.1 (the
+ * cluster lives on this machine) and lets the kernel pick its logs/exec port, so N agents never clash.
+ */
+export function spawnAgent(paths: LocalPaths, state: ClusterState, node: string): number {
+  const joinToken = fs.readFileSync(path.join(paths.masterDataDir, 'join-token'), 'utf8').trim();
+  const args = [
+    lotseBinary(), 'agent',
+    '--server', masterUrl(state),
+    '--token', joinToken,
+    '--ca-file', path.join(paths.masterDataDir, 'ca.crt'),
+    '--node-name', node,
+    '--data-dir', paths.agentDataDir(node),
+    '--runtime', state.runtime.kind,
+    '--runtime-endpoint', state.runtime.endpoint,
+    '--address', '127.0.0.1',
+    '--kubelet-port', '0',
+  ];
+  const component = agentComponent(node);
+  return startDetached(process.execPath, args, paths.pidFile(component), paths.logFile(component), component).pid;
+}
+
+export function agentLastWords(paths: LocalPaths, node: string): string {
+  return tailLog(paths.logFile(agentComponent(node)), 3).replace(/\s*\n\s*/g, ' | ') || 'no output';
+}
