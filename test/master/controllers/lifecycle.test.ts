@@ -43,6 +43,34 @@ describe('daemon sets, endpoints, garbage collection and namespaces', () => {
     expect(status).toMatchObject({ desiredNumberScheduled: 3, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberMisscheduled: 0 });
   });
 
+  it('rolls a DaemonSet to a new template one node at a time', async () => {
+    const ready = new Map<string, boolean>();
+    let minReady = Infinity;
+    const list = await c.client.list<Pod>(core('pods', 'default'), { labelSelector: 'app=agent' });
+    for (const p of list.items) ready.set(p.metadata?.name ?? '', isRunningReady(p));
+    const watch = c.client.watch<Pod>(core('pods', 'default'), { labelSelector: 'app=agent', resourceVersion: list.metadata.resourceVersion }, (ev) => {
+      if (ev.type === 'DELETED') ready.delete(ev.object.metadata?.name ?? '');
+      else ready.set(ev.object.metadata?.name ?? '', isRunningReady(ev.object));
+      minReady = Math.min(minReady, [...ready.values()].filter(Boolean).length);
+    });
+    try {
+      await c.client.patch(apps('daemonsets', 'default', 'agent'), 'merge', { spec: { template: { spec: { containers: [{ name: 'main', image: 'img:b', ports: [{ name: 'http', containerPort: 8080 }] }] } } } });
+      await waitFor('every daemon pod on img:b', async () => {
+        const pods = (await listPods(c.client, 'default', 'app=agent')).filter((p) => !p.metadata?.deletionTimestamp);
+        return pods.length === 3 && pods.every((p) => isRunningReady(p) && p.spec?.containers[0].image === 'img:b');
+      }, 30_000);
+    } finally {
+      watch.stop();
+    }
+    // maxUnavailable 1 of 3 nodes: never fewer than 2 ready daemons.
+    expect(minReady).toBeGreaterThanOrEqual(2);
+    const ds = await waitFor('status updated', async () => {
+      const d = await c.client.get<DaemonSet>(apps('daemonsets', 'default', 'agent'));
+      return d.status?.updatedNumberScheduled === 3 && d.status.numberAvailable === 3 && d;
+    });
+    expect(ds.status?.observedGeneration).toBe(ds.metadata?.generation);
+  });
+
   it('publishes ready pods as Endpoints and EndpointSlices with named target ports', async () => {
     await c.client.create(apps('replicasets', 'default'), {
       apiVersion: 'apps/v1',
