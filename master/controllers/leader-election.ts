@@ -15,6 +15,8 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   /** Pause between attempts (default 2 s). */
   retryPeriodMs?: number;
+  /** Hand the lease over on stop() (default true, as client-go's ReleaseOnCancel); false behaves like a crash. */
+  releaseOnStop?: boolean;
   onStartedLeading: () => Promise<void> | void;
   onStoppedLeading: () => Promise<void> | void;
   log?: Log;
@@ -64,7 +66,7 @@ export class LeaderElector {
     if (this.leader) {
       this.leader = false;
       await this.opts.onStoppedLeading();
-      await this.release();
+      if (this.opts.releaseOnStop !== false) await this.release();
     }
   }
 

@@ -2,6 +2,7 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import { apps } from '../../../kube/resource-path';
 import type { RunningControllerManager } from '../../../master/controllers/controller-manager';
+import { LeaderElector } from '../../../master/controllers/leader-election';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 const timing = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 };
@@ -42,5 +43,33 @@ describe('leader election', () => {
     await waitFor('3 pods under the new leader', async () => (await listPods(c.client, 'default', 'app=one')).filter(isRunningReady).length === 3);
     // Exactly 3: two managers never both acted on the ReplicaSet.
     expect((await listPods(c.client, 'default', 'app=one')).length).toBe(3);
+  });
+
+  it('a standby waits out the lease of a leader that died without releasing it', async () => {
+    const events: string[] = [];
+    const elector = (id: string): LeaderElector =>
+      new LeaderElector({
+        client: c.client,
+        identity: id,
+        name: 'crash-test',
+        ...timing,
+        releaseOnStop: false,
+        onStartedLeading: () => void events.push(`${id} leads`),
+        onStoppedLeading: () => void events.push(`${id} stops`),
+      });
+    const a = elector('a');
+    a.run();
+    await waitFor('a leads', async () => a.isLeader());
+    const b = elector('b');
+    b.run();
+    await a.stop();
+    const diedAt = Date.now();
+    await waitFor('b leads', async () => b.isLeader(), 10_000, 50);
+    const waited = Date.now() - diedAt;
+    await b.stop();
+    expect(events).toEqual(['a leads', 'a stops', 'b leads', 'b stops']);
+    // Not before the lease ran out (seen from b's clock), and not much later.
+    expect(waited).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.retryPeriodMs * 2);
+    expect(waited).toBeLessThan(timing.leaseDurationMs + 2000);
   });
 });
