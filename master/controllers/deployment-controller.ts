@@ -9,7 +9,7 @@ import type { Controller, ControllerContext } from './controller-context';
 import { deploymentConditions, deploymentCounts, msUntilDeadline, rolloutComplete } from './deployment-status';
 import { objectRef, type EventRecorder } from './event-recorder';
 import { controllerRef, newControllerRef } from './owner-references';
-import { POD_TEMPLATE_HASH, podTemplateHash, templatesEqual } from './pod-template-hash';
+import { canonicalJson, POD_TEMPLATE_HASH, podTemplateHash, templatesEqual } from './pod-template-hash';
 import { newReplicaSetReplicas, scaleDownOldReplicaSets, surgeAndUnavailable } from './rolling-update';
 import type { InformerLike, ObjectIndex } from './shared-informers';
 import { WorkQueue } from './work-queue';
@@ -296,7 +296,7 @@ export class DeploymentController implements Controller {
     const status: DeploymentStatus = { ...counts, conditions };
     const wait = rolloutComplete(d, counts) ? undefined : msUntilDeadline(d, conditions, now);
     if (wait !== undefined) this.queue.addAfter(objectKey(d), wait);
-    if (JSON.stringify(status) === JSON.stringify({ ...d.status, collisionCount: d.status?.collisionCount })) return;
+    if (canonicalJson(status) === canonicalJson(d.status)) return;
     try {
       await this.ctx.client.patch(apps('deployments', d.metadata?.namespace, d.metadata?.name, 'status'), 'merge', { status });
     } catch (err) {
