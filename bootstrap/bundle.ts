@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { lotseHome } from './cluster-home';
+
+export interface Bundle {
+  path: string;
+  content: Buffer;
+  sha256: string;
+}
+
+/**
+ * better-sqlite3 is a native addon built for one CPU and one Node ABI, so it cannot travel in a
+ * bundle that runs on amd64 and arm64 alike. The bundle gets this stand-in: it loads the host's own
+ * better-sqlite3 when a master actually opens a SQLite store, and otherwise says what is missing.
+ */
+const SQLITE_SHIM = `
+function Database(...args) {
+  let real;
+  try {
+    real = eval('require')('better-sqlite3');
+  } catch (err) {
+    throw new Error('the embedded SQLite store needs the better-sqlite3 addon built for this host (' + process.arch + ', Node ' + process.version + '), and the lotse bundle carries no native code: install better-sqlite3 where Node can require it (NODE_PATH), or use store: etcd in the bootstrap inventory (' + err.message + ')');
+  }
+  return new real(...args);
+}
+module.exports = Database;
+module.exports.default = Database;
+`;
+
+/** Keeps native addons out: better-sqlite3 becomes the shim, any other `.node` file a module that throws (ssh2 and cpu-features fall back to JavaScript). */
+const noNativeCode: Plugin = {
+  name: 'lotse-no-native-code',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: 'better-sqlite3', namespace: 'lotse-shim' }));
+    b.onLoad({ filter: /.*/, namespace: 'lotse-shim' }, () => ({ contents: SQLITE_SHIM, loader: 'js' }));
+    b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: 'lotse-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'lotse-native' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`native addon ${args.path} is not part of the lotse bundle`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * etcd3 reads its .proto files next to its own sources at load time; in a single-file bundle they
+ * are embedded and written once to a temp directory when the etcd client first loads.
+ */
+const etcdProtos: Plugin = {
+  name: 'lotse-etcd3-protos',
+  setup(b) {
+    b.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
+      const protoDir = join(dirname(args.path), '..', 'proto');
+      const files = Object.fromEntries(['rpc.proto', 'kv.proto', 'auth.proto'].map((f) => [f, readFileSync(join(protoDir, f), 'utf8')]));
+      const source = readFileSync(args.path, 'utf8');
+      const wanted = '`${__dirname}/../proto/rpc.proto`';
+      if (!source.includes(wanted)) throw new Error(`etcd3 no longer loads ${wanted}; update bootstrap/bundle.ts`);
+      const writer = `function __lotseEtcdProtos() {
+  const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+  const files = ${JSON.stringify(files)};
+  const dir = path.join(os.tmpdir(), 'lotse-etcd3-proto-' + ${JSON.stringify(createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 12))});
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return path.join(dir, 'rpc.proto');
+}
+`;
+      return { contents: writer + source.replace(wanted, '__lotseEtcdProtos()'), loader: 'js' };
+    });
+  },
+};
+
+/** The package root (where package.json is), from this file in bootstrap/ or dist/bootstrap/. */
+function packageRoot(): string {
+  // From the source or compiled tree, walk up from here; when this code is itself bundled
+  // (benchmarks), the working directory is the checkout.
+  for (const start of [__dirname, process.cwd()]) {
+    let dir = start;
+    for (let i = 0; i < 4; i += 1) {
+      if (existsSync(join(dir, 'cli', 'main.ts')) || existsSync(join(dir, 'dist', 'cli', 'main.js'))) return dir;
+      dir = dirname(dir);
+    }
+  }
+  throw new Error(`cannot find lotse's sources above ${__dirname} or ${process.cwd()}; set LOTSE_BUNDLE to a prebuilt lotse.js`);
+}
+
+/**
+ * Builds `lotse.js`, one JavaScript file holding the whole `lotse` command, into
+ * `$LOTSE_HOME/bundle/`. LOTSE_BUNDLE names a prebuilt file instead (e.g. a release artefact).
+ */
+export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.js')): Promise<Bundle> {
+  const prebuilt = process.env.LOTSE_BUNDLE;
+  if (prebuilt) return readBundle(resolve(prebuilt));
+  const root = packageRoot();
+  const entry = [join(root, 'cli', 'main.ts'), join(root, 'dist', 'cli', 'main.js')].find((p) => existsSync(p));
+  if (!entry) throw new Error(`neither cli/main.ts nor dist/cli/main.js exists under ${root}; run npm run build or set LOTSE_BUNDLE`);
+  mkdirSync(dirname(outFile), { recursive: true });
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  // Loaded lazily: the bundle itself contains this file, and esbuild (a native binary) stays outside it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { build } = require('esbuild') as typeof import('esbuild');
+  const result = await build({
+    external: ['esbuild'],
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: outFile,
+    plugins: [noNativeCode, etcdProtos],
+    logLevel: 'silent',
+    legalComments: 'none',
+    // The CLI entry point, run: bin/lotse does the same with the compiled tree.
+    footer: { js: `\nif (require.main === module) module.exports.main(process.argv).catch((err) => { process.stderr.write('lotse: ' + (err && err.message ? err.message : String(err)) + '\\n'); process.exit(1); });` },
+    banner: { js: `// lotse ${version}: bundled by lotse bootstrap; runs with Node.js 20 or later on any CPU.` },
+  });
+  if (result.errors.length > 0) throw new Error(`cannot bundle lotse: ${result.errors.map((e) => e.text).join('; ')}`);
+  return readBundle(outFile);
+}
+
+function readBundle(path: string): Bundle {
+  const content = readFileSync(path);
+  return { path, content, sha256: createHash('sha256').update(content).digest('hex') };
+}

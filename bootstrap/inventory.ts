@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import Ajv, { type ErrorObject } from 'ajv';
+import YAML from 'yaml';
+
+export type HostRole = 'master' | 'worker';
+export type StoreKind = 'etcd' | 'sqlite';
+export type AgentRuntime = 'docker' | 'podman' | 'fake';
+
+export interface JumpHost {
+  user: string;
+  host: string;
+  port: number;
+}
+
+export interface InventoryHost {
+  name: string;
+  /** Where the bootstrap connects over SSH. */
+  address: string;
+  /** Where the other machines reach this one (VPC address); `address` when not given. */
+  privateAddress: string;
+  port: number;
+  user: string;
+  role: HostRole;
+  /** Private key file; without it the user's ssh-agent (SSH_AUTH_SOCK) is asked. */
+  identityFile?: string;
+  jump?: JumpHost;
+}
+
+export interface Inventory {
+  name: string;
+  store: StoreKind;
+  agent: { runtime?: AgentRuntime };
+  network: { podCidr: string };
+  /** A known_hosts file to verify host keys against; without it, keys are pinned on first use. */
+  knownHosts?: string;
+  /** Node.js image for hosts without Node.js (Fedora CoreOS, Flatcar). */
+  nodeImage: string;
+  hosts: InventoryHost[];
+}
+
+const NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+/** JSON schema of the inventory YAML (DESIGN.md "Bootstrap inventory"). */
+const schema = {
+  type: 'object',
+  required: ['name', 'hosts'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: NAME, maxLength: 63 },
+    store: { enum: ['etcd', 'sqlite'] },
+    agent: { type: 'object', additionalProperties: false, properties: { runtime: { enum: ['docker', 'podman', 'fake'] } } },
+    network: { type: 'object', additionalProperties: false, properties: { podCidr: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+$' } } },
+    knownHosts: { type: 'string', minLength: 1 },
+    nodeImage: { type: 'string', minLength: 1 },
+    hosts: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'address', 'role'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: NAME, maxLength: 63 },
+          address: { type: 'string', minLength: 1 },
+          privateAddress: { type: 'string', minLength: 1 },
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+          user: { type: 'string', minLength: 1 },
+          role: { enum: ['master', 'worker'] },
+          identityFile: { type: 'string', minLength: 1 },
+          jump: { type: 'string', pattern: '^([^@\\s]+@)?[^@:\\s]+(:\\d+)?$' },
+        },
+      },
+    },
+  },
+} as const;
+
+interface RawHost {
+  name: string;
+  address: string;
+  privateAddress?: string;
+  port?: number;
+  user?: string;
+  role: HostRole;
+  identityFile?: string;
+  jump?: string;
+}
+
+interface RawInventory {
+  name: string;
+  store?: StoreKind;
+  agent?: { runtime?: AgentRuntime };
+  network?: { podCidr?: string };
+  knownHosts?: string;
+  nodeImage?: string;
+  hosts: RawHost[];
+}
+
+const ajv = new Ajv({ allErrors: true, verbose: true });
+const validate = ajv.compile<RawInventory>(schema);
+
+export const DEFAULT_POD_CIDR = '10.244.0.0/16';
+export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:22-slim';
+
+/** Reads and validates an inventory YAML file; relative identity/known_hosts paths are relative to it. */
+export function loadInventory(path: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the inventory ${path}: ${(err as Error).message}`);
+  }
+  return parseInventory(text, path);
+}
+
+export function parseInventory(text: string, source: string): Inventory {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (err) {
+    throw new Error(`inventory ${source} is not valid YAML: ${(err as Error).message}`);
+  }
+  return normalize(doc, source);
+}
+
+/**
+ * The JSON a cloud stack hands to `lotse bootstrap --outputs` (stacks/common/cluster-outputs.ts):
+ * clusterName, store, sshUser and hosts[] already in inventory vocabulary.
+ */
+export function loadOutputs(path: string): Inventory {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot read the stack outputs ${path} as JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw new Error(`stack outputs ${path}: expected a JSON object`);
+  const hosts = Array.isArray(doc.hosts) ? (doc.hosts as Record<string, unknown>[]) : doc.hosts;
+  const inventory: Record<string, unknown> = {
+    name: doc.clusterName,
+    ...(doc.store !== undefined ? { store: doc.store } : {}),
+    hosts: Array.isArray(hosts) ? hosts.map((h) => ({ ...h, user: h.user ?? doc.sshUser })) : hosts,
+  };
+  return normalize(inventory, `${path} (stack outputs)`);
+}
+
+function normalize(doc: unknown, source: string): Inventory {
+  if (!validate(doc)) throw new Error(`inventory ${source} is invalid:\n${(validate.errors ?? []).map((e) => `  - ${describe(e)}`).join('\n')}`);
+  const base = dirname(resolve(source.replace(/ \(stack outputs\)$/, '')));
+  const hosts = doc.hosts.map((h): InventoryHost => ({
+    name: h.name,
+    address: h.address,
+    privateAddress: h.privateAddress ?? h.address,
+    port: h.port ?? 22,
+    user: h.user ?? 'root',
+    role: h.role,
+    identityFile: h.identityFile ? resolve(base, expandHome(h.identityFile)) : undefined,
+    jump: h.jump ? parseJump(h.jump) : undefined,
+  }));
+  const inventory: Inventory = {
+    name: doc.name,
+    store: doc.store ?? 'etcd',
+    agent: { runtime: doc.agent?.runtime },
+    network: { podCidr: doc.network?.podCidr ?? DEFAULT_POD_CIDR },
+    knownHosts: doc.knownHosts ? resolve(base, expandHome(doc.knownHosts)) : undefined,
+    nodeImage: doc.nodeImage ?? DEFAULT_NODE_IMAGE,
+    hosts,
+  };
+  checkConsistency(inventory, source);
+  return inventory;
+}
+
+function checkConsistency(inv: Inventory, source: string): void {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  inv.hosts.forEach((h, i) => {
+    if (seen.has(h.name)) problems.push(`hosts[${i}].name "${h.name}" is already used by hosts[${seen.get(h.name)}]; host names become node names and must be unique`);
+    seen.set(h.name, i);
+  });
+  const masters = inv.hosts.filter((h) => h.role === 'master');
+  if (masters.length === 0) problems.push('hosts: no host has role: master; at least one master runs the API');
+  if (inv.store === 'sqlite' && masters.length > 1) problems.push(`store: sqlite keeps the state on one machine, but ${masters.length} hosts are masters; use store: etcd for several masters`);
+  inv.hosts.forEach((h, i) => {
+    if (h.role === 'master' && !isIP(h.privateAddress) && !/^[A-Za-z0-9.-]+$/.test(h.privateAddress)) {
+      problems.push(`hosts[${i}].privateAddress "${h.privateAddress}" is neither an IP address nor a host name`);
+    }
+  });
+  if (problems.length > 0) throw new Error(`inventory ${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/** Turns ajv's `/hosts/1/role` into `hosts[1].role` and says what was expected. */
+function describe(e: ErrorObject): string {
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
+  const where = path || '(top level)';
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${path ? `${path}.` : ''}${String(params.missingProperty)} is required`;
+    case 'additionalProperties':
+      return `${path ? `${path}.` : ''}${String(params.additionalProperty)} is not a known key`;
+    case 'enum':
+      return `${where} must be one of ${(params.allowedValues as unknown[]).join(', ')} (got ${JSON.stringify(e.data)})`;
+    case 'pattern':
+      return `${where} ${path.endsWith('jump') ? 'must look like user@host:port' : 'must be lower-case letters, digits and dashes'}`;
+    default:
+      return `${where} ${e.message ?? 'is invalid'}`;
+  }
+}
+
+function parseJump(spec: string): JumpHost {
+  const m = /^(?:([^@\s]+)@)?([^@:\s]+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new Error(`jump "${spec}" must look like user@host:port`);
+  return { user: m[1] ?? 'root', host: m[2], port: m[3] ? Number(m[3]) : 22 };
+}
+
+function expandHome(path: string): string {
+  return path.startsWith('~/') ? `${process.env.HOME ?? ''}/${path.slice(2)}` : path;
+}

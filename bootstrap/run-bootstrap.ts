@@ -1,0 +1,179 @@
+import { join } from 'node:path';
+import { buildBundle, type Bundle } from './bundle';
+import { clusterDir } from './cluster-home';
+import { sha256, syncFiles } from './file-sync';
+import { describeFacts, detectHost, type HostFacts } from './host-facts';
+import { planHost, type HostPlan } from './host-files';
+import type { Inventory, InventoryHost } from './inventory';
+import { mergeKubeconfig, userKubeconfigPath } from './kubeconfig-merge';
+import { writeNetworkConfig } from './network-config';
+import { chooseNodeRuntime, ensureNodeImage, type NodeRuntime } from './node-runtime';
+import { apiReady, etcdHealthy, readyNodes } from './cluster-probes';
+import { ensureClusterPki, type ClusterPki } from './pki';
+import { runStep, StepError, type StepListener } from './progress';
+import { REMOTE } from './remote-paths';
+import { ensureService, serviceLogTail, type ServiceHost } from './services';
+import type { ServiceName } from './service-scripts';
+import { SshConnection } from './ssh-connection';
+import { waitFor } from './tunnel-http';
+
+export interface BootstrapOptions {
+  onStep: StepListener;
+  /** Told about host keys pinned on first use (trust on first use is never silent). */
+  onNotice: (message: string) => void;
+  connectTimeoutMs?: number;
+  /** How long to wait for etcd, the API and every node to be Ready. */
+  readyTimeoutMs?: number;
+  /** Where to merge the kubeconfig context (default: $KUBECONFIG's first file or ~/.kube/config). */
+  kubeconfigPath?: string;
+  bundle?: Bundle;
+}
+
+export interface BootstrapResult {
+  kubeconfigPath: string;
+  context: string;
+  server: string;
+}
+
+/** A host the run talks to: its inventory entry, connection, facts and plan. */
+interface Target extends ServiceHost {
+  host: InventoryHost;
+  node?: NodeRuntime;
+  plan?: HostPlan;
+  inputsHash?: string;
+}
+
+/** Several hosts failed in one phase: every failure is listed, hosts that succeeded stay as they are. */
+export class BootstrapError extends Error {
+  constructor(readonly failures: StepError[]) {
+    super(failures.map((f) => f.message).join('\n'));
+  }
+}
+
+/** Runs `body` for every target at once; waits for all, then throws every failure together. */
+async function eachHost(targets: Target[], body: (t: Target) => Promise<void>): Promise<void> {
+  const results = await Promise.allSettled(targets.map(body));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof StepError ? r.reason : new StepError('*', '?', String((r.reason as Error)?.message ?? r.reason))] : []));
+  if (failures.length > 0) throw new BootstrapError(failures);
+}
+
+/**
+ * From reachable machines to a Ready cluster, step by step; every step checks what is there first,
+ * so a second run changes nothing and a run that stopped half-way finishes on the next.
+ */
+export async function runBootstrap(inv: Inventory, options: BootstrapOptions): Promise<BootstrapResult> {
+  const dir = clusterDir(inv.name);
+  const step = (host: string, name: string, body: Parameters<typeof runStep>[3]): Promise<void> => runStep(options.onStep, host, name, body);
+  const targets: Target[] = [];
+  try {
+    await eachHost(inv.hosts.map((h) => ({ host: h, name: h.name }) as Target), async (t) => {
+      await step(t.name, 'connect', async () => {
+        t.conn = await SshConnection.connect(t.host, {
+          connectTimeoutMs: options.connectTimeoutMs,
+          knownHosts: inv.knownHosts,
+          pinnedHosts: join(dir, 'known_hosts'),
+          onPinned: (c, host) => options.onNotice(`pinned the host key of ${host} (${c.hostId}) on first use: ${c.keyType} ${c.fingerprint}`),
+        });
+        targets.push(t);
+        return { changed: false, detail: `${t.host.user}@${t.host.address}:${t.host.port}` };
+      });
+      await step(t.name, 'detect', async () => {
+        t.facts = await detectHost(t.conn);
+        t.root = t.facts.root;
+        return { changed: false, detail: describeFacts(t.facts) };
+      });
+    });
+    const bundle = options.bundle ?? (await buildBundle());
+    let pki: ClusterPki | undefined;
+    await step('*', 'pki', async () => {
+      pki = ensureClusterPki(dir, inv, targets.filter((t) => t.host.role === 'master').map((t) => t.facts.hostname));
+      return { changed: false, detail: join(dir, 'pki') };
+    });
+    const cluster = pki as ClusterPki;
+    const byRole = (role: string): Target[] => inv.hosts.filter((h) => h.role === role).map((h) => targets.find((t) => t.name === h.name) as Target);
+    const masters = byRole('master');
+    await eachHost(targets, async (t) => {
+      await step(t.name, 'node.js', async () => {
+        const node = chooseNodeRuntime(t.name, t.facts, inv.nodeImage);
+        t.node = node;
+        if (node.kind === 'host') return { changed: false, detail: `${node.node} ${t.facts.node?.version ?? ''}` };
+        const pulled = await ensureNodeImage(t.conn, node, t.root ? '' : 'sudo -n ');
+        return { changed: pulled, detail: `${node.image} through ${node.engine}` };
+      });
+      await step(t.name, 'files', async () => {
+        await checkStore(inv, t);
+        t.plan = planHost({ inventory: inv, host: t.host, facts: t.facts, node: t.node as NodeRuntime, pki: cluster, bundle });
+        t.inputsHash = sha256(t.plan.files.map((f) => `${f.path}\n${sha256(f.content)}`).join('\n'));
+        const changed = await syncFiles(t, t.plan.files, 'lotse files');
+        return { changed: changed.length > 0, detail: changed.length > 0 ? `${changed.length} of ${t.plan.files.length} files updated` : `${t.plan.files.length} files up to date` };
+      });
+    });
+    if (inv.store === 'etcd') {
+      await eachHost(masters, (t) => serviceStep(t, 'etcd', options, () => etcdHealthy(t.conn, cluster)));
+      await step('*', 'network config', async () => {
+        const changed = await writeNetworkConfig(masters[0].conn, cluster, inv.network.podCidr);
+        return { changed, detail: `${inv.network.podCidr} at /lotse/network/config` };
+      });
+    }
+    await eachHost(masters, (t) => serviceStep(t, 'master', options, () => apiReady(t.conn, cluster)));
+    await eachHost(targets, (t) => serviceStep(t, 'flannel', options));
+    await eachHost(targets, (t) => serviceStep(t, 'agent', options));
+    await step('*', 'nodes ready', async () => {
+      const names = inv.hosts.map((h) => h.name);
+      let ready = new Set<string>();
+      await waitFor(`every node to be Ready (${names.join(', ')})`, options.readyTimeoutMs ?? 180_000, async () => {
+        ready = await readyNodes(masters[0].conn, cluster);
+        return names.every((n) => ready.has(n)) ? true : undefined;
+      }).catch((err: Error) => {
+        const missing = names.filter((n) => !ready.has(n));
+        throw new Error(`${err.message}; not Ready: ${missing.join(', ')} (see ${REMOTE.logFile('agent')} or journalctl -u lotse-agent on them)`);
+      });
+      return { changed: false, detail: `${names.length} nodes Ready` };
+    });
+    const kubeconfigPath = options.kubeconfigPath ?? userKubeconfigPath();
+    const server = `https://${bracket(masters[0].host.address)}:${REMOTE.apiPort}`;
+    await step('*', 'kubeconfig', async () => {
+      const backup = mergeKubeconfig(kubeconfigPath, { name: inv.name, server, caPem: cluster.ca.certPem, token: cluster.tokens.admin });
+      if (backup === undefined) return { changed: false, detail: `context ${inv.name} in ${kubeconfigPath}` };
+      return { changed: true, detail: `context ${inv.name} in ${kubeconfigPath}${backup ? ` (previous file kept as ${backup})` : ''}` };
+    });
+    return { kubeconfigPath, context: inv.name, server };
+  } finally {
+    for (const t of targets) t.conn.close();
+  }
+}
+
+/** Starts (or leaves alone) one service and waits until it answers; a failure carries its log tail. */
+function serviceStep(t: Target, service: ServiceName, options: BootstrapOptions, ready?: () => Promise<true | undefined>): Promise<void> {
+  return runStep(options.onStep, t.name, service, async () => {
+    const env = t.plan?.services.get(service);
+    if (!env) return { changed: 'skipped' };
+    const outcome = await ensureService(t, service, env, t.inputsHash ?? '');
+    if (outcome === 'skipped') return { changed: 'skipped', detail: service === 'flannel' ? 'no flanneld and no flannel unit on this host; pods use the runtime network' : undefined };
+    if (ready) {
+      try {
+        await waitFor(`${service} on ${t.name} to answer`, options.readyTimeoutMs ?? 180_000, ready);
+      } catch (err) {
+        throw new StepError(t.name, service, (err as Error).message, await serviceLogTail(t, service));
+      }
+    }
+    return { changed: outcome !== 'unchanged', detail: outcome === 'unchanged' ? 'running' : outcome };
+  });
+}
+
+/** A master on SQLite needs a better-sqlite3 the host's Node.js can load; say so before starting it. */
+async function checkStore(inv: Inventory, t: Target): Promise<void> {
+  if (t.host.role !== 'master' || inv.store !== 'sqlite') return;
+  const missing = `store: sqlite needs the better-sqlite3 addon built for ${t.name} (${t.facts.arch}), and the lotse bundle carries no native code`;
+  if (t.node?.kind !== 'host') throw new Error(`${missing}; the Node.js image does not have it: use store: etcd in the inventory`);
+  const probe = await t.conn.exec(`${t.node.node} -e "require(require.resolve('better-sqlite3', { paths: ['${REMOTE.optDir}'] }))" 2>&1`);
+  if (probe.code !== 0) {
+    throw new Error(`${missing}: ${t.node.node} cannot load it (${probe.stdout.trim().split('\n')[0]}); install it where Node finds it (npm install -g better-sqlite3) or use store: etcd in the inventory`);
+  }
+}
+
+function bracket(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+export type { HostFacts };

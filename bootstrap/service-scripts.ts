@@ -1,0 +1,63 @@
+import { FLANNEL_ETCD_PREFIX } from '../stacks/ignition/paths';
+import type { HostFacts } from './host-facts';
+import { REMOTE } from './remote-paths';
+
+export type ServiceName = 'etcd' | 'master' | 'flannel' | 'agent';
+
+/**
+ * Where no systemd runs, this keeps one service alive the way `Restart=always` would: it records
+ * its PID (the process group leader, started with setsid) in /run/lotse/NAME.pid, restarts the
+ * service 2 s after it exits, and on TERM stops it and removes the PID file.
+ */
+export const SUPERVISOR_SCRIPT = `#!/bin/sh
+# Written by lotse bootstrap: supervises one lotse service where no systemd runs.
+name=$1
+pidfile=${REMOTE.runDir}/$name.pid
+log=${REMOTE.logDir}/$name.log
+mkdir -p ${REMOTE.runDir} ${REMOTE.logDir}
+echo $$ > "$pidfile"
+child=
+stop() { trap - TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; rm -f "$pidfile"; exit 0; }
+trap stop TERM INT
+while :; do
+  ${REMOTE.optDir}/run-$name.sh >>"$log" 2>&1 </dev/null &
+  child=$!
+  wait "$child"
+  echo "$(date -u +%FT%TZ) supervise: $name exited with status $?, restarting in 2 s" >>"$log"
+  sleep 2
+done
+`;
+
+/** The command of each service, reading the same env files the Ignition units read. */
+export function runScript(service: ServiceName, facts: HostFacts): string {
+  const head = `#!/bin/sh\n# Written by lotse bootstrap.\nset -a\n`;
+  switch (service) {
+    case 'etcd':
+      // etcd reads its whole configuration from ETCD_* variables; 3.4 refuses arm64 unless told.
+      return `${head}. ${REMOTE.etcdEnv}\nETCD_DATA_DIR=${REMOTE.fallbackEtcdDataDir}\n${facts.arch === 'aarch64' ? 'ETCD_UNSUPPORTED_ARCH=arm64\n' : ''}set +a\nexec etcd\n`;
+    case 'master':
+      return `${head}. ${REMOTE.masterEnv}\nset +a\nexec $LOTSE_NODE ${REMOTE.bundle} master $LOTSE_MASTER_ARGS\n`;
+    case 'agent':
+      return `${head}[ -f ${REMOTE.runtimeEnv} ] && . ${REMOTE.runtimeEnv}\n. ${REMOTE.agentEnv}\nset +a\nexec $LOTSE_NODE ${REMOTE.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
+    case 'flannel':
+      return `${head}. ${REMOTE.flannelEnv}\nset +a\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${REMOTE.etcdCa} --etcd-certfile=${REMOTE.flannelCert} --etcd-keyfile=${REMOTE.flannelKey} --subnet-file=${REMOTE.subnetEnv} --ip-masq\n`;
+  }
+}
+
+/** A unit for systemd hosts whose Ignition did not bring one (e.g. a Debian server). */
+export function fallbackUnit(service: ServiceName): string {
+  return `# Written by lotse bootstrap.
+[Unit]
+Description=lotse ${service}
+Wants=network-online.target
+After=network-online.target${service === 'master' ? ' lotse-etcd.service' : ''}
+
+[Service]
+ExecStart=${REMOTE.runScript(service)}
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

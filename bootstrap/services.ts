@@ -1,0 +1,81 @@
+import { asRoot, sha256, syncFiles, type RootShell } from './file-sync';
+import type { HostFacts } from './host-facts';
+import type { HostFile } from './host-files';
+import { REMOTE } from './remote-paths';
+import { fallbackUnit, type ServiceName } from './service-scripts';
+import { SshError, tail } from './ssh-connection';
+
+export type ServiceOutcome = 'unchanged' | 'started' | 'restarted' | 'skipped';
+
+export interface ServiceHost extends RootShell {
+  name: string;
+  facts: HostFacts;
+}
+
+const unit = (s: ServiceName): string => `lotse-${s}.service`;
+
+/**
+ * Makes one service run with the given env file and inputs. Unchanged inputs and a running service
+ * mean no change; otherwise the env file is written and the service (re)started. Under systemd
+ * the Ignition unit is used when there is one (else a plain unit is installed); without systemd,
+ * a supervisor process with a PID file under /run/lotse.
+ */
+export async function ensureService(host: ServiceHost, service: ServiceName, env: HostFile, inputsHash: string): Promise<ServiceOutcome> {
+  const systemd = host.facts.init === 'systemd';
+  if (!systemd && service === 'flannel' && !host.facts.flanneld) return 'skipped';
+  if (!systemd && service === 'etcd' && !host.facts.etcd) {
+    throw new SshError(`${host.name} has no etcd binary and no systemd to run the etcd unit: install etcd (apt-get install etcd-server) or set store: sqlite in the inventory`, host.name);
+  }
+  if (systemd && !(await hasUnit(host, service))) {
+    if (service === 'flannel' && !host.facts.flanneld) return 'skipped';
+    await syncFiles(host, [{ path: `/etc/systemd/system/${unit(service)}`, content: fallbackUnit(service), mode: 0o644 }], `${service} unit`);
+    await host.conn.run(asRoot(host, `systemctl daemon-reload && systemctl enable ${unit(service)}`), `enabling ${unit(service)}`);
+  }
+  const wanted = sha256(`${inputsHash}\n${sha256(env.content)}`);
+  const statePath = `${REMOTE.stateDir}/${service}.sum`;
+  const before = await host.conn.exec(asRoot(host, `cat ${statePath} 2>/dev/null`));
+  const running = await isRunning(host, service);
+  if (running && before.stdout.trim() === wanted) return 'unchanged';
+  await syncFiles(host, [env], `${service} configuration`);
+  if (running) await stopService(host, service);
+  await startService(host, service);
+  await host.conn.run(asRoot(host, `mkdir -p ${REMOTE.stateDir} && echo ${wanted} > ${statePath}`), `recording the ${service} state`);
+  return running ? 'restarted' : 'started';
+}
+
+async function hasUnit(host: ServiceHost, service: ServiceName): Promise<boolean> {
+  return (await host.conn.exec(asRoot(host, `systemctl cat ${unit(service)} >/dev/null 2>&1`))).code === 0;
+}
+
+export async function isRunning(host: ServiceHost, service: ServiceName): Promise<boolean> {
+  const check = host.facts.init === 'systemd'
+    ? `systemctl is-active --quiet ${unit(service)}`
+    : `[ -f ${REMOTE.pidFile(service)} ] && kill -0 "$(cat ${REMOTE.pidFile(service)})" 2>/dev/null`;
+  return (await host.conn.exec(asRoot(host, check))).code === 0;
+}
+
+async function startService(host: ServiceHost, service: ServiceName): Promise<void> {
+  const start = host.facts.init === 'systemd'
+    ? `systemctl restart ${unit(service)}`
+    : `mkdir -p ${REMOTE.runDir} ${REMOTE.logDir} && setsid ${REMOTE.supervisor} ${service} >/dev/null 2>&1 </dev/null &`;
+  await host.conn.run(asRoot(host, start), `starting ${service}`);
+}
+
+/** Stops a service and waits until its processes are gone (TERM, then KILL after 15 s). */
+export async function stopService(host: ServiceHost, service: ServiceName): Promise<void> {
+  const pid = REMOTE.pidFile(service);
+  const stop = host.facts.init === 'systemd'
+    ? `systemctl stop ${unit(service)} 2>/dev/null || true`
+    : `[ -f ${pid} ] || exit 0
+p=$(cat ${pid}); kill -TERM -"$p" 2>/dev/null
+i=0; while kill -0 "$p" 2>/dev/null || kill -0 -"$p" 2>/dev/null; do i=$((i+1)); [ $i -ge 150 ] && { kill -KILL -"$p" 2>/dev/null; break; }; sleep 0.1; done
+rm -f ${pid}`;
+  await host.conn.run(asRoot(host, stop), `stopping ${service}`);
+}
+
+/** The service's last log lines, for error messages. */
+export async function serviceLogTail(host: ServiceHost, service: ServiceName, lines = 20): Promise<string> {
+  const cmd = host.facts.init === 'systemd' ? `journalctl -u ${unit(service)} -n ${lines} --no-pager 2>&1` : `tail -n ${lines} ${REMOTE.logFile(service)} 2>&1`;
+  const r = await host.conn.exec(asRoot(host, cmd)).catch(() => ({ stdout: '', stderr: '', code: 1 }));
+  return tail(r.stdout + r.stderr, lines);
+}
