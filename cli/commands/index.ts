@@ -6,8 +6,10 @@ import { registerUp } from './up';
 import { registerDown } from './down';
 import { registerStatus } from './status';
 import { registerKubeconfig } from './kubeconfig';
+import { registerBootstrap } from './bootstrap';
+import { registerReset } from './reset';
 
 /** Each command lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMaster, registerFlash, registerAgent, registerUp, registerDown, registerStatus, registerKubeconfig];
+export const commands: RegisterCommand[] = [registerMaster, registerFlash, registerAgent, registerUp, registerDown, registerStatus, registerKubeconfig, registerBootstrap, registerReset];
