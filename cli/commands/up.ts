@@ -1,36 +1,35 @@
+import path from 'node:path';
 import type { Command } from 'commander';
-import { clusterUp } from '../local/cluster-up';
+import { lotseBinary } from '../local/lotse-binary';
+import { clusterUp, DEFAULT_LOCAL_PORT } from '../local/cluster-up';
 import { createProgress } from '../local/progress';
 
 interface UpFlags {
-  nodes: string;
-  port: string;
+  nodes?: string;
+  port?: string;
 }
-
-/** Default port of the local master: the Kubernetes API's usual port, free on a typical dev box. */
-export const DEFAULT_LOCAL_PORT = 6443;
 
 export function registerUp(program: Command): void {
   program
     .command('up')
     .description('Start a local cluster on this machine (master + agents on podman or docker) and merge its kubeconfig context')
-    .option('--nodes <n>', 'number of nodes (agents) to run on this machine', '1')
-    .option('--port <port>', 'port of the master on 127.0.0.1', String(DEFAULT_LOCAL_PORT))
+    .option('--nodes <n>', 'number of nodes (agents) to run on this machine (default: as many as last time, else 1)')
+    .option('--port <port>', `port of the master on 127.0.0.1 (default: the last one used, else ${DEFAULT_LOCAL_PORT})`)
     .action(async (flags: UpFlags) => {
-      const nodes = positiveInt(flags.nodes, '--nodes');
-      const port = positiveInt(flags.port, '--port');
+      const nodes = flags.nodes === undefined ? undefined : positiveInt(flags.nodes, '--nodes');
+      const port = flags.port === undefined ? undefined : positiveInt(flags.port, '--port');
       const progress = createProgress();
       const started = Date.now();
       const result = await clusterUp({ nodes, port }, progress);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       progress.info(`\nlocal cluster ${result.reused ? 'already running' : 'up'} in ${secs} s: ${result.state.nodes.length} node(s), kubectl context "lotse". Try:`);
       progress.info('  kubectl get nodes');
-      progress.info('  kubectl create deployment hello --image=localhost/lotse-busybox:test --port=8080 -- httpd -f -p 8080');
+      progress.info(`  ${path.join(path.dirname(lotseBinary()), '..', 'scripts', 'build-test-image.sh')}   # once: builds localhost/lotse-hello:1`);
+      progress.info('  kubectl create deployment hello --image=localhost/lotse-hello:1 --port=8080');
       progress.info('  kubectl expose deployment hello --type=NodePort --port=8080');
       progress.info('  curl "$(lotse service hello --url)"');
       progress.info('  lotse dashboard');
-      progress.info('  lotse down');
-      progress.info('(the test image: scripts/build-test-image.sh; see docs/local-cluster.md)');
+      progress.info('  lotse down           # --purge also deletes the data (docs/local-cluster.md)');
     });
 }
 

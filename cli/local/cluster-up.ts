@@ -1,22 +1,31 @@
+import path from 'node:path';
+import type { Node } from 'kubernetes-types/core/v1';
+import { core } from '../../kube/resource-path';
 import { adminClient } from './admin-client';
-import { agentLastWords, runningAgent, spawnAgent, agentComponent } from './agent-process';
-import { readClusterState, writeClusterState, masterUrl, type ClusterState } from './cluster-state';
+import { agentComponent, agentLastWords, runningAgent, spawnAgent } from './agent-process';
+import { masterUrl, readClusterState, writeClusterState, type ClusterState } from './cluster-state';
 import { mergeKubeconfig, userKubeconfigPath, type MergeResult } from './kubeconfig-merge';
 import { localNodeNames, localPaths, type LocalPaths } from './local-paths';
 import { MASTER, runningMaster, spawnMaster, waitMasterReady } from './master-process';
-import { runningPodmanService, startPodmanService, PODMAN_SERVICE } from './podman-service';
+import { waitNodesReady } from './node-readiness';
+import { PODMAN_SERVICE, runningPodmanService, startPodmanService } from './podman-service';
 import { portIsFree, portTakenMessage } from './port-check';
 import { stopProcess } from './process-supervisor';
 import type { Progress } from './progress';
 import { detectRuntime, type DetectedRuntime } from './runtime-detection';
+import { StartedProcesses } from './started-processes';
 import { acquireLock } from './up-lock';
-import { waitNodesReady } from './node-readiness';
+
+/** Port of the local master unless --port says otherwise (or an earlier up chose one). */
+export const DEFAULT_LOCAL_PORT = 6443;
 
 export interface UpOptions {
-  nodes: number;
-  port: number;
+  /** --nodes; undefined: as many as last time, else 1. */
+  nodes?: number;
+  /** --port; undefined: the port the cluster used last time, else DEFAULT_LOCAL_PORT. */
+  port?: number;
   env?: NodeJS.ProcessEnv;
-  /** Seconds to wait for the master and for the nodes (default 60 each). */
+  /** How long to wait for the master, and then for the nodes (default 60 s each). */
   timeoutMs?: number;
 }
 
@@ -29,82 +38,97 @@ export interface UpResult {
 /**
  * `lotse up`: under a lock, reuses the running local cluster or starts one (engine API service,
  * master, N agents), waits for every node to be Ready and merges the kubeconfig. When a step
- * fails, whatever this call started is stopped again: never a half-started cluster.
+ * fails or the user interrupts, whatever this call started is stopped again: never a half-started cluster.
  */
 export async function clusterUp(options: UpOptions, progress: Progress): Promise<UpResult> {
   const env = options.env ?? process.env;
   const paths = localPaths(env);
   const lock = acquireLock(paths.lockFile, 'up');
+  const started = new StartedProcesses(paths, () => lock.release());
   try {
     const previous = readClusterState(paths);
-    const masterPid = runningMaster(paths);
-    const reused = Boolean(previous && masterPid);
-    const started: { component: string; pid: number; marker: string }[] = [];
+    const reused = Boolean(previous && runningMaster(paths));
+    const state = reused && previous ? await reuse(paths, previous, options, progress) : await startFresh(paths, previous, options, env, progress, started);
+    await progress.step('container engine ready', () => ensureEngine(paths, state.runtime, started), () => `container engine ready (${state.runtime.kind}, ${state.runtime.endpoint})`);
+    await startMissingAgents(paths, state, progress, started);
+    writeClusterState(paths, state);
+    const client = adminClient(paths.masterDataDir, masterUrl(state));
     try {
-      const state = reused && previous ? await reuse(paths, previous, options, progress) : await startFresh(paths, previous, options, env, progress, started);
-      await progress.step('container engine ready', async () => ensureEngine(paths, state.runtime, started), () => `container engine ready (${state.runtime.kind}, ${state.runtime.endpoint})`);
-      await startMissingAgents(paths, state, progress, started);
-      writeClusterState(paths, state);
-      const client = adminClient(paths.masterDataDir, masterUrl(state));
-      try {
-        await progress.step(`${state.nodes.length} node${state.nodes.length > 1 ? 's' : ''} Ready`, () =>
-          waitNodesReady(client, state.nodes, options.timeoutMs ?? 60_000, () => assertAgentsRun(paths, state.nodes)),
-        );
-      } finally {
-        client.close();
-      }
-      const kubeconfig = await progress.step('kubeconfig merged', async () => mergeKubeconfig(`${paths.masterDataDir}/admin.kubeconfig`, userKubeconfigPath(env)), (r) => `kubeconfig: context "lotse" in ${r.path}${r.backup ? ` (backup ${r.backup})` : ''}`);
-      return { state, reused, kubeconfig };
-    } catch (err) {
-      for (const s of started.reverse()) await stopProcess(s.pid, s.marker, paths.pidFile(s.component), 5000);
-      throw err;
+      await progress.step(`${state.nodes.length} node${state.nodes.length > 1 ? 's' : ''} Ready`, () =>
+        waitNodesReady(client, state.nodes, options.timeoutMs ?? 60_000, () => assertAgentsRun(paths, state.nodes)),
+      );
+    } finally {
+      client.close();
     }
+    const kubeconfig = await progress.step('kubeconfig merged', async () => mergeKubeconfig(path.join(paths.masterDataDir, 'admin.kubeconfig'), userKubeconfigPath(env)),
+      (r) => `kubeconfig: context "lotse" in ${r.path}${r.backup ? ` (backup ${r.backup})` : ''}`);
+    started.keep();
+    return { state, reused, kubeconfig };
+  } catch (err) {
+    await started.stopAll();
+    throw err;
   } finally {
+    started.dispose();
     lock.release();
   }
 }
 
 async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptions, progress: Progress): Promise<ClusterState> {
   progress.info(`reusing the local cluster already running at ${masterUrl(previous)} (lotse down stops it)`);
-  if (options.nodes < previous.nodes.length) {
-    throw new Error(`the running local cluster has ${previous.nodes.length} nodes; lotse up cannot remove nodes: run lotse down, then lotse up --nodes ${options.nodes}`);
+  if (options.port !== undefined && options.port !== previous.port) {
+    throw new Error(`the local cluster already runs on port ${previous.port}: run lotse down first to move it to --port ${options.port}`);
   }
-  const state: ClusterState = { ...previous, nodes: localNodeNames(Math.max(options.nodes, previous.nodes.length)) };
+  const nodes = options.nodes ?? previous.nodes.length;
+  if (nodes < previous.nodes.length) {
+    throw new Error(`the running local cluster has ${previous.nodes.length} nodes and lotse up does not remove nodes: run lotse down, then lotse up --nodes ${nodes}`);
+  }
+  const state: ClusterState = { ...previous, nodes: localNodeNames(nodes) };
   await progress.step('master ready', () => waitMasterReady(paths, state.port, runningMaster(paths) ?? 0, options.timeoutMs ?? 60_000), () => `master ready at ${masterUrl(state)}`);
   return state;
 }
 
-async function startFresh(paths: LocalPaths, previous: ClusterState | undefined, options: UpOptions, env: NodeJS.ProcessEnv, progress: Progress, started: { component: string; pid: number; marker: string }[]): Promise<ClusterState> {
+async function startFresh(paths: LocalPaths, previous: ClusterState | undefined, options: UpOptions, env: NodeJS.ProcessEnv, progress: Progress, started: StartedProcesses): Promise<ClusterState> {
   // Leftover agents of a cluster whose master died would join nothing; they restart below.
   for (const node of previous?.nodes ?? []) {
     const pid = runningAgent(paths, node);
-    if (pid) await stopProcess(pid, paths.agentDataDir(node), paths.pidFile(agentComponent(node)), 5000);
+    if (pid) await stopProcess(pid, paths.agentDataDir(node), paths.pidFile(agentComponent(node)), 3000);
   }
-  if (!(await portIsFree(options.port))) throw new Error(portTakenMessage(options.port));
+  const port = options.port ?? previous?.port ?? DEFAULT_LOCAL_PORT;
+  if (!(await portIsFree(port))) throw new Error(portTakenMessage(port));
   const runtime = await detectRuntime(paths.podmanSocket, env);
-  const state: ClusterState = { port: options.port, runtime, nodes: localNodeNames(options.nodes) };
+  const state: ClusterState = { port, runtime, nodes: localNodeNames(options.nodes ?? previous?.nodes.length ?? 1) };
   await progress.step('master ready', async () => {
-    const pid = spawnMaster(paths, options.port);
-    started.push({ component: MASTER, pid, marker: paths.masterDataDir });
-    await waitMasterReady(paths, options.port, pid, options.timeoutMs ?? 60_000);
+    const pid = spawnMaster(paths, port);
+    started.add(MASTER, pid, paths.masterDataDir);
+    await waitMasterReady(paths, port, pid, options.timeoutMs ?? 60_000);
+    await forgetRemovedNodes(paths, state, previous?.nodes ?? []);
   }, () => `master ready at ${masterUrl(state)}`);
   return state;
 }
 
-async function ensureEngine(paths: LocalPaths, runtime: DetectedRuntime, started: { component: string; pid: number; marker: string }[]): Promise<void> {
-  if (!runtime.ownService || runningPodmanService(paths)) return;
-  const pid = await startPodmanService(paths, runtime.podman);
-  started.push({ component: PODMAN_SERVICE, pid, marker: paths.podmanSocket });
+/** Nodes of an earlier, larger local cluster would stay NotReady forever: their Node objects go. */
+async function forgetRemovedNodes(paths: LocalPaths, state: ClusterState, before: string[]): Promise<void> {
+  const gone = before.filter((n) => !state.nodes.includes(n));
+  if (!gone.length) return;
+  const client = adminClient(paths.masterDataDir, masterUrl(state));
+  try {
+    await Promise.all(gone.map((name) => client.delete<Node>(core('nodes', name)).catch(() => undefined)));
+  } finally {
+    client.close();
+  }
 }
 
-async function startMissingAgents(paths: LocalPaths, state: ClusterState, progress: Progress, started: { component: string; pid: number; marker: string }[]): Promise<void> {
+async function ensureEngine(paths: LocalPaths, runtime: DetectedRuntime, started: StartedProcesses): Promise<void> {
+  if (!runtime.ownService || runningPodmanService(paths)) return;
+  const pid = await startPodmanService(paths, runtime.podman);
+  started.add(PODMAN_SERVICE, pid, paths.podmanSocket);
+}
+
+async function startMissingAgents(paths: LocalPaths, state: ClusterState, progress: Progress, started: StartedProcesses): Promise<void> {
   const missing = state.nodes.filter((n) => !runningAgent(paths, n));
   if (!missing.length) return;
   await progress.step(`agents started (${missing.join(', ')})`, async () => {
-    for (const node of missing) {
-      const pid = spawnAgent(paths, state, node);
-      started.push({ component: agentComponent(node), pid, marker: paths.agentDataDir(node) });
-    }
+    for (const node of missing) started.add(agentComponent(node), spawnAgent(paths, state, node), paths.agentDataDir(node));
   });
 }
 

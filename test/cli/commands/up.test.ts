@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -161,6 +161,19 @@ describe('lotse up refuses to start half a cluster', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('Ctrl-C while starting: what up had started is stopped again, exit 130', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'lotse'), 'up', '--port', String(await freePort())], { env: iso.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await waitFor('the master pid file', async () => (fs.existsSync(path.join(marker, 'local', 'pids', 'master.pid')) ? true : undefined), 15_000);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted; stopped what it had started/);
+    await waitFor('no process of the cluster', async () => (processesMentioning(marker).length === 0 ? true : undefined), 5000);
+    expect(fs.existsSync(path.join(marker, 'local', 'up.lock'))).toBe(false);
   });
 
   it('no runtime (no podman on PATH, no engine socket): how to install one, exit 1, nothing started', async () => {
