@@ -8,8 +8,9 @@ import { registerStatus } from './status';
 import { registerKubeconfig } from './kubeconfig';
 import { registerBootstrap } from './bootstrap';
 import { registerReset } from './reset';
+import { registerDashboard } from './dashboard';
 
 /** Each command lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMaster, registerFlash, registerAgent, registerUp, registerDown, registerStatus, registerKubeconfig, registerBootstrap, registerReset];
+export const commands: RegisterCommand[] = [registerMaster, registerFlash, registerAgent, registerUp, registerDown, registerStatus, registerKubeconfig, registerBootstrap, registerReset, registerDashboard];

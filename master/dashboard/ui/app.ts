@@ -3,7 +3,7 @@ import type { Namespace, Pod } from 'kubernetes-types/core/v1';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Api } from './api';
 import { EventsView } from './events-view';
-import { Feeds, FeedsContext, paths, useResource } from './feeds';
+import { Feeds, FeedsContext, paths, useFeeds } from './feeds';
 import { html } from './html';
 import { LogsPanel } from './logs-panel';
 import { NodesView } from './nodes-view';
@@ -70,16 +70,26 @@ function Shell(props: { token: string; signOut: (why?: string) => void }) {
         </main>
         ${logsOf && html`<${LogsPanel} pod=${logsOf} onClose=${() => setLogsOf(undefined)} />`}
         <div class="notices" aria-live="polite">
-          ${notices.map((n) => html`<div key=${n.id} class=${`notice ${n.kind}`} role=${n.kind === 'error' ? 'alert' : 'status'}>${n.text}</div>`)}
+          ${notices.map(
+            (n) => html`<div key=${n.id} class=${`notice ${n.kind}`} role=${n.kind === 'error' ? 'alert' : 'status'} title="Click to dismiss"
+              onClick=${() => setNotices((all) => all.filter((x) => x.id !== n.id))}>${n.text}</div>`,
+          )}
         </div>
       <//>
     <//>
   `;
 }
 
+/** Lists namespaces once when shown: a watch would hold one of the browser's few connections. */
 function NamespacePicker(props: { value: string; onChange: (ns: string) => void }) {
-  const namespaces = useResource<Namespace>(paths.namespaces);
-  const names = namespaces.items.map((n) => n.metadata?.name ?? '').sort();
+  const { api } = useFeeds();
+  const [names, setNames] = useState<string[]>([]);
+  useEffect(() => {
+    api
+      .get<{ items: Namespace[] }>(paths.namespaces)
+      .then((list) => setNames(list.items.map((n) => n.metadata?.name ?? '').sort()))
+      .catch(() => setNames([]));
+  }, [api]);
   return html`
     <select aria-label="namespace" value=${props.value} onChange=${(e: Event) => props.onChange((e.target as HTMLSelectElement).value)}>
       <option value="">All namespaces</option>

@@ -72,6 +72,7 @@ export function podRequests(pod: Pod): { cpuMillis: number; memoryBytes: number 
 }
 
 export function formatCpu(millis: number): string {
+  if (millis === 0) return '0';
   return millis >= 1000 && millis % 100 === 0 ? `${millis / 1000}` : `${millis}m`;
 }
 

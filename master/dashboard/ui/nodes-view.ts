@@ -27,6 +27,7 @@ export function NodesView(props: { now: number }) {
   const columns: Column<NodeRow>[] = [
     { label: 'Name', cell: (r) => html`<strong>${name(r.node)}</strong><div class="muted small">${internalIp(r.node) ?? ''}</div>` },
     { label: 'Status', cell: (r) => html`<${Conditions} node=${r.node} />` },
+    { label: 'Capacity', cell: (r) => html`<span class="small">${capacity(r.node)}</span>` },
     { label: 'CPU requested', cell: (r) => html`<${Usage} used=${r.cpu} total=${quantity(() => cpuMillis(alloc(r.node, 'cpu')))} format=${formatCpu} />` },
     { label: 'Memory requested', cell: (r) => html`<${Usage} used=${r.memory} total=${quantity(() => parseQuantity(alloc(r.node, 'memory')))} format=${formatMemory} />` },
     { label: 'Pods', className: 'num', cell: (r) => `${r.pods} / ${alloc(r.node, 'pods') ?? '?'}` },
@@ -64,6 +65,13 @@ function Usage(props: { used: number; total: number; format: (n: number) => stri
       <span class="small">${props.format(props.used)} of ${props.format(props.total)} (${p}%)</span>
     </div>
   `;
+}
+
+function capacity(n: Node): string {
+  const c = n.status?.capacity ?? {};
+  const cpu = quantity(() => cpuMillis(c.cpu));
+  const memory = quantity(() => parseQuantity(c.memory));
+  return `${formatCpu(cpu)} CPU · ${formatMemory(memory)} · ${c.pods ?? '?'} pods`;
 }
 
 function name(n: Node): string {

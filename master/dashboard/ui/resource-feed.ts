@@ -25,9 +25,8 @@ const retryMs = 1000;
 export class ResourceFeed<T extends KubeObject> {
   private readonly objects = new Map<string, T>();
   private readonly listeners = new Set<() => void>();
-  private readonly abort = new AbortController();
+  private abort?: AbortController;
   private snapshot: FeedState<T> = { items: [], loaded: false };
-  private started = false;
 
   constructor(
     private readonly api: Api,
@@ -38,40 +37,49 @@ export class ResourceFeed<T extends KubeObject> {
     return this.snapshot;
   }
 
+  /**
+   * Watches while someone listens. The browser holds at most six HTTP/1.1 connections to the
+   * master and each watch keeps one, so feeds no view shows let theirs go (the objects stay, for
+   * an instant first paint when the view comes back).
+   */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (!this.started) {
-      this.started = true;
-      void this.run();
+    if (!this.abort) {
+      this.abort = new AbortController();
+      void this.run(this.abort.signal);
     }
-    return () => this.listeners.delete(listener);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
   }
 
   stop(): void {
-    this.abort.abort();
+    this.abort?.abort();
+    this.abort = undefined;
   }
 
-  private async run(): Promise<void> {
+  private async run(signal: AbortSignal): Promise<void> {
     let version: string | undefined;
-    while (!this.abort.signal.aborted) {
+    while (!signal.aborted) {
       try {
-        if (!version) version = await this.list();
-        version = await this.watch(version);
+        if (!version) version = await this.list(signal);
+        version = await this.watch(version, signal);
       } catch (err) {
-        if (this.abort.signal.aborted) return;
+        if (signal.aborted) return;
         if (err instanceof ApiError && err.status === 410) {
           version = undefined;
           continue;
         }
         this.publish((err as Error).message);
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return;
-        await sleep(retryMs, this.abort.signal);
+        await sleep(retryMs, signal);
       }
     }
   }
 
-  private async list(): Promise<string | undefined> {
-    const list = await this.api.get<ObjectList<T>>(this.path, this.abort.signal);
+  private async list(signal: AbortSignal): Promise<string | undefined> {
+    const list = await this.api.get<ObjectList<T>>(this.path, signal);
     this.objects.clear();
     for (const item of list.items) this.objects.set(keyOf(item), item);
     this.publish();
@@ -79,9 +87,9 @@ export class ResourceFeed<T extends KubeObject> {
   }
 
   /** Follows the watch until the server ends it; answers the last version seen. */
-  private async watch(from: string | undefined): Promise<string | undefined> {
+  private async watch(from: string | undefined, signal: AbortSignal): Promise<string | undefined> {
     const sep = this.path.includes('?') ? '&' : '?';
-    const body = await this.api.stream(`${this.path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(from ?? '')}`, this.abort.signal);
+    const body = await this.api.stream(`${this.path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(from ?? '')}`, signal);
     let version = from;
     for await (const line of lines(body)) {
       if (!line.trim()) continue;

@@ -28,7 +28,7 @@ export function Table<T>(props: { columns: Column<T>[]; rows: T[]; rowKey: (row:
         ${props.rows.map(
           (row) => html`
             <tr key=${props.rowKey(row)} data-key=${props.rowKey(row)}>
-              ${props.columns.map((c) => html`<td class=${c.className} data-label=${c.label}>${c.cell(row)}</td>`)}
+              ${props.columns.map((c) => html`<td class=${c.className} data-label=${c.label}><div class="cell">${c.cell(row)}</div></td>`)}
             </tr>
           `,
         )}
