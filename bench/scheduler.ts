@@ -3,7 +3,7 @@
  *
  *   npx esbuild bench/scheduler.ts --bundle --platform=node --packages=external --outfile=/tmp/bench-scheduler.js \
  *     && NODE_PATH=$PWD/node_modules node /tmp/bench-scheduler.js [--runs 3] [--nodes 1000] [--pods 10000] \
- *     [--store sqlite|etcd] [--binds 64] [--deployment 1000] [--hollow 1000] [--skip-throughput] [--skip-deployment]
+ *     [--store sqlite|etcd] [--binds 64] [--ceiling] [--deployment 1000] [--hollow 1000] [--skip-throughput] [--skip-deployment]
  *
  * The master runs in a child process (the same bundle, role "master") so that the API server and
  * the scheduler each get a core, as they would on a real master with two cores. Throughput: N
@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment } from 'kubernetes-types/apps/v1';
-import type { Node, Pod } from 'kubernetes-types/core/v1';
+import type { Binding, Node, Pod } from 'kubernetes-types/core/v1';
 import { startHollowNodes } from '../agent/hollow-nodes';
 import { KubeClient } from '../kube/client';
 import { apps, core } from '../kube/resource-path';
@@ -126,28 +126,42 @@ function pod(i: number): Pod {
   };
 }
 
+async function createNodesAndPods(client: KubeClient, nodes: number, pods: number): Promise<void> {
+  await forEachLimited(Array.from({ length: nodes }, (_, i) => `node-${i}`), 32, async (n) => {
+    const created = await client.create<Node>(core('nodes'), node(n));
+    // Status is a subresource: the create drops it, so write it separately.
+    await client.update(core('nodes', undefined, n, 'status'), { ...created, status: node(n).status } as Node);
+  });
+  await forEachLimited(Array.from({ length: pods }, (_, i) => i), 32, async (i) => {
+    await client.create(core('pods', 'default'), pod(i));
+  });
+}
+
+/** The API's own ceiling: the same bindings, round-robin, 64 in flight, with no scheduler at all. */
+async function bindingCeilingRun(store: string, nodes: number, pods: number): Promise<number> {
+  return withMaster(store, async (_info, client) => {
+    await createNodesAndPods(client, nodes, pods);
+    const start = Date.now();
+    await forEachLimited(Array.from({ length: pods }, (_, i) => i), 64, async (i) => {
+      await client.create(core('pods', 'default', `bench-${i}`, 'binding'), { apiVersion: 'v1', kind: 'Binding', metadata: { name: `bench-${i}` }, target: { kind: 'Node', name: `node-${i % nodes}` } } as Binding);
+    });
+    return (pods * 1000) / (Date.now() - start);
+  });
+}
+
 async function throughputRun(store: string, nodes: number, pods: number): Promise<number> {
   return withMaster(store, async (_info, client) => {
-    await forEachLimited(Array.from({ length: nodes }, (_, i) => `node-${i}`), 32, async (n) => {
-      const created = await client.create<Node>(core('nodes'), node(n));
-      // Status is a subresource: the create drops it, so write it separately.
-      await client.update(core('nodes', undefined, n, 'status'), { ...created, status: node(n).status } as Node);
-    });
     const t0 = Date.now();
-    await forEachLimited(Array.from({ length: pods }, (_, i) => i), 32, async (i) => {
-      await client.create(core('pods', 'default'), pod(i));
-    });
-    console.log(`  ${nodes} nodes, ${pods} pending pods created (pods at ${Math.round((pods * 1000) / (Date.now() - t0))}/s); starting the scheduler`);
+    await createNodesAndPods(client, nodes, pods);
+    console.log(`  ${nodes} nodes and ${pods} pending pods created in ${Date.now() - t0} ms; starting the scheduler`);
     let scheduler: Scheduler | undefined;
     const start = Date.now();
     const cm = await startControllerManager({ client, identity: 'bench', controllers: ['scheduler'], scheduler: { maxBindsInFlight: Number(arg('binds', '64')) }, onScheduler: (s) => (scheduler = s) });
     const synced = Date.now();
-    let first = 0;
     let last = 0;
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
         const bound = scheduler?.stats.bound ?? 0;
-        if (bound > 0 && !first) first = Date.now();
         if (bound >= pods) {
           last = Date.now();
           clearInterval(t);
@@ -256,6 +270,10 @@ async function main(): Promise<void> {
     for (let r = 0; r < runs; r++) {
       console.log(`throughput run ${r + 1}/${runs} (${store})`);
       rates.push(await throughputRun(store, nodes, pods));
+    }
+    if (flag('ceiling')) {
+      const ceiling = await bindingCeilingRun(store, nodes, pods);
+      console.log(`API binding ceiling (bindings without a scheduler, 64 in flight), ${store}: ${Math.round(ceiling)} pods/s`);
     }
     console.log(`scheduler throughput, ${nodes} nodes, ${pods} pods, ${store}: median ${Math.round(median(rates))} pods/s (runs: ${rates.map(Math.round).join(', ')})`);
   }
