@@ -25,29 +25,26 @@ export class ExecChannel {
   constructor(private readonly ws: WebSocket, private readonly protocol: string) {}
 
   async run(open: () => Promise<ExecSession>, want: { stdout: boolean; stderr: boolean }): Promise<void> {
-    let session: ExecSession;
+    // kubectl sends stdin right after the upgrade: hold it until the process exists.
+    const early: Buffer[] = [];
+    let session: ExecSession | undefined;
+    let closed = false;
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const buf = isBinary ? data : Buffer.from(data);
+      if (session) this.input(session, buf);
+      else early.push(buf);
+    });
+    this.ws.on('close', () => {
+      closed = true;
+      session?.close();
+    });
     try {
       session = await open();
     } catch (err) {
       return this.finish({ metadata: {}, status: 'Failure', message: `exec failed: ${(err as Error).message}`, reason: 'InternalError', code: 500 });
     }
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const buf = isBinary ? data : Buffer.from(data);
-      if (!buf.length) return;
-      const channel = buf[0];
-      const payload = buf.subarray(1);
-      if (channel === STDIN && payload.length) session.stdin?.write(payload);
-      else if (channel === RESIZE) {
-        try {
-          const size = JSON.parse(payload.toString()) as { Width: number; Height: number };
-          void session.resize(size.Width, size.Height);
-        } catch {
-          // a malformed resize is ignored, as the kubelet does
-        }
-      } else if (channel === CLOSE && this.protocol.startsWith('v5') && payload[0] === STDIN) session.stdin?.end();
-    });
-    this.ws.on('close', () => session.close());
-    // v4 and v5 open each stream with an empty frame; kubectl does not need them, but clients may.
+    if (closed) return session.close();
+    for (const buf of early) this.input(session, buf);
     session.stdout.on('data', (d: Buffer) => want.stdout && this.send(STDOUT, d));
     session.stderr.on('data', (d: Buffer) => want.stderr && this.send(STDERR, d));
     const code = await session.exitCode();
@@ -64,6 +61,21 @@ export class ExecChannel {
             details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
           },
     );
+  }
+
+  private input(session: ExecSession, buf: Buffer): void {
+    if (!buf.length) return;
+    const channel = buf[0];
+    const payload = buf.subarray(1);
+    if (channel === STDIN && payload.length) session.stdin?.write(payload);
+    else if (channel === RESIZE) {
+      try {
+        const size = JSON.parse(payload.toString()) as { Width: number; Height: number };
+        void session.resize(size.Width, size.Height);
+      } catch {
+        // a malformed resize is ignored, as the kubelet does
+      }
+    } else if (channel === CLOSE && this.protocol.startsWith('v5') && payload[0] === STDIN) session.stdin?.end();
   }
 
   private send(channel: number, data: Buffer): void {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { startAgent, type RunningAgent } from '../../agent/agent';
 import { startHollowNodes } from '../../agent/hollow-nodes';
 import { DockerRuntime } from '../../agent/runtime/docker-runtime';
@@ -20,6 +20,8 @@ interface AgentFlags {
   address?: string[];
   kubeletPort: string;
   pauseImage?: string;
+  restartBackoff: string;
+  leaseInterval: string;
 }
 
 export function registerAgent(program: Command): void {
@@ -36,6 +38,8 @@ export function registerAgent(program: Command): void {
     .option('--address <ip...>', 'InternalIP to report (default: the first non-loopback IPv4)')
     .option('--kubelet-port <port>', 'port of the logs/exec server the master connects to', '10250')
     .option('--pause-image <image>', 'image of the per-pod infra container (default: built on the node)')
+    .option('--restart-backoff <seconds>', 'first CrashLoopBackOff delay, doubling up to 300 s', '10')
+    .addOption(new Option('--lease-interval <seconds>', 'Lease renewal period (tests shorten it)').default('10').hideHelp())
     .option('--hollow-nodes <n>', 'run N fake nodes in this process for scale tests (implies --runtime fake)')
     .action(async (flags: AgentFlags) => {
       const caPem = fs.readFileSync(flags.caFile, 'utf8');
@@ -45,13 +49,15 @@ export function registerAgent(program: Command): void {
       if (flags.hollowNodes) {
         const count = Number(flags.hollowNodes);
         if (!Number.isInteger(count) || count < 1) throw new Error(`--hollow-nodes must be a positive integer, got "${flags.hollowNodes}"`);
-        const hollow = await startHollowNodes({ server: flags.server, caPem, token: flags.token, count, namePrefix: nodeName, dataDir: flags.dataDir, log });
+        const hollow = await startHollowNodes({ server: flags.server, caPem, token: flags.token, count, namePrefix: nodeName, dataDir: flags.dataDir, leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'), log });
         stop = hollow.stop;
       } else {
         const runtime = makeRuntime(flags, nodeName);
         const agent: RunningAgent = await startAgent({
           server: flags.server, caPem, token: flags.token, nodeName, dataDir: flags.dataDir, runtime,
           addresses: flags.address, kubeletPort: Number(flags.kubeletPort), log,
+          restartBackoffBaseMs: seconds(flags.restartBackoff, '--restart-backoff'),
+          leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'),
         });
         stop = agent.stop;
       }
@@ -74,4 +80,10 @@ function makeRuntime(flags: AgentFlags, nodeName: string): ContainerRuntime {
 
 function podmanSocket(): string | undefined {
   return fs.existsSync('/run/podman/podman.sock') ? 'unix:///run/podman/podman.sock' : undefined;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got "${value}"`);
+  return Math.round(n * 1000);
 }

@@ -1,0 +1,29 @@
+import { renderNftRuleset } from './nft-ruleset';
+import type { NftRunner } from './nft-runner';
+import type { Proxier } from './proxier';
+import type { ServicePortEntry } from './service-table';
+
+/**
+ * Keeps the nftables table in step with the service table: one atomic transaction per sync, so a
+ * half-applied state is never visible, and the table is dropped on stop.
+ */
+export class KernelProxier implements Proxier {
+  readonly mode = 'kernel' as const;
+  private previous?: { chains: Set<string>; sets: Set<string> };
+
+  constructor(
+    private readonly runner: NftRunner,
+    private readonly table = 'lotse',
+  ) {}
+
+  async sync(entries: ServicePortEntry[]): Promise<void> {
+    const ruleset = renderNftRuleset(entries, { table: this.table, previous: this.previous, fresh: !this.previous });
+    await this.runner.apply(ruleset.script);
+    this.previous = { chains: ruleset.chains, sets: ruleset.sets };
+  }
+
+  async stop(): Promise<void> {
+    this.previous = undefined;
+    await this.runner.apply(`add table ip ${this.table}\ndelete table ip ${this.table}\n`);
+  }
+}
