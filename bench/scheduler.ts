@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Binding, Node, Pod } from 'kubernetes-types/core/v1';
-import { startHollowNodes } from '../agent/hollow-nodes';
+import { startHollowNodes, type RunningHollowNodes } from '../agent/hollow-nodes';
 import { KubeClient } from '../kube/client';
 import { apps, core } from '../kube/resource-path';
 import { startControllerManager } from '../master/controllers/controller-manager';
@@ -60,14 +60,30 @@ async function runMaster(): Promise<void> {
   });
 }
 
-/** Role "hollow": run hollow nodes against the master named in the environment. */
+/**
+ * Role "hollow": run hollow nodes against the master named in the environment, joined in batches
+ * of 100, a batch retried when a join request fails (a reset connection under load should not
+ * cost the whole run).
+ */
 async function runHollow(): Promise<void> {
   const info = JSON.parse(process.env.BENCH_MASTER ?? '{}') as MasterInfo;
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-hollow-'));
-  const h = await startHollowNodes({ server: info.url, caPem: info.caPem, token: info.joinToken, count: Number(process.env.BENCH_HOLLOW), namePrefix: 'hollow', dataDir, concurrency: 8 });
+  const total = Number(process.env.BENCH_HOLLOW);
+  const batches: RunningHollowNodes[] = [];
+  for (let b = 0; b * 100 < total; b++) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        batches.push(await startHollowNodes({ server: info.url, caPem: info.caPem, token: info.joinToken, count: Math.min(100, total - b * 100), namePrefix: `hollow-${b}`, dataDir, concurrency: 8 }));
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        console.error(`  hollow batch ${b}: ${(err as Error).message}; retrying`);
+      }
+    }
+  }
   process.send?.({ ready: true });
   process.on('disconnect', () => {
-    void h.stop().finally(() => {
+    void Promise.all(batches.map((h) => h.stop())).finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
       process.exit(0);
     });
