@@ -4,7 +4,10 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow-nodes';
+import { Readable } from 'node:stream';
+import { startAgent, type RunningAgent } from '../../../agent/agent';
+import { hollowFacts } from '../../../agent/node-status';
+import { FakeRuntime } from '../../../agent/runtime/fake-runtime';
 import { masterControllers } from '../../../master/controllers/master-controllers';
 import { kubectlOk } from '../../support/kubectl';
 import { startTestMaster, type TestMaster } from '../../support/master';
@@ -18,9 +21,9 @@ const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-
 const podRows = (deployment: string): string => `[data-testid=pods] tbody tr[data-key^="default/${deployment}-"]`;
 
 let built: string;
-let hollowDir: string;
+let agentDir: string;
 let master: TestMaster;
-let hollow: RunningHollowNodes | undefined;
+let agent: RunningAgent | undefined;
 let origin: DashboardOrigin | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext;
@@ -28,13 +31,15 @@ let page: Page;
 
 beforeAll(async () => {
   built = mkdtempSync(join(tmpdir(), 'lotse-dashboard-'));
-  hollowDir = mkdtempSync(join(tmpdir(), 'lotse-dashboard-nodes-'));
+  agentDir = mkdtempSync(join(tmpdir(), 'lotse-dashboard-agent-'));
   mkdirSync(artifacts, { recursive: true });
   // The real build script, into a temp dir the server is pointed at, so the test needs no prior npm run build.
   execFileSync(process.execPath, [join(repo, 'scripts', 'build-dashboard.mjs'), '--out', built], { stdio: 'pipe' });
   process.env.LOTSE_DASHBOARD_DIR = built;
   master = await startTestMaster({ controllers: masterControllers() });
-  hollow = await startHollowNodes({ server: master.url, caPem: master.caPem, token: master.joinToken, count: 1, namePrefix: 'node', dataDir: hollowDir, leaseIntervalMs: 2000 });
+  // A real agent (join, kubelet server with its client-certificate check) on the fake runtime,
+  // whose containers print a numbered line every 100 ms: logs stream through the master for real.
+  agent = await startAgent({ server: master.url, caPem: master.caPem, token: master.joinToken, nodeName: 'node-0', dataDir: agentDir, runtime: new TalkingRuntime('node-0'), addresses: ['127.0.0.1'], kubeletPort: 0, facts: hollowFacts(), plegPeriodMs: 500 });
   origin = await dashboardOrigin(master);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
@@ -45,10 +50,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
   await origin?.close();
-  await hollow?.stop().catch(() => undefined);
+  await agent?.stop().catch(() => undefined);
   await master?.stop();
   rmSync(built, { recursive: true, force: true });
-  rmSync(hollowDir, { recursive: true, force: true });
+  rmSync(agentDir, { recursive: true, force: true });
 });
 
 test('the static files load without a token, with their content types, a CSP without inline code and cache headers', async () => {
@@ -131,14 +136,31 @@ test('restart a rollout and delete a pod from the page', async () => {
   expect(names).not.toContain(`pod/${String(victim).split('/')[1]}\n`);
 });
 
-test('following logs without a reachable agent shows the API error', async () => {
+test('a pod log streams into the page through the master and the agent', async () => {
   await page.locator(podRows('web')).first().locator('button', { hasText: 'Logs' }).click();
+  await page.locator('[data-testid=log-state]', { hasText: 'streaming' }).waitFor();
+  // Lines keep arriving while the panel is open: the count grows past what one response could hold back.
+  await page.waitForFunction(() => (document.querySelector('[data-testid=log-text]')?.textContent ?? '').split('\n').length >= 5, undefined, { timeout: 10_000 });
+  const first = await page.locator('[data-testid=log-text]').textContent();
+  expect(first).toMatch(/^web says 0\nweb says 1\n/);
+  const before = (first ?? '').split('\n').length;
+  await page.waitForFunction((n) => (document.querySelector('[data-testid=log-text]')?.textContent ?? '').split('\n').length > n + 2, before, { timeout: 10_000 });
+  await dismissNotices();
+  await page.screenshot({ path: join(artifacts, 'logs.png') });
+  await page.locator('.logs button', { hasText: 'Close' }).click();
+});
+
+test('logs that cannot be read show the API error in the panel', async () => {
+  await kubectlOk(master.kubeconfigPath, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ghost', namespace: 'default' }, spec: { nodeName: 'ghost-node', containers: [{ name: 'c', image: 'registry.example/ghost:1' }] } }));
+  const row = page.locator('[data-testid=pods] tr[data-key="default/ghost"]');
+  await row.locator('button', { hasText: 'Logs' }).click();
   const error = page.locator('[data-testid=log-error]');
   await error.waitFor();
-  expect(await error.textContent()).toMatch(/The logs could not be read: \d{3} /);
-  await dismissNotices();
+  expect(await error.textContent()).toMatch(/The logs could not be read: \d{3} \w+: .*ghost-node/);
   await page.screenshot({ path: join(artifacts, 'logs-error.png') });
   await page.locator('.logs button', { hasText: 'Close' }).click();
+  await kubectlOk(master.kubeconfigPath, ['delete', 'pod', 'ghost', '--grace-period=0', '--force']);
+  await row.waitFor({ state: 'detached' });
 });
 
 test('services show cluster IP, ports, endpoints and NodePort links to the node', async () => {
@@ -182,6 +204,23 @@ test('on a phone-sized screen the tables become cards that fit the width', async
 
 async function dismissNotices(): Promise<void> {
   while ((await page.locator('.notice').count()) > 0) await page.locator('.notice').first().click();
+}
+
+/** The fake runtime, except that a container's log is a line every 100 ms for as long as one follows it. */
+class TalkingRuntime extends FakeRuntime {
+  override async logs(): Promise<Readable> {
+    let n = 0;
+    let timer: NodeJS.Timeout | undefined;
+    return new Readable({
+      read() {
+        if (!timer) timer = setInterval(() => this.push(`web says ${n++}\n`), 100);
+      },
+      destroy(err, done) {
+        clearInterval(timer);
+        done(err);
+      },
+    });
+  }
 }
 
 function url(): string {
