@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ClusterState } from './cluster-state';
 import { masterUrl } from './cluster-state';
 import type { LocalPaths } from './local-paths';
-import { lotseBinary } from './lotse-binary';
+import { componentCommand } from './lotse-binary';
 import { runningPid, startDetached, tailLog } from './process-supervisor';
 
 export const agentComponent = (node: string): string => `agent-${node}`;
@@ -20,7 +20,7 @@ export function runningAgent(paths: LocalPaths, node: string): number | undefine
 export function spawnAgent(paths: LocalPaths, state: ClusterState, node: string): number {
   const joinToken = fs.readFileSync(path.join(paths.masterDataDir, 'join-token'), 'utf8').trim();
   const args = [
-    lotseBinary(), 'agent',
+    ...componentCommand('agent'),
     '--server', masterUrl(state),
     '--token', joinToken,
     '--ca-file', path.join(paths.masterDataDir, 'ca.crt'),

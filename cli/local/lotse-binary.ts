@@ -10,3 +10,12 @@ export function lotseBinary(): string {
   }
   throw new Error(`cannot find bin/lotse above ${__dirname}: reinstall lotse (npm run build in its checkout)`);
 }
+
+/**
+ * Node arguments that run `lotse <component> ...`: the compiled component entry when it exists
+ * (it loads only that command), else bin/lotse.
+ */
+export function componentCommand(component: 'master' | 'agent'): string[] {
+  const entry = path.join(__dirname, 'component-main.js');
+  return fs.existsSync(entry) ? [entry, component] : [lotseBinary(), component];
+}

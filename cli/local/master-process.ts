@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { healthStatus } from './admin-client';
 import type { LocalPaths } from './local-paths';
-import { lotseBinary } from './lotse-binary';
+import { componentCommand } from './lotse-binary';
 import { runningPid, sleep, startDetached, tailLog } from './process-supervisor';
 
 export const MASTER = 'master';
@@ -13,7 +13,7 @@ export function runningMaster(paths: LocalPaths): number | undefined {
 }
 
 export function spawnMaster(paths: LocalPaths, port: number): number {
-  const args = [lotseBinary(), 'master', '--data-dir', paths.masterDataDir, '--listen', `127.0.0.1:${port}`];
+  const args = [...componentCommand('master'), '--data-dir', paths.masterDataDir, '--listen', `127.0.0.1:${port}`];
   return startDetached(process.execPath, args, paths.pidFile(MASTER), paths.logFile(MASTER), MASTER).pid;
 }
 
