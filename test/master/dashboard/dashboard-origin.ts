@@ -3,7 +3,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serveDashboard } from '../../../master/dashboard/serve-dashboard';
-import type { TestMaster } from '../../support/master';
+import type { RunningMaster } from '../../../master/server';
+
+type Master = Pick<RunningMaster, 'url' | 'caPem' | 'dataDir'>;
 
 export interface DashboardOrigin {
   /** https://127.0.0.1:PORT, serving /dashboard/ and the API on one origin. */
@@ -19,7 +21,7 @@ export interface DashboardOrigin {
  * dashboard with the same function and passes everything else to the master, so the page still
  * talks to the API same-origin, as it will in production.
  */
-export async function dashboardOrigin(master: TestMaster): Promise<DashboardOrigin> {
+export async function dashboardOrigin(master: Master): Promise<DashboardOrigin> {
   if (await masterServesDashboard(master)) return { url: master.url, servedByMaster: true, close: async () => undefined };
   const cert = readFileSync(join(master.dataDir, 'apiserver.crt'));
   const key = readFileSync(join(master.dataDir, 'apiserver.key'));
@@ -50,7 +52,7 @@ export async function dashboardOrigin(master: TestMaster): Promise<DashboardOrig
   };
 }
 
-function masterServesDashboard(master: TestMaster): Promise<boolean> {
+function masterServesDashboard(master: Master): Promise<boolean> {
   return new Promise((resolve) => {
     https
       .get(`${master.url}/dashboard/`, { ca: master.caPem }, (res) => {
