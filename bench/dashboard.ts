@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { Pod } from 'kubernetes-types/core/v1';
 import { chromium } from 'playwright-core';
 import { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
@@ -57,7 +58,8 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   try {
     for (let i = 0; i < podCount; i++) {
-      await client.create(core('pods', 'default'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'registry.example/bench:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } });
+      const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'registry.example/bench:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } });
+      await client.create(core('pods', 'default'), pod);
     }
     const first: number[] = [];
     const loaded: number[] = [];
