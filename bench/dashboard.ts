@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   try {
     for (let i = 0; i < podCount; i++) {
-      const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'registry.example/bench:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } });
+      const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'registry.example/bench:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } };
       await client.create(core('pods', 'default'), pod);
     }
     const first: number[] = [];
