@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { agentComponent, runningAgent } from './agent-process';
 import { readClusterState } from './cluster-state';
 import { removeNodeContainers } from './container-cleanup';
+import { removeFromKubeconfig, userKubeconfigPath } from './kubeconfig-merge';
 import { localPaths } from './local-paths';
 import { MASTER, runningMaster } from './master-process';
 import { PODMAN_SERVICE, runningPodmanService } from './podman-service';
@@ -56,6 +57,9 @@ export async function clusterDown(options: DownOptions, progress: Progress): Pro
           if (entry !== 'up.lock') fs.rmSync(`${paths.root}/${entry}`, { recursive: true, force: true });
         }
       }, () => `local data deleted (${paths.root})`);
+      const env = options.env ?? process.env;
+      await progress.step('kubeconfig context removed', async () => removeFromKubeconfig(userKubeconfigPath(env)),
+        (r) => (r.backup ? `context "lotse" removed from ${r.path} (backup ${r.backup})` : `no "lotse" context in ${r.path}`));
     }
   } finally {
     lock.release();

@@ -37,12 +37,44 @@ export function mergeKubeconfig(adminKubeconfig: string, target: string, now: Da
   fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   let backup: string | undefined;
   if (before !== undefined) {
-    backup = `${target}.lotse-backup-${now.toISOString().replace(/[:.]/g, '-')}`;
+    backup = backupPath(target, now);
     fs.writeFileSync(backup, before, { mode: 0o600 });
   }
+  writePrivate(target, after);
+  return { path: target, backup };
+}
+
+function backupPath(target: string, now: Date): string {
+  return `${target}.lotse-backup-${now.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+/** Write-then-rename: kubectl running meanwhile never reads half a file. */
+function writePrivate(target: string, text: string): void {
   const tmp = `${target}.lotse-tmp`;
-  fs.writeFileSync(tmp, after, { mode: 0o600 });
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
   fs.renameSync(tmp, target);
+}
+
+/**
+ * Takes the lotse cluster, user and context out of the user's kubeconfig again (`lotse down
+ * --purge`: the CA and token they hold are gone). current-context is cleared if it was lotse.
+ * A backup is written first; other entries stay as they were.
+ */
+export function removeFromKubeconfig(target: string, now: Date = new Date()): MergeResult {
+  if (!fs.existsSync(target)) return { path: target };
+  const before = fs.readFileSync(target, 'utf8');
+  const doc = YAML.parseDocument(before);
+  if (doc.errors.length) return { path: target }; // not ours to repair
+  for (const key of ['clusters', 'users', 'contexts']) {
+    const seq = doc.get(key);
+    if (isSeq(seq)) seq.items = seq.items.filter((item) => !(isMap(item) && item.get('name') === CONTEXT_NAME));
+  }
+  if (doc.get('current-context') === CONTEXT_NAME) doc.delete('current-context');
+  const after = doc.toString();
+  if (after === before) return { path: target };
+  const backup = backupPath(target, now);
+  fs.writeFileSync(backup, before, { mode: 0o600 });
+  writePrivate(target, after);
   return { path: target, backup };
 }
 

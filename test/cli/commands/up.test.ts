@@ -134,6 +134,8 @@ describe('lotse up / status / kubeconfig / down with real podman and real proces
     const purge = await lotse(['down', '--purge'], iso.env);
     expect(purge.code).toBe(0);
     expect(fs.existsSync(path.join(marker, 'local'))).toBe(false);
+    const kube = YAML.parse(fs.readFileSync(iso.kubeconfig, 'utf8'));
+    expect(kube.contexts.map((c: { name: string }) => c.name)).toEqual(['elsewhere']);
   }, 60_000);
 });
 

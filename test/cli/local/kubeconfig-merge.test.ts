@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { mergeKubeconfig, renamedAdminKubeconfig, userKubeconfigPath } from '../../../cli/local/kubeconfig-merge';
+import { mergeKubeconfig, removeFromKubeconfig, renamedAdminKubeconfig, userKubeconfigPath } from '../../../cli/local/kubeconfig-merge';
 
 const ADMIN = YAML.stringify({
   apiVersion: 'v1',
@@ -85,6 +85,21 @@ describe('mergeKubeconfig', () => {
     fs.writeFileSync(target, 'clusters: [unclosed\n');
     expect(() => mergeKubeconfig(admin, target)).toThrow(/not valid YAML/);
     expect(fs.readFileSync(target, 'utf8')).toBe('clusters: [unclosed\n');
+  });
+
+  it('removes only the lotse entries again (down --purge), with a backup, and clears current-context', () => {
+    const target = path.join(dir, 'config');
+    fs.writeFileSync(target, EXISTING);
+    mergeKubeconfig(admin, target, new Date('2026-01-02T03:04:05Z'));
+    const merged = fs.readFileSync(target, 'utf8');
+    const result = removeFromKubeconfig(target, new Date('2026-01-02T03:04:06Z'));
+    expect(fs.readFileSync(result.backup!, 'utf8')).toBe(merged);
+    const after = YAML.parse(fs.readFileSync(target, 'utf8'));
+    expect(after.contexts.map((c: { name: string }) => c.name)).toEqual(['prod']);
+    expect(after.clusters.map((c: { name: string }) => c.name)).toEqual(['prod']);
+    expect(after.users.map((c: { name: string }) => c.name)).toEqual(['prod-admin']);
+    expect(after['current-context']).toBeUndefined();
+    expect(removeFromKubeconfig(target).backup).toBeUndefined();
   });
 
   it('prints the admin kubeconfig under the lotse names and picks the first KUBECONFIG entry', () => {
