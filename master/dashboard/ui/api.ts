@@ -17,6 +17,12 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+
+  /** "401 Unauthorized" or "503 ServiceUnavailable: node n1 has not reported ...", without saying a word twice. */
+  summary(): string {
+    const head = this.status ? `${this.status} ${this.reason}` : this.reason;
+    return this.message && this.message !== this.reason ? `${head}: ${this.message}` : head;
+  }
 }
 
 export interface WatchEvent<T> {

@@ -36,7 +36,7 @@ export function App() {
 }
 
 function Shell(props: { token: string; signOut: (why?: string) => void }) {
-  const feeds = useMemo(() => new Feeds(new Api(props.token, (err) => props.signOut(`Signed out: the API no longer accepts this token (401 ${err.reason}: ${err.message}).`))), [props.token]);
+  const feeds = useMemo(() => new Feeds(new Api(props.token, (err) => props.signOut(`Signed out: the API no longer accepts this token (${err.summary()}).`))), [props.token]);
   useEffect(() => () => feeds.stop(), [feeds]);
   const view = useHashView();
   const now = useClock(5000);

@@ -31,7 +31,7 @@ export function LogsPanel(props: { pod: Pod; onClose: () => void }) {
       } catch (err) {
         if (abort.signal.aborted) return;
         const e = err as Error;
-        setState({ kind: 'error', message: err instanceof ApiError && err.status ? `${err.status} ${err.reason}: ${e.message}` : e.message });
+        setState({ kind: 'error', message: err instanceof ApiError ? err.summary() : e.message });
       }
     })();
     return () => abort.abort();

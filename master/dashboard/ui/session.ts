@@ -23,9 +23,9 @@ export async function checkToken(token: string): Promise<string | undefined> {
     return undefined;
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      return `The API refused this token (401 ${err.reason}: ${err.message}). Copy the token again from your kubeconfig: kubectl config view --raw --minify -o jsonpath='{.users[0].user.token}'`;
+      return `The API refused this token (${err.summary()}). Copy it again from your kubeconfig: kubectl config view --raw --minify -o jsonpath='{.users[0].user.token}'`;
     }
-    if (err instanceof ApiError && err.status === 403) return `This token may not read the cluster (403 Forbidden: ${err.message}). Use the admin or viewer token, not the join token.`;
+    if (err instanceof ApiError && err.status === 403) return `This token may not read the cluster (${err.summary()}). Use the admin or viewer token, not the join token.`;
     return `Cannot check the token: ${(err as Error).message}`;
   }
 }

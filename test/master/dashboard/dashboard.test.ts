@@ -44,7 +44,9 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
-  await kubectlOk(master.kubeconfigPath, ['create', 'deployment', 'web', '--image=registry.example/web:1', '--port=8080']);
+  const container = { name: 'web', image: 'registry.example/web:1', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '250m', memory: '64Mi' } } };
+  const web = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [container] } } } };
+  await kubectlOk(master.kubeconfigPath, ['create', '-f', '-'], JSON.stringify(web));
 });
 
 afterAll(async () => {
@@ -180,11 +182,38 @@ test('nodes show conditions, capacity and requested resources; events are listed
   const node = page.locator('[data-testid=nodes] tr[data-key="node-0"]');
   await node.locator('.badge', { hasText: 'Ready' }).waitFor();
   expect(await node.locator('td[data-label="Pods"]').textContent()).toMatch(/^2 \/ \d+$/);
+  // Two pods of 250m and 64Mi each on a node with 4 CPUs and 16 GiB.
+  expect(await node.locator('td[data-label="CPU requested"]').textContent()).toBe('500m of 4 (13%)');
+  expect(await node.locator('td[data-label="Memory requested"]').textContent()).toBe('128 MiB of 16 GiB (1%)');
   await dismissNotices();
   await page.screenshot({ path: join(artifacts, 'nodes.png'), fullPage: true });
   await page.goto(`${url()}/dashboard/#events`);
   await page.locator('[data-testid=events] tbody tr', { hasText: 'ScalingReplicaSet' }).first().waitFor();
   await page.screenshot({ path: join(artifacts, 'events.png'), fullPage: true });
+});
+
+test('the namespace picker narrows the lists', async () => {
+  await page.goto(`${url()}/dashboard/#workloads`);
+  await waitForRows(podRows('web'), 2);
+  await page.selectOption('select[aria-label=namespace]', 'kube-system');
+  await waitForRows('[data-testid=pods] tbody tr', 0);
+  expect(await page.locator('.empty', { hasText: 'No pods.' }).isVisible()).toBe(true);
+  await page.selectOption('select[aria-label=namespace]', '');
+  await waitForRows(podRows('web'), 2);
+});
+
+test('a dark colour scheme gets the dark palette', async () => {
+  const dark = await browser!.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  try {
+    await dark.addInitScript((token) => sessionStorage.setItem('lotse.dashboard.token', token), master.adminToken);
+    const p = await dark.newPage();
+    await p.goto(`${url()}/dashboard/#workloads`);
+    await p.locator(podRows('web')).first().waitFor();
+    expect(await p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(16, 20, 27)');
+    await p.screenshot({ path: join(artifacts, 'workloads-dark.png') });
+  } finally {
+    await dark.close();
+  }
 });
 
 test('on a phone-sized screen the tables become cards that fit the width', async () => {
