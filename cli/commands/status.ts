@@ -14,11 +14,12 @@ export function registerStatus(program: Command): void {
         return;
       }
       out(`master: ${s.url}  health: ${s.health}  pid ${s.masterPid}`);
+      out(`engine: ${s.engine}`);
       out('NODE                 READY     AGENT');
       for (const n of s.nodes) {
         out(`${n.name.padEnd(20)} ${n.ready.padEnd(9)} ${n.agentPid ? `pid ${n.agentPid}` : 'not running'}${n.ready !== 'True' && n.message ? `  ${n.message}` : ''}`);
       }
       out(`data: ${s.dataDir}`);
-      if (s.health !== 'ok' || s.nodes.some((n) => n.ready !== 'True' || !n.agentPid)) process.exitCode = 1;
+      if (s.health !== 'ok' || !s.engine?.endsWith(' ok') || s.nodes.some((n) => n.ready !== 'True' || !n.agentPid)) process.exitCode = 1;
     });
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { adminClient, healthStatus } from './admin-client';
 import { runningAgent } from './agent-process';
 import { masterUrl, readClusterState } from './cluster-state';
+import { pingEngine } from './engine-ping';
 import { localPaths } from './local-paths';
 import { runningMaster } from './master-process';
 import { nodeHealth, type NodeHealth } from './node-readiness';
@@ -13,6 +14,8 @@ export interface ClusterStatus {
   /** "ok" when /healthz answers 200, else what went wrong. */
   health?: string;
   masterPid?: number;
+  /** "podman unix:///... ok" or "... not answering". */
+  engine?: string;
   nodes: (NodeHealth & { agentPid?: number })[];
   dataDir: string;
 }
@@ -38,5 +41,8 @@ export async function clusterStatus(env: NodeJS.ProcessEnv = process.env): Promi
       client.close();
     }
   }
-  return { running: true, url, health, masterPid, nodes: nodes.map((n) => ({ ...n, agentPid: runningAgent(paths, n.name) })), dataDir: paths.root };
+  const socket = state.runtime.endpoint.startsWith('unix://') ? state.runtime.endpoint.slice('unix://'.length) : undefined;
+  const engineOk = socket ? await pingEngine(socket) : true;
+  const engine = `${state.runtime.kind} ${state.runtime.endpoint} ${engineOk ? 'ok' : 'not answering (lotse up restarts it)'}`;
+  return { running: true, url, health, masterPid, engine, nodes: nodes.map((n) => ({ ...n, agentPid: runningAgent(paths, n.name) })), dataDir: paths.root };
 }
