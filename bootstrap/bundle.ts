@@ -8,6 +8,8 @@ export interface Bundle {
   path: string;
   content: Buffer;
   sha256: string;
+  /** Source files esbuild read from disk (empty for a prebuilt LOTSE_BUNDLE). */
+  inputs: string[];
 }
 
 /**
@@ -70,6 +72,26 @@ const etcdProtos: Plugin = {
   },
 };
 
+/**
+ * The master picks a kubernetes-models validator per kind with a computed require(), which a
+ * bundler cannot follow; the bundle gets one static require per validator named in resources.ts.
+ */
+const kubernetesModels: Plugin = {
+  name: 'lotse-kubernetes-models',
+  setup(b) {
+    b.onLoad({ filter: /master[\\/]api[\\/]validation\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const wanted = 'require(`kubernetes-models/${modelPath}`)';
+      if (!source.includes(wanted)) return undefined;
+      const resources = readFileSync(join(dirname(args.path), 'resources.ts'), 'utf8');
+      const paths = [...new Set([...resources.matchAll(/validator: '([^']+)'/g)].map((m) => m[1]))];
+      const cases = paths.map((p) => `    case ${JSON.stringify(p)}: return require(${JSON.stringify(`kubernetes-models/${p}`)});`).join('\n');
+      const loader = `\nfunction __lotseModel(path: string): unknown {\n  switch (path) {\n${cases}\n    default: throw new Error('no kubernetes-models validator bundled for ' + path);\n  }\n}\n`;
+      return { contents: source.replace(wanted, '__lotseModel(modelPath)') + loader, loader: 'ts' };
+    });
+  },
+};
+
 /** The package root (where package.json is), from this file in bootstrap/ or dist/bootstrap/. */
 function packageRoot(): string {
   // From the source or compiled tree, walk up from here; when this code is itself bundled
@@ -107,18 +129,20 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
     target: 'node20',
     format: 'cjs',
     outfile: outFile,
-    plugins: [noNativeCode, etcdProtos],
+    plugins: [noNativeCode, etcdProtos, kubernetesModels],
     logLevel: 'silent',
     legalComments: 'none',
+    metafile: true,
     // The CLI entry point, run: bin/lotse does the same with the compiled tree.
     footer: { js: `\nif (require.main === module) module.exports.main(process.argv).catch((err) => { process.stderr.write('lotse: ' + (err && err.message ? err.message : String(err)) + '\\n'); process.exit(1); });` },
     banner: { js: `// lotse ${version}: bundled by lotse bootstrap; runs with Node.js 20 or later on any CPU.` },
   });
   if (result.errors.length > 0) throw new Error(`cannot bundle lotse: ${result.errors.map((e) => e.text).join('; ')}`);
-  return readBundle(outFile);
+  // Only files read from disk count; shimmed modules live in their own esbuild namespaces.
+  return { ...readBundle(outFile), inputs: Object.keys(result.metafile?.inputs ?? {}).filter((p) => !/^[a-z-]+:/.test(p)) };
 }
 
 function readBundle(path: string): Bundle {
   const content = readFileSync(path);
-  return { path, content, sha256: createHash('sha256').update(content).digest('hex') };
+  return { path, content, sha256: createHash('sha256').update(content).digest('hex'), inputs: [] };
 }

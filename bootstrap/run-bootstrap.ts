@@ -124,9 +124,10 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
       await waitFor(`every node to be Ready (${names.join(', ')})`, options.readyTimeoutMs ?? 180_000, async () => {
         ready = await readyNodes(masters[0].conn, cluster);
         return names.every((n) => ready.has(n)) ? true : undefined;
-      }).catch((err: Error) => {
-        const missing = names.filter((n) => !ready.has(n));
-        throw new Error(`${err.message}; not Ready: ${missing.join(', ')} (see ${REMOTE.logFile('agent')} or journalctl -u lotse-agent on them)`);
+      }).catch(async (err: Error) => {
+        const missing = targets.filter((t) => !ready.has(t.name));
+        const logs = await Promise.all(missing.map(async (t) => `${t.name} agent log:\n${(await serviceLogTail(t, 'agent', 8)).replace(/^/gm, '  ')}`));
+        throw new StepError('*', 'nodes ready', `${err.message}; not Ready: ${missing.map((t) => t.name).join(', ')}`, logs.join('\n'));
       });
       return { changed: false, detail: `${names.length} nodes Ready` };
     });

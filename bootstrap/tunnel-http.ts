@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import type { SshConnection } from './ssh-connection';
 
@@ -25,6 +25,9 @@ export interface TunnelResponse {
  */
 export async function tunnelRequest(conn: SshConnection, req: TunnelRequest): Promise<TunnelResponse> {
   const stream = await conn.tunnel(req.port);
+  // An agent whose only connection is the tunnel: https ignores createConnection given per request.
+  const agent = new Agent({ keepAlive: false });
+  agent.createConnection = () => tlsConnect({ socket: stream, ca: req.ca, cert: req.cert, key: req.key, servername: 'localhost' });
   return new Promise((resolve, reject) => {
     const r = request(
       {
@@ -33,15 +36,17 @@ export async function tunnelRequest(conn: SshConnection, req: TunnelRequest): Pr
         method: req.method ?? 'GET',
         path: req.path,
         headers: { ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers },
-        agent: false,
+        agent,
         timeout: req.timeoutMs ?? 10_000,
-        createConnection: () => tlsConnect({ socket: stream, ca: req.ca, cert: req.cert, key: req.key, servername: 'localhost' }),
       },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => {
+          stream.destroy();
+          resolve({ status: res.statusCode ?? 0, body });
+        });
         res.on('error', reject);
       },
     );

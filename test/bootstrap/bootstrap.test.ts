@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBundle, type Bundle } from '../../bootstrap/bundle';
+import { parseInventory, type Inventory } from '../../bootstrap/inventory';
+import type { StepEvent } from '../../bootstrap/progress';
+import { BootstrapError, runBootstrap, type BootstrapOptions } from '../../bootstrap/run-bootstrap';
+import { runReset } from '../../bootstrap/run-reset';
+import { kubectl, kubectlOk } from '../support/kubectl';
+import { startSshHosts, type TestHost, type TestHosts } from '../support/ssh-hosts';
+
+jest.setTimeout(120_000);
+
+/**
+ * The bootstrap against three real sshd hosts in their own network and mount namespaces:
+ * one master (etcd from Debian, the embedded scheduler and controllers) and two workers whose
+ * agents run hollow pods (--runtime fake), plus a fourth host without Node.js.
+ */
+describe('lotse bootstrap over SSH', () => {
+  let lab: TestHosts;
+  let home: string;
+  let kubeconfig: string;
+  let bundle: Bundle;
+  let inventory: Inventory;
+  let events: StepEvent[];
+  const host = (name: string): TestHost => lab.hosts.find((h) => h.name === name) as TestHost;
+
+  const inventoryYaml = (hosts: { name: string; address: string; role: string; identityFile?: string }[]): string =>
+    [
+      'name: lab',
+      'store: etcd',
+      'agent:',
+      '  runtime: fake',
+      'hosts:',
+      ...hosts.flatMap((h) => [`  - name: ${h.name}`, `    address: ${h.address}`, '    user: root', `    role: ${h.role}`, `    identityFile: ${h.identityFile ?? lab.identityFile}`]),
+    ].join('\n');
+
+  const options = (extra: Partial<BootstrapOptions> = {}): BootstrapOptions => ({
+    onStep: (e) => void events.push(e),
+    onNotice: () => undefined,
+    kubeconfigPath: kubeconfig,
+    readyTimeoutMs: 60_000,
+    connectTimeoutMs: 5000,
+    bundle,
+    ...extra,
+  });
+
+  const ended = (): StepEvent[] => events.filter((e) => e.state !== 'start');
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'lotse-home-'));
+    process.env.LOTSE_HOME = home;
+    kubeconfig = join(home, 'kubeconfig');
+    lab = await startSshHosts([{ name: 'm1' }, { name: 'w1' }, { name: 'w2' }, { name: 'nonode', withoutNode: true }]);
+    bundle = await buildBundle(join(home, 'bundle', 'lotse.js'));
+    inventory = parseInventory(
+      inventoryYaml([
+        { name: 'm1', address: host('m1').address, role: 'master' },
+        { name: 'w1', address: host('w1').address, role: 'worker' },
+        { name: 'w2', address: host('w2').address, role: 'worker' },
+      ]),
+      join(home, 'inventory.yaml'),
+    );
+  });
+
+  afterAll(async () => {
+    await lab?.cleanup();
+    rmSync(home, { recursive: true, force: true });
+    delete process.env.LOTSE_HOME;
+  });
+
+  beforeEach(() => {
+    events = [];
+  });
+
+  test('forms 1 master + 2 workers: kubectl sees 3 Ready nodes and a Deployment spreads over the workers', async () => {
+    const result = await runBootstrap(inventory, options());
+    expect(result.context).toBe('lab');
+    const nodes = await kubectlOk(kubeconfig, ['--context', 'lab', 'get', 'nodes', '--no-headers']);
+    const ready = nodes.split('\n').filter((l) => /\sReady\s/.test(l)).map((l) => l.split(/\s+/)[0]);
+    expect(ready.sort()).toEqual(['m1', 'w1', 'w2']);
+    // Every step of a first run did something or checked something; each has a time.
+    expect(ended().every((e) => e.ms !== undefined)).toBe(true);
+    expect(ended().find((e) => e.host === 'm1' && e.step === 'etcd')?.state).toBe('done');
+
+    await kubectlOk(kubeconfig, ['--context', 'lab', 'create', 'deployment', 'web', '--image=busybox', '--replicas=6']);
+    const deadline = Date.now() + 30_000;
+    let placed: string[] = [];
+    while (Date.now() < deadline) {
+      const out = await kubectl(kubeconfig, ['--context', 'lab', 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}']);
+      placed = out.stdout.split('\n').filter(Boolean);
+      if (placed.length === 6) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(placed).toHaveLength(6);
+    expect(placed).toEqual(expect.arrayContaining(['w1', 'w2']));
+  });
+
+  test('a second run changes nothing and says so for every step', async () => {
+    await runBootstrap(inventory, options());
+    const changed = ended().filter((e) => e.state === 'done' || e.state === 'failed');
+    expect(changed).toEqual([]);
+    expect(ended().filter((e) => e.state === 'unchanged').length).toBeGreaterThanOrEqual(3 * 4);
+  });
+
+  test('a host whose sshd dies mid-run is named with its step; restored, the next run finishes', async () => {
+    rmSync(join(host('w2').dir, 'opt', 'lotse.js'));
+    const run = runBootstrap(
+      inventory,
+      options({
+        onStep: (e) => {
+          events.push(e);
+          if (e.host === 'w2' && e.step === 'files' && e.state === 'start') host('w2').killSshd();
+        },
+      }),
+    );
+    const err = (await run.catch((e: unknown) => e)) as BootstrapError;
+    expect(err).toBeInstanceOf(BootstrapError);
+    expect(err.failures.map((f) => [f.host, f.step])).toEqual([['w2', 'files']]);
+    expect(err.message).toMatch(/^w2: step "files" failed: .*w2/);
+    // The other hosts finished the phase and stay as they were.
+    expect(ended().filter((e) => e.step === 'files' && e.host !== 'w2').map((e) => e.state)).toEqual(['unchanged', 'unchanged']);
+
+    await host('w2').startSshd();
+    events = [];
+    await runBootstrap(inventory, options());
+    expect(ended().find((e) => e.host === 'w2' && e.step === 'files')).toMatchObject({ state: 'done', detail: expect.stringMatching(/^1 of/) });
+    expect(ended().find((e) => e.step === 'nodes ready')?.state).toBe('unchanged');
+  });
+
+  test('a remote command that fails shows its output tail', async () => {
+    // A master whose etcd cannot start: its data dir is a file.
+    const broken = parseInventory(inventoryYaml([{ name: 'nonode', address: host('nonode').address, role: 'master' }]).replace('name: lab', 'name: broken'), join(home, 'broken.yaml'));
+    const err = (await runBootstrap(broken, options()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/nonode: step "node.js" failed: nonode has no Node.js and no container engine \(podman or docker\)/);
+  });
+
+  test('a wrong identity file and an unreachable address are each a clear message', async () => {
+    const otherKey = join(home, 'other_key');
+    writeFileSync(otherKey, '');
+    rmSync(otherKey);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const wrongKey = parseInventory(inventoryYaml([{ name: 'w1', address: host('w1').address, role: 'master', identityFile: otherKey }]), join(home, 'wrong.yaml'));
+    const auth = (await runBootstrap(wrongKey, options()).catch((e: unknown) => e)) as Error;
+    expect(auth.message).toMatch(/w1: step "connect" failed: w1 \(root@[\d.]+:22\) refused the key .*other_key: permission denied/);
+
+    const away = parseInventory(inventoryYaml([{ name: 'away', address: lab.unusedAddress, role: 'master' }]), join(home, 'away.yaml'));
+    const unreachable = (await runBootstrap(away, options({ connectTimeoutMs: 3000 })).catch((e: unknown) => e)) as Error;
+    expect(unreachable.message).toMatch(/away: step "connect" failed: cannot reach away \(root@[\d.]+:22\)/);
+  });
+
+  test('a host whose key changed is refused with both fingerprints', async () => {
+    await host('w1').rotateHostKey();
+    const err = (await runBootstrap(inventory, options()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/WARNING: the host key of w1 \([\d.]+\) has CHANGED/);
+    expect(err.message).toMatch(/expected: ssh-ed25519 SHA256:\S+ .*\n\s+presented: ssh-ed25519 SHA256:\S+/);
+    expect(events.find((e) => e.host === 'w1' && e.step === 'files')).toBeUndefined();
+  });
+
+  test('lotse reset removes lotse from the hosts', async () => {
+    const { readdirSync } = await import('node:fs');
+    const resettable = { ...inventory, hosts: inventory.hosts.filter((h) => h.name !== 'w1') };
+    await runReset(resettable, { onStep: () => undefined, onNotice: () => undefined, connectTimeoutMs: 5000 });
+    expect(readdirSync(join(host('m1').dir, 'opt'))).toEqual([]);
+    expect(readdirSync(join(host('m1').dir, 'var'))).toEqual([]);
+    expect(readdirSync(join(host('w2').dir, 'etc'))).toEqual([]);
+  });
+});
