@@ -52,9 +52,12 @@ describe('lotse up / status / kubeconfig / down with real podman and real proces
     iso.cleanup();
   }, 60_000);
 
-  it('two concurrent ups: one starts 2 Ready nodes and merges the kubeconfig, the other says a start is in progress', async () => {
-    const [a, b] = await Promise.all([lotse(['up', '--nodes', '2', '--port', String(port)], iso.env), lotse(['up', '--nodes', '2', '--port', String(port)], iso.env)]);
-    const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
+  it('two ups at once: the first starts 2 Ready nodes and merges the kubeconfig, the other says a start is in progress', async () => {
+    // The second starts once the first holds the lock, so the race has the same outcome on a slow machine.
+    const first = lotse(['up', '--nodes', '2', '--port', String(port)], iso.env);
+    await waitFor('the first up to take the lock', async () => (fs.existsSync(path.join(marker, 'local', 'up.lock')) ? true : undefined), 15_000);
+    const loser = await lotse(['up', '--nodes', '2', '--port', String(port)], iso.env);
+    const winner = await first;
     expect(winner.stderr).toBe('');
     expect(winner.code).toBe(0);
     expect(loser.code).toBe(1);
