@@ -60,12 +60,18 @@ export class Api {
   private async call(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (contentType) headers['content-type'] = contentType;
-    let res: Response;
-    try {
-      res = await fetch(path, { method, headers, body, signal, cache: 'no-store' });
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      throw new ApiError(0, 'Unreachable', `the master did not answer ${method} ${path}: ${(err as Error).message}`);
+    let res: Response | undefined;
+    // Browsers drop requests in flight when the machine's addresses change (ERR_NETWORK_CHANGED:
+    // Wi-Fi, VPNs, container networks coming and going); one quiet retry hides that. The writes
+    // this page sends are idempotent (set replicas, set an annotation, delete), so a repeat is safe.
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await fetch(path, { method, headers, body, signal, cache: 'no-store' });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        if (attempt >= 2) throw new ApiError(0, 'Unreachable', `the master did not answer ${method} ${path}: ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
     }
     if (res.ok) return res;
     const err = await errorOf(res, method, path);

@@ -28,6 +28,8 @@ let origin: DashboardOrigin | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
+/** Uncaught exceptions and CSP refusals the page reported; the last test wants none. */
+const pageProblems: string[] = [];
 
 beforeAll(async () => {
   built = mkdtempSync(join(tmpdir(), 'lotse-dashboard-'));
@@ -44,6 +46,10 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
+  page.on('pageerror', (err) => pageProblems.push(`uncaught: ${err.message}`));
+  page.on('console', (m) => {
+    if (/Refused to|Content Security Policy/i.test(m.text())) pageProblems.push(`console: ${m.text()}`);
+  });
   const container = { name: 'web', image: 'registry.example/web:1', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '250m', memory: '64Mi' } } };
   const web = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [container] } } } };
   await kubectlOk(master.kubeconfigPath, ['create', '-f', '-'], JSON.stringify(web));
@@ -82,7 +88,7 @@ test('the static files load without a token, with their content types, a CSP wit
 });
 
 test('a wrong token is refused with the API 401 message and not kept', async () => {
-  await page.goto(`${url()}/dashboard/`);
+  await open(page, `${url()}/dashboard/`);
   await page.fill('#token', 'not-a-token');
   await page.click('button[type=submit]');
   const alert = page.locator('[role=alert]');
@@ -96,7 +102,7 @@ test('signing in shows the workloads; the token survives a reload of the tab', a
   await page.fill('#token', master.adminToken);
   await page.click('button[type=submit]');
   await page.locator('[data-testid=deployments] tbody tr[data-key="default/web"]').waitFor();
-  await page.reload();
+  await open(page);
   await page.locator('[data-testid=deployments] tbody tr[data-key="default/web"]').waitFor();
   await waitForRows(podRows('web'), 1);
 });
@@ -168,7 +174,7 @@ test('logs that cannot be read show the API error in the panel', async () => {
 test('services show cluster IP, ports, endpoints and NodePort links to the node', async () => {
   await kubectlOk(master.kubeconfigPath, ['expose', 'deployment', 'web', '--type=NodePort', '--port=80', '--target-port=8080']);
   const nodePort = await kubectlOk(master.kubeconfigPath, ['get', 'service', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
-  await page.goto(`${url()}/dashboard/#services`);
+  await open(page, `${url()}/dashboard/#services`);
   const link = page.locator('[data-testid=services] tr[data-key="default/web"] a.nodeport');
   await link.waitFor();
   expect(await link.getAttribute('href')).toBe(`http://127.0.0.1:${nodePort}`);
@@ -178,7 +184,7 @@ test('services show cluster IP, ports, endpoints and NodePort links to the node'
 });
 
 test('nodes show conditions, capacity and requested resources; events are listed', async () => {
-  await page.goto(`${url()}/dashboard/#nodes`);
+  await open(page, `${url()}/dashboard/#nodes`);
   const node = page.locator('[data-testid=nodes] tr[data-key="node-0"]');
   await node.locator('.badge', { hasText: 'Ready' }).waitFor();
   expect(await node.locator('td[data-label="Pods"]').textContent()).toMatch(/^2 \/ \d+$/);
@@ -187,13 +193,13 @@ test('nodes show conditions, capacity and requested resources; events are listed
   expect(await node.locator('td[data-label="Memory requested"]').textContent()).toBe('128 MiB of 16 GiB (1%)');
   await dismissNotices();
   await page.screenshot({ path: join(artifacts, 'nodes.png'), fullPage: true });
-  await page.goto(`${url()}/dashboard/#events`);
+  await open(page, `${url()}/dashboard/#events`);
   await page.locator('[data-testid=events] tbody tr', { hasText: 'ScalingReplicaSet' }).first().waitFor();
   await page.screenshot({ path: join(artifacts, 'events.png'), fullPage: true });
 });
 
 test('the namespace picker narrows the lists', async () => {
-  await page.goto(`${url()}/dashboard/#workloads`);
+  await open(page, `${url()}/dashboard/#workloads`);
   await waitForRows(podRows('web'), 2);
   await page.selectOption('select[aria-label=namespace]', 'kube-system');
   await waitForRows('[data-testid=pods] tbody tr', 0);
@@ -207,7 +213,7 @@ test('a dark colour scheme gets the dark palette', async () => {
   try {
     await dark.addInitScript((token) => sessionStorage.setItem('lotse.dashboard.token', token), master.adminToken);
     const p = await dark.newPage();
-    await p.goto(`${url()}/dashboard/#workloads`);
+    await open(p, `${url()}/dashboard/#workloads`);
     await p.locator(podRows('web')).first().waitFor();
     expect(await p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(16, 20, 27)');
     await p.screenshot({ path: join(artifacts, 'workloads-dark.png') });
@@ -221,7 +227,7 @@ test('on a phone-sized screen the tables become cards that fit the width', async
   try {
     await phone.addInitScript((token) => sessionStorage.setItem('lotse.dashboard.token', token), master.adminToken);
     const p = await phone.newPage();
-    await p.goto(`${url()}/dashboard/#workloads`);
+    await open(p, `${url()}/dashboard/#workloads`);
     await p.locator(podRows('web')).first().waitFor();
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await p.locator('[data-testid=pods] thead').isVisible()).toBe(false);
@@ -230,6 +236,26 @@ test('on a phone-sized screen the tables become cards that fit the width', async
     await phone.close();
   }
 });
+
+test('the page threw nothing and the CSP refused nothing', () => {
+  expect(pageProblems).toEqual([]);
+});
+
+/**
+ * page.goto (or reload without a target), again when Chromium reports ERR_NETWORK_CHANGED: other suites on this machine create
+ * and remove network namespaces and container networks, and Chromium drops a navigation in flight
+ * when the host's addresses change.
+ */
+async function open(p: Page, target?: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await (target ? p.goto(target) : p.reload());
+      return;
+    } catch (err) {
+      if (attempt >= 3 || !/ERR_NETWORK_CHANGED/.test((err as Error).message)) throw err;
+    }
+  }
+}
 
 async function dismissNotices(): Promise<void> {
   while ((await page.locator('.notice').count()) > 0) await page.locator('.notice').first().click();
