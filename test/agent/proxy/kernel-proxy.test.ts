@@ -41,7 +41,8 @@ describeKernel('kernel (nftables) service proxy in a network namespace', () => {
   let hello: Service;
 
   beforeAll(async () => {
-    [master, ns] = await Promise.all([startTestMaster(), createNetns('10.0.0.1', Object.keys(BACKENDS))]);
+    master = await startTestMaster();
+    ns = await createNetns('10.0.0.1', Object.keys(BACKENDS));
     await ns.startHttpd(BACKENDS);
     hello = await master.client.create<Service>(core('services', 'default'), {
       apiVersion: 'v1',

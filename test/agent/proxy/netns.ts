@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * A network namespace of the test's own: a dummy interface carries the node address and the
+ * A network namespace of the test's own: one end of a veth pair carries the node address and the
  * backend addresses, and takes the default route, so anything the proxy fails to translate
  * vanishes there instead of leaving the machine.
  */
@@ -27,8 +27,10 @@ export async function createNetns(nodeAddress: string, extra: string[]): Promise
   await run('ip', ['netns', 'add', name]);
   const ip = (...args: string[]): Promise<unknown> => run('ip', ['-n', name, ...args]);
   await ip('link', 'set', 'lo', 'up');
-  await ip('link', 'add', 'd0', 'type', 'dummy');
+  // No dummy module on these machines: a veth pair with both ends inside serves as the sink.
+  await ip('link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1');
   await ip('link', 'set', 'd0', 'up');
+  await ip('link', 'set', 'd1', 'up');
   for (const a of [nodeAddress, ...extra]) await ip('addr', 'add', `${a}/24`, 'dev', 'd0');
   await ip('route', 'add', 'default', 'dev', 'd0').catch(() => undefined);
 
