@@ -34,7 +34,7 @@ function writePair(dir: string, name: string, pair: KeyPair): void {
  * the serving certificate (re-issued when the wanted names change), the agent client certificate
  * and the tokens, plus admin.kubeconfig and join-token for people and agents.
  */
-export function loadOrCreateState(dataDir: string, sans: string[], serverUrl: string): MasterState {
+export function loadOrCreateState(dataDir: string, sans: string[]): MasterState {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   let ca = readPair(dataDir, 'ca');
@@ -61,10 +61,14 @@ export function loadOrCreateState(dataDir: string, sans: string[], serverUrl: st
     tokens = { admin: newToken(), viewer: newToken(), join: newToken() };
     writeSecret(tokensPath, JSON.stringify(tokens, null, 2) + '\n');
   }
-  writeSecret(join(dataDir, 'join-token'), tokens.join + '\n');
-  writeSecret(join(dataDir, 'admin.kubeconfig'), kubeconfig('lotse', serverUrl, ca.certPem, 'admin', tokens.admin));
-  writeSecret(join(dataDir, 'viewer.kubeconfig'), kubeconfig('lotse', serverUrl, ca.certPem, 'viewer', tokens.viewer));
   return { ca, serving, agentClient, tokens };
+}
+
+/** What people and agents pick up from the data dir once the server's URL is known. */
+export function writeClientFiles(dataDir: string, serverUrl: string, state: MasterState): void {
+  writeSecret(join(dataDir, 'join-token'), state.tokens.join + '\n');
+  writeSecret(join(dataDir, 'admin.kubeconfig'), kubeconfig('lotse', serverUrl, state.ca.certPem, 'admin', state.tokens.admin));
+  writeSecret(join(dataDir, 'viewer.kubeconfig'), kubeconfig('lotse', serverUrl, state.ca.certPem, 'viewer', state.tokens.viewer));
 }
 
 export function kubeconfig(cluster: string, server: string, caPem: string, user: string, token: string): string {

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Authenticator } from './auth/authenticator';
 import { authorize } from './auth/authorizer';
 import type { Identity } from './auth/identity';
-import { loadOrCreateState, type MasterState } from './data-dir';
+import { loadOrCreateState, writeClientFiles, type MasterState } from './data-dir';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './api/discovery';
 import { ResourceHandler, type Reply } from './api/handler';
 import { handleJoin } from './api/join';
@@ -89,8 +89,20 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     etcdCert: options.etcdCert,
     etcdKey: options.etcdKey,
   });
-  // The URL in the kubeconfig needs the port, which with :0 is known only after listen().
-  const server = https.createServer({ minVersion: 'TLSv1.2' });
+  // Certificates exist before the port opens, so no client ever meets a server without one.
+  const state = loadOrCreateState(options.dataDir, sans);
+  const server = https.createServer({ minVersion: 'TLSv1.2', cert: state.serving.certPem, key: state.serving.keyPem });
+  let api: Api | undefined;
+  // Until the API is wired (port known, namespaces made), answer 503 rather than leave clients hanging.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (api) return void api.serve(req, res);
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify(errors.unavailable('the master is starting').toStatus()));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (api) return void api.upgrade(req, socket, head);
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`cannot listen on ${options.listen ?? '0.0.0.0:6443'}: ${err.message}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (another process uses that port: stop it or pass --listen HOST:OTHER_PORT)' : ''}`)));
     server.listen(Number(portText), host, () => resolve());
@@ -100,14 +112,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
   const port = (server.address() as AddressInfo).port;
   const url = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${port}`;
-  const state = loadOrCreateState(options.dataDir, sans, url);
-  server.setSecureContext({ cert: state.serving.certPem, key: state.serving.keyPem });
+  // The kubeconfig needs the port, which with :0 is known only after listen().
+  writeClientFiles(options.dataDir, url, state);
 
   const allocator = new ServiceAllocator(store, { serviceCidr: options.serviceCidr ?? '10.96.0.0/12', nodePortRange: options.nodePortRange ?? [30000, 32767] });
-  const api = new Api(store, state, allocator, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
-  await api.bootstrap();
-  server.on('request', (req, res) => void api.serve(req, res));
-  server.on('upgrade', (req, socket, head) => void api.upgrade(req as IncomingMessage, socket, head));
+  const wired = new Api(store, state, allocator, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
+  await wired.bootstrap();
+  api = wired;
   const compactor = new Compactor(store, { onError: (err) => log.error({ err: err.message }, 'compaction failed') }).start();
   const controllers = options.controllers ? await options.controllers({ url, caPem: state.ca.certPem, token: state.tokens.admin, log }) : undefined;
   log.info({ url, store: store.kind, dataDir: options.dataDir }, 'lotse master is serving');
