@@ -39,7 +39,7 @@ const securityHeaders = {
   'x-frame-options': 'DENY',
 };
 
-let cache: { dir: string; assets: Map<string, Asset> } | undefined;
+let cache: { source: string; assets: Map<string, Asset> } | undefined;
 
 /**
  * Serves the dashboard's static files under /dashboard/ without authentication (they hold no
@@ -99,18 +99,43 @@ function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset, vers
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** The built files, read once; a missing build is looked for again on the next request. */
+/**
+ * The built files, read once. A single-file lotse bundle (bootstrap) has no dist/ next to it, so
+ * its builder may carry the files inside: esbuild `define` of process.env.LOTSE_DASHBOARD_EMBEDDED
+ * to the JSON string embeddableDashboard() answers. A missing build is looked for again on the
+ * next request.
+ */
 function loadAssets(): Map<string, Asset> | undefined {
-  const dir = dashboardDir();
-  if (cache?.dir === dir) return cache.assets;
-  if (!existsSync(join(dir, 'index.html'))) return undefined;
+  const embedded = process.env.LOTSE_DASHBOARD_EMBEDDED;
+  const source = embedded ? 'embedded' : dashboardDir();
+  if (cache?.source === source) return cache.assets;
+  const contents = embedded ? parseEmbedded(embedded) : readBuilt(source);
+  if (!contents) return undefined;
   const assets = new Map<string, Asset>();
   for (const [name, type] of Object.entries(files)) {
-    const body = readFileSync(join(dir, name));
+    const body = contents[name];
     assets.set(name, { type, body, gzipped: gzipSync(body), etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` });
   }
-  cache = { dir, assets };
+  cache = { source, assets };
   return assets;
+}
+
+function readBuilt(dir: string): Record<string, Buffer> | undefined {
+  if (!Object.keys(files).every((name) => existsSync(join(dir, name)))) return undefined;
+  return Object.fromEntries(Object.keys(files).map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+function parseEmbedded(json: string): Record<string, Buffer> {
+  const parsed = JSON.parse(json) as Record<string, string>;
+  const missing = Object.keys(files).filter((name) => typeof parsed[name] !== 'string');
+  if (missing.length) throw new Error(`the embedded dashboard lacks ${missing.join(', ')}: rebuild the bundle after npm run build`);
+  return Object.fromEntries(Object.keys(files).map((name) => [name, Buffer.from(parsed[name], 'utf8')]));
+}
+
+/** The built dashboard as one JSON string, for bundlers to embed (see loadAssets); undefined when not built. */
+export function embeddableDashboard(dir: string = dashboardDir()): string | undefined {
+  const built = readBuilt(dir);
+  return built ? JSON.stringify(Object.fromEntries(Object.entries(built).map(([name, body]) => [name, body.toString('utf8')]))) : undefined;
 }
 
 /** dist/dashboard of the package this file belongs to (from source or from dist), or LOTSE_DASHBOARD_DIR. */
