@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import YAML from 'yaml';
@@ -65,5 +65,7 @@ export function mergeKubeconfig(path: string, entry: KubeconfigEntry): string | 
     copyFileSync(path, backup);
   }
   writeFileSync(path, after, { mode: 0o600 });
+  // It holds an admin token: tighten a file that existed with looser modes.
+  chmodSync(path, 0o600);
   return backup;
 }

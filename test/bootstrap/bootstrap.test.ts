@@ -128,8 +128,7 @@ describe('lotse bootstrap over SSH', () => {
     expect(ended().find((e) => e.step === 'nodes ready')?.state).toBe('unchanged');
   });
 
-  test('a remote command that fails shows its output tail', async () => {
-    // A master whose etcd cannot start: its data dir is a file.
+  test('a host without Node.js or a container engine is a clear message', async () => {
     const broken = parseInventory(inventoryYaml([{ name: 'nonode', address: host('nonode').address, role: 'master' }]).replace('name: lab', 'name: broken'), join(home, 'broken.yaml'));
     const err = (await runBootstrap(broken, options()).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/nonode: step "node.js" failed: nonode has no Node.js and no container engine \(podman or docker\)/);

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +40,13 @@ export interface TestHosts {
 
 export interface TestHostSpec {
   name: string;
-  /** Hide Node.js and podman on this host (bind-mount an empty file over them). */
+  /** Hide Node.js, podman and docker on this host (bind-mount an empty file over them). */
   withoutNode?: boolean;
 }
 
 const MOUNTS: Record<string, string> = { etc: '/etc/lotse', var: '/var/lib/lotse', opt: '/opt/lotse', run: '/run/lotse' };
-const HIDE = ['/usr/bin/node', '/usr/bin/podman'];
+/** What a host "without Node.js" lacks: Node.js and any container engine that could run its image. */
+const HIDE = ['/usr/bin/node', '/usr/bin/nodejs', '/usr/local/bin/node', '/usr/bin/podman', '/usr/bin/docker', '/usr/local/bin/docker'];
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -177,7 +178,7 @@ export async function startSshHosts(specs: TestHostSpec[]): Promise<TestHosts> {
       const ready = join(dir, 'ssh', 'mounts-ready');
       const binds = [
         ...Object.entries(MOUNTS).map(([d, target]) => `mount --bind ${join(dir, d)} ${target}`),
-        ...(spec.withoutNode ? HIDE.filter((p) => existsSync(p)).map((p) => `mount --bind ${empty} ${p}`) : []),
+        ...(spec.withoutNode ? [...new Set(HIDE.filter((p) => existsSync(p)).map((p) => realpathSync(p)))].map((p) => `mount --bind ${empty} ${p}`) : []),
       ];
       // The holder keeps the mount namespace alive while sshd is killed and restarted.
       const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `set -e; ${binds.join('; ')}; touch ${ready}; exec sleep infinity`], { stdio: 'ignore', detached: true });
