@@ -74,6 +74,8 @@ export class PodLifecycle {
     const uid = pod.metadata?.uid ?? '';
     if (type === 'DELETED') this.pods.delete(uid);
     else this.pods.set(uid, pod);
+    // Our own status writes come back as MODIFIED; they need no sync.
+    if (type === 'MODIFIED' && old && old.metadata?.uid === uid && desired(old) === desired(pod)) return;
     if (old && old.metadata?.uid && old.metadata.uid !== uid) {
       this.pods.delete(old.metadata.uid);
       this.workers.request(old.metadata.uid);
@@ -99,6 +101,12 @@ export class PodLifecycle {
     await this.status.idle().catch(() => undefined);
     this.status.stop();
   }
+}
+
+/** The parts of a pod the agent acts on; status is the agent's own output. */
+function desired(pod: Pod): string {
+  const m = pod.metadata ?? {};
+  return JSON.stringify([pod.spec, m.deletionTimestamp, m.deletionGracePeriodSeconds, m.labels, m.annotations]);
 }
 
 function describe(pod: Pod | undefined, uid: string): string {

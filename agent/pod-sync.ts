@@ -10,6 +10,7 @@ import { buildPodStatus, instances, willRestart, type WorkerView } from './pod-s
 import type { SyncResult } from './pod-workers';
 import type { ProbeManager } from './probes/probe-manager';
 import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, type RuntimeContainer } from './runtime/container-runtime';
+import { Semaphore } from './semaphore';
 import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager } from './volumes/volume-manager';
 
@@ -29,6 +30,8 @@ export interface PodSyncDeps {
   containerIdPrefix: string;
   /** Asks for another sync of the pod after delayMs. */
   requestSync(uid: string, delayMs: number): void;
+  /** Pods changing their containers at once (default 3). */
+  startConcurrency?: number;
 }
 
 /** What a pod worker remembers between syncs. */
@@ -47,8 +50,11 @@ interface PodState {
  */
 export class PodSync {
   private readonly states = new Map<string, PodState>();
+  private readonly starting: Semaphore;
 
-  constructor(private readonly d: PodSyncDeps) {}
+  constructor(private readonly d: PodSyncDeps) {
+    this.starting = new Semaphore(d.startConcurrency ?? 3);
+  }
 
   async sync(uid: string, pod: Pod | undefined): Promise<SyncResult> {
     const containers = await this.d.runtime.listContainers(uid);
@@ -61,7 +67,7 @@ export class PodSync {
       await this.stopAll(pod, containers.filter((c) => c.state === 'running'), 0, 'pod finished');
       return 'keep';
     }
-    const changed = await this.step(uid, pod, state, containers);
+    const changed = await this.starting.run(async () => this.step(uid, pod, state, await this.d.runtime.listContainers(uid)));
     if (changed) view = await this.report(pod, state, await this.d.runtime.listContainers(uid));
     this.d.probes.update(uid, this.probeTargets(pod, state, view.containers));
     return 'keep';

@@ -32,6 +32,20 @@ export const DEFAULT_ULIMITS: Ulimit[] = [
   { Name: 'nproc', Soft: 1024, Hard: 1024 },
 ];
 
+/** The fields of podman's /libpod/containers/json the agent reads. */
+interface LibpodContainer {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Created: string;
+  State: string;
+  Labels: Record<string, string> | null;
+  ExitCode?: number;
+  StartedAt: number;
+  ExitedAt: number;
+}
+
 interface InspectCache {
   state: string;
   exitCode?: number;
@@ -46,6 +60,10 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly pauseImage: string;
   private readonly inspected = new Map<string, InspectCache>();
   private pauseReady?: Promise<void>;
+  private podman?: Promise<boolean>;
+  /** Container ids per pod uid, from the last full listing plus what this agent created since. */
+  private readonly byPod = new Map<string, Set<string>>();
+  private indexed = false;
   private readonly agent: http.Agent;
 
   constructor(private readonly options: DockerRuntimeOptions) {
@@ -63,13 +81,104 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listContainers(podUid?: string): Promise<RuntimeContainer[]> {
+    if (podUid && this.indexed) return this.inspectPod(podUid);
     const label = [`${LABEL.node}=${this.options.nodeName}`, ...(podUid ? [`${LABEL.podUid}=${podUid}`] : [])];
-    const list = await this.docker.listContainers({ all: true, filters: { label } });
+    const list = (await this.isPodman()) ? await this.listLibpod(label) : await this.docker.listContainers({ all: true, filters: { label } });
     if (!podUid) {
       const live = new Set(list.map((c) => c.Id));
       for (const id of this.inspected.keys()) if (!live.has(id)) this.inspected.delete(id);
+      this.byPod.clear();
+      for (const c of list) this.remember(c.Labels?.[LABEL.podUid] ?? '', c.Id);
+      this.indexed = true;
     }
     return Promise.all(list.map((c) => this.describe(c)));
+  }
+
+  private remember(podUid: string, id: string): void {
+    let ids = this.byPod.get(podUid);
+    if (!ids) this.byPod.set(podUid, (ids = new Set()));
+    ids.add(id);
+  }
+
+  /**
+   * One pod's containers by inspecting the ids we know (from the last full listing and from what
+   * we created since): an engine lists under locks that every container start also takes, so a
+   * busy node answers listings slowly, while an inspect waits only for that one container.
+   */
+  private async inspectPod(podUid: string): Promise<RuntimeContainer[]> {
+    const ids = [...(this.byPod.get(podUid) ?? [])];
+    const found = await Promise.all(
+      ids.map(async (id) => {
+        try {
+          return await this.docker.getContainer(id).inspect();
+        } catch (err) {
+          if (isGone(err)) this.byPod.get(podUid)?.delete(id);
+          else throw err;
+          return undefined;
+        }
+      }),
+    );
+    return found.filter((i): i is Docker.ContainerInspectInfo => !!i).map((info) => {
+      const state = normaliseState(info.State.Status);
+      const exited = state === 'exited';
+      const labels = info.Config.Labels ?? {};
+      return {
+        id: info.Id,
+        pod: { uid: labels[LABEL.podUid], name: labels[LABEL.podName], namespace: labels[LABEL.namespace] },
+        name: labels[LABEL.container],
+        kind: (labels[LABEL.kind] as ContainerKind) ?? 'app',
+        attempt: Number(labels[LABEL.attempt] ?? 0),
+        specHash: labels[LABEL.specHash] ?? '',
+        state,
+        exitCode: exited ? info.State.ExitCode : undefined,
+        reason: exited ? (info.State.OOMKilled ? 'OOMKilled' : info.State.ExitCode === 0 ? 'Completed' : 'Error') : undefined,
+        createdAt: new Date(info.Created),
+        startedAt: validDate(info.State.StartedAt),
+        finishedAt: exited ? validDate(info.State.FinishedAt) : undefined,
+        image: info.Config.Image,
+        imageId: info.Image.startsWith('sha256:') ? info.Image : `sha256:${info.Image}`,
+      };
+    });
+  }
+
+  /** Podman only: fast and still Docker-shaped listing through podman's own API. */
+  private isPodman(): Promise<boolean> {
+    this.podman ??= this.docker.version().then(
+      (v) => (v.Components ?? []).some((c) => /podman/i.test(c.Name)),
+      () => {
+        this.podman = undefined; // ask again next time
+        return false;
+      },
+    );
+    return this.podman;
+  }
+
+  /**
+   * Podman's compat listing computes Docker fields it does not keep (ports, sizes) and is ~10x
+   * slower than its own, which also carries exit code and times, so no inspect is needed.
+   */
+  private async listLibpod(label: string[]): Promise<Docker.ContainerInfo[]> {
+    const raw = await new Promise<LibpodContainer[]>((resolve, reject) =>
+      this.docker.modem.dial(
+        { path: '/v4.0.0/libpod/containers/json?', method: 'GET', options: { all: true, filters: { label } }, statusCodes: { 200: true, 500: 'server error' } },
+        (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as LibpodContainer[])),
+      ),
+    );
+    return (raw ?? []).map((c) => {
+      const state = normaliseState(c.State);
+      if (state !== 'exited' || c.ExitCode === undefined) {
+        this.inspected.set(c.Id, { state, startedAt: c.StartedAt > 0 ? new Date(c.StartedAt * 1000) : undefined });
+      }
+      return {
+        Id: c.Id,
+        Names: c.Names,
+        Image: c.Image,
+        ImageID: c.ImageID.startsWith('sha256:') ? c.ImageID : `sha256:${c.ImageID}`,
+        Created: Math.floor(Date.parse(c.Created) / 1000),
+        State: c.State,
+        Labels: c.Labels ?? {},
+      } as unknown as Docker.ContainerInfo;
+    });
   }
 
   private async describe(c: Docker.ContainerInfo): Promise<RuntimeContainer> {
@@ -222,6 +331,7 @@ export class DockerRuntime implements ContainerRuntime {
         : '';
       throw new RuntimeError('CreatePodSandboxError', `starting the pod sandbox failed${port}: ${msg}`);
     }
+    this.remember(spec.pod.uid, container.id);
     return { id: container.id, ip: spec.hostNetwork ? '' : await this.sandboxIp(container.id) };
   }
 
@@ -263,6 +373,7 @@ export class DockerRuntime implements ContainerRuntime {
           RestartPolicy: { Name: 'no' },
         },
       });
+      this.remember(spec.pod.uid, c.id);
       return c.id;
     } catch (err) {
       throw new RuntimeError('CreateContainerError', `creating container "${spec.name}" failed: ${engineMessage(err)}`);
@@ -282,7 +393,7 @@ export class DockerRuntime implements ContainerRuntime {
       await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
     } catch (err) {
       const code = (err as { statusCode?: number }).statusCode;
-      if (code !== 304 && code !== 404) throw new Error(`stopping container ${id.slice(0, 12)} failed: ${engineMessage(err)}`);
+      if (code !== 304 && !isGone(err)) throw new Error(`stopping container ${id.slice(0, 12)} failed: ${engineMessage(err)}`);
     }
   }
 
@@ -290,7 +401,7 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw new Error(`removing container ${id.slice(0, 12)} failed: ${engineMessage(err)}`);
+      if (!isGone(err)) throw new Error(`removing container ${id.slice(0, 12)} failed: ${engineMessage(err)}`);
     }
     this.inspected.delete(id);
   }
@@ -468,4 +579,10 @@ function demuxBuffer(buf: Buffer): Buffer {
     i += 8 + len;
   }
   return Buffer.concat(parts);
+}
+
+/** Not found, as docker says it (404) or as podman sometimes does mid-removal (500 "no such container"). */
+function isGone(err: unknown): boolean {
+  const code = (err as { statusCode?: number }).statusCode;
+  return code === 404 || /no such container|does not exist in database/i.test(engineMessage(err));
 }
