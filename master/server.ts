@@ -19,6 +19,7 @@ import { ServiceAllocator } from './api/service-allocator';
 import { errors, HttpError } from './api/status';
 import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
+import { serveDashboard } from './dashboard/serve-dashboard';
 import { Compactor } from './store/compactor';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
@@ -202,6 +203,8 @@ class Api {
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (publicPaths.has(path)) return this.reply(res, await this.publicEndpoint(path));
+      // The dashboard's static files hold no data; the page signs in with a token for every call.
+      if (serveDashboard(req, res)) return;
       who = await this.auth.authenticate(req.headers.authorization);
       if (!who) throw errors.unauthorized();
       if (path === '/lotse/v1/join' && req.method === 'POST') {
