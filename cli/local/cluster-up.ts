@@ -48,8 +48,8 @@ export async function clusterUp(options: UpOptions, progress: Progress): Promise
   try {
     const previous = readClusterState(paths);
     const reused = Boolean(previous && runningMaster(paths));
-    const state = reused && previous ? await reuse(paths, previous, options, progress) : await startFresh(paths, previous, options, env, progress, started);
-    await progress.step('container engine ready', () => ensureEngine(paths, state.runtime, started), () => `container engine ready (${state.runtime.kind}, ${state.runtime.endpoint})`);
+    const { state, engine } = reused && previous ? await reuse(paths, previous, options, progress, started) : await startFresh(paths, previous, options, env, progress, started);
+    await progress.step('container engine ready', () => engine, () => `container engine ready (${state.runtime.kind}, ${state.runtime.endpoint})`);
     await startMissingAgents(paths, state, progress, started);
     writeClusterState(paths, state);
     const client = adminClient(paths.masterDataDir, masterUrl(state));
@@ -73,7 +73,13 @@ export async function clusterUp(options: UpOptions, progress: Progress): Promise
   }
 }
 
-async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptions, progress: Progress): Promise<ClusterState> {
+/** The cluster to bring up, and the engine API coming up meanwhile (it does not depend on the master). */
+interface Plan {
+  state: ClusterState;
+  engine: Promise<void>;
+}
+
+async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptions, progress: Progress, started: StartedProcesses): Promise<Plan> {
   progress.info(`reusing the local cluster already running at ${masterUrl(previous)} (lotse down stops it)`);
   if (options.port !== undefined && options.port !== previous.port) {
     throw new Error(`the local cluster already runs on port ${previous.port}: run lotse down first to move it to --port ${options.port}`);
@@ -83,11 +89,12 @@ async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptio
     throw new Error(`the running local cluster has ${previous.nodes.length} nodes and lotse up does not remove nodes: run lotse down, then lotse up --nodes ${nodes}`);
   }
   const state: ClusterState = { ...previous, nodes: localNodeNames(nodes) };
+  const engine = background(ensureEngine(paths, state.runtime, started));
   await progress.step('master ready', () => waitMasterReady(paths, state.port, runningMaster(paths) ?? 0, options.timeoutMs ?? 60_000), () => `master ready at ${masterUrl(state)}`);
-  return state;
+  return { state, engine };
 }
 
-async function startFresh(paths: LocalPaths, previous: ClusterState | undefined, options: UpOptions, env: NodeJS.ProcessEnv, progress: Progress, started: StartedProcesses): Promise<ClusterState> {
+async function startFresh(paths: LocalPaths, previous: ClusterState | undefined, options: UpOptions, env: NodeJS.ProcessEnv, progress: Progress, started: StartedProcesses): Promise<Plan> {
   // Leftover agents of a cluster whose master died would join nothing; they restart below.
   for (const node of previous?.nodes ?? []) {
     const pid = runningAgent(paths, node);
@@ -97,13 +104,20 @@ async function startFresh(paths: LocalPaths, previous: ClusterState | undefined,
   if (!(await portIsFree(port))) throw new Error(portTakenMessage(port));
   const runtime = await detectRuntime(paths.podmanSocket, env);
   const state: ClusterState = { port, runtime, nodes: localNodeNames(options.nodes ?? previous?.nodes.length ?? 1) };
+  const engine = background(ensureEngine(paths, runtime, started));
   await progress.step('master ready', async () => {
     const pid = spawnMaster(paths, port);
     started.add(MASTER, pid, paths.masterDataDir);
     await waitMasterReady(paths, port, pid, options.timeoutMs ?? 60_000);
     await forgetRemovedNodes(paths, state, previous?.nodes ?? []);
   }, () => `master ready at ${masterUrl(state)}`);
-  return state;
+  return { state, engine };
+}
+
+/** A promise awaited later: its rejection must not count as unhandled in the meantime. */
+function background(work: Promise<void>): Promise<void> {
+  work.catch(() => undefined);
+  return work;
 }
 
 /** Nodes of an earlier, larger local cluster would stay NotReady forever: their Node objects go. */
