@@ -28,6 +28,18 @@ export function podStatus(pod: Pod): string {
   return reason;
 }
 
+/** Why a pod is not running, when it says: the scheduler's verdict or a container's waiting message. */
+export function podProblem(pod: Pod): string | undefined {
+  if (pod.metadata?.deletionTimestamp) return undefined;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.message) return scheduled.message;
+  for (const c of pod.status?.containerStatuses ?? []) {
+    if (c.state?.waiting?.message) return c.state.waiting.message;
+    if (c.state?.terminated?.message && c.state.terminated.exitCode !== 0) return c.state.terminated.message;
+  }
+  return undefined;
+}
+
 /** A colour class for a status word: ok, warn, bad or idle. */
 export function tone(status: string): 'ok' | 'warn' | 'bad' | 'idle' {
   if (['Running', 'Ready', 'Complete', 'Succeeded', 'Completed', 'True', 'Normal'].includes(status)) return 'ok';

@@ -4,7 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { useState } from 'preact/hooks';
 import { actions } from './actions';
 import { paths, useFeeds, useResource } from './feeds';
-import { age, podStatus, readyContainers, restarts, rolloutState, tone } from './format';
+import { age, podProblem, podStatus, readyContainers, restarts, rolloutState, tone } from './format';
 import { html } from './html';
 import { useNotify } from './notices';
 import { Badge, Section, Table, type Column } from './table';
@@ -41,7 +41,7 @@ export function WorkloadsView(props: { namespace: string; now: number; onLogs: (
   ];
   const podColumns: Column<Pod>[] = [
     { label: 'Name', cell: (p) => html`<strong class="mono">${p.metadata?.name}</strong><div class="muted small">${p.metadata?.namespace}</div>` },
-    { label: 'Status', cell: (p) => html`<${Badge} tone=${tone(podStatus(p))} text=${podStatus(p)} />` },
+    { label: 'Status', cell: (p) => html`<${Badge} tone=${tone(podStatus(p))} text=${podStatus(p)} />${podProblem(p) && html`<div class="muted small clip" title=${podProblem(p)}>${podProblem(p)}</div>`}` },
     { label: 'Ready', className: 'num', cell: (p) => readyContainers(p) },
     { label: 'Restarts', className: 'num', cell: (p) => restarts(p) },
     { label: 'Node', cell: (p) => p.spec?.nodeName ?? html`<span class="muted">unscheduled</span>` },

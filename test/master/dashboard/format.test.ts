@@ -1,6 +1,6 @@
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { age, formatCpu, formatMemory, podRequests, podStatus, restarts, rolloutState } from '../../../master/dashboard/ui/format';
+import { age, formatCpu, formatMemory, podProblem, podRequests, podStatus, restarts, rolloutState } from '../../../master/dashboard/ui/format';
 
 const pod = (p: Partial<Pod>): Pod => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] }, ...p });
 
@@ -10,6 +10,8 @@ test('pod status reads like kubectl: waiting reasons beat the phase, deletion sh
   const crash = pod({ spec: { nodeName: 'n', containers: [{ name: 'c' }] }, status: { phase: 'Running', containerStatuses: [{ name: 'c', ready: false, restartCount: 4, image: '', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } } }] } });
   expect(podStatus(crash)).toBe('CrashLoopBackOff');
   expect(restarts(crash)).toBe(4);
+  expect(podProblem(pod({ status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', message: '0/1 nodes are available: 1 Insufficient cpu.' }] } }))).toBe('0/1 nodes are available: 1 Insufficient cpu.');
+  expect(podProblem(crash)).toBeUndefined();
   expect(podStatus(pod({ metadata: { name: 'p', deletionTimestamp: '2026-01-01T00:00:00Z' }, status: { phase: 'Running' } }))).toBe('Terminating');
 });
 
