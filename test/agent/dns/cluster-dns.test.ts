@@ -102,7 +102,7 @@ describe('cluster DNS', () => {
 
   it('answers over TCP too', async () => {
     const reply = await queryTcp(DNS_ADDRESS, dns.port, 'hello.default.svc.cluster.local');
-    expect(reply.answers?.map((a) => a.data)).toEqual([hello.spec?.clusterIP]);
+    expect(reply.answers?.map((a) => (a as { data?: unknown }).data)).toEqual([hello.spec?.clusterIP]);
   });
 
   it('resolves short names through a pod-style search path with ndots:5 (glibc)', async () => {
