@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { commands } from './commands';
+import { commandLoaders } from './commands';
 
 /** Entry point of the `lotse` command; bin/lotse calls it with process.argv. */
 export async function main(argv: string[]): Promise<void> {
@@ -7,7 +7,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('Stand up and run a Kubernetes-compatible cluster: master, agents, stacks, bootstrap.')
     .version(packageVersion())
     .showHelpAfterError();
-  for (const register of commands) register(program);
+  const named = argv[2] && commandLoaders[argv[2]] ? [commandLoaders[argv[2]]] : Object.values(commandLoaders);
+  for (const load of named) (await load())(program);
   await program.parseAsync(argv);
 }
 

@@ -1,16 +1,21 @@
 import type { Command } from 'commander';
-import { registerAgent } from './agent';
-import { registerFlash } from './flash';
-import { registerMaster } from './master';
-import { registerUp } from './up';
-import { registerDown } from './down';
-import { registerStatus } from './status';
-import { registerKubeconfig } from './kubeconfig';
-import { registerBootstrap } from './bootstrap';
-import { registerReset } from './reset';
-import { registerDashboard } from './dashboard';
 
 /** Each command lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMaster, registerFlash, registerAgent, registerUp, registerDown, registerStatus, registerKubeconfig, registerBootstrap, registerReset, registerDashboard];
+/**
+ * Command name → loader of its module. Only the command being run is loaded, so `lotse master`
+ * does not pay for the agent's Docker client or the stacks' constructs at start-up.
+ */
+export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
+  master: async () => (await import('./master')).registerMaster,
+  agent: async () => (await import('./agent')).registerAgent,
+  up: async () => (await import('./up')).registerUp,
+  down: async () => (await import('./down')).registerDown,
+  status: async () => (await import('./status')).registerStatus,
+  kubeconfig: async () => (await import('./kubeconfig')).registerKubeconfig,
+  dashboard: async () => (await import('./dashboard')).registerDashboard,
+  bootstrap: async () => (await import('./bootstrap')).registerBootstrap,
+  reset: async () => (await import('./reset')).registerReset,
+  flash: async () => (await import('./flash')).registerFlash,
+};

@@ -1,8 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { EtcdStore } from './etcd-store';
-import { SqliteStore } from './sqlite-store';
-import { Store } from './store';
+import type { Store } from './store';
 
 export interface OpenStoreOptions {
   /** The master's data dir; a bare `sqlite` spec means DIR/state.db. */
@@ -27,8 +25,12 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   const parsed = parseStoreSpec(spec, options);
   if (parsed.kind === 'sqlite') {
     mkdirSync(dirname(parsed.path), { recursive: true });
+    // Each backend loads only when chosen: the etcd client (gRPC) costs startup time, and
+    // SQLite's native addon is absent from the portable bundle that runs etcd-backed masters.
+    const { SqliteStore } = await import('./sqlite-store');
     return new SqliteStore(parsed.path);
   }
+  const { EtcdStore } = await import('./etcd-store');
   const store = new EtcdStore({ endpoints: parsed.endpoints, keyPrefix: parsed.keyPrefix, tls: readTls(options) });
   try {
     await store.revision();
