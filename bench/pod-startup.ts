@@ -2,7 +2,7 @@
  * Pod start-up latency and agent footprint.
  *
  *   npx esbuild bench/pod-startup.ts --bundle --platform=node --packages=external --outfile=dist/bench-pod-startup.js \
- *     && node dist/bench-pod-startup.js [--pods 30] [--hollow 1000] [--skip-real] [--skip-hollow]
+ *     && node dist/bench-pod-startup.js [--pods 30] [--hollow 1000] [--skip-real] [--skip-hollow] [--agent-only]
  *
  * 1. A real master (in this process, SQLite) and a real `lotse agent` process on podman: RSS idle,
  *    then N pods created one after another (create → Running+Ready, image present), then N at once,
@@ -54,10 +54,14 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 }
 
 /** The real CLI, bundled with its packages left external, run as its own process. */
-async function bundleCli(): Promise<string> {
+async function bundleCli(agentOnly: boolean): Promise<string> {
   const dir = path.join(ROOT, 'node_modules/.cache/lotse-bench');
   fs.mkdirSync(dir, { recursive: true });
-  await run(path.join(ROOT, 'node_modules/.bin/esbuild'), [path.join(ROOT, 'cli/main.ts'), '--bundle', '--platform=node', '--packages=external', '--log-level=error', `--outfile=${dir}/main.js`]);
+  // --agent-only: a CLI that loads just the agent command, to tell the agent's own footprint from
+  // what the other commands' modules (master, stacks, etcd client) add when the full CLI loads them all.
+  const entry = path.join(dir, 'agent-only.ts');
+  fs.writeFileSync(entry, "import { Command } from 'commander';\nimport { registerAgent } from '../../../cli/commands/agent';\nconst p = new Command('lotse');\nregisterAgent(p);\nexport const main = (argv: string[]) => p.parseAsync(argv);\n");
+  await run(path.join(ROOT, 'node_modules/.bin/esbuild'), [agentOnly ? entry : path.join(ROOT, 'cli/main.ts'), '--bundle', '--platform=node', '--packages=external', '--log-level=error', `--outfile=${dir}/main.js`]);
   fs.writeFileSync(`${dir}/lotse.js`, "require('./main.js').main(process.argv).catch((e) => { console.error(e.message); process.exit(1); });\n");
   return `${dir}/lotse.js`;
 }
@@ -168,7 +172,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'ca.crt'), master.caPem);
   const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
   try {
-    const cli = await bundleCli();
+    const cli = await bundleCli(flag('agent-only'));
+    console.log(flag('agent-only') ? 'agent process: CLI with only the agent command loaded' : 'agent process: the full lotse CLI');
     if (!flag('skip-real')) await realNode(master, client, cli, dir, arg('pods', 30));
     if (!flag('skip-hollow')) await hollowNodes(master, client, cli, dir, arg('hollow', 1000));
   } finally {

@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { DockerRuntime } from '../../../agent/runtime/docker-runtime';
 import { RuntimeError, type ContainerSpec, type PodRef } from '../../../agent/runtime/container-runtime';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
 
+const execFileP = promisify(execFile);
 const NODE = `rt-test-${process.pid}`;
 let podman: PodmanService;
 let runtime: DockerRuntime;
@@ -116,3 +119,21 @@ test('a hostPort already taken fails the sandbox with a clear reason', async () 
   }
 });
 
+
+test('a flannel-style network: pods get addresses from its subnet and its MTU', async () => {
+  const name = `lotse-test-net-${process.pid}`;
+  try {
+    await runtime.ensureNetwork(name, '10.213.7.0/24', 1400, '10.213.7.1');
+    await runtime.ensureNetwork(name, '10.213.7.0/24', 1400, '10.213.7.1'); // idempotent
+    const p = pod('flannel');
+    const sandbox = await runtime.createSandbox({ pod: p, hostname: 'flannel', network: name, ports: [], hostNetwork: false });
+    expect(sandbox.ip).toMatch(/^10\.213\.7\.\d+$/);
+    const c = await runtime.createContainer(sandbox.id, spec(p, 'main', ['sh', '-c', 'cat /sys/class/net/eth0/mtu; sleep 3600']));
+    await runtime.startContainer(c);
+    const r = await runtime.exec(c, ['cat', '/sys/class/net/eth0/mtu'], 5000);
+    expect(r.stdout.trim()).toBe('1400');
+    for (const x of [c, sandbox.id]) await runtime.removeContainer(x);
+  } finally {
+    await execFileP('podman', ['network', 'rm', '-f', name]).catch(() => undefined);
+  }
+});
