@@ -13,6 +13,12 @@ export interface EventRecorderOptions {
   instance?: string;
   /** Concurrent API calls (default 4): events must never crowd out the work they describe. */
   maxInFlight?: number;
+  /**
+   * Writes per second once the burst is spent (default 50, burst 100, about client-go's event
+   * budget), so a storm of events (10,000 Scheduled in a burst) trickles out behind the work.
+   */
+  qps?: number;
+  burst?: number;
   /** Events beyond this many waiting are dropped, as upstream's broadcaster does (default 5000). */
   maxQueued?: number;
   /** How many distinct events are remembered for de-duplication (default 4096). */
@@ -52,11 +58,16 @@ export class EventRecorder {
   private seq = 0;
   private idle: (() => void)[] = [];
   private stopped = false;
+  private tokens: number;
+  private refilledAt = Date.now();
+  private refillTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: KubeClient,
     private readonly options: EventRecorderOptions,
-  ) {}
+  ) {
+    this.tokens = options.burst ?? 100;
+  }
 
   record(ref: ObjectReference, type: EventType, reason: string, message: string): void {
     if (this.stopped) return;
@@ -90,6 +101,29 @@ export class EventRecorder {
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
+    if (this.refillTimer) clearTimeout(this.refillTimer);
+    for (const r of this.idle.splice(0)) r();
+  }
+
+  /** Token bucket: true if a write may go now; otherwise pump() is called again when a token is due. */
+  private takeToken(): boolean {
+    const qps = this.options.qps ?? 50;
+    const burst = this.options.burst ?? 100;
+    const now = Date.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * qps) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    if (!this.refillTimer) {
+      this.refillTimer = setTimeout(() => {
+        this.refillTimer = undefined;
+        this.pump();
+      }, Math.ceil(((1 - this.tokens) * 1000) / qps));
+      this.refillTimer.unref();
+    }
+    return false;
   }
 
   private newEntry(ref: ObjectReference, type: EventType, reason: string, message: string, now: string): Entry {
@@ -126,7 +160,7 @@ export class EventRecorder {
 
   private pump(): void {
     const max = this.options.maxInFlight ?? 4;
-    while (this.inFlight < max && this.queue.length > 0) {
+    while (this.inFlight < max && this.queue.length > 0 && !this.stopped && this.takeToken()) {
       const key = this.queue.shift() as string;
       const entry = this.entries.get(key);
       if (!entry) continue;
