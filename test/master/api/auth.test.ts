@@ -3,19 +3,19 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { KubeClient } from '../../../kube/client';
 import { rawRequest } from '../../support/https-raw';
-import { startTestMaster, type TestMaster } from '../../support/master';
+import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
 
 jest.setTimeout(60_000);
 
 const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
 
-describe('authentication and authorization', () => {
+describe.each(storeKinds)('authentication and authorization on %s', (store) => {
   let m: TestMaster;
   let node: KubeClient;
   let other: KubeClient;
 
   beforeAll(async () => {
-    m = await startTestMaster({ master: { tlsSans: ['lotse.example.test', '192.0.2.10'] } });
+    m = await startTestMaster({ store, master: { tlsSans: ['lotse.example.test', '192.0.2.10'] } });
     const join = async (nodeName: string): Promise<KubeClient> => {
       const r = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName, addresses: ['127.0.0.1'] }) });
       expect(r.status).toBe(201);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startTestMaster, type TestMaster } from '../../support/master';
+import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
 
 jest.setTimeout(90_000);
 
@@ -48,12 +48,12 @@ class Scenario {
   }
 }
 
-describe('@kubernetes/client-node 1.4 against a lotse master', () => {
+describe.each(storeKinds)('@kubernetes/client-node 1.4 against a lotse master on %s', (store) => {
   let m: TestMaster;
   let s: Scenario;
 
   beforeAll(async () => {
-    m = await startTestMaster();
+    m = await startTestMaster({ store });
     s = new Scenario(m.kubeconfigPath);
   });
   afterAll(async () => {
