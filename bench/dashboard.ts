@@ -19,7 +19,6 @@ import { chromium } from 'playwright-core';
 import { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
 import { startMaster } from '../master/server';
-import { dashboardOrigin } from '../test/master/dashboard/dashboard-origin';
 
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
@@ -54,7 +53,6 @@ async function main(): Promise<void> {
 
   const master = await startMaster({ dataDir, listen: '127.0.0.1:0' });
   const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
-  const origin = await dashboardOrigin(master);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   try {
     for (let i = 0; i < podCount; i++) {
@@ -68,7 +66,7 @@ async function main(): Promise<void> {
       const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
       await context.addInitScript((token) => sessionStorage.setItem('lotse.dashboard.token', token), master.adminToken);
       const page = await context.newPage();
-      await page.goto(`${origin.url}/dashboard/#workloads`);
+      await page.goto(`${master.url}/dashboard/#workloads`);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid=pods] tbody tr').length === n, podCount, { timeout: 60_000 });
       const allRows = await page.evaluate(() => performance.now());
       const mark = await page.evaluate(() => performance.getEntriesByName('lotse:first-render')[0]?.startTime ?? NaN);
@@ -77,13 +75,11 @@ async function main(): Promise<void> {
       all.push(allRows);
       await context.close();
     }
-    console.log(`origin: ${origin.servedByMaster ? 'the master' : 'stand-in (master/server.ts does not route /dashboard/ yet)'}`);
     console.log(`page and script loaded:  median ${median(loaded).toFixed(0)} ms  [${loaded.map((x) => x.toFixed(0)).join(', ')}]`);
     console.log(`first render (${runs} cold runs): median ${median(first).toFixed(0)} ms  [${first.map((x) => x.toFixed(0)).join(', ')}]`);
     console.log(`all ${podCount} pod rows:        median ${median(all).toFixed(0)} ms  [${all.map((x) => x.toFixed(0)).join(', ')}]`);
   } finally {
     await browser.close();
-    await origin.close();
     client.close();
     await master.close();
     rmSync(built, { recursive: true, force: true });

@@ -11,7 +11,6 @@ import { FakeRuntime } from '../../../agent/runtime/fake-runtime';
 import { masterControllers } from '../../../master/controllers/master-controllers';
 import { kubectlOk } from '../../support/kubectl';
 import { startTestMaster, type TestMaster } from '../../support/master';
-import { dashboardOrigin, type DashboardOrigin } from './dashboard-origin';
 
 jest.setTimeout(60_000);
 
@@ -24,7 +23,6 @@ let built: string;
 let agentDir: string;
 let master: TestMaster;
 let agent: RunningAgent | undefined;
-let origin: DashboardOrigin | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
@@ -42,7 +40,6 @@ beforeAll(async () => {
   // A real agent (join, kubelet server with its client-certificate check) on the fake runtime,
   // whose containers print a numbered line every 100 ms: logs stream through the master for real.
   agent = await startAgent({ server: master.url, caPem: master.caPem, token: master.joinToken, nodeName: 'node-0', dataDir: agentDir, runtime: new TalkingRuntime('node-0'), addresses: ['127.0.0.1'], kubeletPort: 0, facts: hollowFacts(), plegPeriodMs: 500 });
-  origin = await dashboardOrigin(master);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
@@ -57,7 +54,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  await origin?.close();
   await agent?.stop().catch(() => undefined);
   await master?.stop();
   rmSync(built, { recursive: true, force: true });
@@ -279,7 +275,7 @@ class TalkingRuntime extends FakeRuntime {
 }
 
 function url(): string {
-  return (origin as DashboardOrigin).url;
+  return master.url;
 }
 
 async function waitForRows(selector: string, count: number): Promise<void> {
