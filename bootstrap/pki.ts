@@ -19,6 +19,8 @@ export interface ClusterPki {
   etcdClient: KeyPair;
   /** flannel's client certificate for etcd. */
   flannel: KeyPair;
+  /** Files this call wrote (new or re-issued); empty when everything was there already. */
+  written: string[];
 }
 
 const DEFAULT_API_SANS = ['localhost', '127.0.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
@@ -54,10 +56,12 @@ export function ensureClusterPki(dir: string, inv: Inventory, masterHostnames: s
   }
   const etcdClient = store.leaf('etcd-client', etcdCa, { commonName: 'lotse-master', clientAuth: true });
   const flannel = store.leaf('flannel', etcdCa, { commonName: 'flannel', clientAuth: true });
-  return { ca, etcdCa, tokens, apiserver, etcdPeers, etcdClient, flannel };
+  return { ca, etcdCa, tokens, apiserver, etcdPeers, etcdClient, flannel, written: store.written };
 }
 
 class PairStore {
+  readonly written: string[] = [];
+
   constructor(private readonly dir: string) {}
 
   ca(name: string, commonName: string): KeyPair {
@@ -76,6 +80,7 @@ class PairStore {
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StaticTokens;
     const tokens: StaticTokens = { admin: newToken(), viewer: newToken(), join: newToken() };
     secret(path, JSON.stringify(tokens, null, 2) + '\n');
+    this.written.push('tokens.json');
     return tokens;
   }
 
@@ -89,6 +94,7 @@ class PairStore {
   private write(name: string, pair: KeyPair): KeyPair {
     secret(join(this.dir, `${name}.crt`), pair.certPem);
     secret(join(this.dir, `${name}.key`), pair.keyPem);
+    this.written.push(name);
     return pair;
   }
 }

@@ -87,7 +87,7 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
     let pki: ClusterPki | undefined;
     await step('*', 'pki', async () => {
       pki = ensureClusterPki(dir, inv, targets.filter((t) => t.host.role === 'master').map((t) => t.facts.hostname));
-      return { changed: false, detail: join(dir, 'pki') };
+      return { changed: pki.written.length > 0, detail: `${join(dir, 'pki')}${pki.written.length > 0 ? ` (${pki.written.join(', ')})` : ''}` };
     });
     const cluster = pki as ClusterPki;
     const byRole = (role: string): Target[] => inv.hosts.filter((h) => h.role === role).map((h) => targets.find((t) => t.name === h.name) as Target);

@@ -1,4 +1,4 @@
-import { asRoot, sha256, syncFiles, type RootShell } from './file-sync';
+import { asRoot, fileDigestLine, needsUpdate, parseDigests, sha256, stageFiles, syncFiles, type RootShell } from './file-sync';
 import type { HostFacts } from './host-facts';
 import type { HostFile } from './host-files';
 import { REMOTE } from './remote-paths';
@@ -33,13 +33,19 @@ export async function ensureService(host: ServiceHost, service: ServiceName, env
   }
   const wanted = sha256(`${inputsHash}\n${sha256(env.content)}`);
   const statePath = `${REMOTE.stateDir}/${service}.sum`;
-  const before = await host.conn.exec(asRoot(host, `cat ${statePath} 2>/dev/null`));
-  const running = await isRunning(host, service);
-  if (running && before.stdout.trim() === wanted) return 'unchanged';
-  await syncFiles(host, [env], `${service} configuration`);
-  if (running) await stopService(host, service);
-  await startService(host, service);
-  await host.conn.run(asRoot(host, `mkdir -p ${REMOTE.stateDir} && echo ${wanted} > ${statePath}`), `recording the ${service} state`);
+  // One round trip for what is there: the applied state, whether it runs, the env file's digest.
+  const probe = await host.conn.run(
+    asRoot(host, `echo "state=$(cat ${statePath} 2>/dev/null)"\nif ${runningCheck(host, service)}; then echo running=yes; fi\n${fileDigestLine(env.path)}`),
+    `checking ${service}`,
+  );
+  const running = /^running=yes$/m.test(probe);
+  if (running && probe.includes(`state=${wanted}\n`)) return 'unchanged';
+  const install = needsUpdate(parseDigests(probe), env) ? await stageFiles(host, [env]) : [];
+  // Install, (re)start and record in one go, so an interruption leaves no state claiming otherwise.
+  await host.conn.run(
+    asRoot(host, ['set -e', ...install, ...(running ? [stopScript(host, service)] : []), startScript(host, service), `mkdir -p ${REMOTE.stateDir}`, `echo ${wanted} > ${statePath}`].join('\n')),
+    `${running ? 'restarting' : 'starting'} ${service}`,
+  );
   return running ? 'restarted' : 'started';
 }
 
@@ -47,30 +53,32 @@ async function hasUnit(host: ServiceHost, service: ServiceName): Promise<boolean
   return (await host.conn.exec(asRoot(host, `systemctl cat ${unit(service)} >/dev/null 2>&1`))).code === 0;
 }
 
-export async function isRunning(host: ServiceHost, service: ServiceName): Promise<boolean> {
-  const check = host.facts.init === 'systemd'
+function runningCheck(host: ServiceHost, service: ServiceName): string {
+  return host.facts.init === 'systemd'
     ? `systemctl is-active --quiet ${unit(service)}`
     : `[ -f ${REMOTE.pidFile(service)} ] && kill -0 "$(cat ${REMOTE.pidFile(service)})" 2>/dev/null`;
-  return (await host.conn.exec(asRoot(host, check))).code === 0;
 }
 
-async function startService(host: ServiceHost, service: ServiceName): Promise<void> {
-  const start = host.facts.init === 'systemd'
+function startScript(host: ServiceHost, service: ServiceName): string {
+  return host.facts.init === 'systemd'
     ? `systemctl restart ${unit(service)}`
-    : `mkdir -p ${REMOTE.runDir} ${REMOTE.logDir} && setsid ${REMOTE.supervisor} ${service} >/dev/null 2>&1 </dev/null &`;
-  await host.conn.run(asRoot(host, start), `starting ${service}`);
+    : `mkdir -p ${REMOTE.runDir} ${REMOTE.logDir}\nsetsid ${REMOTE.supervisor} ${service} >/dev/null 2>&1 </dev/null &`;
 }
 
 /** Stops a service and waits until its processes are gone (TERM, then KILL after 15 s). */
-export async function stopService(host: ServiceHost, service: ServiceName): Promise<void> {
+function stopScript(host: ServiceHost, service: ServiceName): string {
   const pid = REMOTE.pidFile(service);
-  const stop = host.facts.init === 'systemd'
+  return host.facts.init === 'systemd'
     ? `systemctl stop ${unit(service)} 2>/dev/null || true`
-    : `[ -f ${pid} ] || exit 0
-p=$(cat ${pid}); kill -TERM -"$p" 2>/dev/null
-i=0; while kill -0 "$p" 2>/dev/null || kill -0 -"$p" 2>/dev/null; do i=$((i+1)); [ $i -ge 150 ] && { kill -KILL -"$p" 2>/dev/null; break; }; sleep 0.1; done
-rm -f ${pid}`;
-  await host.conn.run(asRoot(host, stop), `stopping ${service}`);
+    : `if [ -f ${pid} ]; then
+p=$(cat ${pid}); kill -TERM -"$p" 2>/dev/null || true
+i=0; while kill -0 "$p" 2>/dev/null || kill -0 -"$p" 2>/dev/null; do i=$((i+1)); if [ $i -ge 150 ]; then kill -KILL -"$p" 2>/dev/null || true; break; fi; sleep 0.1; done
+rm -f ${pid}
+fi`;
+}
+
+export async function stopService(host: ServiceHost, service: ServiceName): Promise<void> {
+  await host.conn.run(asRoot(host, stopScript(host, service)), `stopping ${service}`);
 }
 
 /** The service's last log lines, for error messages. */
