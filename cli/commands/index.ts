@@ -18,4 +18,5 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   bootstrap: async () => (await import('./bootstrap')).registerBootstrap,
   reset: async () => (await import('./reset')).registerReset,
   flash: async () => (await import('./flash')).registerFlash,
+  service: async () => (await import('./service')).registerService,
 };
