@@ -104,6 +104,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
     runtimeError: () => lifecycle.pleg.lastError?.message,
+    onNodeMissing: async () => {
+      log(`node ${o.nodeName} was deleted from the API; registering it again`);
+      await registerNode(client, id, { onError: (e) => log(e.message) });
+    },
     onError: (e) => log(`node status: ${e.message}`),
   });
   await nodeStatus.update(true).catch((e: Error) => log(`first node status: ${e.message}`));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1';
+import { ApiError } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
 
@@ -154,6 +155,8 @@ export interface NodeStatusUpdaterOptions {
   /** Write even when nothing changed this often (default 60 s), so heartbeats stay fresh. */
   fullEveryMs?: number;
   runtimeError: () => string | undefined;
+  /** The Node object is gone (deleted by an admin): register it again. */
+  onNodeMissing?: () => Promise<void>;
   onError?: (err: Error) => void;
 }
 
@@ -186,7 +189,15 @@ export class NodeStatusUpdater {
     const status = buildNodeStatus(this.id, this.facts, this.o.runtimeError(), this.lastConditions);
     const key = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => [c.type, c.status, c.reason]) });
     if (!force && key === this.lastKey && Date.now() - this.lastWrite < (this.o.fullEveryMs ?? 60_000)) return;
-    const node = await this.client.patch<Node>(core('nodes', undefined, this.id.name, 'status'), 'merge', { status });
+    const ref = core('nodes', undefined, this.id.name, 'status');
+    let node: Node;
+    try {
+      node = await this.client.patch<Node>(ref, 'merge', { status });
+    } catch (err) {
+      if (!ApiError.isNotFound(err) || !this.o.onNodeMissing) throw err;
+      await this.o.onNodeMissing();
+      node = await this.client.patch<Node>(ref, 'merge', { status });
+    }
     this.lastConditions = node.status?.conditions ?? status.conditions;
     this.lastKey = key;
     this.lastWrite = Date.now();

@@ -46,7 +46,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await fn().catch(() => undefined);
+    const v = await fn().catch((err: Error) => {
+      if (/exited/.test(err.message)) throw err;
+      return undefined;
+    });
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(200);
@@ -144,7 +147,10 @@ async function hollowNodes(master: RunningMaster, client: KubeClient, cli: strin
   const t0 = Date.now();
   const agent = spawnAgent(cli, ['--server', master.url, '--token', master.joinToken, '--ca-file', path.join(dir, 'ca.crt'), '--node-name', 'hollow', '--data-dir', path.join(dir, 'hollow'), '--hollow-nodes', String(count)]);
   try {
-    await waitFor(`${count} hollow nodes`, async () => /hollow nodes running/.test(agent.output()) || (agent.child.exitCode !== null && Promise.reject(new Error(agent.output()))), 900_000);
+    await waitFor(`${count} hollow nodes`, async () => {
+      if (agent.child.exitCode !== null) throw new Error(`the hollow-node agent exited: ${agent.output()}`);
+      return /hollow nodes running/.test(agent.output());
+    }, 900_000);
     console.log(`${count} hollow nodes joined and registered in ${Math.round((Date.now() - t0) / 1000)} s`);
     let worst = 0;
     let stale = 0;

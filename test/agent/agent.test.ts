@@ -125,6 +125,18 @@ test('a pod runs; kubectl logs and exec reach it through the master', async () =
   expect(stdin.code).toBe(0);
 });
 
+test('kubectl exec -it gets a terminal (run under script(1) for a pty)', async () => {
+  await createPod('term', { containers: [{ name: 'main', image, command: ['sh', '-c', 'exec sleep 3600'] }] });
+  await waitRunning('term');
+  const { execFile } = await import('node:child_process');
+  const cmd = `kubectl --kubeconfig ${master.kubeconfigPath} exec -it term -- sh -c 'busybox tty; echo done'`;
+  const out = await new Promise<string>((resolve) => {
+    execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 20_000 }, (_err, stdout, stderr) => resolve(String(stdout) + String(stderr)));
+  });
+  expect(out).toMatch(/\/dev\/pts\/\d+/);
+  expect(out).toContain('done');
+});
+
 test('kubectl delete waits for a graceful stop; the containers go', async () => {
   const pod = await createPod('bye', { containers: [{ name: 'main', image, command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.1; done"] }] });
   await waitRunning('bye');
