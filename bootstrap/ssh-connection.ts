@@ -181,7 +181,8 @@ function open(host: InventoryHost, options: SshOptions, sock?: Duplex): Promise<
     try {
       client.connect(config);
     } catch (err) {
-      reject(new SshError(`cannot connect to ${host.name}: ${(err as Error).message}`, host.name));
+      // ssh2 throws at once for a key file it cannot parse.
+      reject(explain(host, err as Error, config));
     }
   });
 }

@@ -6,6 +6,7 @@ import { parseInventory, type Inventory } from '../../bootstrap/inventory';
 import type { StepEvent } from '../../bootstrap/progress';
 import { BootstrapError, runBootstrap, type BootstrapOptions } from '../../bootstrap/run-bootstrap';
 import { runReset } from '../../bootstrap/run-reset';
+import { SshConnection } from '../../bootstrap/ssh-connection';
 import { kubectl, kubectlOk } from '../support/kubectl';
 import { startSshHosts, type TestHost, type TestHosts } from '../support/ssh-hosts';
 
@@ -73,15 +74,19 @@ describe('lotse bootstrap over SSH', () => {
     events = [];
   });
 
-  test('forms 1 master + 2 workers: kubectl sees 3 Ready nodes and a Deployment spreads over the workers', async () => {
-    const result = await runBootstrap(inventory, options());
-    expect(result.context).toBe('lab');
+  test('forms 1 master + 1 worker, then a worker added to the inventory joins: 3 Ready nodes, a Deployment spreads over the workers', async () => {
+    const first = await runBootstrap({ ...inventory, hosts: inventory.hosts.filter((h) => h.name !== 'w2') }, options());
+    expect(first.context).toBe('lab');
+    expect(ended().find((e) => e.host === 'm1' && e.step === 'etcd')?.state).toBe('done');
+    expect(ended().find((e) => e.step === 'pki')?.state).toBe('done');
+    events = [];
+    await runBootstrap(inventory, options());
+    // Only the new worker changes; the others are left as they are.
+    expect(ended().filter((e) => e.state === 'done').map((e) => `${e.host} ${e.step}`).sort()).toEqual(['w2 agent', 'w2 files']);
     const nodes = await kubectlOk(kubeconfig, ['--context', 'lab', 'get', 'nodes', '--no-headers']);
     const ready = nodes.split('\n').filter((l) => /\sReady\s/.test(l)).map((l) => l.split(/\s+/)[0]);
     expect(ready.sort()).toEqual(['m1', 'w1', 'w2']);
-    // Every step of a first run did something or checked something; each has a time.
     expect(ended().every((e) => e.ms !== undefined)).toBe(true);
-    expect(ended().find((e) => e.host === 'm1' && e.step === 'etcd')?.state).toBe('done');
 
     await kubectlOk(kubeconfig, ['--context', 'lab', 'create', 'deployment', 'web', '--image=busybox', '--replicas=6']);
     const deadline = Date.now() + 30_000;
@@ -147,6 +152,34 @@ describe('lotse bootstrap over SSH', () => {
     const away = parseInventory(inventoryYaml([{ name: 'away', address: lab.unusedAddress, role: 'master' }]), join(home, 'away.yaml'));
     const unreachable = (await runBootstrap(away, options({ connectTimeoutMs: 3000 })).catch((e: unknown) => e)) as Error;
     expect(unreachable.message).toMatch(/away: step "connect" failed: cannot reach away \(root@[\d.]+:22\)/);
+  });
+
+  test('reaches a host through a jump host, authenticating with the key in ssh-agent', async () => {
+    const { execFileSync, spawn } = await import('node:child_process');
+    const socket = join(home, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 5000;
+      const { existsSync } = await import('node:fs');
+      while (!existsSync(socket) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      execFileSync('ssh-add', ['-q', lab.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      process.env.SSH_AUTH_SOCK = socket;
+      const w2 = inventory.hosts.find((h) => h.name === 'w2') as Inventory['hosts'][number];
+      const conn = await SshConnection.connect(
+        { ...w2, identityFile: undefined, jump: { user: 'root', host: host('m1').address, port: 22 } },
+        { pinnedHosts: join(home, 'clusters', 'lab', 'known_hosts'), onPinned: () => undefined, connectTimeoutMs: 5000 },
+      );
+      try {
+        // The jump host forwarded the connection; the shell runs on w2 (its address, its own /opt/lotse).
+        expect(await conn.run('ip -4 -o addr show eth0', 'reading the address')).toContain(host('w2').address);
+        expect(await conn.run('ls /opt/lotse', 'listing /opt/lotse')).toContain('lotse.js');
+      } finally {
+        conn.close();
+      }
+    } finally {
+      delete process.env.SSH_AUTH_SOCK;
+      agent.kill();
+    }
   });
 
   test('a host whose key changed is refused with both fingerprints', async () => {
