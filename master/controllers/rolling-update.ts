@@ -28,7 +28,12 @@ export function surgeAndUnavailable(d: Deployment): { maxSurge: number; maxUnava
 }
 
 const specReplicas = (rs: ReplicaSet): number => rs.spec?.replicas ?? 0;
-const available = (rs: ReplicaSet): number => rs.status?.availableReplicas ?? 0;
+/**
+ * Available pods of a ReplicaSet, never more than it is scaled to: right after a scale-down its
+ * status still counts the pods being removed, and trusting that would let a second scale-down
+ * take availability below the floor.
+ */
+const available = (rs: ReplicaSet): number => Math.min(rs.status?.availableReplicas ?? 0, specReplicas(rs));
 
 /** How many replicas the new ReplicaSet should have now. */
 export function newReplicaSetReplicas(d: Deployment, all: ReplicaSet[], newRS: ReplicaSet | undefined): number {

@@ -43,6 +43,8 @@ describe('rolling update arithmetic', () => {
     expect(scaleDownOldReplicaSets(d, [rs('old', 4, 4)], rs('new', 1, 0))).toEqual(new Map([['old', 3]]));
     // Only 3 available already: nothing may go.
     expect(scaleDownOldReplicaSets(d, [rs('old', 3, 3)], rs('new', 2, 0))).toEqual(new Map());
+    // Just scaled down to 2, its status still says 3 available: only 2 may count.
+    expect(scaleDownOldReplicaSets(d, [{ ...rs('old', 2, 3) }], rs('new', 2, 2))).toEqual(new Map([['old', 1]]));
     // Unavailable old pods go first, without costing availability.
     expect(scaleDownOldReplicaSets(d, [rs('old', 4, 2)], rs('new', 1, 1))).toEqual(new Map([['old', 2]]));
   });

@@ -2,7 +2,7 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Event, Pod } from 'kubernetes-types/core/v1';
 import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
-import { kubectlOk } from '../../support/kubectl';
+import { kubectl, kubectlOk } from '../../support/kubectl';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 const deployment = (name: string, replicas: number, image: string, extra: Partial<Deployment['spec']> = {}): Deployment => ({
@@ -129,6 +129,22 @@ describe('controllers on hollow nodes', () => {
     const pods = await runningPods(`app=${name}`);
     expect(pods.map((p) => p.spec?.containers[0].image)).toEqual(['img:b', 'img:b', 'img:b']);
     expect(overlap).toBe(false);
+  });
+
+  it('reports ProgressDeadlineExceeded when a rollout cannot progress, and rollout status fails', async () => {
+    const d = deployment('stuck', 1, 'img:a', { progressDeadlineSeconds: 2 });
+    const containers = d.spec?.template.spec?.containers ?? [];
+    containers[0].resources = { requests: { memory: '1000Ti' } };
+    await c.client.create(apps('deployments', 'default'), d);
+    const cond = await waitFor('ProgressDeadlineExceeded', async () => {
+      const got = await c.client.get<Deployment>(apps('deployments', 'default', 'stuck'));
+      return got.status?.conditions?.find((x) => x.type === 'Progressing' && x.reason === 'ProgressDeadlineExceeded');
+    }, 15_000);
+    expect(cond.status).toBe('False');
+    const status = await kubectl(c.master.kubeconfigPath, ['rollout', 'status', 'deployment/stuck', '--timeout=10s']);
+    expect(status.code).not.toBe(0);
+    expect(status.stderr).toMatch(/exceeded its progress deadline/);
+    await deleteObject(c.client, apps('deployments', 'default', 'stuck'));
   });
 
   it('keeps an impossible pod Pending with a FailedScheduling event naming why', async () => {
