@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOutputs, parseInventory } from '../../bootstrap/inventory';
+import { loadInventory, loadOutputs, parseInventory } from '../../bootstrap/inventory';
+import { inventoryFrom } from '../../cli/commands/bootstrap';
 
 describe('bootstrap inventory', () => {
   test('fills defaults and resolves identity files next to the inventory', () => {
@@ -67,5 +68,19 @@ describe('bootstrap inventory', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the example inventory and the command line', () => {
+  test('bootstrap/inventory.example.yaml is valid and shows every key', () => {
+    const inv = loadInventory(join(__dirname, '..', '..', 'bootstrap', 'inventory.example.yaml'));
+    expect(inv.hosts.map((h) => h.role)).toEqual(['master', 'worker', 'worker']);
+    expect(inv.hosts[2].jump).toEqual({ user: 'admin', host: 'bastion.example.com', port: 22 });
+  });
+
+  test('lotse bootstrap wants exactly one of --inventory and --outputs', () => {
+    expect(() => inventoryFrom({})).toThrow(/give exactly one of --inventory FILE \(YAML\) or --outputs FILE/);
+    expect(() => inventoryFrom({ inventory: 'a', outputs: 'b' })).toThrow(/exactly one/);
+    expect(() => inventoryFrom({ inventory: '/nonexistent/inv.yaml' })).toThrow(/cannot read the inventory \/nonexistent\/inv\.yaml: ENOENT/);
   });
 });
