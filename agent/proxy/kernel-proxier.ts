@@ -1,4 +1,4 @@
-import { renderNftRuleset } from './nft-ruleset';
+import { renderNftRuleset, type NftRuleset } from './nft-ruleset';
 import type { NftRunner } from './nft-runner';
 import type { Proxier } from './proxier';
 import type { ServicePortEntry } from './service-table';
@@ -9,7 +9,7 @@ import type { ServicePortEntry } from './service-table';
  */
 export class KernelProxier implements Proxier {
   readonly mode = 'kernel' as const;
-  private previous?: { chains: Set<string>; sets: Set<string> };
+  private previous?: Pick<NftRuleset, 'chains' | 'sets'>;
 
   constructor(
     private readonly runner: NftRunner,

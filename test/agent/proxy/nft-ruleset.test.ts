@@ -53,7 +53,7 @@ describe('nftables rendering', () => {
     const { script, chains, sets } = renderNftRuleset(table, { table: 'lotse', fresh: true });
     const lines = script.split('\n').filter(Boolean);
     expect(lines.every((l) => l.includes(' ip lotse'))).toBe(true);
-    expect([...chains].every((c) => c.startsWith('LOTSE-'))).toBe(true);
+    expect([...chains.keys()].every((c) => c.startsWith('LOTSE-'))).toBe(true);
     expect(script).toContain('ip daddr 10.96.0.5 meta l4proto tcp th dport 80 goto LOTSE-SVC-');
     expect(script).toContain('meta l4proto udp th dport 53 goto LOTSE-SVC-');
     expect(script).toMatch(/numgen inc mod 2 vmap \{ 0 : goto LOTSE-SEP-\w+, 1 : goto LOTSE-SEP-\w+ \}/);
@@ -72,9 +72,26 @@ describe('nftables rendering', () => {
     const first = renderNftRuleset(table, { table: 'lotse', fresh: true });
     const second = renderNftRuleset(table.filter((e) => e.name !== 'web'), { table: 'lotse', fresh: false, previous: first });
     const deleted = second.script.split('\n').filter((l) => l.startsWith('delete '));
-    const gone = [...first.chains].filter((c) => !second.chains.has(c));
+    const gone = [...first.chains.keys()].filter((c) => !second.chains.has(c));
     expect(gone.length).toBe(4); // SVC, EXT and two SEP chains of web
-    expect(deleted).toEqual([...gone.map((c) => `delete chain ip lotse ${c}`), ...[...first.sets].map((s) => `delete set ip lotse ${s}`)]);
+    expect(deleted).toEqual([...gone.map((c) => `delete chain ip lotse ${c}`), ...[...first.sets.keys()].map((s) => `delete set ip lotse ${s}`)]);
     expect(second.script).not.toContain('10.96.0.5');
+  });
+
+  it('rewrites only the chains an endpoint change touches', () => {
+    const first = renderNftRuleset(table, { table: 'lotse', fresh: true });
+    const changed = table.map((e) => (e.name === 'dns' ? { ...e, backends: [{ ip: '10.88.0.10', port: 53 }] } : e));
+    const second = renderNftRuleset(changed, { table: 'lotse', fresh: false, previous: first });
+    const lines = second.script.split('\n').filter(Boolean);
+    const flushed = lines.filter((l) => l.startsWith('flush chain')).map((l) => l.split(' ')[4]);
+    const staleSep = [...first.chains.keys()].filter((c) => !second.chains.has(c));
+    expect(staleSep).toHaveLength(1);
+    // The dns service chain (its one backend changed) and the old backend's chain; nothing else.
+    expect(flushed).toHaveLength(2);
+    expect(flushed[1]).toBe(staleSep[0]);
+    expect(second.chains.get(flushed[0])?.[0]).toMatch(/^goto LOTSE-SEP-/);
+    expect(second.script).toContain('dnat to 10.88.0.10:53');
+    expect(second.script).not.toContain('10.96.0.5');
+    expect(lines.length).toBeLessThan(12);
   });
 });
