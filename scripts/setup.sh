@@ -38,4 +38,8 @@ echo "lotse setup: installing npm packages"
 npm ci --no-audit --no-fund --loglevel=error
 echo "lotse setup: building"
 npm run build --silent
+# `lotse` on PATH, as the README's walkthrough types it.
+ln -sf "$PWD/bin/lotse" /usr/local/bin/lotse
+# The example images (no registry is assumed): built locally from busybox-static.
+if command -v podman >/dev/null 2>&1; then scripts/build-test-image.sh; fi
 echo "lotse setup: done"
