@@ -4,7 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
-import { obtainCredentials, type NodeCredentials } from './join';
+import { obtainCredentialsWithRetry, type NodeCredentials } from './join';
 import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './kubelet-server';
 import { LeaseRenewer } from './lease-renewer';
 import { setUpPodNetwork } from './network/flannel';
@@ -70,7 +70,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const log = o.log ?? (() => undefined);
   const addresses = o.addresses ?? defaultAddresses();
   fs.mkdirSync(o.dataDir, { recursive: true });
-  const creds = o.credentials ?? (await obtainCredentials({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName: o.nodeName, addresses, dataDir: o.dataDir }));
+  const creds = o.credentials ?? (await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName: o.nodeName, addresses, dataDir: o.dataDir }, log));
   const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token });
   const runtimeInfo = await o.runtime.info().catch((err: Error) => {
     log(`container runtime not reachable yet: ${err.message}`);

@@ -5,7 +5,7 @@ import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
 import { startAgent, type RunningAgent } from './agent';
-import { obtainCredentials } from './join';
+import { obtainCredentialsWithRetry } from './join';
 import { hollowFacts } from './node-status';
 import { NodePodView } from './pod-source';
 import { FakeRuntime } from './runtime/fake-runtime';
@@ -40,8 +40,9 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
   const pool = new https.Agent({ ca: o.caPem, keepAlive: true, maxSockets: 64 });
   const names = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}-${i}`);
   const clients = new Map<string, KubeClient>();
-  await forEachLimited(names, o.concurrency ?? 16, async (nodeName) => {
-    const creds = await obtainCredentials({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'] });
+  // Joins cost the master a key pair each; a few at a time keep it responsive.
+  await forEachLimited(names, 4, async (nodeName) => {
+    const creds = await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'] }, log, 8);
     clients.set(nodeName, sharePool(new KubeClient({ server: o.server, ca: o.caPem, token: creds.token }), pool));
   });
   const views = new Map<string, NodePodView>();

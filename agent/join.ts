@@ -63,3 +63,23 @@ function request(server: string, ca: string, method: string, p: string, token: s
     req.end(payload);
   });
 }
+
+/**
+ * obtainCredentials, retried with back-off (1 s doubling to 30 s) while the master cannot be
+ * reached or is overloaded: an agent that boots before its master must simply wait for it.
+ * A refusal (the master answered, and said no) is not retried.
+ */
+export async function obtainCredentialsWithRetry(o: JoinOptions, log: (m: string) => void = () => undefined, attempts = Infinity): Promise<NodeCredentials> {
+  let wait = 1000;
+  for (let i = 1; ; i++) {
+    try {
+      return await obtainCredentials(o);
+    } catch (err) {
+      const refused = /failed with HTTP 4\d\d/.test((err as Error).message);
+      if (refused || i >= attempts) throw err;
+      log(`${(err as Error).message}; retrying in ${wait} ms`);
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 30_000);
+    }
+  }
+}

@@ -125,6 +125,26 @@ test('a pod runs; kubectl logs and exec reach it through the master', async () =
   expect(stdin.code).toBe(0);
 });
 
+test('kubectl logs --previous shows the container instance before the restart', async () => {
+  await createPod('crashy', { containers: [{ name: 'main', image, command: ['sh', '-c', 'echo instance-$RANDOM$RANDOM; sleep 1; exit 1'] }] });
+  await waitFor('a restart', async () => {
+    const p = await getPod('crashy');
+    const c = p?.status?.containerStatuses?.[0];
+    return (c?.restartCount ?? 0) >= 1 && c?.state?.running && p;
+  }, 30_000);
+  const kc = master.kubeconfigPath;
+  const previous = await waitFor('previous logs', async () => {
+    const r = await kubectl(kc, ['logs', 'crashy', '--previous']);
+    return r.code === 0 && /^instance-\d+\n$/.test(r.stdout) && r.stdout;
+  }, 10_000);
+  const current = await waitFor('current logs', async () => {
+    const r = await kubectl(kc, ['logs', 'crashy']);
+    return r.code === 0 && /^instance-\d+\n$/.test(r.stdout) && r.stdout;
+  }, 10_000);
+  expect(current).not.toBe(previous);
+  await master.client.delete(core('pods', 'default', 'crashy'));
+});
+
 test('kubectl exec -it gets a terminal (run under script(1) for a pty)', async () => {
   await createPod('term', { containers: [{ name: 'main', image, command: ['sh', '-c', 'exec sleep 3600'] }] });
   await waitRunning('term');

@@ -131,6 +131,9 @@ test('env and volumes come from a ConfigMap and a Secret; init containers run fi
           name: 'main',
           image,
           ...sh('echo "$GREETING $PASSWORD $POD_NAME $(cat /etc/app/app.conf) $(cat /etc/sec/password) $(cat /work/marker)"; exec sleep 3600'),
+          workingDir: '/tmp',
+          resources: { limits: { memory: '64Mi', cpu: '500m' } },
+          envFrom: [{ configMapRef: { name: 'settings' }, prefix: 'CM_' }],
           env: [
             { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'GREETING' } } },
             { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
@@ -156,6 +159,12 @@ test('env and volumes come from a ConfigMap and a Secret; init containers run fi
     return Buffer.concat(chunks).toString().trim() || undefined;
   });
   expect(text).toBe('hallo s3cret config mode=fast s3cret initialised');
+  const info = await runtime.docker.getContainer(id).inspect();
+  expect(info.HostConfig.Memory).toBe(64 * 2 ** 20);
+  expect(info.HostConfig.NanoCpus).toBe(500_000_000);
+  expect(info.Config.WorkingDir).toBe('/tmp');
+  expect(info.Config.Env).toContain('CM_GREETING=hallo');
+  expect(st?.qosClass).toBe('Burstable');
 });
 
 test('bad input ends in clear reasons: missing image, missing command, taken hostPort', async () => {
