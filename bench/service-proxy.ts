@@ -141,6 +141,11 @@ async function main(): Promise<void> {
     const hello = await master.client.create<Service>(core('services', 'default'), service('hello'));
     await master.client.create(slices(), slice('hello-1', 'hello', ['10.0.0.11', '10.0.0.12', '10.0.0.13'], 8080));
     proxy = await startServiceProxy({ client: master.client, nodeAddresses: ['10.0.0.1'], mode: 'kernel', netns: ns.name });
+    // busybox httpd closes every connection, so each request is a new flow and the server keeps
+    // it in TIME_WAIT; a few runs would exhaust the client ports towards one backend. The
+    // namespace is ours, so let it drop TIME_WAIT state early (sockets and conntrack).
+    await ns.exec(['sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.ip_local_port_range=1024 65000', 'net.ipv4.tcp_max_tw_buckets=256']);
+    await ns.exec(['sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_timeout_time_wait=1']);
     const kernel = [
       await measure('kernel: direct backend', 'http://10.0.0.11:8080/', ns.name),
       await measure('kernel: ClusterIP', `http://${hello.spec?.clusterIP}/`, ns.name),
