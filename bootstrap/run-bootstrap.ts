@@ -17,6 +17,9 @@ import type { ServiceName } from './service-scripts';
 import { SshConnection } from './ssh-connection';
 import { waitFor } from './tunnel-http';
 
+/** How long every node must stay Ready before the run calls the cluster formed. */
+const READY_STABLE_MS = 1000;
+
 export interface BootstrapOptions {
   onStep: StepListener;
   /** Told about host keys pinned on first use (trust on first use is never silent). */
@@ -121,9 +124,13 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
     await step('*', 'nodes ready', async () => {
       const names = inv.hosts.map((h) => h.name);
       let ready = new Set<string>();
+      let allReadySince: number | undefined;
       await waitFor(`every node to be Ready (${names.join(', ')})`, options.readyTimeoutMs ?? 180_000, async () => {
         ready = await readyNodes(masters[0].conn, cluster);
-        return names.every((n) => ready.has(n)) ? true : undefined;
+        if (!names.every((n) => ready.has(n))) return (allReadySince = undefined);
+        // A node that just registered can flip to Unknown until its first Lease lands: wait for Ready to hold.
+        allReadySince ??= Date.now();
+        return Date.now() - allReadySince >= READY_STABLE_MS ? true : undefined;
       }).catch(async (err: Error) => {
         const missing = targets.filter((t) => !ready.has(t.name));
         const logs = await Promise.all(missing.map(async (t) => `${t.name} agent log:\n${(await serviceLogTail(t, 'agent', 8)).replace(/^/gm, '  ')}`));

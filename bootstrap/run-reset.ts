@@ -5,7 +5,7 @@ import { detectHost } from './host-facts';
 import type { Inventory, InventoryHost } from './inventory';
 import { runStep, StepError, type StepListener } from './progress';
 import { REMOTE } from './remote-paths';
-import { stopService, type ServiceHost } from './services';
+import { stopServices, type ServiceHost } from './services';
 import type { ServiceName } from './service-scripts';
 import { SshConnection } from './ssh-connection';
 
@@ -63,7 +63,7 @@ async function resetHost(host: InventoryHost, inv: Inventory, dir: string, optio
     const facts = await detectHost(c);
     const target: ServiceHost = { conn: c, root: facts.root, name: host.name, facts };
     await runStep(options.onStep, host.name, 'stop services', async () => {
-      for (const s of SERVICES) await stopService(target, s);
+      await stopServices(target, SERVICES);
       return { changed: true };
     });
     await runStep(options.onStep, host.name, 'remove files', async () => {

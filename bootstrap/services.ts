@@ -78,7 +78,13 @@ fi`;
 }
 
 export async function stopService(host: ServiceHost, service: ServiceName): Promise<void> {
-  await host.conn.run(asRoot(host, stopScript(host, service)), `stopping ${service}`);
+  await stopServices(host, [service]);
+}
+
+/** Stops several services at once (each TERM, then KILL after 15 s) and waits for all of them. */
+export async function stopServices(host: ServiceHost, services: ServiceName[]): Promise<void> {
+  const script = services.map((s) => `(\n${stopScript(host, s)}\n) &`).join('\n') + '\nwait';
+  await host.conn.run(asRoot(host, script), `stopping ${services.join(', ')}`);
 }
 
 /** The service's last log lines, for error messages. */

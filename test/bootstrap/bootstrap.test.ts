@@ -98,6 +98,11 @@ describe('lotse bootstrap over SSH', () => {
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(placed).toHaveLength(6);
+    if (!placed.includes('w2')) {
+      const nodesNow = await kubectl(kubeconfig, ['--context', 'lab', 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")]}{"\\n"}{end}']);
+      const ev = await kubectl(kubeconfig, ['--context', 'lab', 'get', 'events', '-A']);
+      console.log(nodesNow.stdout, ev.stdout);
+    }
     expect(placed).toEqual(expect.arrayContaining(['w1', 'w2']));
   });
 
