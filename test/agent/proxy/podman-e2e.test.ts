@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { promises as dnsPromises } from 'node:dns';
+import type { Deployment } from 'kubernetes-types/apps/v1';
+import type { Service } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
+import { startClusterDns, type RunningClusterDns } from '../../../agent/dns/cluster-dns';
+import { startServiceProxy, type RunningServiceProxy } from '../../../agent/proxy/service-proxy';
+import { apps, core } from '../../../kube/resource-path';
+import { bundleAgent, spawnAgent, type AgentProcess } from '../agent-process';
+import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
+import { startCluster, waitFor, type TestCluster } from '../../master/controllers/cluster';
+
+const NODE = `proxy-e2e-${process.pid}`;
+const TABLE = `lotse-e2e-${process.pid}`;
+const DNS_ADDRESS = `127.53.${(process.pid >> 8) & 255}.${(process.pid & 254) + 2}`;
+
+function nftWorks(): boolean {
+  try {
+    execFileSync('nft', ['list', 'tables'], { stdio: 'ignore' });
+    execFileSync('podman', ['--version'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+}
+
+function fetchText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+const describePodman = nftWorks() ? describe : describe.skip;
+
+/** Issue 5's scenario with real containers: a Deployment on a real agent behind a Service. */
+describePodman('service proxy and DNS in front of real podman pods', () => {
+  let podman: PodmanService | undefined;
+  let c: TestCluster | undefined;
+  let agent: AgentProcess | undefined;
+  let proxy: RunningServiceProxy | undefined;
+  let dns: RunningClusterDns | undefined;
+  let bundle = '';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-proxy-e2e-'));
+
+  beforeAll(async () => {
+    podman = await startPodmanService();
+    c = await startCluster({ nodes: 0 });
+    bundle = await bundleAgent();
+    fs.writeFileSync(path.join(dir, 'ca.crt'), c.master.caPem);
+    agent = spawnAgent(bundle, [
+      '--server', c.master.url, '--token', c.master.joinToken, '--ca-file', path.join(dir, 'ca.crt'),
+      '--node-name', NODE, '--data-dir', path.join(dir, 'agent'), '--runtime', 'podman',
+      '--runtime-endpoint', podman.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', '--lease-interval', '1',
+    ]);
+    proxy = await startServiceProxy({ client: c.client, nodeAddresses: ['127.0.0.1'], mode: 'kernel', table: TABLE });
+    dns = await startClusterDns({ client: c.client, address: DNS_ADDRESS, port: 0, upstreams: [] });
+  }, 90_000);
+
+  afterAll(async () => {
+    await proxy?.stop().catch(() => undefined);
+    await dns?.stop();
+    await agent?.stop();
+    await removeLabelledContainers(`io.lotse.node=${NODE}`);
+    await removeLabelledContainers(`io.lotse.node=${NODE}`);
+    await c?.stop();
+    await podman?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
+  }, 60_000);
+
+  it('spreads hello.default.svc.cluster.local over three replicas, then only the one left after scaling to 1', async () => {
+    const cluster = c as TestCluster;
+    const image = await ensureTestImage();
+    await cluster.client.create(apps('deployments', 'default'), {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'hello', namespace: 'default' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'hello' } },
+        template: {
+          metadata: { labels: { app: 'hello' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [{
+              name: 'web', image, ports: [{ name: 'web', containerPort: 8080 }],
+              command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'],
+              readinessProbe: { httpGet: { path: '/', port: 'web' }, periodSeconds: 1 },
+            }],
+          },
+        },
+      },
+    } as Deployment);
+    const svc = await cluster.client.create<Service>(core('services', 'default'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: 'default' },
+      spec: { selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: 'web' }] },
+    } as Service);
+    await waitFor('3 ready endpoints in the proxy', async () => proxy!.table().find((e) => e.name === 'hello')?.backends.length === 3, 90_000);
+    await proxy!.settled();
+
+    const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([`${DNS_ADDRESS}:${dns!.port}`]);
+    const [ip] = await resolver.resolve4('hello.default.svc.cluster.local');
+    expect(ip).toBe(svc.spec?.clusterIP);
+    const hosts = new Set<string>();
+    for (let i = 0; i < 9; i++) hosts.add(await fetchText(`http://${ip}/`));
+    expect(hosts.size).toBe(3);
+
+    await cluster.client.patch(apps('deployments', 'default', 'hello', 'scale'), 'merge', { spec: { replicas: 1 } });
+    await waitFor('1 endpoint left', async () => proxy!.table().find((e) => e.name === 'hello')?.backends.length === 1, 60_000);
+    await proxy!.settled();
+    const left = new Set<string>();
+    for (let i = 0; i < 4; i++) left.add(await fetchText(`http://${ip}/`));
+    expect(left.size).toBe(1);
+    expect(hosts.has([...left][0])).toBe(true);
+
+    await cluster.client.delete(core('services', 'default', 'hello'));
+    await waitFor('the name gone', async () => (await resolver.resolve4('hello.default.svc.cluster.local').then(() => false, () => true)), 10_000);
+  }, 150_000);
+});
