@@ -113,6 +113,8 @@ function packageRoot(): string {
 export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.js')): Promise<Bundle> {
   const prebuilt = process.env.LOTSE_BUNDLE;
   if (prebuilt) return readBundle(resolve(prebuilt));
+  // Running from lotse.js itself (no sources around): it is the bundle to deliver.
+  if (process.env.LOTSE_RUNNING_BUNDLE === 'yes') return readBundle(__filename);
   const root = packageRoot();
   const entry = [join(root, 'cli', 'main.ts'), join(root, 'dist', 'cli', 'main.js')].find((p) => existsSync(p));
   if (!entry) throw new Error(`neither cli/main.ts nor dist/cli/main.js exists under ${root}; run npm run build or set LOTSE_BUNDLE`);
@@ -133,6 +135,8 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
     logLevel: 'silent',
     legalComments: 'none',
     metafile: true,
+    // Compiled into the bundle only, so that code knows it is the bundle.
+    define: { 'process.env.LOTSE_RUNNING_BUNDLE': '"yes"' },
     // The CLI entry point, run: bin/lotse does the same with the compiled tree.
     footer: { js: `\nif (require.main === module) module.exports.main(process.argv).catch((err) => { process.stderr.write('lotse: ' + (err && err.message ? err.message : String(err)) + '\\n'); process.exit(1); });` },
     banner: { js: `// lotse ${version}: bundled by lotse bootstrap; runs with Node.js 20 or later on any CPU.` },

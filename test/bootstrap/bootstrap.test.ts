@@ -113,6 +113,22 @@ describe('lotse bootstrap over SSH', () => {
     expect(ended().filter((e) => e.state === 'unchanged').length).toBeGreaterThanOrEqual(3 * 4);
   });
 
+  test('the lotse.js bundle runs `lotse bootstrap --inventory` and prints each step with its time', async () => {
+    const { execFile } = await import('node:child_process');
+    const file = join(home, 'inventory.yaml');
+    writeFileSync(file, inventoryYaml(inventory.hosts));
+    const out = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [bundle.path, 'bootstrap', '--inventory', file, '--kubeconfig', kubeconfig], { cwd: home, env: { PATH: process.env.PATH ?? '', LOTSE_HOME: home } }, (err, _stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) }),
+      ),
+    );
+    expect(out.code).toBe(0);
+    const lines = out.stderr.split('\n').filter((l) => /^\s{2}\S+\s+\S/.test(l) && /\d+\.\ds/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(3 * 5);
+    for (const line of lines) expect(line).toMatch(/^\s+(m1|w1|w2|\*)\s+.+\s(no change|skipped)\s+\d+\.\ds/);
+    expect(out.stderr).toMatch(/cluster lab is Ready in \d+\.\d s: kubectl --context lab get nodes/);
+  });
+
   test('a host whose sshd dies mid-run is named with its step; restored, the next run finishes', async () => {
     rmSync(join(host('w2').dir, 'opt', 'lotse.js'));
     const run = runBootstrap(
