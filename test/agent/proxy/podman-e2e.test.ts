@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { promises as dnsPromises } from 'node:dns';
 import type { Deployment } from 'kubernetes-types/apps/v1';
-import type { Service } from 'kubernetes-types/core/v1';
+import type { Pod, Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { startClusterDns, type RunningClusterDns } from '../../../agent/dns/cluster-dns';
 import { startServiceProxy, type RunningServiceProxy } from '../../../agent/proxy/service-proxy';
@@ -16,6 +16,8 @@ import { startCluster, waitFor, type TestCluster } from '../../master/controller
 
 const NODE = `proxy-e2e-${process.pid}`;
 const TABLE = `lotse-e2e-${process.pid}`;
+/** podman's default bridge gateway: what pods on it can reach. */
+const POD_DNS_ADDRESS = '10.88.0.1';
 const DNS_ADDRESS = `127.53.${(process.pid >> 8) & 255}.${(process.pid & 254) + 2}`;
 
 function nftWorks(): boolean {
@@ -49,6 +51,7 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
   let agent: AgentProcess | undefined;
   let proxy: RunningServiceProxy | undefined;
   let dns: RunningClusterDns | undefined;
+  let podDns: RunningClusterDns | undefined;
   let bundle = '';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-proxy-e2e-'));
 
@@ -69,6 +72,7 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
   afterAll(async () => {
     await proxy?.stop().catch(() => undefined);
     await dns?.stop();
+    await podDns?.stop();
     await agent?.stop();
     await removeLabelledContainers(`io.lotse.node=${NODE}`);
     await removeLabelledContainers(`io.lotse.node=${NODE}`);
@@ -113,6 +117,30 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
     const hosts = new Set<string>();
     for (let i = 0; i < 9; i++) hosts.add(await fetchText(`http://${ip}/`));
     expect(hosts.size).toBe(3);
+
+    // From another pod: the bridge's gateway serves the cluster DNS, the host's prerouting hook
+    // translates the ClusterIP. busybox-static's wget cannot use glibc's resolver, so the pod
+    // resolves with busybox nslookup against the cluster DNS, then fetches.
+    podDns = await startClusterDns({ client: cluster.client, address: POD_DNS_ADDRESS, port: 53, upstreams: [] });
+    await cluster.client.create(core('pods', 'default'), {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client', namespace: 'default' },
+      spec: {
+        restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
+        containers: [{
+          name: 'client', image,
+          command: ['sh', '-c', `ip=$(nslookup hello.default.svc.cluster.local ${POD_DNS_ADDRESS} | sed -n 's/^Address: *//p' | tail -1); echo "ip=$ip"; for i in 1 2 3 4 5 6 7 8 9; do wget -qO- http://$ip/; done; echo done; sleep 3600`],
+        }],
+      },
+    } as Pod);
+    const log = await waitFor('the client pod to finish its requests', async () => {
+      const r = await cluster.client.raw('GET', '/api/v1/namespaces/default/pods/client/log?container=client');
+      return r.status === 200 && r.body.includes('done') && r.body;
+    }, 60_000, 500);
+    const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+    expect(lines[0]).toBe(`ip=${svc.spec?.clusterIP}`);
+    const fromPod = lines.slice(1, -1);
+    expect(fromPod).toHaveLength(9);
+    expect(new Set(fromPod)).toEqual(hosts);
 
     await cluster.client.patch(apps('deployments', 'default', 'hello', 'scale'), 'merge', { spec: { replicas: 1 } });
     await waitFor('1 endpoint left', async () => proxy!.table().find((e) => e.name === 'hello')?.backends.length === 1, 60_000);
