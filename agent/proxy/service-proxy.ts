@@ -30,7 +30,7 @@ export interface RunningServiceProxy {
   settled(): Promise<void>;
   /** The table of the last sync, for status output and tests. */
   table(): ServicePortEntry[];
-  /** Userspace listeners (empty in kernel mode). */
+  /** Userspace listeners (in kernel mode: only NodePorts on loopback node addresses). */
   listening(): string[];
   /** Stops watching and removes every rule and listener. */
   stop(): Promise<void>;
@@ -47,6 +47,10 @@ const RETRY_MS = 1000;
 export async function startServiceProxy(options: ServiceProxyOptions): Promise<RunningServiceProxy> {
   const log = options.log ?? (() => undefined);
   const proxier = await chooseProxier(options, log);
+  // DNAT from 127/8 to a pod needs route_localnet, which lotse leaves alone: in kernel mode,
+  // NodePorts on loopback node addresses are served by userspace listeners instead.
+  const loopback = options.nodeAddresses.filter((a) => a.startsWith('127.'));
+  const loopbackNodePorts = proxier.mode === 'kernel' && loopback.length > 0 ? new UserspaceProxier({ nodeAddresses: loopback, log }) : undefined;
   const services = new Informer<Service>(options.client, core('services'), { onError: (e) => log(`service proxy: services watch: ${e.message}`) });
   const slices = new Informer<EndpointSlice>(options.client, slicesRef, { onError: (e) => log(`service proxy: endpointslices watch: ${e.message}`) });
   let current: ServicePortEntry[] = [];
@@ -61,6 +65,7 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<R
       const table = buildServiceTable(services.list(), slices.list());
       try {
         await proxier.sync(table);
+        await loopbackNodePorts?.sync(table.filter((e) => e.nodePort).map((e) => ({ ...e, clusterIP: undefined })));
         current = table;
       } catch (err) {
         log(`service proxy: sync failed, retrying in ${RETRY_MS} ms: ${(err as Error).message}`);
@@ -92,7 +97,7 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<R
       }
     },
     table: () => current,
-    listening: () => (proxier instanceof UserspaceProxier ? proxier.listening() : []),
+    listening: () => (proxier instanceof UserspaceProxier ? proxier.listening() : loopbackNodePorts?.listening() ?? []),
     stop: async () => {
       stopped = true;
       clearTimeout(retry);
@@ -100,6 +105,7 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<R
       slices.stop();
       await running;
       await proxier.stop();
+      await loopbackNodePorts?.stop();
     },
   };
 }

@@ -105,7 +105,7 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
     } as Deployment);
     const svc = await cluster.client.create<Service>(core('services', 'default'), {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: 'default' },
-      spec: { selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: 'web' }] },
+      spec: { type: 'NodePort', selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: 'web' }] },
     } as Service);
     await waitFor('3 ready endpoints in the proxy', async () => proxy!.table().find((e) => e.name === 'hello')?.backends.length === 3, 90_000);
     await proxy!.settled();
@@ -117,6 +117,10 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
     const hosts = new Set<string>();
     for (let i = 0; i < 9; i++) hosts.add(await fetchText(`http://${ip}/`));
     expect(hosts.size).toBe(3);
+    // NodePort from the host, on the node address (loopback here).
+    const viaNodePort = new Set<string>();
+    for (let i = 0; i < 6; i++) viaNodePort.add(await fetchText(`http://127.0.0.1:${svc.spec?.ports?.[0].nodePort}/`));
+    expect(viaNodePort).toEqual(hosts);
 
     // From another pod: the bridge's gateway serves the cluster DNS, the host's prerouting hook
     // translates the ClusterIP. busybox-static's wget cannot use glibc's resolver, so the pod
