@@ -176,8 +176,14 @@ async function checkStore(inv: Inventory, t: Target): Promise<void> {
   if (t.node?.kind !== 'host') throw new Error(`${missing}; the Node.js image does not have it: use store: etcd in the inventory`);
   const probe = await t.conn.exec(`${t.node.node} -e "require(require.resolve('better-sqlite3', { paths: ['${REMOTE.optDir}'] }))" 2>&1`);
   if (probe.code !== 0) {
-    throw new Error(`${missing}: ${t.node.node} cannot load it (${probe.stdout.trim().split('\n')[0]}); install it where Node finds it (npm install -g better-sqlite3) or use store: etcd in the inventory`);
+    throw new Error(`${missing}: ${t.node.node} cannot load it (${errorLine(probe.stdout)}); install it where Node finds it (npm install -g better-sqlite3) or use store: etcd in the inventory`);
   }
+}
+
+/** The line of Node's output that says what went wrong (`Error: Cannot find module ...`). */
+function errorLine(output: string): string {
+  const lines = output.trim().split('\n');
+  return (lines.find((l) => /^\w*Error\b/.test(l.trim())) ?? lines[0] ?? '').trim();
 }
 
 function bracket(address: string): string {
