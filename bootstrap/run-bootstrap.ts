@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { buildBundle, type Bundle } from './bundle';
 import { clusterDir } from './cluster-home';
 import { sha256, syncFiles } from './file-sync';
-import { describeFacts, detectHost, type HostFacts } from './host-facts';
+import { describeFacts, detectHost } from './host-facts';
 import { planHost, type HostPlan } from './host-files';
 import type { Inventory, InventoryHost } from './inventory';
 import { mergeKubeconfig, userKubeconfigPath } from './kubeconfig-merge';
@@ -190,4 +190,3 @@ function bracket(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-export type { HostFacts };

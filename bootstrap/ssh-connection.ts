@@ -42,6 +42,8 @@ export class SshConnection {
   ) {
     client.on('error', (err: Error) => (this.lostReason = err.message));
     client.on('close', () => (this.lostReason ??= 'the connection closed'));
+    // A jump host that drops later must not crash the run with an unhandled 'error'.
+    jump?.on('error', (err: Error) => (this.lostReason ??= `the jump host ${host.jump?.host} failed: ${err.message}`));
   }
 
   static async connect(host: InventoryHost, options: SshOptions): Promise<SshConnection> {
@@ -71,6 +73,7 @@ export class SshConnection {
         let stdout = '';
         let stderr = '';
         let code: number | undefined;
+        stream.on('error', (e: Error) => reject(this.lost(tail(stdout + stderr), e)));
         stream.on('data', (d: Buffer) => (stdout += d.toString()));
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         stream.on('exit', (c: number | null, signal?: string) => (code = c ?? (signal ? 128 : 255)));
