@@ -1,3 +1,4 @@
+import { ConntrackCleaner } from './conntrack-cleaner';
 import { renderNftRuleset, type NftRuleset } from './nft-ruleset';
 import type { NftRunner } from './nft-runner';
 import type { Proxier } from './proxier';
@@ -10,16 +11,21 @@ import type { ServicePortEntry } from './service-table';
 export class KernelProxier implements Proxier {
   readonly mode = 'kernel' as const;
   private previous?: Pick<NftRuleset, 'chains' | 'sets'>;
+  private previousEntries: ServicePortEntry[] = [];
 
   constructor(
     private readonly runner: NftRunner,
     private readonly table = 'lotse',
+    private readonly conntrack = new ConntrackCleaner(),
   ) {}
 
   async sync(entries: ServicePortEntry[]): Promise<void> {
     const ruleset = renderNftRuleset(entries, { table: this.table, previous: this.previous, fresh: !this.previous });
     await this.runner.apply(ruleset.script);
     this.previous = { chains: ruleset.chains, sets: ruleset.sets };
+    // Only after the rules stop choosing them, or a datagram could recreate the entry.
+    await this.conntrack.clear(ConntrackCleaner.staleUdpFlows(this.previousEntries, entries));
+    this.previousEntries = entries;
   }
 
   async stop(): Promise<void> {

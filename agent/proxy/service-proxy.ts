@@ -3,6 +3,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { KubeClient } from '../../kube/client';
 import { Informer } from '../../kube/informer';
 import { core, type ResourceRef } from '../../kube/resource-path';
+import { ConntrackCleaner } from './conntrack-cleaner';
 import { KernelProxier } from './kernel-proxier';
 import { nftRunner, nftUsable } from './nft-runner';
 import type { Proxier } from './proxier';
@@ -116,7 +117,7 @@ async function chooseProxier(options: ServiceProxyOptions, log: (msg: string) =>
   if (mode === 'userspace') return userspace();
   const runner = nftRunner(options.netns);
   const probe = await nftUsable(runner);
-  if (probe.ok) return new KernelProxier(runner, options.table);
+  if (probe.ok) return new KernelProxier(runner, options.table, new ConntrackCleaner(options.netns, log));
   if (mode === 'kernel') throw new Error(`kernel service proxy unavailable: ${probe.reason}`);
   log(`service proxy: nftables unusable (${probe.reason}); using the userspace proxy`);
   return userspace();

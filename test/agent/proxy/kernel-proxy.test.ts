@@ -33,6 +33,16 @@ function slice(name: string, service: string, ready: Record<string, boolean>): E
 }
 
 const describeKernel = nftWorks() ? describe : describe.skip;
+/** Ending UDP flows to removed endpoints needs conntrack(8) (Debian package conntrack). */
+const hasConntrack = ((): boolean => {
+  try {
+    execFileSync('conntrack', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const itConntrack = hasConntrack ? it : it.skip;
 
 describeKernel('kernel (nftables) service proxy in a network namespace', () => {
   let master: TestMaster;
@@ -136,6 +146,38 @@ describeKernel('kernel (nftables) service proxy in a network namespace', () => {
     expect(rules).not.toContain(`dport ${hello.spec?.ports?.[0].nodePort}`);
     const viaNodePort = await curlMany(ns, `http://${ns.nodeAddress}:${hello.spec?.ports?.[0].nodePort}/`, 1, 2);
     expect(viaNodePort.code).toBe(7);
+  });
+
+  itConntrack('sends UDP to the backends and moves an existing UDP flow off a removed endpoint at once', async () => {
+    await ns.startUdpLabels(BACKENDS);
+    const udp = await master.client.create<Service>(core('services', 'default'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'udp', namespace: 'default' },
+      spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    } as Service);
+    const udpSlice = (ips: string[]): EndpointSlice => ({
+      ...slice('udp-1', 'udp', {}), ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+      endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    });
+    await master.client.create(slices(), udpSlice(Object.keys(BACKENDS)));
+    await waitFor(async () => proxy!.table().find((e) => e.name === 'udp')?.backends.length === 3);
+    await proxy!.settled();
+    const ip = String(udp.spec?.clusterIP);
+    const spread = new Set<string>();
+    for (let src = 41000; src < 41006; src++) spread.add(await ns.udpAsk(ip, 53, src));
+    expect(spread).toEqual(new Set(['b1', 'b2', 'b3']));
+    // One client port keeps its backend (conntrack)...
+    const first = await ns.udpAsk(ip, 53, 42000);
+    expect(await ns.udpAsk(ip, 53, 42000)).toBe(first);
+    // ...until that backend leaves the service: then the same flow lands elsewhere.
+    const gone = Object.entries(BACKENDS).find(([, label]) => label === first)![0];
+    const current = await master.client.get<EndpointSlice>(slices('udp-1'));
+    const start = Date.now();
+    await master.client.update(slices('udp-1'), { ...udpSlice(Object.keys(BACKENDS).filter((a) => a !== gone)), metadata: current.metadata });
+    await waitFor(async () => proxy!.table().find((e) => e.name === 'udp')?.backends.length === 2);
+    await proxy!.settled();
+    const after = await ns.udpAsk(ip, 53, 42000);
+    expect(Date.now() - start).toBeLessThan(1000);
+    expect(['b1', 'b2', 'b3'].filter((l) => l !== first)).toContain(after);
   });
 
   it('rebuilds from the API after a restart and removes its table on stop', async () => {

@@ -17,6 +17,10 @@ export interface TestNetns {
   exec(argv: string[], timeoutMs?: number): Promise<{ code: number; stdout: string; ms: number }>;
   /** busybox httpd per address on port 8080, each answering with its own name. */
   startHttpd(addresses: Record<string, string>): Promise<void>;
+  /** A UDP server per address on port 5353 that answers every datagram with its own name. */
+  startUdpLabels(addresses: Record<string, string>): Promise<void>;
+  /** Sends one datagram from srcPort to dst:port inside the namespace; the reply, or '' after 1 s. */
+  udpAsk(dst: string, port: number, srcPort: number): Promise<string>;
   destroy(): Promise<void>;
 }
 
@@ -62,6 +66,19 @@ export async function createNetns(nodeAddress: string, extra: string[]): Promise
           await new Promise((r) => setTimeout(r, 50));
         }
       }
+    },
+    startUdpLabels: async (addresses) => {
+      const server = 'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind((sys.argv[1],5353))\nprint("up",flush=True)\nwhile True:\n  d,a=s.recvfrom(512)\n  s.sendto(sys.argv[2].encode(),a)\n';
+      await Promise.all(Object.entries(addresses).map(([addr, label]) => new Promise<void>((resolve, reject) => {
+        const child = spawn('ip', ['netns', 'exec', name, 'python3', '-c', server, addr, label], { stdio: ['ignore', 'pipe', 'inherit'] });
+        children.push(child);
+        child.stdout?.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`UDP server on ${addr} exited ${code}`)));
+      })));
+    },
+    udpAsk: async (dst, port, srcPort) => {
+      const client = 'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("0.0.0.0",int(sys.argv[3])))\ns.settimeout(1)\ns.sendto(b"q",(sys.argv[1],int(sys.argv[2])))\ntry:\n  print(s.recvfrom(512)[0].decode())\nexcept Exception:\n  print("")\n';
+      return (await exec(['python3', '-c', client, dst, String(port), String(srcPort)])).stdout.trim();
     },
     destroy: async () => {
       for (const c of children) c.kill('SIGKILL');
