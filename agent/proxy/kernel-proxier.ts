@@ -21,7 +21,14 @@ export class KernelProxier implements Proxier {
 
   async sync(entries: ServicePortEntry[]): Promise<void> {
     const ruleset = renderNftRuleset(entries, { table: this.table, previous: this.previous, fresh: !this.previous });
-    await this.runner.apply(ruleset.script);
+    try {
+      await this.runner.apply(ruleset.script);
+    } catch (err) {
+      // The table may have been changed behind our back (nft flush ruleset, a reboot of
+      // nftables.service): the next attempt rebuilds it whole instead of diffing against a guess.
+      this.previous = undefined;
+      throw err;
+    }
     this.previous = { chains: ruleset.chains, sets: ruleset.sets };
     // Only after the rules stop choosing them, or a datagram could recreate the entry.
     await this.conntrack.clear(ConntrackCleaner.staleUdpFlows(this.previousEntries, entries));

@@ -180,6 +180,20 @@ describeKernel('kernel (nftables) service proxy in a network namespace', () => {
     expect(['b1', 'b2', 'b3'].filter((l) => l !== first)).toContain(after);
   });
 
+  it('rebuilds its table whole when it was removed behind its back', async () => {
+    expect((await ns.exec(['nft', 'delete', 'table', 'ip', 'lotse'])).code).toBe(0);
+    // A change makes the proxy sync: the diff fails against the missing table, the retry rebuilds.
+    await master.client.create<Service>(core('services', 'default'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'poke', namespace: 'default' }, spec: { ports: [{ port: 80 }] },
+    } as Service);
+    const empty = await master.client.create<Service>(core('services', 'default'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty2', namespace: 'default' }, spec: { ports: [{ port: 80 }] },
+    } as Service);
+    await waitFor(async () => (await ns.exec(['nft', 'list', 'table', 'ip', 'lotse'])).stdout.includes(String(empty.spec?.clusterIP)), 5000);
+    const viaClusterIp = await curlMany(ns, `http://${empty.spec?.clusterIP}/`, 1, 5);
+    expect(viaClusterIp.code).toBe(7);
+  });
+
   it('rebuilds from the API after a restart and removes its table on stop', async () => {
     await proxy!.stop();
     proxy = undefined;
