@@ -22,12 +22,20 @@ export interface ClusterDnsOptions {
   upstreams?: Upstream[];
   /** Per-upstream wait before trying the next one (default 2 s). */
   upstreamTimeoutMs?: number;
+  /**
+   * When the address is not (yet) on this node, retry every this many ms in the background
+   * instead of failing (podman creates its bridge, and so the gateway address, with the first
+   * container). Unset: fail at once.
+   */
+  waitForAddressMs?: number;
   log?: (msg: string) => void;
 }
 
 export interface RunningClusterDns {
   address: string;
   port: number;
+  /** Resolves once the sockets are bound (at once unless waitForAddressMs made it wait). */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,25 +85,65 @@ export async function startClusterDns(options: ClusterDnsOptions): Promise<Runni
     }
   };
 
-  const udp = dgram.createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
-    void answer(msg, 'udp').then((reply) => reply && udp.send(reply, rinfo.port, rinfo.address));
-  });
-  udp.on('error', (err) => log(`dns: udp socket: ${err.message}`));
-  const tcp = net.createServer((socket) => serveTcp(socket, (q) => answer(q, 'tcp')));
-  const port = await bindBoth(udp, tcp, options.address, options.port ?? 53);
-  log(`dns: serving ${domain} on ${options.address}:${port} (udp+tcp), forwarding to ${upstreams.map((u) => `${u.address}:${u.port}`).join(', ') || 'nobody'}`);
+  const open = async (): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> => {
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', (msg, rinfo) => {
+      void answer(msg, 'udp').then((reply) => reply && udp.send(reply, rinfo.port, rinfo.address));
+    });
+    const tcp = net.createServer((socket) => serveTcp(socket, (q) => answer(q, 'tcp')));
+    try {
+      const port = await bindBoth(udp, tcp, options.address, options.port ?? 53);
+      udp.on('error', (err) => log(`dns: udp socket: ${err.message}`));
+      return { udp, tcp, port };
+    } catch (err) {
+      udp.close();
+      tcp.close();
+      throw err;
+    }
+  };
+  let stopped = false;
+  let sockets: { udp: dgram.Socket; tcp: net.Server; port: number } | undefined;
+  const announce = (port: number): void =>
+    log(`dns: serving ${domain} on ${options.address}:${port} (udp+tcp), forwarding to ${upstreams.map((u) => `${u.address}:${u.port}`).join(', ') || 'nobody'}`);
+  let ready: Promise<void>;
+  if (options.waitForAddressMs) {
+    // The bridge gateway appears only when the first container joins the bridge; keep trying.
+    ready = (async () => {
+      for (;;) {
+        try {
+          sockets = await open();
+          announce(sockets.port);
+          if (stopped) await closeSockets(sockets);
+          return;
+        } catch (err) {
+          if (stopped || !/EADDRNOTAVAIL/.test((err as Error).message)) throw err;
+          await new Promise((r) => setTimeout(r, options.waitForAddressMs));
+        }
+      }
+    })();
+    ready.catch((err: Error) => log(`dns: ${err.message}`));
+  } else {
+    sockets = await open();
+    announce(sockets.port);
+    ready = Promise.resolve();
+  }
 
   return {
     address: options.address,
-    port,
+    port: sockets?.port ?? options.port ?? 53,
+    ready,
     stop: async () => {
+      stopped = true;
       services.stop();
       slices.stop();
-      await new Promise<void>((r) => udp.close(() => r()));
-      await new Promise<void>((r) => tcp.close(() => r()));
+      if (sockets) await closeSockets(sockets);
     },
   };
+}
+
+async function closeSockets(s: { udp: dgram.Socket; tcp: net.Server }): Promise<void> {
+  await new Promise<void>((r) => s.udp.close(() => r()));
+  await new Promise<void>((r) => s.tcp.close(() => r()));
 }
 
 function respond(query: DecodedPacket, rcode: number, answers: Answer[] = [], authorities: Answer[] = []): Buffer {

@@ -124,6 +124,15 @@ describe('cluster DNS', () => {
     }
   });
 
+  it('fails with the address in the message when it cannot bind, or waits for the address when asked to', async () => {
+    // 192.0.2.0/24 is documentation space: never on this machine.
+    await expect(startClusterDns({ client: master.client, address: '192.0.2.53', port: 0, upstreams: [] })).rejects.toThrow(/cannot listen on tcp 192\.0\.2\.53:0: .*EADDRNOTAVAIL/);
+    const waiting = await startClusterDns({ client: master.client, address: '192.0.2.53', port: 1053, upstreams: [], waitForAddressMs: 20 });
+    const state = await Promise.race([waiting.ready.then(() => 'bound'), new Promise((r) => setTimeout(() => r('waiting'), 200))]);
+    expect(state).toBe('waiting');
+    await waiting.stop();
+  });
+
   it('stops resolving a deleted service', async () => {
     await master.client.delete(core('services', 'default', 'hello'));
     const deadline = Date.now() + 5000;
