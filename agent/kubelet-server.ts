@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { URL } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntime } from './runtime/container-runtime';
 import { ExecChannel, pickChannelProtocol } from './exec-channel';
 
@@ -34,7 +34,15 @@ export interface RunningKubeletServer {
  */
 export async function startKubeletServer(o: KubeletServerOptions): Promise<RunningKubeletServer> {
   const allowed = o.allowedClientCN ?? 'lotse:master';
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => pickChannelProtocol([...protocols]) ?? false });
+  // ws costs ~7 MB of RSS once loaded; an idle node never needs it, so it loads on the first exec.
+  let wss: WebSocketServer | undefined;
+  const sockets = async (): Promise<WebSocketServer> => {
+    if (!wss) {
+      const { WebSocketServer: Server } = await import('ws');
+      wss ??= new Server({ noServer: true, handleProtocols: (protocols) => pickChannelProtocol([...protocols]) ?? false });
+    }
+    return wss;
+  };
   const server = https.createServer({ ca: o.caPem, cert: o.certPem, key: o.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     if (!authorized(req, allowed)) return fail(res, 403, `client certificate CN must be ${allowed}`);
     void handle(o, req, res).catch((err: Error) => {
@@ -43,7 +51,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void upgrade(o, wss, allowed, req, socket, head).catch((err: Error) => rejectUpgrade(socket, 500, err.message));
+    void sockets().then((w) => upgrade(o, w, allowed, req, socket, head)).catch((err: Error) => rejectUpgrade(socket, 500, err.message));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -54,7 +62,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     port,
     close: () =>
       new Promise((resolve) => {
-        for (const c of wss.clients) c.terminate();
+        for (const c of wss?.clients ?? []) c.terminate();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
