@@ -74,14 +74,10 @@ export function registerAgent(program: Command): void {
 function makeRuntime(flags: AgentFlags, nodeName: string): ContainerRuntime {
   if (flags.runtime === 'fake') return new FakeRuntime(nodeName);
   if (flags.runtime && !['docker', 'podman'].includes(flags.runtime)) throw new Error(`--runtime must be docker, podman or fake, got "${flags.runtime}"`);
-  const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (flags.runtime === 'podman' ? podmanSocket() : undefined));
+  const preferred = flags.runtime === 'podman' ? '/run/podman/podman.sock' : flags.runtime === 'docker' ? '/var/run/docker.sock' : undefined;
+  const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (preferred && fs.existsSync(preferred) ? `unix://${preferred}` : undefined));
   return new DockerRuntime({ endpoint, nodeName, pauseImage: flags.pauseImage, pullTimeoutMs: 120_000 });
 }
-
-function podmanSocket(): string | undefined {
-  return fs.existsSync('/run/podman/podman.sock') ? 'unix:///run/podman/podman.sock' : undefined;
-}
-
 function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got "${value}"`);

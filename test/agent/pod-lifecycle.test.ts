@@ -29,6 +29,7 @@ afterAll(async () => {
   await h?.stop();
   runtime?.close();
   await removeLabelledContainers(`io.lotse.node=${NODE}`);
+  await removeLabelledContainers(`lotse-test-bystander=${NODE}`);
   await podman?.stop();
   if (h) fs.rmSync(h.dataDir, { recursive: true, force: true });
 });
@@ -234,6 +235,12 @@ test('a restarted agent adopts running containers without restarting them; orpha
   h.add(orphan);
   await waitFor('orphan running', () => cs(orphan, 'main')?.state?.running, 15_000);
   const before = cs(pod, 'main')?.containerID;
+  // Something on the host that is not ours (unlabelled), and one of another node: both must survive.
+  const bystanders: string[] = [];
+  for (const labels of [{}, { 'io.lotse.node': 'some-other-node', 'io.lotse.pod-uid': 'x' }]) {
+    const c = await runtime.docker.createContainer({ Image: image, Cmd: ['sleep', '3600'], Labels: { ...labels, 'lotse-test-bystander': NODE } });
+    bystanders.push(c.id);
+  }
   await h.stop();
   // The new agent sees "adopt" (still bound to it) but not "orphan" (deleted while it was down).
   const pods = [...h.lifecycle.pods.values()].filter((p) => p.metadata?.uid !== orphan.metadata?.uid);
@@ -245,6 +252,7 @@ test('a restarted agent adopts running containers without restarting them; orpha
     expect(adopted.restartCount).toBe(0);
     await waitFor('orphan removed', async () => (await runtime.listContainers(orphan.metadata?.uid)).length === 0, 15_000);
     expect(fs.existsSync(path.join(h.dataDir, 'pods', orphan.metadata?.uid ?? ''))).toBe(false);
+    for (const id of bystanders) expect((await runtime.docker.getContainer(id).inspect()).Id).toBe(id);
   } finally {
     h = next;
   }
