@@ -224,6 +224,7 @@ export class PodSync {
       await this.d.runtime.startContainer(id);
       state.waiting.delete(c.name);
       this.d.events.normal(pod, 'Started', `Started container ${c.name}`);
+      await this.postStart(pod, c, id);
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;
       state.waiting.set(c.name, { reason: err.reason, message: err.message });
@@ -232,6 +233,16 @@ export class PodSync {
       this.d.requestSync(uid, this.d.restartBackoff.remaining(key));
     }
     return true;
+  }
+
+  /** A failing postStart hook kills the container, which then restarts under the pod's policy. */
+  private async postStart(pod: Pod, c: Container, id: string): Promise<void> {
+    const command = c.lifecycle?.postStart?.exec?.command;
+    if (!command) return;
+    const r = await this.d.runtime.exec(id, command, 30_000).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
+    if (r.exitCode === 0) return;
+    this.d.events.warn(pod, 'FailedPostStartHook', `PostStartHook of container ${c.name} failed with ${r.exitCode}: ${(r.stdout + r.stderr).trim().slice(0, 200)}`);
+    await this.d.runtime.stopContainer(id, 0);
   }
 
   private async killContainer(pod: Pod, spec: Container | undefined, c: RuntimeContainer, graceSeconds: number): Promise<void> {

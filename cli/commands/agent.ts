@@ -78,6 +78,7 @@ function makeRuntime(flags: AgentFlags, nodeName: string): ContainerRuntime {
   const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (preferred && fs.existsSync(preferred) ? `unix://${preferred}` : undefined));
   return new DockerRuntime({ endpoint, nodeName, pauseImage: flags.pauseImage, pullTimeoutMs: 120_000 });
 }
+
 function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got "${value}"`);

@@ -49,7 +49,16 @@ test('a two-container pod shares localhost and an emptyDir, gets an IP and turns
     makePod('pair', {
       volumes: [{ name: 'shared', emptyDir: {} }],
       containers: [
-        { name: 'server', image, ...sh('echo from-server > /data/index.html; exec httpd -f -p 8080 -h /data'), volumeMounts: [{ name: 'shared', mountPath: '/data' }] },
+        {
+          name: 'server',
+          image,
+          ...sh('echo from-server > /data/index.html; exec httpd -f -p 8080 -h /data'),
+          volumeMounts: [{ name: 'shared', mountPath: '/data' }],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/index.html', port: 'http' }, periodSeconds: 1 },
+          livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, initialDelaySeconds: 1 },
+          lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hooked > /data/post-start'] } } },
+        },
         { name: 'client', image, ...sh('until wget -q -O /work/got http://127.0.0.1:8080/; do sleep 0.2; done; exec sleep 3600'), volumeMounts: [{ name: 'shared', mountPath: '/work' }] },
       ],
     }),
@@ -67,6 +76,7 @@ test('a two-container pod shares localhost and an emptyDir, gets an IP and turns
   const emptyDir = path.join(h.dataDir, 'pods', pod.metadata?.uid ?? '', 'volumes/empty-dir/shared');
   // The client fetched the server's page over localhost into the shared volume.
   await waitFor('client wrote the page', () => fs.existsSync(path.join(emptyDir, 'got')) && fs.readFileSync(path.join(emptyDir, 'got'), 'utf8') === 'from-server\n');
+  expect(fs.readFileSync(path.join(emptyDir, 'post-start'), 'utf8')).toBe('hooked\n');
   // And the pod IP serves from the node.
   const body = await fetch(`http://${status.podIP}:8080/`).then((r) => r.text());
   expect(body).toBe('from-server\n');

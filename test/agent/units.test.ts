@@ -106,3 +106,28 @@ test('node status: capacity, allocatable, conditions, and Ready false when the r
   const mem = down.conditions?.find((c) => c.type === 'MemoryPressure');
   expect(mem?.lastTransitionTime).toBe(ok.conditions?.find((c) => c.type === 'MemoryPressure')?.lastTransitionTime);
 });
+
+test('httpGet and tcpSocket probes: 2xx/3xx pass, 500 and refused connections fail with the reason', async () => {
+  const http = await import('node:http');
+  const { runProbe } = await import('../../agent/probes/probers');
+  const { FakeRuntime } = await import('../../agent/runtime/fake-runtime');
+  const server = http.createServer((req, res) => {
+    res.writeHead(req.url === '/ok' ? 200 : req.url === '/moved' ? 302 : 500);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const env = { runtime: new FakeRuntime('n'), containerId: 'x', podIP: '127.0.0.1', container: { name: 'c', ports: [{ name: 'web', containerPort: port }] } };
+  try {
+    expect((await runProbe({ httpGet: { path: '/ok', port: 'web' } }, env)).ok).toBe(true);
+    expect((await runProbe({ httpGet: { path: '/moved', port } }, env)).ok).toBe(true);
+    expect(await runProbe({ httpGet: { path: '/bad', port } }, env)).toEqual({ ok: false, message: 'HTTP probe failed with statuscode: 500' });
+    expect((await runProbe({ tcpSocket: { port } }, env)).ok).toBe(true);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  const refused = await runProbe({ tcpSocket: { port } }, env);
+  expect(refused.ok).toBe(false);
+  expect(refused.message).toMatch(/ECONNREFUSED/);
+  expect((await runProbe({ httpGet: { path: '/', port: 'nope' } }, env)).message).toMatch(/names no port/);
+});
