@@ -107,5 +107,8 @@ export async function ensureTestImage(): Promise<string> {
 export async function removeLabelledContainers(label: string): Promise<void> {
   const { stdout } = await run('podman', ['ps', '-aq', '--filter', `label=${label}`]).catch(() => ({ stdout: '' }));
   const ids = stdout.split('\n').filter(Boolean);
-  if (ids.length) await run('podman', ['rm', '-f', '-t', '0', ...ids]).catch(() => undefined);
+  // --depend: a pod's infra container cannot go before the containers that share its namespaces.
+  if (ids.length) await run('podman', ['rm', '-f', '-t', '0', '--depend', ...ids]).catch(() => undefined);
+  const left = await run('podman', ['ps', '-aq', '--filter', `label=${label}`]).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
+  for (const id of left) await run('podman', ['rm', '-f', '-t', '0', '--depend', id]).catch(() => undefined);
 }
