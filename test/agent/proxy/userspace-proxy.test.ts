@@ -8,6 +8,8 @@ import { startTestMaster, type TestMaster } from '../../support/master';
 
 const slices = (name?: string): ResourceRef => ({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespace: 'default', name });
 const IPS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
+// A node address of its own: other suites running at the same time listen on 127.0.0.1's NodePorts.
+const NODE = '127.0.0.21';
 
 function endpointSlice(name: string, service: string, ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[], ready: Record<string, boolean>): EndpointSlice {
   return {
@@ -21,7 +23,7 @@ function endpointSlice(name: string, service: string, ports: { name: string; por
 function get(port: number): Promise<{ body?: string; error?: string; ms: number }> {
   const start = Date.now();
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3000 }, (res) => {
+    const req = http.get({ host: NODE, port, path: '/', agent: false, timeout: 3000 }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ body, ms: Date.now() - start }));
@@ -42,7 +44,7 @@ function udpAsk(port: number, text: string): Promise<string> {
     const s = dgram.createSocket('udp4');
     const timer = setTimeout(() => (s.close(), reject(new Error('no UDP reply within 2 s'))), 2000);
     s.on('message', (m) => (clearTimeout(timer), s.close(), resolve(m.toString())));
-    s.send(text, port, '127.0.0.1');
+    s.send(text, port, NODE);
   });
 }
 
@@ -72,7 +74,7 @@ describe('userspace service proxy', () => {
     } as Service);
     const ready = Object.fromEntries(IPS.map((ip) => [ip, true]));
     await master.client.create(slices(), endpointSlice('hello-1', 'hello', [{ name: 'http', port: backendPort, protocol: 'TCP' }, { name: 'echo', port: backendPort, protocol: 'UDP' }], ready));
-    proxy = await startServiceProxy({ client: master.client, nodeAddresses: ['127.0.0.1'], mode: 'userspace' });
+    proxy = await startServiceProxy({ client: master.client, nodeAddresses: [NODE], mode: 'userspace' });
   });
 
   afterAll(async () => {
@@ -85,7 +87,7 @@ describe('userspace service proxy', () => {
 
   it('listens on the NodePort of every node address and spreads round-robin', async () => {
     expect(proxy?.mode).toBe('userspace');
-    expect(proxy?.listening()).toContain(`TCP/127.0.0.1:${nodePort('http')}`);
+    expect(proxy?.listening()).toContain(`TCP/${NODE}:${nodePort('http')}`);
     expect(new Set(await bodies(nodePort('http'), 6))).toEqual(new Set(['b1', 'b2', 'b3']));
   });
 
