@@ -228,21 +228,19 @@ export class ResourceHandler {
     const target = (binding.target ?? {}) as { name?: string; kind?: string };
     if (!target.name) throw errors.invalid({ kind: 'Binding', group: '', plural: 'bindings' }, String(rr.name), [{ field: 'target.name', message: 'Required value' }]);
     const pods = rr.resource;
+    // One write for nodeName and PodScheduled: the scheduler's throughput is bound by writes.
     await this.registry.update(pods, rr.namespace, rr.name as string, (pod) => {
       const spec = (pod.spec ?? {}) as { nodeName?: string };
       if (spec.nodeName && spec.nodeName !== target.name) throw errors.conflict(pods, `${rr.name}`);
       if (pod.metadata?.deletionTimestamp) throw errors.conflict(pods, `${rr.name}`);
       spec.nodeName = target.name;
       pod.spec = spec;
-      return pod;
-    });
-    await this.registry.update(pods, rr.namespace, rr.name as string, (pod) => {
       const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] };
       const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
       conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
       pod.status = { ...status, conditions };
       return pod;
-    }, { subresource: 'status' });
+    }, { subresource: 'binding' });
     return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
   }
 

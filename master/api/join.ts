@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Authenticator } from '../auth/authenticator';
-import { issueCertificate, type KeyPair } from '../auth/pki';
+import { issueCertificateAsync, type KeyPair } from '../auth/pki';
 import { isPlainObject, parseBody, readBody } from './body';
 import { errors } from './status';
 
@@ -28,7 +28,7 @@ export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: 
   const addresses = Array.isArray(body.addresses) ? body.addresses.filter((a): a is string => typeof a === 'string') : [];
   for (const a of addresses) if (!isIP(a) && !dns1123Subdomain.test(a)) throw errors.badRequest(`address "${a}" is neither an IP address nor a DNS name`);
   const token = await auth.issueNodeToken(nodeName);
-  const serving = issueCertificate(ca, {
+  const serving = await issueCertificateAsync(ca, {
     commonName: `system:node:${nodeName}`,
     organization: ['system:nodes'],
     sans: [...new Set([nodeName, 'localhost', '127.0.0.1', ...addresses])],

@@ -262,7 +262,8 @@ export class Registry {
       // A status write changes status (and metadata) only.
       for (const k of Object.keys(out)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) delete out[k];
       for (const [k, v] of Object.entries(current)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) out[k] = v;
-    } else if (hasStatus && subresource !== 'status' && r.kind !== 'Namespace') {
+    } else if (hasStatus && subresource !== 'status' && subresource !== 'binding' && r.kind !== 'Namespace') {
+      // A binding sets spec.nodeName and the PodScheduled condition in one write; others keep status.
       if (current.status === undefined) delete out.status;
       else out.status = current.status;
     }
