@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { lotseHome } from './cluster-home';
+import { embeddableDashboard } from '../master/dashboard/serve-dashboard';
 
 export interface Bundle {
   path: string;
@@ -136,7 +137,9 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
     legalComments: 'none',
     metafile: true,
     // Compiled into the bundle only, so that code knows it is the bundle.
-    define: { 'process.env.LOTSE_RUNNING_BUNDLE': '"yes"' },
+    // The dashboard travels inside too, when it has been built (npm run build), since a
+    // bootstrapped master has no dist/ to serve it from.
+    define: { 'process.env.LOTSE_RUNNING_BUNDLE': '"yes"', ...dashboardDefine() },
     // The CLI entry point, run: bin/lotse does the same with the compiled tree.
     footer: { js: `\nif (require.main === module) module.exports.main(process.argv).catch((err) => { process.stderr.write('lotse: ' + (err && err.message ? err.message : String(err)) + '\\n'); process.exit(1); });` },
     banner: { js: `// lotse ${version}: bundled by lotse bootstrap; runs with Node.js 20 or later on any CPU.` },
@@ -144,6 +147,11 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
   if (result.errors.length > 0) throw new Error(`cannot bundle lotse: ${result.errors.map((e) => e.text).join('; ')}`);
   // Only files read from disk count; shimmed modules live in their own esbuild namespaces.
   return { ...readBundle(outFile), inputs: Object.keys(result.metafile?.inputs ?? {}).filter((p) => !/^[a-z-]+:/.test(p)) };
+}
+
+function dashboardDefine(): Record<string, string> {
+  const embedded = embeddableDashboard();
+  return embedded ? { 'process.env.LOTSE_DASHBOARD_EMBEDDED': JSON.stringify(embedded) } : {};
 }
 
 function readBundle(path: string): Bundle {
