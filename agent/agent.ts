@@ -44,6 +44,8 @@ export interface AgentOptions {
   credentials?: NodeCredentials;
   client?: KubeClient;
   podSource?: PodSource;
+  /** Pods changing their containers at once (default 3). */
+  startConcurrency?: number;
   /** Write Events (default true). */
   events?: boolean;
   log?: (message: string) => void;
@@ -84,6 +86,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     containerIdPrefix: `${runtimeInfo.name}://`,
     restartBackoffBaseMs: o.restartBackoffBaseMs, restartBackoffMaxMs: o.restartBackoffMaxMs,
     plegPeriodMs: o.plegPeriodMs, resyncMs: o.resyncMs, network: () => network, events: o.events, log,
+    startConcurrency: o.startConcurrency,
   });
 
   let server: RunningKubeletServer | undefined;

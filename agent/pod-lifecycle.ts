@@ -26,6 +26,8 @@ export interface PodLifecycleOptions {
   resyncMs?: number;
   network?: () => string | undefined;
   events?: boolean;
+  /** Pods changing their containers at once (default 3). */
+  startConcurrency?: number;
   log: (message: string) => void;
 }
 
@@ -61,6 +63,7 @@ export class PodLifecycle {
       network: o.network,
       containerIdPrefix: o.containerIdPrefix,
       requestSync: (uid, ms) => this.workers.request(uid, ms),
+      startConcurrency: o.startConcurrency,
     });
     this.workers = new PodWorkers(
       (uid) => sync.sync(uid, this.pods.get(uid)),

@@ -119,7 +119,7 @@ async function realNode(master: RunningMaster, client: KubeClient, cli: string, 
   try {
     podman = await startPodmanService();
     const image = await ensureTestImage();
-    agent = spawnAgent(cli, ['--server', master.url, '--token', master.joinToken, '--ca-file', path.join(dir, 'ca.crt'), '--node-name', node, '--data-dir', path.join(dir, 'agent'), '--runtime-endpoint', podman.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1']);
+    agent = spawnAgent(cli, ['--server', master.url, '--token', master.joinToken, '--ca-file', path.join(dir, 'ca.crt'), '--node-name', node, '--data-dir', path.join(dir, 'agent'), '--runtime-endpoint', podman.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', '--start-concurrency', String(arg('start-concurrency', 3))]);
     await waitFor('node Ready', async () => (await client.get<Node>(core('nodes', undefined, node))).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 60_000);
     await sleep(5000);
     const idle = rssMb(agent.child.pid as number);

@@ -22,6 +22,7 @@ interface AgentFlags {
   pauseImage?: string;
   restartBackoff: string;
   leaseInterval: string;
+  startConcurrency: string;
 }
 
 export function registerAgent(program: Command): void {
@@ -40,6 +41,7 @@ export function registerAgent(program: Command): void {
     .option('--pause-image <image>', 'image of the per-pod infra container (default: built on the node)')
     .option('--restart-backoff <seconds>', 'first CrashLoopBackOff delay, doubling up to 300 s', '10')
     .addOption(new Option('--lease-interval <seconds>', 'Lease renewal period (tests shorten it)').default('10').hideHelp())
+    .addOption(new Option('--start-concurrency <n>', 'pods that may change their containers at once').default('3').hideHelp())
     .option('--hollow-nodes <n>', 'run N fake nodes in this process for scale tests (implies --runtime fake)')
     .action(async (flags: AgentFlags) => {
       const caPem = fs.readFileSync(flags.caFile, 'utf8');
@@ -58,6 +60,7 @@ export function registerAgent(program: Command): void {
           addresses: flags.address, kubeletPort: Number(flags.kubeletPort), log,
           restartBackoffBaseMs: seconds(flags.restartBackoff, '--restart-backoff'),
           leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'),
+          startConcurrency: Math.max(1, Number(flags.startConcurrency) || 3),
         });
         stop = agent.stop;
       }
