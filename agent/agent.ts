@@ -14,6 +14,9 @@ import { instances } from './pod-status-builder';
 import { PodLifecycle } from './pod-lifecycle';
 import type { PodSource } from './pod-source';
 import type { ContainerRuntime } from './runtime/container-runtime';
+import { startClusterDns, type RunningClusterDns } from './dns/cluster-dns';
+import { podDnsConfig } from './dns/pod-dns-config';
+import { startServiceProxy, type ProxyMode } from './proxy/service-proxy';
 
 export interface AgentOptions {
   server: string;
@@ -48,6 +51,12 @@ export interface AgentOptions {
   startConcurrency?: number;
   /** Write Events (default true). */
   events?: boolean;
+  /** Service proxy for ClusterIPs and NodePorts (default 'none' here; the CLI defaults to auto). */
+  proxyMode?: ProxyMode | 'none';
+  /** nftables table of the proxy (default 'lotse'); one per host. */
+  proxyTable?: string;
+  /** Serve cluster DNS on this address (the pod bridge's gateway) and point ClusterFirst pods at it. */
+  clusterDns?: { address: string; domain?: string; port?: number };
   log?: (message: string) => void;
 }
 
@@ -81,11 +90,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   const pods: PodSource = o.podSource ?? new Informer<Pod>(client, core('pods'), { query: { fieldSelector: `spec.nodeName=${o.nodeName}` }, onError: (e) => log(`pod watch: ${e.message}`) });
   let network: string | undefined;
+  let dns: RunningClusterDns | undefined;
   const lifecycle = new PodLifecycle({
     client, runtime: o.runtime, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: addresses[0],
     containerIdPrefix: `${runtimeInfo.name}://`,
     restartBackoffBaseMs: o.restartBackoffBaseMs, restartBackoffMaxMs: o.restartBackoffMaxMs,
     plegPeriodMs: o.plegPeriodMs, resyncMs: o.resyncMs, network: () => network, events: o.events, log,
+    // Pods point at the cluster DNS only once it serves; before, or when it failed, the node's resolvers.
+    dns: (pod: Pod) => (dns ? podDnsConfig(pod, { clusterDnsIp: dns.address, domain: o.clusterDns?.domain }) : undefined),
     startConcurrency: o.startConcurrency,
   });
 
@@ -123,6 +135,21 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log(`flannel network setup failed, pods use the runtime default network: ${(err as Error).message}`);
   }
 
+  // Services and DNS are add-ons of the node: when one cannot start, the node still runs pods and says why.
+  const proxy = o.proxyMode && o.proxyMode !== 'none'
+    ? await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, log }).catch((err: Error) => {
+        log(`service proxy not started (ClusterIPs and NodePorts will not answer on this node): ${err.message}`);
+        return undefined;
+      })
+    : undefined;
+  if (proxy) log(`service proxy running in ${proxy.mode} mode`);
+  dns = o.clusterDns
+    ? await startClusterDns({ client, address: o.clusterDns.address, port: o.clusterDns.port ?? 53, domain: o.clusterDns.domain, waitForAddressMs: 1000, log }).catch((err: Error) => {
+        log(`cluster DNS not started on ${o.clusterDns?.address} (pods fall back to the node's resolvers): ${err.message}`);
+        return undefined;
+      })
+    : undefined;
+
   pods.on(lifecycle.onPod);
   await pods.start();
   await lifecycle.start();
@@ -138,6 +165,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       lease.stop();
       nodeStatus.stop();
       await lifecycle.stop();
+      await proxy?.stop();
+      await dns?.stop();
       await server?.close();
       if (!o.client) client.close();
     },

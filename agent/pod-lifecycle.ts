@@ -12,6 +12,7 @@ import { ProbeManager } from './probes/probe-manager';
 import type { ContainerRuntime } from './runtime/container-runtime';
 import { StatusManager } from './status-manager';
 import { VolumeManager } from './volumes/volume-manager';
+import type { PodDnsConfig } from './dns/pod-dns-config';
 
 export interface PodLifecycleOptions {
   client: KubeClient;
@@ -25,6 +26,7 @@ export interface PodLifecycleOptions {
   plegPeriodMs?: number;
   resyncMs?: number;
   network?: () => string | undefined;
+  dns?: (pod: Pod) => PodDnsConfig | undefined;
   events?: boolean;
   /** Pods changing their containers at once (default 3). */
   startConcurrency?: number;
@@ -61,6 +63,7 @@ export class PodLifecycle {
       pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
       hostIP: o.hostIP,
       network: o.network,
+      dns: o.dns,
       containerIdPrefix: o.containerIdPrefix,
       requestSync: (uid, ms) => this.workers.request(uid, ms),
       startConcurrency: o.startConcurrency,

@@ -13,6 +13,7 @@ import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, ty
 import { Semaphore } from './semaphore';
 import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager } from './volumes/volume-manager';
+import type { PodDnsConfig } from './dns/pod-dns-config';
 
 export interface PodSyncDeps {
   client: KubeClient;
@@ -27,6 +28,8 @@ export interface PodSyncDeps {
   hostIP: string;
   /** Runtime network for pods (flannel's), else the runtime default. */
   network?: () => string | undefined;
+  /** The resolv.conf a pod gets (cluster DNS for ClusterFirst); undefined: the engine's default. */
+  dns?: (pod: Pod) => PodDnsConfig | undefined;
   containerIdPrefix: string;
   /** Asks for another sync of the pod after delayMs. */
   requestSync(uid: string, delayMs: number): void;
@@ -152,8 +155,12 @@ export class PodSync {
     const stale = containers.filter((c) => c.name !== SANDBOX_NAME && c.state === 'running');
     if (stale.length) await this.stopAll(pod, stale, 0, 'sandbox changed');
     for (const s of sandboxes) await this.d.runtime.removeContainer(s.id).catch(() => undefined);
+    const dns = this.d.dns?.(pod);
     try {
       const created = await this.d.runtime.createSandbox({
+        dnsServers: dns?.servers,
+        dnsSearches: dns?.searches,
+        dnsOptions: dns?.options,
         pod: { uid, name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default' },
         hostname: pod.spec?.hostname ?? pod.metadata?.name ?? 'pod',
         network: this.d.network?.(),

@@ -40,7 +40,10 @@ export interface SandboxSpec {
   network?: string;
   ports: PortMapping[];
   hostNetwork: boolean;
+  /** resolv.conf of the pod (undefined: the engine's default, i.e. the node's). */
   dnsServers?: string[];
+  dnsSearches?: string[];
+  dnsOptions?: string[];
 }
 
 export interface Mount {

@@ -314,6 +314,8 @@ export class DockerRuntime implements ContainerRuntime {
           NetworkMode: spec.hostNetwork ? 'host' : spec.network ?? 'bridge',
           PortBindings: bindings,
           Dns: spec.dnsServers,
+          DnsSearch: spec.dnsSearches,
+          DnsOptions: spec.dnsOptions,
           Ulimits: this.ulimits(),
           RestartPolicy: { Name: 'no' },
         },
@@ -361,6 +363,8 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: {
           NetworkMode: `container:${sandboxId}`,
           IpcMode: `container:${sandboxId}`,
+          // The pod's hostname (the sandbox's), not each container's id, as in Kubernetes.
+          UTSMode: `container:${sandboxId}`,
           Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
           Memory: spec.memoryLimitBytes,
           NanoCpus: spec.nanoCpus,

@@ -7,6 +7,7 @@ import { DockerRuntime } from '../../agent/runtime/docker-runtime';
 import { resolveEndpoint } from '../../agent/runtime/endpoint';
 import { FakeRuntime } from '../../agent/runtime/fake-runtime';
 import type { ContainerRuntime } from '../../agent/runtime/container-runtime';
+import type { ProxyMode } from '../../agent/proxy/service-proxy';
 
 interface AgentFlags {
   server: string;
@@ -17,6 +18,9 @@ interface AgentFlags {
   runtime?: 'docker' | 'podman' | 'fake';
   runtimeEndpoint?: string;
   hollowNodes?: string;
+  proxyMode: string;
+  clusterDnsAddress?: string;
+  clusterDomain: string;
   address?: string[];
   kubeletPort: string;
   pauseImage?: string;
@@ -43,6 +47,9 @@ export function registerAgent(program: Command): void {
     .addOption(new Option('--lease-interval <seconds>', 'Lease renewal period (tests shorten it)').default('10').hideHelp())
     .addOption(new Option('--start-concurrency <n>', 'pods that may change their containers at once').default('3').hideHelp())
     .option('--hollow-nodes <n>', 'run N fake nodes in this process for scale tests (implies --runtime fake)')
+    .option('--proxy-mode <mode>', 'service proxy: auto (nftables where it works, else userspace), kernel, userspace or none (one per host)', 'auto')
+    .option('--cluster-dns-address <ip>', 'serve cluster DNS on this address (the pod bridge gateway, e.g. 10.88.0.1 with podman) and give ClusterFirst pods its resolv.conf')
+    .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
     .action(async (flags: AgentFlags) => {
       const caPem = fs.readFileSync(flags.caFile, 'utf8');
       const log = (m: string): void => void process.stderr.write(`${new Date().toISOString()} agent: ${m}\n`);
@@ -61,6 +68,8 @@ export function registerAgent(program: Command): void {
           restartBackoffBaseMs: seconds(flags.restartBackoff, '--restart-backoff'),
           leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'),
           startConcurrency: Math.max(1, Number(flags.startConcurrency) || 3),
+          proxyMode: proxyMode(flags.proxyMode),
+          clusterDns: flags.clusterDnsAddress ? { address: flags.clusterDnsAddress, domain: flags.clusterDomain } : undefined,
         });
         stop = agent.stop;
       }
@@ -71,6 +80,8 @@ export function registerAgent(program: Command): void {
       });
       log('stopping (containers keep running; a restarted agent adopts them)');
       await stop();
+      // Open sockets of the engine client can keep the loop alive for seconds; the work is done.
+      process.exit(0);
     });
 }
 
@@ -80,6 +91,11 @@ function makeRuntime(flags: AgentFlags, nodeName: string): ContainerRuntime {
   const preferred = flags.runtime === 'podman' ? '/run/podman/podman.sock' : flags.runtime === 'docker' ? '/var/run/docker.sock' : undefined;
   const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (preferred && fs.existsSync(preferred) ? `unix://${preferred}` : undefined));
   return new DockerRuntime({ endpoint, nodeName, pauseImage: flags.pauseImage, pullTimeoutMs: 120_000 });
+}
+
+function proxyMode(value: string): ProxyMode | 'none' {
+  if (!['auto', 'kernel', 'userspace', 'none'].includes(value)) throw new Error(`--proxy-mode must be auto, kernel, userspace or none, got "${value}"`);
+  return value as ProxyMode | 'none';
 }
 
 function seconds(value: string, flag: string): number {

@@ -30,6 +30,8 @@ export function spawnAgent(paths: LocalPaths, state: ClusterState, node: string)
     '--runtime-endpoint', state.runtime.endpoint,
     '--address', '127.0.0.1',
     '--kubelet-port', '0',
+    // One service proxy and one DNS server per host: the first node's agent serves them for all.
+    ...(node === state.nodes[0] ? ['--cluster-dns-address', state.runtime.kind === 'docker' ? '172.17.0.1' : '10.88.0.1'] : ['--proxy-mode', 'none']),
   ];
   const component = agentComponent(node);
   return startDetached(process.execPath, args, paths.pidFile(component), paths.logFile(component), component).pid;

@@ -247,8 +247,9 @@ test('a restarted agent adopts running containers without restarting them; orpha
   const before = cs(pod, 'main')?.containerID;
   // Something on the host that is not ours (unlabelled), and one of another node: both must survive.
   const bystanders: string[] = [];
-  for (const labels of [{}, { 'io.lotse.node': 'some-other-node', 'io.lotse.pod-uid': 'x' }]) {
-    const c = await runtime.docker.createContainer({ Image: image, Cmd: ['sleep', '3600'], Labels: { ...labels, 'lotse-test-bystander': NODE } });
+  const bystanderLabels: Record<string, string>[] = [{}, { 'io.lotse.node': 'some-other-node', 'io.lotse.pod-uid': 'x' }];
+  for (const labels of bystanderLabels) {
+    const c: { id: string } = await runtime.docker.createContainer({ Image: image, Cmd: ['sleep', '3600'], Labels: { ...labels, 'lotse-test-bystander': NODE } });
     bystanders.push(c.id);
   }
   await h.stop();
