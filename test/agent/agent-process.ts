@@ -27,8 +27,13 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs the bundled agent. Unless the test asks for one, no service proxy: the host-wide nftables
+ * table would be shared by every suite running at the same time.
+ */
 export function spawnAgent(bundle: string, args: string[]): AgentProcess {
-  const child = spawn(process.execPath, [bundle, 'agent', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const all = args.includes('--proxy-mode') ? args : [...args, '--proxy-mode', 'none'];
+  const child = spawn(process.execPath, [bundle, 'agent', ...all], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -45,4 +50,14 @@ export function spawnAgent(bundle: string, args: string[]): AgentProcess {
     }
   };
   return { child, output: () => out, kill9: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+}
+
+/** An agent process on podman for a test master: its CA written to dir, 1 s leases, loopback address. */
+export function spawnPodmanAgent(bundle: string, o: { server: string; caPem: string; joinToken: string; node: string; dir: string; endpoint: string }): AgentProcess {
+  fs.writeFileSync(path.join(o.dir, 'ca.crt'), o.caPem);
+  return spawnAgent(bundle, [
+    '--server', o.server, '--token', o.joinToken, '--ca-file', path.join(o.dir, 'ca.crt'),
+    '--node-name', o.node, '--data-dir', path.join(o.dir, 'agent'), '--runtime', 'podman',
+    '--runtime-endpoint', o.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', '--lease-interval', '1',
+  ]);
 }

@@ -10,7 +10,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { startClusterDns, type RunningClusterDns } from '../../../agent/dns/cluster-dns';
 import { startServiceProxy, type RunningServiceProxy } from '../../../agent/proxy/service-proxy';
 import { apps, core } from '../../../kube/resource-path';
-import { bundleAgent, spawnAgent, type AgentProcess } from '../agent-process';
+import { bundleAgent, spawnPodmanAgent, type AgentProcess } from '../agent-process';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
 import { startCluster, waitFor, type TestCluster } from '../../master/controllers/cluster';
 
@@ -59,12 +59,7 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
     podman = await startPodmanService();
     c = await startCluster({ nodes: 0 });
     bundle = await bundleAgent();
-    fs.writeFileSync(path.join(dir, 'ca.crt'), c.master.caPem);
-    agent = spawnAgent(bundle, [
-      '--server', c.master.url, '--token', c.master.joinToken, '--ca-file', path.join(dir, 'ca.crt'),
-      '--node-name', NODE, '--data-dir', path.join(dir, 'agent'), '--runtime', 'podman',
-      '--runtime-endpoint', podman.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', '--lease-interval', '1',
-    ]);
+    agent = spawnPodmanAgent(bundle, { server: c.master.url, caPem: c.master.caPem, joinToken: c.master.joinToken, node: NODE, dir, endpoint: podman.endpoint });
     proxy = await startServiceProxy({ client: c.client, nodeAddresses: ['127.0.0.1'], mode: 'kernel', table: TABLE });
     dns = await startClusterDns({ client: c.client, address: DNS_ADDRESS, port: 0, upstreams: [] });
   }, 90_000);

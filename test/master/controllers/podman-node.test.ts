@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
-import { bundleAgent, spawnAgent, type AgentProcess } from '../../agent/agent-process';
+import { bundleAgent, spawnPodmanAgent, type AgentProcess } from '../../agent/agent-process';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
@@ -22,12 +22,7 @@ describe('controllers with a real podman node', () => {
     podman = await startPodmanService();
     c = await startCluster({ nodes: 0 });
     bundle = await bundleAgent();
-    fs.writeFileSync(path.join(dir, 'ca.crt'), c.master.caPem);
-    agent = spawnAgent(bundle, [
-      '--server', c.master.url, '--token', c.master.joinToken, '--ca-file', path.join(dir, 'ca.crt'),
-      '--node-name', NODE, '--data-dir', path.join(dir, 'agent'), '--runtime', 'podman',
-      '--runtime-endpoint', podman.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', '--lease-interval', '1',
-    ]);
+    agent = spawnPodmanAgent(bundle, { server: c.master.url, caPem: c.master.caPem, joinToken: c.master.joinToken, node: NODE, dir, endpoint: podman.endpoint });
   }, 90_000);
 
   afterAll(async () => {
