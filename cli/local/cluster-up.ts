@@ -134,8 +134,7 @@ async function forgetRemovedNodes(paths: LocalPaths, state: ClusterState, before
 
 async function ensureEngine(paths: LocalPaths, runtime: DetectedRuntime, started: StartedProcesses): Promise<void> {
   if (!runtime.ownService || runningPodmanService(paths)) return;
-  const pid = await startPodmanService(paths, runtime.podman);
-  started.add(PODMAN_SERVICE, pid, paths.podmanSocket);
+  await startPodmanService(paths, runtime.podman, undefined, (pid) => started.add(PODMAN_SERVICE, pid, paths.podmanSocket));
 }
 
 async function startMissingAgents(paths: LocalPaths, state: ClusterState, progress: Progress, started: StartedProcesses): Promise<void> {

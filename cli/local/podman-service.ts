@@ -13,10 +13,12 @@ export function runningPodmanService(paths: LocalPaths): number | undefined {
  * Serves the Docker Engine API of podman on the cluster's own socket (no system service needed)
  * and waits until it answers /_ping.
  */
-export async function startPodmanService(paths: LocalPaths, podman: string, timeoutMs = 20_000): Promise<number> {
+export async function startPodmanService(paths: LocalPaths, podman: string, timeoutMs = 20_000, onStarted: (pid: number) => void = () => undefined): Promise<number> {
   const existing = runningPodmanService(paths);
   if (existing && (await pingEngine(paths.podmanSocket))) return existing;
   const { pid } = startDetached(podman, ['system', 'service', '--time=0', `unix://${paths.podmanSocket}`], paths.pidFile(PODMAN_SERVICE), paths.logFile(PODMAN_SERVICE), PODMAN_SERVICE);
+  // Known to the caller before the wait, so a Ctrl-C during it stops the service too.
+  onStarted(pid);
   const deadline = Date.now() + timeoutMs;
   while (!(await pingEngine(paths.podmanSocket, 500))) {
     if (!runningPodmanService(paths)) {
