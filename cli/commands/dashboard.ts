@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import YAML from 'yaml';
+import { currentContext, userKubeconfigPath, type CurrentContext } from '../../kube/kubeconfig-file';
 import { masterUrl, readClusterState } from '../local/cluster-state';
 import { localPaths } from '../local/local-paths';
 
@@ -13,12 +12,6 @@ export interface DashboardTarget {
   source: string;
   /** How the user gets a token to sign in with. */
   tokenHint: string;
-}
-
-interface Kubeconfig {
-  'current-context'?: string;
-  contexts?: { name: string; context?: { cluster?: string; user?: string } }[];
-  clusters?: { name: string; cluster?: { server?: string } }[];
 }
 
 export function registerDashboard(program: Command): void {
@@ -56,33 +49,22 @@ export function dashboardTarget(env: NodeJS.ProcessEnv): DashboardTarget {
       tokenHint: `Sign in with the admin token: kubectl config view --raw --minify --context lotse -o jsonpath='{.users[0].user.token}'`,
     };
   }
-  const file = kubeconfigPath(env);
+  const file = userKubeconfigPath(env);
   if (!existsSync(file)) {
     throw new Error(`no local cluster (${paths.stateFile} is missing) and no kubeconfig at ${file}: start one with lotse up, or set KUBECONFIG`);
   }
-  let config: Kubeconfig;
+  let context: CurrentContext;
   try {
-    config = (YAML.parse(readFileSync(file, 'utf8')) ?? {}) as Kubeconfig;
+    context = currentContext(env);
   } catch (err) {
-    throw new Error(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
+    throw new Error(`${(err as Error).message}, or start a local cluster with lotse up`);
   }
-  const contextName = config['current-context'];
-  const context = config.contexts?.find((c) => c.name === contextName);
-  const server = config.clusters?.find((c) => c.name === context?.context?.cluster)?.cluster?.server;
-  if (!contextName || !server) {
-    throw new Error(`kubeconfig ${file} has no current context with a cluster server: pick one with kubectl config use-context NAME, or start a local cluster with lotse up`);
-  }
+  const { server, name: contextName } = context;
   return {
     url: `${server.replace(/\/+$/, '')}/dashboard/`,
     source: `kubeconfig context "${contextName}"`,
     tokenHint: `Sign in with the token of that context: kubectl config view --raw --minify -o jsonpath='{.users[0].user.token}'`,
   };
-}
-
-/** The first file of KUBECONFIG (as kubectl reads it first), else ~/.kube/config. */
-function kubeconfigPath(env: NodeJS.ProcessEnv): string {
-  const first = (env.KUBECONFIG ?? '').split(path.delimiter).find(Boolean);
-  return first ?? path.join(env.HOME || os.homedir(), '.kube', 'config');
 }
 
 /** xdg-open on a Linux desktop, open on macOS; undefined on a headless machine. */

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { Node, Service } from 'kubernetes-types/core/v1';
-import YAML from 'yaml';
 import { ApiError } from '../../kube/api-error';
 import { KubeClient } from '../../kube/client';
+import { currentContext } from '../../kube/kubeconfig-file';
 import type { KubeList } from '../../kube/object';
 import { core } from '../../kube/resource-path';
 
@@ -15,12 +12,6 @@ export interface ServiceUrl {
   url: string;
 }
 
-interface Kubeconfig {
-  'current-context'?: string;
-  contexts?: { name: string; context?: { cluster?: string; user?: string; namespace?: string } }[];
-  clusters?: { name: string; cluster?: { server?: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];
-  users?: { name: string; user?: { token?: string; tokenFile?: string } }[];
-}
 
 export function registerService(program: Command): void {
   program
@@ -79,29 +70,8 @@ function nodeAddress(nodes: KubeList<Node>): string | undefined {
 
 /** A client for the current context of $KUBECONFIG (its files in order) or ~/.kube/config. */
 export function clientFromKubeconfig(env: NodeJS.ProcessEnv): { client: KubeClient; namespace?: string } {
-  const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
-  if (files.length === 0) files.push(path.join(env.HOME ?? os.homedir(), '.kube', 'config'));
-  const configs = files.filter((f) => fs.existsSync(f)).map((f) => ({ file: f, config: (YAML.parse(fs.readFileSync(f, 'utf8')) ?? {}) as Kubeconfig }));
-  if (configs.length === 0) throw new Error(`no kubeconfig at ${files.join(', ')}: run lotse up or lotse kubeconfig, or set KUBECONFIG`);
-  const current = configs.map((c) => c.config['current-context']).find(Boolean);
-  if (!current) throw new Error(`${files.join(', ')} sets no current-context: pick one with kubectl config use-context NAME`);
-  const find = <T extends { name: string }>(pick: (c: Kubeconfig) => T[] | undefined, n?: string): { item?: T; file: string } => {
-    for (const c of configs) {
-      const item = pick(c.config)?.find((x) => x.name === n);
-      if (item) return { item, file: c.file };
-    }
-    return { file: configs[0].file };
-  };
-  const context = find((c) => c.contexts, current).item?.context;
-  if (!context) throw new Error(`context "${current}" is not defined in ${files.join(', ')}: fix current-context with kubectl config use-context`);
-  const { item: cluster, file: clusterFile } = find((c) => c.clusters, context.cluster);
-  const user = find((c) => c.users, context.user).item?.user;
-  if (!cluster?.cluster?.server) throw new Error(`cluster "${context.cluster}" of context "${current}" has no server in the kubeconfig`);
-  const token = user?.token ?? (user?.tokenFile ? fs.readFileSync(user.tokenFile, 'utf8').trim() : undefined);
-  if (!token) throw new Error(`user "${context.user}" of context "${current}" has no bearer token; lotse service needs token auth (lotse kubeconfig writes one)`);
-  const caData = cluster.cluster['certificate-authority-data'];
-  const caFile = cluster.cluster['certificate-authority'];
-  const ca = caData ? Buffer.from(caData, 'base64') : caFile ? fs.readFileSync(path.resolve(path.dirname(clusterFile), caFile)) : undefined;
-  if (!ca) throw new Error(`cluster "${context.cluster}" has no certificate-authority(-data) in the kubeconfig; lotse only talks to clusters over verified TLS`);
-  return { client: new KubeClient({ server: cluster.cluster.server, ca, token, timeoutMs: 10_000 }), namespace: context.namespace };
+  const ctx = currentContext(env);
+  if (!ctx.token) throw new Error(`user "${ctx.user}" of context "${ctx.name}" has no bearer token; lotse service needs token auth (lotse kubeconfig writes one)`);
+  if (!ctx.ca) throw new Error(`cluster "${ctx.cluster}" has no certificate-authority(-data) in the kubeconfig; lotse only talks to clusters over verified TLS`);
+  return { client: new KubeClient({ server: ctx.server, ca: ctx.ca, token: ctx.token, timeoutMs: 10_000 }), namespace: ctx.namespace };
 }
