@@ -8,6 +8,7 @@ import { Authenticator } from './auth/authenticator';
 import { authorize } from './auth/authorizer';
 import type { Identity } from './auth/identity';
 import { loadOrCreateState, writeClientFiles, type MasterState } from './data-dir';
+import { mediaType, parseBody, readBody } from './api/body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './api/discovery';
 import { ResourceHandler, type Reply } from './api/handler';
 import { handleJoin } from './api/join';
@@ -328,19 +329,13 @@ class Api {
   }
 }
 
-/** The name of the object in a create body, for authorizing nodes before the body is consumed. */
+/** The name of the object in a create body, for authorizing a node before the handler runs. */
 async function peekName(req: IncomingMessage): Promise<string | undefined> {
-  const { readBody, parseBody, mediaType } = await import('./api/body');
-  const raw = await readBody(req);
-  // Put the bytes back so the handler can read the body as usual.
-  const { Readable } = await import('node:stream');
-  const replay = Readable.from([raw]);
-  (req as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<Buffer> })[Symbol.asyncIterator] = () => replay[Symbol.asyncIterator]();
   try {
-    const body = parseBody(raw, mediaType(req)) as { metadata?: { name?: string } };
+    const body = parseBody(await readBody(req), mediaType(req)) as { metadata?: { name?: string } } | undefined;
     return body?.metadata?.name;
   } catch {
-    return undefined;
+    return undefined; // the handler answers a malformed body with its 400
   }
 }
 

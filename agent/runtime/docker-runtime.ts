@@ -124,11 +124,7 @@ export class DockerRuntime implements ContainerRuntime {
       const labels = info.Config.Labels ?? {};
       return {
         id: info.Id,
-        pod: { uid: labels[LABEL.podUid], name: labels[LABEL.podName], namespace: labels[LABEL.namespace] },
-        name: labels[LABEL.container],
-        kind: (labels[LABEL.kind] as ContainerKind) ?? 'app',
-        attempt: Number(labels[LABEL.attempt] ?? 0),
-        specHash: labels[LABEL.specHash] ?? '',
+        ...fromLabels(labels),
         state,
         exitCode: exited ? info.State.ExitCode : undefined,
         reason: exited ? (info.State.OOMKilled ? 'OOMKilled' : info.State.ExitCode === 0 ? 'Completed' : 'Error') : undefined,
@@ -191,11 +187,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
     return {
       id: c.Id,
-      pod: { uid: labels[LABEL.podUid], name: labels[LABEL.podName], namespace: labels[LABEL.namespace] },
-      name: labels[LABEL.container],
-      kind: (labels[LABEL.kind] as ContainerKind) ?? 'app',
-      attempt: Number(labels[LABEL.attempt] ?? 0),
-      specHash: labels[LABEL.specHash] ?? '',
+      ...fromLabels(labels),
       state,
       exitCode: details.exitCode,
       reason: details.reason,
@@ -589,4 +581,15 @@ function demuxBuffer(buf: Buffer): Buffer {
 function isGone(err: unknown): boolean {
   const code = (err as { statusCode?: number }).statusCode;
   return code === 404 || /no such container|does not exist in database/i.test(engineMessage(err));
+}
+
+/** What the labels the agent puts on every container say about it (pod, container, attempt). */
+function fromLabels(labels: Record<string, string>): Pick<RuntimeContainer, 'pod' | 'name' | 'kind' | 'attempt' | 'specHash'> {
+  return {
+    pod: { uid: labels[LABEL.podUid], name: labels[LABEL.podName], namespace: labels[LABEL.namespace] },
+    name: labels[LABEL.container],
+    kind: (labels[LABEL.kind] as ContainerKind) ?? 'app',
+    attempt: Number(labels[LABEL.attempt] ?? 0),
+    specHash: labels[LABEL.specHash] ?? '',
+  };
 }

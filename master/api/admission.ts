@@ -20,7 +20,7 @@ export class Admission {
   ) {}
 
   async beforeCreate(r: ResourceInfo, namespace: string | undefined, obj: Obj): Promise<void> {
-    if (r.namespaced && namespace) await this.requireNamespace(namespace, true);
+    if (r.namespaced && namespace) await this.requireActiveNamespace(namespace);
     if (r.kind === 'Service') await this.allocateService(obj, undefined);
   }
 
@@ -37,10 +37,10 @@ export class Admission {
     if (r.kind === 'Service') await this.releaseService(obj);
   }
 
-  async requireNamespace(name: string, forWrite: boolean): Promise<void> {
+  private async requireActiveNamespace(name: string): Promise<void> {
     const ns = await this.registry.find(namespaces, undefined, name);
     if (!ns) throw errors.notFound(namespaces, name);
-    if (forWrite && ns.metadata?.deletionTimestamp) {
+    if (ns.metadata?.deletionTimestamp) {
       throw new HttpError(403, 'Forbidden', `unable to create new content in namespace ${name} because it is being terminated`);
     }
   }

@@ -6,7 +6,22 @@ import { decodeProtobufObject } from './protobuf/decode-protobuf';
 /** Kubernetes' limit on a request body. */
 export const maxBodyBytes = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
+const bodies = new WeakMap<IncomingMessage, Promise<Buffer>>();
+
+/**
+ * The request body, read once: authorization may look at it (a node creating its own Node)
+ * before the handler does, and both get the same bytes.
+ */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  let body = bodies.get(req);
+  if (!body) {
+    body = readStream(req);
+    bodies.set(req, body);
+  }
+  return body;
+}
+
+async function readStream(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBodyBytes) throw errors.tooLarge(maxBodyBytes);
   const chunks: Buffer[] = [];

@@ -78,7 +78,6 @@ export class ResourceHandler {
   }
 
   private async list(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
-    if (rr.namespace && rr.resource.namespaced) await this.admission.requireNamespace(rr.namespace, false).catch(() => undefined);
     const limit = Number(rr.query.get('limit') ?? 0);
     const result = await this.registry.list(rr.resource, rr.namespace, {
       labelSelector: parseLabels(rr.query.get('labelSelector')),

@@ -1,4 +1,4 @@
-import { generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
@@ -22,12 +22,16 @@ export interface CertificateRequest {
  * Keys come from Node's native crypto (RSA 2048 in ~50 ms instead of seconds in pure JS); node-forge
  * builds and signs the X.509 certificates.
  */
-function newKey(): { keyPem: string; forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+type KeyMaterial = { keyPem: string; forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey };
+
+function newKey(): KeyMaterial {
+  return keyMaterial(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+}
+
+function keyMaterial(privateKey: KeyObject): KeyMaterial {
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(keyPem);
-  const publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
-  return { keyPem, forgeKey, publicKey };
+  return { keyPem, forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
 function serial(): string {
@@ -70,12 +74,10 @@ export function issueCertificate(ca: KeyPair, req: CertificateRequest): KeyPair 
  */
 export async function issueCertificateAsync(ca: KeyPair, req: CertificateRequest): Promise<KeyPair> {
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem);
-  return signCertificate(ca, req, { keyPem, forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) });
+  return signCertificate(ca, req, keyMaterial(privateKey));
 }
 
-function signCertificate(ca: KeyPair, req: CertificateRequest, key: ReturnType<typeof newKey>): KeyPair {
+function signCertificate(ca: KeyPair, req: CertificateRequest, key: KeyMaterial): KeyPair {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const cert = forge.pki.createCertificate();

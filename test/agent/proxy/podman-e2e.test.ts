@@ -6,7 +6,6 @@ import { execFileSync } from 'node:child_process';
 import { promises as dnsPromises } from 'node:dns';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Pod, Service } from 'kubernetes-types/core/v1';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { startClusterDns, type RunningClusterDns } from '../../../agent/dns/cluster-dns';
 import { startServiceProxy, type RunningServiceProxy } from '../../../agent/proxy/service-proxy';
 import { apps, core } from '../../../kube/resource-path';
@@ -69,7 +68,6 @@ describePodman('service proxy and DNS in front of real podman pods', () => {
     await dns?.stop();
     await podDns?.stop();
     await agent?.stop();
-    await removeLabelledContainers(`io.lotse.node=${NODE}`);
     await removeLabelledContainers(`io.lotse.node=${NODE}`);
     await c?.stop();
     await podman?.stop();

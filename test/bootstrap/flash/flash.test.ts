@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlashError } from '../../../bootstrap/flash/errors';
 import { flash, type FlashOptions } from '../../../bootstrap/flash/flash';
@@ -19,17 +18,6 @@ class Captured {
 const escaped = (path: string): string => path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const h = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(length);
-    await h.read(b, 0, length, offset);
-    return b;
-  } finally {
-    await h.close();
-  }
-}
 
 async function refusal(options: FlashOptions, mountsPath?: string, swapsPath?: string): Promise<{ error: FlashError; out: string }> {
   const out = new Captured();

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { kubectl, kubectlOk } from '../../support/kubectl';
+import { kubectlOk } from '../../support/kubectl';
 import { freePort, isolatedEnv, killMentioning, lotse, nodeContainers, processesMentioning, ROOT, waitFor } from '../lotse-cli';
 
 const run = promisify(execFile);

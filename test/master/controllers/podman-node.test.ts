@@ -27,8 +27,6 @@ describe('controllers with a real podman node', () => {
 
   afterAll(async () => {
     await agent?.stop();
-    // Twice: a sandbox cannot go while the app container joined to its namespaces still exists.
-    await removeLabelledContainers(`io.lotse.node=${NODE}`);
     await removeLabelledContainers(`io.lotse.node=${NODE}`);
     await c?.stop();
     await podman?.stop();
