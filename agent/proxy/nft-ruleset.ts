@@ -63,7 +63,9 @@ export function renderNftRuleset(entries: ServicePortEntry[], options: RenderOpt
     const refuse = e.protocol === 'TCP' ? 'reject with tcp reset' : 'reject';
     if (e.backends.length === 0) {
       if (e.clusterIP) reject.push(`ip daddr ${e.clusterIP} ${match} ${e.port} ${refuse}`);
-      if (e.nodePort) reject.push(`fib daddr type local ${match} ${e.nodePort} ${refuse}`);
+      // Loopback is left to the userspace listeners, as in LOTSE-NODEPORTS below: a reset here would
+      // also refuse other local listeners on 127/8 that happen to use the same port number.
+      if (e.nodePort) reject.push(`fib daddr type local ip daddr != 127.0.0.0/8 ${match} ${e.nodePort} ${refuse}`);
       continue;
     }
     const svcChain = `LOTSE-SVC-${hash(e.id, e.protocol)}`;

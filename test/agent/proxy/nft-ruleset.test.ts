@@ -63,7 +63,7 @@ describe('nftables rendering', () => {
     expect(script).toContain('flags dynamic,timeout; timeout 60s;');
     expect(script).toContain('meta l4proto tcp th dport 30080 goto LOTSE-EXT-');
     expect(script).toContain('ip daddr 10.96.0.7 meta l4proto tcp th dport 81 reject with tcp reset');
-    expect(script).toContain('fib daddr type local meta l4proto tcp th dport 30081 reject with tcp reset');
+    expect(script).toContain('fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto tcp th dport 30081 reject with tcp reset');
     // A fresh start drops what an earlier run left behind.
     expect(lines.slice(0, 3)).toEqual(['add table ip lotse', 'delete table ip lotse', 'add table ip lotse']);
   });

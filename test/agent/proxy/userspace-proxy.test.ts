@@ -56,7 +56,9 @@ describe('userspace service proxy', () => {
   let hello: Service;
 
   beforeAll(async () => {
-    master = await startTestMaster();
+    // A NodePort range of its own: suites running alongside (podman-e2e, lotse up) hold kernel rules
+    // for 30000 and up in this network namespace.
+    master = await startTestMaster({ master: { nodePortRange: [32700, 32767] } });
     for (const ip of IPS) {
       const label = `b${ip.slice(-1)}`;
       const server = http.createServer((_req, res) => res.end(label));
@@ -105,7 +107,7 @@ describe('userspace service proxy', () => {
     let seen: string[] = [];
     while (Date.now() - start < 3000) {
       seen = await bodies(nodePort('http'), 4);
-      if (!seen.includes('b1')) break;
+      if (!seen.includes('b1') && !seen.includes('ERR')) break;
     }
     expect(Date.now() - start).toBeLessThan(1000);
     expect(new Set(seen)).toEqual(new Set(['b2', 'b3']));
