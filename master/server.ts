@@ -4,18 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { Pod } from 'kubernetes-types/core/v1';
 import { Authenticator } from './auth/authenticator';
 import { authorize } from './auth/authorizer';
+import { podReferences } from './auth/pod-references';
 import type { Identity } from './auth/identity';
 import { loadOrCreateState, writeClientFiles, type MasterState } from './data-dir';
 import { mediaType, parseBody, readBody } from './api/body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './api/discovery';
+import { FieldSelector } from './api/field-selector';
 import { ResourceHandler, type Reply } from './api/handler';
 import { handleJoin } from './api/join';
 import { NodeProxy } from './api/node-proxy';
 import { OpenApi } from './api/openapi/openapi';
 import { NotServed, parseRequest, type ResourceRequest } from './api/request-info';
-import { groupVersions, resources, type ResourceInfo } from './api/resources';
+import { findResource, groupVersions, resources, type ResourceInfo } from './api/resources';
 import { ServiceAllocator } from './api/service-allocator';
 import { errors, HttpError } from './api/status';
 import { createLogger, type Logger } from './log';
@@ -276,6 +279,18 @@ class Api {
       const nodeName = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
       if (pod && nodeName !== decision.boundToNode) throw errors.forbidden(who.user, rr.verb, what, `the pod is not bound to node ${decision.boundToNode}`);
     }
+    if (decision.referencedFromNode && !(await this.referencedFromNode(decision.referencedFromNode, rr))) {
+      throw errors.forbidden(who.user, rr.verb, what, `no pod bound to node ${decision.referencedFromNode} refers to it`);
+    }
+  }
+
+  /** Whether a pod bound to the node (and not yet gone) refers to the Secret or ConfigMap asked for. */
+  private async referencedFromNode(node: string, rr: ResourceRequest): Promise<boolean> {
+    const pods = findResource('', 'v1', 'pods');
+    if (!pods || !rr.name) return false;
+    const { items } = await this.handler.registry.list(pods, rr.namespace, { fieldSelector: FieldSelector.parse(`spec.nodeName=${node}`) });
+    const kind = rr.resource.plural === 'secrets' ? 'secrets' : 'configMaps';
+    return items.some((pod) => podReferences(pod as Pod)[kind].has(String(rr.name)));
   }
 
   private async publicEndpoint(path: string): Promise<Reply> {

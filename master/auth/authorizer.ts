@@ -11,16 +11,25 @@ export interface Attributes {
 }
 
 export type Decision =
-  | { allowed: true; /** the object (a pod) must be bound to this node; checked by the registry */ boundToNode?: string }
+  | {
+      allowed: true;
+      /** the object (a pod) must be bound to this node; checked against the store */
+      boundToNode?: string;
+      /** the object (a Secret or ConfigMap) must be referenced by a pod bound to this node */
+      referencedFromNode?: string;
+    }
   | { allowed: false; reason: string };
 
 const readVerbs = new Set(['get', 'list', 'watch']);
-const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'configmaps', 'secrets', 'nodes', 'namespaces', 'leases', 'events']);
+const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'nodes', 'namespaces', 'leases', 'events']);
+/** Read one by one, and only when a pod on the node refers to them. */
+const nodeReferenced = new Set(['secrets', 'configmaps']);
 
 /**
  * Three roles: admin may do anything; the viewer reads everything but Secrets; a node writes only
  * its own Node, its own Lease, the status of pods bound to it (and deletes them once stopped), and
- * Events, and reads what it needs to run its pods.
+ * Events, and reads what it needs to run its pods: Secrets and ConfigMaps only when one of its
+ * pods refers to them, so a compromised node cannot harvest the cluster's secrets.
  */
 export function authorize(who: Identity, a: Attributes): Decision {
   switch (who.role) {
@@ -40,6 +49,10 @@ export function authorize(who: Identity, a: Attributes): Decision {
 
 function authorizeNode(node: string, a: Attributes): Decision {
   if (readVerbs.has(a.verb) && !a.subresource && nodeReadable.has(a.resource)) return { allowed: true };
+  if (nodeReferenced.has(a.resource)) {
+    if (a.verb === 'get' && a.name && !a.subresource) return { allowed: true, referencedFromNode: node };
+    return deny(`a node may only get ${a.resource} by name, and only those its pods refer to`);
+  }
   if (a.resource === 'nodes') {
     if (a.name !== node) return deny(`a node may only modify its own Node object "${node}"`);
     if (['create', 'update', 'patch', 'get'].includes(a.verb)) return { allowed: true };

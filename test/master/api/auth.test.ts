@@ -101,7 +101,40 @@ describe.each(storeKinds)('authentication and authorization on %s', (store) => {
     expect(mine.status?.phase).toBe('Running');
     // Reads it needs are allowed.
     await expect(node.list({ ...pods })).resolves.toBeDefined();
-    await expect(node.list({ ...cm, resource: 'secrets' })).resolves.toBeDefined();
+  });
+
+  test('a node reads only the Secrets and ConfigMaps its own pods refer to, one by one', async () => {
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    const secrets = { ...cm, resource: 'secrets' };
+    for (const name of ['env-secret', 'vol-secret', 'pull-secret', 'theirs-secret', 'unused-secret']) {
+      await m.client.create(secrets, { metadata: { name }, stringData: { k: 'v' } } as never);
+    }
+    for (const name of ['projected-cm', 'envfrom-cm', 'unused-cm']) await m.client.create(cm, { metadata: { name }, data: { k: 'v' } });
+    await m.client.create(pods, {
+      metadata: { name: 'refs' },
+      spec: {
+        nodeName: 'n1',
+        imagePullSecrets: [{ name: 'pull-secret' }],
+        initContainers: [{ name: 'i', image: 'i', env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'k' } } }] }],
+        containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: 'envfrom-cm' } }] }],
+        volumes: [
+          { name: 's', secret: { secretName: 'vol-secret' } },
+          { name: 'p', projected: { sources: [{ configMap: { name: 'projected-cm' } }] } },
+        ],
+      },
+    } as never);
+    await m.client.create(pods, { metadata: { name: 'refs-theirs' }, spec: { nodeName: 'n2', containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 's', secret: { secretName: 'theirs-secret' } }] } } as never);
+
+    for (const name of ['env-secret', 'vol-secret', 'pull-secret']) await expect(node.get({ ...secrets, name })).resolves.toMatchObject({ metadata: { name } });
+    for (const name of ['projected-cm', 'envfrom-cm']) await expect(node.get({ ...cm, name })).resolves.toMatchObject({ metadata: { name } });
+    await expect(node.get({ ...secrets, name: 'theirs-secret' })).rejects.toMatchObject({ code: 403, message: expect.stringContaining('no pod bound to node n1 refers to it') });
+    await expect(other.get({ ...secrets, name: 'theirs-secret' })).resolves.toBeDefined();
+    await expect(node.get({ ...secrets, name: 'unused-secret' })).rejects.toMatchObject({ code: 403 });
+    await expect(node.get({ ...cm, name: 'unused-cm' })).rejects.toMatchObject({ code: 403 });
+    await expect(node.list(secrets)).rejects.toMatchObject({ code: 403 });
+    await expect(node.list(cm)).rejects.toMatchObject({ code: 403 });
+    // A pod in another namespace referring to the same name grants nothing here.
+    await expect(node.get({ ...secrets, namespace: 'kube-system', name: 'env-secret' })).rejects.toMatchObject({ code: 403 });
   });
 
   test('graceful deletion: a bound pod is marked, then removed once its node deletes it with grace 0', async () => {
