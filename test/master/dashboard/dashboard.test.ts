@@ -248,7 +248,8 @@ async function open(p: Page, target?: string): Promise<void> {
       await (target ? p.goto(target) : p.reload());
       return;
     } catch (err) {
-      if (attempt >= 3 || !/ERR_NETWORK_CHANGED/.test((err as Error).message)) throw err;
+      // The change shows either as the error itself or as Chromium's error page taking over the navigation.
+      if (attempt >= 5 || !/ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test((err as Error).message)) throw err;
     }
   }
 }
