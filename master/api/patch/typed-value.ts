@@ -1,0 +1,143 @@
+import { emptySet, isEmpty, node, type FieldSet } from './field-set';
+import type { FieldType } from './field-type';
+
+/**
+ * Server-side apply's view of a JSON value through its FieldType: the set of fields it sets,
+ * what changed between two versions, and the value with some fields taken out. These are
+ * structured-merge-diff's ToFieldSet, Compare and RemoveItems, over plain JSON.
+ */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type JsonObject = { [k: string]: Json };
+
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The children of a value that are tracked one by one, keyed by path element; undefined for atomic values. */
+function elementsOf(value: Json | undefined, type: FieldType): Map<string, { value: Json; type: FieldType }> | undefined {
+  if (isObject(value)) {
+    if (type.shape !== 'map') return undefined;
+    const out = new Map<string, { value: Json; type: FieldType }>();
+    for (const [k, v] of Object.entries(value)) out.set(`f:${k}`, { value: v, type: type.field(k) });
+    return out;
+  }
+  if (!Array.isArray(value)) return undefined;
+  if (type.shape === 'list-set') {
+    if (value.some((v) => typeof v === 'object' && v !== null)) return undefined;
+    return new Map(value.map((v) => [`v:${JSON.stringify(v)}`, { value: v, type: type.item() }]));
+  }
+  if (type.shape === 'list-map' && type.keys.length > 0) {
+    if (!value.every(isObject)) return undefined;
+    const out = new Map<string, { value: Json; type: FieldType }>();
+    for (const item of value) out.set(keyElement(item as JsonObject, type.keys), { value: item, type: type.item() });
+    return out;
+  }
+  return undefined;
+}
+
+/** `k:{"containerPort":80}`: the item's map keys that are set, sorted by name as Kubernetes writes them. */
+export function keyElement(item: JsonObject, keys: readonly string[]): string {
+  const fields: JsonObject = {};
+  for (const k of [...keys].sort()) if (item[k] !== undefined) fields[k] = item[k];
+  return `k:${JSON.stringify(fields)}`;
+}
+
+/**
+ * The fields an applied configuration sets: its leaves and list items, not the maps on the
+ * way to them (an empty map is a leaf of its own).
+ */
+export function fieldSetOf(value: Json, type: FieldType): FieldSet {
+  const elements = elementsOf(value, type);
+  if (!elements) return emptySet;
+  const children = new Map<string, FieldSet>();
+  for (const [element, sub] of elements) {
+    const inner = fieldSetOf(sub.value, sub.type);
+    const isItem = element[0] === 'k';
+    children.set(element, node(isItem || inner.children.size === 0, inner.children));
+  }
+  return node(false, children);
+}
+
+/** Every path of a value, containers included: what a value that appears or disappears adds or removes. */
+export function allPathsOf(value: Json, type: FieldType): FieldSet {
+  const elements = elementsOf(value, type);
+  if (!elements) return emptySet;
+  const children = new Map<string, FieldSet>();
+  for (const [element, sub] of elements) children.set(element, node(true, allPathsOf(sub.value, sub.type).children));
+  return node(false, children);
+}
+
+export interface Comparison {
+  added: FieldSet;
+  modified: FieldSet;
+  removed: FieldSet;
+}
+
+/** What changed from `before` to `after`: leaves whose value changed are modified. */
+export function compare(before: Json, after: Json, type: FieldType): Comparison {
+  const a = elementsOf(before, type);
+  const b = elementsOf(after, type);
+  if (!a || !b) return { added: emptySet, modified: emptySet, removed: emptySet };
+  const added = new Map<string, FieldSet>();
+  const modified = new Map<string, FieldSet>();
+  const removed = new Map<string, FieldSet>();
+  for (const [element, next] of b) {
+    const prev = a.get(element);
+    if (prev === undefined) {
+      added.set(element, node(true, allPathsOf(next.value, next.type).children));
+      continue;
+    }
+    if (!elementsOf(prev.value, prev.type) || !elementsOf(next.value, next.type)) {
+      if (!equal(prev.value, next.value)) modified.set(element, node(true));
+      continue;
+    }
+    const inner = compare(prev.value, next.value, next.type);
+    if (!isEmpty(inner.added)) added.set(element, inner.added);
+    if (!isEmpty(inner.modified)) modified.set(element, inner.modified);
+    if (!isEmpty(inner.removed)) removed.set(element, inner.removed);
+  }
+  for (const [element, prev] of a) {
+    if (!b.has(element)) removed.set(element, node(true, allPathsOf(prev.value, prev.type).children));
+  }
+  return { added: node(false, added), modified: node(false, modified), removed: node(false, removed) };
+}
+
+/** The value without the member paths of `set` (a removed path takes everything below it along). */
+export function removeFields(value: Json, set: FieldSet, type: FieldType): Json {
+  if (isEmpty(set)) return value;
+  if (isObject(value)) {
+    if (type.shape !== 'map') return value;
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) {
+      const sub = set.children.get(`f:${k}`);
+      if (!sub) out[k] = v;
+      else if (!sub.member) out[k] = removeFields(v, sub, type.field(k));
+    }
+    return out;
+  }
+  if (!Array.isArray(value)) return value;
+  if (!elementsOf(value, type)) return value;
+  const out: Json[] = [];
+  for (const item of value) {
+    // Item by item rather than through elementsOf, so that duplicates are kept as they are.
+    const element = type.shape === 'list-set' ? `v:${JSON.stringify(item)}` : keyElement(item as JsonObject, type.keys);
+    const sub = set.children.get(element);
+    if (!sub) out.push(item);
+    else if (!sub.member) out.push(removeFields(item, sub, type.item()));
+  }
+  return out;
+}
+
+function equal(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as Json[];
+    return a.length === bb.length && a.every((v, i) => equal(v, bb[i]));
+  }
+  const ao = a as JsonObject;
+  const bo = b as JsonObject;
+  const keys = Object.keys(ao);
+  return keys.length === Object.keys(bo).length && keys.every((k) => k in bo && equal(ao[k], bo[k]));
+}
