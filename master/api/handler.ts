@@ -8,7 +8,12 @@ import { applyDefaults } from './defaults';
 import { FieldSelector } from './field-selector';
 import { unknownFields, type OpenApi } from './openapi/openapi';
 import { applyPatch, parsePatch, patchKind } from './patch/apply-patch';
-import { fieldsOf } from './patch/managed-fields';
+import { fieldManagerOf, forceOf } from './patch/field-manager';
+import { recordUpdate, type UpdateWrite } from './patch/field-ownership';
+import { rootType } from './patch/field-type';
+import type { Operation } from './patch/managed-fields';
+import { serverSideApply } from './patch/server-side-apply';
+import type { SchemaLookup } from './patch/strategic-merge';
 import { Registry, type DeleteOptions, type Obj } from './registry';
 import type { ResourceRequest } from './request-info';
 import { apiVersionOf, type ResourceInfo } from './resources';
@@ -37,6 +42,8 @@ type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export class ResourceHandler {
   readonly registry: Registry;
   readonly admission: Admission;
+  /** One lookup for the handler's lifetime, so the field types built from it are cached. */
+  private readonly lookup: SchemaLookup = (n) => this.openapi.schema(n);
 
   constructor(
     private readonly store: Store,
@@ -119,6 +126,7 @@ export class ResourceHandler {
     applyDefaults(rr.resource.kind, obj);
     const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
     this.validate(rr.resource, obj, name);
+    recordUpdate(undefined, obj, this.writer(rr, req, 'Update'));
     const dryRun = isDryRun(rr);
     if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
     try {
@@ -132,7 +140,7 @@ export class ResourceHandler {
 
   private async update(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
     const name = rr.name as string;
-    if (rr.subresource === 'scale') return this.updateScale(rr, await this.readJson(req));
+    if (rr.subresource === 'scale') return this.updateScale(rr, req, await this.readJson(req));
     const body = await this.readObject(rr, req);
     if (body.metadata?.name && body.metadata.name !== name) throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     const warnings = this.checkFields(rr, body);
@@ -143,7 +151,7 @@ export class ResourceHandler {
       name,
       async (current) => {
         const next = sub === 'finalize' ? { ...current, spec: body.spec } : { ...body, metadata: { ...body.metadata, name } };
-        return this.prepare(rr.resource, current, next);
+        return this.recordUpdate(rr, req, current, await this.prepare(rr.resource, current, next));
       },
       { subresource: sub === 'finalize' ? undefined : sub, dryRun: isDryRun(rr) },
     );
@@ -156,11 +164,11 @@ export class ResourceHandler {
     const patch = parsePatch(kind, await readBody(req));
     if (rr.subresource === 'scale') {
       const current = toScale(await this.registry.get(rr.resource, rr.namespace, name));
-      return this.updateScale(rr, applyPatch(kind === 'apply' ? 'merge' : kind, current, patch, 'V1Scale', (n) => this.openapi.schema(n)));
+      return this.updateScale(rr, req, applyPatch(kind === 'apply' ? 'merge' : kind, current, patch, 'V1Scale', this.lookup));
     }
     if (kind === 'apply') {
       const existing = await this.registry.find(rr.resource, rr.namespace, name);
-      if (!existing) return this.createFromApply(rr, patch, name);
+      if (!existing) return this.createFromApply(rr, req, patch, name);
     }
     let warnings: Record<string, string> | undefined;
     const updated = await this.registry.update(
@@ -168,21 +176,28 @@ export class ResourceHandler {
       rr.namespace,
       name,
       async (current) => {
-        const patched = applyPatch(kind, current, patch, rr.resource.schema, (n) => this.openapi.schema(n));
-        if (kind === 'apply') recordManager(patched, patch, this.openapi, 'Apply', rr);
+        if (kind === 'apply') {
+          const applied = this.apply(rr, req, current, patch);
+          warnings = this.checkFields(rr, applied);
+          return this.prepare(rr.resource, current, applied);
+        }
+        // The patch functions share unchanged subtrees with `current`, which defaulting may then
+        // change in place: compare ownership against a copy taken before.
+        const before = structuredClone(current);
+        const patched = applyPatch(kind, current, patch, rr.resource.schema, this.lookup);
         warnings = this.checkFields(rr, patched);
-        return this.prepare(rr.resource, current, patched);
+        return this.recordUpdate(rr, req, before, await this.prepare(rr.resource, current, patched));
       },
       { subresource: rr.subresource, dryRun: isDryRun(rr) },
     );
     return { status: 200, body: updated, headers: warnings };
   }
 
-  private async createFromApply(rr: ResourceRequest, patch: unknown, name: string): Promise<Reply> {
+  private async createFromApply(rr: ResourceRequest, req: IncomingMessage, patch: unknown, name: string): Promise<Reply> {
     if (!isPlainObject(patch)) throw errors.badRequest('an apply patch must be an object');
-    const obj = patch as Obj;
-    obj.metadata = { ...(obj.metadata ?? {}), name };
-    recordManager(obj, structuredClone(patch), this.openapi, 'Apply', rr);
+    const config = patch as Obj;
+    config.metadata = { ...(config.metadata ?? {}), name };
+    const obj = this.apply(rr, req, undefined, config);
     const warnings = this.checkFields(rr, obj);
     applyDefaults(rr.resource.kind, obj);
     this.validate(rr.resource, obj, name);
@@ -248,7 +263,7 @@ export class ResourceHandler {
     return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
   }
 
-  private async updateScale(rr: ResourceRequest, scale: Obj): Promise<Reply> {
+  private async updateScale(rr: ResourceRequest, req: IncomingMessage, scale: Obj): Promise<Reply> {
     const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw errors.invalid({ kind: 'Scale', group: 'autoscaling', plural: 'scale' }, String(rr.name), [{ field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be a non-negative integer` }]);
@@ -256,10 +271,42 @@ export class ResourceHandler {
     const wanted = scale.metadata?.resourceVersion;
     const updated = await this.registry.update(rr.resource, rr.namespace, rr.name as string, (current) => {
       if (wanted && wanted !== current.metadata?.resourceVersion) throw errors.conflict(rr.resource, String(rr.name));
-      (current.spec as { replicas?: number }).replicas = replicas;
-      return current;
+      const next = structuredClone(current);
+      (next.spec as { replicas?: number }).replicas = replicas;
+      return this.recordUpdate(rr, req, current, next);
     }, { dryRun: isDryRun(rr) });
     return { status: 200, body: toScale(updated) };
+  }
+
+  /** Server-side apply of `config` onto `live` (undefined: the apply creates the object). */
+  private apply(rr: ResourceRequest, req: IncomingMessage, live: Obj | undefined, config: unknown): Obj {
+    if (!isPlainObject(config)) throw errors.badRequest('an apply patch must be an object');
+    const w = this.writer(rr, req, 'Apply');
+    if (!w.identity.manager) throw errors.badRequest('PATCH with application/apply-patch+yaml needs the fieldManager query parameter');
+    return serverSideApply({
+      ...w,
+      live,
+      config: config as Obj,
+      force: forceOf(rr.query),
+      merge: (l, c) => applyPatch('apply', l, c, rr.resource.schema, this.lookup),
+    });
+  }
+
+  /** Records a non-apply write's fields in managedFields (see field-ownership.ts). */
+  private recordUpdate(rr: ResourceRequest, req: IncomingMessage, current: Obj, next: Obj): Obj {
+    recordUpdate(current, next, this.writer(rr, req, 'Update'));
+    return next;
+  }
+
+  /** Who writes and where: the field manager, the version written and the subresource. */
+  private writer(rr: ResourceRequest, req: IncomingMessage, operation: Operation): UpdateWrite {
+    const r = rr.resource;
+    const subresource = rr.subresource || undefined;
+    return {
+      identity: { manager: operation === 'Apply' ? (rr.query.get('fieldManager') ?? '') : fieldManagerOf(rr.query, req.headers['user-agent']), operation, apiVersion: apiVersionOf(r), ...(subresource ? { subresource } : {}) },
+      scope: { subresource, hasStatus: r.subresources.includes('status') },
+      type: rootType(r.schema, this.lookup),
+    };
   }
 
   /** Defaults, validation and admission for a write that replaces `current` with `next`. */
@@ -359,15 +406,4 @@ function toScale(obj: Obj): Obj {
     spec: { replicas: spec.replicas ?? 0 },
     status: { replicas: status.replicas ?? 0, selector },
   };
-}
-
-/** Server-side apply bookkeeping: the manager's entry with the fields its configuration sets. */
-function recordManager(obj: Obj, applied: unknown, openapi: OpenApi, operation: string, rr: ResourceRequest): void {
-  const manager = rr.query.get('fieldManager');
-  if (!manager) throw errors.badRequest('PATCH with application/apply-patch+yaml needs the fieldManager query parameter');
-  const meta = (obj.metadata ??= {});
-  const entries = ((meta.managedFields as Record<string, unknown>[] | undefined) ?? []).filter((e) => !(e.manager === manager && e.operation === operation));
-  const fieldsV1 = fieldsOf(applied as Parameters<typeof fieldsOf>[0], rr.resource.schema, (n) => openapi.schema(n));
-  entries.push({ manager, operation, apiVersion: apiVersionOf(rr.resource), time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1 });
-  meta.managedFields = entries;
 }
