@@ -3,7 +3,7 @@ import { difference, emptySet, intersection, isEmpty, union, type FieldSet } fro
 import type { FieldType } from './field-type';
 import { decodeManagedFields, encodeManagedFields, identityKey, isResetMarker, managedTime, type ManagerIdentity, type Owner, type Owners } from './managed-fields';
 import { trackedFields, type WriteScope } from './tracked-fields';
-import { compare, type Json } from './typed-value';
+import { allPathsOf, compare, type Json } from './typed-value';
 
 /** What a write changed, restricted to the fields ownership is recorded for. */
 export interface Changes {
@@ -12,7 +12,9 @@ export interface Changes {
   removed: FieldSet;
 }
 
-export function changesBetween(before: Obj, after: Obj, type: FieldType, scope: WriteScope): Changes {
+export function changesBetween(before: Obj | undefined, after: Obj, type: FieldType, scope: WriteScope): Changes {
+  // A create adds every path: no need to compare with nothing.
+  if (!before) return { changed: trackedFields(allPathsOf(after as unknown as Json, type), scope), removed: emptySet };
   const c = compare(before as unknown as Json, after as unknown as Json, type);
   return { changed: trackedFields(union(c.added, c.modified), scope), removed: trackedFields(c.removed, scope) };
 }
@@ -81,7 +83,7 @@ export interface UpdateWrite {
  */
 export function recordUpdate(live: Obj | undefined, next: Obj, write: UpdateWrite): void {
   const before = ownersBefore(live, next, write.scope);
-  const changes = changesBetween(live ?? {}, next, write.type, write.scope);
+  const changes = changesBetween(live, next, write.type, write.scope);
   const key = identityKey(write.identity);
   const { owners } = takeOwnership(before, key, changes);
   const previous = owners.get(key);

@@ -13,26 +13,37 @@ function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The children of a value that are tracked one by one, keyed by path element; undefined for atomic values. */
-function elementsOf(value: Json | undefined, type: FieldType): Map<string, { value: Json; type: FieldType }> | undefined {
+/** Whether a value's children are tracked one by one (else it is owned as a whole). */
+function isGranular(value: Json | undefined, type: FieldType): boolean {
+  if (isObject(value)) return type.shape === 'map';
+  if (!Array.isArray(value)) return false;
+  if (type.shape === 'list-set') return value.every((v) => typeof v !== 'object' || v === null);
+  return type.shape === 'list-map' && type.keys.length > 0 && value.every(isObject);
+}
+
+type Visit = (element: string, value: Json, type: FieldType) => void;
+
+/**
+ * Calls `visit` for each child tracked one by one, with its path element; nothing for atomic
+ * values. A callback rather than a collection: creates walk every object, so this stays lean.
+ */
+function forEachElement(value: Json | undefined, type: FieldType, visit: Visit): void {
+  if (!isGranular(value, type)) return;
   if (isObject(value)) {
-    if (type.shape !== 'map') return undefined;
-    const out = new Map<string, { value: Json; type: FieldType }>();
-    for (const [k, v] of Object.entries(value)) out.set(`f:${k}`, { value: v, type: type.field(k) });
-    return out;
+    for (const k in value) visit(`f:${k}`, value[k], type.field(k));
+    return;
   }
-  if (!Array.isArray(value)) return undefined;
-  if (type.shape === 'list-set') {
-    if (value.some((v) => typeof v === 'object' && v !== null)) return undefined;
-    return new Map(value.map((v) => [`v:${JSON.stringify(v)}`, { value: v, type: type.item() }]));
-  }
-  if (type.shape === 'list-map' && type.keys.length > 0) {
-    if (!value.every(isObject)) return undefined;
-    const out = new Map<string, { value: Json; type: FieldType }>();
-    for (const item of value) out.set(keyElement(item as JsonObject, type.keys), { value: item, type: type.item() });
-    return out;
-  }
-  return undefined;
+  const item = type.item();
+  if (type.shape === 'list-set') for (const v of value as Json[]) visit(`v:${JSON.stringify(v)}`, v, item);
+  else for (const v of value as JsonObject[]) visit(keyElement(v, type.keys), v, item);
+}
+
+/** The children of a granular value keyed by path element; undefined for atomic values. */
+function elementsOf(value: Json | undefined, type: FieldType): Map<string, { value: Json; type: FieldType }> | undefined {
+  if (!isGranular(value, type)) return undefined;
+  const out = new Map<string, { value: Json; type: FieldType }>();
+  forEachElement(value, type, (element, v, t) => out.set(element, { value: v, type: t }));
+  return out;
 }
 
 /** `k:{"containerPort":80}`: the item's map keys that are set, sorted by name as Kubernetes writes them. */
@@ -47,24 +58,19 @@ export function keyElement(item: JsonObject, keys: readonly string[]): string {
  * way to them (an empty map is a leaf of its own).
  */
 export function fieldSetOf(value: Json, type: FieldType): FieldSet {
-  const elements = elementsOf(value, type);
-  if (!elements) return emptySet;
   const children = new Map<string, FieldSet>();
-  for (const [element, sub] of elements) {
-    const inner = fieldSetOf(sub.value, sub.type);
-    const isItem = element[0] === 'k';
-    children.set(element, node(isItem || inner.children.size === 0, inner.children));
-  }
+  forEachElement(value, type, (element, v, t) => {
+    const inner = fieldSetOf(v, t);
+    children.set(element, node(element[0] === 'k' || inner.children.size === 0, inner.children));
+  });
   return node(false, children);
 }
 
 /** Every path of a value, containers included: what a value that appears or disappears adds or removes. */
 export function allPathsOf(value: Json, type: FieldType): FieldSet {
-  const elements = elementsOf(value, type);
-  if (!elements) return emptySet;
   const children = new Map<string, FieldSet>();
-  for (const [element, sub] of elements) children.set(element, node(true, allPathsOf(sub.value, sub.type).children));
-  return node(false, children);
+  forEachElement(value, type, (element, v, t) => children.set(element, node(true, allPathsOf(v, t).children)));
+  return children.size === 0 ? emptySet : node(false, children);
 }
 
 export interface Comparison {
@@ -87,7 +93,7 @@ export function compare(before: Json, after: Json, type: FieldType): Comparison 
       added.set(element, node(true, allPathsOf(next.value, next.type).children));
       continue;
     }
-    if (!elementsOf(prev.value, prev.type) || !elementsOf(next.value, next.type)) {
+    if (!isGranular(prev.value, prev.type) || !isGranular(next.value, next.type)) {
       if (!equal(prev.value, next.value)) modified.set(element, node(true));
       continue;
     }
@@ -115,8 +121,7 @@ export function removeFields(value: Json, set: FieldSet, type: FieldType): Json 
     }
     return out;
   }
-  if (!Array.isArray(value)) return value;
-  if (!elementsOf(value, type)) return value;
+  if (!Array.isArray(value) || !isGranular(value, type)) return value;
   const out: Json[] = [];
   for (const item of value) {
     // Item by item rather than through elementsOf, so that duplicates are kept as they are.
