@@ -1,10 +1,14 @@
 // Generates master/api/openapi/schemas.json: JSON schemas for the kinds lotse serves, derived from
 // the model type maps of @kubernetes/client-node (a dev dependency), so the master ships no
-// Kubernetes client at run time. Re-run after upgrading @kubernetes/client-node:
+// Kubernetes client at run time. Also generates master/api/openapi/descriptions.json, the models'
+// and fields' descriptions (for `kubectl explain`), kept apart because only the served OpenAPI
+// documents need them and the master reads them on the first such request, not at start.
+// Re-run after upgrading @kubernetes/client-node:
 //   node scripts/gen-openapi-schemas.mjs
 import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { modelDescriptions } from './model-descriptions.mjs';
 
 const require = createRequire(import.meta.url);
 const modelsDir = path.join(path.dirname(require.resolve('@kubernetes/client-node/package.json')), 'dist', 'gen', 'models');
@@ -102,7 +106,26 @@ async function define(name) {
   schemas[name] = { type: 'object', properties };
 }
 
+/** Model -> { "": model description, field (as on the wire) -> description }, for the object schemas. */
+async function describe(names) {
+  const out = {};
+  for (const name of names) {
+    const model = await load(name);
+    if (!model || !model.attributeTypeMap) continue;
+    const found = modelDescriptions(path.join(modelsDir, `${name}.d.ts`));
+    const entry = {};
+    if (found.has('')) entry[''] = found.get('');
+    // The declarations use the TypeScript name (e.g. "ref"); the API uses the wire name ("$ref").
+    for (const attr of model.attributeTypeMap) if (found.has(attr.name)) entry[attr.baseName] = found.get(attr.name);
+    if (Object.keys(entry).length) out[name] = entry;
+  }
+  return out;
+}
+
 for (const root of roots) await define(root);
-const out = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'master', 'api', 'openapi', 'schemas.json');
-writeFileSync(out, JSON.stringify(schemas) + '\n');
-console.log(`${Object.keys(schemas).length} schemas -> ${out}`);
+const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'master', 'api', 'openapi');
+writeFileSync(path.join(outDir, 'schemas.json'), JSON.stringify(schemas) + '\n');
+console.log(`${Object.keys(schemas).length} schemas -> ${path.join(outDir, 'schemas.json')}`);
+const descriptions = await describe(Object.keys(schemas).sort());
+writeFileSync(path.join(outDir, 'descriptions.json'), JSON.stringify(descriptions) + '\n');
+console.log(`${Object.keys(descriptions).length} described models -> ${path.join(outDir, 'descriptions.json')}`);
