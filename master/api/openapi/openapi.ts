@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, groupVersions, resources, type ResourceInfo } from '../resources';
+import { loadDescriptions, withDescriptions } from './descriptions';
 // Generated from @kubernetes/client-node's models by scripts/gen-openapi-schemas.mjs.
 import generatedSchemas from './schemas.json';
 
@@ -11,8 +12,8 @@ const baseSchemas = generatedSchemas as unknown as Record<string, Schema>;
 const gvPath = (gv: { group: string; version: string }): string => (gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`);
 
 /** Schemas with the GVK extension on each served kind, as kubectl's explain and patch code look them up. */
-function schemasWithGvk(): Record<string, Schema> {
-  const out: Record<string, Schema> = { ...baseSchemas };
+function schemasWithGvk(schemas: Record<string, Schema>): Record<string, Schema> {
+  const out: Record<string, Schema> = { ...schemas };
   for (const r of resources) {
     out[r.schema] = { ...out[r.schema], 'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }] };
   }
@@ -59,23 +60,17 @@ interface GroupDoc {
   hash: string;
 }
 
-/** The OpenAPI v3 discovery index and one document per group-version, built once at start. */
+/**
+ * The OpenAPI v3 discovery index and one document per group-version. Built on the first request
+ * for either, not at start: the documents carry every field's description, which an idle master
+ * (and one that kubectl never asks for OpenAPI) should not hold.
+ */
 export class OpenApi {
-  private readonly docs = new Map<string, GroupDoc>();
+  private built: Map<string, GroupDoc> | undefined;
 
-  constructor() {
-    const schemas = schemasWithGvk();
-    for (const gv of groupVersions()) {
-      const served = resources.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
-      const paths = Object.assign({}, ...served.map(pathsFor)) as Record<string, Schema>;
-      const body = JSON.stringify({
-        openapi: '3.0.0',
-        info: { title: 'lotse', version: apiVersionOf(gv) },
-        paths,
-        components: { schemas },
-      });
-      this.docs.set(gvPath(gv), { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() });
-    }
+  private get docs(): Map<string, GroupDoc> {
+    this.built ??= buildDocs();
+    return this.built;
   }
 
   index(): string {
@@ -92,6 +87,24 @@ export class OpenApi {
   schema(name: string): Schema | undefined {
     return baseSchemas[name];
   }
+}
+
+function buildDocs(): Map<string, GroupDoc> {
+  const docs = new Map<string, GroupDoc>();
+  // The descriptions are parsed here and dropped once serialized into the bodies.
+  const schemas = schemasWithGvk(withDescriptions(baseSchemas, loadDescriptions()));
+  for (const gv of groupVersions()) {
+    const served = resources.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
+    const paths = Object.assign({}, ...served.map(pathsFor)) as Record<string, Schema>;
+    const body = JSON.stringify({
+      openapi: '3.0.0',
+      info: { title: 'lotse', version: apiVersionOf(gv) },
+      paths,
+      components: { schemas },
+    });
+    docs.set(gvPath(gv), { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() });
+  }
+  return docs;
 }
 
 /**
