@@ -109,7 +109,7 @@ describe.each(storeKinds)('authentication and authorization on %s', (store) => {
     for (const name of ['env-secret', 'vol-secret', 'pull-secret', 'theirs-secret', 'unused-secret']) {
       await m.client.create(secrets, { metadata: { name }, stringData: { k: 'v' } } as never);
     }
-    for (const name of ['projected-cm', 'envfrom-cm', 'unused-cm']) await m.client.create(cm, { metadata: { name }, data: { k: 'v' } });
+    for (const name of ['projected-cm', 'envfrom-cm', 'unused-cm']) await m.client.create(cm, { metadata: { name }, data: { k: 'v' } } as never);
     await m.client.create(pods, {
       metadata: { name: 'refs' },
       spec: {
