@@ -14,9 +14,9 @@ import { instances } from './pod-status-builder';
 import { PodLifecycle } from './pod-lifecycle';
 import type { PodSource } from './pod-source';
 import type { ContainerRuntime } from './runtime/container-runtime';
-import { startClusterDns, type RunningClusterDns } from './dns/cluster-dns';
+import type { RunningClusterDns } from './dns/cluster-dns';
 import { podDnsConfig } from './dns/pod-dns-config';
-import { startServiceProxy, type ProxyMode } from './proxy/service-proxy';
+import type { ProxyMode, RunningServiceProxy } from './proxy/service-proxy';
 
 export interface AgentOptions {
   server: string;
@@ -136,19 +136,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
 
   // Services and DNS are add-ons of the node: when one cannot start, the node still runs pods and says why.
-  const proxy = o.proxyMode && o.proxyMode !== 'none'
-    ? await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, log }).catch((err: Error) => {
-        log(`service proxy not started (ClusterIPs and NodePorts will not answer on this node): ${err.message}`);
-        return undefined;
-      })
-    : undefined;
+  const proxy = await startProxy(o, client, addresses, log);
   if (proxy) log(`service proxy running in ${proxy.mode} mode`);
-  dns = o.clusterDns
-    ? await startClusterDns({ client, address: o.clusterDns.address, port: o.clusterDns.port ?? 53, domain: o.clusterDns.domain, waitForAddressMs: 1000, log }).catch((err: Error) => {
-        log(`cluster DNS not started on ${o.clusterDns?.address} (pods fall back to the node's resolvers): ${err.message}`);
-        return undefined;
-      })
-    : undefined;
+  dns = await startDns(o, client, log);
 
   pods.on(lifecycle.onPod);
   await pods.start();
@@ -171,6 +161,33 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       if (!o.client) client.close();
     },
   };
+}
+
+/**
+ * The service proxy, when asked for. Its code (and the DNS server's, with dns-packet) is loaded only
+ * here: a node without them does not carry it in memory (the agent's idle RSS is a target).
+ */
+async function startProxy(o: AgentOptions, client: KubeClient, addresses: string[], log: (m: string) => void): Promise<RunningServiceProxy | undefined> {
+  if (!o.proxyMode || o.proxyMode === 'none') return undefined;
+  try {
+    const { startServiceProxy } = await import('./proxy/service-proxy');
+    return await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, log });
+  } catch (err) {
+    log(`service proxy not started (ClusterIPs and NodePorts will not answer on this node): ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Cluster DNS on the pod bridge's gateway, when asked for; loaded only then, as the proxy is. */
+async function startDns(o: AgentOptions, client: KubeClient, log: (m: string) => void): Promise<RunningClusterDns | undefined> {
+  if (!o.clusterDns) return undefined;
+  try {
+    const { startClusterDns } = await import('./dns/cluster-dns');
+    return await startClusterDns({ client, address: o.clusterDns.address, port: o.clusterDns.port ?? 53, domain: o.clusterDns.domain, waitForAddressMs: 1000, log });
+  } catch (err) {
+    log(`cluster DNS not started on ${o.clusterDns.address} (pods fall back to the node's resolvers): ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Finds the container a logs/exec request means: current instance, or the one before with previous. */

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import http from 'node:http';
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import {
@@ -7,6 +7,7 @@ import {
   type ExecSession, type ExecStreamOptions, type LogOptions, type PodRef, type PullPolicy, type RuntimeContainer,
   type RuntimeInfo, type SandboxSpec,
 } from './container-runtime';
+import { loadDockerode } from './dockerode-loader';
 import type { EngineEndpoint } from './endpoint';
 import { PAUSE_COMMAND, PAUSE_IMAGE, pauseBinary, singleFileTar } from './pause-image';
 
@@ -69,7 +70,7 @@ export class DockerRuntime implements ContainerRuntime {
   constructor(private readonly options: DockerRuntimeOptions) {
     // An agent of our own, so close() can drop the kept-alive connections to the engine.
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    this.docker = new Docker({ ...options.endpoint, timeout: 0, agent: this.agent } as unknown as Docker.DockerOptions);
+    this.docker = new (loadDockerode())({ ...options.endpoint, timeout: 0, agent: this.agent } as unknown as Docker.DockerOptions);
     this.pauseImage = options.pauseImage ?? PAUSE_IMAGE;
   }
 

@@ -2,10 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { startAgent, type RunningAgent } from '../../agent/agent';
-import { startHollowNodes } from '../../agent/hollow-nodes';
 import { DockerRuntime } from '../../agent/runtime/docker-runtime';
 import { resolveEndpoint } from '../../agent/runtime/endpoint';
-import { FakeRuntime } from '../../agent/runtime/fake-runtime';
 import type { ContainerRuntime } from '../../agent/runtime/container-runtime';
 import type { ProxyMode } from '../../agent/proxy/service-proxy';
 
@@ -58,10 +56,12 @@ export function registerAgent(program: Command): void {
       if (flags.hollowNodes) {
         const count = Number(flags.hollowNodes);
         if (!Number.isInteger(count) || count < 1) throw new Error(`--hollow-nodes must be a positive integer, got "${flags.hollowNodes}"`);
+        // Hollow nodes and the fake runtime are for scale tests: a real node does not load them.
+        const { startHollowNodes } = await import('../../agent/hollow-nodes');
         const hollow = await startHollowNodes({ server: flags.server, caPem, token: flags.token, count, namePrefix: nodeName, dataDir: flags.dataDir, leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'), log });
         stop = hollow.stop;
       } else {
-        const runtime = makeRuntime(flags, nodeName);
+        const runtime = await makeRuntime(flags, nodeName);
         const agent: RunningAgent = await startAgent({
           server: flags.server, caPem, token: flags.token, nodeName, dataDir: flags.dataDir, runtime,
           addresses: flags.address, kubeletPort: Number(flags.kubeletPort), log,
@@ -85,8 +85,8 @@ export function registerAgent(program: Command): void {
     });
 }
 
-function makeRuntime(flags: AgentFlags, nodeName: string): ContainerRuntime {
-  if (flags.runtime === 'fake') return new FakeRuntime(nodeName);
+async function makeRuntime(flags: AgentFlags, nodeName: string): Promise<ContainerRuntime> {
+  if (flags.runtime === 'fake') return new (await import('../../agent/runtime/fake-runtime')).FakeRuntime(nodeName);
   if (flags.runtime && !['docker', 'podman'].includes(flags.runtime)) throw new Error(`--runtime must be docker, podman or fake, got "${flags.runtime}"`);
   const preferred = flags.runtime === 'podman' ? '/run/podman/podman.sock' : flags.runtime === 'docker' ? '/var/run/docker.sock' : undefined;
   const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (preferred && fs.existsSync(preferred) ? `unix://${preferred}` : undefined));
