@@ -10,6 +10,7 @@ import { PodSync } from './pod-sync';
 import { PodWorkers } from './pod-workers';
 import { ProbeManager } from './probes/probe-manager';
 import type { ContainerRuntime } from './runtime/container-runtime';
+import { StartFailures } from './start-failures';
 import { StatusManager } from './status-manager';
 import { VolumeManager } from './volumes/volume-manager';
 import type { PodDnsConfig } from './dns/pod-dns-config';
@@ -61,6 +62,7 @@ export class PodLifecycle {
       events: new EventRecorder(o.events === false ? undefined : o.client, o.nodeName),
       restartBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
       pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
+      startFailures: new StartFailures((uid) => this.volumes.podDir(uid)),
       hostIP: o.hostIP,
       network: o.network,
       dns: o.dns,

@@ -24,7 +24,9 @@ export function instances(containers: RuntimeContainer[], name: string, kind: 'i
 /** Whether a finished container will be started again under the pod's restartPolicy. */
 export function willRestart(pod: Pod, c: RuntimeContainer): boolean {
   const policy = pod.spec?.restartPolicy ?? 'Always';
-  if (c.state === 'created') return true; // never ran: a start failure, retried under back-off
+  // Never ran (created, not started: the agent stopped in between): it gets its start. A start that
+  // failed is shown as exited with 128 (StartFailures), which the policy judges like any exit.
+  if (c.state === 'created') return true;
   if (policy === 'Always') return true;
   return policy === 'OnFailure' && c.exitCode !== 0;
 }
@@ -34,6 +36,7 @@ function terminated(c: RuntimeContainer, prefix: string): ContainerState {
     terminated: {
       exitCode: c.exitCode ?? (c.state === 'created' ? 128 : 0),
       reason: c.state === 'created' ? 'StartError' : c.reason ?? (c.exitCode === 0 ? 'Completed' : 'Error'),
+      ...(c.message ? { message: c.message } : {}),
       startedAt: c.startedAt?.toISOString(),
       finishedAt: (c.finishedAt ?? c.createdAt).toISOString(),
       containerID: `${prefix}${c.id}`,

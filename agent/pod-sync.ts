@@ -11,6 +11,7 @@ import type { SyncResult } from './pod-workers';
 import type { ProbeManager } from './probes/probe-manager';
 import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, type RuntimeContainer } from './runtime/container-runtime';
 import { Semaphore } from './semaphore';
+import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager } from './volumes/volume-manager';
 import type { PodDnsConfig } from './dns/pod-dns-config';
@@ -25,6 +26,7 @@ export interface PodSyncDeps {
   events: EventRecorder;
   restartBackoff: Backoff;
   pullBackoff: Backoff;
+  startFailures: StartFailures;
   hostIP: string;
   /** Runtime network for pods (flannel's), else the runtime default. */
   network?: () => string | undefined;
@@ -60,7 +62,7 @@ export class PodSync {
   }
 
   async sync(uid: string, pod: Pod | undefined): Promise<SyncResult> {
-    const containers = await this.d.runtime.listContainers(uid);
+    const containers = await this.containers(uid);
     if (!pod) return this.cleanup(uid, containers);
     const state = this.stateOf(uid, pod);
     if (pod.metadata?.deletionTimestamp) return this.terminate(uid, pod, state, containers);
@@ -70,10 +72,15 @@ export class PodSync {
       await this.stopAll(pod, containers.filter((c) => c.state === 'running'), 0, 'pod finished');
       return 'keep';
     }
-    const changed = await this.starting.run(async () => this.step(uid, pod, state, await this.d.runtime.listContainers(uid)));
-    if (changed) view = await this.report(pod, state, await this.d.runtime.listContainers(uid));
+    const changed = await this.starting.run(async () => this.step(uid, pod, state, await this.containers(uid)));
+    if (changed) view = await this.report(pod, state, await this.containers(uid));
     this.d.probes.update(uid, this.probeTargets(pod, state, view.containers));
     return 'keep';
+  }
+
+  /** The pod's containers, with those whose start failed shown as exited (128, StartError). */
+  private async containers(uid: string): Promise<RuntimeContainer[]> {
+    return this.d.startFailures.apply(uid, await this.d.runtime.listContainers(uid));
   }
 
   private stateOf(uid: string, pod: Pod): PodState {
@@ -89,7 +96,7 @@ export class PodSync {
   private async step(uid: string, pod: Pod, state: PodState, containers: RuntimeContainer[]): Promise<boolean> {
     const sandbox = await this.ensureSandbox(pod, state, containers);
     if (sandbox === undefined) return false;
-    if (sandbox.created) containers = await this.d.runtime.listContainers(uid);
+    if (sandbox.created) containers = await this.containers(uid);
     let volumes: Map<string, string>;
     try {
       volumes = await this.d.volumes.setUp(pod);
@@ -234,6 +241,8 @@ export class PodSync {
       await this.postStart(pod, c, id);
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;
+      // Remembered, so restartPolicy decides: Never ends here (terminated, 128), the others back off.
+      this.d.startFailures.record(uid, id, err.message);
       state.waiting.set(c.name, { reason: err.reason, message: err.message });
       this.d.events.warn(pod, 'Failed', `Error: ${err.message}`);
       if (!previous) this.d.restartBackoff.next(key);
@@ -283,7 +292,7 @@ export class PodSync {
     this.d.probes.removePod(uid);
     const g = pod.metadata?.deletionGracePeriodSeconds ?? grace(pod);
     await this.stopAll(pod, containers.filter((c) => c.state === 'running'), g, 'pod deleted');
-    await this.report(pod, state, await this.d.runtime.listContainers(uid));
+    await this.report(pod, state, await this.containers(uid));
     await this.d.status.flush(uid);
     try {
       await this.d.client.delete(core('pods', pod.metadata?.namespace, pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid } });
@@ -302,6 +311,7 @@ export class PodSync {
     const ordered = [...containers.filter((c) => c.name !== SANDBOX_NAME), ...containers.filter((c) => c.name === SANDBOX_NAME)];
     for (const c of ordered) await this.d.runtime.removeContainer(c.id);
     this.d.volumes.tearDown(uid);
+    this.d.startFailures.forget(uid);
     this.d.status.forget(uid);
     this.d.restartBackoff.forget(`${uid}/`);
     this.d.pullBackoff.forget(`pull/${uid}/`);

@@ -90,8 +90,10 @@ export interface RuntimeContainer {
   specHash: string;
   state: ContainerStateName;
   exitCode?: number;
-  /** Runtime's reason when it knows one (OOMKilled, Error). */
+  /** Runtime's reason when it knows one (OOMKilled, Error; StartError for a start that failed). */
   reason?: string;
+  /** Why it ended, when something says (the engine's error for a start that failed). */
+  message?: string;
   createdAt: Date;
   startedAt?: Date;
   finishedAt?: Date;

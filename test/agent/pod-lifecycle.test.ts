@@ -211,6 +211,32 @@ test('restartPolicy Never: a finished pod Succeeds, a failed one Fails', async (
   expect(cs(bad, 'main')?.restartCount).toBe(0);
 });
 
+test('restartPolicy Never: a container that cannot start is terminated (StartError, 128), the pod Fails, and a restarted agent leaves it so', async () => {
+  const pod = h.add(makePod('never-start', { restartPolicy: 'Never', containers: [{ name: 'main', image, command: ['/no/such/program'] }] }));
+  const onFailure = h.add(makePod('onfailure-start', { restartPolicy: 'OnFailure', containers: [{ name: 'main', image, command: ['/no/such/program'] }] }));
+  await waitFor('Failed', () => h.status(pod)?.phase === 'Failed', 15_000, () => h.status(pod));
+  const t = cs(pod, 'main')?.state?.terminated;
+  expect(t).toMatchObject({ exitCode: 128, reason: 'StartError' });
+  expect(t?.message).toMatch(/no such file or directory|not found/i);
+  expect(cs(pod, 'main')?.restartCount).toBe(0);
+  // OnFailure: the same failure is retried under back-off.
+  const retried = await waitFor('OnFailure retried', () => (cs(onFailure, 'main')?.restartCount ?? 0) >= 1 && cs(onFailure, 'main'), 15_000, () => cs(onFailure, 'main'));
+  expect(retried.lastState?.terminated).toMatchObject({ exitCode: 128, reason: 'StartError' });
+  expect(h.status(onFailure)?.phase).not.toBe('Failed');
+  h.remove(onFailure);
+  // A new agent over the same data dir still sees the failure and starts nothing.
+  await h.stop();
+  const next = new PodHarness(runtime, NODE, h.dataDir);
+  await next.start([...h.lifecycle.pods.values()]);
+  h = next;
+  await waitFor('status after restart', () => h.status(pod)?.phase, 15_000);
+  await new Promise((r) => setTimeout(r, 1500)); // several back-off periods of the harness (400 ms)
+  expect(h.status(pod)?.phase).toBe('Failed');
+  expect(cs(pod, 'main')?.state?.terminated?.reason).toBe('StartError');
+  expect((await runtime.listContainers(pod.metadata?.uid)).filter((c) => c.name === 'main')).toHaveLength(1);
+  h.remove(pod);
+});
+
 test('graceful deletion runs preStop, sends SIGTERM, then deletes the pod and its containers', async () => {
   const marks = fs.mkdtempSync(path.join(h.dataDir, 'marks-'));
   const pod = h.add(

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { Backoff } from '../../agent/backoff';
 import { expandVars } from '../../agent/container-config';
@@ -8,6 +11,7 @@ import { buildPodStatus, type WorkerView } from '../../agent/pod-status-builder'
 import { parseEndpoint } from '../../agent/runtime/endpoint';
 import { pauseBinary, singleFileTar } from '../../agent/runtime/pause-image';
 import type { RuntimeContainer } from '../../agent/runtime/container-runtime';
+import { StartFailures } from '../../agent/start-failures';
 
 test('restart back-off starts at the base, doubles to the cap and resets after quiet time', () => {
   let now = 0;
@@ -92,6 +96,27 @@ test('pod phase follows the kubelet: Pending, Running, Succeeded, Failed, and in
   const notReady = buildPodStatus(pod('Always'), [container({})], view({ isReady: () => false }));
   expect(notReady.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
   expect(notReady.qosClass).toBe('BestEffort');
+});
+
+test('a container whose start failed is terminated (StartError, 128) under Never and waits under OnFailure; remembered on disk', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-start-failures-'));
+  try {
+    const created = container({ state: 'created', startedAt: undefined });
+    new StartFailures((uid) => path.join(dir, uid)).record('u', 'c1', 'starting the container failed: exec: "/nope": no such file', new Date(5000));
+    // A fresh instance (a restarted agent) reads what the first one wrote.
+    const [failed] = new StartFailures((uid) => path.join(dir, uid)).apply('u', [created]);
+    expect(failed).toMatchObject({ state: 'exited', exitCode: 128, reason: 'StartError', finishedAt: new Date(5000) });
+    const never = buildPodStatus(pod('Never'), [failed], view({ waiting: new Map([['main', { reason: 'RunContainerError', message: 'x' }]]) }));
+    expect(never.phase).toBe('Failed');
+    expect(never.containerStatuses?.[0].state?.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: expect.stringContaining('/nope') });
+    const onFailure = buildPodStatus(pod('OnFailure'), [failed], view({ waiting: new Map([['main', { reason: 'RunContainerError', message: 'x' }]]) }));
+    expect(onFailure.containerStatuses?.[0].state?.waiting?.reason).toBe('RunContainerError');
+    expect(onFailure.containerStatuses?.[0].lastState?.terminated?.reason).toBe('StartError');
+    // Without a record, a created container is one that has yet to start.
+    expect(new StartFailures((uid) => path.join(dir, uid)).apply('other', [created])[0].state).toBe('created');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('node status: capacity, allocatable, conditions, and Ready false when the runtime is down', () => {
