@@ -3,7 +3,7 @@ import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1';
 import { cpuMillis, quantityInt } from '../kube/quantity';
 import type { ContainerSpec } from './runtime/container-runtime';
 import type { ObjectSource } from './object-source';
-import type { VolumeManager } from './volumes/volume-manager';
+import type { VolumeManager, VolumeSource } from './volumes/volume-manager';
 import { fieldRefValue } from './field-ref';
 
 /** A container's configuration cannot be built (missing ConfigMap key...): CreateContainerConfigError. */
@@ -20,7 +20,7 @@ export interface ConfigContext {
   pod: Pod;
   hostIP: string;
   podIP: string;
-  volumes: Map<string, string>;
+  volumes: Map<string, VolumeSource>;
   volumeManager: VolumeManager;
   objects: ObjectSource;
 }

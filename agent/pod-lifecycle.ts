@@ -49,7 +49,7 @@ export class PodLifecycle {
 
   constructor(private readonly o: PodLifecycleOptions) {
     const objects = new ObjectSource(o.client);
-    this.volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects);
+    this.volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects, o.runtime);
     this.status = new StatusManager(o.client, { onError: (e) => o.log(e.message) });
     this.probes = new ProbeManager(o.runtime, (uid) => this.workers.request(uid));
     const sync = new PodSync({
@@ -95,6 +95,12 @@ export class PodLifecycle {
   async start(): Promise<void> {
     await this.pleg.start();
     for (const uid of this.volumes.knownPods()) if (!this.pods.has(uid)) this.workers.request(uid);
+    // Memory-backed emptyDirs of pods that went while we were down (their containers may be gone already).
+    const withVolumes = await this.o.runtime.volumePods().catch((err: Error) => {
+      this.o.log(`listing the runtime's volumes for orphans: ${err.message}`);
+      return [];
+    });
+    for (const uid of withVolumes) if (!this.pods.has(uid)) this.workers.request(uid);
     this.resync = setInterval(() => {
       for (const uid of this.pods.keys()) this.workers.request(uid);
     }, this.o.resyncMs ?? 30_000);

@@ -13,7 +13,7 @@ import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, ty
 import { Semaphore } from './semaphore';
 import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
-import { VolumeError, type VolumeManager } from './volumes/volume-manager';
+import { VolumeError, type VolumeManager, type VolumeSource } from './volumes/volume-manager';
 import type { PodDnsConfig } from './dns/pod-dns-config';
 
 export interface PodSyncDeps {
@@ -97,15 +97,13 @@ export class PodSync {
     const sandbox = await this.ensureSandbox(pod, state, containers);
     if (sandbox === undefined) return false;
     if (sandbox.created) containers = await this.containers(uid);
-    let volumes: Map<string, string>;
+    let volumes: Map<string, VolumeSource>;
     try {
       volumes = await this.d.volumes.setUp(pod);
       if (state.podWaiting?.reason === 'ContainerCreating') state.podWaiting = undefined;
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
-      state.podWaiting = { reason: 'ContainerCreating', message: `MountVolume.SetUp failed: ${err.message}` };
-      this.d.events.warn(pod, 'FailedMount', err.message);
-      this.d.requestSync(uid, 2000);
+      this.volumeFailed(pod, state, err);
       return sandbox.created;
     }
     let changed = sandbox.created;
@@ -139,6 +137,13 @@ export class PodSync {
     return changed;
   }
 
+  /** The pod waits (ContainerCreating) and syncs again shortly. */
+  private volumeFailed(pod: Pod, state: PodState, err: VolumeError): void {
+    state.podWaiting = { reason: 'ContainerCreating', message: `MountVolume.SetUp failed: ${err.message}` };
+    this.d.events.warn(pod, 'FailedMount', err.message);
+    this.d.requestSync(pod.metadata?.uid ?? '', 2000);
+  }
+
   /** Returns the running sandbox (created now or before), or undefined when it cannot be had yet. */
   private async ensureSandbox(pod: Pod, state: PodState, containers: RuntimeContainer[]): Promise<{ id: string; created: boolean } | undefined> {
     const uid = pod.metadata?.uid ?? '';
@@ -162,9 +167,18 @@ export class PodSync {
     const stale = containers.filter((c) => c.name !== SANDBOX_NAME && c.state === 'running');
     if (stale.length) await this.stopAll(pod, stale, 0, 'sandbox changed');
     for (const s of sandboxes) await this.d.runtime.removeContainer(s.id).catch(() => undefined);
+    let held: string[];
+    try {
+      held = await this.d.volumes.memoryVolumes(pod);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      this.volumeFailed(pod, state, err);
+      return undefined;
+    }
     const dns = this.d.dns?.(pod);
     try {
       const created = await this.d.runtime.createSandbox({
+        volumes: held,
         dnsServers: dns?.servers,
         dnsSearches: dns?.searches,
         dnsOptions: dns?.options,
@@ -188,7 +202,7 @@ export class PodSync {
   }
 
   /** Pulls, creates and starts one container (attempt = previous + 1) unless a back-off holds it. */
-  private async startContainer(pod: Pod, state: PodState, sandboxId: string, c: Container, kind: 'init' | 'app', previous: RuntimeContainer | undefined, volumes: Map<string, string>): Promise<boolean> {
+  private async startContainer(pod: Pod, state: PodState, sandboxId: string, c: Container, kind: 'init' | 'app', previous: RuntimeContainer | undefined, volumes: Map<string, VolumeSource>): Promise<boolean> {
     const uid = pod.metadata?.uid ?? '';
     const key = `${uid}/${c.name}`;
     const image = c.image ?? '';
@@ -310,6 +324,7 @@ export class PodSync {
     // App containers first: the sandbox cannot go while containers share its namespaces.
     const ordered = [...containers.filter((c) => c.name !== SANDBOX_NAME), ...containers.filter((c) => c.name === SANDBOX_NAME)];
     for (const c of ordered) await this.d.runtime.removeContainer(c.id);
+    await this.d.runtime.removePodVolumes(uid);
     this.d.volumes.tearDown(uid);
     this.d.startFailures.forget(uid);
     this.d.status.forget(uid);

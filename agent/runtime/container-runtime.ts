@@ -13,6 +13,8 @@ export const LABEL = {
   specHash: 'io.lotse.spec-hash',
   /** "init" for init containers, "app" for the rest, "sandbox" for the infra container. */
   kind: 'io.lotse.kind',
+  /** On runtime volumes (memory-backed emptyDirs): the pod's volume name. */
+  volume: 'io.lotse.volume',
 } as const;
 
 /** The container name of a pod's infra (sandbox) container in LABEL.container. */
@@ -44,12 +46,28 @@ export interface SandboxSpec {
   dnsServers?: string[];
   dnsSearches?: string[];
   dnsOptions?: string[];
+  /**
+   * Runtime volumes the sandbox keeps mounted: an engine unmounts a tmpfs volume once no container
+   * uses it, which would empty a memory-backed emptyDir whenever its containers restart.
+   */
+  volumes?: string[];
 }
 
 export interface Mount {
-  hostPath: string;
+  /** bind: a host path; volume: a runtime volume (memory-backed emptyDir), by name. */
+  kind: 'bind' | 'volume';
+  source: string;
   containerPath: string;
   readOnly: boolean;
+}
+
+/** A memory-backed emptyDir of a pod, as the runtime keeps it. */
+export interface MemoryVolumeSpec {
+  pod: PodRef;
+  /** The volume's name in the pod spec. */
+  name: string;
+  /** emptyDir.sizeLimit in bytes; undefined: the tmpfs default (half the node's memory). */
+  sizeBytes?: number;
 }
 
 export interface ContainerSpec {
@@ -175,6 +193,12 @@ export interface ContainerRuntime {
   execStream(id: string, options: ExecStreamOptions): Promise<ExecSession>;
   /** Plain (demultiplexed) log text of a container. */
   logs(id: string, options: LogOptions): Promise<Readable>;
+  /** Creates the tmpfs volume of a memory-backed emptyDir unless it exists; returns its runtime name. */
+  ensureMemoryVolume(spec: MemoryVolumeSpec): Promise<string>;
+  /** UIDs of the pods that have runtime volumes on this node (by LABEL.node), to find orphans. */
+  volumePods(): Promise<string[]>;
+  /** Removes a pod's runtime volumes; its containers must be gone. */
+  removePodVolumes(podUid: string): Promise<void>;
   /** Creates a network with this subnet/MTU unless it exists; returns its name. */
   ensureNetwork(name: string, subnet: string, mtu: number, gateway?: string): Promise<string>;
   close(): void;

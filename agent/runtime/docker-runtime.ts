@@ -4,11 +4,12 @@ import { PassThrough, Readable, type Duplex } from 'node:stream';
 import {
   LABEL, RuntimeError, SANDBOX_NAME,
   type ContainerKind, type ContainerRuntime, type ContainerSpec, type ContainerStateName, type ExecResult,
-  type ExecSession, type ExecStreamOptions, type LogOptions, type PodRef, type PullPolicy, type RuntimeContainer,
+  type ExecSession, type ExecStreamOptions, type LogOptions, type MemoryVolumeSpec, type PodRef, type PullPolicy, type RuntimeContainer,
   type RuntimeInfo, type SandboxSpec,
 } from './container-runtime';
 import { loadDockerode } from './dockerode-loader';
 import type { EngineEndpoint } from './endpoint';
+import { MemoryVolumes } from './memory-volumes';
 import { PAUSE_COMMAND, PAUSE_IMAGE, pauseBinary, singleFileTar } from './pause-image';
 
 export interface Ulimit {
@@ -66,12 +67,14 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly byPod = new Map<string, Set<string>>();
   private indexed = false;
   private readonly agent: http.Agent;
+  private readonly memoryVolumes: MemoryVolumes;
 
   constructor(private readonly options: DockerRuntimeOptions) {
     // An agent of our own, so close() can drop the kept-alive connections to the engine.
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     this.docker = new (loadDockerode())({ ...options.endpoint, timeout: 0, agent: this.agent } as unknown as Docker.DockerOptions);
     this.pauseImage = options.pauseImage ?? PAUSE_IMAGE;
+    this.memoryVolumes = new MemoryVolumes(this.docker, options.nodeName);
   }
 
   async info(): Promise<RuntimeInfo> {
@@ -306,6 +309,7 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: {
           NetworkMode: spec.hostNetwork ? 'host' : spec.network ?? 'bridge',
           PortBindings: bindings,
+          Binds: (spec.volumes ?? []).map((v) => `${v}:/lotse-volumes/${v}`),
           Dns: spec.dnsServers,
           DnsSearch: spec.dnsSearches,
           DnsOptions: spec.dnsOptions,
@@ -358,7 +362,8 @@ export class DockerRuntime implements ContainerRuntime {
           IpcMode: `container:${sandboxId}`,
           // The pod's hostname (the sandbox's), not each container's id, as in Kubernetes.
           UTSMode: `container:${sandboxId}`,
-          Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
+          // A host path or a volume name: the engine's Binds take both.
+          Binds: spec.mounts.map((m) => `${m.source}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
           Memory: spec.memoryLimitBytes,
           NanoCpus: spec.nanoCpus,
           CpuShares: spec.cpuShares,
@@ -492,6 +497,18 @@ export class DockerRuntime implements ContainerRuntime {
     const raw = (await container.logs({ ...base, follow: false })) as unknown as Buffer;
     out.end(info.Config.Tty ? raw : demuxBuffer(raw));
     return out;
+  }
+
+  ensureMemoryVolume(spec: MemoryVolumeSpec): Promise<string> {
+    return this.memoryVolumes.ensure(spec);
+  }
+
+  volumePods(): Promise<string[]> {
+    return this.memoryVolumes.pods();
+  }
+
+  removePodVolumes(podUid: string): Promise<void> {
+    return this.memoryVolumes.removePod(podUid);
   }
 
   async ensureNetwork(name: string, subnet: string, mtu: number, gateway?: string): Promise<string> {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import {
   SANDBOX_NAME,
-  type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type PodRef, type RuntimeContainer,
+  type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type MemoryVolumeSpec, type PodRef, type RuntimeContainer,
   type RuntimeInfo, type SandboxSpec,
 } from './container-runtime';
 
@@ -86,6 +86,19 @@ export class FakeRuntime implements ContainerRuntime {
 
   async ensureNetwork(name: string): Promise<string> {
     return name;
+  }
+
+  /** No storage behind it: hollow pods only need the name. */
+  async ensureMemoryVolume(spec: MemoryVolumeSpec): Promise<string> {
+    return `${spec.pod.uid}_${spec.name}`;
+  }
+
+  async volumePods(): Promise<string[]> {
+    return [];
+  }
+
+  async removePodVolumes(): Promise<void> {
+    // nothing was created
   }
 
   close(): void {

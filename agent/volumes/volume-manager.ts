@@ -1,40 +1,61 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Container, KeyToPath, Pod, Volume } from 'kubernetes-types/core/v1';
-import type { Mount } from '../runtime/container-runtime';
+import type { ContainerRuntime, Mount } from '../runtime/container-runtime';
 import type { ObjectSource } from '../object-source';
 import { fieldRefValue } from '../field-ref';
+import { quantityInt } from '../../kube/quantity';
 
 /** A volume could not be set up; the pod waits (ContainerCreating) with this message. */
 export class VolumeError extends Error {
   override name = 'VolumeError';
 }
 
+/** Where a pod volume lives: a host path, or a runtime volume (a memory-backed emptyDir). */
+export type VolumeSource = { kind: 'bind'; path: string } | { kind: 'volume'; name: string };
+
+/** What the manager needs of the runtime: tmpfs volumes for emptyDirs with medium Memory. */
+export type MemoryVolumeRuntime = Pick<ContainerRuntime, 'ensureMemoryVolume'>;
+
 /**
  * Lays out a pod's volumes under DATA/pods/UID/volumes/TYPE/NAME and turns volumeMounts into
  * bind mounts. ConfigMaps and Secrets are projected as files and refreshed on every sync.
+ * emptyDirs with medium Memory are tmpfs volumes of the runtime instead.
  */
 export class VolumeManager {
-  constructor(private readonly podsDir: string, private readonly objects: ObjectSource) {}
+  constructor(private readonly podsDir: string, private readonly objects: ObjectSource, private readonly runtime: MemoryVolumeRuntime) {}
 
   podDir(uid: string): string {
     return path.join(this.podsDir, uid);
   }
 
-  /** Creates or refreshes every volume of the pod; returns host paths by volume name. */
-  async setUp(pod: Pod): Promise<Map<string, string>> {
-    const paths = new Map<string, string>();
-    for (const volume of pod.spec?.volumes ?? []) paths.set(volume.name, await this.setUpOne(pod, volume));
-    return paths;
+  /** Creates or refreshes every volume of the pod; returns where each lives, by volume name. */
+  async setUp(pod: Pod): Promise<Map<string, VolumeSource>> {
+    const sources = new Map<string, VolumeSource>();
+    for (const volume of pod.spec?.volumes ?? []) sources.set(volume.name, await this.setUpOne(pod, volume));
+    return sources;
   }
 
-  mounts(container: Container, volumes: Map<string, string>): Mount[] {
+  /** Runtime names of the pod's memory-backed emptyDirs, created if missing (the sandbox holds them). */
+  async memoryVolumes(pod: Pod): Promise<string[]> {
+    const names: string[] = [];
+    for (const volume of pod.spec?.volumes ?? []) if (isMemory(volume)) names.push(await this.memoryVolume(pod, volume));
+    return names;
+  }
+
+  mounts(container: Container, volumes: Map<string, VolumeSource>): Mount[] {
     return (container.volumeMounts ?? []).map((m) => {
-      const hostPath = volumes.get(m.name);
-      if (!hostPath) throw new VolumeError(`container "${container.name}" mounts volume "${m.name}", which the pod does not declare`);
-      const source = m.subPath ? path.join(hostPath, safeRelative(m.subPath)) : hostPath;
+      const volume = volumes.get(m.name);
+      if (!volume) throw new VolumeError(`container "${container.name}" mounts volume "${m.name}", which the pod does not declare`);
+      const readOnly = m.readOnly ?? false;
+      if (volume.kind === 'volume') {
+        // The engine mounts a named volume whole; a sub-path of one needs API features podman 4 lacks.
+        if (m.subPath) throw new VolumeError(`container "${container.name}" mounts subPath "${m.subPath}" of volume "${m.name}", a medium: Memory emptyDir, which this agent cannot mount in part`);
+        return { kind: 'volume', source: volume.name, containerPath: m.mountPath, readOnly };
+      }
+      const source = m.subPath ? path.join(volume.path, safeRelative(m.subPath)) : volume.path;
       if (m.subPath && !fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
-      return { hostPath: source, containerPath: m.mountPath, readOnly: m.readOnly ?? false };
+      return { kind: 'bind', source, containerPath: m.mountPath, readOnly };
     });
   }
 
@@ -52,13 +73,30 @@ export class VolumeManager {
     }
   }
 
-  private async setUpOne(pod: Pod, volume: Volume): Promise<string> {
+  private async memoryVolume(pod: Pod, volume: Volume): Promise<string> {
+    const limit = volume.emptyDir?.sizeLimit;
+    try {
+      return await this.runtime.ensureMemoryVolume({
+        pod: { uid: pod.metadata?.uid ?? '', name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default' },
+        name: volume.name,
+        sizeBytes: limit === undefined ? undefined : quantityInt(limit),
+      });
+    } catch (err) {
+      throw new VolumeError(`emptyDir "${volume.name}" (medium Memory): ${(err as Error).message}`);
+    }
+  }
+
+  private async setUpOne(pod: Pod, volume: Volume): Promise<VolumeSource> {
+    if (isMemory(volume)) return { kind: 'volume', name: await this.memoryVolume(pod, volume) };
+    return { kind: 'bind', path: await this.setUpDirectory(pod, volume) };
+  }
+
+  private async setUpDirectory(pod: Pod, volume: Volume): Promise<string> {
     const uid = pod.metadata?.uid ?? '';
     const dir = (type: string): string => path.join(this.podDir(uid), 'volumes', type, volume.name);
     const ns = pod.metadata?.namespace ?? 'default';
     if (volume.hostPath) return hostPath(volume.hostPath.path, volume.hostPath.type ?? '');
     if (volume.emptyDir || Object.keys(volume).length === 1) {
-      // emptyDir with medium Memory is a plain directory too: mounting tmpfs needs privileges we may lack.
       const d = dir('empty-dir');
       fs.mkdirSync(d, { recursive: true, mode: 0o777 });
       fs.chmodSync(d, 0o777);
@@ -106,6 +144,10 @@ export class VolumeManager {
     }
     throw new VolumeError(`volume "${volume.name}" uses a type this agent does not support (emptyDir, hostPath, configMap, secret, downwardAPI and projected are)`);
   }
+}
+
+function isMemory(volume: Volume): boolean {
+  return volume.emptyDir?.medium === 'Memory';
 }
 
 function hostPath(p: string, type: string): string {

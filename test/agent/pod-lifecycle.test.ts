@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { DockerRuntime } from '../../agent/runtime/docker-runtime';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../support/podman';
 import { makePod, PodHarness, waitFor } from './pod-harness';
 
+const run = promisify(execFile);
 const NODE = `pl-test-${process.pid}`;
 let podman: PodmanService;
 let runtime: DockerRuntime;
@@ -30,6 +33,9 @@ afterAll(async () => {
   runtime?.close();
   await removeLabelledContainers(`io.lotse.node=${NODE}`);
   await removeLabelledContainers(`lotse-test-bystander=${NODE}`);
+  // Memory-backed emptyDirs of pods still there at the end (the adopted one).
+  const volumes = await run('podman', ['volume', 'ls', '-q', '--filter', `label=io.lotse.node=${NODE}`]).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
+  if (volumes.length) await run('podman', ['volume', 'rm', '-f', ...volumes]).catch(() => undefined);
   await podman?.stop();
   if (h) fs.rmSync(h.dataDir, { recursive: true, force: true });
 });
@@ -202,6 +208,43 @@ test('bad input ends in clear reasons: missing image, missing command, taken hos
   }
 });
 
+/** The runtime volumes of a pod, by the agent's labels. */
+async function podVolumes(pod: Pod): Promise<Array<{ Name: string; Labels: Record<string, string> }>> {
+  // One label filter: podman ORs several on volumes.
+  const { Volumes } = await runtime.docker.listVolumes({ filters: { label: [`io.lotse.node=${NODE}`] } });
+  return (Volumes ?? []).filter((v) => v.Labels?.['io.lotse.pod-uid'] === pod.metadata?.uid);
+}
+
+test('an emptyDir with medium Memory is a tmpfs of its sizeLimit, shared by the containers, kept across restarts, gone with the pod', async () => {
+  const pod = h.add(
+    makePod('memory', {
+      volumes: [{ name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }],
+      containers: [
+        { name: 'writer', image, ...sh('echo shared > /cache/f; exec sleep 3600'), volumeMounts: [{ name: 'cache', mountPath: '/cache' }] },
+        { name: 'reader', image, ...sh('exec sleep 3600'), volumeMounts: [{ name: 'cache', mountPath: '/data', readOnly: true }] },
+      ],
+    }),
+  );
+  await waitFor('memory pod running', () => cs(pod, 'writer')?.state?.running && cs(pod, 'reader')?.state?.running, 20_000, () => h.status(pod));
+  const id = (name: string): string => (cs(pod, name)?.containerID ?? '').replace(/^podman:\/\//, '');
+  const read = await waitFor('reader sees the file', async () => {
+    const r = await runtime.exec(id('reader'), ['cat', '/data/f'], 5000);
+    return r.exitCode === 0 && r.stdout;
+  });
+  expect(read).toBe('shared\n');
+  const mounts = (await runtime.exec(id('reader'), ['cat', '/proc/mounts'], 5000)).stdout.split('\n');
+  expect(mounts.find((l) => l.split(' ')[1] === '/data')).toMatch(/^\S+ \/data tmpfs ro,.*size=16384k/);
+  const [volume] = await podVolumes(pod);
+  expect(volume.Labels).toMatchObject({ 'io.lotse.pod-name': 'memory', 'io.lotse.volume': 'cache' });
+  // Both containers stop: the sandbox holds the tmpfs, so the restarted ones find the file again.
+  const before = [id('writer'), id('reader')];
+  await Promise.all(before.map((c) => runtime.stopContainer(c, 0)));
+  await waitFor('both restarted', () => [id('writer'), id('reader')].every((c, i) => c !== before[i]) && cs(pod, 'writer')?.state?.running && cs(pod, 'reader')?.state?.running, 20_000, () => h.status(pod));
+  expect((await runtime.exec(id('reader'), ['cat', '/data/f'], 5000)).stdout).toBe('shared\n');
+  h.remove(pod);
+  await waitFor('containers and volume gone', async () => (await runtime.listContainers(pod.metadata?.uid)).length === 0 && (await podVolumes(pod)).length === 0, 20_000);
+});
+
 test('restartPolicy Never: a finished pod Succeeds, a failed one Fails', async () => {
   const good = h.add(makePod('done-ok', { restartPolicy: 'Never', containers: [{ name: 'main', image, ...sh('exit 0') }] }));
   const bad = h.add(makePod('done-bad', { restartPolicy: 'Never', containers: [{ name: 'main', image, ...sh('exit 7') }] }));
@@ -264,10 +307,12 @@ test('graceful deletion runs preStop, sends SIGTERM, then deletes the pod and it
 });
 
 test('a restarted agent adopts running containers without restarting them; orphans are removed', async () => {
-  const pod = makePod('adopt', { containers: [{ name: 'main', image, ...sh('exec sleep 3600') }] });
+  // Both with a memory-backed emptyDir: the adopted pod keeps its volume, the orphan's goes.
+  const memory = { volumes: [{ name: 'm', emptyDir: { medium: 'Memory' } }] };
+  const pod = makePod('adopt', { ...memory, containers: [{ name: 'main', image, ...sh('exec sleep 3600') }] });
   h.add(pod);
   await waitFor('adopt running', () => cs(pod, 'main')?.state?.running, 15_000);
-  const orphan = makePod('orphan', { containers: [{ name: 'main', image, ...sh('exec sleep 3600') }] });
+  const orphan = makePod('orphan', { ...memory, containers: [{ name: 'main', image, ...sh('exec sleep 3600') }] });
   h.add(orphan);
   await waitFor('orphan running', () => cs(orphan, 'main')?.state?.running, 15_000);
   const before = cs(pod, 'main')?.containerID;
@@ -287,7 +332,8 @@ test('a restarted agent adopts running containers without restarting them; orpha
     const adopted = await waitFor('adopted status', () => next.status(pod)?.containerStatuses?.[0]?.state?.running && next.status(pod)?.containerStatuses?.[0], 15_000);
     expect(adopted.containerID).toBe(before);
     expect(adopted.restartCount).toBe(0);
-    await waitFor('orphan removed', async () => (await runtime.listContainers(orphan.metadata?.uid)).length === 0, 15_000);
+    await waitFor('orphan removed', async () => (await runtime.listContainers(orphan.metadata?.uid)).length === 0 && (await podVolumes(orphan)).length === 0, 15_000);
+    expect(await podVolumes(pod)).toHaveLength(1);
     expect(fs.existsSync(path.join(h.dataDir, 'pods', orphan.metadata?.uid ?? ''))).toBe(false);
     for (const id of bystanders) expect((await runtime.docker.getContainer(id).inspect()).Id).toBe(id);
   } finally {

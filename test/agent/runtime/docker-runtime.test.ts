@@ -52,7 +52,7 @@ test('two containers of one sandbox share localhost and a volume; logs and exec 
   expect(sandbox.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   const shared = path.join(tmp, 'shared');
   fs.mkdirSync(shared);
-  const mounts = [{ hostPath: shared, containerPath: '/data', readOnly: false }];
+  const mounts = [{ kind: 'bind' as const, source: shared, containerPath: '/data', readOnly: false }];
   const server = await runtime.createContainer(sandbox.id, spec(p, 'server', ['sh', '-c', 'echo hello-from-server > /data/index.html; exec httpd -f -p 127.0.0.1:8080 -h /data'], { mounts }));
   await runtime.startContainer(server);
   const client = await runtime.createContainer(sandbox.id, spec(p, 'client', ['sh', '-c', 'while true; do wget -q -O - http://127.0.0.1:8080/ && break; sleep 0.2; done; echo client-done; sleep 3600'], { mounts }));
