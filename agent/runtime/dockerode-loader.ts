@@ -4,9 +4,8 @@ import type Docker from 'dockerode';
 
 /**
  * Loads dockerode without the two modules it requires eagerly but the agent never uses: docker-modem's
- * ssh:// transport (ssh2 and its crypto, ~13 MB of RSS) and dockerode's BuildKit session (gRPC and
- * protobufjs, ~8 MB). Measured on Node 20: require('dockerode') adds ~20 MB RSS, ~7 MB with these
- * deferred. Each is replaced in the module cache by a stand-in function that loads the real module on
+ * ssh:// transport (ssh2 and its crypto) and dockerode's BuildKit session (gRPC and protobufjs).
+ * Measured on Node 20: require('dockerode') adds ~20 MB RSS, ~7 MB with these deferred (bench/RESULTS.md). Each is replaced in the module cache by a stand-in function that loads the real module on
  * its first call, so an ssh:// endpoint or a BuildKit build still works, just paying then.
  *
  * Where there is no node_modules to resolve against (lotse.js, the esbuild bundle of bootstrap), the
