@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { FlashError } from '../../../bootstrap/flash/errors';
 import { flash } from '../../../bootstrap/flash/flash';
 import { parseGpt } from '../../../bootstrap/flash/gpt';
@@ -13,6 +13,9 @@ const quiet = { out: { write: (): boolean => true, isTTY: false } };
 function ignitionOn(device: string, fx: DiskFixture): Buffer {
   return toolOutput('debugfs', ['-R', 'cat /ignition/config.ign', `${device}?offset=${fx.boot.offset}`]);
 }
+
+// esbuild keeps a service process (and a worker thread) alive; in-band runs would never exit.
+afterAll(() => stopEsbuild());
 
 describe('an interrupted flash', () => {
   let fx: DiskFixture;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { Compactor } from '../../../master/store/compactor';
 import { SqliteStore } from '../../../master/store/sqlite-store';
 import { StoreError } from '../../../master/store/store';
@@ -20,6 +20,8 @@ afterEach(async () => {
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
+  // esbuild keeps a service process (and a worker thread) alive; in-band runs would never exit.
+  stopEsbuild();
 });
 
 let fileCounter = 0;
