@@ -123,8 +123,9 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   // Loaded lazily: the bundle itself contains this file, and esbuild (a native binary) stays outside it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { build } = require('esbuild') as typeof import('esbuild');
-  const result = await build({
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  // One bundle per bootstrap: the esbuild service is stopped after it rather than left running.
+  const result = await esbuild.build({
     external: ['esbuild'],
     entryPoints: [entry],
     bundle: true,
@@ -143,7 +144,7 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
     // The CLI entry point, run: bin/lotse does the same with the compiled tree.
     footer: { js: `\nif (require.main === module) module.exports.main(process.argv).catch((err) => { process.stderr.write('lotse: ' + (err && err.message ? err.message : String(err)) + '\\n'); process.exit(1); });` },
     banner: { js: `// lotse ${version}: bundled by lotse bootstrap; runs with Node.js 20 or later on any CPU.` },
-  });
+  }).finally(() => esbuild.stop());
   if (result.errors.length > 0) throw new Error(`cannot bundle lotse: ${result.errors.map((e) => e.text).join('; ')}`);
   // Only files read from disk count; shimmed modules live in their own esbuild namespaces.
   return { ...readBundle(outFile), inputs: Object.keys(result.metafile?.inputs ?? {}).filter((p) => !/^[a-z-]+:/.test(p)) };
