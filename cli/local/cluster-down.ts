@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { agentComponent, runningAgent } from './agent-process';
 import { readClusterState } from './cluster-state';
-import { removeNodeContainers } from './container-cleanup';
+import { removeNodeContainers, removeNodeVolumes } from './container-cleanup';
 import { removeFromKubeconfig, userKubeconfigPath } from './kubeconfig-merge';
 import { localPaths } from './local-paths';
 import { MASTER, runningMaster } from './master-process';
@@ -22,7 +22,7 @@ export interface DownOptions {
 }
 
 /**
- * `lotse down`: stops the agents (so none recreates a container), removes the containers they
+ * `lotse down`: stops the agents (so none recreates a container), removes the containers (and volumes) they
  * made, stops the master and the podman service `up` started; with purge, deletes all local data.
  */
 export async function clusterDown(options: DownOptions, progress: Progress): Promise<void> {
@@ -43,6 +43,7 @@ export async function clusterDown(options: DownOptions, progress: Progress): Pro
     });
     if (state) {
       await progress.step('containers removed', () => removeNodeContainers(state.runtime, nodes), (n) => `${n} container${n === 1 ? '' : 's'} removed`);
+      await progress.step('volumes removed', () => removeNodeVolumes(state.runtime, nodes), (n) => `${n} volume${n === 1 ? '' : 's'} removed`);
     }
     await progress.step('master stopped', async () => {
       const pid = runningMaster(paths);

@@ -30,6 +30,38 @@ export async function removeNodeContainers(runtime: DetectedRuntime, nodes: stri
   return list.length;
 }
 
+/**
+ * Removes the engine volumes the local agents created (Memory emptyDirs), labelled
+ * io.lotse.node=<one of nodes>; run after the containers, which hold them mounted. Returns how many went.
+ */
+export async function removeNodeVolumes(runtime: DetectedRuntime, nodes: string[]): Promise<number> {
+  const docker = new Docker(parseEndpoint(runtime.endpoint));
+  let names: string[];
+  try {
+    // One label filter per call: podman ORs several label filters on volumes.
+    const lists = await Promise.all(nodes.map((node) => docker.listVolumes({ filters: { label: [`${LABEL.node}=${node}`] } })));
+    names = lists.flatMap((l) => (l.Volumes ?? []).map((v) => v.Name));
+  } catch (err) {
+    if (runtime.ownService) return removeVolumesWithPodmanCli(runtime.podman, nodes);
+    throw new Error(`cannot list the cluster's volumes through ${runtime.endpoint}: ${(err as Error).message} (is the engine running?)`);
+  }
+  await Promise.all(names.map((name) => docker.getVolume(name).remove({ force: true }).catch((err: Error & { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw new Error(`cannot remove volume ${name}: ${err.message}`);
+  })));
+  return names.length;
+}
+
+async function removeVolumesWithPodmanCli(podman: string, nodes: string[]): Promise<number> {
+  let removed = 0;
+  for (const node of nodes) {
+    const { stdout } = await run(podman, ['volume', 'ls', '-q', '--filter', `label=${LABEL.node}=${node}`]);
+    const names = stdout.split('\n').filter(Boolean);
+    if (names.length) await run(podman, ['volume', 'rm', '-f', ...names]);
+    removed += names.length;
+  }
+  return removed;
+}
+
 async function removeWithPodmanCli(podman: string, nodes: string[]): Promise<number> {
   let removed = 0;
   for (const node of nodes) {

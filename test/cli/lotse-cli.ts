@@ -87,6 +87,11 @@ export async function nodeContainers(node: string): Promise<string[]> {
   return stdout.split('\n').filter(Boolean);
 }
 
+export async function nodeVolumes(node: string): Promise<string[]> {
+  const { stdout } = await run('podman', ['volume', 'ls', '-q', '--filter', `label=io.lotse.node=${node}`]);
+  return stdout.split('\n').filter(Boolean);
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { kubectlOk } from '../../support/kubectl';
-import { freePort, isolatedEnv, killMentioning, lotse, nodeContainers, processesMentioning, ROOT, waitFor } from '../lotse-cli';
+import { freePort, isolatedEnv, killMentioning, lotse, nodeContainers, nodeVolumes, processesMentioning, ROOT, waitFor } from '../lotse-cli';
 
 const run = promisify(execFile);
 const NODES = ['lotse-local', 'lotse-local-2'];
@@ -100,6 +100,14 @@ describe('lotse up / status / kubeconfig / down with real podman and real proces
     });
     const containers = (await Promise.all(NODES.map(nodeContainers))).flat();
     expect(containers.length).toBeGreaterThanOrEqual(6); // a sandbox and an app container per pod
+
+    // A Memory emptyDir is an engine volume, which down must remove too.
+    await kubectlOk(iso.kubeconfig, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' },
+      spec: { containers: [{ name: 'c', image: 'localhost/lotse-busybox:test', command: ['sleep', '3600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] }], volumes: [{ name: 'm', emptyDir: { medium: 'Memory' } }] },
+    }));
+    await waitFor('the mem pod Running', async () => ((await kubectlOk(iso.kubeconfig, ['get', 'pod', 'mem', '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined));
+    expect((await Promise.all(NODES.map(nodeVolumes))).flat()).toHaveLength(1);
   }, 90_000);
 
   it('a repeat up reuses the running cluster and restarts a dead agent; status and kubeconfig describe it', async () => {
@@ -136,8 +144,10 @@ describe('lotse up / status / kubeconfig / down with real podman and real proces
     expect(down.stderr).toBe('');
     expect(down.code).toBe(0);
     expect(down.stdout).toMatch(/✓ \d+ containers removed/);
+    expect(down.stdout).toMatch(/✓ 1 volume removed/);
     expect(processesMentioning(marker)).toEqual([]);
     for (const n of NODES) expect(await nodeContainers(n)).toEqual([]);
+    for (const n of NODES) expect(await nodeVolumes(n)).toEqual([]);
     const status = await lotse(['status'], iso.env);
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/not running/);
