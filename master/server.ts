@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { Authenticator } from './auth/authenticator';
 import { authorize } from './auth/authorizer';
+import { NodeReferences } from './auth/node-references';
 import { podReferences } from './auth/pod-references';
 import type { Identity } from './auth/identity';
 import { loadOrCreateState, writeClientFiles, type MasterState } from './data-dir';
@@ -14,11 +15,12 @@ import { mediaType, parseBody, readBody } from './api/body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './api/discovery';
 import { FieldSelector } from './api/field-selector';
 import { ResourceHandler, type Reply } from './api/handler';
+import { storeKey } from './api/registry';
 import { handleJoin } from './api/join';
 import { NodeProxy } from './api/node-proxy';
 import { OpenApi } from './api/openapi/openapi';
 import { NotServed, parseRequest, type ResourceRequest } from './api/request-info';
-import { findResource, groupVersions, resources, type ResourceInfo } from './api/resources';
+import { groupVersions, resources, type ResourceInfo } from './api/resources';
 import { ServiceAllocator } from './api/service-allocator';
 import { errors, HttpError } from './api/status';
 import { createLogger, type Logger } from './log';
@@ -80,6 +82,7 @@ const version = {
 
 const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
 const services = resources.find((r) => r.plural === 'services') as ResourceInfo;
+const pods = resources.find((r) => r.plural === 'pods') as ResourceInfo;
 const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 /** Starts the API server: TLS, auth, the REST resources, discovery, OpenAPI, metrics. */
@@ -141,6 +144,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     close: async () => {
       await controllers?.stop();
       await compactor.stop();
+      wired.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
@@ -160,6 +164,7 @@ class Api {
   private readonly openapi = new OpenApi();
   private readonly metrics = new Metrics();
   private readonly proxy: NodeProxy;
+  private readonly nodeReferences: NodeReferences;
 
   constructor(
     private readonly store: Store,
@@ -172,6 +177,11 @@ class Api {
     this.auth = new Authenticator(state.tokens, store);
     this.handler = new ResourceHandler(store, this.openapi, allocator, handlerOptions);
     this.proxy = new NodeProxy(this.handler.registry, state.ca.certPem, state.agentClient);
+    this.nodeReferences = new NodeReferences(store, storeKey(pods, undefined), (err) => log.warn({ err: err.message }, 'node reference watch ended; listing pods again on the next node read'));
+  }
+
+  stop(): void {
+    this.nodeReferences.stop();
   }
 
   /** Namespaces every cluster starts with, and the `kubernetes` service. */
@@ -284,13 +294,18 @@ class Api {
     }
   }
 
-  /** Whether a pod bound to the node (and not yet gone) refers to the Secret or ConfigMap asked for. */
+  /**
+   * Whether a pod bound to the node (and not yet gone) refers to the Secret or ConfigMap asked for:
+   * the watched index answers, and the store only when the index cannot tell.
+   */
   private async referencedFromNode(node: string, rr: ResourceRequest): Promise<boolean> {
-    const pods = findResource('', 'v1', 'pods');
-    if (!pods || !rr.name) return false;
-    const { items } = await this.handler.registry.list(pods, rr.namespace, { fieldSelector: FieldSelector.parse(`spec.nodeName=${node}`) });
+    if (!rr.name || !rr.namespace) return false;
+    const name = rr.name;
     const kind = rr.resource.plural === 'secrets' ? 'secrets' : 'configMaps';
-    return items.some((pod) => podReferences(pod as Pod)[kind].has(String(rr.name)));
+    const known = await this.nodeReferences.has(node, rr.namespace, kind, name);
+    if (known !== undefined) return known;
+    const { items } = await this.handler.registry.list(pods, rr.namespace, { fieldSelector: FieldSelector.parse(`spec.nodeName=${node}`) });
+    return items.some((pod) => podReferences(pod as Pod)[kind].has(name));
   }
 
   private async publicEndpoint(path: string): Promise<Reply> {
