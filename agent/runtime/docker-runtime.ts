@@ -11,6 +11,7 @@ import { loadDockerode } from './dockerode-loader';
 import type { EngineEndpoint } from './endpoint';
 import { MemoryVolumes } from './memory-volumes';
 import { PAUSE_COMMAND, PAUSE_IMAGE, pauseBinary, singleFileTar } from './pause-image';
+import { engineMessage } from './engine-message';
 
 export interface Ulimit {
   Name: string;
@@ -573,12 +574,6 @@ function validDate(s: string | undefined): Date | undefined {
   if (!s || s.startsWith('0001-')) return undefined;
   const d = new Date(s);
   return Number.isNaN(d.getTime()) ? undefined : d;
-}
-
-/** The engine's own words from a dockerode error, without the HTTP preamble. */
-export function engineMessage(err: unknown): string {
-  const e = err as { json?: { message?: string; cause?: string }; message?: string };
-  return e.json?.message ?? e.message ?? String(err);
 }
 
 /** Strips Docker's 8-byte stream headers from a non-follow log buffer. */

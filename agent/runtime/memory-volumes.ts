@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import { LABEL, type MemoryVolumeSpec } from './container-runtime';
+import { engineMessage } from './engine-message';
 
 /**
  * Memory-backed emptyDirs as engine volumes: the local driver mounting a tmpfs (type=tmpfs,
@@ -32,7 +33,7 @@ export class MemoryVolumes {
           },
         });
       } catch (err) {
-        throw new Error(`creating the tmpfs volume ${name} failed: ${message(err)}`);
+        throw new Error(`creating the tmpfs volume ${name} failed: ${engineMessage(err)}`);
       }
     }
     this.known.add(name);
@@ -45,14 +46,23 @@ export class MemoryVolumes {
   }
 
   async removePod(podUid: string): Promise<void> {
-    for (const v of (await this.list()).filter((x) => x.Labels?.[LABEL.podUid] === podUid)) {
-      try {
-        await this.docker.getVolume(v.Name).remove({ force: true });
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw new Error(`removing volume ${v.Name} of pod ${podUid} failed: ${message(err)}`);
-      }
-      this.known.delete(v.Name);
+    for (const v of (await this.list()).filter((x) => x.Labels?.[LABEL.podUid] === podUid)) await this.remove(v.Name, `of pod ${podUid}`);
+  }
+
+  /** Removes every volume of this node (lotse down, after the containers that held them); returns how many. */
+  async removeAll(): Promise<number> {
+    const volumes = await this.list();
+    for (const v of volumes) await this.remove(v.Name, `of node ${this.nodeName}`);
+    return volumes.length;
+  }
+
+  private async remove(name: string, whose: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove({ force: true });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw new Error(`removing volume ${name} ${whose} failed: ${engineMessage(err)}`);
     }
+    this.known.delete(name);
   }
 
   /**
@@ -65,7 +75,7 @@ export class MemoryVolumes {
       const volumes = (await this.docker.listVolumes({ filters: { label: [label] } })).Volumes ?? [];
       return volumes.filter((v) => v.Labels?.[LABEL.node] === this.nodeName);
     } catch (err) {
-      throw new Error(`listing volumes labelled ${label} failed: ${message(err)}`);
+      throw new Error(`listing volumes labelled ${label} failed: ${engineMessage(err)}`);
     }
   }
 
@@ -75,7 +85,7 @@ export class MemoryVolumes {
       return true;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return false;
-      throw new Error(`inspecting volume ${name} failed: ${message(err)}`);
+      throw new Error(`inspecting volume ${name} failed: ${engineMessage(err)}`);
     }
   }
 }
@@ -104,9 +114,4 @@ function pageSize(): number {
     }
   }
   return cachedPageSize;
-}
-
-function message(err: unknown): string {
-  const e = err as { json?: { message?: string }; message?: string };
-  return e.json?.message ?? e.message ?? String(err);
 }

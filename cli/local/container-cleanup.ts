@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { LABEL } from '../../agent/runtime/container-runtime';
 import { parseEndpoint } from '../../agent/runtime/endpoint';
+import { MemoryVolumes } from '../../agent/runtime/memory-volumes';
 import type { DetectedRuntime } from './runtime-detection';
 
 const run = promisify(execFile);
@@ -36,19 +37,15 @@ export async function removeNodeContainers(runtime: DetectedRuntime, nodes: stri
  */
 export async function removeNodeVolumes(runtime: DetectedRuntime, nodes: string[]): Promise<number> {
   const docker = new Docker(parseEndpoint(runtime.endpoint));
-  let names: string[];
   try {
-    // One label filter per call: podman ORs several label filters on volumes.
-    const lists = await Promise.all(nodes.map((node) => docker.listVolumes({ filters: { label: [`${LABEL.node}=${node}`] } })));
-    names = lists.flatMap((l) => (l.Volumes ?? []).map((v) => v.Name));
+    await docker.ping();
   } catch (err) {
-    if (runtime.ownService) return removeVolumesWithPodmanCli(runtime.podman, nodes);
-    throw new Error(`cannot list the cluster's volumes through ${runtime.endpoint}: ${(err as Error).message} (is the engine running?)`);
+    if (runtime.ownService) return removeVolumesWithPodmanCli(runtime.podman, nodes); // our API service is gone: the CLI still works
+    throw new Error(`cannot reach the engine at ${runtime.endpoint} to remove the cluster's volumes: ${(err as Error).message} (is the engine running?)`);
   }
-  await Promise.all(names.map((name) => docker.getVolume(name).remove({ force: true }).catch((err: Error & { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw new Error(`cannot remove volume ${name}: ${err.message}`);
-  })));
-  return names.length;
+  let removed = 0;
+  for (const node of nodes) removed += await new MemoryVolumes(docker, node).removeAll();
+  return removed;
 }
 
 async function removeVolumesWithPodmanCli(podman: string, nodes: string[]): Promise<number> {
