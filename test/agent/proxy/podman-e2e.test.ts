@@ -1,7 +1,4 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { promises as dnsPromises } from 'node:dns';
 import type { Deployment } from 'kubernetes-types/apps/v1';
@@ -9,9 +6,9 @@ import type { Pod, Service } from 'kubernetes-types/core/v1';
 import { startClusterDns, type RunningClusterDns } from '../../../agent/dns/cluster-dns';
 import { startServiceProxy, type RunningServiceProxy } from '../../../agent/proxy/service-proxy';
 import { apps, core } from '../../../kube/resource-path';
-import { bundleAgent, spawnPodmanAgent, type AgentProcess } from '../agent-process';
-import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
-import { startCluster, waitFor, type TestCluster } from '../../master/controllers/cluster';
+import { ensureTestImage } from '../../support/podman';
+import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
+import { waitFor, type TestCluster } from '../../master/controllers/cluster';
 
 const NODE = `proxy-e2e-${process.pid}`;
 const TABLE = `lotse-e2e-${process.pid}`;
@@ -45,34 +42,24 @@ const describePodman = nftWorks() ? describe : describe.skip;
 
 /** Issue 5's scenario with real containers: a Deployment on a real agent behind a Service. */
 describePodman('service proxy and DNS in front of real podman pods', () => {
-  let podman: PodmanService | undefined;
+  let node: PodmanNode | undefined;
   let c: TestCluster | undefined;
-  let agent: AgentProcess | undefined;
   let proxy: RunningServiceProxy | undefined;
   let dns: RunningClusterDns | undefined;
   let podDns: RunningClusterDns | undefined;
-  let bundle = '';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-proxy-e2e-'));
 
   beforeAll(async () => {
-    podman = await startPodmanService();
-    c = await startCluster({ nodes: 0 });
-    bundle = await bundleAgent();
-    agent = spawnPodmanAgent(bundle, { server: c.master.url, caPem: c.master.caPem, joinToken: c.master.joinToken, node: NODE, dir, endpoint: podman.endpoint });
-    proxy = await startServiceProxy({ client: c.client, nodeAddresses: ['127.0.0.1'], mode: 'kernel', table: TABLE });
-    dns = await startClusterDns({ client: c.client, address: DNS_ADDRESS, port: 0, upstreams: [] });
+    node = await startPodmanNode(NODE);
+    const { client } = (c = node.cluster);
+    proxy = await startServiceProxy({ client, nodeAddresses: ['127.0.0.1'], mode: 'kernel', table: TABLE });
+    dns = await startClusterDns({ client, address: DNS_ADDRESS, port: 0, upstreams: [] });
   }, 90_000);
 
   afterAll(async () => {
     await proxy?.stop().catch(() => undefined);
     await dns?.stop();
     await podDns?.stop();
-    await agent?.stop();
-    await removeLabelledContainers(`io.lotse.node=${NODE}`);
-    await c?.stop();
-    await podman?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
+    await node?.stop();
   }, 60_000);
 
   it('spreads hello.default.svc.cluster.local over three replicas, then only the one left after scaling to 1', async () => {

@@ -1,41 +1,26 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
-import { bundleAgent, spawnPodmanAgent, type AgentProcess } from '../../agent/agent-process';
-import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
-import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
+import { ensureTestImage } from '../../support/podman';
+import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
+import { isRunningReady, listPods, waitFor } from './cluster';
 
 const NODE = `ctrl-podman-${process.pid}`;
 
 /** The controllers driving a real agent with real containers (podman), not only hollow nodes. */
 describe('controllers with a real podman node', () => {
-  let podman: PodmanService | undefined;
-  let c: TestCluster | undefined;
-  let agent: AgentProcess | undefined;
-  let bundle = '';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-ctrl-podman-'));
+  let node: PodmanNode | undefined;
 
   beforeAll(async () => {
-    podman = await startPodmanService();
-    c = await startCluster({ nodes: 0 });
-    bundle = await bundleAgent();
-    agent = spawnPodmanAgent(bundle, { server: c.master.url, caPem: c.master.caPem, joinToken: c.master.joinToken, node: NODE, dir, endpoint: podman.endpoint });
+    node = await startPodmanNode(NODE);
   }, 90_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    await removeLabelledContainers(`io.lotse.node=${NODE}`);
-    await c?.stop();
-    await podman?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
+    await node?.stop();
   }, 60_000);
 
   it('converges a Deployment to running containers and replaces a deleted pod', async () => {
-    const cluster = c as TestCluster;
+    const cluster = (node as PodmanNode).cluster;
     const image = await ensureTestImage();
     await waitFor('the podman node Ready', async () => {
       const n = await cluster.client.get(core('nodes', undefined, NODE)).catch(() => undefined);

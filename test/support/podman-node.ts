@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleAgent, spawnPodmanAgent, type AgentProcess } from '../agent/agent-process';
+import { startCluster, type TestCluster } from '../master/controllers/cluster';
+import { removeLabelledContainers, startPodmanService } from './podman';
+
+/** A cluster (master with controllers, no hollow nodes) and one real agent on a podman service of its own. */
+export interface PodmanNode {
+  cluster: TestCluster;
+  agent: AgentProcess;
+  /** Stops the agent, removes its containers, stops the cluster and podman, deletes the files. */
+  stop(): Promise<void>;
+}
+
+export async function startPodmanNode(node: string): Promise<PodmanNode> {
+  const undo: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const step of undo.splice(0).reverse()) await step();
+  };
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lotse-${node}-`));
+    undo.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const podman = await startPodmanService();
+    undo.push(() => podman.stop());
+    const cluster = await startCluster({ nodes: 0 });
+    undo.push(() => cluster.stop());
+    const bundle = await bundleAgent();
+    undo.push(() => fs.rmSync(path.dirname(bundle), { recursive: true, force: true }));
+    const { master } = cluster;
+    const agent = spawnPodmanAgent(bundle, { server: master.url, caPem: master.caPem, joinToken: master.joinToken, node, dir, endpoint: podman.endpoint });
+    undo.push(async () => {
+      await agent.stop();
+      await removeLabelledContainers(`io.lotse.node=${node}`);
+    });
+    return { cluster, agent, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
