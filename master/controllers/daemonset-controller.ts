@@ -59,7 +59,6 @@ export class DaemonSetController implements Controller {
   private readonly nodes: InformerLike<Node>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly recorder: EventRecorder;
-  private running: Promise<void> | undefined;
 
   constructor(private readonly ctx: ControllerContext) {
     this.daemonSets = ctx.informers.get<DaemonSet>(apps('daemonsets'));
@@ -82,12 +81,11 @@ export class DaemonSetController implements Controller {
   }
 
   start(): void {
-    this.running = this.queue.run(2, (key) => this.sync(key), (key, err) => this.ctx.log('daemonset sync failed', { daemonset: key, error: err.message }));
+    void this.queue.run(2, (key) => this.sync(key), (key, err) => this.ctx.log('daemonset sync failed', { daemonset: key, error: err.message }));
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running;
+  stop(): Promise<void> {
+    return this.queue.shutdown();
   }
 
   private async sync(key: string): Promise<void> {

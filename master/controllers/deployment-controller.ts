@@ -43,7 +43,6 @@ export class DeploymentController implements Controller {
   private readonly recorder: EventRecorder;
   /** ReplicaSets as this controller last wrote them, newer than the informer's copy until the watch catches up. */
   private readonly written = new Map<string, ReplicaSet>();
-  private running: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -67,14 +66,13 @@ export class DeploymentController implements Controller {
   }
 
   start(): void {
-    this.running = this.queue.run(this.options.workers ?? 4, (key) => this.sync(key), (key, err) =>
+    void this.queue.run(this.options.workers ?? 4, (key) => this.sync(key), (key, err) =>
       this.ctx.log('deployment sync failed', { deployment: key, error: err.message }),
     );
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running;
+  stop(): Promise<void> {
+    return this.queue.shutdown();
   }
 
   private onReplicaSet(type: string, rs: ReplicaSet, old?: ReplicaSet): void {

@@ -114,7 +114,6 @@ export class EndpointsController implements Controller {
   private readonly endpoints: InformerLike<Endpoints>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly sliceIndex: ObjectIndex<EndpointSlice>;
-  private running: Promise<void> | undefined;
 
   constructor(private readonly ctx: ControllerContext) {
     this.services = ctx.informers.get<Service>(core('services'));
@@ -134,12 +133,11 @@ export class EndpointsController implements Controller {
   }
 
   start(): void {
-    this.running = this.queue.run(2, (key) => this.sync(key), (key, err) => this.ctx.log('endpoints sync failed', { service: key, error: err.message }));
+    void this.queue.run(2, (key) => this.sync(key), (key, err) => this.ctx.log('endpoints sync failed', { service: key, error: err.message }));
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running;
+  stop(): Promise<void> {
+    return this.queue.shutdown();
   }
 
   private async sync(key: string): Promise<void> {

@@ -61,7 +61,6 @@ export class GarbageCollector implements Controller {
   private readonly queue = new WorkQueue();
   private readonly graph = new Map<string, GraphNode>();
   private readonly dependents = new Map<string, Set<string>>();
-  private running: Promise<void> | undefined;
 
   constructor(private readonly ctx: ControllerContext) {
     for (const kind of GC_KINDS) {
@@ -71,14 +70,13 @@ export class GarbageCollector implements Controller {
   }
 
   start(): void {
-    this.running = this.queue.run(4, (key) => this.process(key), (key, err) => this.ctx.log('garbage collection failed', { item: key, error: err.message }));
+    void this.queue.run(4, (key) => this.process(key), (key, err) => this.ctx.log('garbage collection failed', { item: key, error: err.message }));
     // Catch what was orphaned while no controller manager ran.
     for (const uid of this.graph.keys()) this.queue.add(`dependent:${uid}`);
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running;
+  stop(): Promise<void> {
+    return this.queue.shutdown();
   }
 
   private observe(kind: Kind, type: string, obj: KubeObject, old?: KubeObject): void {

@@ -31,7 +31,6 @@ export class NamespaceController implements Controller {
   readonly name = 'namespace-controller';
   private readonly queue = new WorkQueue(500, 5000);
   private readonly namespaces: InformerLike<Namespace>;
-  private running: Promise<void> | undefined;
 
   constructor(private readonly ctx: ControllerContext) {
     this.namespaces = ctx.informers.get<Namespace>(core('namespaces'));
@@ -41,12 +40,11 @@ export class NamespaceController implements Controller {
   }
 
   start(): void {
-    this.running = this.queue.run(2, (name) => this.sync(name), (name, err) => this.ctx.log('namespace cleanup failed', { namespace: name, error: err.message }));
+    void this.queue.run(2, (name) => this.sync(name), (name, err) => this.ctx.log('namespace cleanup failed', { namespace: name, error: err.message }));
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running;
+  stop(): Promise<void> {
+    return this.queue.shutdown();
   }
 
   private async sync(name: string): Promise<void> {

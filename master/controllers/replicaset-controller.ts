@@ -55,7 +55,6 @@ export class ReplicaSetController implements Controller {
   private readonly replicaSets: InformerLike<ReplicaSet>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly recorder: EventRecorder;
-  private running: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -72,14 +71,13 @@ export class ReplicaSetController implements Controller {
   }
 
   start(): void {
-    this.running = this.queue.run(this.options.workers ?? 4, (key) => this.sync(key), (key, err) =>
+    void this.queue.run(this.options.workers ?? 4, (key) => this.sync(key), (key, err) =>
       this.ctx.log('replicaset sync failed', { replicaset: key, error: err.message }),
     );
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await this.running;
+  stop(): Promise<void> {
+    return this.queue.shutdown();
   }
 
   private onPod(type: string, pod: Pod, old?: Pod): void {

@@ -12,6 +12,8 @@ export class WorkQueue {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private waiters: (() => void)[] = [];
   private shutDown = false;
+  /** The workers `run` started, so that shutdown can wait for them. */
+  private workers: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly baseDelayMs = 50,
@@ -77,14 +79,18 @@ export class WorkQueue {
         this.done(key);
       }
     };
-    return Promise.all(Array.from({ length: workers }, loop)).then(() => undefined);
+    const started = Promise.all(Array.from({ length: workers }, loop)).then(() => undefined);
+    this.workers = Promise.all([this.workers, started]).then(() => undefined);
+    return started;
   }
 
-  shutdown(): void {
+  /** Stops handing out keys; resolves once every worker has finished the key it holds. */
+  shutdown(): Promise<void> {
     this.shutDown = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w();
+    return this.workers;
   }
 
   private async get(): Promise<string | undefined> {
