@@ -13,7 +13,9 @@ export type ReferencedKind = 'secrets' | 'configMaps';
  * The watch covers every key, not only pods, so that the index knows which store revision it has
  * caught up to: before it says "no", it waits until it has seen every write made before the
  * question (a pod bound a moment ago must not be refused). Should it not catch up within
- * `catchUpMs`, it answers "cannot tell" and the caller asks the store itself.
+ * `catchUpMs`, it answers "cannot tell" and the caller asks the store itself. That also covers an
+ * etcd shared with other key prefixes, whose writes move the revision without reaching this watch:
+ * there a refusal waits catchUpMs and scans, while every allowed read is still a lookup.
  */
 export class NodeReferences {
   /** Pod store key → the reference keys it contributes. */
@@ -31,7 +33,7 @@ export class NodeReferences {
     /** The pods' key prefix in the store. */
     private readonly prefix: string,
     private readonly onWatchError: (err: Error) => void,
-    private readonly catchUpMs = 2000,
+    private readonly catchUpMs = 500,
   ) {}
 
   /**
