@@ -39,8 +39,19 @@ echo "lotse setup: installing npm packages"
 npm ci --no-audit --no-fund --loglevel=error
 echo "lotse setup: building"
 npm run build --silent
-# `lotse` on PATH, as the README's walkthrough types it.
-ln -sf "$PWD/bin/lotse" /usr/local/bin/lotse
+# `lotse` on PATH, as the README's walkthrough types it. The link is global state, so it is made only
+# when nothing (or a dangling link) is there, or it already points here: a second checkout (CI's clone,
+# a scratch worktree) must not re-point a working `lotse` at itself and leave it dangling once removed.
+# LOTSE_SETUP_LINK=no skips it altogether (CI sets it: its clone is deleted after the run).
+link=/usr/local/bin/lotse
+target="$PWD/bin/lotse"
+if [ "${LOTSE_SETUP_LINK:-yes}" = no ]; then
+  echo "lotse setup: LOTSE_SETUP_LINK=no, leaving $link as it is"
+elif [ ! -e "$link" ] || [ "$(readlink -f "$link")" = "$(readlink -f "$target")" ]; then
+  ln -sfn "$target" "$link"
+else
+  echo "lotse setup: $link already runs $(readlink -f "$link"); leaving it (run $target here, or remove $link and re-run)"
+fi
 # The example images (no registry is assumed): built locally from busybox-static.
 if command -v podman >/dev/null 2>&1; then scripts/build-test-image.sh; fi
 echo "lotse setup: done"
