@@ -13,9 +13,10 @@ import { LeaderElector } from './leader-election';
 import { NamespaceController } from './namespace-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle-controller';
 import { ReplicaSetController } from './replicaset-controller';
+import { ServiceAccountController } from './service-account/service-account-controller';
 import { SharedInformers } from './shared-informers';
 
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -30,6 +31,11 @@ export interface ControllerManagerOptions {
   leaderElectionTiming?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   /** Events older than this are deleted (default 1 h). */
   eventTtlMs?: number;
+  /**
+   * The cluster CA (PEM) that the service-account loop publishes in every namespace as the
+   * kube-root-ca.crt ConfigMap; without it that loop does not run.
+   */
+  rootCaPem?: string;
   /** Run only these loops (default all); benchmarks run the scheduler alone. */
   controllers?: ControllerName[];
   /** Scheduler tuning (bindings in flight, share of nodes scored, ...). */
@@ -72,6 +78,10 @@ async function startControllers(opts: ControllerManagerOptions, log: Log): Promi
     ['namespace', () => new NamespaceController(ctx)],
     ['event-ttl', () => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs })],
   ];
+  if (opts.rootCaPem) {
+    const rootCaPem = opts.rootCaPem;
+    factories.push(['service-account', () => new ServiceAccountController(ctx, rootCaPem)]);
+  }
   const controllers = factories.filter(([name]) => enabled.has(name)).map(([, make]) => make());
   const scheduler = enabled.has('scheduler')
     ? new Scheduler({ client: opts.client, pods: informers.get<Pod>(core('pods')), nodes: informers.get<Node>(core('nodes')), recorder: ctx.recorder('default-scheduler'), log, ...opts.scheduler })

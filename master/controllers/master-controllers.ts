@@ -17,6 +17,7 @@ export function masterControllers(options: Partial<Omit<ControllerManagerOptions
       client,
       identity: `${hostname()}_${new URL(api.url).port}`,
       leaderElection: true,
+      rootCaPem: api.caPem,
       log: (msg, fields) => logger.info(fields ?? {}, msg),
       ...options,
     });

@@ -6,8 +6,12 @@ import type { Controller, ControllerContext } from './controller-context';
 import type { InformerLike } from './shared-informers';
 import { WorkQueue } from './work-queue';
 import { deleteObject } from './delete-object';
+import { deletableNamespacedResources } from '../../kube/discovery';
 
-/** Namespaced resources emptied before a namespace goes; workloads first so they do not recreate pods. */
+/**
+ * Namespaced resources emptied first, in this order: workloads before pods so they do not
+ * recreate them. Every other namespaced resource the server lists in discovery follows.
+ */
 export const NAMESPACED_RESOURCES: ResourceRef[] = [
   { group: 'apps', version: 'v1', resource: 'deployments' },
   { group: 'apps', version: 'v1', resource: 'daemonsets' },
@@ -51,7 +55,7 @@ export class NamespaceController implements Controller {
     const ns = this.namespaces.get(name);
     if (!ns?.metadata?.deletionTimestamp) return;
     let remaining = 0;
-    for (const ref of NAMESPACED_RESOURCES) remaining += await this.deleteAll({ ...ref, namespace: name });
+    for (const ref of await this.resources()) remaining += await this.deleteAll({ ...ref, namespace: name });
     if (remaining > 0) {
       this.queue.addAfter(name, 1000);
       return;
@@ -63,6 +67,13 @@ export class NamespaceController implements Controller {
     } catch (err) {
       if (!ApiError.isNotFound(err)) throw err;
     }
+  }
+
+  /** The ordered list, then what discovery adds (ServiceAccounts, Roles, RoleBindings, ...). */
+  private async resources(): Promise<ResourceRef[]> {
+    const first = new Set(NAMESPACED_RESOURCES.map((r) => `${r.group}/${r.resource}`));
+    const discovered = await deletableNamespacedResources(this.ctx.client);
+    return [...NAMESPACED_RESOURCES, ...discovered.filter((r) => !first.has(`${r.group}/${r.resource}`))];
   }
 
   /** Deletes every object of one resource in the namespace; returns how many still exist. */
