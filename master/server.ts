@@ -5,8 +5,17 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1';
+import { Access } from './auth/access';
 import { Authenticator } from './auth/authenticator';
-import { authorize } from './auth/authorizer';
+import type { Decision } from './auth/authorizer';
+import { impersonate } from './auth/impersonation';
+import { checkEscalation } from './auth/rbac/escalation';
+import { ensureDefaultPolicy } from './auth/rbac/ensure-default-policy';
+import type { RequestAttributes } from './auth/rbac/policy-rule';
+import { RbacPolicy } from './auth/rbac/rbac-policy';
+import { ServiceAccountTokens } from './auth/service-account-token';
+import { answerReview } from './api/reviews';
+import { requestToken } from './api/token-request';
 import { NodeReferences } from './auth/node-references';
 import { podReferences } from './auth/pod-references';
 import type { Identity } from './auth/identity';
@@ -124,7 +133,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   writeClientFiles(options.dataDir, url, state);
 
   const allocator = new ServiceAllocator(store, { serviceCidr: options.serviceCidr ?? '10.96.0.0/12', nodePortRange: options.nodePortRange ?? [30000, 32767] });
-  const wired = new Api(store, state, allocator, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
+  const saTokens = await ServiceAccountTokens.open(options.dataDir, store);
+  const wired = new Api(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
   await wired.bootstrap();
   api = wired;
   const compactor = new Compactor(store, { onError: (err) => log.error({ err: err.message }, 'compaction failed') }).start();
@@ -165,23 +175,35 @@ class Api {
   private readonly metrics = new Metrics();
   private readonly proxy: NodeProxy;
   private readonly nodeReferences: NodeReferences;
+  private readonly access: Access;
 
   constructor(
     private readonly store: Store,
     private readonly state: MasterState,
     private readonly allocator: ServiceAllocator,
+    private readonly saTokens: ServiceAccountTokens,
     private readonly log: Logger,
     handlerOptions: { bookmarkIntervalMs: number },
     private readonly address: string,
   ) {
-    this.auth = new Authenticator(state.tokens, store);
     this.handler = new ResourceHandler(store, this.openapi, allocator, handlerOptions);
+    const registry = this.handler.registry;
+    const byPlural = new Map(resources.map((r) => [`${r.group}/${r.plural}`, r]));
+    this.auth = new Authenticator(state.tokens, store, {
+      tokens: saTokens,
+      lookup: async (plural, namespace, name) => (await registry.find(byPlural.get(`/${plural}`) as ResourceInfo, namespace, name))?.metadata,
+    });
+    this.access = new Access(new RbacPolicy(store, (err) => log.warn({ err: err.message }, 'RBAC watch ended; listing roles and bindings again on the next request')));
+    this.handler.admission.addWriterCheck(async (r, namespace, obj, old, who) => {
+      if (r.group === 'rbac.authorization.k8s.io') await checkEscalation(this.access, who, r.kind, namespace, obj, old);
+    });
     this.proxy = new NodeProxy(this.handler.registry, state.ca.certPem, state.agentClient);
     this.nodeReferences = new NodeReferences(store, storeKey(pods, undefined), (err) => log.warn({ err: err.message }, 'node reference watch ended; listing pods again on the next node read'));
   }
 
   stop(): void {
     this.nodeReferences.stop();
+    this.access.rbac.stop();
   }
 
   /** Namespaces every cluster starts with, and the `kubernetes` service. */
@@ -194,6 +216,7 @@ class Api {
         if (!(err instanceof HttpError && err.code === 409)) throw err;
       }
     }
+    await ensureDefaultPolicy(this.handler.registry);
     if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {
       const ip = this.allocator.apiServerIp();
       try {
@@ -221,12 +244,13 @@ class Api {
       if (serveDashboard(req, res)) return;
       who = await this.auth.authenticate(req.headers.authorization);
       if (!who) throw errors.unauthorized();
+      who = await impersonate(this.access, who, req);
       if (path === '/lotse/v1/join' && req.method === 'POST') {
         if (who.role !== 'join' && who.role !== 'admin') throw errors.forbidden(who.user, 'join', 'nodes', 'only the join token may join nodes');
         return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca) });
       }
       const rr = this.parse(req);
-      if (rr.type === 'other') return this.reply(res, this.nonResource(rr.path, req, who));
+      if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
       await this.authorize(who, rr, req);
@@ -235,6 +259,7 @@ class Api {
         return;
       }
       if (rr.subresource === 'exec') throw errors.badRequest('exec needs a connection upgrade (WebSocket): use kubectl exec');
+      if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
       const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
       if (reply) this.reply(res, reply);
     } catch (err) {
@@ -256,8 +281,9 @@ class Api {
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
-      const who = await this.auth.authenticate(req.headers.authorization);
-      if (!who) throw errors.unauthorized();
+      const authenticated = await this.auth.authenticate(req.headers.authorization);
+      if (!authenticated) throw errors.unauthorized();
+      const who = await impersonate(this.access, authenticated, req);
       const rr = this.parse(req);
       if (rr.type !== 'resource' || rr.subresource !== 'exec' || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec accepts a connection upgrade');
       await this.authorize(who, { ...rr, verb: 'create' }, req);
@@ -281,7 +307,7 @@ class Api {
   private async authorize(who: Identity, rr: ResourceRequest, req: IncomingMessage): Promise<void> {
     let name = rr.name;
     if (rr.verb === 'create' && !name && who.role === 'node') name = await peekName(req);
-    const decision = authorize(who, { verb: rr.verb, group: rr.resource.group, resource: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace, name });
+    const decision: Decision = await this.access.decide(who, { verb: rr.verb, resourceRequest: true, group: rr.resource.group, resource: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace, name });
     const what = `${rr.resource.plural}${rr.resource.group ? `.${rr.resource.group}` : ''}${rr.subresource ? `/${rr.subresource}` : ''}${name ? ` "${name}"` : ''}`;
     if (!decision.allowed) throw errors.forbidden(who.user, rr.verb, what, decision.reason);
     if (decision.boundToNode) {
@@ -318,8 +344,20 @@ class Api {
     }
   }
 
-  private nonResource(path: string, req: IncomingMessage, who: Identity): Reply {
+  /** Reviews (answered, never stored) and TokenRequests, once the request is authorized. */
+  private async answer(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
+    if (rr.verb !== 'create') throw errors.methodNotAllowed(`${rr.resource.plural}${rr.subresource ? `/${rr.subresource}` : ''} only accepts POST (create)`);
+    const body = parseBody(await readBody(req), mediaType(req));
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON or YAML object');
+    if (rr.subresource === 'token') return { status: 201, body: await requestToken(this.handler.registry, this.saTokens, who, String(rr.namespace), String(rr.name), body as Record<string, unknown>) };
+    return { status: 201, body: await answerReview(rr.resource, rr.namespace, body as Record<string, unknown>, who, this.access, this.auth) };
+  }
+
+  private async nonResource(path: string, req: IncomingMessage, who: Identity): Promise<Reply> {
     if (who.role === 'join') throw errors.forbidden(who.user, 'get', path, 'the join token may only be used to join a node');
+    const attributes: RequestAttributes = { verb: (req.method ?? 'GET').toLowerCase() === 'head' ? 'get' : (req.method ?? 'GET').toLowerCase(), resourceRequest: false, group: '', resource: '', path };
+    const decision = await this.access.decide(who, attributes);
+    if (!decision.allowed) throw errors.forbidden(who.user, attributes.verb, path, decision.reason);
     const p = path.replace(/\/+$/, '') || '/';
     if (p === '/api') {
       if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(true), headers: { 'content-type': aggregatedContentType } };
@@ -346,7 +384,6 @@ class Api {
       if (doc) return { status: 200, body: doc, headers: { 'content-type': 'application/json', 'cache-control': 'public, immutable' } };
     }
     if (p === '/metrics') {
-      if (who.role !== 'admin' && who.role !== 'viewer') throw errors.forbidden(who.user, 'get', '/metrics');
       return { status: 200, body: this.metrics.render(), headers: { 'content-type': 'text/plain; version=0.0.4' } };
     }
     throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${path})`);

@@ -1,3 +1,4 @@
+import type { Identity } from '../auth/identity';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
@@ -9,15 +10,31 @@ type ServiceSpec = { type?: string; clusterIP?: string; clusterIPs?: string[]; p
 const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
 
 /**
+ * A check of who writes what, run on creates and updates (dry runs too) after validation:
+ * RBAC's escalation prevention is one. Throws to refuse.
+ */
+export type WriterCheck = (r: ResourceInfo, namespace: string | undefined, obj: Obj, old: Obj | undefined, who: Identity) => Promise<void>;
+
+/**
  * Kind-specific rules that run around the generic registry: namespaces must exist and not be
  * terminating; Services get their ClusterIP and NodePorts, keep them across updates and give
  * them back on delete.
  */
 export class Admission {
+  private readonly writerChecks: WriterCheck[] = [];
+
   constructor(
     private readonly registry: Registry,
     private readonly allocator: ServiceAllocator,
   ) {}
+
+  addWriterCheck(check: WriterCheck): void {
+    this.writerChecks.push(check);
+  }
+
+  async checkWriter(r: ResourceInfo, namespace: string | undefined, obj: Obj, old: Obj | undefined, who: Identity): Promise<void> {
+    for (const check of this.writerChecks) await check(r, namespace, obj, old, who);
+  }
 
   async beforeCreate(r: ResourceInfo, namespace: string | undefined, obj: Obj): Promise<void> {
     if (r.namespaced && namespace) await this.requireActiveNamespace(namespace);

@@ -15,12 +15,14 @@ const subresourceVerbs: Record<string, string[]> = {
   binding: ['create'],
   eviction: ['create'],
   finalize: ['update'],
+  token: ['create'],
 };
 
 function subresourceKind(r: ResourceInfo, sub: string): { group: string; version: string; kind: string } {
   if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
   if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
   if (sub === 'eviction') return { group: 'policy', version: 'v1', kind: 'Eviction' };
+  if (sub === 'token') return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
   if (sub === 'log' || sub === 'exec') return { group: '', version: 'v1', kind: sub === 'log' ? 'Pod' : 'PodExecOptions' };
   return { group: r.group, version: r.version, kind: r.kind };
 }

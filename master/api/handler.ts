@@ -65,11 +65,11 @@ export class ResourceHandler {
         await this.watch(rr, res, watchStats);
         return undefined;
       case 'create':
-        return this.create(rr, req);
+        return this.create(rr, req, who);
       case 'update':
-        return this.update(rr, req);
+        return this.update(rr, req, who);
       case 'patch':
-        return this.patch(rr, req);
+        return this.patch(rr, req, who);
       case 'delete':
         return this.delete(rr, req, who);
       case 'deletecollection':
@@ -116,7 +116,7 @@ export class ResourceHandler {
     );
   }
 
-  private async create(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+  private async create(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
     if (rr.subresource === 'binding') return this.bind(rr, req);
     if (rr.subresource === 'eviction') return this.evict(rr);
     if (rr.subresource) throw errors.methodNotAllowed(`POST is not supported on ${rr.resource.plural}/${rr.subresource}`);
@@ -127,6 +127,7 @@ export class ResourceHandler {
     const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
     this.validate(rr.resource, obj, name);
     recordUpdate(undefined, obj, this.writer(rr, req, 'Update'));
+    await this.admission.checkWriter(rr.resource, rr.namespace, obj, undefined, who);
     const dryRun = isDryRun(rr);
     if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
     try {
@@ -138,7 +139,7 @@ export class ResourceHandler {
     }
   }
 
-  private async update(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+  private async update(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
     const name = rr.name as string;
     if (rr.subresource === 'scale') return this.updateScale(rr, req, await this.readJson(req));
     const body = await this.readObject(rr, req);
@@ -151,14 +152,14 @@ export class ResourceHandler {
       name,
       async (current) => {
         const next = sub === 'finalize' ? { ...current, spec: body.spec } : { ...body, metadata: { ...body.metadata, name } };
-        return this.recordUpdate(rr, req, current, await this.prepare(rr.resource, current, next));
+        return this.recordUpdate(rr, req, current, await this.prepare(rr.resource, current, next, who));
       },
       { subresource: sub === 'finalize' ? undefined : sub, dryRun: isDryRun(rr) },
     );
     return { status: 200, body: updated, headers: warnings };
   }
 
-  private async patch(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+  private async patch(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
     const name = rr.name as string;
     const kind = patchKind(mediaType(req));
     const patch = parsePatch(kind, await readBody(req));
@@ -168,7 +169,7 @@ export class ResourceHandler {
     }
     if (kind === 'apply') {
       const existing = await this.registry.find(rr.resource, rr.namespace, name);
-      if (!existing) return this.createFromApply(rr, req, patch, name);
+      if (!existing) return this.createFromApply(rr, req, patch, name, who);
     }
     let warnings: Record<string, string> | undefined;
     const updated = await this.registry.update(
@@ -179,21 +180,21 @@ export class ResourceHandler {
         if (kind === 'apply') {
           const applied = this.apply(rr, req, current, patch);
           warnings = this.checkFields(rr, applied);
-          return this.prepare(rr.resource, current, applied);
+          return this.prepare(rr.resource, current, applied, who);
         }
         // The patch functions share unchanged subtrees with `current`, which defaulting may then
         // change in place: compare ownership against a copy taken before.
         const before = structuredClone(current);
         const patched = applyPatch(kind, current, patch, rr.resource.schema, this.lookup);
         warnings = this.checkFields(rr, patched);
-        return this.recordUpdate(rr, req, before, await this.prepare(rr.resource, current, patched));
+        return this.recordUpdate(rr, req, before, await this.prepare(rr.resource, current, patched, who));
       },
       { subresource: rr.subresource, dryRun: isDryRun(rr) },
     );
     return { status: 200, body: updated, headers: warnings };
   }
 
-  private async createFromApply(rr: ResourceRequest, req: IncomingMessage, patch: unknown, name: string): Promise<Reply> {
+  private async createFromApply(rr: ResourceRequest, req: IncomingMessage, patch: unknown, name: string, who: Identity): Promise<Reply> {
     if (!isPlainObject(patch)) throw errors.badRequest('an apply patch must be an object');
     const config = patch as Obj;
     config.metadata = { ...(config.metadata ?? {}), name };
@@ -201,6 +202,7 @@ export class ResourceHandler {
     const warnings = this.checkFields(rr, obj);
     applyDefaults(rr.resource.kind, obj);
     this.validate(rr.resource, obj, name);
+    await this.admission.checkWriter(rr.resource, rr.namespace, obj, undefined, who);
     const dryRun = isDryRun(rr);
     if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
     const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun);
@@ -310,9 +312,10 @@ export class ResourceHandler {
   }
 
   /** Defaults, validation and admission for a write that replaces `current` with `next`. */
-  private async prepare(r: ResourceInfo, current: Obj, next: Obj): Promise<Obj> {
+  private async prepare(r: ResourceInfo, current: Obj, next: Obj, who: Identity): Promise<Obj> {
     applyDefaults(r.kind, next);
     this.validate(r, { ...next, apiVersion: apiVersionOf(r), kind: r.kind }, String(current.metadata?.name));
+    await this.admission.checkWriter(r, current.metadata?.namespace, next, current, who);
     await this.admission.beforeUpdate(r, current, next);
     return next;
   }

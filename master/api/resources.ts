@@ -17,13 +17,23 @@ export interface ResourceInfo {
   validator: string;
   /** Spec changes bump metadata.generation (objects with a spec/status split). */
   hasGeneration?: boolean;
+  /**
+   * Only `create`: a review that is answered and never stored (SubjectAccessReview, TokenReview,
+   * ...); the server answers it before the registry.
+   */
+  createOnly?: boolean;
 }
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-export function verbsOf(_r: ResourceInfo): string[] {
-  return verbs;
+export function verbsOf(r: ResourceInfo): string[] {
+  return r.createOnly ? ['create'] : verbs;
 }
+
+const rbac = 'rbac.authorization.k8s.io';
+const review = (group: string, kind: string, plural: string, namespaced = false): ResourceInfo => ({
+  group, version: 'v1', kind, plural, singular: plural.slice(0, -1), namespaced, subresources: [], schema: `V1${kind}`, validator: `${group}/v1/${kind}`, createOnly: true,
+});
 
 export const resources: ResourceInfo[] = [
   { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], schema: 'V1Namespace', validator: 'v1/Namespace' },
@@ -34,12 +44,22 @@ export const resources: ResourceInfo[] = [
   { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], subresources: [], schema: 'V1ConfigMap', validator: 'v1/ConfigMap' },
   { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, subresources: [], schema: 'V1Secret', validator: 'v1/Secret' },
   { group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], subresources: [], schema: 'CoreV1Event', validator: 'v1/Event' },
-  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], subresources: [], schema: 'V1ServiceAccount', validator: 'v1/ServiceAccount' },
+  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], subresources: ['token'], schema: 'V1ServiceAccount', validator: 'v1/ServiceAccount' },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, subresources: [], schema: 'V1Lease', validator: 'coordination.k8s.io/v1/Lease' },
   { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], schema: 'V1Deployment', validator: 'apps/v1/Deployment', hasGeneration: true },
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], schema: 'V1ReplicaSet', validator: 'apps/v1/ReplicaSet', hasGeneration: true },
   { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', singular: 'daemonset', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'], schema: 'V1DaemonSet', validator: 'apps/v1/DaemonSet', hasGeneration: true },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', namespaced: true, subresources: [], schema: 'V1EndpointSlice', validator: 'discovery.k8s.io/v1/EndpointSlice' },
+  { group: rbac, version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false, subresources: [], schema: 'V1ClusterRole', validator: `${rbac}/v1/ClusterRole` },
+  { group: rbac, version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false, subresources: [], schema: 'V1ClusterRoleBinding', validator: `${rbac}/v1/ClusterRoleBinding` },
+  { group: rbac, version: 'v1', kind: 'Role', plural: 'roles', singular: 'role', namespaced: true, subresources: [], schema: 'V1Role', validator: `${rbac}/v1/Role` },
+  { group: rbac, version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true, subresources: [], schema: 'V1RoleBinding', validator: `${rbac}/v1/RoleBinding` },
+  review('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'),
+  review('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'),
+  review('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews'),
+  review('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true),
+  review('authentication.k8s.io', 'TokenReview', 'tokenreviews'),
+  review('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
 ];
 
 export function apiVersionOf(r: { group: string; version: string }): string {

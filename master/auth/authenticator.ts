@@ -1,13 +1,17 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../store/store';
 import { StoreError } from '../store/store';
-import { adminIdentity, joinIdentity, nodeIdentity, viewerIdentity, type Identity } from './identity';
+import { adminIdentity, joinIdentity, nodeIdentity, serviceAccountIdentity, viewerIdentity, type Identity } from './identity';
+import { API_AUDIENCE, type ServiceAccountTokens, type TokenClaims } from './service-account-token';
 
 export interface StaticTokens {
   admin: string;
   viewer: string;
   join: string;
 }
+
+/** The uid and deletion time of a stored object, which bound tokens are checked against. */
+export type ObjectLookup = (resource: 'serviceaccounts' | 'pods' | 'nodes', namespace: string | undefined, name: string) => Promise<{ uid?: string; deletionTimestamp?: string } | undefined>;
 
 const nodeTokenKey = (hash: string): string => `/lotse/node-tokens/${hash}`;
 
@@ -22,7 +26,8 @@ function sha256(text: string): Buffer {
 /**
  * Bearer-token authentication. Static tokens (admin, viewer, join) live in the data dir; node
  * tokens are issued at join time and kept in the store (only their SHA-256), so every master on
- * one etcd accepts them.
+ * one etcd accepts them. ServiceAccount tokens are JWTs the masters sign; they hold only while
+ * their ServiceAccount (and the pod they are bound to) still exists with the uid they name.
  */
 export class Authenticator {
   private readonly nodeCache = new Map<string, string>();
@@ -35,6 +40,7 @@ export class Authenticator {
   constructor(
     tokens: StaticTokens,
     private readonly store: Store,
+    private readonly serviceAccounts?: { tokens: ServiceAccountTokens; lookup: ObjectLookup },
   ) {
     this.staticDigests = [[sha256(tokens.admin), adminIdentity], [sha256(tokens.viewer), viewerIdentity], [sha256(tokens.join), joinIdentity]];
   }
@@ -42,7 +48,13 @@ export class Authenticator {
   async authenticate(authorization: string | undefined): Promise<Identity | undefined> {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!m) return undefined;
-    const digest = sha256(m[1]);
+    return this.authenticateToken(m[1]);
+  }
+
+  /** The identity a bearer token stands for (TokenReview asks the same with a token in its body). */
+  async authenticateToken(token: string, audiences: string[] = [API_AUDIENCE]): Promise<Identity | undefined> {
+    if (this.serviceAccounts && token.startsWith('eyJ') && token.split('.').length === 3) return this.serviceAccount(token, audiences);
+    const digest = sha256(token);
     for (const [known, identity] of this.staticDigests) if (timingSafeEqual(digest, known)) return identity;
     const hash = digest.toString('hex');
     const cached = this.nodeCache.get(hash);
@@ -52,6 +64,22 @@ export class Authenticator {
     if (typeof nodeName !== 'string') return undefined;
     this.nodeCache.set(hash, nodeName);
     return nodeIdentity(nodeName);
+  }
+
+  private async serviceAccount(token: string, audiences: string[]): Promise<Identity | undefined> {
+    const sa = this.serviceAccounts as { tokens: ServiceAccountTokens; lookup: ObjectLookup };
+    const claims = await sa.tokens.verify(token, audiences);
+    if (!claims) return undefined;
+    const k = claims['kubernetes.io'];
+    const account = await sa.lookup('serviceaccounts', k.namespace, k.serviceaccount.name);
+    if (!account || account.uid !== k.serviceaccount.uid) return undefined;
+    if (k.pod) {
+      const pod = await sa.lookup('pods', k.namespace, k.pod.name);
+      if (!pod || pod.uid !== k.pod.uid) return undefined;
+      // A pod being deleted keeps its token through its grace period, not after.
+      if (pod.deletionTimestamp && Date.parse(pod.deletionTimestamp) < Date.now()) return undefined;
+    }
+    return serviceAccountIdentity(k.namespace, k.serviceaccount.name, k.serviceaccount.uid, extraOf(claims));
   }
 
   /** Issues a fresh credential for a node; earlier tokens of that node stay valid until revoked. */
@@ -65,4 +93,18 @@ export class Authenticator {
     }
     return token;
   }
+}
+
+function extraOf(claims: TokenClaims): Record<string, string[]> {
+  const k = claims['kubernetes.io'];
+  const extra: Record<string, string[]> = { 'authentication.kubernetes.io/credential-id': [`JTI=${claims.jti}`] };
+  if (k.pod) {
+    extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+    extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+  }
+  if (k.node) {
+    extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+    extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+  }
+  return extra;
 }

@@ -13,10 +13,11 @@ import { LeaderElector } from './leader-election';
 import { NamespaceController } from './namespace-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle-controller';
 import { ReplicaSetController } from './replicaset-controller';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation/clusterrole-aggregation-controller';
 import { ServiceAccountController } from './service-account/service-account-controller';
 import { SharedInformers } from './shared-informers';
 
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -77,6 +78,7 @@ async function startControllers(opts: ControllerManagerOptions, log: Log): Promi
     ['garbage-collector', () => new GarbageCollector(ctx)],
     ['namespace', () => new NamespaceController(ctx)],
     ['event-ttl', () => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs })],
+    ['clusterrole-aggregation', () => new ClusterRoleAggregationController(ctx)],
   ];
   if (opts.rootCaPem) {
     const rootCaPem = opts.rootCaPem;

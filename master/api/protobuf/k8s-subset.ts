@@ -1,6 +1,7 @@
 /**
  * The part of the Kubernetes protobuf schema that lotse decodes: the kinds kubectl's typed `create`
- * subcommands send (configmap, secret, namespace, serviceaccount, deployment, service) plus Pod, with
+ * subcommands send (configmap, secret, namespace, serviceaccount, deployment, service, the RBAC
+ * kinds, token) and `kubectl auth` sends (the reviews), plus Pod, with
  * enough of PodSpec/Container for hand-written clients to round-trip their common fields.
  *
  * Field numbers follow k8s.io/api and k8s.io/apimachinery (generated.proto); only the fields listed
@@ -177,6 +178,33 @@ message DeploymentSpec {
   int32 minReadySeconds = 5; optional int32 revisionHistoryLimit = 6; bool paused = 7; optional int32 progressDeadlineSeconds = 9;
 }
 message Deployment { ObjectMeta metadata = 1; DeploymentSpec spec = 2; }
+
+// rbac.authorization.k8s.io/v1 (kubectl create role, clusterrole, rolebinding, clusterrolebinding)
+message PolicyRule { repeated string verbs = 1; repeated string apiGroups = 2; repeated string resources = 3; repeated string resourceNames = 4; repeated string nonResourceURLs = 5; }
+message AggregationRule { repeated LabelSelector clusterRoleSelectors = 1; }
+message Role { ObjectMeta metadata = 1; repeated PolicyRule rules = 2; }
+message ClusterRole { ObjectMeta metadata = 1; repeated PolicyRule rules = 2; optional AggregationRule aggregationRule = 3; }
+message Subject { string kind = 1; string apiGroup = 2; string name = 3; string namespace = 4; }
+message RoleRef { string apiGroup = 1; string kind = 2; string name = 3; }
+message RoleBinding { ObjectMeta metadata = 1; repeated Subject subjects = 2; RoleRef roleRef = 3; }
+message ClusterRoleBinding { ObjectMeta metadata = 1; repeated Subject subjects = 2; RoleRef roleRef = 3; }
+
+// authentication.k8s.io/v1 (kubectl create token) and authorization.k8s.io/v1 (kubectl auth)
+message BoundObjectReference { string kind = 1; string apiVersion = 2; string name = 3; string uid = 4; }
+message TokenRequestSpec { repeated string audiences = 1; optional BoundObjectReference boundObjectRef = 3; optional int64 expirationSeconds = 4; }
+message TokenRequest { ObjectMeta metadata = 1; TokenRequestSpec spec = 2; }
+message TokenReviewSpec { string token = 1; repeated string audiences = 2; }
+message TokenReview { ObjectMeta metadata = 1; TokenReviewSpec spec = 2; }
+message SelfSubjectReview { ObjectMeta metadata = 1; }
+message ResourceAttributes { string namespace = 1; string verb = 2; string group = 3; string version = 4; string resource = 5; string subresource = 6; string name = 7; }
+message NonResourceAttributes { string path = 1; string verb = 2; }
+message SelfSubjectAccessReviewSpec { optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2; }
+message SelfSubjectAccessReview { ObjectMeta metadata = 1; SelfSubjectAccessReviewSpec spec = 2; }
+message SubjectAccessReviewSpec { optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2; string user = 3; repeated string groups = 4; string uid = 6; }
+message SubjectAccessReview { ObjectMeta metadata = 1; SubjectAccessReviewSpec spec = 2; }
+message LocalSubjectAccessReview { ObjectMeta metadata = 1; SubjectAccessReviewSpec spec = 2; }
+message SelfSubjectRulesReviewSpec { string namespace = 1; }
+message SelfSubjectRulesReview { ObjectMeta metadata = 1; SelfSubjectRulesReviewSpec spec = 2; }
 `;
 
 /** The package of every message above. */
@@ -197,4 +225,15 @@ export const messageForKind: Readonly<Record<string, string>> = {
   'v1/Pod': 'Pod',
   'apps/v1/Deployment': 'Deployment',
   '*/DeleteOptions': 'DeleteOptions',
+  'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'TokenReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'LocalSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
 };
