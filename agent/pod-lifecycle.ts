@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../kube/client';
+import { EventRecorder } from '../kube/event-recorder';
 import type { InformerHandler } from '../kube/informer';
 import { Backoff } from './backoff';
-import { EventRecorder } from './event-recorder';
 import { ObjectSource } from './object-source';
 import { Pleg } from './pleg';
 import { PodSync } from './pod-sync';
@@ -46,8 +46,10 @@ export class PodLifecycle {
   readonly status: StatusManager;
   readonly volumes: VolumeManager;
   private resync?: NodeJS.Timeout;
+  private readonly events: EventRecorder | undefined;
 
   constructor(private readonly o: PodLifecycleOptions) {
+    this.events = o.events === false ? undefined : new EventRecorder(o.client, { component: 'kubelet', instance: o.nodeName, onError: (e) => o.log(e.message) });
     const objects = new ObjectSource(o.client);
     this.volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects, o.runtime);
     this.status = new StatusManager(o.client, { onError: (e) => o.log(e.message) });
@@ -59,7 +61,7 @@ export class PodLifecycle {
       objects,
       probes: this.probes,
       status: this.status,
-      events: new EventRecorder(o.events === false ? undefined : o.client, o.nodeName),
+      events: this.events,
       restartBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
       pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
       startFailures: new StartFailures((uid) => this.volumes.podDir(uid)),
@@ -114,6 +116,7 @@ export class PodLifecycle {
     await this.workers.stop();
     await this.status.idle().catch(() => undefined);
     this.status.stop();
+    this.events?.stop();
   }
 }
 

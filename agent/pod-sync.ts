@@ -1,10 +1,10 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { ApiError } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
+import { objectRef, type EventRecorder, type EventType } from '../kube/event-recorder';
 import { core } from '../kube/resource-path';
 import type { Backoff } from './backoff';
 import { buildContainerSpec, ConfigError, containerHash } from './container-config';
-import type { EventRecorder } from './event-recorder';
 import type { ObjectSource } from './object-source';
 import { buildPodStatus, instances, willRestart, type WorkerView } from './pod-status-builder';
 import type { SyncResult } from './pod-workers';
@@ -23,7 +23,8 @@ export interface PodSyncDeps {
   objects: ObjectSource;
   probes: ProbeManager;
   status: StatusManager;
-  events: EventRecorder;
+  /** Where Started, Killing, Failed... go; undefined records none. */
+  events?: EventRecorder;
   restartBackoff: Backoff;
   pullBackoff: Backoff;
   startFailures: StartFailures;
@@ -79,6 +80,10 @@ export class PodSync {
   }
 
   /** The pod's containers, with those whose start failed shown as exited (128, StartError). */
+  private event(pod: Pod, type: EventType, reason: string, message: string): void {
+    this.d.events?.record(objectRef(pod, 'Pod'), type, reason, message);
+  }
+
   private async containers(uid: string): Promise<RuntimeContainer[]> {
     return this.d.startFailures.apply(uid, await this.d.runtime.listContainers(uid));
   }
@@ -121,7 +126,7 @@ export class PodSync {
       if (current?.state === 'running') {
         const why = this.d.probes.failure(current.id) ?? (current.specHash && current.specHash !== containerHash(c) ? 'Container spec changed' : undefined);
         if (why) {
-          this.d.events.warn(pod, 'Killing', `Container ${c.name} failed ${why.startsWith('Container') ? 'spec check' : 'probe'}, will be restarted: ${why}`);
+          this.event(pod, 'Warning', 'Killing', `Container ${c.name} failed ${why.startsWith('Container') ? 'spec check' : 'probe'}, will be restarted: ${why}`);
           await this.killContainer(pod, c, current, grace(pod));
           changed = true;
         }
@@ -140,7 +145,7 @@ export class PodSync {
   /** The pod waits (ContainerCreating) and syncs again shortly. */
   private volumeFailed(pod: Pod, state: PodState, err: VolumeError): void {
     state.podWaiting = { reason: 'ContainerCreating', message: `MountVolume.SetUp failed: ${err.message}` };
-    this.d.events.warn(pod, 'FailedMount', err.message);
+    this.event(pod, 'Warning', 'FailedMount', err.message);
     this.d.requestSync(pod.metadata?.uid ?? '', 2000);
   }
 
@@ -195,7 +200,7 @@ export class PodSync {
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;
       state.podWaiting = { reason: err.reason, message: err.message };
-      this.d.events.warn(pod, 'FailedCreatePodSandBox', err.message);
+      this.event(pod, 'Warning', 'FailedCreatePodSandBox', err.message);
       this.d.requestSync(uid, this.d.restartBackoff.next(key));
       return undefined;
     }
@@ -230,7 +235,7 @@ export class PodSync {
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;
       state.waiting.set(c.name, { reason: err.reason, message: err.message });
-      this.d.events.warn(pod, 'Failed', err.message);
+      this.event(pod, 'Warning', 'Failed', err.message);
       this.d.requestSync(uid, this.d.pullBackoff.next(pullKey));
       return false;
     }
@@ -243,7 +248,7 @@ export class PodSync {
       const reason = err instanceof ConfigError || err instanceof VolumeError ? 'CreateContainerConfigError' : err instanceof RuntimeError ? 'CreateContainerError' : undefined;
       if (!reason) throw err;
       state.waiting.set(c.name, { reason, message: (err as Error).message });
-      this.d.events.warn(pod, 'Failed', `Error: ${(err as Error).message}`);
+      this.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       this.d.requestSync(uid, this.d.restartBackoff.next(key));
       return false;
     }
@@ -251,14 +256,14 @@ export class PodSync {
     try {
       await this.d.runtime.startContainer(id);
       state.waiting.delete(c.name);
-      this.d.events.normal(pod, 'Started', `Started container ${c.name}`);
+      this.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
       await this.postStart(pod, c, id);
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;
       // Remembered, so restartPolicy decides: Never ends here (terminated, 128), the others back off.
       this.d.startFailures.record(uid, id, err.message);
       state.waiting.set(c.name, { reason: err.reason, message: err.message });
-      this.d.events.warn(pod, 'Failed', `Error: ${err.message}`);
+      this.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       if (!previous) this.d.restartBackoff.next(key);
       this.d.requestSync(uid, this.d.restartBackoff.remaining(key));
     }
@@ -271,7 +276,7 @@ export class PodSync {
     if (!command) return;
     const r = await this.d.runtime.exec(id, command, 30_000).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
     if (r.exitCode === 0) return;
-    this.d.events.warn(pod, 'FailedPostStartHook', `PostStartHook of container ${c.name} failed with ${r.exitCode}: ${(r.stdout + r.stderr).trim().slice(0, 200)}`);
+    this.event(pod, 'Warning', 'FailedPostStartHook', `PostStartHook of container ${c.name} failed with ${r.exitCode}: ${(r.stdout + r.stderr).trim().slice(0, 200)}`);
     await this.d.runtime.stopContainer(id, 0);
   }
 
@@ -282,7 +287,7 @@ export class PodSync {
       try {
         await this.d.runtime.exec(c.id, preStop, graceSeconds * 1000);
       } catch (err) {
-        this.d.events.warn(pod, 'FailedPreStopHook', `PreStop hook of container ${c.name} failed: ${(err as Error).message}`);
+        this.event(pod, 'Warning', 'FailedPreStopHook', `PreStop hook of container ${c.name} failed: ${(err as Error).message}`);
       }
     }
     const left = Math.max(0, graceSeconds - (Date.now() - started) / 1000);
@@ -301,7 +306,7 @@ export class PodSync {
     if (!state.deleting) {
       state.deleting = true;
       const g = pod.metadata?.deletionGracePeriodSeconds ?? grace(pod);
-      this.d.events.normal(pod, 'Killing', `Stopping pod (grace period ${g}s)`);
+      this.event(pod, 'Normal', 'Killing', `Stopping pod (grace period ${g}s)`);
     }
     this.d.probes.removePod(uid);
     const g = pod.metadata?.deletionGracePeriodSeconds ?? grace(pod);

@@ -1,8 +1,7 @@
 import type { KubeClient } from '../../kube/client';
-import type { EventRecorder } from './event-recorder';
-import type { SharedInformers } from './shared-informers';
-
-export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+import type { Log } from '../../kube/log';
+import type { EventRecorder } from '../../kube/event-recorder';
+import type { SharedInformers } from '../../kube/shared-informers';
 
 /** What every control loop is built from; the controller manager makes one per process. */
 export interface ControllerContext {

@@ -2,41 +2,22 @@ import type { Node, Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../../kube/client';
 import { core, resourcePath } from '../../kube/resource-path';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler';
-import type { Controller, ControllerContext, Log } from './controller-context';
-import { DaemonSetController } from './daemonset-controller';
-import { DeploymentController } from './deployment-controller';
-import { EndpointsController } from './endpoints-controller';
-import { EventRecorder } from './event-recorder';
-import { EventTtlCleaner } from './event-ttl-cleaner';
-import { GarbageCollector } from './garbage-collector';
-import { LeaderElector } from './leader-election';
-import { NamespaceController } from './namespace-controller';
-import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle-controller';
-import { ReplicaSetController } from './replicaset-controller';
-import { ClusterRoleAggregationController } from './clusterrole-aggregation/clusterrole-aggregation-controller';
-import { ServiceAccountController } from './service-account/service-account-controller';
-import { SharedInformers } from './shared-informers';
+import type { Log } from '../../kube/log';
+import type { ControllerContext } from './controller-context';
+import { EventRecorder } from '../../kube/event-recorder';
+import { LeaderElector } from '../../kube/leader-election';
+import { CONTROLLER_NAMES, CONTROLLERS, type ControllerName, type ControllerSettings } from './registry';
+import { SharedInformers } from '../../kube/shared-informers';
 
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation'] as const;
-export type ControllerName = (typeof CONTROLLER_NAMES)[number];
-
-export interface ControllerManagerOptions {
+export interface ControllerManagerOptions extends ControllerSettings {
   client: KubeClient;
   /** Who holds the leader lease: unique per master (e.g. hostname + pid). */
   identity: string;
   /** Run only while holding the kube-system lease (default false: run at once). */
   leaderElection?: boolean;
   log?: Log;
-  nodeMonitor?: NodeMonitorOptions;
   /** Lease timing; tests shorten it. Defaults 15 s / 10 s / 2 s as upstream. */
   leaderElectionTiming?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
-  /** Events older than this are deleted (default 1 h). */
-  eventTtlMs?: number;
-  /**
-   * The cluster CA (PEM) that the service-account loop publishes in every namespace as the
-   * kube-root-ca.crt ConfigMap; without it that loop does not run.
-   */
-  rootCaPem?: string;
   /** Run only these loops (default all); benchmarks run the scheduler alone. */
   controllers?: ControllerName[];
   /** Scheduler tuning (bindings in flight, share of nodes scored, ...). */
@@ -69,22 +50,7 @@ async function startControllers(opts: ControllerManagerOptions, log: Log): Promi
       return r;
     },
   };
-  const factories: [ControllerName, () => Controller][] = [
-    ['replicaset', () => new ReplicaSetController(ctx)],
-    ['deployment', () => new DeploymentController(ctx)],
-    ['daemonset', () => new DaemonSetController(ctx)],
-    ['node-lifecycle', () => new NodeLifecycleController(ctx, opts.nodeMonitor)],
-    ['endpoints', () => new EndpointsController(ctx)],
-    ['garbage-collector', () => new GarbageCollector(ctx)],
-    ['namespace', () => new NamespaceController(ctx)],
-    ['event-ttl', () => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs })],
-    ['clusterrole-aggregation', () => new ClusterRoleAggregationController(ctx)],
-  ];
-  if (opts.rootCaPem) {
-    const rootCaPem = opts.rootCaPem;
-    factories.push(['service-account', () => new ServiceAccountController(ctx, rootCaPem)]);
-  }
-  const controllers = factories.filter(([name]) => enabled.has(name)).map(([, make]) => make());
+  const controllers = CONTROLLERS.filter((c) => enabled.has(c.name)).flatMap((c) => c.make(ctx, opts) ?? []);
   const scheduler = enabled.has('scheduler')
     ? new Scheduler({ client: opts.client, pods: informers.get<Pod>(core('pods')), nodes: informers.get<Node>(core('nodes')), recorder: ctx.recorder('default-scheduler'), log, ...opts.scheduler })
     : undefined;

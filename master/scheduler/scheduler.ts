@@ -1,10 +1,10 @@
 import type { Binding, Node, Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../../kube/client';
 import { ApiError } from '../../kube/api-error';
-import type { InformerLike } from '../controllers/shared-informers';
+import type { InformerLike } from '../../kube/shared-informers';
 import { objectKey } from '../../kube/object';
 import { core } from '../../kube/resource-path';
-import { objectRef, type EventRecorder } from '../controllers/event-recorder';
+import { objectRef, type EventRecorder } from '../../kube/event-recorder';
 import { failureMessage } from './failure-message';
 import { runFilters, type PodFacts } from './filters';
 import { controllerUid, type NodeInfo } from './node-info';

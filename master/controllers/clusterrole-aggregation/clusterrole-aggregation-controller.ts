@@ -1,9 +1,9 @@
 import type { ClusterRole, PolicyRule } from 'kubernetes-types/rbac/v1';
 import { Selector } from '../../../kube/label-selector';
 import type { ResourceRef } from '../../../kube/resource-path';
-import type { Controller, ControllerContext } from '../controller-context';
-import type { InformerLike } from '../shared-informers';
-import { WorkQueue } from '../work-queue';
+import type { InformerLike } from '../../../kube/shared-informers';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
 
 const clusterRolesRef: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' };
 
@@ -13,27 +13,19 @@ const clusterRolesRef: ResourceRef = { group: 'rbac.authorization.k8s.io', versi
  * `rbac.authorization.k8s.io/aggregate-to-view: "true"` adds its rules to `view` (and, through
  * view's own labels, to edit and admin). Any change to any ClusterRole re-checks the aggregated ones.
  */
-export class ClusterRoleAggregationController implements Controller {
+export class ClusterRoleAggregationController extends QueueController {
   readonly name = 'clusterrole-aggregation-controller';
-  private readonly queue = new WorkQueue(200, 10_000);
   private readonly roles: InformerLike<ClusterRole>;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, { workers: 1, failure: 'clusterrole aggregation failed', keyField: 'clusterRole', baseDelayMs: 200, maxDelayMs: 10_000 });
     this.roles = ctx.informers.get<ClusterRole>(clusterRolesRef);
     this.roles.on(() => {
       for (const r of this.roles.list()) if (r.aggregationRule) this.queue.add(r.metadata?.name ?? '');
     });
   }
 
-  start(): void {
-    void this.queue.run(1, (name) => this.sync(name), (name, err) => this.ctx.log('clusterrole aggregation failed', { clusterRole: name, error: err.message }));
-  }
-
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
-
-  private async sync(name: string): Promise<void> {
+  protected async sync(name: string): Promise<void> {
     const role = this.roles.get(name);
     const selectors = (role?.aggregationRule?.clusterRoleSelectors ?? []).map((s) => Selector.fromLabelSelector(s));
     if (!role || selectors.length === 0) return;

@@ -1,9 +1,9 @@
 import type { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../../kube/api-error';
 import { core, type ResourceRef } from '../../../kube/resource-path';
-import type { Controller, ControllerContext } from '../controller-context';
-import type { InformerLike } from '../shared-informers';
-import { WorkQueue } from '../work-queue';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
+import type { InformerLike } from '../../../kube/shared-informers';
 
 /** The ConfigMap every namespace gets so that pods can verify the API server's certificate. */
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -15,18 +15,18 @@ export const DEFAULT_SERVICE_ACCOUNT = 'default';
  * controllers do: both are made when the namespace appears, put back when deleted, and the
  * ConfigMap's certificate is restored when someone edits it.
  */
-export class ServiceAccountController implements Controller {
+export class ServiceAccountController extends QueueController {
   readonly name = 'service-account-controller';
-  private readonly queue = new WorkQueue(200, 10_000);
   private readonly namespaces: InformerLike<Namespace>;
   private readonly accounts: InformerLike<ServiceAccount>;
   private readonly configMaps: InformerLike<ConfigMap>;
 
   constructor(
-    private readonly ctx: ControllerContext,
+    ctx: ControllerContext,
     /** The cluster CA (PEM) published as ca.crt. */
     private readonly rootCaPem: string,
   ) {
+    super(ctx, { workers: 2, failure: 'service account sync failed', keyField: 'namespace', baseDelayMs: 200, maxDelayMs: 10_000 });
     this.namespaces = ctx.informers.get<Namespace>(core('namespaces'));
     this.accounts = ctx.informers.get<ServiceAccount>(core('serviceaccounts'));
     this.configMaps = ctx.informers.get<ConfigMap>(core('configmaps'));
@@ -42,15 +42,8 @@ export class ServiceAccountController implements Controller {
     });
   }
 
-  start(): void {
-    void this.queue.run(2, (ns) => this.sync(ns), (ns, err) => this.ctx.log('service account sync failed', { namespace: ns, error: err.message }));
-  }
 
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
-
-  private async sync(namespace: string): Promise<void> {
+  protected async sync(namespace: string): Promise<void> {
     const ns = this.namespaces.get(namespace);
     // A terminating namespace refuses new content; the namespace controller empties it.
     if (!ns || ns.metadata?.deletionTimestamp) return;

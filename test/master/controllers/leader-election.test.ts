@@ -2,7 +2,7 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import { apps } from '../../../kube/resource-path';
 import type { RunningControllerManager } from '../../../master/controllers/controller-manager';
-import { LeaderElector } from '../../../master/controllers/leader-election';
+import { LeaderElector } from '../../../kube/leader-election';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 const timing = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 };

@@ -4,8 +4,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { ApiError } from '../../../kube/api-error';
 import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
-import { EventRecorder } from '../../../master/controllers/event-recorder';
-import { EventTtlCleaner } from '../../../master/controllers/event-ttl-cleaner';
+import { EventRecorder } from '../../../kube/event-recorder';
+import { EventTtlCleaner } from '../../../master/controllers/event-ttl/event-ttl-cleaner';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 const template = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'main', image: 'img:a', ports: [{ name: 'http', containerPort: 8080 }] }] } });

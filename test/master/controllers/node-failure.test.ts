@@ -1,7 +1,7 @@
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Node } from 'kubernetes-types/core/v1';
 import { apps, core } from '../../../kube/resource-path';
-import { NODE_MONITOR_DEFAULTS } from '../../../master/controllers/node-lifecycle-controller';
+import { NODE_MONITOR_DEFAULTS } from '../../../master/controllers/node-lifecycle/node-lifecycle-controller';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 /** The documented promise: with lotse's defaults a dead node's pods run elsewhere within 30 s. */

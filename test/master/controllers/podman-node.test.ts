@@ -1,4 +1,5 @@
 import type { Deployment } from 'kubernetes-types/apps/v1';
+import type { Event } from 'kubernetes-types/core/v1';
 import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
 import { ensureTestImage } from '../../support/podman';
@@ -43,7 +44,15 @@ describe('controllers with a real podman node', () => {
     expect(pods.every((p) => p.spec?.nodeName === NODE && p.status?.containerStatuses?.[0]?.state?.running)).toBe(true);
 
     const victim = pods[0].metadata?.name ?? '';
+    // The agent records through the same EventRecorder as the controllers: events name the kubelet on this node.
+    const kubeletEvent = (reason: string) => async () => {
+      const events = await cluster.client.list<Event>(core('events', 'default'));
+      return events.items.find((e) => e.reason === reason && e.involvedObject.name === victim && e.source?.component === 'kubelet' && e.reportingInstance === NODE);
+    };
+    const started = await waitFor('a Started event from the agent', kubeletEvent('Started'), 10_000);
+    expect(started.message).toBe('Started container main');
     await deleteObject(cluster.client, core('pods', 'default', victim));
+    await waitFor('a Killing event from the agent', kubeletEvent('Killing'), 10_000);
     await waitFor('the deleted pod gone and replaced by a running one', async () => {
       const p = await listPods(cluster.client, 'default', 'app=real');
       return !p.some((x) => x.metadata?.name === victim) && p.filter(isRunningReady).length === 2;

@@ -1,12 +1,12 @@
 import type { DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1';
-import { replicaSetStatus, slowStartBatches } from '../../../master/controllers/replicaset-controller';
-import { podsToDelete } from '../../../master/controllers/pod-ranking';
-import { daemonPlacement, shouldRunOn } from '../../../master/controllers/daemonset-controller';
-import { conditionTaints, evictionTime } from '../../../master/controllers/node-lifecycle-controller';
-import { desiredSlices, endpointSubsets, serviceEndpoints } from '../../../master/controllers/endpoints-controller';
-import { dependentAction } from '../../../master/controllers/garbage-collector';
-import { WorkQueue } from '../../../master/controllers/work-queue';
+import { replicaSetStatus, slowStartBatches } from '../../../master/controllers/replicaset/replicaset-controller';
+import { podsToDelete } from '../../../master/controllers/replicaset/pod-ranking';
+import { daemonPlacement, shouldRunOn } from '../../../master/controllers/daemonset/daemonset-controller';
+import { conditionTaints, evictionTime } from '../../../master/controllers/node-lifecycle/node-lifecycle-controller';
+import { desiredSlices, endpointSubsets, serviceEndpoints } from '../../../master/controllers/endpoints/endpoints-controller';
+import { dependentAction } from '../../../master/controllers/garbage-collector/garbage-collector';
+import { WorkQueue } from '../../../kube/work-queue';
 import { Expectations } from '../../../master/controllers/expectations';
 
 const pod = (name: string, o: { node?: string; phase?: string; ready?: boolean; readySince?: string; labels?: Record<string, string>; ip?: string; created?: string } = {}): Pod => ({

@@ -1,6 +1,7 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
-import { newReplicaSetReplicas, resolveIntOrPercent, scaleDownOldReplicaSets, surgeAndUnavailable } from '../../../master/controllers/rolling-update';
-import { deploymentConditions, deploymentCounts } from '../../../master/controllers/deployment-status';
+import { resolveIntOrPercent } from '../../../kube/int-or-percent';
+import { newReplicaSetReplicas, scaleDownOldReplicaSets, surgeAndUnavailable } from '../../../master/controllers/deployment/rolling-update';
+import { deploymentConditions, deploymentCounts } from '../../../master/controllers/deployment/deployment-status';
 import { podTemplateHash, templatesEqual } from '../../../master/controllers/pod-template-hash';
 
 const deployment = (replicas: number, surge?: number | string, unavailable?: number | string): Deployment => ({

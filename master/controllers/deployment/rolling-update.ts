@@ -1,20 +1,7 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
-type IntOrString = number | string;
+import { resolveIntOrPercent } from '../../../kube/int-or-percent';
 
 /** Pure rollout arithmetic of the Deployment controller, after upstream's deployment/util. */
-
-export function resolveIntOrPercent(value: IntOrString | undefined, total: number, roundUp: boolean, fallback: string): number {
-  const v = value ?? fallback;
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  if (!m) {
-    const n = Number(v);
-    if (Number.isInteger(n)) return n;
-    throw new Error(`"${v}" is neither an integer nor a percentage like "25%"`);
-  }
-  const exact = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(exact) : Math.floor(exact);
-}
 
 /** maxSurge (rounded up) and maxUnavailable (rounded down); both zero would deadlock, so unavailable becomes 1. */
 export function surgeAndUnavailable(d: Deployment): { maxSurge: number; maxUnavailable: number } {

@@ -1,18 +1,18 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1';
-import { ApiError } from '../../kube/api-error';
-import { Selector } from '../../kube/label-selector';
-import { objectKey } from '../../kube/object';
-import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from '../../kube/pod-conditions';
-import { apps, core } from '../../kube/resource-path';
-import type { Controller, ControllerContext } from './controller-context';
-import { objectRef, type EventRecorder } from './event-recorder';
-import { Expectations } from './expectations';
-import { controllerRef, generateName, newControllerRef } from './owner-references';
+import { ApiError } from '../../../kube/api-error';
+import { Selector } from '../../../kube/label-selector';
+import { objectKey } from '../../../kube/object';
+import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from '../../../kube/pod-conditions';
+import { apps, core } from '../../../kube/resource-path';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
+import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
+import { Expectations } from '../expectations';
+import { controllerRef, generateName, newControllerRef } from '../owner-references';
 import { podsToDelete } from './pod-ranking';
-import type { InformerLike, ObjectIndex } from './shared-informers';
-import { WorkQueue } from './work-queue';
-import { deleteObject } from './delete-object';
+import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
 
 export interface ReplicaSetControllerOptions {
   workers?: number;
@@ -48,18 +48,15 @@ export function replicaSetStatus(rs: ReplicaSet, owned: Pod[], now: number): Rep
 }
 
 /** Keeps the number of pods of every ReplicaSet equal to spec.replicas. */
-export class ReplicaSetController implements Controller {
+export class ReplicaSetController extends QueueController {
   readonly name = 'replicaset-controller';
-  private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private readonly replicaSets: InformerLike<ReplicaSet>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly recorder: EventRecorder;
 
-  constructor(
-    private readonly ctx: ControllerContext,
-    private readonly options: ReplicaSetControllerOptions = {},
-  ) {
+  constructor(ctx: ControllerContext, private readonly options: ReplicaSetControllerOptions = {}) {
+    super(ctx, { workers: options.workers ?? 4, failure: 'replicaset sync failed', keyField: 'replicaset' });
     this.replicaSets = ctx.informers.get<ReplicaSet>(apps('replicasets'));
     this.podIndex = ctx.informers.index<Pod>(core('pods'));
     this.recorder = ctx.recorder(this.name);
@@ -70,15 +67,6 @@ export class ReplicaSetController implements Controller {
     ctx.informers.get<Pod>(core('pods')).on((type, pod, old) => this.onPod(type, pod, old));
   }
 
-  start(): void {
-    void this.queue.run(this.options.workers ?? 4, (key) => this.sync(key), (key, err) =>
-      this.ctx.log('replicaset sync failed', { replicaset: key, error: err.message }),
-    );
-  }
-
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
 
   private onPod(type: string, pod: Pod, old?: Pod): void {
     const ns = pod.metadata?.namespace ?? '';
@@ -101,7 +89,7 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const rs = this.replicaSets.get(key);
     if (!rs) return;
     const owned = await this.claimPods(rs);

@@ -1,6 +1,6 @@
 import type { Event } from 'kubernetes-types/core/v1';
-import type { KubeClient } from '../../../kube/client';
-import { EventRecorder } from '../../../master/controllers/event-recorder';
+import type { KubeClient } from '../../kube/client';
+import { EventRecorder } from '../../kube/event-recorder';
 
 /** Records what the recorder sends instead of talking to an API server. */
 function fakeClient(): { client: KubeClient; created: Event[]; patched: unknown[] } {

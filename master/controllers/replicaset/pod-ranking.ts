@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1';
-import { isPodReady, podCondition } from '../../kube/pod-conditions';
+import { isPodReady, podCondition } from '../../../kube/pod-conditions';
 
 const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 

@@ -1,20 +1,20 @@
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1';
 import type { Node, Pod, Toleration } from 'kubernetes-types/core/v1';
-import { ApiError } from '../../kube/api-error';
-import { objectKey } from '../../kube/object';
-import { isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from '../../kube/pod-conditions';
-import { apps, core } from '../../kube/resource-path';
-import { matchesNodeSelectorAndAffinity, pinnedNodeName } from '../scheduler/node-affinity';
-import { isTaintTolerated } from '../scheduler/taints';
-import type { Controller, ControllerContext } from './controller-context';
-import { objectRef, type EventRecorder } from './event-recorder';
-import { Expectations } from './expectations';
-import { controllerRef, generateName, newControllerRef } from './owner-references';
-import { podTemplateHash } from './pod-template-hash';
-import { resolveIntOrPercent } from './rolling-update';
-import type { InformerLike, ObjectIndex } from './shared-informers';
-import { WorkQueue } from './work-queue';
-import { deleteObject } from './delete-object';
+import { ApiError } from '../../../kube/api-error';
+import { objectKey } from '../../../kube/object';
+import { isPodAvailable, isPodReady, isPodTerminal, msUntilAvailable } from '../../../kube/pod-conditions';
+import { apps, core } from '../../../kube/resource-path';
+import { matchesNodeSelectorAndAffinity, pinnedNodeName } from '../../scheduler/node-affinity';
+import { isTaintTolerated } from '../../scheduler/taints';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
+import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
+import { Expectations } from '../expectations';
+import { controllerRef, generateName, newControllerRef } from '../owner-references';
+import { podTemplateHash } from '../pod-template-hash';
+import { resolveIntOrPercent } from '../../../kube/int-or-percent';
+import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
 
 export const REVISION_HASH = 'controller-revision-hash';
 
@@ -51,16 +51,16 @@ export function shouldRunOn(ds: DaemonSet, node: Node): boolean {
 }
 
 /** Runs one pod of every DaemonSet on every node it selects, including nodes that join later. */
-export class DaemonSetController implements Controller {
+export class DaemonSetController extends QueueController {
   readonly name = 'daemonset-controller';
-  private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private readonly daemonSets: InformerLike<DaemonSet>;
   private readonly nodes: InformerLike<Node>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly recorder: EventRecorder;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, { workers: 2, failure: 'daemonset sync failed', keyField: 'daemonset' });
     this.daemonSets = ctx.informers.get<DaemonSet>(apps('daemonsets'));
     this.nodes = ctx.informers.get<Node>(core('nodes'));
     this.podIndex = ctx.informers.index<Pod>(core('pods'));
@@ -80,15 +80,8 @@ export class DaemonSetController implements Controller {
     });
   }
 
-  start(): void {
-    void this.queue.run(2, (key) => this.sync(key), (key, err) => this.ctx.log('daemonset sync failed', { daemonset: key, error: err.message }));
-  }
 
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
-
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const ds = this.daemonSets.get(key);
     if (!ds) {
       this.expectations.delete(key);

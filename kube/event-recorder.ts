@@ -1,8 +1,8 @@
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1';
-import type { KubeClient } from '../../kube/client';
-import { ApiError } from '../../kube/api-error';
-import type { KubeObject } from '../../kube/object';
-import { core } from '../../kube/resource-path';
+import type { KubeClient } from './client';
+import { ApiError } from './api-error';
+import type { KubeObject } from './object';
+import { core } from './resource-path';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -1,7 +1,7 @@
-import type { KubeClient } from '../../kube/client';
-import { Informer, type InformerHandler } from '../../kube/informer';
-import { objectKey, type KubeObject } from '../../kube/object';
-import { resourcePath, type ResourceRef } from '../../kube/resource-path';
+import type { KubeClient } from './client';
+import { Informer, type InformerHandler } from './informer';
+import { objectKey, type KubeObject } from './object';
+import { resourcePath, type ResourceRef } from './resource-path';
 
 /** What controllers need from an informer; tests pass in-memory fakes. */
 export interface InformerLike<T extends KubeObject> {

@@ -1,12 +1,12 @@
 import type { Namespace } from 'kubernetes-types/core/v1';
-import { ApiError } from '../../kube/api-error';
-import type { KubeObject } from '../../kube/object';
-import { core, type ResourceRef } from '../../kube/resource-path';
-import type { Controller, ControllerContext } from './controller-context';
-import type { InformerLike } from './shared-informers';
-import { WorkQueue } from './work-queue';
-import { deleteObject } from './delete-object';
-import { deletableNamespacedResources } from '../../kube/discovery';
+import { ApiError } from '../../../kube/api-error';
+import type { KubeObject } from '../../../kube/object';
+import { core, type ResourceRef } from '../../../kube/resource-path';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
+import type { InformerLike } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
+import { deletableNamespacedResources } from '../../../kube/discovery';
 
 /**
  * Namespaced resources emptied first, in this order: workloads before pods so they do not
@@ -31,27 +31,20 @@ export const NAMESPACED_RESOURCES: ResourceRef[] = [
  * subresource so the API server removes it. Pods take as long as their agents need to stop them,
  * so the namespace is looked at again every second until it is empty.
  */
-export class NamespaceController implements Controller {
+export class NamespaceController extends QueueController {
   readonly name = 'namespace-controller';
-  private readonly queue = new WorkQueue(500, 5000);
   private readonly namespaces: InformerLike<Namespace>;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, { workers: 2, failure: 'namespace cleanup failed', keyField: 'namespace', baseDelayMs: 500, maxDelayMs: 5000 });
     this.namespaces = ctx.informers.get<Namespace>(core('namespaces'));
     this.namespaces.on((type, ns) => {
       if (type !== 'DELETED' && ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name ?? '');
     });
   }
 
-  start(): void {
-    void this.queue.run(2, (name) => this.sync(name), (name, err) => this.ctx.log('namespace cleanup failed', { namespace: name, error: err.message }));
-  }
 
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
-
-  private async sync(name: string): Promise<void> {
+  protected async sync(name: string): Promise<void> {
     const ns = this.namespaces.get(name);
     if (!ns?.metadata?.deletionTimestamp) return;
     let remaining = 0;

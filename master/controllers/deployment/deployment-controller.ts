@@ -1,19 +1,19 @@
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { ApiError } from '../../kube/api-error';
-import { Selector } from '../../kube/label-selector';
-import { objectKey } from '../../kube/object';
-import { isPodTerminal } from '../../kube/pod-conditions';
-import { apps, core } from '../../kube/resource-path';
-import type { Controller, ControllerContext } from './controller-context';
+import { ApiError } from '../../../kube/api-error';
+import { Selector } from '../../../kube/label-selector';
+import { objectKey } from '../../../kube/object';
+import { isPodTerminal } from '../../../kube/pod-conditions';
+import { apps, core } from '../../../kube/resource-path';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
 import { deploymentConditions, deploymentCounts, msUntilDeadline, rolloutComplete } from './deployment-status';
-import { objectRef, type EventRecorder } from './event-recorder';
-import { controllerRef, newControllerRef } from './owner-references';
-import { canonicalJson, POD_TEMPLATE_HASH, podTemplateHash, templatesEqual } from './pod-template-hash';
+import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
+import { controllerRef, newControllerRef } from '../owner-references';
+import { canonicalJson, POD_TEMPLATE_HASH, podTemplateHash, templatesEqual } from '../pod-template-hash';
 import { newReplicaSetReplicas, scaleDownOldReplicaSets, surgeAndUnavailable } from './rolling-update';
-import type { InformerLike, ObjectIndex } from './shared-informers';
-import { WorkQueue } from './work-queue';
-import { deleteObject } from './delete-object';
+import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 const DESIRED = 'deployment.kubernetes.io/desired-replicas';
@@ -33,9 +33,8 @@ interface SyncState {
 }
 
 /** Rolls Deployments out through ReplicaSets: RollingUpdate, Recreate, revisions, pause, conditions. */
-export class DeploymentController implements Controller {
+export class DeploymentController extends QueueController {
   readonly name = 'deployment-controller';
-  private readonly queue = new WorkQueue();
   private readonly deployments: InformerLike<Deployment>;
   private readonly replicaSets: InformerLike<ReplicaSet>;
   private readonly rsIndex: ObjectIndex<ReplicaSet>;
@@ -44,10 +43,8 @@ export class DeploymentController implements Controller {
   /** ReplicaSets as this controller last wrote them, newer than the informer's copy until the watch catches up. */
   private readonly written = new Map<string, ReplicaSet>();
 
-  constructor(
-    private readonly ctx: ControllerContext,
-    private readonly options: { workers?: number } = {},
-  ) {
+  constructor(ctx: ControllerContext, options: { workers?: number } = {}) {
+    super(ctx, { workers: options.workers ?? 4, failure: 'deployment sync failed', keyField: 'deployment' });
     this.deployments = ctx.informers.get<Deployment>(apps('deployments'));
     this.replicaSets = ctx.informers.get<ReplicaSet>(apps('replicasets'));
     this.rsIndex = ctx.informers.index<ReplicaSet>(apps('replicasets'));
@@ -65,15 +62,6 @@ export class DeploymentController implements Controller {
     });
   }
 
-  start(): void {
-    void this.queue.run(this.options.workers ?? 4, (key) => this.sync(key), (key, err) =>
-      this.ctx.log('deployment sync failed', { deployment: key, error: err.message }),
-    );
-  }
-
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
 
   private onReplicaSet(type: string, rs: ReplicaSet, old?: ReplicaSet): void {
     const ns = rs.metadata?.namespace ?? '';
@@ -89,7 +77,7 @@ export class DeploymentController implements Controller {
     }
   }
 
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const d = this.deployments.get(key);
     if (!d || d.metadata?.deletionTimestamp) return;
     if (Selector.fromLabelSelector(d.spec?.selector).isEmpty()) {

@@ -1,13 +1,14 @@
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import type { Node, NodeCondition, Pod, Taint, Toleration } from 'kubernetes-types/core/v1';
-import { ApiError } from '../../kube/api-error';
-import { objectKey } from '../../kube/object';
-import { core, type ResourceRef } from '../../kube/resource-path';
-import { toleratesTaint } from '../scheduler/taints';
-import type { Controller, ControllerContext } from './controller-context';
-import { objectRef, type EventRecorder } from './event-recorder';
-import type { InformerLike } from './shared-informers';
-import { deleteObject } from './delete-object';
+import { ApiError } from '../../../kube/api-error';
+import { objectKey } from '../../../kube/object';
+import { core, type ResourceRef } from '../../../kube/resource-path';
+import { toleratesTaint } from '../../scheduler/taints';
+import type { ControllerContext } from '../controller-context';
+import { PeriodicController } from '../periodic-controller';
+import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
+import type { InformerLike } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
 
 /**
  * Timing of node failure handling. lotse reacts faster than Kubernetes by default, so a dead
@@ -81,7 +82,7 @@ interface Health {
  * so their controllers recreate them on healthy nodes. Time is measured locally, never from the
  * node's clock.
  */
-export class NodeLifecycleController implements Controller {
+export class NodeLifecycleController extends PeriodicController {
   readonly name = 'node-lifecycle-controller';
   private readonly opts: Required<NodeMonitorOptions>;
   private readonly nodes: InformerLike<Node>;
@@ -92,13 +93,9 @@ export class NodeLifecycleController implements Controller {
   private readonly orphanSince = new Map<string, number>();
   private readonly evicting = new Set<string>();
   private readonly recorder: EventRecorder;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
 
-  constructor(
-    private readonly ctx: ControllerContext,
-    options: NodeMonitorOptions = {},
-  ) {
+  constructor(ctx: ControllerContext, options: NodeMonitorOptions = {}) {
+    super(ctx, { periodMs: options.monitorPeriodMs ?? NODE_MONITOR_DEFAULTS.monitorPeriodMs, failure: 'node monitor failed' });
     this.opts = { ...NODE_MONITOR_DEFAULTS, ...options };
     this.nodes = ctx.informers.get<Node>(core('nodes'));
     this.pods = ctx.informers.get<Pod>(core('pods'));
@@ -114,21 +111,11 @@ export class NodeLifecycleController implements Controller {
     this.pods.on((type, pod, old) => this.indexPod(type, pod, old));
   }
 
-  start(): void {
+  override start(): void {
     const now = Date.now();
     // Every node gets a full grace period from the moment this controller takes over.
     for (const h of this.health.values()) h.probeTime = now;
-    this.timer = setInterval(() => {
-      if (this.ticking) return;
-      this.ticking = this.tick()
-        .catch((err: Error) => this.ctx.log('node monitor failed', { error: err.message }))
-        .finally(() => (this.ticking = undefined));
-    }, this.opts.monitorPeriodMs);
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.ticking;
+    super.start();
   }
 
   private heard(node: string, beat: { renewTime?: string; heartbeat?: string }): void {
@@ -163,7 +150,7 @@ export class NodeLifecycleController implements Controller {
     set.add(key);
   }
 
-  private async tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     const now = Date.now();
     for (const node of this.nodes.list()) {
       const current = await this.checkHealth(node, now);

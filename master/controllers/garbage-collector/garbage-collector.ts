@@ -1,11 +1,11 @@
 import type { OwnerReference } from 'kubernetes-types/meta/v1';
-import { ApiError } from '../../kube/api-error';
-import type { KubeObject } from '../../kube/object';
-import type { ResourceRef } from '../../kube/resource-path';
-import type { Controller, ControllerContext } from './controller-context';
-import type { InformerLike } from './shared-informers';
-import { WorkQueue } from './work-queue';
-import { deleteObject } from './delete-object';
+import { ApiError } from '../../../kube/api-error';
+import type { KubeObject } from '../../../kube/object';
+import type { ResourceRef } from '../../../kube/resource-path';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
+import type { InformerLike } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
 
 interface Kind {
   ref: ResourceRef;
@@ -56,27 +56,23 @@ export function dependentAction(owners: { ref: OwnerReference; state: OwnerState
  * dependents when it carries the orphan finalizer. A missing owner is confirmed with a live GET
  * before anything is deleted, because informers of different kinds lag each other.
  */
-export class GarbageCollector implements Controller {
+export class GarbageCollector extends QueueController {
   readonly name = 'garbage-collector';
-  private readonly queue = new WorkQueue();
   private readonly graph = new Map<string, GraphNode>();
   private readonly dependents = new Map<string, Set<string>>();
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, { workers: 4, failure: 'garbage collection failed', keyField: 'item' });
     for (const kind of GC_KINDS) {
       const informer: InformerLike<KubeObject> = ctx.informers.get<KubeObject>(kind.ref);
       informer.on((type, obj, old) => this.observe(kind, type, obj, old));
     }
   }
 
-  start(): void {
-    void this.queue.run(4, (key) => this.process(key), (key, err) => this.ctx.log('garbage collection failed', { item: key, error: err.message }));
+  override start(): void {
+    super.start();
     // Catch what was orphaned while no controller manager ran.
     for (const uid of this.graph.keys()) this.queue.add(`dependent:${uid}`);
-  }
-
-  stop(): Promise<void> {
-    return this.queue.shutdown();
   }
 
   private observe(kind: Kind, type: string, obj: KubeObject, old?: KubeObject): void {
@@ -101,7 +97,7 @@ export class GarbageCollector implements Controller {
     if (obj.metadata?.deletionTimestamp && (fin.includes('orphan') || fin.includes('foregroundDeletion'))) this.queue.add(`owner:${uid}`);
   }
 
-  private async process(item: string): Promise<void> {
+  protected async sync(item: string): Promise<void> {
     const [what, uid] = item.split(':');
     if (what === 'dependent') await this.processDependent(uid);
     else await this.processOwner(uid);

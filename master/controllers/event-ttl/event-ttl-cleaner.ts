@@ -1,8 +1,9 @@
 import type { Event } from 'kubernetes-types/core/v1';
-import { ApiError } from '../../kube/api-error';
-import { core } from '../../kube/resource-path';
-import type { Controller, ControllerContext } from './controller-context';
-import { deleteObject } from './delete-object';
+import { ApiError } from '../../../kube/api-error';
+import { core } from '../../../kube/resource-path';
+import type { ControllerContext } from '../controller-context';
+import { PeriodicController } from '../periodic-controller';
+import { deleteObject } from '../delete-object';
 
 /** When an event was last seen: lastTimestamp, else eventTime, else its creation. */
 export function eventLastSeen(e: Event): number {
@@ -13,30 +14,18 @@ export function eventLastSeen(e: Event): number {
  * Removes events not seen for `ttlMs` (default 1 h, as kube-apiserver's --event-ttl), so a
  * long-running cluster does not keep every event it ever recorded.
  */
-export class EventTtlCleaner implements Controller {
+export class EventTtlCleaner extends PeriodicController {
   readonly name = 'event-ttl-cleaner';
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
 
   constructor(
-    private readonly ctx: ControllerContext,
+    ctx: ControllerContext,
     private readonly options: { ttlMs?: number; intervalMs?: number } = {},
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .then(() => undefined)
-        .catch((err: Error) => this.ctx.log('event cleanup failed', { error: err.message }))
-        .finally(() => (this.running = undefined));
-    }, this.options.intervalMs ?? 60_000);
-    this.timer.unref();
+  ) {
+    super(ctx, { periodMs: options.intervalMs ?? 60_000, failure: 'event cleanup failed' });
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  protected async tick(): Promise<void> {
+    await this.sweep();
   }
 
   /** One pass over all events; returns how many were deleted. */

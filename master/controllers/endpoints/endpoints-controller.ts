@@ -1,16 +1,16 @@
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
-import { ApiError } from '../../kube/api-error';
-import { Selector } from '../../kube/label-selector';
-import { objectKey, type KubeObject } from '../../kube/object';
-import { isPodReady, isPodTerminal } from '../../kube/pod-conditions';
-import { core, type ResourceRef } from '../../kube/resource-path';
-import type { Controller, ControllerContext } from './controller-context';
-import { newControllerRef } from './owner-references';
-import { canonicalJson, fnv32a } from './pod-template-hash';
-import type { InformerLike, ObjectIndex } from './shared-informers';
-import { WorkQueue } from './work-queue';
-import { deleteObject } from './delete-object';
+import { ApiError } from '../../../kube/api-error';
+import { Selector } from '../../../kube/label-selector';
+import { objectKey, type KubeObject } from '../../../kube/object';
+import { isPodReady, isPodTerminal } from '../../../kube/pod-conditions';
+import { core, type ResourceRef } from '../../../kube/resource-path';
+import type { ControllerContext } from '../controller-context';
+import { QueueController } from '../queue-controller';
+import { newControllerRef } from '../owner-references';
+import { canonicalJson, fnv32a } from '../pod-template-hash';
+import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
+import { deleteObject } from '../delete-object';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -107,15 +107,15 @@ export function desiredSlices(svc: Service, entries: EndpointEntry[]): EndpointS
 }
 
 /** Keeps Endpoints and EndpointSlices of every Service with a selector in line with its ready pods. */
-export class EndpointsController implements Controller {
+export class EndpointsController extends QueueController {
   readonly name = 'endpoints-controller';
-  private readonly queue = new WorkQueue();
   private readonly services: InformerLike<Service>;
   private readonly endpoints: InformerLike<Endpoints>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly sliceIndex: ObjectIndex<EndpointSlice>;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, { workers: 2, failure: 'endpoints sync failed', keyField: 'service' });
     this.services = ctx.informers.get<Service>(core('services'));
     this.endpoints = ctx.informers.get<Endpoints>(core('endpoints'));
     this.podIndex = ctx.informers.index<Pod>(core('pods'));
@@ -132,15 +132,8 @@ export class EndpointsController implements Controller {
     });
   }
 
-  start(): void {
-    void this.queue.run(2, (key) => this.sync(key), (key, err) => this.ctx.log('endpoints sync failed', { service: key, error: err.message }));
-  }
 
-  stop(): Promise<void> {
-    return this.queue.shutdown();
-  }
-
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
     const svc = this.services.get(key);
     if (!svc) {

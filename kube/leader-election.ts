@@ -1,8 +1,8 @@
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1';
-import type { KubeClient } from '../../kube/client';
-import { ApiError } from '../../kube/api-error';
-import type { ResourceRef } from '../../kube/resource-path';
-import type { Log } from './controller-context';
+import type { KubeClient } from './client';
+import { ApiError } from './api-error';
+import type { ResourceRef } from './resource-path';
+import type { Log } from './log';
 
 export interface LeaderElectionOptions {
   client: KubeClient;

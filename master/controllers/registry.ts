@@ -1,0 +1,51 @@
+import type { Controller, ControllerContext } from './controller-context';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation/clusterrole-aggregation-controller';
+import { DaemonSetController } from './daemonset/daemonset-controller';
+import { DeploymentController } from './deployment/deployment-controller';
+import { EndpointsController } from './endpoints/endpoints-controller';
+import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
+import { GarbageCollector } from './garbage-collector/garbage-collector';
+import { NamespaceController } from './namespace/namespace-controller';
+import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
+import { ReplicaSetController } from './replicaset/replicaset-controller';
+import { ServiceAccountController } from './service-account/service-account-controller';
+
+/** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation'] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+/** What individual controllers are tuned with; the controller manager's options carry them. */
+export interface ControllerSettings {
+  nodeMonitor?: NodeMonitorOptions;
+  /** Events older than this are deleted (default 1 h). */
+  eventTtlMs?: number;
+  /**
+   * The cluster CA (PEM) that the service-account loop publishes in every namespace as the
+   * kube-root-ca.crt ConfigMap; without it that loop does not run.
+   */
+  rootCaPem?: string;
+}
+
+/** How one controller is built; undefined when the options leave it nothing to do. */
+export interface ControllerEntry {
+  name: Exclude<ControllerName, 'scheduler'>;
+  make(ctx: ControllerContext, settings: ControllerSettings): Controller | undefined;
+}
+
+/**
+ * The controllers, in start order. A new controller gets a folder beside the others and one
+ * entry here (and its name in CONTROLLER_NAMES); the scheduler is started by the manager itself.
+ */
+export const CONTROLLERS: ControllerEntry[] = [
+  { name: 'replicaset', make: (ctx) => new ReplicaSetController(ctx) },
+  { name: 'deployment', make: (ctx) => new DeploymentController(ctx) },
+  { name: 'daemonset', make: (ctx) => new DaemonSetController(ctx) },
+  { name: 'node-lifecycle', make: (ctx, opts) => new NodeLifecycleController(ctx, opts.nodeMonitor) },
+  { name: 'endpoints', make: (ctx) => new EndpointsController(ctx) },
+  { name: 'garbage-collector', make: (ctx) => new GarbageCollector(ctx) },
+  { name: 'namespace', make: (ctx) => new NamespaceController(ctx) },
+  { name: 'event-ttl', make: (ctx, opts) => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs }) },
+  { name: 'clusterrole-aggregation', make: (ctx) => new ClusterRoleAggregationController(ctx) },
+  // Publishes the cluster CA in every namespace, so it has nothing to do without one.
+  { name: 'service-account', make: (ctx, opts) => (opts.rootCaPem ? new ServiceAccountController(ctx, opts.rootCaPem) : undefined) },
+];
