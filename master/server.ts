@@ -37,7 +37,9 @@ import { Metrics } from './metrics';
 import { serveDashboard } from './dashboard/serve-dashboard';
 import { Compactor } from './store/compactor';
 import { openStore } from './store/open-store';
-import type { Store } from './store/store';
+import { StoreError, type Store } from './store/store';
+import { StoreHealth } from './store/store-health';
+import { ErrorLog } from './error-log';
 
 export interface MasterOptions {
   dataDir: string;
@@ -48,6 +50,8 @@ export interface MasterOptions {
   etcdCa?: string;
   etcdCert?: string;
   etcdKey?: string;
+  /** Deadline of one store call (etcd; default 5 s). */
+  storeCallTimeoutMs?: number;
   advertiseAddress?: string;
   tlsSans?: string[];
   /**
@@ -105,6 +109,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     etcdCa: options.etcdCa,
     etcdCert: options.etcdCert,
     etcdKey: options.etcdKey,
+    callTimeoutMs: options.storeCallTimeoutMs,
   });
   // Certificates exist before the port opens, so no client ever meets a server without one.
   const state = loadOrCreateState(options.dataDir, sans);
@@ -176,6 +181,8 @@ class Api {
   private readonly proxy: NodeProxy;
   private readonly nodeReferences: NodeReferences;
   private readonly access: Access;
+  private readonly errorLog: ErrorLog;
+  private readonly health: StoreHealth;
 
   constructor(
     private readonly store: Store,
@@ -186,6 +193,8 @@ class Api {
     handlerOptions: { bookmarkIntervalMs: number },
     private readonly address: string,
   ) {
+    this.errorLog = new ErrorLog(log);
+    this.health = new StoreHealth(store).start();
     this.handler = new ResourceHandler(store, this.openapi, allocator, handlerOptions);
     const registry = this.handler.registry;
     const byPlural = new Map(resources.map((r) => [`${r.group}/${r.plural}`, r]));
@@ -202,6 +211,7 @@ class Api {
   }
 
   stop(): void {
+    this.health.stop();
     this.nodeReferences.stop();
     this.access.rbac.stop();
   }
@@ -239,7 +249,7 @@ class Api {
     let who: Identity | undefined;
     try {
       const path = (req.url ?? '/').split('?')[0];
-      if (publicPaths.has(path)) return this.reply(res, await this.publicEndpoint(path));
+      if (publicPaths.has(path)) return this.reply(res, this.publicEndpoint(path));
       // The dashboard's static files hold no data; the page signs in with a token for every call.
       if (serveDashboard(req, res)) return;
       who = await this.auth.authenticate(req.headers.authorization);
@@ -265,7 +275,7 @@ class Api {
     } catch (err) {
       const e = toHttpError(err);
       code = e.code;
-      if (e.code >= 500) this.log.error({ method: req.method, url: redactUrl(req.url), err: (err as Error).stack ?? String(err) }, 'request failed');
+      if (e.code >= 500) this.errorLog.error(err, { method: req.method, url: redactUrl(req.url), code: e.code }, 'request failed');
       if (res.headersSent) {
         res.end();
       } else {
@@ -334,14 +344,16 @@ class Api {
     return items.some((pod) => podReferences(pod as Pod)[kind].has(name));
   }
 
-  private async publicEndpoint(path: string): Promise<Reply> {
+  /**
+   * /livez: the process serves. /readyz and /healthz: the store took its last background probe
+   * (a write on SQLite, a quorum read on etcd) in time. None waits on the store.
+   */
+  private publicEndpoint(path: string): Reply {
     if (path === '/version') return { status: 200, body: version };
-    try {
-      await this.store.revision();
-      return { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
-    } catch (err) {
-      return { status: 503, body: `store unavailable: ${(err as Error).message}`, headers: { 'content-type': 'text/plain' } };
-    }
+    if (path === '/livez') return { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
+    const health = this.health.report();
+    if (health.ready) return { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
+    return { status: 503, body: `store unavailable: ${health.message}`, headers: { 'content-type': 'text/plain' } };
   }
 
   /** Reviews (answered, never stored) and TokenRequests, once the request is authorized. */
@@ -409,7 +421,11 @@ async function peekName(req: IncomingMessage): Promise<string | undefined> {
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   const e = err as Error & { code?: string };
-  if (e && e.name === 'StoreError' && e.code === 'Unavailable') return errors.unavailable(`the store is unavailable: ${e.message}`);
+  if (e instanceof StoreError) {
+    if (e.code === 'Unavailable') return errors.unavailable(`the store is unavailable: ${e.message}`);
+    if (e.code === 'Timeout') return errors.timeout(`the store did not answer in time: ${e.message}`);
+    if (e.code === 'TooLarge') return errors.tooLargeRequest(e.message);
+  }
   return errors.internal(e?.message ?? String(err));
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { errors } from './status';
 import { decodeProtobufObject } from './protobuf/decode-protobuf';
+import { checkValueDepth, checkYamlDepth } from './limits/nesting-depth';
 
 /** Kubernetes' limit on a request body. */
 export const maxBodyBytes = 3 * 1024 * 1024;
@@ -41,24 +42,42 @@ export function mediaType(req: IncomingMessage): string {
 /** Parses a JSON or YAML body into a value, with a 400 that says where it went wrong. */
 export function parseBody(raw: Buffer, type: string): unknown {
   // kubectl's typed create subcommands send protobuf and do not retry as JSON on a 415.
-  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(raw);
+  if (type === 'application/vnd.kubernetes.protobuf') return checked(decodeProtobufObject(raw), 'protobuf');
   const text = raw.toString('utf8');
   if (!text.trim()) throw errors.badRequest('the request body is empty');
-  if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
-    try {
-      return YAML.parse(text, { maxAliasCount: 100 });
-    } catch (err) {
-      throw errors.badRequest(`error decoding YAML: ${(err as Error).message}`);
-    }
-  }
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml') return decodeYaml(text);
   if (['application/json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', '*/*', ''].includes(type)) {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw errors.badRequest(`error decoding JSON: ${(err as Error).message}`);
-    }
+    return decodeJson(text);
   }
   throw errors.unsupportedMediaType(type);
+}
+
+/** JSON text to a value no deeper than the nesting limit (V8's parser itself is iterative). */
+export function decodeJson(text: string, what = 'JSON'): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`error decoding ${what}: ${(err as Error).message}`);
+  }
+  return checked(value, what);
+}
+
+/** YAML text to a value, refused before parsing when it nests too deep, and with aliases bounded. */
+export function decodeYaml(text: string, what = 'YAML'): unknown {
+  checkYamlDepth(text);
+  let value: unknown;
+  try {
+    value = YAML.parse(text, { maxAliasCount: 100 });
+  } catch (err) {
+    throw errors.badRequest(`error decoding ${what}: ${(err as Error).message}`);
+  }
+  return checked(value, what);
+}
+
+function checked(value: unknown, what: string): unknown {
+  checkValueDepth(value, what);
+  return value;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -6,6 +6,7 @@ import { Admission } from './admission';
 import { isPlainObject, mediaType, parseBody, readBody } from './body';
 import { applyDefaults } from './defaults';
 import { FieldSelector } from './field-selector';
+import { checkObjectSize } from './limits/object-size';
 import { unknownFields, type OpenApi } from './openapi/openapi';
 import { applyPatch, parsePatch, patchKind } from './patch/apply-patch';
 import { fieldManagerOf, forceOf } from './patch/field-manager';
@@ -321,6 +322,7 @@ export class ResourceHandler {
   }
 
   private validate(r: ResourceInfo, obj: Obj, name: string): void {
+    checkObjectSize(r, obj);
     const causes = validateObject(r, obj);
     if (causes.length > 0) throw errors.invalid(r, name, causes);
   }

@@ -60,8 +60,10 @@ export const errors = {
   gone: (message: string) => new HttpError(410, 'Expired', message),
   methodNotAllowed: (message: string) => new HttpError(405, 'MethodNotAllowed', message),
   tooLarge: (limit: number) => new HttpError(413, 'RequestEntityTooLarge', `the request body is larger than the limit of ${limit} bytes`),
+  tooLargeRequest: (message: string) => new HttpError(413, 'RequestEntityTooLarge', `Request entity too large: ${message}`),
   unsupportedMediaType: (type: string) => new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got "${type}")`),
   notAcceptable: (type: string) => new HttpError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml (got "${type}")`),
   internal: (message: string) => new HttpError(500, 'InternalError', `Internal error occurred: ${message}`),
   unavailable: (message: string) => new HttpError(503, 'ServiceUnavailable', message),
+  timeout: (message: string) => new HttpError(504, 'Timeout', message, { retryAfterSeconds: 1 }),
 };

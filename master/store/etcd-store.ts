@@ -1,4 +1,5 @@
-import { Etcd3, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, GRPCInvalidArgumentError, GRPCResourceExhastedError, GRPCUnavailableError, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
 import { goneError } from './gone-error';
 import { WatchFanout } from './watch-fanout';
 import { compareKeys, keyAfter, prefixEnd } from './key-range';
@@ -22,6 +23,8 @@ export interface EtcdStoreOptions {
   keyPrefix?: string;
   /** How long to wait for a connection before a call fails; default 5 s. */
   dialTimeoutMs?: number;
+  /** How long one call may take before it fails with StoreError('Timeout'); default 5 s. */
+  callTimeoutMs?: number;
 }
 
 /** Largest list response accepted from etcd (gRPC's own default is 4 MiB). */
@@ -43,9 +46,13 @@ export class EtcdStore implements Store {
     if (options.endpoints.length === 0) throw new Error('the etcd store needs at least one endpoint');
     this.keyPrefix = options.keyPrefix ?? '';
     const tls = options.tls;
+    const callTimeoutMs = options.callTimeoutMs ?? 5000;
     this.client = new Etcd3({
       hosts: options.endpoints,
       dialTimeout: options.dialTimeoutMs ?? 5000,
+      // A stalled etcd must not hold requests for the whole stall: every unary call has a deadline.
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+      faultHandling: connectionFaultsOnly(),
       credentials: tls && { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
       // gRPC refuses responses over 4 MiB by default; a list of 10,000 pods is about 13 MiB.
       grpcOptions: { 'grpc.max_receive_message_length': MAX_RESPONSE_BYTES },
@@ -119,6 +126,11 @@ export class EtcdStore implements Store {
       const res = await this.client.get(rangeStart(this.fullKey(''))).exec();
       return Number(res.header.revision);
     });
+  }
+
+  async probe(): Promise<void> {
+    // A linearizable read needs a quorum, as a write does, without bumping the revision.
+    await this.revision();
   }
 
   compact(revision: number): Promise<void> {
@@ -199,19 +211,57 @@ export class EtcdStore implements Store {
     );
   }
 
-  /** Runs one call, turning transport failures into StoreError('Unavailable') with context. */
+  /**
+   * Runs one call within the call deadline, turning failures into StoreErrors with context:
+   * Timeout (etcd did not answer in time), TooLarge (etcd refused the request's size) or
+   * Unavailable (anything else from the transport).
+   */
   private async call<T>(verb: string, subject: string, fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreError('Unavailable', `cannot ${verb} ${subject}: the etcd store is closed`);
+    const limit = this.options.callTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    // The gRPC deadline covers the call itself; this also bounds waiting for a connection.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreError('Timeout', `cannot ${verb} ${subject}: etcd at ${this.options.endpoints.join(',')} did not answer within ${limit} ms; is it overloaded or stopped?`)), limit);
+    });
     try {
-      return await fn();
+      return await Promise.race([fn(), deadline]);
     } catch (err) {
       if (err instanceof StoreError) throw err;
-      const hint = /UNAVAILABLE|DEADLINE|ECONNREFUSED|connect|handshake|certificate/i.test(String(err))
-        ? '; is etcd up, and are the endpoints and TLS files right?'
-        : '';
-      throw new StoreError('Unavailable', `cannot ${verb} ${subject} in etcd at ${this.options.endpoints.join(',')}: ${String(err)}${hint}`);
+      throw this.describe(verb, subject, err, limit);
+    } finally {
+      clearTimeout(timer);
     }
   }
+
+  private describe(verb: string, subject: string, err: unknown, limit: number): StoreError {
+    const where = `etcd at ${this.options.endpoints.join(',')}`;
+    if (isTooLarge(err)) return new StoreError('TooLarge', `cannot ${verb} ${subject}: ${where} refused the request as too large (${String(err)}); etcd's default limit is 1.5 MiB per request`);
+    if (/DEADLINE/i.test(String(err))) return new StoreError('Timeout', `cannot ${verb} ${subject}: ${where} did not answer within ${limit} ms; is it overloaded or stopped?`);
+    const hint = /UNAVAILABLE|ECONNREFUSED|connect|handshake|certificate/i.test(String(err))
+      ? '; is etcd up, and are the endpoints and TLS files right?'
+      : '';
+    return new StoreError('Unavailable', `cannot ${verb} ${subject} in ${where}: ${String(err)}${hint}`);
+  }
+}
+
+/**
+ * etcd3's default policies retry and count toward a circuit breaker every "recoverable" error,
+ * RESOURCE_EXHAUSTED (a request over etcd's size limit) and DEADLINE_EXCEEDED included: one
+ * oversized write then made every call fail for 5 s. Only a lost connection says something about
+ * the host; the breaker and the retry look at that alone and half-open after 1 s.
+ */
+function connectionFaultsOnly(): { host: () => ReturnType<typeof circuitBreaker>; global: ReturnType<typeof retry> } {
+  const lostConnection = handleWhen((err) => err instanceof GRPCUnavailableError);
+  return {
+    host: () => circuitBreaker(lostConnection, { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+    global: retry(lostConnection, { maxAttempts: 1 }),
+  };
+}
+
+function isTooLarge(err: unknown): boolean {
+  if (err instanceof GRPCResourceExhastedError) return true;
+  return err instanceof GRPCInvalidArgumentError && /request is too large/i.test(String(err));
 }
 
 /** One store watch over an etcd3 watcher, with Gone detection and gap-free resumption. */

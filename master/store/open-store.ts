@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   etcdCa?: string;
   etcdCert?: string;
   etcdKey?: string;
+  /** Deadline of one etcd call (default 5 s): past it a request fails with 504, not a hang. */
+  callTimeoutMs?: number;
 }
 
 export type StoreSpec =
@@ -31,7 +33,7 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     return new SqliteStore(parsed.path);
   }
   const { EtcdStore } = await import('./etcd-store');
-  const store = new EtcdStore({ endpoints: parsed.endpoints, keyPrefix: parsed.keyPrefix, tls: readTls(options) });
+  const store = new EtcdStore({ endpoints: parsed.endpoints, keyPrefix: parsed.keyPrefix, tls: readTls(options), callTimeoutMs: options.callTimeoutMs });
   try {
     await store.revision();
   } catch (err) {

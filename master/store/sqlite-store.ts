@@ -157,6 +157,15 @@ export class SqliteStore implements Store {
     return this.currentRevision;
   }
 
+  async probe(): Promise<void> {
+    // Through the write queue and its commit, so a full disk or a lost file shows here as it
+    // would for a real write; the meta row changes no revision and reaches no watch.
+    await this.enqueue(() => {
+      this.stmt.setMeta.run('probe', Date.now());
+      return { type: 'MODIFIED', key: '', value: {}, revision: 0 };
+    });
+  }
+
   async compact(revision: number): Promise<void> {
     this.assertOpen('compact');
     if (revision > this.currentRevision) {
@@ -215,7 +224,7 @@ export class SqliteStore implements Store {
     const events: StoreEvent[] = [];
     outcomes.forEach((outcome, i) => {
       if ('event' in outcome) {
-        events.push(outcome.event);
+        if (outcome.event.revision > 0) events.push(outcome.event); // a probe is no event
         batch[i].resolve(outcome.event);
       } else {
         batch[i].reject(outcome.error);

@@ -72,12 +72,18 @@ export interface Store {
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch;
   /** The store's current revision. */
   revision(): Promise<number>;
+  /**
+   * Throws unless the store can serve a write now: SQLite commits a write that changes no
+   * revision, etcd answers a quorum read. Backs /readyz.
+   */
+  probe(): Promise<void>;
   /** Forgets history at and below revision; watches from there get Gone. */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Unavailable';
+/** Timeout: no answer within the call deadline. TooLarge: the backend refused the value's size. */
+export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Unavailable' | 'Timeout' | 'TooLarge';
 
 export class StoreError extends Error {
   constructor(

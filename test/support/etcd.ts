@@ -22,6 +22,8 @@ export interface RunningEtcd {
   tls?: EtcdTlsFiles;
   /** SIGKILLs etcd and starts it again on the same ports and data dir (for reconnect tests). */
   restart(): Promise<void>;
+  /** Sends a signal to the etcd process itself (SIGSTOP/SIGCONT to stall it). */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -102,7 +104,11 @@ async function startOnce(options: StartEtcdOptions): Promise<RunningEtcd> {
     await stop();
     throw err;
   }
-  return { endpoint: clientUrl, hostPort: `127.0.0.1:${clientPort}`, tls: tls?.client, restart, stop };
+  const signal = (sig: NodeJS.Signals): void => {
+    if (!proc?.pid) throw new Error('etcd is not running');
+    process.kill(proc.pid, sig);
+  };
+  return { endpoint: clientUrl, hostPort: `127.0.0.1:${clientPort}`, tls: tls?.client, restart, stop, signal };
 }
 
 interface WrittenTls {
@@ -185,6 +191,7 @@ function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'S
       clearTimeout(timer);
       resolve();
     });
+    proc.kill('SIGCONT'); // a test that stalled etcd with SIGSTOP still gets it stopped
     proc.kill(signal);
   });
 }

@@ -1,7 +1,7 @@
-import * as jsonPatch from 'fast-json-patch';
-import YAML from 'yaml';
+import { decodeJson, decodeYaml } from '../body';
 import type { Obj } from '../registry';
 import { errors } from '../status';
+import { applyJsonPatch } from './json-patch';
 import { mergePatch } from './merge-patch';
 import { strategicMerge, type SchemaLookup } from './strategic-merge';
 
@@ -24,11 +24,7 @@ export function patchKind(mediaType: string): PatchKind {
 
 export function parsePatch(kind: PatchKind, raw: Buffer): unknown {
   const text = raw.toString('utf8');
-  try {
-    return kind === 'apply' ? YAML.parse(text) : JSON.parse(text);
-  } catch (err) {
-    throw errors.badRequest(`error decoding ${kind} patch: ${(err as Error).message}`);
-  }
+  return kind === 'apply' ? decodeYaml(text, 'apply patch') : decodeJson(text, `${kind} patch`);
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -36,14 +32,8 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Applies one patch document to the current object, returning the patched copy. */
 export function applyPatch(kind: PatchKind, current: Obj, patch: unknown, schemaName: string, lookup: SchemaLookup): Obj {
   switch (kind) {
-    case 'json': {
-      if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
-      try {
-        return jsonPatch.applyPatch(structuredClone(current), patch as jsonPatch.Operation[], true, false).newDocument as Obj;
-      } catch (err) {
-        throw errors.invalid({ kind: String(current.kind), group: '', plural: '' }, String(current.metadata?.name), [{ message: `the JSON patch could not be applied: ${(err as Error).message}` }]);
-      }
-    }
+    case 'json':
+      return applyJsonPatch(current, patch);
     case 'merge':
       return mergePatch(current as unknown as Json, patch as Json) as unknown as Obj;
     case 'strategic':

@@ -1,3 +1,4 @@
+import { decodeJson } from '../body';
 import type { Obj } from '../registry';
 import { difference, type FieldSet } from './field-set';
 import type { FieldType } from './field-type';
@@ -20,9 +21,9 @@ export function lastAppliedFields(live: Obj, type: FieldType): FieldSet | undefi
   if (!text) return undefined;
   let last: unknown;
   try {
-    last = JSON.parse(text);
+    last = decodeJson(text, 'last-applied annotation');
   } catch {
-    return undefined; // a hand-edited annotation grants nothing
+    return undefined; // a hand-edited (or too deep) annotation grants nothing
   }
   if (typeof last !== 'object' || last === null || Array.isArray(last)) return undefined;
   const lastJson = last as Json;
