@@ -17,6 +17,7 @@ import { ServiceAccountTokens } from './auth/service-account-token';
 import { answerReview } from './api/reviews';
 import { requestToken } from './api/token-request';
 import { NodeReferences } from './auth/node-references';
+import { checkNodeWrite, NodeRestrictionError } from './auth/node-restriction';
 import { podReferences } from './auth/pod-references';
 import type { Identity } from './auth/identity';
 import { loadOrCreateState, writeClientFiles, type MasterState } from './data-dir';
@@ -205,6 +206,14 @@ class Api {
     this.access = new Access(new RbacPolicy(store, (err) => log.warn({ err: err.message }, 'RBAC watch ended; listing roles and bindings again on the next request')));
     this.handler.admission.addWriterCheck(async (r, namespace, obj, old, who) => {
       if (r.group === 'rbac.authorization.k8s.io') await checkEscalation(this.access, who, r.kind, namespace, obj, old);
+    });
+    this.handler.admission.addWriterCheck(async (r, _namespace, obj, old, who) => {
+      try {
+        checkNodeWrite(who, r, obj, old);
+      } catch (err) {
+        if (err instanceof NodeRestrictionError) throw errors.forbidden(who.user, old ? 'update' : 'create', `${r.plural} "${String(obj.metadata?.name ?? '')}"`, err.message);
+        throw err;
+      }
     });
     this.proxy = new NodeProxy(this.handler.registry, state.ca.certPem, state.agentClient);
     this.nodeReferences = new NodeReferences(store, storeKey(pods, undefined), (err) => log.warn({ err: err.message }, 'node reference watch ended; listing pods again on the next node read'));
