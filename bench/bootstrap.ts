@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBundle } from '../bootstrap/bundle';
+import { buildBundle } from '../payload/lotse-bundle';
 import { parseInventory } from '../bootstrap/inventory';
-import { printStep } from '../bootstrap/progress';
+import { printStep } from '../bootstrap/host-steps';
 import { runBootstrap } from '../bootstrap/run-bootstrap';
 import { startSshHosts } from '../test/support/ssh-hosts';
 

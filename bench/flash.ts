@@ -12,11 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flash } from '../bootstrap/flash/flash';
-import { describeImage } from '../bootstrap/flash/image-source';
-import { createProgress } from '../bootstrap/flash/progress';
-import { describeTarget } from '../bootstrap/flash/target';
-import { writeImage } from '../bootstrap/flash/writer';
+import { flash } from '../flash/flash';
+import { describeImage } from '../flash/image-source';
+import { createByteProgress } from '../flash/byte-progress';
+import { describeTarget } from '../flash/target';
+import { writeImage } from '../flash/writer';
 
 const MiB = 1024 * 1024;
 const SIZE = 1024 * MiB;
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       rmSync(target, { force: true });
       const image = await describeImage(xz);
       const t = await describeTarget(target);
-      results['lotse write (xz, write, fsync)'].push(await timed(() => writeImage(image, t, createProgress(quiet))));
+      results['lotse write (xz, write, fsync)'].push(await timed(() => writeImage(image, t, createByteProgress(quiet))));
       rmSync(target, { force: true });
       results['lotse flash (+ verify, Ignition)'].push(await timed(() => flash({ ignition, image: xz, device: target, yes: true }, { out: quiet })));
     }

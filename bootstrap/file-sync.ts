@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HostFile } from './host-files';
-import { REMOTE } from './remote-paths';
+import { NODE_LAYOUT } from '../cluster/node-layout';
 import type { SshConnection } from './ssh-connection';
 
 /** How to run a command as root on a host: directly, or through `sudo -n` for a login like `core`. */
@@ -59,7 +59,7 @@ export async function stageFiles(shell: RootShell, files: HostFile[]): Promise<s
 }
 
 function stagingDir(shell: RootShell): string {
-  return shell.root ? REMOTE.staging : '/tmp/lotse-staging';
+  return shell.root ? NODE_LAYOUT.staging : '/tmp/lotse-staging';
 }
 
 /**

@@ -1,10 +1,9 @@
-import { FLANNEL_ETCD_PREFIX } from '../stacks/ignition/paths';
-import type { Bundle } from './bundle';
+import type { Bundle } from '../payload/lotse-bundle';
 import type { HostFacts } from './host-facts';
 import type { Inventory, InventoryHost } from './inventory';
 import { nodeWrapperScript, type NodeRuntime } from './node-runtime';
-import type { ClusterPki } from './pki';
-import { REMOTE } from './remote-paths';
+import type { ClusterPki } from './cluster-pki';
+import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
 import { runScript, SUPERVISOR_SCRIPT, type ServiceName } from './service-scripts';
 
 export interface HostFile {
@@ -36,66 +35,66 @@ export function planHost(input: PlanInput): HostPlan {
   const { inventory, host, pki, bundle, node } = input;
   const isMaster = host.role === 'master';
   const files: HostFile[] = [
-    { path: REMOTE.bundle, content: bundle.content, mode: 0o755 },
-    { path: REMOTE.supervisor, content: SUPERVISOR_SCRIPT, mode: 0o755 },
-    { path: `${REMOTE.pkiDir}/ca.crt`, content: pki.ca.certPem, mode: CERT },
-    { path: REMOTE.etcdCa, content: pki.etcdCa.certPem, mode: CERT },
-    { path: REMOTE.flannelCert, content: pki.flannel.certPem, mode: CERT },
-    { path: REMOTE.flannelKey, content: pki.flannel.keyPem, mode: SECRET },
-    { path: REMOTE.runScript('agent'), content: runScript('agent', input.facts), mode: 0o755 },
-    { path: REMOTE.runScript('flannel'), content: runScript('flannel', input.facts), mode: 0o755 },
+    { path: NODE_LAYOUT.bundle, content: bundle.content, mode: 0o755 },
+    { path: NODE_LAYOUT.supervisor, content: SUPERVISOR_SCRIPT, mode: 0o755 },
+    { path: `${NODE_LAYOUT.pkiDir}/ca.crt`, content: pki.ca.certPem, mode: CERT },
+    { path: NODE_LAYOUT.etcdCa, content: pki.etcdCa.certPem, mode: CERT },
+    { path: NODE_LAYOUT.flannelCert, content: pki.flannel.certPem, mode: CERT },
+    { path: NODE_LAYOUT.flannelKey, content: pki.flannel.keyPem, mode: SECRET },
+    { path: NODE_LAYOUT.runScript('agent'), content: runScript('agent', input.facts), mode: 0o755 },
+    { path: NODE_LAYOUT.runScript('flannel'), content: runScript('flannel', input.facts), mode: 0o755 },
   ];
-  if (node.kind === 'container') files.push({ path: REMOTE.nodeWrapper, content: nodeWrapperScript(node), mode: 0o755 });
+  if (node.kind === 'container') files.push({ path: NODE_LAYOUT.nodeWrapper, content: nodeWrapperScript(node), mode: 0o755 });
   const services = new Map<ServiceName, HostFile>();
   const masters = inventory.hosts.filter((h) => h.role === 'master');
-  const etcdEndpoints = masters.map((m) => `https://${m.privateAddress}:${REMOTE.etcdClientPort}`).join(',');
+  const etcdEndpoints = masters.map((m) => `https://${m.privateAddress}:${NODE_LAYOUT.etcdClientPort}`).join(',');
   if (isMaster) {
-    const dd = REMOTE.masterDataDir;
+    const dd = NODE_LAYOUT.masterDataDir;
     files.push(
       { path: `${dd}/ca.crt`, content: pki.ca.certPem, mode: CERT },
       { path: `${dd}/ca.key`, content: pki.ca.keyPem, mode: SECRET },
       { path: `${dd}/apiserver.crt`, content: pki.apiserver.certPem, mode: CERT },
       { path: `${dd}/apiserver.key`, content: pki.apiserver.keyPem, mode: SECRET },
       { path: `${dd}/tokens.json`, content: JSON.stringify(pki.tokens, null, 2) + '\n', mode: SECRET },
-      { path: REMOTE.runScript('master'), content: runScript('master', input.facts), mode: 0o755 },
+      { path: NODE_LAYOUT.runScript('master'), content: runScript('master', input.facts), mode: 0o755 },
     );
     if (inventory.store === 'etcd') {
       const peer = pki.etcdPeers.get(host.name);
       if (!peer) throw new Error(`no etcd certificate for master ${host.name}`);
       files.push(
-        { path: `${REMOTE.pkiDir}/etcd-server.crt`, content: peer.certPem, mode: CERT },
-        { path: `${REMOTE.pkiDir}/etcd-server.key`, content: peer.keyPem, mode: SECRET },
-        { path: `${REMOTE.pkiDir}/etcd-client.crt`, content: pki.etcdClient.certPem, mode: CERT },
-        { path: `${REMOTE.pkiDir}/etcd-client.key`, content: pki.etcdClient.keyPem, mode: SECRET },
-        { path: REMOTE.runScript('etcd'), content: runScript('etcd', input.facts), mode: 0o755 },
+        { path: `${NODE_LAYOUT.pkiDir}/etcd-server.crt`, content: peer.certPem, mode: CERT },
+        { path: `${NODE_LAYOUT.pkiDir}/etcd-server.key`, content: peer.keyPem, mode: SECRET },
+        { path: `${NODE_LAYOUT.pkiDir}/etcd-client.crt`, content: pki.etcdClient.certPem, mode: CERT },
+        { path: `${NODE_LAYOUT.pkiDir}/etcd-client.key`, content: pki.etcdClient.keyPem, mode: SECRET },
+        { path: NODE_LAYOUT.runScript('etcd'), content: runScript('etcd', input.facts), mode: 0o755 },
       );
-      services.set('etcd', { path: REMOTE.etcdEnv, content: etcdEnv(inventory.name, host, masters), mode: SECRET });
+      services.set('etcd', { path: NODE_LAYOUT.etcdEnv, content: etcdEnv(inventory.name, host, masters), mode: SECRET });
     }
-    services.set('master', { path: REMOTE.masterEnv, content: masterEnv(inventory, host, node, etcdEndpoints), mode: SECRET });
+    services.set('master', { path: NODE_LAYOUT.masterEnv, content: masterEnv(inventory, host, node, etcdEndpoints), mode: SECRET });
   }
-  services.set('flannel', { path: REMOTE.flannelEnv, content: `FLANNELD_ETCD_ENDPOINTS=${etcdEndpoints}\nFLANNELD_ETCD_PREFIX=${FLANNEL_ETCD_PREFIX}\n`, mode: SECRET });
-  services.set('agent', { path: REMOTE.agentEnv, content: agentEnv(inventory, host, node, pki, masters[0]), mode: SECRET });
+  services.set('flannel', { path: NODE_LAYOUT.flannelEnv, content: `FLANNELD_ETCD_ENDPOINTS=${etcdEndpoints}\nFLANNELD_ETCD_PREFIX=${FLANNEL_ETCD_PREFIX}\n`, mode: SECRET });
+  services.set('agent', { path: NODE_LAYOUT.agentEnv, content: agentEnv(inventory, host, node, pki, masters[0]), mode: SECRET });
   return { files, services };
 }
 
 function etcdEnv(cluster: string, host: InventoryHost, masters: InventoryHost[]): string {
-  const pki = REMOTE.pkiDir;
+  const pki = NODE_LAYOUT.pkiDir;
   const vars: Record<string, string> = {
     ETCD_NAME: host.name,
-    ETCD_INITIAL_CLUSTER: masters.map((m) => `${m.name}=https://${m.privateAddress}:${REMOTE.etcdPeerPort}`).join(','),
+    ETCD_INITIAL_CLUSTER: masters.map((m) => `${m.name}=https://${m.privateAddress}:${NODE_LAYOUT.etcdPeerPort}`).join(','),
     ETCD_INITIAL_CLUSTER_STATE: 'new',
     ETCD_INITIAL_CLUSTER_TOKEN: `lotse-${cluster}`,
-    ETCD_INITIAL_ADVERTISE_PEER_URLS: `https://${host.privateAddress}:${REMOTE.etcdPeerPort}`,
-    ETCD_ADVERTISE_CLIENT_URLS: `https://${host.privateAddress}:${REMOTE.etcdClientPort}`,
-    ETCD_LISTEN_CLIENT_URLS: `https://0.0.0.0:${REMOTE.etcdClientPort}`,
-    ETCD_LISTEN_PEER_URLS: `https://0.0.0.0:${REMOTE.etcdPeerPort}`,
+    ETCD_INITIAL_ADVERTISE_PEER_URLS: `https://${host.privateAddress}:${NODE_LAYOUT.etcdPeerPort}`,
+    ETCD_ADVERTISE_CLIENT_URLS: `https://${host.privateAddress}:${NODE_LAYOUT.etcdClientPort}`,
+    ETCD_LISTEN_CLIENT_URLS: `https://0.0.0.0:${NODE_LAYOUT.etcdClientPort}`,
+    ETCD_LISTEN_PEER_URLS: `https://0.0.0.0:${NODE_LAYOUT.etcdPeerPort}`,
     ETCD_CERT_FILE: `${pki}/etcd-server.crt`,
     ETCD_KEY_FILE: `${pki}/etcd-server.key`,
-    ETCD_TRUSTED_CA_FILE: REMOTE.etcdCa,
+    ETCD_TRUSTED_CA_FILE: NODE_LAYOUT.etcdCa,
     ETCD_CLIENT_CERT_AUTH: 'true',
     ETCD_PEER_CERT_FILE: `${pki}/etcd-server.crt`,
     ETCD_PEER_KEY_FILE: `${pki}/etcd-server.key`,
-    ETCD_PEER_TRUSTED_CA_FILE: REMOTE.etcdCa,
+    ETCD_PEER_TRUSTED_CA_FILE: NODE_LAYOUT.etcdCa,
     ETCD_PEER_CLIENT_CERT_AUTH: 'true',
   };
   return envFile(vars);
@@ -105,19 +104,19 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
   const sans = [...new Set([host.name, host.address, host.privateAddress])];
   const store =
     inv.store === 'etcd'
-      ? `--store etcd://${etcdEndpoints.replace(/https:\/\//g, '')} --etcd-ca ${REMOTE.etcdCa} --etcd-cert ${REMOTE.pkiDir}/etcd-client.crt --etcd-key ${REMOTE.pkiDir}/etcd-client.key`
-      : `--store sqlite:${REMOTE.masterDataDir}/state.db`;
-  const args = [`--data-dir ${REMOTE.masterDataDir}`, `--listen 0.0.0.0:${REMOTE.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), store];
+      ? `--store etcd://${etcdEndpoints.replace(/https:\/\//g, '')} --etcd-ca ${NODE_LAYOUT.etcdCa} --etcd-cert ${NODE_LAYOUT.pkiDir}/etcd-client.crt --etcd-key ${NODE_LAYOUT.pkiDir}/etcd-client.key`
+      : `--store sqlite:${NODE_LAYOUT.masterDataDir}/state.db`;
+  const args = [`--data-dir ${NODE_LAYOUT.masterDataDir}`, `--listen 0.0.0.0:${NODE_LAYOUT.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), store];
   return envFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
 }
 
 function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, pki: ClusterPki, master: InventoryHost): string {
   const args = [
-    `--server https://${master.privateAddress}:${REMOTE.apiPort}`,
+    `--server https://${master.privateAddress}:${NODE_LAYOUT.apiPort}`,
     `--token ${pki.tokens.join}`,
-    `--ca-file ${REMOTE.pkiDir}/ca.crt`,
+    `--ca-file ${NODE_LAYOUT.pkiDir}/ca.crt`,
     `--node-name ${host.name}`,
-    `--data-dir ${REMOTE.agentDataDir}`,
+    `--data-dir ${NODE_LAYOUT.agentDataDir}`,
     `--address ${host.privateAddress}`,
     ...(inv.agent.runtime ? [`--runtime ${inv.agent.runtime}`] : []),
   ];

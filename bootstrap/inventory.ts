@@ -3,9 +3,8 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-
-export type HostRole = 'master' | 'worker';
-export type StoreKind = 'etcd' | 'sqlite';
+import { parseClusterOutputs, type HostRole, type StoreKind } from '../cluster/cluster-outputs';
+import { describeSchemaError } from '../cluster/schema-errors';
 export type AgentRuntime = 'docker' | 'podman' | 'fake';
 
 export interface JumpHost {
@@ -42,7 +41,7 @@ export interface Inventory {
 
 const NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
-/** JSON schema of the inventory YAML (DESIGN.md "Bootstrap inventory"). */
+/** JSON schema of the inventory YAML (docs/design.md, "Bootstrap inventory"). */
 const schema = {
   type: 'object',
   required: ['name', 'hosts'],
@@ -124,24 +123,16 @@ export function parseInventory(text: string, source: string): Inventory {
   return normalize(doc, source);
 }
 
-/**
- * The JSON a cloud stack hands to `lotse bootstrap --outputs` (stacks/common/cluster-outputs.ts):
- * clusterName, store, sshUser and hosts[] already in inventory vocabulary.
- */
+/** The document a cloud stack hands to `lotse bootstrap --outputs`, as an inventory. */
 export function loadOutputs(path: string): Inventory {
-  let doc: Record<string, unknown>;
+  let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    doc = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new Error(`cannot read the stack outputs ${path} as JSON: ${(err as Error).message}`);
   }
-  if (typeof doc !== 'object' || doc === null) throw new Error(`stack outputs ${path}: expected a JSON object`);
-  const hosts = Array.isArray(doc.hosts) ? (doc.hosts as Record<string, unknown>[]) : doc.hosts;
-  const inventory: Record<string, unknown> = {
-    name: doc.clusterName,
-    ...(doc.store !== undefined ? { store: doc.store } : {}),
-    hosts: Array.isArray(hosts) ? hosts.map((h) => ({ ...h, user: h.user ?? doc.sshUser })) : hosts,
-  };
+  const outputs = parseClusterOutputs(doc, path);
+  const inventory: RawInventory = { name: outputs.clusterName, store: outputs.store, hosts: outputs.hosts.map((h) => ({ ...h })) };
   return normalize(inventory, `${path} (stack outputs)`);
 }
 
@@ -189,28 +180,8 @@ function checkConsistency(inv: Inventory, source: string): void {
   if (problems.length > 0) throw new Error(`inventory ${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
-/** Turns ajv's `/hosts/1/role` into `hosts[1].role` and says what was expected. */
 function describe(e: ErrorObject): string {
-  const path = e.instancePath
-    .split('/')
-    .slice(1)
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-    .join('')
-    .replace(/^\./, '');
-  const where = path || '(top level)';
-  const params = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'required':
-      return `${path ? `${path}.` : ''}${String(params.missingProperty)} is required`;
-    case 'additionalProperties':
-      return `${path ? `${path}.` : ''}${String(params.additionalProperty)} is not a known key`;
-    case 'enum':
-      return `${where} must be one of ${(params.allowedValues as unknown[]).join(', ')} (got ${JSON.stringify(e.data)})`;
-    case 'pattern':
-      return `${where} ${path.endsWith('jump') ? 'must look like user@host:port' : 'must be lower-case letters, digits and dashes'}`;
-    default:
-      return `${where} ${e.message ?? 'is invalid'}`;
-  }
+  return describeSchemaError(e, (path) => (path.endsWith('jump') ? 'must look like user@host:port' : 'must be lower-case letters, digits and dashes'));
 }
 
 function parseJump(spec: string): JumpHost {

@@ -1,6 +1,5 @@
-import { FLANNEL_ETCD_PREFIX } from '../stacks/ignition/paths';
-import type { ClusterPki } from './pki';
-import { REMOTE } from './remote-paths';
+import type { ClusterPki } from './cluster-pki';
+import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
 import type { SshConnection } from './ssh-connection';
 import { tunnelRequest } from './tunnel-http';
 
@@ -19,7 +18,7 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
  */
 export async function writeNetworkConfig(conn: SshConnection, pki: ClusterPki, podCidr: string): Promise<boolean> {
   const value = flannelNetworkConfig(podCidr);
-  const tls = { port: REMOTE.etcdClientPort, method: 'POST', ca: pki.etcdCa.certPem, cert: pki.etcdClient.certPem, key: pki.etcdClient.keyPem };
+  const tls = { port: NODE_LAYOUT.etcdClientPort, method: 'POST', ca: pki.etcdCa.certPem, cert: pki.etcdClient.certPem, key: pki.etcdClient.keyPem };
   const range = await tunnelRequest(conn, { ...tls, path: '/v3/kv/range', body: JSON.stringify({ key: b64(FLANNEL_CONFIG_KEY) }) });
   if (range.status !== 200) throw new Error(`reading ${FLANNEL_CONFIG_KEY} from etcd answered ${range.status}: ${range.body.slice(0, 200)}`);
   const kvs = (JSON.parse(range.body) as { kvs?: { value?: string }[] }).kvs ?? [];

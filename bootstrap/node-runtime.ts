@@ -1,5 +1,5 @@
 import type { HostFacts } from './host-facts';
-import { REMOTE } from './remote-paths';
+import { NODE_LAYOUT } from '../cluster/node-layout';
 import type { SshConnection } from './ssh-connection';
 
 export const MIN_NODE_MAJOR = 20;
@@ -14,7 +14,7 @@ export type NodeRuntime = { kind: 'host'; node: string } | { kind: 'container'; 
  */
 export function chooseNodeRuntime(hostName: string, facts: HostFacts, image: string): NodeRuntime {
   if (facts.node && facts.node.major >= MIN_NODE_MAJOR) return { kind: 'host', node: facts.node.path };
-  if (facts.containerEngine) return { kind: 'container', engine: facts.containerEngine, image, node: REMOTE.nodeWrapper };
+  if (facts.containerEngine) return { kind: 'container', engine: facts.containerEngine, image, node: NODE_LAYOUT.nodeWrapper };
   const found = facts.node ? `Node.js ${facts.node.version} at ${facts.node.path} (too old, lotse needs ${MIN_NODE_MAJOR} or later)` : 'no Node.js';
   throw new Error(
     `${hostName} has ${found} and no container engine (podman or docker) to run the Node.js image ${image}; ` +

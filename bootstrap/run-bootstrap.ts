@@ -1,17 +1,18 @@
 import { join } from 'node:path';
-import { buildBundle, type Bundle } from './bundle';
-import { clusterDir } from './cluster-home';
+import { buildBundle, type Bundle } from '../payload/lotse-bundle';
+import { clusterDir } from '../cluster/lotse-home';
 import { sha256, syncFiles } from './file-sync';
 import { describeFacts, detectHost } from './host-facts';
 import { planHost, type HostPlan } from './host-files';
 import type { Inventory, InventoryHost } from './inventory';
-import { mergeKubeconfig, userKubeconfigPath } from './kubeconfig-merge';
+import { userKubeconfigPath } from '../kube/kubeconfig-file';
+import { mergeAdminKubeconfig } from './admin-kubeconfig';
 import { writeNetworkConfig } from './network-config';
 import { chooseNodeRuntime, ensureNodeImage, type NodeRuntime } from './node-runtime';
 import { apiReady, etcdHealthy, readyNodes } from './cluster-probes';
-import { ensureClusterPki, type ClusterPki } from './pki';
-import { runStep, StepError, type StepListener } from './progress';
-import { REMOTE } from './remote-paths';
+import { ensureClusterPki, type ClusterPki } from './cluster-pki';
+import { runStep, StepError, type StepListener } from './host-steps';
+import { NODE_LAYOUT } from '../cluster/node-layout';
 import { ensureService, serviceLogTail, type ServiceHost } from './services';
 import type { ServiceName } from './service-scripts';
 import { SshConnection } from './ssh-connection';
@@ -139,9 +140,9 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
       return { changed: false, detail: `${names.length} nodes Ready` };
     });
     const kubeconfigPath = options.kubeconfigPath ?? userKubeconfigPath();
-    const server = `https://${bracket(masters[0].host.address)}:${REMOTE.apiPort}`;
+    const server = `https://${bracket(masters[0].host.address)}:${NODE_LAYOUT.apiPort}`;
     await step('*', 'kubeconfig', async () => {
-      const backup = mergeKubeconfig(kubeconfigPath, { name: inv.name, server, caPem: cluster.ca.certPem, token: cluster.tokens.admin });
+      const backup = mergeAdminKubeconfig(kubeconfigPath, { name: inv.name, server, caPem: cluster.ca.certPem, token: cluster.tokens.admin });
       if (backup === undefined) return { changed: false, detail: `context ${inv.name} in ${kubeconfigPath}` };
       return { changed: true, detail: `context ${inv.name} in ${kubeconfigPath}${backup ? ` (previous file kept as ${backup})` : ''}` };
     });
@@ -174,7 +175,7 @@ async function checkStore(inv: Inventory, t: Target): Promise<void> {
   if (t.host.role !== 'master' || inv.store !== 'sqlite') return;
   const missing = `store: sqlite needs the better-sqlite3 addon built for ${t.name} (${t.facts.arch}), and the lotse bundle carries no native code`;
   if (t.node?.kind !== 'host') throw new Error(`${missing}; the Node.js image does not have it: use store: etcd in the inventory`);
-  const probe = await t.conn.exec(`${t.node.node} -e "require(require.resolve('better-sqlite3', { paths: ['${REMOTE.optDir}'] }))" 2>&1`);
+  const probe = await t.conn.exec(`${t.node.node} -e "require(require.resolve('better-sqlite3', { paths: ['${NODE_LAYOUT.optDir}'] }))" 2>&1`);
   if (probe.code !== 0) {
     throw new Error(`${missing}: ${t.node.node} cannot load it (${errorLine(probe.stdout)}); install it where Node finds it (npm install -g better-sqlite3) or use store: etcd in the inventory`);
   }

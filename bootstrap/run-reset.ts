@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { clusterDir } from './cluster-home';
+import { clusterDir } from '../cluster/lotse-home';
 import { asRoot } from './file-sync';
 import { detectHost } from './host-facts';
 import type { Inventory, InventoryHost } from './inventory';
-import { runStep, StepError, type StepListener } from './progress';
-import { REMOTE } from './remote-paths';
+import { runStep, StepError, type StepListener } from './host-steps';
+import { NODE_LAYOUT } from '../cluster/node-layout';
 import { stopServices, type ServiceHost } from './services';
 import type { ServiceName } from './service-scripts';
 import { SshConnection } from './ssh-connection';
@@ -25,13 +25,13 @@ function removeScript(systemd: boolean): string {
   const ours = SERVICES.map((s) => `/etc/systemd/system/lotse-${s}.service`).join(' ');
   return [
     'set -e',
-    `rm -f ${REMOTE.masterEnv} ${REMOTE.agentEnv} ${REMOTE.etcdEnv} ${REMOTE.flannelEnv}`,
-    `rm -rf ${REMOTE.pkiDir} ${REMOTE.subnetEnv}`,
+    `rm -f ${NODE_LAYOUT.masterEnv} ${NODE_LAYOUT.agentEnv} ${NODE_LAYOUT.etcdEnv} ${NODE_LAYOUT.flannelEnv}`,
+    `rm -rf ${NODE_LAYOUT.pkiDir} ${NODE_LAYOUT.subnetEnv}`,
     // The lotse directories may be mount points (test hosts): empty them, keep them.
-    ...[REMOTE.optDir, REMOTE.dataDir, REMOTE.runDir].map((d) => `[ -d ${d} ] && find ${d} -mindepth 1 -delete || true`),
+    ...[NODE_LAYOUT.optDir, NODE_LAYOUT.dataDir, NODE_LAYOUT.runDir].map((d) => `[ -d ${d} ] && find ${d} -mindepth 1 -delete || true`),
     ...(systemd
       ? [
-          `if systemctl cat lotse-etcd.service >/dev/null 2>&1 && [ -d ${REMOTE.etcdDataDir} ]; then find ${REMOTE.etcdDataDir} -mindepth 1 -delete; fi`,
+          `if systemctl cat lotse-etcd.service >/dev/null 2>&1 && [ -d ${NODE_LAYOUT.etcdDataDir} ]; then find ${NODE_LAYOUT.etcdDataDir} -mindepth 1 -delete; fi`,
           `for u in ${ours}; do if grep -q 'Written by lotse bootstrap' "$u" 2>/dev/null; then systemctl disable "$(basename "$u")" 2>/dev/null || true; rm -f "$u"; fi; done`,
           'systemctl daemon-reload',
         ]

@@ -1,6 +1,5 @@
-import { FLANNEL_ETCD_PREFIX } from '../stacks/ignition/paths';
 import type { HostFacts } from './host-facts';
-import { REMOTE } from './remote-paths';
+import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
 
 export type ServiceName = 'etcd' | 'master' | 'flannel' | 'agent';
 
@@ -12,15 +11,15 @@ export type ServiceName = 'etcd' | 'master' | 'flannel' | 'agent';
 export const SUPERVISOR_SCRIPT = `#!/bin/sh
 # Written by lotse bootstrap: supervises one lotse service where no systemd runs.
 name=$1
-pidfile=${REMOTE.runDir}/$name.pid
-log=${REMOTE.logDir}/$name.log
-mkdir -p ${REMOTE.runDir} ${REMOTE.logDir}
+pidfile=${NODE_LAYOUT.runDir}/$name.pid
+log=${NODE_LAYOUT.logDir}/$name.log
+mkdir -p ${NODE_LAYOUT.runDir} ${NODE_LAYOUT.logDir}
 echo $$ > "$pidfile"
 child=
 stop() { trap - TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; rm -f "$pidfile"; exit 0; }
 trap stop TERM INT
 while :; do
-  ${REMOTE.optDir}/run-$name.sh >>"$log" 2>&1 </dev/null &
+  ${NODE_LAYOUT.optDir}/run-$name.sh >>"$log" 2>&1 </dev/null &
   child=$!
   wait "$child"
   echo "$(date -u +%FT%TZ) supervise: $name exited with status $?, restarting in 2 s" >>"$log"
@@ -34,13 +33,13 @@ export function runScript(service: ServiceName, facts: HostFacts): string {
   switch (service) {
     case 'etcd':
       // etcd reads its whole configuration from ETCD_* variables; 3.4 refuses arm64 unless told.
-      return `${head}. ${REMOTE.etcdEnv}\nETCD_DATA_DIR=${REMOTE.fallbackEtcdDataDir}\n${facts.arch === 'aarch64' ? 'ETCD_UNSUPPORTED_ARCH=arm64\n' : ''}set +a\nexec etcd\n`;
+      return `${head}. ${NODE_LAYOUT.etcdEnv}\nETCD_DATA_DIR=${NODE_LAYOUT.fallbackEtcdDataDir}\n${facts.arch === 'aarch64' ? 'ETCD_UNSUPPORTED_ARCH=arm64\n' : ''}set +a\nexec etcd\n`;
     case 'master':
-      return `${head}. ${REMOTE.masterEnv}\nset +a\nexec $LOTSE_NODE ${REMOTE.bundle} master $LOTSE_MASTER_ARGS\n`;
+      return `${head}. ${NODE_LAYOUT.masterEnv}\nset +a\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
     case 'agent':
-      return `${head}[ -f ${REMOTE.runtimeEnv} ] && . ${REMOTE.runtimeEnv}\n. ${REMOTE.agentEnv}\nset +a\nexec $LOTSE_NODE ${REMOTE.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
+      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && . ${NODE_LAYOUT.runtimeEnv}\n. ${NODE_LAYOUT.agentEnv}\nset +a\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
     case 'flannel':
-      return `${head}. ${REMOTE.flannelEnv}\nset +a\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${REMOTE.etcdCa} --etcd-certfile=${REMOTE.flannelCert} --etcd-keyfile=${REMOTE.flannelKey} --subnet-file=${REMOTE.subnetEnv} --ip-masq\n`;
+      return `${head}. ${NODE_LAYOUT.flannelEnv}\nset +a\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${NODE_LAYOUT.etcdCa} --etcd-certfile=${NODE_LAYOUT.flannelCert} --etcd-keyfile=${NODE_LAYOUT.flannelKey} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;
   }
 }
 
@@ -53,7 +52,7 @@ Wants=network-online.target
 After=network-online.target${service === 'master' ? ' lotse-etcd.service' : ''}
 
 [Service]
-ExecStart=${REMOTE.runScript(service)}
+ExecStart=${NODE_LAYOUT.runScript(service)}
 Restart=always
 RestartSec=5
 

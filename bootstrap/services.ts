@@ -1,7 +1,7 @@
 import { asRoot, fileDigestLine, needsUpdate, parseDigests, sha256, stageFiles, syncFiles, type RootShell } from './file-sync';
 import type { HostFacts } from './host-facts';
 import type { HostFile } from './host-files';
-import { REMOTE } from './remote-paths';
+import { NODE_LAYOUT } from '../cluster/node-layout';
 import { fallbackUnit, type ServiceName } from './service-scripts';
 import { SshError, tail } from './ssh-connection';
 
@@ -32,7 +32,7 @@ export async function ensureService(host: ServiceHost, service: ServiceName, env
     await host.conn.run(asRoot(host, `systemctl daemon-reload && systemctl enable ${unit(service)}`), `enabling ${unit(service)}`);
   }
   const wanted = sha256(`${inputsHash}\n${sha256(env.content)}`);
-  const statePath = `${REMOTE.stateDir}/${service}.sum`;
+  const statePath = `${NODE_LAYOUT.stateDir}/${service}.sum`;
   // One round trip for what is there: the applied state, whether it runs, the env file's digest.
   const probe = await host.conn.run(
     asRoot(host, `echo "state=$(cat ${statePath} 2>/dev/null)"\nif ${runningCheck(host, service)}; then echo running=yes; fi\n${fileDigestLine(env.path)}`),
@@ -43,7 +43,7 @@ export async function ensureService(host: ServiceHost, service: ServiceName, env
   const install = needsUpdate(parseDigests(probe), env) ? await stageFiles(host, [env]) : [];
   // Install, (re)start and record in one go, so an interruption leaves no state claiming otherwise.
   await host.conn.run(
-    asRoot(host, ['set -e', ...install, ...(running ? [stopScript(host, service)] : []), startScript(host, service), `mkdir -p ${REMOTE.stateDir}`, `echo ${wanted} > ${statePath}`].join('\n')),
+    asRoot(host, ['set -e', ...install, ...(running ? [stopScript(host, service)] : []), startScript(host, service), `mkdir -p ${NODE_LAYOUT.stateDir}`, `echo ${wanted} > ${statePath}`].join('\n')),
     `${running ? 'restarting' : 'starting'} ${service}`,
   );
   return running ? 'restarted' : 'started';
@@ -56,18 +56,18 @@ async function hasUnit(host: ServiceHost, service: ServiceName): Promise<boolean
 function runningCheck(host: ServiceHost, service: ServiceName): string {
   return host.facts.init === 'systemd'
     ? `systemctl is-active --quiet ${unit(service)}`
-    : `[ -f ${REMOTE.pidFile(service)} ] && kill -0 "$(cat ${REMOTE.pidFile(service)})" 2>/dev/null`;
+    : `[ -f ${NODE_LAYOUT.pidFile(service)} ] && kill -0 "$(cat ${NODE_LAYOUT.pidFile(service)})" 2>/dev/null`;
 }
 
 function startScript(host: ServiceHost, service: ServiceName): string {
   return host.facts.init === 'systemd'
     ? `systemctl restart ${unit(service)}`
-    : `mkdir -p ${REMOTE.runDir} ${REMOTE.logDir}\nsetsid ${REMOTE.supervisor} ${service} >/dev/null 2>&1 </dev/null &`;
+    : `mkdir -p ${NODE_LAYOUT.runDir} ${NODE_LAYOUT.logDir}\nsetsid ${NODE_LAYOUT.supervisor} ${service} >/dev/null 2>&1 </dev/null &`;
 }
 
 /** Stops a service and waits until its processes are gone (TERM, then KILL after 15 s). */
 function stopScript(host: ServiceHost, service: ServiceName): string {
-  const pid = REMOTE.pidFile(service);
+  const pid = NODE_LAYOUT.pidFile(service);
   return host.facts.init === 'systemd'
     ? `systemctl stop ${unit(service)} 2>/dev/null || true`
     : `if [ -f ${pid} ]; then
@@ -89,7 +89,7 @@ export async function stopServices(host: ServiceHost, services: ServiceName[]): 
 
 /** The service's last log lines, for error messages. */
 export async function serviceLogTail(host: ServiceHost, service: ServiceName, lines = 20): Promise<string> {
-  const cmd = host.facts.init === 'systemd' ? `journalctl -u ${unit(service)} -n ${lines} --no-pager 2>&1` : `tail -n ${lines} ${REMOTE.logFile(service)} 2>&1`;
+  const cmd = host.facts.init === 'systemd' ? `journalctl -u ${unit(service)} -n ${lines} --no-pager 2>&1` : `tail -n ${lines} ${NODE_LAYOUT.logFile(service)} 2>&1`;
   const r = await host.conn.exec(asRoot(host, cmd)).catch(() => ({ stdout: '', stderr: '', code: 1 }));
   return tail(r.stdout + r.stderr, lines);
 }

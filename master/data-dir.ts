@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { newToken, type StaticTokens } from './auth/authenticator';
-import { certificateSans, createCa, issueCertificate, type KeyPair } from './auth/pki';
+import { newToken, type StaticTokens } from '../cluster/tokens';
+import { certificateSans, createCa, issueCertificate, type KeyPair } from '../cluster/certificates';
 
 export interface MasterState {
   ca: KeyPair;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadInventory, loadOutputs, type Inventory } from '../../bootstrap/inventory';
-import { printStep } from '../../bootstrap/progress';
+import { printStep } from '../../bootstrap/host-steps';
 import { runBootstrap } from '../../bootstrap/run-bootstrap';
 
 interface BootstrapFlags {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { clusterDown } from '../local/cluster-down';
-import { createProgress } from '../local/progress';
+import { createStepProgress } from '../local/step-progress';
 
 export function registerDown(program: Command): void {
   program
@@ -8,6 +8,6 @@ export function registerDown(program: Command): void {
     .description('Stop the local cluster and remove the containers its agents created')
     .option('--purge', 'also delete its data (store, certificates, logs) under $LOTSE_HOME/local', false)
     .action(async (flags: { purge: boolean }) => {
-      await clusterDown({ purge: flags.purge }, createProgress());
+      await clusterDown({ purge: flags.purge }, createStepProgress());
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { FlashError } from '../../bootstrap/flash/errors';
-import { flash } from '../../bootstrap/flash/flash';
+import { FlashError } from '../../flash/errors';
+import { flash } from '../../flash/flash';
 
 /** Exit status when a guard refused (nothing written) versus when writing failed part-way. */
 export const EXIT_REFUSED = 2;

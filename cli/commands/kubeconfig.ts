@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { renamedAdminKubeconfig } from '../local/kubeconfig-merge';
+import { renamedAdminKubeconfig } from '../local/local-kubeconfig';
 import { localPaths } from '../local/local-paths';
 import fs from 'node:fs';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { printStep } from '../../bootstrap/progress';
+import { printStep } from '../../bootstrap/host-steps';
 import { runReset } from '../../bootstrap/run-reset';
 import { inventoryFrom } from './bootstrap';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { lotseBinary } from '../local/lotse-binary';
 import { clusterUp, DEFAULT_LOCAL_PORT } from '../local/cluster-up';
-import { createProgress } from '../local/progress';
+import { createStepProgress } from '../local/step-progress';
 
 interface UpFlags {
   nodes?: string;
@@ -18,7 +18,7 @@ export function registerUp(program: Command): void {
     .action(async (flags: UpFlags) => {
       const nodes = flags.nodes === undefined ? undefined : positiveInt(flags.nodes, '--nodes');
       const port = flags.port === undefined ? undefined : positiveInt(flags.port, '--port');
-      const progress = createProgress();
+      const progress = createStepProgress();
       const started = Date.now();
       const result = await clusterUp({ nodes, port }, progress);
       const secs = ((Date.now() - started) / 1000).toFixed(1);

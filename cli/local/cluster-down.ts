@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import { agentComponent, runningAgent } from './agent-process';
 import { readClusterState } from './cluster-state';
 import { removeNodeContainers, removeNodeVolumes } from './container-cleanup';
-import { removeFromKubeconfig, userKubeconfigPath } from './kubeconfig-merge';
+import { userKubeconfigPath } from '../../kube/kubeconfig-file';
+import { removeLocalKubeconfig } from './local-kubeconfig';
 import { localPaths } from './local-paths';
 import { MASTER, runningMaster } from './master-process';
 import { PODMAN_SERVICE, runningPodmanService } from './podman-service';
 import { stopProcess } from './process-supervisor';
-import type { Progress } from './progress';
+import type { StepProgress } from './step-progress';
 import { acquireLock } from './up-lock';
 
 /**
@@ -25,7 +26,7 @@ export interface DownOptions {
  * `lotse down`: stops the agents (so none recreates a container), removes the containers (and volumes) they
  * made, stops the master and the podman service `up` started; with purge, deletes all local data.
  */
-export async function clusterDown(options: DownOptions, progress: Progress): Promise<void> {
+export async function clusterDown(options: DownOptions, progress: StepProgress): Promise<void> {
   const paths = localPaths(options.env ?? process.env);
   if (!fs.existsSync(paths.root)) {
     progress.info(`no local cluster (nothing under ${paths.root})`);
@@ -59,7 +60,7 @@ export async function clusterDown(options: DownOptions, progress: Progress): Pro
         }
       }, () => `local data deleted (${paths.root})`);
       const env = options.env ?? process.env;
-      await progress.step('kubeconfig context removed', async () => removeFromKubeconfig(userKubeconfigPath(env)),
+      await progress.step('kubeconfig context removed', async () => removeLocalKubeconfig(userKubeconfigPath(env)),
         (r) => (r.backup ? `context "lotse" removed from ${r.path} (backup ${r.backup})` : `no "lotse" context in ${r.path}`));
     }
   } finally {

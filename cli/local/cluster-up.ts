@@ -4,14 +4,15 @@ import { core } from '../../kube/resource-path';
 import { adminClient } from './admin-client';
 import { agentComponent, agentLastWords, runningAgent, spawnAgent } from './agent-process';
 import { masterUrl, readClusterState, writeClusterState, type ClusterState } from './cluster-state';
-import { mergeKubeconfig, userKubeconfigPath, type MergeResult } from './kubeconfig-merge';
+import { userKubeconfigPath } from '../../kube/kubeconfig-file';
+import { mergeLocalKubeconfig, type MergeResult } from './local-kubeconfig';
 import { localNodeNames, localPaths, type LocalPaths } from './local-paths';
 import { MASTER, runningMaster, spawnMaster, waitMasterReady } from './master-process';
 import { waitNodesReady } from './node-readiness';
 import { PODMAN_SERVICE, runningPodmanService, startPodmanService } from './podman-service';
 import { portIsFree, portTakenMessage } from './port-check';
 import { stopProcess } from './process-supervisor';
-import type { Progress } from './progress';
+import type { StepProgress } from './step-progress';
 import { detectRuntime, type DetectedRuntime } from './runtime-detection';
 import { StartedProcesses } from './started-processes';
 import { acquireLock } from './up-lock';
@@ -40,7 +41,7 @@ export interface UpResult {
  * master, N agents), waits for every node to be Ready and merges the kubeconfig. When a step
  * fails or the user interrupts, whatever this call started is stopped again: never a half-started cluster.
  */
-export async function clusterUp(options: UpOptions, progress: Progress): Promise<UpResult> {
+export async function clusterUp(options: UpOptions, progress: StepProgress): Promise<UpResult> {
   const env = options.env ?? process.env;
   const paths = localPaths(env);
   const lock = acquireLock(paths.lockFile, 'up');
@@ -60,7 +61,7 @@ export async function clusterUp(options: UpOptions, progress: Progress): Promise
     } finally {
       client.close();
     }
-    const kubeconfig = await progress.step('kubeconfig merged', async () => mergeKubeconfig(path.join(paths.masterDataDir, 'admin.kubeconfig'), userKubeconfigPath(env)),
+    const kubeconfig = await progress.step('kubeconfig merged', async () => mergeLocalKubeconfig(path.join(paths.masterDataDir, 'admin.kubeconfig'), userKubeconfigPath(env)),
       (r) => `kubeconfig: context "lotse" in ${r.path}${r.backup ? ` (backup ${r.backup})` : ''}`);
     started.keep();
     return { state, reused, kubeconfig };
@@ -79,7 +80,7 @@ interface Plan {
   engine: Promise<void>;
 }
 
-async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptions, progress: Progress, started: StartedProcesses): Promise<Plan> {
+async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptions, progress: StepProgress, started: StartedProcesses): Promise<Plan> {
   progress.info(`reusing the local cluster already running at ${masterUrl(previous)} (lotse down stops it)`);
   if (options.port !== undefined && options.port !== previous.port) {
     throw new Error(`the local cluster already runs on port ${previous.port}: run lotse down first to move it to --port ${options.port}`);
@@ -94,7 +95,7 @@ async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptio
   return { state, engine };
 }
 
-async function startFresh(paths: LocalPaths, previous: ClusterState | undefined, options: UpOptions, env: NodeJS.ProcessEnv, progress: Progress, started: StartedProcesses): Promise<Plan> {
+async function startFresh(paths: LocalPaths, previous: ClusterState | undefined, options: UpOptions, env: NodeJS.ProcessEnv, progress: StepProgress, started: StartedProcesses): Promise<Plan> {
   // Leftover agents of a cluster whose master died would join nothing; they restart below.
   for (const node of previous?.nodes ?? []) {
     const pid = runningAgent(paths, node);
@@ -137,7 +138,7 @@ async function ensureEngine(paths: LocalPaths, runtime: DetectedRuntime, started
   await startPodmanService(paths, runtime.podman, undefined, (pid) => started.add(PODMAN_SERVICE, pid, paths.podmanSocket));
 }
 
-async function startMissingAgents(paths: LocalPaths, state: ClusterState, progress: Progress, started: StartedProcesses): Promise<void> {
+async function startMissingAgents(paths: LocalPaths, state: ClusterState, progress: StepProgress, started: StartedProcesses): Promise<void> {
   const missing = state.nodes.filter((n) => !runningAgent(paths, n));
   if (!missing.length) return;
   await progress.step(`agents started (${missing.join(', ')})`, async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Authenticator } from '../auth/authenticator';
-import { issueCertificateAsync, type KeyPair } from '../auth/pki';
+import { issueCertificateAsync, type KeyPair } from '../../cluster/certificates';
 import { isPlainObject, parseBody, readBody } from './body';
 import { errors } from './status';
 

@@ -2,7 +2,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { KeyPair } from '../auth/pki';
+import type { KeyPair } from '../../cluster/certificates';
 import type { Registry } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import { errors, HttpError } from './status';

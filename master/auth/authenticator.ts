@@ -1,23 +1,14 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { newToken, type StaticTokens } from '../../cluster/tokens';
 import type { Store } from '../store/store';
 import { StoreError } from '../store/store';
 import { adminIdentity, joinIdentity, nodeIdentity, serviceAccountIdentity, viewerIdentity, type Identity } from './identity';
 import { API_AUDIENCE, type ServiceAccountTokens, type TokenClaims } from './service-account-token';
 
-export interface StaticTokens {
-  admin: string;
-  viewer: string;
-  join: string;
-}
-
 /** The uid and deletion time of a stored object, which bound tokens are checked against. */
 export type ObjectLookup = (resource: 'serviceaccounts' | 'pods' | 'nodes', namespace: string | undefined, name: string) => Promise<{ uid?: string; deletionTimestamp?: string } | undefined>;
 
 const nodeTokenKey = (hash: string): string => `/lotse/node-tokens/${hash}`;
-
-export function newToken(): string {
-  return randomBytes(24).toString('base64url');
-}
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();

@@ -1,9 +1,10 @@
 import { DataResource, Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ClusterOutputsDocument } from '../../cluster/cluster-outputs';
 
 export interface BootstrapRunProps {
-  /** The stack's outputs document (see cluster-outputs.ts); tokens resolve at apply time. */
-  readonly outputs: Record<string, unknown>;
+  /** The stack's outputs document (cluster/cluster-outputs.ts); tokens resolve at apply time. */
+  readonly outputs: ClusterOutputsDocument;
   /** How to invoke lotse, e.g. `lotse` or `npx lotse`. */
   readonly command: string;
   /** The machines; the bootstrap runs after all of them exist. */

@@ -1,6 +1,6 @@
-import type { Role } from '../config/cluster-config';
+import type { HostRole } from '../../cluster/cluster-outputs';
 
 /** Labels/tags every cloud resource carries, so a console filter finds the whole cluster. */
-export function clusterLabels(cluster: string, role?: Role): Record<string, string> {
+export function clusterLabels(cluster: string, role?: HostRole): Record<string, string> {
   return { 'lotse-cluster': cluster, 'managed-by': 'lotse', ...(role ? { 'lotse-role': role } : {}) };
 }

@@ -1,15 +1,15 @@
-import type { Role } from '../config/cluster-config';
+import type { HostRole } from '../../cluster/cluster-outputs';
 
 /** A machine a cloud stack creates; names are stable so `cdktf deploy` after a count change adds or removes only the tail. */
 export interface PlannedNode {
   readonly name: string;
-  readonly role: Role;
+  readonly role: HostRole;
   /** Position within its role, used for construct ids. */
   readonly index: number;
 }
 
 export function planNodes(cluster: string, masters: number, workers: number): PlannedNode[] {
-  const make = (role: Role, count: number): PlannedNode[] =>
+  const make = (role: HostRole, count: number): PlannedNode[] =>
     Array.from({ length: count }, (_, index) => ({ name: `${cluster}-${role}-${index}`, role, index }));
   return [...make('master', masters), ...make('worker', workers)];
 }

@@ -2,10 +2,9 @@
  * The cluster as `cluster.yaml` describes it, after validation and defaults.
  * `schema.ts` is the single place that documents each default; these types mirror it.
  */
+import type { HostRole, StoreKind } from '../../cluster/cluster-outputs';
 
 export type OperatingSystem = 'fedora-coreos' | 'flatcar';
-export type Role = 'master' | 'worker';
-export type StoreKind = 'etcd' | 'sqlite';
 
 export interface NetworkConfig {
   /** Pod addresses, one /24 per node handed out by flannel. */
@@ -96,7 +95,7 @@ export interface PiNetworkDefaults {
 export interface PiNode {
   readonly name: string;
   readonly address: string;
-  readonly role: Role;
+  readonly role: HostRole;
   readonly interface?: string;
   readonly prefixLength?: number;
   readonly gateway?: string;

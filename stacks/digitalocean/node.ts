@@ -1,5 +1,6 @@
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { Construct } from 'constructs';
+import type { CloudNode } from '../common/cloud-node';
 import type { PlannedNode } from '../common/node-plan';
 
 export interface DigitalOceanNodeProps {
@@ -15,7 +16,7 @@ export interface DigitalOceanNodeProps {
 }
 
 /** One droplet from the imported OS image. */
-export class DigitalOceanNode extends Construct {
+export class DigitalOceanNode extends Construct implements CloudNode {
   readonly droplet: Droplet;
 
   constructor(scope: Construct, id: string, props: DigitalOceanNodeProps) {
@@ -31,6 +32,10 @@ export class DigitalOceanNode extends Construct {
       tags: [...props.tags],
       monitoring: false,
     });
+  }
+
+  get machine(): Droplet {
+    return this.droplet;
   }
 
   get publicAddress(): string {

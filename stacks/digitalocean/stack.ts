@@ -3,13 +3,11 @@ import { SshKey } from '@cdktf/provider-digitalocean/lib/ssh-key';
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { BootstrapRun } from '../common/bootstrap-run';
-import type { ClusterHost } from '../common/cluster-host';
-import { ClusterOutputs } from '../common/cluster-outputs';
+import { clusterMachines } from '../common/cluster-machines';
+import type { ClusterOutputs } from '../common/cluster-outputs';
 import { planNodes } from '../common/node-plan';
 import type { ClusterConfig, DigitalOceanConfig } from '../config/cluster-config';
 import { firewallMatrix } from '../firewall/matrix';
-import { SSH_USER, nodeIgnition } from '../ignition/node-ignition';
 import { DigitalOceanFirewall } from './firewall';
 import { DigitalOceanImage, digitalOceanImageUrl } from './image';
 import { DigitalOceanNetwork } from './network';
@@ -26,7 +24,7 @@ const EGRESS = ['0.0.0.0/0', '::/0'];
  * The token comes from DIGITALOCEAN_TOKEN in the environment, never from the stack.
  */
 export class DigitalOceanStack extends TerraformStack {
-  readonly nodes: DigitalOceanNode[] = [];
+  readonly nodes: DigitalOceanNode[];
   readonly outputs: ClusterOutputs;
 
   constructor(scope: Construct, id: string, cluster: ClusterConfig, config: DigitalOceanConfig) {
@@ -50,34 +48,22 @@ export class DigitalOceanStack extends TerraformStack {
     const keys = cluster.sshAuthorizedKeys.map((publicKey, i) => new SshKey(this, `ssh-key-${i}`, { name: `${name}-${i}`, publicKey }));
     new DigitalOceanFirewall(this, 'firewall', { prefix: name, rules: firewallMatrix(cluster), adminCidrs: cluster.adminCidrs, tags, egressCidrs: EGRESS });
 
-    const hosts: ClusterHost[] = [];
-    for (const node of planNodes(name, config.masters, config.workers)) {
-      const isMaster = node.role === 'master';
-      const ignition = nodeIgnition({
-        hostname: node.name,
-        role: node.role,
-        os: cluster.os,
-        sshAuthorizedKeys: cluster.sshAuthorizedKeys,
-        images: cluster.images,
-        flannelInterface: DigitalOceanNetwork.privateInterface,
-      }).render();
-      const droplet = new DigitalOceanNode(this, node.name, {
-        node,
-        region: config.region,
-        size: isMaster ? config.masterSize : config.workerSize,
-        image: image.image.id,
-        vpcUuid: net.vpc.id,
-        sshKeys: keys.map((k) => k.fingerprint),
-        ignition,
-        tags: [tags.cluster, isMaster ? tags.master : tags.worker],
-      });
-      this.nodes.push(droplet);
-      hosts.push({ name: node.name, role: node.role, address: droplet.publicAddress, privateAddress: droplet.privateAddress, user: SSH_USER, port: 22 });
-    }
-
-    this.outputs = new ClusterOutputs(this, { clusterName: name, store: cluster.store, sshUser: SSH_USER, hosts });
-    if (cluster.bootstrap.enabled) {
-      new BootstrapRun(this, 'bootstrap', { outputs: this.outputs.document, command: cluster.bootstrap.command, dependsOn: this.nodes.map((n) => n.droplet) });
-    }
+    ({ nodes: this.nodes, outputs: this.outputs } = clusterMachines(this, {
+      cluster,
+      os: cluster.os,
+      planned: planNodes(name, config.masters, config.workers),
+      flannelInterface: DigitalOceanNetwork.privateInterface,
+      machine: (node, ignition) =>
+        new DigitalOceanNode(this, node.name, {
+          node,
+          region: config.region,
+          size: node.role === 'master' ? config.masterSize : config.workerSize,
+          image: image.image.id,
+          vpcUuid: net.vpc.id,
+          sshKeys: keys.map((k) => k.fingerprint),
+          ignition,
+          tags: [tags.cluster, node.role === 'master' ? tags.master : tags.worker],
+        }),
+    }));
   }
 }

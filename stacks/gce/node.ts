@@ -1,5 +1,6 @@
 import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import { Construct } from 'constructs';
+import type { CloudNode } from '../common/cloud-node';
 import type { PlannedNode } from '../common/node-plan';
 
 export interface GceNodeProps {
@@ -18,7 +19,7 @@ export interface GceNodeProps {
 }
 
 /** One machine, booted from the OS image with its Ignition in metadata `user-data`. */
-export class GceNode extends Construct {
+export class GceNode extends Construct implements CloudNode {
   readonly instance: ComputeInstance;
 
   constructor(scope: Construct, id: string, props: GceNodeProps) {
@@ -38,6 +39,10 @@ export class GceNode extends Construct {
       },
       allowStoppingForUpdate: true,
     });
+  }
+
+  get machine(): ComputeInstance {
+    return this.instance;
   }
 
   get publicAddress(): string {

@@ -1,9 +1,9 @@
-import type { ContainerRuntime } from './container-runtime';
+import type { ContainerEngine } from './container-engine';
 import { renderUnit } from './systemd-unit';
 
 /** Props of a systemd service that runs one host-network container. */
 export interface ContainerUnitProps {
-  readonly runtime: ContainerRuntime;
+  readonly engine: ContainerEngine;
   readonly description: string;
   /** Container name, also used to clean up a stale one before start. */
   readonly container: string;
@@ -27,16 +27,16 @@ export interface ContainerUnitProps {
  * state (/etc/lotse/pki, /var/lib/etcd) that must not be relabelled.
  */
 export function containerUnit(props: ContainerUnitProps): string {
-  const { runtime } = props;
+  const { engine } = props;
   const run = [
-    runtime.binary, 'run', '--rm', '--name', props.container, '--network', 'host', '--security-opt', 'label=disable',
+    engine.binary, 'run', '--rm', '--name', props.container, '--network', 'host', '--security-opt', 'label=disable',
     ...(props.privileged ? ['--privileged'] : []),
     ...(props.envFile ? ['--env-file', props.envFile] : []),
     ...Object.entries(props.environment ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     ...props.volumes.flatMap((v) => ['-v', v]),
     '--entrypoint', props.entrypoint, props.image, ...props.args,
   ].join(' ');
-  const after = ['network-online.target', ...runtime.units, ...(props.after ?? [])];
+  const after = ['network-online.target', ...engine.units, ...(props.after ?? [])];
   return renderUnit({
     Unit: [
       ['Description', props.description],
@@ -47,9 +47,9 @@ export function containerUnit(props: ContainerUnitProps): string {
     Service: [
       ...(props.envFile ? [['EnvironmentFile', props.envFile] as const] : []),
       ...(props.execStartPre ?? []).map((c) => ['ExecStartPre', c] as const),
-      ['ExecStartPre', `-${runtime.binary} rm -f ${props.container}`],
+      ['ExecStartPre', `-${engine.binary} rm -f ${props.container}`],
       ['ExecStart', run],
-      ['ExecStop', `-${runtime.binary} stop ${props.container}`],
+      ['ExecStop', `-${engine.binary} stop ${props.container}`],
       ['Restart', 'always'],
       ['RestartSec', '10'],
       ['TimeoutStartSec', '300'],

@@ -1,6 +1,6 @@
-import type { ContainerRuntime } from './container-runtime';
+import type { ContainerEngine } from './container-engine';
 import { containerUnit } from './container-unit';
-import { LOTSE_PATHS as P } from './paths';
+import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 
 export const ETCD_SERVICE = 'lotse-etcd.service';
 
@@ -9,9 +9,9 @@ export const ETCD_SERVICE = 'lotse-etcd.service';
  * the TLS file paths under /etc/lotse/pki) is etcd.env, written by the bootstrap, because the
  * peers' addresses and certificates only exist once every machine does.
  */
-export function etcdUnit(runtime: ContainerRuntime, image: string): string {
+export function etcdUnit(engine: ContainerEngine, image: string): string {
   return containerUnit({
-    runtime,
+    engine,
     description: 'etcd for the lotse masters and flannel (client 2379, peers 2380, TLS)',
     container: 'lotse-etcd',
     image,

@@ -1,13 +1,13 @@
-import type { ContainerRuntime } from './container-runtime';
+import type { ContainerEngine } from './container-engine';
 import { containerUnit } from './container-unit';
-import { FLANNEL_ETCD_PREFIX, LOTSE_PATHS as P } from './paths';
+import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT as P } from '../../cluster/node-layout';
 
 export const FLANNEL_SERVICE = 'lotse-flannel.service';
 /** flannel's vxlan backend: the IANA port, as the firewall matrix opens it. */
 export const FLANNEL_VXLAN_PORT = 8472;
 
 export interface FlannelUnitProps {
-  readonly runtime: ContainerRuntime;
+  readonly engine: ContainerEngine;
   readonly image: string;
   /** Interface flannel sends vxlan over; default: the one with the default route. */
   readonly iface?: string;
@@ -21,7 +21,7 @@ export interface FlannelUnitProps {
  */
 export function flannelUnit(props: FlannelUnitProps): string {
   return containerUnit({
-    runtime: props.runtime,
+    engine: props.engine,
     description: 'flannel overlay network (vxlan over 8472/udp, etcd backend with TLS)',
     container: 'lotse-flannel',
     image: props.image,

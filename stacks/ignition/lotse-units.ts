@@ -1,8 +1,8 @@
-import type { Role } from '../config/cluster-config';
-import type { ContainerRuntime } from './container-runtime';
+import type { HostRole } from '../../cluster/cluster-outputs';
+import type { ContainerEngine } from './container-engine';
 import { ETCD_SERVICE } from './etcd-unit';
 import { FLANNEL_SERVICE } from './flannel-unit';
-import { LOTSE_PATHS as P } from './paths';
+import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 import { PREFLIGHT_SERVICE } from './preflight-unit';
 import { renderUnit } from './systemd-unit';
 
@@ -16,7 +16,7 @@ export const AGENT_SERVICE = 'lotse-agent.service';
  * Variables are written `$NAME` (whole words) and never `${NAME}`: Terraform would read that as
  * its own interpolation inside user-data.
  */
-export function lotseUnit(role: Role | 'agent', runtime: ContainerRuntime): string {
+export function lotseUnit(role: HostRole | 'agent', engine: ContainerEngine): string {
   const isMaster = role === 'master';
   const envFile = isMaster ? P.masterEnv : P.agentEnv;
   const command = isMaster
@@ -24,7 +24,7 @@ export function lotseUnit(role: Role | 'agent', runtime: ContainerRuntime): stri
     : `/usr/bin/env $LOTSE_NODE ${P.bundle} agent --runtime $LOTSE_RUNTIME --runtime-endpoint $LOTSE_RUNTIME_ENDPOINT $LOTSE_AGENT_ARGS`;
   const after = isMaster
     ? ['network-online.target', ETCD_SERVICE]
-    : ['network-online.target', PREFLIGHT_SERVICE, FLANNEL_SERVICE, ...runtime.units];
+    : ['network-online.target', PREFLIGHT_SERVICE, FLANNEL_SERVICE, ...engine.units];
   return renderUnit({
     Unit: [
       ['Description', isMaster ? 'lotse master (Kubernetes API, scheduler, controllers)' : 'lotse node agent'],
@@ -44,6 +44,6 @@ export function lotseUnit(role: Role | 'agent', runtime: ContainerRuntime): stri
   });
 }
 
-export function runtimeEnvFile(runtime: ContainerRuntime): string {
-  return `LOTSE_RUNTIME=${runtime.name}\nLOTSE_RUNTIME_ENDPOINT=${runtime.endpoint}\n`;
+export function runtimeEnvFile(engine: ContainerEngine): string {
+  return `LOTSE_RUNTIME=${engine.name}\nLOTSE_RUNTIME_ENDPOINT=${engine.endpoint}\n`;
 }

@@ -1,12 +1,13 @@
-import type { ImagesConfig, OperatingSystem, Role } from '../config/cluster-config';
+import type { HostRole } from '../../cluster/cluster-outputs';
+import type { ImagesConfig, OperatingSystem } from '../config/cluster-config';
 import { IgnitionBuilder } from './builder';
-import { runtimeFor } from './container-runtime';
+import { engineFor } from './container-engine';
 import { pathUnit } from './container-unit';
 import { ETCD_SERVICE, etcdUnit } from './etcd-unit';
 import { FLANNEL_SERVICE, flannelUnit } from './flannel-unit';
 import { modulesLoadFile, sysctlFile } from './kernel-settings';
 import { AGENT_SERVICE, MASTER_SERVICE, lotseUnit, runtimeEnvFile } from './lotse-units';
-import { LOTSE_PATHS as P } from './paths';
+import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 import { PREFLIGHT_SERVICE, preflightUnit } from './preflight-unit';
 
 /** The user every supported OS creates for SSH and the bootstrap logs in as. */
@@ -14,7 +15,7 @@ export const SSH_USER = 'core';
 
 export interface NodeIgnitionProps {
   readonly hostname: string;
-  readonly role: Role;
+  readonly role: HostRole;
   readonly os: OperatingSystem;
   readonly sshAuthorizedKeys: readonly string[];
   readonly images: ImagesConfig;
@@ -28,27 +29,27 @@ export interface NodeIgnitionProps {
  * Secrets never go here: certificates, keys and tokens come later from the bootstrap over SSH.
  */
 export function nodeIgnition(props: NodeIgnitionProps): IgnitionBuilder {
-  const runtime = runtimeFor(props.os);
+  const engine = engineFor(props.os);
   const builder = new IgnitionBuilder()
     .user(SSH_USER, props.sshAuthorizedKeys)
     .file('/etc/hostname', `${props.hostname}\n`)
     .file('/etc/modules-load.d/lotse.conf', modulesLoadFile())
     .file('/etc/sysctl.d/90-lotse.conf', sysctlFile())
-    .file(P.runtimeEnv, runtimeEnvFile(runtime))
+    .file(P.runtimeEnv, runtimeEnvFile(engine))
     .directory(P.etcDir, 0o755)
     .directory(P.pkiDir, 0o700)
     .directory(P.dataDir, 0o700)
-    .unit({ name: FLANNEL_SERVICE, contents: flannelUnit({ runtime, image: props.images.flannel, iface: props.flannelInterface }) })
+    .unit({ name: FLANNEL_SERVICE, contents: flannelUnit({ engine, image: props.images.flannel, iface: props.flannelInterface }) })
     .unit({ name: 'lotse-flannel.path', enabled: true, contents: pathUnit(FLANNEL_SERVICE, P.flannelEnv) })
     .unit({ name: PREFLIGHT_SERVICE, enabled: true, contents: preflightUnit() })
-    .unit({ name: AGENT_SERVICE, contents: lotseUnit('agent', runtime) })
+    .unit({ name: AGENT_SERVICE, contents: lotseUnit('agent', engine) })
     .unit({ name: 'lotse-agent.path', enabled: true, contents: pathUnit(AGENT_SERVICE, P.agentEnv) });
-  for (const unit of runtime.units) builder.unit({ name: unit, enabled: true });
+  for (const unit of engine.units) builder.unit({ name: unit, enabled: true });
   if (props.role === 'master') {
     builder
-      .unit({ name: ETCD_SERVICE, contents: etcdUnit(runtime, props.images.etcd) })
+      .unit({ name: ETCD_SERVICE, contents: etcdUnit(engine, props.images.etcd) })
       .unit({ name: 'lotse-etcd.path', enabled: true, contents: pathUnit(ETCD_SERVICE, P.etcdEnv) })
-      .unit({ name: MASTER_SERVICE, contents: lotseUnit('master', runtime) })
+      .unit({ name: MASTER_SERVICE, contents: lotseUnit('master', engine) })
       .unit({ name: 'lotse-master.path', enabled: true, contents: pathUnit(MASTER_SERVICE, P.masterEnv) });
   }
   return builder;

@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { ClusterConfig, RaspberryPiConfig } from '../config/cluster-config';
-import { piInventory } from './inventory';
+import { piInventory } from './pi-inventory';
 import { LocalFile, LocalProvider } from './local-file';
-import { piIgnition, resolvePiNode } from './node';
+import { piIgnition, resolvePiNode } from './pi-ignition';
 
 export const RASPBERRY_PI_STACK = 'raspberry-pi';
 

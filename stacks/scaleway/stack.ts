@@ -1,14 +1,13 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { BootstrapRun } from '../common/bootstrap-run';
-import type { ClusterHost } from '../common/cluster-host';
-import { ClusterOutputs } from '../common/cluster-outputs';
+import { clusterMachines } from '../common/cluster-machines';
+import type { ClusterOutputs } from '../common/cluster-outputs';
 import { planNodes } from '../common/node-plan';
 import type { ClusterConfig, ScalewayConfig } from '../config/cluster-config';
 import { firewallMatrix } from '../firewall/matrix';
-import { SSH_USER, nodeIgnition } from '../ignition/node-ignition';
 import { ScalewayFirewall } from './firewall';
 import { ScalewayImage } from './image';
+import { ScalewayNetwork } from './network';
 import { ScalewayNode } from './node';
 import { InstanceIp } from './resources/instance-ip';
 import { ScalewayProvider } from './resources/scaleway-provider';
@@ -21,7 +20,7 @@ export const SCALEWAY_STACK = 'scaleway';
  * `cloud-init` user-data key; outputs and the bootstrap as on the other clouds.
  */
 export class ScalewayStack extends TerraformStack {
-  readonly nodes: ScalewayNode[] = [];
+  readonly nodes: ScalewayNode[];
   readonly outputs: ClusterOutputs;
 
   constructor(scope: Construct, id: string, cluster: ClusterConfig, config: ScalewayConfig) {
@@ -29,39 +28,35 @@ export class ScalewayStack extends TerraformStack {
     new ScalewayProvider(this, 'scaleway', { zone: config.zone, projectId: config.projectId });
     const name = cluster.name;
     const tags = [`lotse-cluster=${name}`, 'managed-by=lotse'];
+    new ScalewayNetwork(this, 'network');
     const image = new ScalewayImage(this, 'image', { name: `${name}-flatcar`, config, tags });
     const planned = planNodes(name, config.masters, config.workers);
-    const addresses = planned.map((node) => new InstanceIp(this, `${node.name}-ip`, { zone: config.zone, tags }));
+    const ips = new Map(planned.map((node) => [node.name, new InstanceIp(this, `${node.name}-ip`, { zone: config.zone, tags })]));
     const firewall = new ScalewayFirewall(this, 'firewall', {
       prefix: name,
       zone: config.zone,
       rules: firewallMatrix(cluster),
       adminCidrs: cluster.adminCidrs,
-      clusterAddresses: addresses.map((a) => a.address),
+      clusterAddresses: [...ips.values()].map((ip) => ip.address),
       tags,
     });
 
-    const hosts: ClusterHost[] = [];
-    planned.forEach((node, i) => {
-      const isMaster = node.role === 'master';
-      const server = new ScalewayNode(this, node.name, addresses[i], {
-        node,
-        zone: config.zone,
-        type: isMaster ? config.masterType : config.workerType,
-        image: image.imageId,
-        securityGroupId: (isMaster ? firewall.masters : firewall.workers).id,
-        diskSizeGb: config.diskSizeGb,
-        ignition: nodeIgnition({ hostname: node.name, role: node.role, os: 'flatcar', sshAuthorizedKeys: cluster.sshAuthorizedKeys, images: cluster.images }).render(),
-        tags: [...tags, `lotse-role=${node.role}`],
-      });
-      this.nodes.push(server);
-      const address = addresses[i].address;
-      hosts.push({ name: node.name, role: node.role, address, privateAddress: address, user: SSH_USER, port: 22 });
-    });
-
-    this.outputs = new ClusterOutputs(this, { clusterName: name, store: cluster.store, sshUser: SSH_USER, hosts });
-    if (cluster.bootstrap.enabled) {
-      new BootstrapRun(this, 'bootstrap', { outputs: this.outputs.document, command: cluster.bootstrap.command, dependsOn: this.nodes.map((n) => n.server) });
-    }
+    ({ nodes: this.nodes, outputs: this.outputs } = clusterMachines(this, {
+      cluster,
+      os: 'flatcar',
+      planned,
+      machine: (node, ignition) =>
+        new ScalewayNode(this, node.name, {
+          node,
+          ip: ips.get(node.name)!,
+          zone: config.zone,
+          type: node.role === 'master' ? config.masterType : config.workerType,
+          image: image.imageId,
+          securityGroupId: (node.role === 'master' ? firewall.masters : firewall.workers).id,
+          diskSizeGb: config.diskSizeGb,
+          ignition,
+          tags: [...tags, `lotse-role=${node.role}`],
+        }),
+    }));
   }
 }

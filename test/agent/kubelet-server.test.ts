@@ -1,5 +1,5 @@
 import https from 'node:https';
-import { createCa, issueCertificate, type KeyPair } from '../../master/auth/pki';
+import { createCa, issueCertificate, type KeyPair } from '../../cluster/certificates';
 import { startKubeletServer, type RunningKubeletServer } from '../../agent/kubelet-server';
 import { FakeRuntime } from '../../agent/runtime/fake-runtime';
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBundle, type Bundle } from '../../bootstrap/bundle';
+import { buildBundle, type Bundle } from '../../payload/lotse-bundle';
 import { parseInventory, type Inventory } from '../../bootstrap/inventory';
-import type { StepEvent } from '../../bootstrap/progress';
+import type { StepEvent } from '../../bootstrap/host-steps';
 import { BootstrapError, runBootstrap, type BootstrapOptions } from '../../bootstrap/run-bootstrap';
 import { runReset } from '../../bootstrap/run-reset';
 import { SshConnection } from '../../bootstrap/ssh-connection';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Plugin } from 'esbuild';
-import { lotseHome } from './cluster-home';
+import { lotseHome } from '../cluster/lotse-home';
 import { embeddableDashboard } from '../master/dashboard/serve-dashboard';
 
 export interface Bundle {
@@ -58,7 +58,7 @@ const etcdProtos: Plugin = {
       const files = Object.fromEntries(['rpc.proto', 'kv.proto', 'auth.proto'].map((f) => [f, readFileSync(join(protoDir, f), 'utf8')]));
       const source = readFileSync(args.path, 'utf8');
       const wanted = '`${__dirname}/../proto/rpc.proto`';
-      if (!source.includes(wanted)) throw new Error(`etcd3 no longer loads ${wanted}; update bootstrap/bundle.ts`);
+      if (!source.includes(wanted)) throw new Error(`etcd3 no longer loads ${wanted}; update payload/lotse-bundle.ts`);
       const writer = `function __lotseEtcdProtos() {
   const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
   const files = ${JSON.stringify(files)};
@@ -93,7 +93,7 @@ const kubernetesModels: Plugin = {
   },
 };
 
-/** The package root (where package.json is), from this file in bootstrap/ or dist/bootstrap/. */
+/** The package root (where package.json is), from this file in payload/ or dist/payload/. */
 function packageRoot(): string {
   // From the source or compiled tree, walk up from here; when this code is itself bundled
   // (benchmarks), the working directory is the checkout.

@@ -4,7 +4,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { fail, FlashError, messageOf } from './errors';
 import { GPT_HEAD_BYTES } from './gpt';
 import { BLOCK, type ImageSource, openImage } from './image-source';
-import type { Progress } from './progress';
+import type { ByteProgress } from './byte-progress';
 import type { Target } from './target';
 import { formatBytes } from './units';
 
@@ -33,7 +33,7 @@ export async function openTarget(target: Target): Promise<FileHandle> {
 const SYNC_EVERY = 64 * 1024 * 1024;
 
 /** Streams the decompressed image onto the target in BLOCK-sized writes, hashing as it goes, then fsyncs. */
-export async function writeImage(image: ImageSource, target: Target, progress: Progress): Promise<WriteResult> {
+export async function writeImage(image: ImageSource, target: Target, progress: ByteProgress): Promise<WriteResult> {
   const handle = await openTarget(target);
   const source = openImage(image);
   const hash = createHash('sha256');
@@ -66,7 +66,7 @@ async function copy(
   stream: AsyncIterable<Buffer>,
   handle: FileHandle,
   hash: ReturnType<typeof createHash>,
-  progress: Progress,
+  progress: ByteProgress,
   syncEvery: number,
 ): Promise<number> {
   let queued = 0;

@@ -7,7 +7,7 @@ import { refuse } from './errors';
 import { findEfiPartition, installFirmware, listFirmware } from './firmware';
 import { findBootPartition, injectIgnition, readIgnitionConfig } from './ignition-inject';
 import { readMounts, readSwaps } from './mounts';
-import { createProgress, type ProgressOutput } from './progress';
+import { createByteProgress, type ByteProgressOutput } from './byte-progress';
 import { verifyWritten } from './read-back';
 import { systemDisks } from './system-disk';
 import { formatBytes } from './units';
@@ -23,7 +23,7 @@ export interface FlashOptions {
 
 export interface FlashEnvironment {
   /** Where messages and progress go (stderr in the CLI). */
-  out: ProgressOutput;
+  out: ByteProgressOutput;
   /** The mount table to consult; tests substitute their own. */
   mountsPath?: string;
   /** The swap table to consult (/proc/swaps); tests substitute their own. */
@@ -88,7 +88,7 @@ async function preflight(options: FlashOptions, env: FlashEnvironment): Promise<
 
 async function writeAndPrepare(options: FlashOptions, { config, checked, target }: Prepared, env: FlashEnvironment): Promise<FlashReport> {
   const say = sayTo(env);
-  const progress = createProgress(env.out, env.progressIntervalMs);
+  const progress = createByteProgress(env.out, env.progressIntervalMs);
   const written = await writeImage(checked.image, target, progress);
   await verifyWritten(target, written.bytes, written.sha256, progress);
   say(`wrote and verified ${formatBytes(written.bytes)} on ${options.device} (sha256 ${written.sha256})`);

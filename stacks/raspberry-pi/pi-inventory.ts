@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { ClusterConfig, RaspberryPiConfig } from '../config/cluster-config';
 import { SSH_USER } from '../ignition/node-ignition';
 
-/** The bootstrap inventory (DESIGN.md) for the Pis: `lotse bootstrap --inventory FILE`. */
+/** The bootstrap inventory (docs/design.md) for the Pis: `lotse bootstrap --inventory FILE`. */
 export function piInventory(cluster: ClusterConfig, pi: RaspberryPiConfig): string {
   const document = {
     name: cluster.name,

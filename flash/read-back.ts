@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { fail } from './errors';
 import { BLOCK } from './image-source';
-import type { Progress } from './progress';
+import type { ByteProgress } from './byte-progress';
 import type { Target } from './target';
 import { runTool } from './tools';
 
@@ -11,7 +11,7 @@ import { runTool } from './tools';
  * the kernel's cached copy is dropped first (BLKFLSBUF via `blockdev --flushbufs`), so the bytes come from
  * the card itself rather than from memory; a card that silently loses writes shows up here.
  */
-export async function verifyWritten(target: Target, bytes: number, expectedSha256: string, progress: Progress): Promise<void> {
+export async function verifyWritten(target: Target, bytes: number, expectedSha256: string, progress: ByteProgress): Promise<void> {
   if (target.kind === 'block') await runTool('blockdev', ['--flushbufs', target.path]);
   const got = await sha256OfRange(target.path, bytes, progress);
   if (got !== expectedSha256) {
@@ -22,7 +22,7 @@ export async function verifyWritten(target: Target, bytes: number, expectedSha25
   }
 }
 
-export async function sha256OfRange(path: string, bytes: number, progress: Progress): Promise<string> {
+export async function sha256OfRange(path: string, bytes: number, progress: ByteProgress): Promise<string> {
   const handle = await open(path, 'r');
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(BLOCK);

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { expectedSha256, verifyChecksumFile } from '../../../bootstrap/flash/checksum-file';
-import { parseGpt } from '../../../bootstrap/flash/gpt';
-import { createProgress } from '../../../bootstrap/flash/progress';
+import { expectedSha256, verifyChecksumFile } from '../../flash/checksum-file';
+import { parseGpt } from '../../flash/gpt';
+import { createByteProgress } from '../../flash/byte-progress';
 import { buildDiskFixture, type DiskFixture, MiB } from './disk-fixture';
 
 const HASH = 'ab'.repeat(32);
@@ -79,7 +79,7 @@ describe('progress', () => {
       }),
       { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true },
     );
-    const progress = createProgress(tty);
+    const progress = createByteProgress(tty);
     progress.start('writing', 8 * MiB);
     progress.update(4 * MiB);
     progress.stop();
@@ -88,7 +88,7 @@ describe('progress', () => {
 
   test('anything else gets plain lines', () => {
     let lines = '';
-    const progress = createProgress({ write: (s: string) => (lines += s), isTTY: false }, 0);
+    const progress = createByteProgress({ write: (s: string) => (lines += s), isTTY: false }, 0);
     progress.start('verifying', 2 * MiB);
     progress.update(MiB);
     progress.stop();

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newToken, type StaticTokens } from '../master/auth/authenticator';
-import { certificateSans, createCa, issueCertificate, type KeyPair } from '../master/auth/pki';
+import { newToken, type StaticTokens } from '../cluster/tokens';
+import { certificateSans, createCa, issueCertificate, type KeyPair } from '../cluster/certificates';
 import type { Inventory, InventoryHost } from './inventory';
 
 /** Everything secret about a cluster, made on the user's machine and kept in `clusters/NAME/pki`. */

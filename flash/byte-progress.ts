@@ -2,13 +2,13 @@ import { SingleBar } from 'cli-progress';
 import { formatBytes, formatDuration, formatRate } from './units';
 
 /** Reports one phase (writing, verifying) of a known number of bytes. */
-export interface Progress {
+export interface ByteProgress {
   start(label: string, total: number): void;
   update(done: number): void;
   stop(): void;
 }
 
-export interface ProgressOutput {
+export interface ByteProgressOutput {
   write(text: string): unknown;
   isTTY?: boolean;
 }
@@ -17,7 +17,7 @@ export interface ProgressOutput {
  * A bar with bytes, rate and time left on a terminal; on anything else (a log, CI, a pipe) a plain line
  * every `intervalMs`, because a redrawn bar turns into megabytes of carriage returns there.
  */
-export function createProgress(out: ProgressOutput, intervalMs = 5000): Progress {
+export function createByteProgress(out: ByteProgressOutput, intervalMs = 5000): ByteProgress {
   return out.isTTY ? new BarProgress(out) : new LineProgress(out, intervalMs);
 }
 
@@ -35,10 +35,10 @@ class Rate {
   }
 }
 
-class BarProgress implements Progress {
+class BarProgress implements ByteProgress {
   private bar: SingleBar | undefined;
   private rate = new Rate(0);
-  constructor(private readonly out: ProgressOutput) {}
+  constructor(private readonly out: ByteProgressOutput) {}
 
   start(label: string, total: number): void {
     this.rate = new Rate(total);
@@ -62,13 +62,13 @@ class BarProgress implements Progress {
   }
 }
 
-class LineProgress implements Progress {
+class LineProgress implements ByteProgress {
   private label = '';
   private rate = new Rate(0);
   private lastLine = 0;
   private done = 0;
   constructor(
-    private readonly out: ProgressOutput,
+    private readonly out: ByteProgressOutput,
     private readonly intervalMs: number,
   ) {}
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBundle } from '../../bootstrap/bundle';
+import { buildBundle } from '../../payload/lotse-bundle';
 
 jest.setTimeout(60_000);
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { mergeKubeconfigEntry, removeKubeconfigEntry, userKubeconfigPath } from '../../kube/kubeconfig-file';
+import { mergeKubeconfigEntry, removeKubeconfigEntry } from '../../kube/kubeconfig-file';
 
 /** The context, cluster and user names `lotse up` owns in the user's kubeconfig. */
 export const CONTEXT_NAME = 'lotse';
@@ -11,14 +11,12 @@ export interface MergeResult {
   backup?: string;
 }
 
-export { userKubeconfigPath };
-
 /**
  * Puts the cluster, user and context of `adminKubeconfig` into the user's kubeconfig under the
  * name "lotse" (replacing an older lotse entry), sets current-context to it, and leaves every
  * other entry, comment and key as it was. A backup is written next to the file first.
  */
-export function mergeKubeconfig(adminKubeconfig: string, target: string, now: Date = new Date()): MergeResult {
+export function mergeLocalKubeconfig(adminKubeconfig: string, target: string, now: Date = new Date()): MergeResult {
   const { path, backup } = mergeKubeconfigEntry(target, { name: CONTEXT_NAME, ...lotseEntries(adminKubeconfig) }, now);
   return { path, backup };
 }
@@ -27,7 +25,7 @@ export function mergeKubeconfig(adminKubeconfig: string, target: string, now: Da
  * Takes the lotse cluster, user and context out of the user's kubeconfig again (`lotse down
  * --purge`: the CA and token they hold are gone). current-context is cleared if it was lotse.
  */
-export function removeFromKubeconfig(target: string, now: Date = new Date()): MergeResult {
+export function removeLocalKubeconfig(target: string, now: Date = new Date()): MergeResult {
   const { path, backup } = removeKubeconfigEntry(target, { name: CONTEXT_NAME }, now);
   return { path, backup };
 }

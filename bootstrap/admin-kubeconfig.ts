@@ -1,8 +1,7 @@
 import { mergeKubeconfigEntry } from '../kube/kubeconfig-file';
 
-export { userKubeconfigPath } from '../kube/kubeconfig-file';
-
-export interface KubeconfigEntry {
+/** What a user's kubeconfig needs to reach a bootstrapped cluster as its admin. */
+export interface ClusterAdminAccess {
   name: string;
   server: string;
   caPem: string;
@@ -14,7 +13,7 @@ export interface KubeconfigEntry {
  * Returns undefined when the file already said all this (no change), else the backup's path
  * ('' for a new file).
  */
-export function mergeKubeconfig(path: string, entry: KubeconfigEntry): string | undefined {
+export function mergeAdminKubeconfig(path: string, entry: ClusterAdminAccess): string | undefined {
   const change = mergeKubeconfigEntry(path, {
     name: entry.name,
     userName: `${entry.name}-admin`,

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { mergeKubeconfig } from '../../bootstrap/kubeconfig-merge';
+import { mergeAdminKubeconfig } from '../../bootstrap/admin-kubeconfig';
 
 describe('kubeconfig merge', () => {
   let dir: string;
@@ -15,25 +15,25 @@ describe('kubeconfig merge', () => {
     const path = join(dir, 'config');
     const other = { apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'prod', cluster: { server: 'https://prod' } }], users: [{ name: 'me', user: { token: 'x' } }], contexts: [{ name: 'prod', context: { cluster: 'prod', user: 'me' } }], 'current-context': 'prod' };
     writeFileSync(path, YAML.stringify(other));
-    const backup = mergeKubeconfig(path, entry);
+    const backup = mergeAdminKubeconfig(path, entry);
     expect(backup && existsSync(backup)).toBeTruthy();
     expect(YAML.parse(readFileSync(backup as string, 'utf8'))).toEqual(other);
     const merged = YAML.parse(readFileSync(path, 'utf8')) as typeof other;
     expect(merged.contexts.map((c) => c.name)).toEqual(['prod', 'lab']);
     expect(merged['current-context']).toBe('lab');
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(mergeKubeconfig(path, entry)).toBeUndefined();
+    expect(mergeAdminKubeconfig(path, entry)).toBeUndefined();
     expect(readdirSync(dir)).toHaveLength(2);
     // A new token replaces the user entry in place rather than adding another.
-    mergeKubeconfig(path, { ...entry, token: 't2' });
+    mergeAdminKubeconfig(path, { ...entry, token: 't2' });
     const users = (YAML.parse(readFileSync(path, 'utf8')) as typeof other).users;
     expect(users.filter((u) => u.name === 'lab-admin')).toEqual([{ name: 'lab-admin', user: { token: 't2' } }]);
   });
 
   test('creates a missing file and refuses to overwrite one that is not YAML', () => {
     const path = join(dir, 'sub', 'config');
-    expect(mergeKubeconfig(path, entry)).toBe('');
+    expect(mergeAdminKubeconfig(path, entry)).toBe('');
     writeFileSync(path, 'clusters: [');
-    expect(() => mergeKubeconfig(path, entry)).toThrow(/cannot merge into .*config: it is not valid YAML/);
+    expect(() => mergeAdminKubeconfig(path, entry)).toThrow(/cannot merge into .*config: it is not valid YAML/);
   });
 });

@@ -1,5 +1,5 @@
 /** One step of `lotse up`/`down` as the user sees it: "✓ master ready (0.9 s)". */
-export interface Progress {
+export interface StepProgress {
   step<T>(label: string, work: () => Promise<T>, done?: (result: T) => string): Promise<T>;
   info(line: string): void;
 }
@@ -10,7 +10,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  * Step-by-step progress on stream: a spinner that turns into ✓/✗ on a TTY, plain lines otherwise
  * (logs and CI keep one line per finished step).
  */
-export function createProgress(stream: NodeJS.WriteStream = process.stdout): Progress {
+export function createStepProgress(stream: NodeJS.WriteStream = process.stdout): StepProgress {
   const tty = Boolean(stream.isTTY) && !process.env.CI;
   // A reader that went away (lotse up | head) must not kill `up` halfway through starting a cluster.
   stream.on('error', () => undefined);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FlashError } from '../../../bootstrap/flash/errors';
-import { flash, type FlashOptions } from '../../../bootstrap/flash/flash';
+import { FlashError } from '../../flash/errors';
+import { flash, type FlashOptions } from '../../flash/flash';
 import { buildDiskFixture, type DiskFixture, sha256sumLine, toolOutput } from './disk-fixture';
 
 class Captured {

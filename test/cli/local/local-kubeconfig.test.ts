@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { mergeKubeconfig, removeFromKubeconfig, renamedAdminKubeconfig, userKubeconfigPath } from '../../../cli/local/kubeconfig-merge';
+import { userKubeconfigPath } from '../../../kube/kubeconfig-file';
+import { mergeLocalKubeconfig, removeLocalKubeconfig, renamedAdminKubeconfig } from '../../../cli/local/local-kubeconfig';
 
 const ADMIN = YAML.stringify({
   apiVersion: 'v1',
@@ -32,7 +33,7 @@ contexts:
 current-context: prod
 `;
 
-describe('mergeKubeconfig', () => {
+describe('mergeLocalKubeconfig', () => {
   let dir: string;
   let admin: string;
   beforeEach(() => {
@@ -45,7 +46,7 @@ describe('mergeKubeconfig', () => {
   it('adds the lotse context beside existing ones, switches to it and keeps a backup of the old file', () => {
     const target = path.join(dir, 'config');
     fs.writeFileSync(target, EXISTING);
-    const result = mergeKubeconfig(admin, target, new Date('2026-01-02T03:04:05Z'));
+    const result = mergeLocalKubeconfig(admin, target, new Date('2026-01-02T03:04:05Z'));
     expect(result.backup).toBe(`${target}.lotse-backup-2026-01-02T03-04-05-000Z`);
     expect(fs.readFileSync(result.backup!, 'utf8')).toBe(EXISTING);
     const text = fs.readFileSync(target, 'utf8');
@@ -61,20 +62,20 @@ describe('mergeKubeconfig', () => {
   it('replaces an older lotse entry instead of adding a second, and writes no backup when nothing changes', () => {
     const target = path.join(dir, 'config');
     fs.writeFileSync(target, EXISTING);
-    mergeKubeconfig(admin, target);
+    mergeLocalKubeconfig(admin, target);
     fs.writeFileSync(admin, ADMIN.replace('6443', '7443').replace('secret', 'rotated'));
-    mergeKubeconfig(admin, target, new Date('2026-01-02T03:04:06Z'));
+    mergeLocalKubeconfig(admin, target, new Date('2026-01-02T03:04:06Z'));
     const merged = YAML.parse(fs.readFileSync(target, 'utf8'));
     expect(merged.clusters.filter((c: { name: string }) => c.name === 'lotse')).toHaveLength(1);
     expect(merged.clusters.find((c: { name: string }) => c.name === 'lotse').cluster.server).toBe('https://127.0.0.1:7443');
     const backups = fs.readdirSync(dir).filter((f) => f.includes('lotse-backup'));
-    expect(mergeKubeconfig(admin, target).backup).toBeUndefined();
+    expect(mergeLocalKubeconfig(admin, target).backup).toBeUndefined();
     expect(fs.readdirSync(dir).filter((f) => f.includes('lotse-backup'))).toEqual(backups);
   });
 
   it('creates a missing kubeconfig (and its folder) without a backup, private to the user', () => {
     const target = path.join(dir, 'new', '.kube', 'config');
-    const result = mergeKubeconfig(admin, target);
+    const result = mergeLocalKubeconfig(admin, target);
     expect(result.backup).toBeUndefined();
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
     expect(YAML.parse(fs.readFileSync(target, 'utf8'))['current-context']).toBe('lotse');
@@ -83,23 +84,23 @@ describe('mergeKubeconfig', () => {
   it('refuses a kubeconfig that is not YAML rather than overwrite it', () => {
     const target = path.join(dir, 'config');
     fs.writeFileSync(target, 'clusters: [unclosed\n');
-    expect(() => mergeKubeconfig(admin, target)).toThrow(/not valid YAML/);
+    expect(() => mergeLocalKubeconfig(admin, target)).toThrow(/not valid YAML/);
     expect(fs.readFileSync(target, 'utf8')).toBe('clusters: [unclosed\n');
   });
 
   it('removes only the lotse entries again (down --purge), with a backup, and clears current-context', () => {
     const target = path.join(dir, 'config');
     fs.writeFileSync(target, EXISTING);
-    mergeKubeconfig(admin, target, new Date('2026-01-02T03:04:05Z'));
+    mergeLocalKubeconfig(admin, target, new Date('2026-01-02T03:04:05Z'));
     const merged = fs.readFileSync(target, 'utf8');
-    const result = removeFromKubeconfig(target, new Date('2026-01-02T03:04:06Z'));
+    const result = removeLocalKubeconfig(target, new Date('2026-01-02T03:04:06Z'));
     expect(fs.readFileSync(result.backup!, 'utf8')).toBe(merged);
     const after = YAML.parse(fs.readFileSync(target, 'utf8'));
     expect(after.contexts.map((c: { name: string }) => c.name)).toEqual(['prod']);
     expect(after.clusters.map((c: { name: string }) => c.name)).toEqual(['prod']);
     expect(after.users.map((c: { name: string }) => c.name)).toEqual(['prod-admin']);
     expect(after['current-context']).toBeUndefined();
-    expect(removeFromKubeconfig(target).backup).toBeUndefined();
+    expect(removeLocalKubeconfig(target).backup).toBeUndefined();
   });
 
   it('prints the admin kubeconfig under the lotse names and picks the first KUBECONFIG entry', () => {

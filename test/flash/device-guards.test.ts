@@ -1,14 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { devNumberString } from '../../../bootstrap/flash/block-device';
-import { guardTarget, mountsUsing } from '../../../bootstrap/flash/device-guards';
-import { lockDevice } from '../../../bootstrap/flash/device-lock';
-import { FlashError } from '../../../bootstrap/flash/errors';
-import { flash, type FlashOptions } from '../../../bootstrap/flash/flash';
-import { readMounts } from '../../../bootstrap/flash/mounts';
-import { systemDisks } from '../../../bootstrap/flash/system-disk';
-import { type BlockTarget, describeTarget } from '../../../bootstrap/flash/target';
+import { devNumberString } from '../../flash/block-device';
+import { guardTarget, mountsUsing } from '../../flash/device-guards';
+import { lockDevice } from '../../flash/device-lock';
+import { FlashError } from '../../flash/errors';
+import { flash, type FlashOptions } from '../../flash/flash';
+import { readMounts } from '../../flash/mounts';
+import { systemDisks } from '../../flash/system-disk';
+import { type BlockTarget, describeTarget } from '../../flash/target';
 import { buildDiskFixture, type DiskFixture, MiB, toolOutput } from './disk-fixture';
 
 const quiet = { out: { write: (): boolean => true, isTTY: false } };

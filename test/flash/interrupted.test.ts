@@ -2,12 +2,12 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync, stop as stopEsbuild } from 'esbuild';
-import { FlashError } from '../../../bootstrap/flash/errors';
-import { flash } from '../../../bootstrap/flash/flash';
-import { parseGpt } from '../../../bootstrap/flash/gpt';
+import { FlashError } from '../../flash/errors';
+import { flash } from '../../flash/flash';
+import { parseGpt } from '../../flash/gpt';
 import { buildDiskFixture, type DiskFixture, MiB, toolOutput } from './disk-fixture';
 
-const repo = resolve(__dirname, '../../..');
+const repo = resolve(__dirname, '../..');
 const quiet = { out: { write: (): boolean => true, isTTY: false } };
 
 function ignitionOn(device: string, fx: DiskFixture): Buffer {

@@ -1,0 +1,53 @@
+import type { Construct } from 'constructs';
+import type { ClusterHost } from '../../cluster/cluster-outputs';
+import type { ClusterConfig, OperatingSystem } from '../config/cluster-config';
+import { SSH_USER, nodeIgnition } from '../ignition/node-ignition';
+import { BootstrapRun } from './bootstrap-run';
+import type { CloudNode } from './cloud-node';
+import { ClusterOutputs } from './cluster-outputs';
+import type { PlannedNode } from './node-plan';
+
+export interface ClusterMachinesProps<N extends CloudNode> {
+  readonly cluster: ClusterConfig;
+  /** The OS the machines boot (Scaleway has Flatcar only, whatever cluster.yaml says). */
+  readonly os: OperatingSystem;
+  readonly planned: readonly PlannedNode[];
+  /** Interface for flannel's vxlan traffic; default: the interface of the default route. */
+  readonly flannelInterface?: string;
+  /** Creates one machine in the stack from its plan and its rendered Ignition. */
+  readonly machine: (node: PlannedNode, ignition: string) => N;
+}
+
+export interface ClusterMachines<N extends CloudNode> {
+  readonly nodes: N[];
+  readonly outputs: ClusterOutputs;
+}
+
+/**
+ * What every cloud stack ends with once its network, image and firewall exist: one machine per
+ * planned node booted from its Ignition, the outputs document, and the bootstrap run after the
+ * machines when cluster.yaml asks for it.
+ */
+export function clusterMachines<N extends CloudNode>(stack: Construct, props: ClusterMachinesProps<N>): ClusterMachines<N> {
+  const { cluster } = props;
+  const nodes: N[] = [];
+  const hosts: ClusterHost[] = [];
+  for (const node of props.planned) {
+    const ignition = nodeIgnition({
+      hostname: node.name,
+      role: node.role,
+      os: props.os,
+      sshAuthorizedKeys: cluster.sshAuthorizedKeys,
+      images: cluster.images,
+      flannelInterface: props.flannelInterface,
+    }).render();
+    const machine = props.machine(node, ignition);
+    nodes.push(machine);
+    hosts.push({ name: node.name, role: node.role, address: machine.publicAddress, privateAddress: machine.privateAddress, user: SSH_USER, port: 22 });
+  }
+  const outputs = new ClusterOutputs(stack, { clusterName: cluster.name, store: cluster.store, sshUser: SSH_USER, hosts });
+  if (cluster.bootstrap.enabled) {
+    new BootstrapRun(stack, 'bootstrap', { outputs: outputs.document, command: cluster.bootstrap.command, dependsOn: nodes.map((n) => n.machine) });
+  }
+  return { nodes, outputs };
+}
