@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Binding, Node, Pod } from 'kubernetes-types/core/v1';
-import { startHollowNodes, type RunningHollowNodes } from '../agent/hollow-nodes';
+import { startHollowNodes, type RunningHollowNodes } from '../agent/hollow/hollow-nodes';
 import { KubeClient } from '../kube/client';
 import { apps, core } from '../kube/resource-path';
 import { startControllerManager } from '../master/controllers/controller-manager';

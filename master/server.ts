@@ -37,7 +37,7 @@ import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
 import { serveDashboard } from './dashboard/serve-dashboard';
 import { Compactor } from './store/compactor';
-import { openStore } from './store/open-store';
+import { defaultStoreSpec, openStore } from './store/open-store';
 import { StoreError, type Store } from './store/store';
 import { StoreHealth } from './store/store-health';
 import { ErrorLog } from './error-log';
@@ -105,7 +105,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const [host, portText] = splitHostPort(options.listen ?? '0.0.0.0:6443');
   const advertise = options.advertiseAddress ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const sans = [...new Set(['localhost', '127.0.0.1', hostname(), advertise, ...(options.tlsSans ?? []), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'])];
-  const store = await openStore(options.store ?? `sqlite:${join(options.dataDir, 'state.db')}`, {
+  const store = await openStore(options.store ?? defaultStoreSpec(options.dataDir), {
     dataDir: options.dataDir,
     etcdCa: options.etcdCa,
     etcdCert: options.etcdCert,

@@ -3,8 +3,11 @@ import fs from 'node:fs';
 /** How dockerode reaches the engine. */
 export type EngineEndpoint = { socketPath: string } | { host: string; port: number; protocol: 'http' };
 
+/** Where each engine serves the Docker Engine API on a host; every default in lotse comes from here. */
+export const ENGINE_SOCKETS = { podman: '/run/podman/podman.sock', docker: '/var/run/docker.sock' } as const;
+
 /** Sockets tried in order when no endpoint is given: podman first (Fedora CoreOS), then docker (Flatcar). */
-const CANDIDATES = ['/run/podman/podman.sock', '/var/run/docker.sock'];
+export const ENGINE_SOCKET_ORDER: readonly string[] = [ENGINE_SOCKETS.podman, ENGINE_SOCKETS.docker];
 
 /**
  * Resolves `--runtime-endpoint unix:///PATH` (or tcp://HOST:PORT), else $DOCKER_HOST, else the
@@ -13,10 +16,10 @@ const CANDIDATES = ['/run/podman/podman.sock', '/var/run/docker.sock'];
 export function resolveEndpoint(explicit?: string, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
   const given = explicit ?? env.DOCKER_HOST;
   if (given) return parseEndpoint(given);
-  const found = CANDIDATES.find((p) => fs.existsSync(p));
+  const found = ENGINE_SOCKET_ORDER.find((p) => fs.existsSync(p));
   if (!found) {
     throw new Error(
-      `no container engine socket found (tried ${CANDIDATES.join(', ')} and $DOCKER_HOST): start one ` +
+      `no container engine socket found (tried ${ENGINE_SOCKET_ORDER.join(', ')} and $DOCKER_HOST): start one ` +
         '(systemctl enable --now podman.socket, or docker) or pass --runtime-endpoint unix:///PATH',
     );
   }

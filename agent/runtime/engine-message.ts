@@ -3,3 +3,9 @@ export function engineMessage(err: unknown): string {
   const e = err as { json?: { message?: string }; message?: string };
   return e.json?.message ?? e.message ?? String(err);
 }
+
+/** Not found, as docker says it (404) or as podman sometimes does mid-removal (500 "no such container"). */
+export function isGone(err: unknown): boolean {
+  const code = (err as { statusCode?: number }).statusCode;
+  return code === 404 || /no such container|does not exist in database/i.test(engineMessage(err));
+}

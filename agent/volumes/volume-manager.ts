@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Container, KeyToPath, Pod, Volume } from 'kubernetes-types/core/v1';
 import type { ContainerRuntime, Mount } from '../runtime/container-runtime';
 import type { ObjectSource } from '../object-source';
-import { fieldRefValue } from '../field-ref';
+import { fieldRefValue } from '../../kube/field-ref';
 import { quantityInt } from '../../kube/quantity';
 
 /** A volume could not be set up; the pod waits (ContainerCreating) with this message. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { startAgent, type RunningAgent } from '../../agent/agent';
 import { DockerRuntime } from '../../agent/runtime/docker-runtime';
-import { resolveEndpoint } from '../../agent/runtime/endpoint';
+import { ENGINE_SOCKET_ORDER, ENGINE_SOCKETS, resolveEndpoint } from '../../agent/runtime/endpoint';
 import type { ContainerRuntime } from '../../agent/runtime/container-runtime';
 import type { ProxyMode } from '../../agent/proxy/service-proxy';
 
@@ -37,7 +37,7 @@ export function registerAgent(program: Command): void {
     .option('--node-name <name>', 'name of this node (default: the host name)')
     .option('--data-dir <dir>', 'where the agent keeps its credentials and pod volumes', '/var/lib/lotse/agent')
     .option('--runtime <kind>', 'docker | podman | fake (default: whichever engine socket is found)')
-    .option('--runtime-endpoint <url>', 'engine socket, unix:///PATH (default: /run/podman/podman.sock, /var/run/docker.sock or $DOCKER_HOST)')
+    .option('--runtime-endpoint <url>', `engine socket, unix:///PATH (default: ${ENGINE_SOCKET_ORDER.join(', ')} or $DOCKER_HOST)`)
     .option('--address <ip...>', 'InternalIP to report (default: the first non-loopback IPv4)')
     .option('--kubelet-port <port>', 'port of the logs/exec server the master connects to', '10250')
     .option('--pause-image <image>', 'image of the per-pod infra container (default: built on the node)')
@@ -57,7 +57,7 @@ export function registerAgent(program: Command): void {
         const count = Number(flags.hollowNodes);
         if (!Number.isInteger(count) || count < 1) throw new Error(`--hollow-nodes must be a positive integer, got "${flags.hollowNodes}"`);
         // Hollow nodes and the fake runtime are for scale tests: a real node does not load them.
-        const { startHollowNodes } = await import('../../agent/hollow-nodes');
+        const { startHollowNodes } = await import('../../agent/hollow/hollow-nodes');
         const hollow = await startHollowNodes({ server: flags.server, caPem, token: flags.token, count, namePrefix: nodeName, dataDir: flags.dataDir, leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'), log });
         stop = hollow.stop;
       } else {
@@ -86,9 +86,9 @@ export function registerAgent(program: Command): void {
 }
 
 async function makeRuntime(flags: AgentFlags, nodeName: string): Promise<ContainerRuntime> {
-  if (flags.runtime === 'fake') return new (await import('../../agent/runtime/fake-runtime')).FakeRuntime(nodeName);
+  if (flags.runtime === 'fake') return new (await import('../../agent/hollow/fake-runtime')).FakeRuntime(nodeName);
   if (flags.runtime && !['docker', 'podman'].includes(flags.runtime)) throw new Error(`--runtime must be docker, podman or fake, got "${flags.runtime}"`);
-  const preferred = flags.runtime === 'podman' ? '/run/podman/podman.sock' : flags.runtime === 'docker' ? '/var/run/docker.sock' : undefined;
+  const preferred = flags.runtime === 'podman' || flags.runtime === 'docker' ? ENGINE_SOCKETS[flags.runtime] : undefined;
   const endpoint = resolveEndpoint(flags.runtimeEndpoint ?? (preferred && fs.existsSync(preferred) ? `unix://${preferred}` : undefined));
   return new DockerRuntime({ endpoint, nodeName, pauseImage: flags.pauseImage, pullTimeoutMs: 120_000 });
 }

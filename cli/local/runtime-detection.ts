@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ENGINE_SOCKET_ORDER } from '../../agent/runtime/endpoint';
 import { pingEngine } from './engine-ping';
 
 /**
@@ -10,8 +11,6 @@ export type DetectedRuntime =
   | { kind: 'docker' | 'podman'; endpoint: string; ownService: false }
   | { kind: 'podman'; endpoint: string; ownService: true; podman: string };
 
-/** Sockets tried in order; LOTSE_ENGINE_SOCKETS (colon-separated, may be empty) replaces the list. */
-const DEFAULT_SOCKETS = ['/run/podman/podman.sock', '/var/run/docker.sock'];
 
 export const INSTALL_HINT =
   'no container runtime found (no podman on PATH, no Docker or podman socket): install one — "apt-get install podman runc" or Docker (https://docs.docker.com/engine/install/) — then run lotse up again';
@@ -28,7 +27,8 @@ export async function detectRuntime(ownSocket: string, env: NodeJS.ProcessEnv = 
     }
     return { kind: 'docker', endpoint: env.DOCKER_HOST, ownService: false };
   }
-  const sockets = env.LOTSE_ENGINE_SOCKETS !== undefined ? env.LOTSE_ENGINE_SOCKETS.split(':').filter(Boolean) : DEFAULT_SOCKETS;
+  // LOTSE_ENGINE_SOCKETS (colon-separated, may be empty) replaces the list; tests hide the host's engines with it.
+  const sockets = env.LOTSE_ENGINE_SOCKETS !== undefined ? env.LOTSE_ENGINE_SOCKETS.split(':').filter(Boolean) : ENGINE_SOCKET_ORDER;
   for (const socket of sockets) {
     if (fs.existsSync(socket) && (await pingEngine(socket))) {
       return { kind: socket.includes('podman') ? 'podman' : 'docker', endpoint: `unix://${socket}`, ownService: false };

@@ -17,6 +17,14 @@ export type StoreSpec =
   | { kind: 'sqlite'; path: string }
   | { kind: 'etcd'; endpoints: string[]; keyPrefix: string };
 
+/** The SQLite file in the master's data dir when --store names no path (or is not given). */
+export const DEFAULT_SQLITE_FILE = 'state.db';
+
+/** The store a master opens without --store: SQLite in its data dir. */
+export function defaultStoreSpec(dataDir: string): string {
+  return `sqlite:${join(dataDir, DEFAULT_SQLITE_FILE)}`;
+}
+
 const SPEC_HELP = 'expected sqlite:PATH or etcd://HOST:PORT[,HOST:PORT...][/KEY-PREFIX]';
 
 /**
@@ -46,7 +54,7 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
 /** Parses a --store value; throws an error that quotes the spec and shows the accepted forms. */
 export function parseStoreSpec(spec: string, options: Pick<OpenStoreOptions, 'dataDir' | 'etcdCa'>): StoreSpec {
   const trimmed = spec.trim();
-  if (trimmed === 'sqlite' || trimmed === 'sqlite:') return { kind: 'sqlite', path: join(resolve(options.dataDir), 'state.db') };
+  if (trimmed === 'sqlite' || trimmed === 'sqlite:') return { kind: 'sqlite', path: join(resolve(options.dataDir), DEFAULT_SQLITE_FILE) };
   if (trimmed.startsWith('sqlite:')) {
     const path = trimmed.slice('sqlite:'.length);
     if (path.startsWith('//')) throw new Error(`bad --store "${spec}": write sqlite:/absolute/path or sqlite:relative/path, not a URL`);

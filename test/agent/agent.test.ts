@@ -5,12 +5,12 @@ import type { Lease } from 'kubernetes-types/coordination/v1';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { core } from '../../kube/resource-path';
 import { ApiError } from '../../kube/api-error';
-import { startHollowNodes } from '../../agent/hollow-nodes';
+import { startHollowNodes } from '../../agent/hollow/hollow-nodes';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../support/podman';
 import { startTestMaster, type TestMaster } from '../support/master';
 import { kubectl, kubectlStream } from '../support/kubectl';
 import { bundleAgent, spawnAgent, type AgentProcess } from './agent-process';
-import { waitFor } from './pod-harness';
+import { waitFor } from './pods/pod-harness';
 
 const NODE = `agent-test-${process.pid}`;
 let podman: PodmanService;

@@ -2,16 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { Backoff } from '../../agent/backoff';
-import { expandVars } from '../../agent/container-config';
-import { fieldRefValue } from '../../agent/field-ref';
-import { microTime } from '../../agent/lease-renewer';
-import { buildNodeStatus, hollowFacts } from '../../agent/node-status';
-import { buildPodStatus, type WorkerView } from '../../agent/pod-status-builder';
+import { Backoff } from '../../agent/pods/backoff';
+import { expandVars } from '../../agent/pods/container-config';
+import { fieldRefValue } from '../../kube/field-ref';
+import { microTime } from '../../agent/node/lease-renewer';
+import { buildNodeStatus, hollowFacts } from '../../agent/node/node-status';
+import { buildPodStatus, type WorkerView } from '../../agent/pods/pod-status-builder';
 import { parseEndpoint } from '../../agent/runtime/endpoint';
 import { pauseBinary, singleFileTar } from '../../agent/runtime/pause-image';
 import type { RuntimeContainer } from '../../agent/runtime/container-runtime';
-import { StartFailures } from '../../agent/start-failures';
+import { StartFailures } from '../../agent/pods/start-failures';
 
 test('restart back-off starts at the base, doubles to the cap and resets after quiet time', () => {
   let now = 0;
@@ -135,7 +135,7 @@ test('node status: capacity, allocatable, conditions, and Ready false when the r
 test('httpGet and tcpSocket probes: 2xx/3xx pass, 500 and refused connections fail with the reason', async () => {
   const http = await import('node:http');
   const { runProbe } = await import('../../agent/probes/probers');
-  const { FakeRuntime } = await import('../../agent/runtime/fake-runtime');
+  const { FakeRuntime } = await import('../../agent/hollow/fake-runtime');
   const server = http.createServer((req, res) => {
     res.writeHead(req.url === '/ok' ? 200 : req.url === '/moved' ? 302 : 500);
     res.end();

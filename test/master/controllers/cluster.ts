@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow-nodes';
+import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow/hollow-nodes';
 import { KubeClient } from '../../../kube/client';
 import { core } from '../../../kube/resource-path';
 import { startControllerManager, type ControllerManagerOptions, type RunningControllerManager } from '../../../master/controllers/controller-manager';

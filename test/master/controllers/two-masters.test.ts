@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { Lease } from 'kubernetes-types/coordination/v1';
-import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow-nodes';
+import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow/hollow-nodes';
 import { KubeClient } from '../../../kube/client';
 import { apps } from '../../../kube/resource-path';
 import { masterControllers } from '../../../master/controllers/master-controllers';

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { ExecSession } from './runtime/container-runtime';
+import type { ExecSession } from '../runtime/container-runtime';
 
 /** Subprotocols kubectl 1.32 offers for exec, best first; the base channel protocol carries no exit status. */
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];

@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { InformerHandler } from '../kube/informer';
+import type { InformerHandler } from '../../kube/informer';
 
 /** The pods bound to one node: a field-selected Informer, or a slice of a hollow-node shared one. */
 export interface PodSource {

@@ -1,5 +1,5 @@
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
-import type { RuntimeContainer } from './runtime/container-runtime';
+import type { RuntimeContainer } from '../runtime/container-runtime';
 
 /** What the pod worker knows beyond the runtime's containers: reasons a container is not running. */
 export interface WorkerView {

@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { URL } from 'node:url';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { ContainerRuntime } from './runtime/container-runtime';
+import type { ContainerRuntime } from '../runtime/container-runtime';
 import { ExecChannel, pickChannelProtocol } from './exec-channel';
 
 /** Where a request's container lives, or why it cannot be served (HTTP code + message). */

@@ -1,19 +1,19 @@
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { KubeClient } from '../kube/client';
-import { EventRecorder } from '../kube/event-recorder';
-import type { InformerHandler } from '../kube/informer';
+import type { KubeClient } from '../../kube/client';
+import { EventRecorder } from '../../kube/event-recorder';
+import type { InformerHandler } from '../../kube/informer';
 import { Backoff } from './backoff';
-import { ObjectSource } from './object-source';
+import { ObjectSource } from '../object-source';
 import { Pleg } from './pleg';
 import { PodSync } from './pod-sync';
 import { PodWorkers } from './pod-workers';
-import { ProbeManager } from './probes/probe-manager';
-import type { ContainerRuntime } from './runtime/container-runtime';
+import { ProbeManager } from '../probes/probe-manager';
+import type { ContainerRuntime } from '../runtime/container-runtime';
 import { StartFailures } from './start-failures';
 import { StatusManager } from './status-manager';
-import { VolumeManager } from './volumes/volume-manager';
-import type { PodDnsConfig } from './dns/pod-dns-config';
+import { VolumeManager } from '../volumes/volume-manager';
+import type { PodDnsConfig } from '../dns/pod-dns-config';
 
 export interface PodLifecycleOptions {
   client: KubeClient;

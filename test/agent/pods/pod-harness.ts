@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { ConfigMap, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1';
-import { ApiError } from '../../kube/api-error';
-import type { KubeClient } from '../../kube/client';
-import type { ResourceRef } from '../../kube/resource-path';
-import { PodLifecycle } from '../../agent/pod-lifecycle';
-import type { ContainerRuntime } from '../../agent/runtime/container-runtime';
+import { ApiError } from '../../../kube/api-error';
+import type { KubeClient } from '../../../kube/client';
+import type { ResourceRef } from '../../../kube/resource-path';
+import { PodLifecycle } from '../../../agent/pods/pod-lifecycle';
+import type { ContainerRuntime } from '../../../agent/runtime/container-runtime';
 
 /**
  * Drives the agent's pod machinery (PodLifecycle) against a real runtime with a stand-in for the

@@ -1,7 +1,7 @@
 import type { PodStatus } from 'kubernetes-types/core/v1';
-import { ApiError } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import { core } from '../kube/resource-path';
+import { ApiError } from '../../kube/api-error';
+import type { KubeClient } from '../../kube/client';
+import { core } from '../../kube/resource-path';
 
 interface Pending {
   namespace: string;

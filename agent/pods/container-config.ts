@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1';
-import { cpuMillis, quantityInt } from '../kube/quantity';
-import type { ContainerSpec } from './runtime/container-runtime';
-import type { ObjectSource } from './object-source';
-import type { VolumeManager, VolumeSource } from './volumes/volume-manager';
-import { fieldRefValue } from './field-ref';
+import { cpuMillis, quantityInt } from '../../kube/quantity';
+import type { ContainerSpec } from '../runtime/container-runtime';
+import type { ObjectSource } from '../object-source';
+import type { VolumeManager, VolumeSource } from '../volumes/volume-manager';
+import { fieldRefValue } from '../../kube/field-ref';
 
 /** A container's configuration cannot be built (missing ConfigMap key...): CreateContainerConfigError. */
 export class ConfigError extends Error {

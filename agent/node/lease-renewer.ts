@@ -1,7 +1,7 @@
 import type { Lease } from 'kubernetes-types/coordination/v1';
-import { ApiError } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import type { ResourceRef } from '../kube/resource-path';
+import { ApiError } from '../../kube/api-error';
+import type { KubeClient } from '../../kube/client';
+import type { ResourceRef } from '../../kube/resource-path';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 

@@ -1,14 +1,14 @@
 import https from 'node:https';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { KubeClient } from '../kube/client';
-import { Informer } from '../kube/informer';
-import { core } from '../kube/resource-path';
-import { startAgent, type RunningAgent } from './agent';
-import { obtainCredentialsWithRetry } from './join';
-import { hollowFacts } from './node-status';
-import { NodePodView } from './pod-source';
-import { FakeRuntime } from './runtime/fake-runtime';
+import { KubeClient } from '../../kube/client';
+import { Informer } from '../../kube/informer';
+import { core } from '../../kube/resource-path';
+import { startAgent, type RunningAgent } from '../agent';
+import { obtainCredentialsWithRetry } from '../join';
+import { hollowFacts } from '../node/node-status';
+import { NodePodView } from '../pods/pod-source';
+import { FakeRuntime } from './fake-runtime';
 
 export interface HollowNodesOptions {
   server: string;

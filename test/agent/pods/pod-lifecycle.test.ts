@@ -4,8 +4,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { DockerRuntime } from '../../agent/runtime/docker-runtime';
-import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../support/podman';
+import { DockerRuntime } from '../../../agent/runtime/docker-runtime';
+import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
 import { makePod, PodHarness, waitFor } from './pod-harness';
 
 const run = promisify(execFile);

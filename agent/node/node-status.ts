@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1';
-import { ApiError } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import { core } from '../kube/resource-path';
+import { ApiError } from '../../kube/api-error';
+import type { KubeClient } from '../../kube/client';
+import { core } from '../../kube/resource-path';
 
 /** The version string nodes report as kubeletVersion: the Kubernetes API level lotse speaks. */
 export const KUBELET_VERSION = 'v1.32.0-lotse';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RuntimeContainer } from './runtime/container-runtime';
+import type { RuntimeContainer } from '../runtime/container-runtime';
 
 /** Exit code the kubelet reports for a container whose process never started. */
 export const START_ERROR_EXIT_CODE = 128;

@@ -1,4 +1,4 @@
-import type { ContainerRuntime, RuntimeContainer } from './runtime/container-runtime';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime';
 
 /**
  * Pod lifecycle event generator: relists the runtime's containers every period and reports the

@@ -1,7 +1,7 @@
 import https from 'node:https';
-import { createCa, issueCertificate, type KeyPair } from '../../cluster/certificates';
-import { startKubeletServer, type RunningKubeletServer } from '../../agent/kubelet-server';
-import { FakeRuntime } from '../../agent/runtime/fake-runtime';
+import { createCa, issueCertificate, type KeyPair } from '../../../cluster/certificates';
+import { startKubeletServer, type RunningKubeletServer } from '../../../agent/server/kubelet-server';
+import { FakeRuntime } from '../../../agent/hollow/fake-runtime';
 
 let ca: KeyPair;
 let server: RunningKubeletServer;

@@ -4,7 +4,7 @@ import {
   SANDBOX_NAME,
   type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type MemoryVolumeSpec, type PodRef, type RuntimeContainer,
   type RuntimeInfo, type SandboxSpec,
-} from './container-runtime';
+} from '../runtime/container-runtime';
 
 /**
  * A runtime without containers, for hollow nodes (as kubemark and KWOK): sandboxes get an IP from

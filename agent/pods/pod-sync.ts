@@ -1,20 +1,20 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1';
-import { ApiError } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import { objectRef, type EventRecorder, type EventType } from '../kube/event-recorder';
-import { core } from '../kube/resource-path';
+import { ApiError } from '../../kube/api-error';
+import type { KubeClient } from '../../kube/client';
+import { objectRef, type EventRecorder, type EventType } from '../../kube/event-recorder';
+import { core } from '../../kube/resource-path';
 import type { Backoff } from './backoff';
 import { buildContainerSpec, ConfigError, containerHash } from './container-config';
-import type { ObjectSource } from './object-source';
+import type { ObjectSource } from '../object-source';
 import { buildPodStatus, instances, willRestart, type WorkerView } from './pod-status-builder';
 import type { SyncResult } from './pod-workers';
-import type { ProbeManager } from './probes/probe-manager';
-import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, type RuntimeContainer } from './runtime/container-runtime';
+import type { ProbeManager } from '../probes/probe-manager';
+import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, type RuntimeContainer } from '../runtime/container-runtime';
 import { Semaphore } from './semaphore';
 import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
-import { VolumeError, type VolumeManager, type VolumeSource } from './volumes/volume-manager';
-import type { PodDnsConfig } from './dns/pod-dns-config';
+import { VolumeError, type VolumeManager, type VolumeSource } from '../volumes/volume-manager';
+import type { PodDnsConfig } from '../dns/pod-dns-config';
 
 export interface PodSyncDeps {
   client: KubeClient;
