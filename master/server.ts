@@ -26,9 +26,11 @@ import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, api
 import { FieldSelector } from './api/field-selector';
 import { ResourceHandler, type Reply } from './api/handler';
 import { storeKey } from './api/registry';
+import { immortalNamespaces } from './api/admission';
 import { handleJoin } from './api/join';
 import { NodeProxy } from './api/node-proxy';
 import { OpenApi } from './api/openapi/openapi';
+import { negotiateOpenApiV2 } from './api/openapi/openapi-v2';
 import { NotServed, parseRequest, type ResourceRequest } from './api/request-info';
 import { groupVersions, resources, type ResourceInfo } from './api/resources';
 import { ServiceAllocator } from './api/service-allocator';
@@ -227,7 +229,7 @@ class Api {
 
   /** Namespaces every cluster starts with, and the `kubernetes` service. */
   async bootstrap(): Promise<void> {
-    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    for (const name of immortalNamespaces) {
       if (await this.handler.registry.find(namespaces, undefined, name)) continue;
       try {
         await this.handler.registry.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
@@ -258,7 +260,9 @@ class Api {
     let who: Identity | undefined;
     try {
       const path = (req.url ?? '/').split('?')[0];
-      if (publicPaths.has(path)) return this.reply(res, this.publicEndpoint(path));
+      // The Python client's VersionApi asks for /version/ with the slash, which the apiserver serves too.
+      const publicPath = path.replace(/(.)\/+$/, '$1');
+      if (publicPaths.has(publicPath)) return this.reply(res, this.publicEndpoint(publicPath));
       // The dashboard's static files hold no data; the page signs in with a token for every call.
       if (serveDashboard(req, res)) return;
       who = await this.auth.authenticate(req.headers.authorization);
@@ -318,7 +322,7 @@ class Api {
     try {
       return parseRequest(req.method ?? 'GET', req.url ?? '/');
     } catch (err) {
-      if (err instanceof NotServed) throw new HttpError(404, 'NotFound', err.message);
+      if (err instanceof NotServed) throw new HttpError(404, 'NotFound', err.message, err.details);
       throw err;
     }
   }
@@ -399,6 +403,7 @@ class Api {
       const list = apiResourceList(group, version);
       if (list) return { status: 200, body: list };
     }
+    if (p === '/openapi/v2') return { status: 200, ...negotiateOpenApiV2(req.headers.accept, this.openapi.v2()) };
     if (p === '/openapi/v3') return { status: 200, body: this.openapi.index(), headers: { 'content-type': 'application/json' } };
     if (p.startsWith('/openapi/v3/')) {
       const doc = this.openapi.document(p.slice('/openapi/v3/'.length));
@@ -411,7 +416,7 @@ class Api {
   }
 
   private reply(res: ServerResponse, reply: Reply): void {
-    const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
     res.end(body);
   }

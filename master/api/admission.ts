@@ -10,6 +10,13 @@ type ServiceSpec = { type?: string; clusterIP?: string; clusterIPs?: string[]; p
 const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
 
 /**
+ * Namespaces the cluster itself lives in: without kube-system the controllers' leader Lease cannot
+ * be renewed, without kube-node-lease no node heartbeats. Kubernetes' NamespaceLifecycle refuses
+ * to delete them.
+ */
+export const immortalNamespaces: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+
+/**
  * A check of who writes what, run on creates and updates (dry runs too) after validation:
  * RBAC's escalation prevention is one. Throws to refuse.
  */
@@ -43,6 +50,13 @@ export class Admission {
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {
     if (r.kind === 'Service') await this.allocateService(next, current);
+  }
+
+  /** Refuses deletes the cluster cannot survive; dry runs are refused alike. */
+  beforeDelete(r: ResourceInfo, name: string): void {
+    if (r.kind === 'Namespace' && immortalNamespaces.has(name)) {
+      throw new HttpError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, group: '', kind: 'namespaces' });
+    }
   }
 
   /** Undo allocations when a create fails after them. */

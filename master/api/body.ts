@@ -47,7 +47,16 @@ export function parseBody(raw: Buffer, type: string): unknown {
   if (!text.trim()) throw errors.badRequest('the request body is empty');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') return decodeYaml(text);
   if (['application/json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', '*/*', ''].includes(type)) {
-    return decodeJson(text);
+    if (type !== 'application/json') return decodeJson(text);
+    // The apiserver's JSON decoder also reads YAML (JSON is YAML): a YAML manifest labelled
+    // application/json is created, not refused.
+    try {
+      return decodeJson(text);
+    } catch (err) {
+      const yaml = yamlObject(text);
+      if (yaml === undefined) throw err;
+      return yaml;
+    }
   }
   throw errors.unsupportedMediaType(type);
 }
@@ -78,6 +87,16 @@ export function decodeYaml(text: string, what = 'YAML'): unknown {
 function checked(value: unknown, what: string): unknown {
   checkValueDepth(value, what);
   return value;
+}
+
+/** The text as a YAML mapping (depth-checked), or undefined when it is not one. */
+function yamlObject(text: string): unknown {
+  try {
+    const value = decodeYaml(text);
+    return isPlainObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

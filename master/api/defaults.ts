@@ -1,3 +1,5 @@
+import { mergeStringData } from './secret-string-data';
+
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- defaulting walks free-form JSON; nothing typed leaves this file
 
 /**
@@ -38,6 +40,7 @@ export function applyDefaults(kind: string, obj: Record<string, unknown>): void 
       break;
     case 'Secret':
       o.type ??= 'Opaque';
+      mergeStringData(o);
       break;
   }
 }
@@ -60,7 +63,22 @@ function defaultPodSpec(spec: Obj): void {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
-  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])]) defaultContainer(c);
+  for (const v of spec.volumes ?? []) defaultVolume(v);
+}
+
+/** A volume naming no source is an emptyDir, as the apiserver defaults it. */
+function defaultVolume(v: Obj): void {
+  if (!v || typeof v !== 'object') return;
+  if (!Object.keys(v).some((k) => k !== 'name')) v.emptyDir = {};
+  for (const source of [v.downwardAPI, ...(v.projected?.sources ?? []).map((s: Obj) => s?.downwardAPI)]) {
+    for (const item of source?.items ?? []) defaultFieldRef(item?.fieldRef);
+  }
+}
+
+/** fieldRef.apiVersion defaults to v1 (describe prints "(v1:metadata.name)"). */
+function defaultFieldRef(ref: Obj | undefined): void {
+  if (ref && typeof ref === 'object') ref.apiVersion ??= 'v1';
 }
 
 function defaultContainer(c: Obj): void {
@@ -70,6 +88,7 @@ function defaultContainer(c: Obj): void {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
+  for (const e of c.env ?? []) defaultFieldRef(e?.valueFrom?.fieldRef);
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
   for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
     if (!probe) continue;
@@ -104,4 +123,20 @@ function qosClass(spec: Obj): string {
     return l.cpu !== undefined && l.memory !== undefined && String(r.cpu) === String(l.cpu) && String(r.memory) === String(l.memory);
   });
   return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/**
+ * The status an object created without one comes back with: Kubernetes' typed structs serialize
+ * their non-omitempty fields, so a ReplicaSet shows `replicas: 0` and a Deployment `status: {}`.
+ */
+const emptyStatus: Record<string, () => Obj> = {
+  Deployment: () => ({}),
+  ReplicaSet: () => ({ replicas: 0 }),
+  DaemonSet: () => ({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }),
+  Service: () => ({ loadBalancer: {} }),
+};
+
+export function defaultStatus(kind: string, obj: Record<string, unknown>): void {
+  const empty = emptyStatus[kind];
+  if (empty && (obj.status === undefined || obj.status === null)) obj.status = empty();
 }

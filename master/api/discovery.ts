@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { apiVersionOf, groupVersions, resources, verbsOf, type ResourceInfo } from './resources';
 
 export const aggregatedContentType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -59,6 +60,7 @@ export function apiResourceList(group: string, version: string): Record<string, 
       verbs: verbsOf(r),
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
+      ...(r.createOnly ? {} : { storageVersionHash: storageVersionHash(r) }),
     });
     for (const sub of r.subresources) {
       const k = subresourceKind(r, sub);
@@ -95,4 +97,12 @@ export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
     })),
   }));
   return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
+}
+
+/**
+ * The apiserver's fingerprint of where a resource is stored (group/version/kind of its storage
+ * version): clients such as the storage-version migrator compare it to notice a change of storage version.
+ */
+export function storageVersionHash(r: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): string {
+  return createHash('sha256').update(`${r.group}/${r.version}/${r.kind}`).digest().subarray(0, 8).toString('base64');
 }

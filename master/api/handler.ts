@@ -4,7 +4,7 @@ import type { Identity } from '../auth/identity';
 import type { Store } from '../store/store';
 import { Admission } from './admission';
 import { isPlainObject, mediaType, parseBody, readBody } from './body';
-import { applyDefaults } from './defaults';
+import { applyDefaults, defaultStatus } from './defaults';
 import { FieldSelector } from './field-selector';
 import { checkObjectSize } from './limits/object-size';
 import { unknownFields, type OpenApi } from './openapi/openapi';
@@ -16,7 +16,7 @@ import type { Operation } from './patch/managed-fields';
 import { serverSideApply } from './patch/server-side-apply';
 import type { SchemaLookup } from './patch/strategic-merge';
 import { Registry, type DeleteOptions, type Obj } from './registry';
-import type { ResourceRequest } from './request-info';
+import { queryFlag, type ResourceRequest } from './request-info';
 import { apiVersionOf, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
@@ -108,7 +108,7 @@ export class ResourceHandler {
         labelSelector: parseLabels(rr.query.get('labelSelector')),
         fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
         resourceVersion: rr.query.get('resourceVersion') ?? '',
-        bookmarks: rr.query.get('allowWatchBookmarks') === 'true',
+        bookmarks: queryFlag(rr.query, 'allowWatchBookmarks'),
         timeoutSeconds: timeout > 0 ? timeout : 1800 + Math.floor(Math.random() * 1800),
         bookmarkIntervalMs: this.options.bookmarkIntervalMs,
       },
@@ -125,6 +125,7 @@ export class ResourceHandler {
     const obj = await this.readObject(rr, req);
     const warnings = this.checkFields(rr, obj);
     applyDefaults(rr.resource.kind, obj);
+    defaultStatus(rr.resource.kind, obj);
     const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
     this.validate(rr.resource, obj, name);
     recordUpdate(undefined, obj, this.writer(rr, req, 'Update'));
@@ -202,6 +203,7 @@ export class ResourceHandler {
     const obj = this.apply(rr, req, undefined, config);
     const warnings = this.checkFields(rr, obj);
     applyDefaults(rr.resource.kind, obj);
+    defaultStatus(rr.resource.kind, obj);
     this.validate(rr.resource, obj, name);
     await this.admission.checkWriter(rr.resource, rr.namespace, obj, undefined, who);
     const dryRun = isDryRun(rr);
@@ -212,6 +214,7 @@ export class ResourceHandler {
 
   private async delete(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
     const opts = await deleteOptions(rr, req);
+    this.admission.beforeDelete(rr.resource, rr.name as string);
     if (who.role === 'node' && rr.resource.kind === 'Pod') {
       // A node removes its pods only once they are stopped: force grace 0 and nothing else.
       opts.gracePeriodSeconds = 0;
@@ -228,6 +231,7 @@ export class ResourceHandler {
       fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
     });
     const out: Obj[] = [];
+    for (const item of items) this.admission.beforeDelete(rr.resource, String(item.metadata?.name));
     for (const item of items) {
       try {
         const { obj, deleted } = await this.registry.delete(rr.resource, item.metadata?.namespace, String(item.metadata?.name), opts);
@@ -273,7 +277,7 @@ export class ResourceHandler {
     }
     const wanted = scale.metadata?.resourceVersion;
     const updated = await this.registry.update(rr.resource, rr.namespace, rr.name as string, (current) => {
-      if (wanted && wanted !== current.metadata?.resourceVersion) throw errors.conflict(rr.resource, String(rr.name));
+      if (wanted && wanted !== '0' && wanted !== current.metadata?.resourceVersion) throw errors.conflict(rr.resource, String(rr.name));
       const next = structuredClone(current);
       (next.spec as { replicas?: number }).replicas = replicas;
       return this.recordUpdate(rr, req, current, next);

@@ -152,10 +152,11 @@ export class Registry {
       if (!sv) throw errors.notFound(r, name);
       const current = withVersion(r, structuredClone(sv));
       const next = await mutate(structuredClone(current));
-      const wanted = next.metadata?.resourceVersion;
+      // "0" (or none) asks for an unconditional update, as the apiserver reads it.
+      const wanted = next.metadata?.resourceVersion === '0' ? undefined : next.metadata?.resourceVersion;
       if (wanted && wanted !== String(sv.modRevision)) throw errors.conflict(r, name);
       const merged = this.prepareUpdate(r, current, next, opts.subresource);
-      if (JSON.stringify(stripRv(merged)) === JSON.stringify(stripRv(current))) return current; // no-op writes keep the resourceVersion
+      if (sameContent(stripRv(merged), stripRv(current))) return current; // no-op writes keep the resourceVersion
       if (shouldFinalize(merged)) {
         if (opts.dryRun) return merged;
         return this.remove(r, key, name, sv.modRevision, merged);
@@ -267,7 +268,7 @@ export class Registry {
       if (current.status === undefined) delete out.status;
       else out.status = current.status;
     }
-    const specChanged = JSON.stringify(current.spec) !== JSON.stringify(out.spec);
+    const specChanged = !sameContent(current.spec, out.spec);
     if (specChanged && subresource !== 'status') nm.generation = (cm.generation ?? 1) + 1;
     return out;
   }
@@ -279,6 +280,22 @@ function shouldFinalize(obj: Obj): boolean {
   // A namespace goes once the namespace controller has emptied it and cleared spec.finalizers.
   if (obj.kind === 'Namespace') return (((obj.spec ?? {}) as { finalizers?: string[] }).finalizers ?? []).length === 0;
   return (m.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+/**
+ * Equal as the apiserver's typed objects compare: key order does not matter and a null field is
+ * an absent one (kubectl sends `creationTimestamp: null` in pod templates it read back).
+ */
+export function sameContent(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** JSON with sorted keys and without null fields (a text compare also holds across realms, as in jest's VM). */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  const fields = Object.entries(v).filter(([, x]) => x !== null && x !== undefined).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return `{${fields.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
 }
 
 function stripRv(obj: Obj): Obj {

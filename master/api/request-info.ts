@@ -49,17 +49,36 @@ export function parseRequest(method: string, rawUrl: string): ResourceRequest | 
   if (!resource) throw new NotServed(`the server could not find the requested resource (${group ? `${plural}.${group}` : plural} in ${group || 'core'}/${version})`);
   if (extra.length > 0) throw new NotServed(`the server could not find the requested resource: ${url.pathname}`);
   if (subresource && !resource.subresources.includes(subresource)) {
-    throw new NotServed(`the server could not find the requested resource: ${resource.plural}/${subresource}`);
+    // An empty name in the details tells clients the subresource is not served at all, not that the
+    // object is missing: kubectl debug reads details.name and panics without details.
+    throw new NotServed(`the server could not find the requested resource: ${resource.plural}/${subresource}`, { name: '', group: resource.group, kind: resource.plural });
   }
   if (resource.namespaced && name && !namespace && resource.plural !== 'namespaces') {
     throw errors.badRequest(`${resource.kind} is namespaced: the path must name a namespace (/namespaces/NS/${resource.plural}/${name})`);
   }
-  const watch = url.searchParams.get('watch');
-  const verb = verbFor(method, Boolean(name), watch === '1' || watch === 'true');
+  const verb = verbFor(method, Boolean(name), queryFlag(url.searchParams, 'watch'));
   return { type: 'resource', verb, resource, namespace, name, subresource, query: url.searchParams };
 }
 
-export class NotServed extends Error {}
+/** A path naming no served resource or subresource; `details` goes into the 404 Status. */
+export class NotServed extends Error {
+  constructor(
+    message: string,
+    readonly details: { name: string; group: string; kind: string } = { name: '', group: '', kind: '' },
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A boolean query parameter as the apiserver converts it: present and not "0" or "false" (in any
+ * case) is true, so the Python client's `watch=True` watches like kubectl's `watch=true`.
+ */
+export function queryFlag(query: URLSearchParams, name: string): boolean {
+  const v = query.get(name);
+  if (v === null) return false;
+  return v !== '0' && v.toLowerCase() !== 'false';
+}
 
 function verbFor(method: string, named: boolean, watch: boolean): ResourceRequest['verb'] {
   switch (method) {

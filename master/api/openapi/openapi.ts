@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, groupVersions, resources, type ResourceInfo } from '../resources';
 import { loadDescriptions, withDescriptions } from './descriptions';
+import { openApiV2, type OpenApiV2Forms } from './openapi-v2';
 // Generated from @kubernetes/client-node's models by scripts/gen-openapi-schemas.mjs.
 import generatedSchemas from './schemas.json';
 
@@ -67,6 +68,7 @@ interface GroupDoc {
  */
 export class OpenApi {
   private built: Map<string, GroupDoc> | undefined;
+  private v2Forms: OpenApiV2Forms | undefined;
 
   private get docs(): Map<string, GroupDoc> {
     this.built ??= buildDocs();
@@ -82,6 +84,12 @@ export class OpenApi {
   /** path is the part after /openapi/v3/ (e.g. "apis/apps/v1"). */
   document(path: string): string | undefined {
     return this.docs.get(path)?.body;
+  }
+
+  /** The Swagger 2.0 document (/openapi/v2) in JSON and gnostic protobuf, built with the v3 ones on first use. */
+  v2(): OpenApiV2Forms {
+    this.v2Forms ??= openApiV2([...this.docs.values()].map((d) => d.body));
+    return this.v2Forms;
   }
 
   schema(name: string): Schema | undefined {
