@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { Access } from './auth/access';
+import { serverTlsPolicy } from '../kube/tls-policy';
 import { Authenticator } from './auth/authenticator';
 import type { Decision } from './auth/authorizer';
 import { impersonate } from './auth/impersonation';
@@ -116,7 +117,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
   // Certificates exist before the port opens, so no client ever meets a server without one.
   const state = loadOrCreateState(options.dataDir, sans);
-  const server = https.createServer({ minVersion: 'TLSv1.2', cert: state.serving.certPem, key: state.serving.keyPem });
+  const server = https.createServer({ ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem });
   let api: Api | undefined;
   // Until the API is wired (port known, namespaces made), answer 503 rather than leave clients hanging.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { URL } from 'node:url';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntime } from '../runtime/container-runtime';
+import { serverTlsPolicy } from '../../kube/tls-policy';
 import { ExecChannel, pickChannelProtocol } from './exec-channel';
 
 /** Where a request's container lives, or why it cannot be served (HTTP code + message). */
@@ -43,7 +44,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     }
     return wss;
   };
-  const server = https.createServer({ ca: o.caPem, cert: o.certPem, key: o.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+  const server = https.createServer({ ...serverTlsPolicy, ca: o.caPem, cert: o.certPem, key: o.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     if (!authorized(req, allowed)) return fail(res, 403, `client certificate CN must be ${allowed}`);
     void handle(o, req, res).catch((err: Error) => {
       if (!res.headersSent) fail(res, 500, err.message);

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { goneError } from './gone-error';
 import { compareKeys, prefixEnd } from './key-range';
@@ -278,6 +279,7 @@ function applyOne(write: PendingWrite): { event: StoreEvent } | { error: unknown
 function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
   let db: Database.Database;
   try {
+    ownerOnly(path);
     // Fail fast when another process holds the file rather than waiting the default 5 s.
     db = new Database(path, { timeout: 500 });
   } catch (err) {
@@ -289,6 +291,8 @@ function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Da
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.exec(SCHEMA);
+    // SQLite gives its WAL (and -shm) the database's mode; an older store may have others.
+    for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
   } catch (err) {
     db.close();
     const busy = /locked|busy/i.test(String(err));
@@ -296,6 +300,15 @@ function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Da
     throw new Error(`cannot use the SQLite store at ${path}: ${String(err)}; ${hint}`);
   }
   return db;
+}
+
+/**
+ * The store holds Secrets: the file is the owner's alone wherever --store puts it, created so
+ * before SQLite opens it (an empty file is an empty database) rather than narrowed after.
+ */
+function ownerOnly(path: string): void {
+  if (existsSync(path)) chmodSync(path, 0o600);
+  else closeSync(openSync(path, 'wx', 0o600));
 }
 
 function prepareStatements(db: Database.Database) {
