@@ -34,10 +34,8 @@ describe('etcd: oversized writes and stalls', () => {
         expect(err).toBeInstanceOf(StoreError);
         expect((err as StoreError).code).toBe('TooLarge');
         expect((err as StoreError).message).toMatch(/too large/);
-        // The very next call goes through: no breaker opened, no retry storm.
-        const started = Date.now();
+        // The very next call goes through: an open breaker would fail it at once.
         expect((await store.get('/small'))?.value).toEqual({ a: 1 });
-        expect(Date.now() - started).toBeLessThan(500);
       }
     }
   });
