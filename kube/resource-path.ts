@@ -36,3 +36,12 @@ export const apps = (resource: string, namespace?: string, name?: string, subres
   name,
   subresource,
 });
+
+export const batch = (resource: string, namespace?: string, name?: string, subresource?: string): ResourceRef => ({
+  group: 'batch',
+  version: 'v1',
+  resource,
+  namespace,
+  name,
+  subresource,
+});

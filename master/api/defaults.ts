@@ -29,6 +29,17 @@ export function applyDefaults(kind: string, obj: Record<string, unknown>): void 
       o.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
       o.spec.revisionHistoryLimit ??= 10;
       break;
+    case 'Job':
+      defaultJob(o);
+      break;
+    case 'CronJob':
+      o.spec ??= {};
+      o.spec.concurrencyPolicy ??= 'Allow';
+      o.spec.suspend ??= false;
+      o.spec.successfulJobsHistoryLimit ??= 3;
+      o.spec.failedJobsHistoryLimit ??= 1;
+      defaultPodSpec(((o.spec.jobTemplate ??= {}).spec ??= {}).template?.spec ?? {});
+      break;
     case 'Service':
       defaultService(o.spec ?? (o.spec = {}));
       break;
@@ -53,6 +64,22 @@ function defaultWorkload(o: Obj): void {
   tpl.metadata ??= {};
   // A workload without a selector selects its template's labels, as apps/v1 clients expect.
   if (!o.spec.selector && tpl.metadata.labels) o.spec.selector = { matchLabels: { ...tpl.metadata.labels } };
+  defaultPodSpec(tpl.spec ?? (tpl.spec = {}));
+}
+
+/** batch/v1 Job defaults as upstream's SetDefaults_Job: a Job without counts runs one pod once. */
+function defaultJob(o: Obj): void {
+  const spec = (o.spec ??= {});
+  if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
+  spec.parallelism ??= 1;
+  spec.backoffLimit ??= spec.backoffLimitPerIndex === undefined ? 6 : 2147483647;
+  spec.completionMode ??= 'NonIndexed';
+  spec.suspend ??= false;
+  spec.podReplacementPolicy ??= spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed';
+  for (const rule of spec.podFailurePolicy?.rules ?? []) for (const c of rule.onPodConditions ?? []) c.status ??= 'True';
+  const tpl = (spec.template ??= {});
+  tpl.metadata ??= {};
+  if (!o.metadata?.labels && tpl.metadata.labels) (o.metadata ??= {}).labels = { ...tpl.metadata.labels };
   defaultPodSpec(tpl.spec ?? (tpl.spec = {}));
 }
 

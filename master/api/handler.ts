@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { Selector } from '../../kube/label-selector';
 import type { Identity } from '../auth/identity';
 import type { Store } from '../store/store';
@@ -7,6 +8,7 @@ import { isPlainObject, mediaType, parseBody, readBody } from './body';
 import { applyDefaults, defaultStatus } from './defaults';
 import { FieldSelector } from './field-selector';
 import { checkObjectSize } from './limits/object-size';
+import { generateJobSelector } from './job-selector';
 import { unknownFields, type OpenApi } from './openapi/openapi';
 import { applyPatch, parsePatch, patchKind } from './patch/apply-patch';
 import { fieldManagerOf, forceOf } from './patch/field-manager';
@@ -124,16 +126,14 @@ export class ResourceHandler {
     if (rr.name) throw errors.methodNotAllowed(`POST to a named ${rr.resource.singular}: use PUT to replace it or PATCH to change it`);
     const obj = await this.readObject(rr, req);
     const warnings = this.checkFields(rr, obj);
-    applyDefaults(rr.resource.kind, obj);
-    defaultStatus(rr.resource.kind, obj);
     const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
-    this.validate(rr.resource, obj, name);
+    const uid = this.prepareCreate(rr.resource, obj, name);
     recordUpdate(undefined, obj, this.writer(rr, req, 'Update'));
     await this.admission.checkWriter(rr.resource, rr.namespace, obj, undefined, who);
     const dryRun = isDryRun(rr);
     if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
     try {
-      const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun);
+      const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun, uid);
       return { status: 201, body: created, headers: warnings };
     } catch (err) {
       if (!dryRun) await this.admission.rollbackCreate(rr.resource, obj);
@@ -202,13 +202,11 @@ export class ResourceHandler {
     config.metadata = { ...(config.metadata ?? {}), name };
     const obj = this.apply(rr, req, undefined, config);
     const warnings = this.checkFields(rr, obj);
-    applyDefaults(rr.resource.kind, obj);
-    defaultStatus(rr.resource.kind, obj);
-    this.validate(rr.resource, obj, name);
+    const uid = this.prepareCreate(rr.resource, obj, name);
     await this.admission.checkWriter(rr.resource, rr.namespace, obj, undefined, who);
     const dryRun = isDryRun(rr);
     if (!dryRun) await this.admission.beforeCreate(rr.resource, rr.namespace, obj);
-    const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun);
+    const created = await this.registry.create(rr.resource, rr.namespace, obj, dryRun, uid);
     return { status: 201, body: created, headers: warnings };
   }
 
@@ -314,6 +312,22 @@ export class ResourceHandler {
       scope: { subresource, hasStatus: r.subresources.includes('status') },
       type: rootType(r.schema, this.lookup),
     };
+  }
+
+  /**
+   * Defaults and validation of a new object; returns the uid it will get, which a Job's
+   * generated selector already names.
+   */
+  private prepareCreate(r: ResourceInfo, obj: Obj, name: string): string {
+    applyDefaults(r.kind, obj);
+    defaultStatus(r.kind, obj);
+    const uid = randomUUID();
+    if (r.kind === 'Job') {
+      const causes = generateJobSelector(obj, uid);
+      if (causes.length > 0) throw errors.invalid(r, name, causes);
+    }
+    this.validate(r, obj, name);
+    return uid;
   }
 
   /** Defaults, validation and admission for a write that replaces `current` with `next`. */

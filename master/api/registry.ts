@@ -110,13 +110,14 @@ export class Registry {
     return { items, resourceVersion: String(revision) };
   }
 
-  async create(r: ResourceInfo, namespace: string | undefined, obj: Obj, dryRun = false): Promise<Obj> {
+  /** uid: the caller's when defaulting already needed it (a Job's generated selector names it). */
+  async create(r: ResourceInfo, namespace: string | undefined, obj: Obj, dryRun = false, uid: string = randomUUID()): Promise<Obj> {
     const meta = (obj.metadata ??= {});
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) throw errors.invalid(r, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'name or generateName is required' }]);
     if (r.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
-    meta.uid = randomUUID();
+    meta.uid = uid;
     meta.creationTimestamp = now();
     meta.generation = 1;
     delete meta.resourceVersion;

@@ -93,6 +93,36 @@ function endpointsList(e: Any): string {
 const selectorText = (sel: Any | undefined): string =>
   sel ? none(Object.entries((sel.matchLabels ?? sel) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',')) : '<none>';
 
+const hasCondition = (o: Any, type: string): boolean => ((o.status?.conditions ?? []) as Any[]).some((c) => c.type === type && c.status === 'True');
+
+/** The STATUS kubectl 1.32 prints for a Job: its terminal or interim condition, else Running. */
+function jobStatus(j: Any): string {
+  if (hasCondition(j, 'Complete')) return 'Complete';
+  if (hasCondition(j, 'Failed')) return 'Failed';
+  if (j.metadata?.deletionTimestamp) return 'Terminating';
+  if (hasCondition(j, 'Suspended')) return 'Suspended';
+  if (hasCondition(j, 'FailureTarget')) return 'FailureTarget';
+  if (hasCondition(j, 'SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  return 'Running';
+}
+
+function jobCompletions(j: Any): string {
+  const succeeded = j.status?.succeeded ?? 0;
+  if (j.spec?.completions !== undefined && j.spec?.completions !== null) return `${succeeded}/${j.spec.completions}`;
+  const parallelism = j.spec?.parallelism ?? 0;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/** From start to completion, or to now while the Job runs. */
+function jobDuration(j: Any): string {
+  const start = j.status?.startTime;
+  if (!start) return '';
+  const end = j.status?.completionTime ? Date.parse(j.status.completionTime) : Date.now();
+  return humanAge(start, end);
+}
+
+const jobTemplateContainers = (c: Any): Any[] => c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
+
 const columns: Record<string, Column[]> = {
   Pod: [
     name,
@@ -146,6 +176,28 @@ const columns: Record<string, Column[]> = {
     { name: 'Available', type: 'integer', cell: (d) => d.status?.numberAvailable ?? 0 },
     { name: 'Node Selector', type: 'string', cell: (d) => selectorText(d.spec?.template?.spec?.nodeSelector) },
     age,
+  ],
+  Job: [
+    name,
+    { name: 'Status', type: 'string', cell: jobStatus },
+    { name: 'Completions', type: 'string', cell: jobCompletions },
+    { name: 'Duration', type: 'string', cell: jobDuration },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (j) => containers(j).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (j) => containers(j).map((c) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (j) => selectorText(j.spec?.selector) },
+  ],
+  CronJob: [
+    name,
+    { name: 'Schedule', type: 'string', cell: (c) => c.spec?.schedule ?? '' },
+    { name: 'Timezone', type: 'string', cell: (c) => none(c.spec?.timeZone) },
+    { name: 'Suspend', type: 'string', cell: (c) => (c.spec?.suspend ? 'True' : 'False') },
+    { name: 'Active', type: 'integer', cell: (c) => (c.status?.active ?? []).length },
+    { name: 'Last Schedule', type: 'string', cell: (c) => (c.status?.lastScheduleTime ? humanAge(c.status.lastScheduleTime) : '<none>') },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (c) => jobTemplateContainers(c).map((x) => x.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (c) => jobTemplateContainers(c).map((x) => x.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (c) => selectorText(c.spec?.jobTemplate?.spec?.selector) },
   ],
   Service: [
     name,

@@ -1,3 +1,4 @@
+import { CronScheduleError, parseCronSchedule } from '../../kube/cron-schedule';
 import type { ResourceInfo } from './resources';
 import type { StatusCause } from './status';
 
@@ -116,6 +117,12 @@ function validateKind(kind: string, obj: Obj, causes: StatusCause[]): void {
     case 'DaemonSet':
       validateWorkload(kind, spec, causes);
       break;
+    case 'Job':
+      validateJobSpec(spec, 'spec', causes);
+      break;
+    case 'CronJob':
+      validateCronJobSpec(spec, causes);
+      break;
     case 'Service':
       validateService(spec, causes);
       break;
@@ -147,6 +154,59 @@ function validateWorkload(kind: string, spec: Obj, causes: StatusCause[]): void 
     const strategy = (spec.strategy ?? {}) as Obj;
     if (strategy.type && !['RollingUpdate', 'Recreate'].includes(String(strategy.type))) causes.push({ reason: 'FieldValueNotSupported', field: 'spec.strategy.type', message: `Unsupported value: "${String(strategy.type)}": supported values: "Recreate", "RollingUpdate"` });
   }
+}
+
+const nonNegative = (spec: Obj, field: string, at: string, causes: StatusCause[], min = 0): void => {
+  const v = spec[field];
+  if (v !== undefined && (typeof v !== 'number' || v < min)) causes.push({ reason: 'FieldValueInvalid', field: `${at}.${field}`, message: `Invalid value: ${String(v)}: must be greater than or equal to ${min}` });
+};
+
+/** A Job's spec (at "spec", or "spec.jobTemplate.spec" in a CronJob): counts, restart policy, failure policy. */
+function validateJobSpec(spec: Obj, at: string, causes: StatusCause[]): void {
+  for (const f of ['parallelism', 'completions', 'backoffLimit', 'ttlSecondsAfterFinished']) nonNegative(spec, f, at, causes);
+  nonNegative(spec, 'activeDeadlineSeconds', at, causes, 1);
+  const template = (spec.template ?? {}) as Obj;
+  const podSpec = (template.spec ?? {}) as Obj;
+  const restart = String(podSpec.restartPolicy ?? 'Always');
+  if (restart !== 'OnFailure' && restart !== 'Never') causes.push({ reason: 'FieldValueNotSupported', field: `${at}.template.spec.restartPolicy`, message: `Unsupported value: "${restart}": supported values: "OnFailure", "Never"` });
+  if (spec.completionMode !== undefined && !['NonIndexed', 'Indexed'].includes(String(spec.completionMode))) causes.push({ reason: 'FieldValueNotSupported', field: `${at}.completionMode`, message: `Unsupported value: "${String(spec.completionMode)}": supported values: "NonIndexed", "Indexed"` });
+  if (spec.completionMode === 'Indexed' && spec.completions === undefined) causes.push({ reason: 'FieldValueRequired', field: `${at}.completions`, message: 'Required value: when completion mode is Indexed' });
+  const policy = spec.podFailurePolicy as { rules?: Obj[] } | undefined;
+  if (policy) {
+    if (restart !== 'Never') causes.push({ reason: 'FieldValueInvalid', field: `${at}.podFailurePolicy`, message: 'Invalid value: only "Never" is supported for the pod template restartPolicy when podFailurePolicy is specified' });
+    (policy.rules ?? []).forEach((rule, i) => {
+      const f = `${at}.podFailurePolicy.rules[${i}]`;
+      if (!['FailJob', 'FailIndex', 'Ignore', 'Count'].includes(String(rule.action))) causes.push({ reason: 'FieldValueNotSupported', field: `${f}.action`, message: `Unsupported value: "${String(rule.action)}": supported values: "Count", "FailIndex", "FailJob", "Ignore"` });
+      const onExit = rule.onExitCodes as { operator?: string; values?: unknown[] } | undefined;
+      if (Boolean(onExit) === Boolean(rule.onPodConditions)) causes.push({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: specifying one of OnExitCodes and OnPodConditions is required' });
+      if (onExit && !['In', 'NotIn'].includes(String(onExit.operator))) causes.push({ reason: 'FieldValueNotSupported', field: `${f}.onExitCodes.operator`, message: `Unsupported value: "${String(onExit.operator)}": supported values: "In", "NotIn"` });
+      if (onExit && (onExit.values ?? []).length === 0) causes.push({ reason: 'FieldValueRequired', field: `${f}.onExitCodes.values`, message: 'Required value: at least one value is required' });
+    });
+  }
+  const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
+  const labels = ((template.metadata ?? {}) as Obj).labels as Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) {
+    if (labels?.[k] !== v) causes.push({ reason: 'FieldValueInvalid', field: `${at}.template.metadata.labels`, message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\`` });
+  }
+  validatePodSpec(podSpec, `${at}.template.spec`, causes);
+}
+
+function validateCronJobSpec(spec: Obj, causes: StatusCause[]): void {
+  const schedule = spec.schedule;
+  if (typeof schedule !== 'string' || !schedule.trim()) causes.push({ reason: 'FieldValueRequired', field: 'spec.schedule', message: 'Required value' });
+  else {
+    try {
+      parseCronSchedule(schedule, spec.timeZone as string | undefined);
+    } catch (err) {
+      if (!(err instanceof CronScheduleError)) throw err;
+      const field = err.message.includes('time zone') && spec.timeZone !== undefined ? 'spec.timeZone' : 'spec.schedule';
+      causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: "${String(field === 'spec.timeZone' ? spec.timeZone : schedule)}": ${err.message}` });
+    }
+  }
+  if (spec.concurrencyPolicy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(String(spec.concurrencyPolicy))) causes.push({ reason: 'FieldValueNotSupported', field: 'spec.concurrencyPolicy', message: `Unsupported value: "${String(spec.concurrencyPolicy)}": supported values: "Allow", "Forbid", "Replace"` });
+  for (const f of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']) nonNegative(spec, f, 'spec', causes);
+  const jobSpec = (((spec.jobTemplate ?? {}) as Obj).spec ?? {}) as Obj;
+  validateJobSpec(jobSpec, 'spec.jobTemplate.spec', causes);
 }
 
 function validatePodSpec(spec: Obj, at: string, causes: StatusCause[]): void {

@@ -4,14 +4,16 @@ import { DaemonSetController } from './daemonset/daemonset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
 import { EndpointsController } from './endpoints/endpoints-controller';
 import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
+import { JobController, type JobControllerOptions } from './job/job-controller';
 import { GarbageCollector } from './garbage-collector/garbage-collector';
 import { NamespaceController } from './namespace/namespace-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { ServiceAccountController } from './service-account/service-account-controller';
+import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'ttl-after-finished'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -24,6 +26,8 @@ export interface ControllerSettings {
    * kube-root-ca.crt ConfigMap; without it that loop does not run.
    */
   rootCaPem?: string;
+  /** Job back-off tuning; tests shorten the 10 s first back-off. */
+  job?: JobControllerOptions;
 }
 
 /** How one controller is built; undefined when the options leave it nothing to do. */
@@ -46,6 +50,8 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'namespace', make: (ctx) => new NamespaceController(ctx) },
   { name: 'event-ttl', make: (ctx, opts) => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs }) },
   { name: 'clusterrole-aggregation', make: (ctx) => new ClusterRoleAggregationController(ctx) },
+  { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
+  { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
   // Publishes the cluster CA in every namespace, so it has nothing to do without one.
   { name: 'service-account', make: (ctx, opts) => (opts.rootCaPem ? new ServiceAccountController(ctx, opts.rootCaPem) : undefined) },
 ];

@@ -184,7 +184,7 @@ describe.each(storeKinds)('kubectl 1.32 against a lotse master on %s', (store) =
     expect(wrongVersion.body).toContain('apps/v1beta1');
     const wrongKind = await raw(m, 'POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }));
     expect(wrongKind.status).toBe(400);
-    const unknown = await raw(m, 'GET', '/apis/batch/v1/namespaces/default/jobs');
+    const unknown = await raw(m, 'GET', '/apis/example.com/v1/namespaces/default/widgets');
     expect(unknown.status).toBe(404);
     const noNamespace = await raw(m, 'POST', '/api/v1/namespaces/nope/configmaps', JSON.stringify({ metadata: { name: 'x' } }));
     expect(noNamespace.status).toBe(404);
