@@ -4,6 +4,7 @@ import type { Inventory, InventoryHost } from './inventory';
 import { nodeWrapperScript, type NodeRuntime } from './node-runtime';
 import type { ClusterPki } from './cluster-pki';
 import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
+import { renderEnvFile } from './env-file';
 import { runScript, SUPERVISOR_SCRIPT, type ServiceName } from './service-scripts';
 
 export interface HostFile {
@@ -72,7 +73,7 @@ export function planHost(input: PlanInput): HostPlan {
     }
     services.set('master', { path: NODE_LAYOUT.masterEnv, content: masterEnv(inventory, host, node, etcdEndpoints), mode: SECRET });
   }
-  services.set('flannel', { path: NODE_LAYOUT.flannelEnv, content: `FLANNELD_ETCD_ENDPOINTS=${etcdEndpoints}\nFLANNELD_ETCD_PREFIX=${FLANNEL_ETCD_PREFIX}\n`, mode: SECRET });
+  services.set('flannel', { path: NODE_LAYOUT.flannelEnv, content: renderEnvFile({ FLANNELD_ETCD_ENDPOINTS: etcdEndpoints, FLANNELD_ETCD_PREFIX: FLANNEL_ETCD_PREFIX }), mode: SECRET });
   services.set('agent', { path: NODE_LAYOUT.agentEnv, content: agentEnv(inventory, host, node, pki, masters[0]), mode: SECRET });
   return { files, services };
 }
@@ -97,7 +98,7 @@ function etcdEnv(cluster: string, host: InventoryHost, masters: InventoryHost[])
     ETCD_PEER_TRUSTED_CA_FILE: NODE_LAYOUT.etcdCa,
     ETCD_PEER_CLIENT_CERT_AUTH: 'true',
   };
-  return envFile(vars);
+  return renderEnvFile(vars);
 }
 
 function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdEndpoints: string): string {
@@ -107,7 +108,7 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
       ? `--store etcd://${etcdEndpoints.replace(/https:\/\//g, '')} --etcd-ca ${NODE_LAYOUT.etcdCa} --etcd-cert ${NODE_LAYOUT.pkiDir}/etcd-client.crt --etcd-key ${NODE_LAYOUT.pkiDir}/etcd-client.key`
       : '--store sqlite'; // the master's default file in its --data-dir
   const args = [`--data-dir ${NODE_LAYOUT.masterDataDir}`, `--listen 0.0.0.0:${NODE_LAYOUT.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), store];
-  return envFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
+  return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
 }
 
 function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, pki: ClusterPki, master: InventoryHost): string {
@@ -120,12 +121,5 @@ function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, pki: C
     `--address ${host.privateAddress}`,
     ...(inv.agent.runtime ? [`--runtime ${inv.agent.runtime}`] : []),
   ];
-  return envFile({ LOTSE_NODE: node.node, LOTSE_AGENT_ARGS: args.join(' ') });
-}
-
-/** KEY="value" lines that both systemd's EnvironmentFile and `sh`'s `.` read the same way. */
-function envFile(vars: Record<string, string>): string {
-  return `# Written by lotse bootstrap; edits are replaced on the next run.\n${Object.entries(vars)
-    .map(([k, v]) => `${k}="${v.replace(/["\\$`]/g, '\\$&')}"`)
-    .join('\n')}\n`;
+  return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_AGENT_ARGS: args.join(' ') });
 }

@@ -1,3 +1,4 @@
+import { LOAD_ENV_FUNCTION } from './env-file';
 import type { HostFacts } from './host-facts';
 import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
 
@@ -29,17 +30,17 @@ done
 
 /** The command of each service, reading the same env files the Ignition units read. */
 export function runScript(service: ServiceName, facts: HostFacts): string {
-  const head = `#!/bin/sh\n# Written by lotse bootstrap.\nset -a\n`;
+  const head = `#!/bin/sh\n# Written by lotse bootstrap.\n${LOAD_ENV_FUNCTION}\n`;
   switch (service) {
     case 'etcd':
       // etcd reads its whole configuration from ETCD_* variables; 3.4 refuses arm64 unless told.
-      return `${head}. ${NODE_LAYOUT.etcdEnv}\nETCD_DATA_DIR=${NODE_LAYOUT.fallbackEtcdDataDir}\n${facts.arch === 'aarch64' ? 'ETCD_UNSUPPORTED_ARCH=arm64\n' : ''}set +a\nexec etcd\n`;
+      return `${head}load_env ${NODE_LAYOUT.etcdEnv}\nexport ETCD_DATA_DIR=${NODE_LAYOUT.fallbackEtcdDataDir}\n${facts.arch === 'aarch64' ? 'export ETCD_UNSUPPORTED_ARCH=arm64\n' : ''}exec etcd\n`;
     case 'master':
-      return `${head}. ${NODE_LAYOUT.masterEnv}\nset +a\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
+      return `${head}load_env ${NODE_LAYOUT.masterEnv}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
     case 'agent':
-      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && . ${NODE_LAYOUT.runtimeEnv}\n. ${NODE_LAYOUT.agentEnv}\nset +a\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
+      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
     case 'flannel':
-      return `${head}. ${NODE_LAYOUT.flannelEnv}\nset +a\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${NODE_LAYOUT.etcdCa} --etcd-certfile=${NODE_LAYOUT.flannelCert} --etcd-keyfile=${NODE_LAYOUT.flannelKey} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;
+      return `${head}load_env ${NODE_LAYOUT.flannelEnv}\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${NODE_LAYOUT.etcdCa} --etcd-certfile=${NODE_LAYOUT.flannelCert} --etcd-keyfile=${NODE_LAYOUT.flannelKey} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;
   }
 }
 
