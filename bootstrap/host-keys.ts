@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** What a host presented, and what the run decided about it. */
 export interface HostKeyCheck {
@@ -84,7 +84,9 @@ export function verifyHostKey(hostName: string, id: string, keyBlob: Buffer, opt
         `WARNING: the host key of ${hostName} (${id}) has CHANGED. Someone could be intercepting the connection, or the machine was reinstalled.`,
         `  expected: ${expected}`,
         `  presented: ${check.keyType} ${check.fingerprint}`,
-        `If the machine was rebuilt on purpose, remove line ${known.map((e) => e.line).join(', ')} from ${file} and run again.`,
+        options.knownHosts
+          ? `If the machine was rebuilt on purpose, remove line ${known.map((e) => e.line).join(', ')} from ${file} (ssh-keygen -R) and run again.`
+          : `If the machine was rebuilt or re-flashed on purpose, run the bootstrap again with --forget-host ${hostName}.`,
       ].join('\n'),
     );
   }
@@ -97,4 +99,21 @@ export function verifyHostKey(hostName: string, id: string, keyBlob: Buffer, opt
   appendFileSync(options.pinnedHosts, `${id} ${check.keyType} ${keyBlob.toString('base64')}\n`, { mode: 0o600 });
   options.onPinned(check, hostName);
   return check;
+}
+
+/**
+ * Removes the pinned keys filed under `id` (a re-flashed or rebuilt machine presents a new key),
+ * so the next connection pins the new one, with the usual notice. Returns how many lines went.
+ */
+export function forgetHostKey(pinnedHosts: string, id: string): number {
+  if (!existsSync(pinnedHosts)) return 0;
+  const lines = readFileSync(pinnedHosts, 'utf8').split('\n');
+  const keep = lines.filter((raw) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return true;
+    return !hostMatcher(line.split(/\s+/)[0])(id);
+  });
+  const removed = lines.length - keep.length;
+  if (removed > 0) writeFileSync(pinnedHosts, keep.join('\n'), { mode: 0o600 });
+  return removed;
 }

@@ -2,7 +2,8 @@
 export interface StepEvent {
   host: string;
   step: string;
-  state: 'start' | 'done' | 'unchanged' | 'skipped' | 'failed';
+  /** `waiting`: the step is still running and says why it is taking long (a machine still booting). */
+  state: 'start' | 'waiting' | 'done' | 'unchanged' | 'skipped' | 'failed';
   /** Set when the step ended. */
   ms?: number;
   detail?: string;
@@ -11,7 +12,7 @@ export interface StepEvent {
 /** Receives every step event; the run waits for it, so a test can act between two steps. */
 export type StepListener = (event: StepEvent) => void | Promise<void>;
 
-const LABEL: Record<StepEvent['state'], string> = { start: '...', done: 'done', unchanged: 'no change', skipped: 'skipped', failed: 'FAILED' };
+const LABEL: Record<StepEvent['state'], string> = { start: '...', waiting: 'waiting', done: 'done', unchanged: 'no change', skipped: 'skipped', failed: 'FAILED' };
 
 /** One line per finished step: host, step, outcome, time, detail. */
 export function printStep(out: NodeJS.WritableStream): StepListener {

@@ -15,7 +15,8 @@ import { runStep, StepError, type StepListener } from './host-steps';
 import { NODE_LAYOUT } from '../cluster/node-layout';
 import { ensureService, serviceLogTail, type ServiceHost } from './services';
 import type { ServiceName } from './service-scripts';
-import { SshConnection } from './ssh-connection';
+import { forgetHostKey, hostId } from './host-keys';
+import { connectWhenUp } from './ssh-wait';
 import { waitFor } from './tunnel-http';
 
 /** How long every node must stay Ready before the run calls the cluster formed. */
@@ -26,11 +27,17 @@ export interface BootstrapOptions {
   /** Told about host keys pinned on first use (trust on first use is never silent). */
   onNotice: (message: string) => void;
   connectTimeoutMs?: number;
+  /** How long to keep trying SSH on machines that are still booting (default 15 minutes). */
+  sshWaitMs?: number;
+  /** Pause between SSH attempts (default 5 s). */
+  sshRetryMs?: number;
   /** How long to wait for etcd, the API and every node to be Ready. */
   readyTimeoutMs?: number;
   /** Where to merge the kubeconfig context (default: $KUBECONFIG's first file or ~/.kube/config). */
   kubeconfigPath?: string;
   bundle?: Bundle;
+  /** Hosts whose pinned SSH keys are dropped before connecting (re-flashed machines). */
+  forgetHosts?: readonly string[];
 }
 
 export interface BootstrapResult {
@@ -69,11 +76,16 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
   const dir = clusterDir(inv.name);
   const step = (host: string, name: string, body: Parameters<typeof runStep>[3]): Promise<void> => runStep(options.onStep, host, name, body);
   const targets: Target[] = [];
+  forgetPinnedKeys(inv, join(dir, 'known_hosts'), options);
   try {
     await eachHost(inv.hosts.map((h) => ({ host: h, name: h.name }) as Target), async (t) => {
       await step(t.name, 'connect', async () => {
-        t.conn = await SshConnection.connect(t.host, {
+        t.conn = await connectWhenUp(t.host, {
           connectTimeoutMs: options.connectTimeoutMs,
+          waitMs: options.sshWaitMs,
+          retryMs: options.sshRetryMs,
+          onWaiting: (reason, elapsedMs, attempt) =>
+            options.onStep({ host: t.name, step: 'connect', state: 'waiting', ms: elapsedMs, detail: `attempt ${attempt}: ${reason}; retrying` }),
           knownHosts: inv.knownHosts,
           pinnedHosts: join(dir, 'known_hosts'),
           onPinned: (c, host) => options.onNotice(`pinned the host key of ${host} (${c.hostId}) on first use: ${c.keyType} ${c.fingerprint}`),
@@ -185,6 +197,18 @@ async function checkStore(inv: Inventory, t: Target): Promise<void> {
 function errorLine(output: string): string {
   const lines = output.trim().split('\n');
   return (lines.find((l) => /^\w*Error\b/.test(l.trim())) ?? lines[0] ?? '').trim();
+}
+
+/** `--forget-host NAME`: the pinned key of a re-flashed machine goes, the next connection pins its new one. */
+function forgetPinnedKeys(inv: Inventory, pinnedHosts: string, options: BootstrapOptions): void {
+  for (const name of options.forgetHosts ?? []) {
+    const host = inv.hosts.find((h) => h.name === name);
+    if (!host) throw new Error(`--forget-host ${name}: no such host in the inventory (hosts: ${inv.hosts.map((h) => h.name).join(', ')})`);
+    if (inv.knownHosts) throw new Error(`--forget-host ${name}: host keys are checked against ${inv.knownHosts} (knownHosts in the inventory), not pinned by lotse; remove the old key there (ssh-keygen -f ${inv.knownHosts} -R ${host.address})`);
+    const id = hostId(host.address, host.port);
+    const removed = forgetHostKey(pinnedHosts, id);
+    options.onNotice(removed > 0 ? `forgot the pinned host key of ${name} (${id}); its new key is pinned on first use` : `no pinned host key of ${name} (${id}) to forget`);
+  }
 }
 
 function bracket(address: string): string {

@@ -8,6 +8,8 @@ interface BootstrapFlags {
   outputs?: string;
   kubeconfig?: string;
   timeout: string;
+  sshTimeout: string;
+  forgetHost?: string[];
 }
 
 /** The inventory from --inventory (YAML) or --outputs (a deployed stack's JSON), exactly one of them. */
@@ -24,6 +26,8 @@ export function registerBootstrap(program: Command): void {
     .option('--outputs <file>', 'the outputs JSON of a deployed stack (lotse-outputs.json)')
     .option('--kubeconfig <file>', 'kubeconfig to merge the context into (default: $KUBECONFIG or ~/.kube/config)')
     .option('--timeout <seconds>', 'how long to wait for etcd, the API and the nodes', '300')
+    .option('--ssh-timeout <seconds>', 'how long to keep trying SSH on machines that are still booting', '900')
+    .option('--forget-host <name...>', 'drop the pinned SSH host key of these hosts first (a re-flashed or rebuilt machine); the new key is pinned on first use')
     .action(async (flags: BootstrapFlags) => {
       const inventory = inventoryFrom(flags);
       const started = Date.now();
@@ -32,8 +36,16 @@ export function registerBootstrap(program: Command): void {
         onStep: printStep(process.stderr),
         onNotice: (m) => process.stderr.write(`  note: ${m}\n`),
         kubeconfigPath: flags.kubeconfig,
-        readyTimeoutMs: Number(flags.timeout) * 1000,
+        readyTimeoutMs: seconds(flags.timeout, '--timeout'),
+        sshWaitMs: seconds(flags.sshTimeout, '--ssh-timeout'),
+        forgetHosts: flags.forgetHost,
       });
       process.stderr.write(`cluster ${inventory.name} is Ready in ${((Date.now() - started) / 1000).toFixed(1)} s: kubectl --context ${result.context} get nodes (${result.server})\n`);
     });
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new Error(`${flag} must be a number of seconds between 1 and 86400, got "${value}"`);
+  return Math.round(n * 1000);
 }

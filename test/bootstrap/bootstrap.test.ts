@@ -42,11 +42,16 @@ describe('lotse bootstrap over SSH', () => {
     kubeconfigPath: kubeconfig,
     readyTimeoutMs: 60_000,
     connectTimeoutMs: 5000,
+    // Machines here are up; tests that need the wait for a booting machine set it themselves.
+    sshWaitMs: 1000,
+    sshRetryMs: 250,
     bundle,
     ...extra,
   });
 
   const ended = (): StepEvent[] => events.filter((e) => e.state !== 'start');
+  /** How the last run's `step` on `host` ended (waiting notices are not an end). */
+  const lastEnd = (hostName: string, step: string): StepEvent | undefined => ended().filter((e) => e.host === hostName && e.step === step && e.state !== 'waiting').at(-1);
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'lotse-home-'));
@@ -179,7 +184,7 @@ describe('lotse bootstrap over SSH', () => {
 
     const away = parseInventory(inventoryYaml([{ name: 'away', address: lab.unusedAddress, role: 'master' }]), join(home, 'away.yaml'));
     const unreachable = (await runBootstrap(away, options({ connectTimeoutMs: 3000 })).catch((e: unknown) => e)) as Error;
-    expect(unreachable.message).toMatch(/away: step "connect" failed: cannot reach away \(root@[\d.]+:22\)/);
+    expect(unreachable.message).toMatch(/away: step "connect" failed: away did not answer SSH within 1 s \(1 attempt\); last: cannot reach away \(root@[\d.]+:22\)/);
   });
 
   test('reaches a host through a jump host, authenticating with the key in ssh-agent', async () => {
@@ -210,12 +215,55 @@ describe('lotse bootstrap over SSH', () => {
     }
   });
 
-  test('a host whose key changed is refused with both fingerprints', async () => {
+  test('a host whose key changed is refused with both fingerprints; --forget-host re-keys it', async () => {
     await host('w1').rotateHostKey();
     const err = (await runBootstrap(inventory, options()).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/WARNING: the host key of w1 \([\d.]+\) has CHANGED/);
     expect(err.message).toMatch(/expected: ssh-ed25519 SHA256:\S+ .*\n\s+presented: ssh-ed25519 SHA256:\S+/);
+    expect(err.message).toMatch(/run the bootstrap again with --forget-host w1/);
     expect(events.find((e) => e.host === 'w1' && e.step === 'files')).toBeUndefined();
+
+    const notices: string[] = [];
+    await expect(runBootstrap(inventory, options({ forgetHosts: ['nosuch'] }))).rejects.toThrow(/--forget-host nosuch: no such host in the inventory \(hosts: m1, w1, w2\)/);
+    await runBootstrap(inventory, options({ forgetHosts: ['w1'], onNotice: (m) => void notices.push(m) }));
+    expect(notices[0]).toMatch(/^forgot the pinned host key of w1 \([\d.]+\)/);
+    expect(notices[1]).toMatch(/^pinned the host key of w1 /);
+    expect(lastEnd('w1', 'connect')?.state).toBe('unchanged');
+  });
+
+  test('waits for a host whose sshd starts late, showing each attempt, and gives up after the SSH timeout with the fix', async () => {
+    host('w2').killSshd();
+    try {
+      const late = await runBootstrap(
+        inventory,
+        options({
+          sshWaitMs: 60_000,
+          sshRetryMs: 300,
+          onStep: (e) => {
+            events.push(e);
+            // sshd comes up only after the bootstrap has visibly waited for it three times.
+            if (e.host === 'w2' && e.state === 'waiting' && events.filter((x) => x.host === 'w2' && x.state === 'waiting').length === 3) void host('w2').startSshd();
+          },
+        }),
+      );
+      expect(late.context).toBe('lab');
+    } finally {
+      await host('w2').startSshd().catch(() => undefined);
+    }
+    const waits = events.filter((e) => e.host === 'w2' && e.state === 'waiting');
+    expect(waits.length).toBeGreaterThanOrEqual(3);
+    expect(waits[0].detail).toMatch(/^attempt 1: cannot reach w2 \(root@[\d.]+:22\): connection refused; .*retrying$/);
+    expect(lastEnd('w2', 'connect')?.state).toBe('unchanged');
+
+    host('w2').killSshd();
+    try {
+      const started = Date.now();
+      const err = (await runBootstrap(inventory, options({ sshWaitMs: 1500, sshRetryMs: 300 })).catch((e: unknown) => e)) as Error;
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(err.message).toMatch(/w2: step "connect" failed: w2 did not answer SSH within 2 s \(\d+ attempts\); last: cannot reach w2 .*connection refused.*run again with a longer --ssh-timeout SECONDS/);
+    } finally {
+      await host('w2').startSshd();
+    }
   });
 
   test('lotse reset removes lotse from the hosts', async () => {
