@@ -40,6 +40,7 @@ export function clusterMachines<N extends CloudNode>(stack: Construct, props: Cl
       sshAuthorizedKeys: cluster.sshAuthorizedKeys,
       images: cluster.images,
       flannelInterface: props.flannelInterface,
+      rebootWindow: cluster.updates.rebootWindow,
     }).render();
     const machine = props.machine(node, ignition);
     nodes.push(machine);

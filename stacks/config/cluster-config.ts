@@ -34,6 +34,19 @@ export interface FirewallConfig {
   readonly extraIngress: readonly IngressRule[];
 }
 
+/** A weekly window, in UTC, in which the OS may reboot into an update it has staged. */
+export interface RebootWindow {
+  readonly days: readonly ('Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun')[];
+  /** HH:MM, 24-hour, UTC. */
+  readonly start: string;
+  readonly lengthMinutes: number;
+}
+
+export interface UpdatesConfig {
+  /** Zincati (FCOS) and locksmithd (Flatcar) reboot machines only inside this window. */
+  readonly rebootWindow: RebootWindow;
+}
+
 export interface BootstrapConfig {
   /** Run `lotse bootstrap --outputs` once the machines exist (cloud stacks). */
   readonly enabled: boolean;
@@ -124,6 +137,7 @@ export interface ClusterConfig {
   readonly network: NetworkConfig;
   readonly images: ImagesConfig;
   readonly firewall: FirewallConfig;
+  readonly updates: UpdatesConfig;
   readonly bootstrap: BootstrapConfig;
   readonly gce?: GceConfig;
   readonly digitalocean?: DigitalOceanConfig;

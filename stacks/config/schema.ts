@@ -152,6 +152,23 @@ export const clusterSchema = {
       default: {},
       properties: { extraIngress: { type: 'array', items: ingressRule, default: [] } },
     },
+    updates: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        rebootWindow: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { enum: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] }, default: ['Sun'] },
+            start: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: '04:00' },
+            lengthMinutes: { type: 'integer', minimum: 15, maximum: 1440, default: 60 },
+          },
+        },
+      },
+    },
     bootstrap: {
       type: 'object',
       additionalProperties: false,

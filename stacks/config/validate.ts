@@ -85,6 +85,15 @@ function checkStream(config: ClusterConfig, problems: ConfigProblem[]): void {
   }
 }
 
+/** locksmithd (Flatcar) takes one window start: one weekday, or a time for every day. */
+function checkRebootWindow(config: ClusterConfig, problems: ConfigProblem[]): void {
+  const days = config.updates.rebootWindow.days;
+  const flatcar = operatingSystemsInUse(config).filter(([, os]) => os === 'flatcar').map(([target]) => target);
+  if (flatcar.length > 0 && days.length !== 1 && days.length !== 7) {
+    problems.push({ key: 'updates.rebootWindow.days', message: `Flatcar (used by ${flatcar.join(', ')}) takes one day or all seven, not ${days.join(', ')}; its locksmithd has a single window start` });
+  }
+}
+
 function checkClouds(config: ClusterConfig, problems: ConfigProblem[]): void {
   const clouds = (['gce', 'digitalocean', 'scaleway'] as const).filter((c) => config[c] !== undefined);
   for (const cloud of clouds) {
@@ -141,6 +150,7 @@ export function validateConfig(raw: unknown, source: string): ClusterConfig {
   checkNetwork(config, problems);
   checkStream(config, problems);
   checkClouds(config, problems);
+  checkRebootWindow(config, problems);
   if (config.raspberryPi) checkRaspberryPi(config.raspberryPi, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return config;

@@ -1,5 +1,5 @@
 import type { HostRole } from '../../cluster/cluster-outputs';
-import type { ImagesConfig, OperatingSystem } from '../config/cluster-config';
+import type { ImagesConfig, OperatingSystem, RebootWindow } from '../config/cluster-config';
 import { IgnitionBuilder } from './builder';
 import { engineFor } from './container-engine';
 import { pathUnit } from './container-unit';
@@ -9,6 +9,7 @@ import { modulesLoadFile, sysctlFile } from './kernel-settings';
 import { AGENT_SERVICE, MASTER_SERVICE, lotseUnit, runtimeEnvFile } from './lotse-units';
 import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 import { PREFLIGHT_SERVICE, preflightUnit } from './preflight-unit';
+import { rebootWindowFile } from './reboot-window';
 
 /** The user every supported OS creates for SSH and the bootstrap logs in as. */
 export const SSH_USER = 'core';
@@ -21,6 +22,8 @@ export interface NodeIgnitionProps {
   readonly images: ImagesConfig;
   /** Interface for flannel's vxlan traffic. Default: the interface of the default route. */
   readonly flannelInterface?: string;
+  /** When the OS may reboot into a staged update; without it the OS's own default (at once). */
+  readonly rebootWindow?: RebootWindow;
 }
 
 /**
@@ -45,6 +48,10 @@ export function nodeIgnition(props: NodeIgnitionProps): IgnitionBuilder {
     .unit({ name: AGENT_SERVICE, contents: lotseUnit('agent', engine) })
     .unit({ name: 'lotse-agent.path', enabled: true, contents: pathUnit(AGENT_SERVICE, P.agentEnv) });
   for (const unit of engine.units) builder.unit({ name: unit, enabled: true });
+  if (props.rebootWindow) {
+    const window = rebootWindowFile(props.os, props.rebootWindow);
+    builder.file(window.path, window.contents);
+  }
   if (props.role === 'master') {
     builder
       .unit({ name: ETCD_SERVICE, contents: etcdUnit(engine, props.images.etcd) })

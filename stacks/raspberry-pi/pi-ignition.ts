@@ -34,6 +34,7 @@ export function piIgnition(cluster: ClusterConfig, node: ResolvedPiNode): Igniti
     os: 'fedora-coreos',
     sshAuthorizedKeys: cluster.sshAuthorizedKeys,
     images: cluster.images,
+    rebootWindow: cluster.updates.rebootWindow,
     // flanneld accepts an address for --iface, which holds whatever the kernel names the port.
     flannelInterface: node.interface ?? node.address,
   })

@@ -36,6 +36,16 @@ describe('cluster.yaml validation', () => {
     expect(config.gce).toBeUndefined();
   });
 
+  test('OS update reboots default to a one-hour window on Sunday 04:00 UTC; Flatcar takes one day or all seven', () => {
+    expect(configWith().updates.rebootWindow).toEqual({ days: ['Sun'], start: '04:00', lengthMinutes: 60 });
+    expect(rejectedKeys({ updates: { rebootWindow: { days: ['Sat', 'Sun'] } }, os: 'flatcar' })).toEqual(['updates.rebootWindow.days']);
+    // Scaleway boots Flatcar whatever `os` says.
+    expect(rejectedKeys({ updates: { rebootWindow: { days: ['Sat', 'Sun'] } } })).toEqual(['updates.rebootWindow.days']);
+    expect(configWith({ updates: { rebootWindow: { days: ['Sat', 'Sun'] } }, scaleway: undefined }).updates.rebootWindow.days).toEqual(['Sat', 'Sun']);
+    expect(rejectedKeys({ updates: { rebootWindow: { start: '25:00' } } })).toEqual(['updates.rebootWindow.start']);
+    expect(rejectedKeys({ updates: { rebootWindow: { lengthMinutes: 5 } } })).toEqual(['updates.rebootWindow.lengthMinutes']);
+  });
+
   test('an unknown key is rejected by name, at any depth', () => {
     expect(rejectedKeys({ nmae: 'typo' })).toEqual(['nmae']);
     expect(rejectedKeys({ gce: { machinetype: 'n1' } })).toEqual(['gce.machinetype']);

@@ -104,6 +104,22 @@ describe('IgnitionBuilder', () => {
     expect(() => new IgnitionBuilder().unit({ name: 'x.service', contents: '%{ if }' }).render()).toThrow(/contains "%\{"/);
   });
 
+  test('OS update reboots are bounded to the window: Zincati periodic strategy on FCOS, locksmithd on Flatcar', () => {
+    const window = { days: ['Sat', 'Sun'] as const, start: '03:30', lengthMinutes: 90 };
+    const fcos = nodeIgnition({ hostname: 'n', role: 'worker', os: 'fedora-coreos', sshAuthorizedKeys: [key], images, rebootWindow: window });
+    expect(ignitionValidate(fcos.render())).toBe('');
+    expect(fileText(fcos.build(), '/etc/zincati/config.d/55-lotse-reboot-window.toml')).toMatch(
+      /\[updates\]\nstrategy = "periodic"\n\n\[\[updates\.periodic\.window\]\]\ndays = \[ "Sat", "Sun" \]\nstart_time = "03:30"\nlength_minutes = 90\n$/,
+    );
+    const daily = { days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const, start: '04:00', lengthMinutes: 60 };
+    const flatcar = nodeIgnition({ hostname: 'n', role: 'worker', os: 'flatcar', sshAuthorizedKeys: [key], images, rebootWindow: daily });
+    expect(ignitionValidate(flatcar.render())).toBe('');
+    expect(fileText(flatcar.build(), '/etc/flatcar/update.conf')).toMatch(/\nREBOOT_STRATEGY=reboot\nLOCKSMITHD_REBOOT_WINDOW_START=04:00\nLOCKSMITHD_REBOOT_WINDOW_LENGTH=60m\n$/);
+    const sunday = nodeIgnition({ hostname: 'n', role: 'worker', os: 'flatcar', sshAuthorizedKeys: [key], images, rebootWindow: { days: ['Sun'], start: '04:00', lengthMinutes: 60 } });
+    expect(fileText(sunday.build(), '/etc/flatcar/update.conf')).toContain('LOCKSMITHD_REBOOT_WINDOW_START=Sun 04:00\n');
+    expect(build('flatcar', 'worker').storage.files.map((f) => f.path)).not.toContain('/etc/flatcar/update.conf');
+  });
+
   test('kernel arguments appear only when asked for', () => {
     expect(new IgnitionBuilder().build().kernelArguments).toBeUndefined();
     expect(new IgnitionBuilder().kernelArgument('a=1').kernelArgument('b', false).build().kernelArguments).toEqual({ shouldExist: ['a=1'], shouldNotExist: ['b'] });
