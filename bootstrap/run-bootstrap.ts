@@ -182,14 +182,19 @@ function serviceStep(t: Target, service: ServiceName, options: BootstrapOptions,
   });
 }
 
-/** A master on SQLite needs a better-sqlite3 the host's Node.js can load; say so before starting it. */
+/**
+ * A master on SQLite needs node:sqlite (Node 22.13+, the Node 24 lotse ships) or else a
+ * better-sqlite3 addon the host's Node.js can load; say so before starting it.
+ */
 async function checkStore(inv: Inventory, t: Target): Promise<void> {
   if (t.host.role !== 'master' || inv.store !== 'sqlite') return;
-  const missing = `store: sqlite needs the better-sqlite3 addon built for ${t.name} (${t.facts.arch}), and the lotse bundle carries no native code`;
-  if (t.node?.kind !== 'host') throw new Error(`${missing}; the Node.js image does not have it: use store: etcd in the inventory`);
+  const builtin = await t.conn.exec(`${t.node?.node ?? 'node'} -e 'try{process.exit(process.getBuiltinModule("node:sqlite")?0:1)}catch{process.exit(1)}' 2>&1`);
+  if (builtin.code === 0) return;
+  const missing = `store: sqlite needs Node.js 22.13+ (built-in node:sqlite) or the better-sqlite3 addon built for ${t.name} (${t.facts.arch}), and the lotse bundle carries no native code`;
+  if (t.node?.kind !== 'host') throw new Error(`${missing}; the Node.js image has neither: use a Node.js 22.13+ image or store: etcd in the inventory`);
   const probe = await t.conn.exec(`${t.node.node} -e "require(require.resolve('better-sqlite3', { paths: ['${NODE_LAYOUT.optDir}'] }))" 2>&1`);
   if (probe.code !== 0) {
-    throw new Error(`${missing}: ${t.node.node} cannot load it (${errorLine(probe.stdout)}); install it where Node finds it (npm install -g better-sqlite3) or use store: etcd in the inventory`);
+    throw new Error(`${missing}: ${t.node.node} cannot load it (${errorLine(probe.stdout)}); install Node.js 22.13+ or better-sqlite3 where Node finds it (npm install -g better-sqlite3), or use store: etcd in the inventory`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { goneError } from './gone-error';
 import { compareKeys, prefixEnd } from './key-range';
+import { openSqliteDatabase, SqliteDatabase, SqliteDriverName } from './sqlite-driver';
 import {
   ListOptions,
   ListResult,
@@ -23,6 +23,8 @@ export interface SqliteStoreOptions {
    * clusters only.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Forces one SQLite engine (tests); by default node:sqlite when the runtime has it, else better-sqlite3. */
+  driver?: SqliteDriverName;
 }
 
 interface KvRow {
@@ -73,7 +75,7 @@ const SCHEMA = `
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
   private readonly fanout = new WatchFanout();
   private readonly stmt: ReturnType<typeof prepareStatements>;
   private currentRevision: number;
@@ -86,7 +88,7 @@ export class SqliteStore implements Store {
     readonly path: string,
     options: SqliteStoreOptions = {},
   ) {
-    this.db = openDatabase(path, options.synchronous ?? 'FULL');
+    this.db = openDatabase(path, options.synchronous ?? 'FULL', options.driver);
     this.stmt = prepareStatements(this.db);
     this.currentRevision = this.readMeta('revision');
     this.compactedRevision = this.readMeta('compacted');
@@ -173,10 +175,10 @@ export class SqliteStore implements Store {
       throw new Error(`cannot compact the SQLite store to revision ${revision}: the current revision is ${this.currentRevision}`);
     }
     if (revision <= this.compactedRevision) return;
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       this.stmt.compactLog.run(revision);
       this.stmt.setMeta.run('compacted', revision);
-    })();
+    });
     this.compactedRevision = revision;
   }
 
@@ -186,6 +188,11 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.fanout.failAll(new StoreError('Unavailable', 'the SQLite store was closed'));
     this.db.close();
+  }
+
+  /** The SQLite engine in use: node:sqlite on hosts (Node 24), better-sqlite3 on Node 20. */
+  get driver(): SqliteDriverName {
+    return this.db.driver;
   }
 
   /** Watchers currently registered (for /metrics). */
@@ -212,10 +219,10 @@ export class SqliteStore implements Store {
     const startRevision = this.currentRevision;
     const outcomes: ({ event: StoreEvent } | { error: unknown })[] = [];
     try {
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         for (const write of batch) outcomes.push(applyOne(write));
         if (this.currentRevision !== startRevision) this.stmt.setMeta.run('revision', this.currentRevision);
-      })();
+      });
     } catch (err) {
       this.currentRevision = startRevision;
       const failure = new StoreError('Unavailable', `SQLite commit to ${this.path} failed, nothing was written: ${String(err)}`);
@@ -276,20 +283,36 @@ function applyOne(write: PendingWrite): { event: StoreEvent } | { error: unknown
   }
 }
 
-function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
-  let db: Database.Database;
+/** Runs `body` in one transaction: committed when it returns, rolled back when it throws. */
+function inTransaction(db: SqliteDatabase, body: () => void): void {
+  db.exec('BEGIN');
+  try {
+    body();
+    db.exec('COMMIT');
+  } catch (err) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // A failed COMMIT may already have rolled back; the original error is the one to report.
+    }
+    throw err;
+  }
+}
+
+function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL', driver: SqliteDriverName | undefined): SqliteDatabase {
+  let db: SqliteDatabase;
   try {
     ownerOnly(path);
     // Fail fast when another process holds the file rather than waiting the default 5 s.
-    db = new Database(path, { timeout: 500 });
+    db = openSqliteDatabase(path, { timeoutMs: 500, driver });
   } catch (err) {
     throw new Error(`cannot open the SQLite store at ${path}: ${String(err)}; check that its folder exists and is writable`);
   }
   try {
     // EXCLUSIVE before WAL: no shared-memory index, and a second process cannot open it.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${synchronous}`);
     db.exec(SCHEMA);
     // SQLite gives its WAL (and -shm) the database's mode; an older store may have others.
     for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
@@ -311,7 +334,7 @@ function ownerOnly(path: string): void {
   else closeSync(openSync(path, 'wx', 0o600));
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqliteDatabase) {
   const columns = 'key, value, create_revision, mod_revision';
   return {
     get: db.prepare(`SELECT ${columns} FROM kv WHERE key = ?`),

@@ -165,10 +165,10 @@ describe('lotse bootstrap over SSH', () => {
     expect(err.message).toMatch(/nonode: step "node.js" failed: nonode has no Node.js and no container engine \(podman or docker\)/);
   });
 
-  test('store: sqlite on a host whose Node.js cannot load better-sqlite3 says what is missing', async () => {
+  test('store: sqlite on a host whose Node.js has neither node:sqlite nor better-sqlite3 says what is missing', async () => {
     const yaml = inventoryYaml([{ name: 'w2', address: host('w2').address, role: 'master' }]).replace('name: lab', 'name: lite').replace('store: etcd', 'store: sqlite');
     const err = (await runBootstrap(parseInventory(yaml, join(home, 'lite.yaml')), options()).catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/w2: step "files" failed: store: sqlite needs the better-sqlite3 addon built for w2 \((x86_64|aarch64)\)/);
+    expect(err.message).toMatch(/w2: step "files" failed: store: sqlite needs Node.js 22.13\+ \(built-in node:sqlite\) or the better-sqlite3 addon built for w2 \((x86_64|aarch64)\)/);
     expect(err.message).toMatch(/cannot load it \(.*Cannot find module 'better-sqlite3'.*\).*or use store: etcd in the inventory/);
   });
 
