@@ -4,46 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { Pod } from 'kubernetes-types/core/v1';
-import { Access } from './auth/access';
 import { serverTlsPolicy } from '../kube/tls-policy';
-import { Authenticator } from './auth/authenticator';
-import type { Decision } from './auth/authorizer';
-import { impersonate } from './auth/impersonation';
-import { checkEscalation } from './auth/rbac/escalation';
-import { ensureDefaultPolicy } from './auth/rbac/ensure-default-policy';
-import type { RequestAttributes } from './auth/rbac/policy-rule';
-import { RbacPolicy } from './auth/rbac/rbac-policy';
 import { ServiceAccountTokens } from './auth/service-account-token';
-import { answerReview } from './api/reviews';
-import { requestToken } from './api/token-request';
-import { NodeReferences } from './auth/node-references';
-import { checkNodeWrite, NodeRestrictionError } from './auth/node-restriction';
-import { podReferences } from './auth/pod-references';
-import type { Identity } from './auth/identity';
-import { loadOrCreateState, writeClientFiles, type MasterState } from './data-dir';
-import { mediaType, parseBody, readBody } from './api/body';
-import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './api/discovery';
-import { FieldSelector } from './api/field-selector';
-import { ResourceHandler, type Reply } from './api/handler';
-import { storeKey } from './api/registry';
-import { immortalNamespaces } from './api/admission';
-import { handleJoin } from './api/join';
-import { NodeProxy } from './api/node-proxy';
-import { OpenApi } from './api/openapi/openapi';
-import { negotiateOpenApiV2 } from './api/openapi/openapi-v2';
-import { NotServed, parseRequest, type ResourceRequest } from './api/request-info';
-import { groupVersions, resources, type ResourceInfo } from './api/resources';
+import { loadOrCreateState, writeClientFiles } from './data-dir';
 import { ServiceAllocator } from './api/service-allocator';
-import { errors, HttpError } from './api/status';
+import { errors } from './api/status';
 import { createLogger, type Logger } from './log';
-import { Metrics } from './metrics';
-import { serveDashboard } from './dashboard/serve-dashboard';
 import { Compactor } from './store/compactor';
 import { defaultStoreSpec, openStore } from './store/open-store';
-import { StoreError, type Store } from './store/store';
-import { StoreHealth } from './store/store-health';
-import { ErrorLog } from './error-log';
+import type { Store } from './store/store';
+import { ApiServer } from './api/api-server';
 
 export interface MasterOptions {
   dataDir: string;
@@ -85,23 +55,6 @@ export interface RunningMaster {
   close(): Promise<void>;
 }
 
-const version = {
-  major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0-lotse',
-  gitCommit: 'lotse',
-  gitTreeState: 'clean',
-  buildDate: '2026-11-27T00:00:00Z',
-  goVersion: 'node' + process.versions.node,
-  compiler: 'tsc',
-  platform: `${process.platform}/${process.arch}`,
-};
-
-const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
-const services = resources.find((r) => r.plural === 'services') as ResourceInfo;
-const pods = resources.find((r) => r.plural === 'pods') as ResourceInfo;
-const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
-
 /** Starts the API server: TLS, auth, the REST resources, discovery, OpenAPI, metrics. */
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const log = options.logger ?? createLogger('lotse-master');
@@ -118,7 +71,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   // Certificates exist before the port opens, so no client ever meets a server without one.
   const state = loadOrCreateState(options.dataDir, sans);
   const server = https.createServer({ ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem });
-  let api: Api | undefined;
+  let api: ApiServer | undefined;
   // Until the API is wired (port known, namespaces made), answer 503 rather than leave clients hanging.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (api) return void api.serve(req, res);
@@ -143,7 +96,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const allocator = new ServiceAllocator(store, { serviceCidr: options.serviceCidr ?? '10.96.0.0/12', nodePortRange: options.nodePortRange ?? [30000, 32767] });
   const saTokens = await ServiceAccountTokens.open(options.dataDir, store);
-  const wired = new Api(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
+  const wired = new ApiServer(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
   await wired.bootstrap();
   api = wired;
   const compactor = new Compactor(store, { onError: (err) => log.error({ err: err.message }, 'compaction failed') }).start();
@@ -175,275 +128,4 @@ function splitHostPort(listen: string): [string, string] {
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen);
   if (!m) throw new Error(`--listen "${listen}" is not HOST:PORT (for example 0.0.0.0:6443)`);
   return [m[1] || '0.0.0.0', m[2]];
-}
-
-class Api {
-  private readonly auth: Authenticator;
-  private readonly handler: ResourceHandler;
-  private readonly openapi = new OpenApi();
-  private readonly metrics = new Metrics();
-  private readonly proxy: NodeProxy;
-  private readonly nodeReferences: NodeReferences;
-  private readonly access: Access;
-  private readonly errorLog: ErrorLog;
-  private readonly health: StoreHealth;
-
-  constructor(
-    private readonly store: Store,
-    private readonly state: MasterState,
-    private readonly allocator: ServiceAllocator,
-    private readonly saTokens: ServiceAccountTokens,
-    private readonly log: Logger,
-    handlerOptions: { bookmarkIntervalMs: number },
-    private readonly address: string,
-  ) {
-    this.errorLog = new ErrorLog(log);
-    this.health = new StoreHealth(store).start();
-    this.handler = new ResourceHandler(store, this.openapi, allocator, handlerOptions);
-    const registry = this.handler.registry;
-    const byPlural = new Map(resources.map((r) => [`${r.group}/${r.plural}`, r]));
-    this.auth = new Authenticator(state.tokens, store, {
-      tokens: saTokens,
-      lookup: async (plural, namespace, name) => (await registry.find(byPlural.get(`/${plural}`) as ResourceInfo, namespace, name))?.metadata,
-    });
-    this.access = new Access(new RbacPolicy(store, (err) => log.warn({ err: err.message }, 'RBAC watch ended; listing roles and bindings again on the next request')));
-    this.handler.admission.addWriterCheck(async (r, namespace, obj, old, who) => {
-      if (r.group === 'rbac.authorization.k8s.io') await checkEscalation(this.access, who, r.kind, namespace, obj, old);
-    });
-    this.handler.admission.addWriterCheck(async (r, _namespace, obj, old, who) => {
-      try {
-        checkNodeWrite(who, r, obj, old);
-      } catch (err) {
-        if (err instanceof NodeRestrictionError) throw errors.forbidden(who.user, old ? 'update' : 'create', `${r.plural} "${String(obj.metadata?.name ?? '')}"`, err.message);
-        throw err;
-      }
-    });
-    this.proxy = new NodeProxy(this.handler.registry, state.ca.certPem, state.agentClient);
-    this.nodeReferences = new NodeReferences(store, storeKey(pods, undefined), (err) => log.warn({ err: err.message }, 'node reference watch ended; listing pods again on the next node read'));
-  }
-
-  stop(): void {
-    this.health.stop();
-    this.nodeReferences.stop();
-    this.access.rbac.stop();
-  }
-
-  /** Namespaces every cluster starts with, and the `kubernetes` service. */
-  async bootstrap(): Promise<void> {
-    for (const name of immortalNamespaces) {
-      if (await this.handler.registry.find(namespaces, undefined, name)) continue;
-      try {
-        await this.handler.registry.create(namespaces, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
-      } catch (err) {
-        if (!(err instanceof HttpError && err.code === 409)) throw err;
-      }
-    }
-    await ensureDefaultPolicy(this.handler.registry);
-    if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {
-      const ip = this.allocator.apiServerIp();
-      try {
-        await this.allocator.allocateIp('default/kubernetes', ip).catch(() => undefined);
-        await this.handler.registry.create(services, 'default', {
-          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: Number(this.address.split(':').pop()) }], sessionAffinity: 'None' },
-        });
-      } catch (err) {
-        if (!(err instanceof HttpError && err.code === 409)) throw err;
-      }
-    }
-  }
-
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    let verb = req.method ?? 'GET';
-    let resource = '';
-    let code = 200;
-    let who: Identity | undefined;
-    try {
-      const path = (req.url ?? '/').split('?')[0];
-      // The Python client's VersionApi asks for /version/ with the slash, which the apiserver serves too.
-      const publicPath = path.replace(/(.)\/+$/, '$1');
-      if (publicPaths.has(publicPath)) return this.reply(res, this.publicEndpoint(publicPath));
-      // The dashboard's static files hold no data; the page signs in with a token for every call.
-      if (serveDashboard(req, res)) return;
-      who = await this.auth.authenticate(req.headers.authorization);
-      if (!who) throw errors.unauthorized();
-      who = await impersonate(this.access, who, req);
-      if (path === '/lotse/v1/join' && req.method === 'POST') {
-        if (who.role !== 'join' && who.role !== 'admin') throw errors.forbidden(who.user, 'join', 'nodes', 'only the join token may join nodes');
-        return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca) });
-      }
-      const rr = this.parse(req);
-      if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
-      verb = rr.verb.toUpperCase();
-      resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
-      await this.authorize(who, rr, req);
-      if (rr.subresource === 'log') {
-        await this.proxy.logs(rr.namespace as string, rr.name as string, rr.query, res);
-        return;
-      }
-      if (rr.subresource === 'exec') throw errors.badRequest('exec needs a connection upgrade (WebSocket): use kubectl exec');
-      if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
-      const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
-      if (reply) this.reply(res, reply);
-    } catch (err) {
-      const e = toHttpError(err);
-      code = e.code;
-      if (e.code >= 500) this.errorLog.error(err, { method: req.method, url: redactUrl(req.url), code: e.code }, 'request failed');
-      if (res.headersSent) {
-        res.end();
-      } else {
-        this.reply(res, { status: e.code, body: e.toStatus() });
-      }
-    } finally {
-      code = res.statusCode || code;
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.request(verb, resource, code, seconds);
-      this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
-    }
-  }
-
-  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    try {
-      const authenticated = await this.auth.authenticate(req.headers.authorization);
-      if (!authenticated) throw errors.unauthorized();
-      const who = await impersonate(this.access, authenticated, req);
-      const rr = this.parse(req);
-      if (rr.type !== 'resource' || rr.subresource !== 'exec' || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec accepts a connection upgrade');
-      await this.authorize(who, { ...rr, verb: 'create' }, req);
-      await this.proxy.exec(rr.namespace, rr.name, rr.query, req, socket, head);
-    } catch (err) {
-      const e = toHttpError(err);
-      const body = JSON.stringify(e.toStatus());
-      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    }
-  }
-
-  private parse(req: IncomingMessage): ResourceRequest | { type: 'other'; path: string } {
-    try {
-      return parseRequest(req.method ?? 'GET', req.url ?? '/');
-    } catch (err) {
-      if (err instanceof NotServed) throw new HttpError(404, 'NotFound', err.message, err.details);
-      throw err;
-    }
-  }
-
-  private async authorize(who: Identity, rr: ResourceRequest, req: IncomingMessage): Promise<void> {
-    let name = rr.name;
-    if (rr.verb === 'create' && !name && who.role === 'node') name = await peekName(req);
-    const decision: Decision = await this.access.decide(who, { verb: rr.verb, resourceRequest: true, group: rr.resource.group, resource: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace, name });
-    const what = `${rr.resource.plural}${rr.resource.group ? `.${rr.resource.group}` : ''}${rr.subresource ? `/${rr.subresource}` : ''}${name ? ` "${name}"` : ''}`;
-    if (!decision.allowed) throw errors.forbidden(who.user, rr.verb, what, decision.reason);
-    if (decision.boundToNode) {
-      const pod = await this.handler.registry.find(rr.resource, rr.namespace, String(rr.name));
-      const nodeName = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
-      if (pod && nodeName !== decision.boundToNode) throw errors.forbidden(who.user, rr.verb, what, `the pod is not bound to node ${decision.boundToNode}`);
-    }
-    if (decision.referencedFromNode && !(await this.referencedFromNode(decision.referencedFromNode, rr))) {
-      throw errors.forbidden(who.user, rr.verb, what, `no pod bound to node ${decision.referencedFromNode} refers to it`);
-    }
-  }
-
-  /**
-   * Whether a pod bound to the node (and not yet gone) refers to the Secret or ConfigMap asked for:
-   * the watched index answers, and the store only when the index cannot tell.
-   */
-  private async referencedFromNode(node: string, rr: ResourceRequest): Promise<boolean> {
-    if (!rr.name || !rr.namespace) return false;
-    const name = rr.name;
-    const kind = rr.resource.plural === 'secrets' ? 'secrets' : 'configMaps';
-    const known = await this.nodeReferences.has(node, rr.namespace, kind, name);
-    if (known !== undefined) return known;
-    const { items } = await this.handler.registry.list(pods, rr.namespace, { fieldSelector: FieldSelector.parse(`spec.nodeName=${node}`) });
-    return items.some((pod) => podReferences(pod as Pod)[kind].has(name));
-  }
-
-  /**
-   * /livez: the process serves. /readyz and /healthz: the store took its last background probe
-   * (a write on SQLite, a quorum read on etcd) in time. None waits on the store.
-   */
-  private publicEndpoint(path: string): Reply {
-    if (path === '/version') return { status: 200, body: version };
-    if (path === '/livez') return { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
-    const health = this.health.report();
-    if (health.ready) return { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
-    return { status: 503, body: `store unavailable: ${health.message}`, headers: { 'content-type': 'text/plain' } };
-  }
-
-  /** Reviews (answered, never stored) and TokenRequests, once the request is authorized. */
-  private async answer(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
-    if (rr.verb !== 'create') throw errors.methodNotAllowed(`${rr.resource.plural}${rr.subresource ? `/${rr.subresource}` : ''} only accepts POST (create)`);
-    const body = parseBody(await readBody(req), mediaType(req));
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON or YAML object');
-    if (rr.subresource === 'token') return { status: 201, body: await requestToken(this.handler.registry, this.saTokens, who, String(rr.namespace), String(rr.name), body as Record<string, unknown>) };
-    return { status: 201, body: await answerReview(rr.resource, rr.namespace, body as Record<string, unknown>, who, this.access, this.auth) };
-  }
-
-  private async nonResource(path: string, req: IncomingMessage, who: Identity): Promise<Reply> {
-    if (who.role === 'join') throw errors.forbidden(who.user, 'get', path, 'the join token may only be used to join a node');
-    const attributes: RequestAttributes = { verb: (req.method ?? 'GET').toLowerCase() === 'head' ? 'get' : (req.method ?? 'GET').toLowerCase(), resourceRequest: false, group: '', resource: '', path };
-    const decision = await this.access.decide(who, attributes);
-    if (!decision.allowed) throw errors.forbidden(who.user, attributes.verb, path, decision.reason);
-    const p = path.replace(/\/+$/, '') || '/';
-    if (p === '/api') {
-      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(true), headers: { 'content-type': aggregatedContentType } };
-      return { status: 200, body: apiVersions(this.address) };
-    }
-    if (p === '/apis') {
-      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(false), headers: { 'content-type': aggregatedContentType } };
-      return { status: 200, body: apiGroupList() };
-    }
-    const groupMatch = /^\/apis\/([^/]+)$/.exec(p);
-    if (groupMatch) {
-      const versions = groupVersions().filter((gv) => gv.group === groupMatch[1]).map((gv) => gv.version);
-      if (versions.length) return { status: 200, body: apiGroup(groupMatch[1], versions) };
-    }
-    const gvMatch = /^\/api\/([^/]+)$/.exec(p) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(p);
-    if (gvMatch) {
-      const [group, version] = p.startsWith('/api/') ? ['', gvMatch[1]] : gvMatch[1].split('/');
-      const list = apiResourceList(group, version);
-      if (list) return { status: 200, body: list };
-    }
-    if (p === '/openapi/v2') return { status: 200, ...negotiateOpenApiV2(req.headers.accept, this.openapi.v2()) };
-    if (p === '/openapi/v3') return { status: 200, body: this.openapi.index(), headers: { 'content-type': 'application/json' } };
-    if (p.startsWith('/openapi/v3/')) {
-      const doc = this.openapi.document(p.slice('/openapi/v3/'.length));
-      if (doc) return { status: 200, body: doc, headers: { 'content-type': 'application/json', 'cache-control': 'public, immutable' } };
-    }
-    if (p === '/metrics') {
-      return { status: 200, body: this.metrics.render(), headers: { 'content-type': 'text/plain; version=0.0.4' } };
-    }
-    throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${path})`);
-  }
-
-  private reply(res: ServerResponse, reply: Reply): void {
-    const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
-    res.end(body);
-  }
-}
-
-/** The name of the object in a create body, for authorizing a node before the handler runs. */
-async function peekName(req: IncomingMessage): Promise<string | undefined> {
-  try {
-    const body = parseBody(await readBody(req), mediaType(req)) as { metadata?: { name?: string } } | undefined;
-    return body?.metadata?.name;
-  } catch {
-    return undefined; // the handler answers a malformed body with its 400
-  }
-}
-
-function toHttpError(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  const e = err as Error & { code?: string };
-  if (e instanceof StoreError) {
-    if (e.code === 'Unavailable') return errors.unavailable(`the store is unavailable: ${e.message}`);
-    if (e.code === 'Timeout') return errors.timeout(`the store did not answer in time: ${e.message}`);
-    if (e.code === 'TooLarge') return errors.tooLargeRequest(e.message);
-  }
-  return errors.internal(e?.message ?? String(err));
-}
-
-function redactUrl(url: string | undefined): string {
-  return (url ?? '').replace(/(token=)[^&]+/gi, '$1REDACTED');
 }
