@@ -23,6 +23,11 @@ export class FieldSelector {
     return new FieldSelector(reqs);
   }
 
+  /** The fields the selector reads, in dotted form. */
+  fields(): string[] {
+    return this.reqs.map((r) => r.path.join('.'));
+  }
+
   isEmpty(): boolean {
     return this.reqs.length === 0;
   }

@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { Selector } from '../../kube/label-selector';
 import type { Identity } from '../auth/identity';
 import type { Store } from '../store/store';
 import { Admission } from './admission';
 import { isPlainObject, mediaType, parseBody, readBody } from './body';
 import { applyDefaults, defaultStatus } from './defaults';
-import { FieldSelector } from './field-selector';
+import { parseListOptions, resourceVersionOf } from './list-options';
 import { checkObjectSize } from './limits/object-size';
 import { generateJobSelector } from './job-selector';
 import { unknownFields, type OpenApi } from './openapi/openapi';
@@ -81,6 +80,7 @@ export class ResourceHandler {
   }
 
   private async get(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    resourceVersionOf(rr.query);
     const obj = await this.registry.get(rr.resource, rr.namespace, rr.name as string);
     if (rr.subresource === 'scale') return { status: 200, body: toScale(obj) };
     if (wantsTable(req)) return { status: 200, body: toTable(rr.resource.kind, [obj], {}, includeObject(rr)) };
@@ -88,11 +88,11 @@ export class ResourceHandler {
   }
 
   private async list(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
-    const limit = Number(rr.query.get('limit') ?? 0);
+    const opts = parseListOptions(rr.resource, rr.query);
     const result = await this.registry.list(rr.resource, rr.namespace, {
-      labelSelector: parseLabels(rr.query.get('labelSelector')),
-      fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
-      limit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      limit: opts.limit,
       continueToken: rr.query.get('continue') || undefined,
     });
     const meta = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
@@ -101,17 +101,17 @@ export class ResourceHandler {
   }
 
   private async watch(rr: ResourceRequest, res: ServerResponse, stats: WatchStats): Promise<void> {
-    const timeout = Number(rr.query.get('timeoutSeconds') ?? 0);
+    const opts = parseListOptions(rr.resource, rr.query);
     await serveWatch(
       this.store,
       {
         resource: rr.resource,
         namespace: rr.namespace,
-        labelSelector: parseLabels(rr.query.get('labelSelector')),
-        fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
-        resourceVersion: rr.query.get('resourceVersion') ?? '',
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        resourceVersion: opts.resourceVersion,
         bookmarks: queryFlag(rr.query, 'allowWatchBookmarks'),
-        timeoutSeconds: timeout > 0 ? timeout : 1800 + Math.floor(Math.random() * 1800),
+        timeoutSeconds: opts.timeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800),
         bookmarkIntervalMs: this.options.bookmarkIntervalMs,
       },
       res,
@@ -224,10 +224,8 @@ export class ResourceHandler {
 
   private async deleteCollection(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
     const opts = await deleteOptions(rr, req);
-    const { items } = await this.registry.list(rr.resource, rr.namespace, {
-      labelSelector: parseLabels(rr.query.get('labelSelector')),
-      fieldSelector: FieldSelector.parse(rr.query.get('fieldSelector')),
-    });
+    const { labelSelector, fieldSelector } = parseListOptions(rr.resource, rr.query);
+    const { items } = await this.registry.list(rr.resource, rr.namespace, { labelSelector, fieldSelector });
     const out: Obj[] = [];
     for (const item of items) this.admission.beforeDelete(rr.resource, String(item.metadata?.name));
     for (const item of items) {
@@ -375,15 +373,6 @@ export class ResourceHandler {
       throw new HttpError(400, 'BadRequest', `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
     }
     return { warning: unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', ') };
-  }
-}
-
-function parseLabels(text: string | null): Selector | undefined {
-  if (!text) return undefined;
-  try {
-    return Selector.parse(text);
-  } catch (err) {
-    throw errors.badRequest(`invalid label selector: ${(err as Error).message}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { CronScheduleError, parseCronSchedule } from '../../kube/cron-schedule';
 import type { ResourceInfo } from './resources';
+import { validateSelectors } from './selector-validation';
 import type { StatusCause } from './status';
 
 type Obj = Record<string, unknown>;
@@ -67,7 +68,10 @@ export function validateObject(r: ResourceInfo, obj: Obj): StatusCause[] {
   // Kind rules read the structure the schema vouches for, so they run only on a well-typed object.
   const wellTyped = causes.length === 0;
   validateMeta(r, (obj.metadata ?? {}) as Obj, causes);
-  if (wellTyped) validateKind(r.kind, obj, causes);
+  if (wellTyped) {
+    validateKind(r.kind, obj, causes);
+    validateSelectors(obj, causes);
+  }
   return causes;
 }
 
