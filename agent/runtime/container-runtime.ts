@@ -59,6 +59,12 @@ export interface Mount {
   source: string;
   containerPath: string;
   readOnly: boolean;
+  /**
+   * Relabel the source for SELinux (CRI's selinux_relabel): set for the volumes the agent
+   * manages (emptyDir, configMap, secret, projected, downwardAPI), never for a hostPath, whose
+   * host files keep their own labels as under the kubelet.
+   */
+  selinuxRelabel?: boolean;
 }
 
 /** A memory-backed emptyDir of a pod, as the runtime keeps it. */

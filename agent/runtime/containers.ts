@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { LABEL, RuntimeError, type ContainerKind, type ContainerSpec, type PodRef } from './container-runtime';
+import { LABEL, RuntimeError, type ContainerKind, type ContainerSpec, type Mount, type PodRef } from './container-runtime';
 import type { ContainerList } from './container-list';
 import { engineMessage, isGone } from './engine-message';
 
@@ -45,7 +45,7 @@ export class EngineContainers {
           // The pod's hostname (the sandbox's), not each container's id, as in Kubernetes.
           UTSMode: `container:${sandboxId}`,
           // A host path or a volume name: the engine's Binds take both.
-          Binds: spec.mounts.map((m) => `${m.source}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
+          Binds: spec.mounts.map(bindOf),
           Memory: spec.memoryLimitBytes,
           NanoCpus: spec.nanoCpus,
           CpuShares: spec.cpuShares,
@@ -117,4 +117,14 @@ export class EngineContainers {
 /** k8s_<container>_<pod>_<namespace>_<uid>_<attempt>, as dockershim named them. */
 export function containerName(pod: PodRef, container: string, attempt: number): string {
   return `k8s_${container}_${pod.name}_${pod.namespace}_${pod.uid}_${attempt}`;
+}
+
+/**
+ * One engine bind, `SOURCE:DEST[:OPTIONS]`. Relabelled volumes get `z` (shared label): every
+ * container of a pod gets its own MCS category from the engine, and a private `Z` would lock the
+ * pod's other containers out of a shared emptyDir. Without SELinux the engine ignores it.
+ */
+export function bindOf(m: Mount): string {
+  const options = [...(m.readOnly ? ['ro'] : []), ...(m.selinuxRelabel ? ['z'] : [])];
+  return `${m.source}:${m.containerPath}${options.length ? `:${options.join(',')}` : ''}`;
 }

@@ -12,7 +12,8 @@ export class VolumeError extends Error {
 }
 
 /** Where a pod volume lives: a host path, or a runtime volume (a memory-backed emptyDir). */
-export type VolumeSource = { kind: 'bind'; path: string } | { kind: 'volume'; name: string };
+/** Where a pod volume lives; `relabel`: a directory the agent manages, so SELinux may relabel it. */
+export type VolumeSource = { kind: 'bind'; path: string; relabel: boolean } | { kind: 'volume'; name: string };
 
 /** What the manager needs of the runtime: tmpfs volumes for emptyDirs with medium Memory. */
 export type MemoryVolumeRuntime = Pick<ContainerRuntime, 'ensureMemoryVolume'>;
@@ -55,7 +56,7 @@ export class VolumeManager {
       }
       const source = m.subPath ? path.join(volume.path, safeRelative(m.subPath)) : volume.path;
       if (m.subPath && !fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
-      return { kind: 'bind', source, containerPath: m.mountPath, readOnly };
+      return { kind: 'bind', source, containerPath: m.mountPath, readOnly, selinuxRelabel: volume.relabel };
     });
   }
 
@@ -88,7 +89,9 @@ export class VolumeManager {
 
   private async setUpOne(pod: Pod, volume: Volume): Promise<VolumeSource> {
     if (isMemory(volume)) return { kind: 'volume', name: await this.memoryVolume(pod, volume) };
-    return { kind: 'bind', path: await this.setUpDirectory(pod, volume) };
+    // The kubelet relabels the volumes it creates, never a hostPath: relabelling /etc or a
+    // database's directory for one pod would lock out the host's own services.
+    return { kind: 'bind', path: await this.setUpDirectory(pod, volume), relabel: !volume.hostPath };
   }
 
   private async setUpDirectory(pod: Pod, volume: Volume): Promise<string> {

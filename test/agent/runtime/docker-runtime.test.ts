@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DockerRuntime } from '../../../agent/runtime/docker-runtime';
 import { RuntimeError, type ContainerSpec, type PodRef } from '../../../agent/runtime/container-runtime';
+import type { ObjectSource } from '../../../agent/object-source';
+import { VolumeManager } from '../../../agent/volumes/volume-manager';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../../support/podman';
 
 const execFileP = promisify(execFile);
@@ -82,6 +84,57 @@ test('two containers of one sandbox share localhost and a volume; logs and exec 
   const stopped = await waitFor('client exited', async () => (await runtime.listContainers()).find((c) => c.id === client && c.state === 'exited'));
   expect(stopped.exitCode).toBe(137);
   expect(stopped.finishedAt).toBeInstanceOf(Date);
+});
+
+test('SELinux: the volumes the agent manages are bound with z (shared relabel), a hostPath as it is', async () => {
+  const p = pod('labels');
+  const objects = {
+    configMap: async () => ({ metadata: { name: 'settings' }, data: { 'app.conf': 'mode=fast' } }),
+    secret: async () => ({ metadata: { name: 'creds' }, data: { password: Buffer.from('s3cret').toString('base64') } }),
+  } as unknown as ObjectSource;
+  const volumes = new VolumeManager(path.join(tmp, 'pods'), objects, runtime);
+  const hostDir = fs.mkdtempSync(path.join(tmp, 'host-'));
+  fs.writeFileSync(path.join(hostDir, 'h'), 'host');
+  const podSpec = {
+    metadata: { uid: p.uid, name: p.name, namespace: p.namespace },
+    spec: {
+      containers: [],
+      volumes: [
+        { name: 'conf', configMap: { name: 'settings' } },
+        { name: 'sec', secret: { secretName: 'creds' } },
+        { name: 'work', emptyDir: {} },
+        { name: 'host', hostPath: { path: hostDir } },
+      ],
+    },
+  };
+  const mounts = volumes.mounts(
+    {
+      name: 'main',
+      volumeMounts: [
+        { name: 'conf', mountPath: '/etc/app' },
+        { name: 'sec', mountPath: '/etc/sec', readOnly: true },
+        { name: 'work', mountPath: '/work' },
+        { name: 'host', mountPath: '/host' },
+      ],
+    },
+    await volumes.setUp(podSpec),
+  );
+  const sandbox = await runtime.createSandbox({ pod: p, hostname: 'labels', ports: [], hostNetwork: false });
+  const id = await runtime.createContainer(sandbox.id, spec(p, 'main', ['sh', '-c', 'echo "$(cat /etc/app/app.conf) $(cat /etc/sec/password) $(cat /host/h)" > /work/out'], { mounts }));
+  // What the engine was asked for, read before start: podman applies a relabel at start and then
+  // drops the option from its record.
+  const binds = new Map(((await runtime.docker.getContainer(id).inspect()).HostConfig.Binds ?? []).map((b) => [b.split(':')[1], b.split(':')[2]?.split(',') ?? []]));
+  expect(binds.get('/etc/app')).toContain('z');
+  expect(binds.get('/etc/sec')).toEqual(expect.arrayContaining(['ro', 'z']));
+  expect(binds.get('/work')).toContain('z');
+  expect(binds.get('/host')).not.toContain('z');
+  expect(binds.get('/host')).not.toContain('Z');
+  await runtime.startContainer(id);
+  const out = path.join(volumes.podDir(p.uid), 'volumes/empty-dir/work/out');
+  expect(await waitFor('the container wrote through its volumes', async () => {
+    const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+    return text.endsWith('\n') ? text : undefined;
+  })).toBe('mode=fast s3cret host\n');
 });
 
 test('a missing image fails fast with ErrImagePull and Never with ErrImageNeverPull', async () => {
