@@ -9,7 +9,8 @@ import ts from 'typescript';
  */
 
 const ROOT = path.resolve(__dirname, '..');
-const SOURCE_FOLDERS = ['kube', 'master', 'agent', 'cluster', 'payload', 'bootstrap', 'flash', 'stacks', 'cli'];
+/** The shipped folders: what tsconfig compiles, less the tests and benchmarks. */
+const SOURCE_FOLDERS: string[] = (JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] }).include.filter((f) => f !== 'test' && f !== 'bench');
 
 type Graph = Map<string, string[]>;
 
