@@ -1,5 +1,6 @@
 import type { Controller, ControllerContext } from './controller-context';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/clusterrole-aggregation-controller';
+import { CronJobController } from './cronjob/cronjob-controller';
 import { DaemonSetController } from './daemonset/daemonset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
 import { EndpointsController } from './endpoints/endpoints-controller';
@@ -13,7 +14,7 @@ import { ServiceAccountController } from './service-account/service-account-cont
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'ttl-after-finished'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -51,6 +52,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'event-ttl', make: (ctx, opts) => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs }) },
   { name: 'clusterrole-aggregation', make: (ctx) => new ClusterRoleAggregationController(ctx) },
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
+  { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
   // Publishes the cluster CA in every namespace, so it has nothing to do without one.
   { name: 'service-account', make: (ctx, opts) => (opts.rootCaPem ? new ServiceAccountController(ctx, opts.rootCaPem) : undefined) },

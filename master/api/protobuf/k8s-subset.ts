@@ -1,7 +1,7 @@
 /**
  * The part of the Kubernetes protobuf schema that lotse decodes: the kinds kubectl's typed `create`
- * subcommands send (configmap, secret, namespace, serviceaccount, deployment, service, the RBAC
- * kinds, token) and `kubectl auth` sends (the reviews), plus Pod, with
+ * subcommands send (configmap, secret, namespace, serviceaccount, deployment, job, cronjob, service,
+ * the RBAC kinds, token) and `kubectl auth` sends (the reviews), plus Pod, with
  * enough of PodSpec/Container for hand-written clients to round-trip their common fields.
  *
  * Field numbers follow k8s.io/api and k8s.io/apimachinery (generated.proto); only the fields listed
@@ -179,6 +179,25 @@ message DeploymentSpec {
 }
 message Deployment { ObjectMeta metadata = 1; DeploymentSpec spec = 2; }
 
+// batch/v1 (kubectl create job, including --from=cronjob/NAME, and kubectl create cronjob)
+message PodFailurePolicyOnExitCodesRequirement { optional string containerName = 1; string operator = 2; repeated int32 values = 3; }
+message PodFailurePolicyOnPodConditionsPattern { string type = 1; string status = 2; }
+message PodFailurePolicyRule { string action = 1; optional PodFailurePolicyOnExitCodesRequirement onExitCodes = 2; repeated PodFailurePolicyOnPodConditionsPattern onPodConditions = 3; }
+message PodFailurePolicy { repeated PodFailurePolicyRule rules = 1; }
+message JobSpec {
+  optional int32 parallelism = 1; optional int32 completions = 2; optional int64 activeDeadlineSeconds = 3; optional LabelSelector selector = 4;
+  optional bool manualSelector = 5; PodTemplateSpec template = 6; optional int32 backoffLimit = 7; optional int32 ttlSecondsAfterFinished = 8;
+  optional string completionMode = 9; optional bool suspend = 10; optional PodFailurePolicy podFailurePolicy = 11;
+  optional int32 backoffLimitPerIndex = 12; optional int32 maxFailedIndexes = 13; optional string podReplacementPolicy = 14;
+}
+message Job { ObjectMeta metadata = 1; JobSpec spec = 2; }
+message JobTemplateSpec { ObjectMeta metadata = 1; JobSpec spec = 2; }
+message CronJobSpec {
+  string schedule = 1; optional int64 startingDeadlineSeconds = 2; string concurrencyPolicy = 3; optional bool suspend = 4;
+  JobTemplateSpec jobTemplate = 5; optional int32 successfulJobsHistoryLimit = 6; optional int32 failedJobsHistoryLimit = 7; optional string timeZone = 8;
+}
+message CronJob { ObjectMeta metadata = 1; CronJobSpec spec = 2; }
+
 // rbac.authorization.k8s.io/v1 (kubectl create role, clusterrole, rolebinding, clusterrolebinding)
 message PolicyRule { repeated string verbs = 1; repeated string apiGroups = 2; repeated string resources = 3; repeated string resourceNames = 4; repeated string nonResourceURLs = 5; }
 message AggregationRule { repeated LabelSelector clusterRoleSelectors = 1; }
@@ -224,6 +243,8 @@ export const messageForKind: Readonly<Record<string, string>> = {
   'v1/Service': 'Service',
   'v1/Pod': 'Pod',
   'apps/v1/Deployment': 'Deployment',
+  'batch/v1/Job': 'Job',
+  'batch/v1/CronJob': 'CronJob',
   '*/DeleteOptions': 'DeleteOptions',
   'rbac.authorization.k8s.io/v1/Role': 'Role',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',

@@ -1,0 +1,87 @@
+import type { CronJob, Job } from 'kubernetes-types/batch/v1';
+import { batch, core } from '../../../kube/resource-path';
+import { kubectlOk } from '../../support/kubectl';
+import { ensureTestImage } from '../../support/podman';
+import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
+import { waitFor } from './cluster';
+
+const NODE = `cronjob-podman-${process.pid}`;
+const NS = 'default';
+
+/** A CronJob every minute on a real podman node: Jobs start on schedule, succeed, and history is trimmed. */
+describe('CronJobs on a real podman node', () => {
+  let node: PodmanNode;
+
+  beforeAll(async () => {
+    node = await startPodmanNode(NODE);
+    await waitFor('the podman node Ready', async () => {
+      const n = await node.cluster.client.get(core('nodes', undefined, NODE)).catch(() => undefined);
+      return (n as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+    }, 30_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await node?.stop();
+  }, 60_000);
+
+  it('creates a Job every minute that succeeds, keeps one in history, and kubectl create job --from works', async () => {
+    const client = node.cluster.client;
+    const kc = node.cluster.master.kubeconfigPath;
+    const image = await ensureTestImage();
+    await client.create(batch('cronjobs', NS), {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'tick', namespace: NS },
+      spec: {
+        schedule: '* * * * *',
+        timeZone: 'Etc/UTC',
+        successfulJobsHistoryLimit: 1,
+        jobTemplate: { metadata: { labels: { app: 'tick' } }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'tick', image, command: ['sh', '-c', 'echo tick'] }] } } } },
+      },
+    } as CronJob);
+    const head = (await kubectlOk(kc, ['get', 'cronjobs'])).split('\n')[0].split(/\s{2,}/);
+    expect(head).toEqual(['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']);
+
+    const ownJobs = async () => (await client.list<Job>(batch('jobs', NS))).items.filter((j) => j.metadata?.ownerReferences?.[0]?.name === 'tick');
+    const complete = (j: Job) => j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
+    // Two runs a minute apart: the first one's Job is deleted when the second one's completes.
+    const seen = new Set<string>();
+    await waitFor('two scheduled Jobs completed, only the newest kept', async () => {
+      const jobs = await ownJobs();
+      for (const j of jobs) if (complete(j)) seen.add(j.metadata?.name ?? '');
+      return seen.size >= 2 && jobs.length === 1 && complete(jobs[0]) && jobs;
+    }, 150_000, 1000);
+    for (const name of seen) {
+      // Named after the scheduled minute, as upstream names them.
+      const minute = Number(name.slice('tick-'.length));
+      expect(minute * 60_000).toBeLessThanOrEqual(Date.now());
+      expect(minute * 60_000).toBeGreaterThan(Date.now() - 200_000);
+    }
+    const cj = await client.get<CronJob>(batch('cronjobs', NS, 'tick'));
+    expect(cj.status?.lastScheduleTime).toMatch(/:00Z$/);
+    expect(Date.parse(cj.status?.lastSuccessfulTime ?? '')).toBeGreaterThanOrEqual(Date.parse(cj.status?.lastScheduleTime ?? ''));
+    const [kept] = await ownJobs();
+    expect(kept.metadata?.labels?.app).toBe('tick');
+    expect(kept.metadata?.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z$/);
+
+    await kubectlOk(kc, ['create', 'job', 'by-hand', '--from=cronjob/tick']);
+    const manual = await waitFor('the hand-made Job complete', async () => {
+      const j = await client.get<Job>(batch('jobs', NS, 'by-hand'));
+      return complete(j) && j;
+    }, 60_000);
+    expect(manual.metadata?.annotations?.['cronjob.kubernetes.io/instantiate']).toBe('manual');
+    expect(manual.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', name: 'tick' });
+    expect(await kubectlOk(kc, ['logs', 'job/by-hand'])).toBe('tick\n');
+
+    // kubectl's typed create commands send protobuf: both batch kinds decode with their fields.
+    await kubectlOk(kc, ['create', 'cronjob', 'typed', '--image', image, '--schedule', '*/5 * * * *', '--restart', 'OnFailure', '--', 'sh', '-c', 'exit 0']);
+    const typed = await client.get<CronJob>(batch('cronjobs', NS, 'typed'));
+    expect(typed.spec?.schedule).toBe('*/5 * * * *');
+    expect(typed.spec?.jobTemplate.spec?.template.spec?.restartPolicy).toBe('OnFailure');
+    expect(typed.spec?.jobTemplate.spec?.template.spec?.containers[0].command).toEqual(['sh', '-c', 'exit 0']);
+    await kubectlOk(kc, ['create', 'job', 'typed-job', '--image', image, '--', 'sh', '-c', 'echo typed']);
+    const typedJob = await client.get<Job>(batch('jobs', NS, 'typed-job'));
+    expect(typedJob.spec?.template.spec?.restartPolicy).toBe('Never');
+    expect(typedJob.spec?.backoffLimit).toBe(6);
+  }, 240_000);
+});
