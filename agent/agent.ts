@@ -110,6 +110,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       keyPem: creds.servingKey,
       runtime: o.runtime,
       locate: (ns, name, container, previous) => locate(o.runtime, pods, ns, name, container, previous),
+      podAddress: async (ns, name) => {
+        const pod = pods.list().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name);
+        if (!pod) return { code: 404, message: `pod ${ns}/${name} is not on this node` };
+        const ip = pod.status?.podIP;
+        return ip ? { ip } : { code: 400, message: `pod ${ns}/${name} has no IP yet: wait until it is running` };
+      },
     });
   }
   const id: NodeIdentity = { name: o.nodeName, addresses, kubeletPort: server?.port ?? 0, maxPods: o.maxPods ?? 110, runtimeVersion: runtimeInfo.runtimeVersion };

@@ -50,17 +50,7 @@ export class ExecChannel {
     const code = await session.exitCode();
     await Promise.all([ended(session.stdout), ended(session.stderr)]);
     session.close();
-    this.finish(
-      code === 0
-        ? { metadata: {}, status: 'Success' }
-        : {
-            metadata: {},
-            status: 'Failure',
-            message: `command terminated with non-zero exit code: exit status ${code}`,
-            reason: 'NonZeroExitCode',
-            details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
-          },
-    );
+    this.finish(execStatus(code));
   }
 
   private input(session: ExecSession, buf: Buffer): void {
@@ -88,7 +78,21 @@ export class ExecChannel {
   }
 }
 
-function ended(s: NodeJS.ReadableStream): Promise<void> {
+/** The metav1.Status that reports a process's end on the error channel (v4 and later). */
+export function execStatus(code: number): Record<string, unknown> {
+  return code === 0
+    ? { metadata: {}, status: 'Success' }
+    : {
+        metadata: {},
+        status: 'Failure',
+        message: `command terminated with non-zero exit code: exit status ${code}`,
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+      };
+}
+
+/** Resolves when a stream has ended (or after a second, for streams that never say so). */
+export function ended(s: NodeJS.ReadableStream): Promise<void> {
   const r = s as NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean };
   if (r.readableEnded || r.destroyed) return Promise.resolve();
   return new Promise((resolve) => {

@@ -7,6 +7,9 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntime } from '../runtime/container-runtime';
 import { serverTlsPolicy } from '../../kube/tls-policy';
 import { ExecChannel, pickChannelProtocol } from './exec-channel';
+import { portForwardProtocol, servePortForward } from './port-forward';
+import { runSpdyExec, spdyExecProtocol } from './spdy-exec';
+import { SpdyConnection } from './spdy/spdy-connection';
 
 /** Where a request's container lives, or why it cannot be served (HTTP code + message). */
 export type ContainerLookup = { id: string } | { code: number; message: string };
@@ -20,6 +23,8 @@ export interface KubeletServerOptions {
   keyPem: string;
   runtime: ContainerRuntime;
   locate(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerLookup>;
+  /** The IP of a pod on this node, for port-forward. */
+  podAddress(namespace: string, pod: string): Promise<{ ip: string } | { code: number; message: string }>;
   /** Common name the client certificate must carry (default lotse:master). */
   allowedClientCN?: string;
 }
@@ -103,26 +108,66 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
   res.on('close', () => stream.destroy());
 }
 
-/** /exec/NS/POD/CONTAINER?command=..&stdin&stdout&stderr&tty over a WebSocket (v5/v4.channel.k8s.io). */
+/**
+ * /exec/NS/POD/CONTAINER?command=..&stdin&stdout&stderr&tty over a WebSocket (v5/v4.channel.k8s.io)
+ * or SPDY/3.1 (v4.channel.k8s.io, kubectl <= 1.29 and the fallback of newer ones), and
+ * /portForward/NS/POD over SPDY/3.1 (portforward.k8s.io).
+ */
 async function upgrade(o: KubeletServerOptions, wss: WebSocketServer, allowed: string, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   if (!authorized(req, allowed)) return rejectUpgrade(socket, 403, `client certificate CN must be ${allowed}`);
   const url = new URL(req.url ?? '/', 'https://agent');
+  const spdy = String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1';
+  const forward = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+  if (forward) {
+    if (!spdy) return rejectUpgrade(socket, 400, `port-forward is served over SPDY/3.1 (${portForwardProtocol}) only, not over a WebSocket: the client falls back to SPDY`);
+    const [ns, pod] = forward.slice(1).map(decodeURIComponent);
+    const found = await o.podAddress(ns, pod);
+    if ('code' in found) return rejectUpgrade(socket, found.code, found.message);
+    const conn = acceptSpdy(req, socket, head, portForwardProtocol);
+    if (conn) servePortForward(conn, found.ip, `${ns}/${pod}`);
+    return;
+  }
   const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]*)$/.exec(url.pathname);
   if (!m) return rejectUpgrade(socket, 404, `no handler for ${url.pathname}`);
   const q = url.searchParams;
   const command = q.getAll('command');
   if (!command.length) return rejectUpgrade(socket, 400, 'you must specify at least one command for the container');
   const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const protocol = pickChannelProtocol(offered);
-  if (!protocol) return rejectUpgrade(socket, 400, `unsupported subprotocols [${offered.join(', ')}]: this agent speaks v5.channel.k8s.io and v4.channel.k8s.io`);
+  const protocol = spdy ? spdyExecProtocol : pickChannelProtocol(offered);
+  if (!protocol) return rejectUpgrade(socket, 400, `unsupported subprotocols [${offered.join(', ')}]: this agent speaks v5.channel.k8s.io and v4.channel.k8s.io over WebSocket, v4.channel.k8s.io over SPDY/3.1`);
   const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
   const found = await o.locate(ns, pod, container || q.get('container') || '', false);
   if ('code' in found) return rejectUpgrade(socket, found.code, found.message);
   const tty = truthy(q.get('tty'));
   const stdin = truthy(q.get('stdin')) || truthy(q.get('input'));
+  const stdout = q.get('stdout') !== '0' && q.get('stdout') !== 'false';
+  const stderr = q.get('stderr') !== '0' && q.get('stderr') !== 'false';
+  const open = () => o.runtime.execStream(found.id, { cmd: command, stdin, tty });
+  if (spdy) {
+    const conn = acceptSpdy(req, socket, head, spdyExecProtocol);
+    if (conn) void runSpdyExec(conn, { stdin, stdout, stderr, tty }, open);
+    return;
+  }
   wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    void new ExecChannel(ws, protocol).run(() => o.runtime.execStream(found.id, { cmd: command, stdin, tty }), { stdout: q.get('stdout') !== '0' && q.get('stdout') !== 'false', stderr: q.get('stderr') !== '0' && q.get('stderr') !== 'false' });
+    void new ExecChannel(ws, protocol).run(open, { stdout, stderr });
   });
+}
+
+/**
+ * Completes a SPDY/3.1 upgrade when the client offers `protocol` in X-Stream-Protocol-Version,
+ * else answers 403 as the kubelet does, naming what it speaks.
+ */
+function acceptSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): SpdyConnection | undefined {
+  const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!offered.includes(protocol)) {
+    rejectUpgrade(socket, 403, `unable to upgrade: no common stream protocol: the client offers [${offered.join(', ')}], this agent speaks ${protocol}`);
+    return undefined;
+  }
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+  if (head.length) socket.unshift(head);
+  const conn = new SpdyConnection(socket);
+  conn.on('protocolError', () => socket.destroy());
+  return conn;
 }
 
 function rejectUpgrade(socket: Duplex, code: number, message: string): void {

@@ -165,7 +165,7 @@ export class ApiServer {
         await this.proxy.logs(rr.namespace as string, rr.name as string, rr.query, res);
         return;
       }
-      if (rr.subresource === 'exec') throw errors.badRequest('exec needs a connection upgrade (WebSocket): use kubectl exec');
+      if (rr.subresource === 'exec' || rr.subresource === 'portforward') throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${rr.subresource === 'exec' ? 'exec' : 'port-forward'}`);
       if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
       const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
       if (reply) this.reply(res, reply);
@@ -192,9 +192,10 @@ export class ApiServer {
       if (!authenticated) throw errors.unauthorized();
       const who = await impersonate(this.access, authenticated, req);
       const rr = this.parse(req);
-      if (rr.type !== 'resource' || rr.subresource !== 'exec' || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec accepts a connection upgrade');
+      const streaming = rr.type === 'resource' && (rr.subresource === 'exec' || rr.subresource === 'portforward') ? rr.subresource : undefined;
+      if (rr.type !== 'resource' || !streaming || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec and pods/portforward accept a connection upgrade');
       await this.authorize(who, { ...rr, verb: 'create' }, req);
-      await this.proxy.exec(rr.namespace, rr.name, rr.query, req, socket, head);
+      await this.proxy.upgrade(streaming, rr.namespace, rr.name, rr.query, req, socket, head);
     } catch (err) {
       const e = toHttpError(err);
       const body = JSON.stringify(e.toStatus());

@@ -13,6 +13,7 @@ const subresourceVerbs: Record<string, string[]> = {
   scale: ['get', 'patch', 'update'],
   log: ['get'],
   exec: ['create', 'get'],
+  portforward: ['create', 'get'],
   binding: ['create'],
   eviction: ['create'],
   finalize: ['update'],
@@ -25,6 +26,7 @@ function subresourceKind(r: ResourceInfo, sub: string): { group: string; version
   if (sub === 'eviction') return { group: 'policy', version: 'v1', kind: 'Eviction' };
   if (sub === 'token') return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
   if (sub === 'log' || sub === 'exec') return { group: '', version: 'v1', kind: sub === 'log' ? 'Pod' : 'PodExecOptions' };
+  if (sub === 'portforward') return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
   return { group: r.group, version: r.version, kind: r.kind };
 }
 

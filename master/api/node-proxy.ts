@@ -49,9 +49,9 @@ export class NodeProxy {
     });
   }
 
-  /** Pipes an upgraded (WebSocket/SPDY) connection to the agent's exec endpoint. */
-  async exec(namespace: string, name: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const target = await this.target(namespace, name, query, 'exec');
+  /** Pipes an upgraded (WebSocket/SPDY) connection to the agent's exec or port-forward endpoint. */
+  async upgrade(subresource: 'exec' | 'portforward', namespace: string, name: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const target = subresource === 'exec' ? await this.target(namespace, name, query, 'exec') : await this.podTarget(namespace, name, 'portForward');
     const upstream = tls.connect({ host: target.host, port: target.port, ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: nodeIdentityCheck(target.node) });
     await new Promise<void>((resolve, reject) => {
       upstream.once('secureConnect', resolve);
@@ -74,6 +74,24 @@ export class NodeProxy {
     upstream.on('close', close);
   }
 
+  /** The agent endpoint for a whole pod (port-forward): no container, no query. */
+  private async podTarget(namespace: string, name: string, kind: 'portForward'): Promise<Target> {
+    const pod = await this.registry.get(pods, namespace, name);
+    const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+    if (!nodeName) throw errors.badRequest(`pod ${name} is not scheduled to a node yet: there is no port to forward to`);
+    const agent = await this.agentOf(nodeName);
+    return { node: nodeName, ...agent, path: `/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}` };
+  }
+
+  private async agentOf(nodeName: string): Promise<{ host: string; port: number }> {
+    const node = await this.registry.find(nodes, undefined, nodeName);
+    const status = (node?.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
+    const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address ?? status.addresses?.[0]?.address;
+    const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!host || !port) throw new HttpError(503, 'ServiceUnavailable', `node ${nodeName} has not reported its agent's address and port yet`);
+    return { host, port };
+  }
+
   private async target(namespace: string, name: string, query: URLSearchParams, kind: 'containerLogs' | 'exec'): Promise<Target> {
     const pod = await this.registry.get(pods, namespace, name);
     const spec = (pod.spec ?? {}) as { nodeName?: string; containers?: { name: string }[] };
@@ -85,11 +103,7 @@ export class NodeProxy {
     if (!(spec.containers ?? []).some((c) => c.name === container) && !(((pod.spec as { initContainers?: { name: string }[] }).initContainers) ?? []).some((c) => c.name === container)) {
       throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
     }
-    const node = await this.registry.find(nodes, undefined, spec.nodeName);
-    const status = (node?.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
-    const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address ?? status.addresses?.[0]?.address;
-    const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (!host || !port) throw new HttpError(503, 'ServiceUnavailable', `node ${spec.nodeName} has not reported its agent's address and port yet`);
+    const { host, port } = await this.agentOf(spec.nodeName);
     const q = new URLSearchParams(query);
     q.delete('container');
     const qs = q.toString();

@@ -12,6 +12,7 @@ beforeAll(async () => {
   server = await startKubeletServer({
     port: 0, host: '127.0.0.1', caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, runtime: new FakeRuntime('n1'),
     locate: async (ns, pod) => (pod === 'here' ? { id: 'x' } : { code: 404, message: `pod ${ns}/${pod} is not on this node` }),
+    podAddress: async (ns, pod) => (pod === 'here' ? { ip: '127.0.0.1' } : { code: 404, message: `pod ${ns}/${pod} is not on this node` }),
   });
 });
 
