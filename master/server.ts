@@ -40,7 +40,8 @@ export interface MasterOptions {
   logger?: Logger;
 }
 
-export type ControllerStarter = (api: { url: string; caPem: string; token: string; log: Logger }) => Promise<{ stop(): Promise<void> }>;
+/** `store` is for allocations that must be atomic across masters (pod CIDR claims); objects go through the API. */
+export type ControllerStarter = (api: { url: string; caPem: string; token: string; log: Logger; store: Store }) => Promise<{ stop(): Promise<void> }>;
 
 export interface RunningMaster {
   url: string;
@@ -100,7 +101,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   await wired.bootstrap();
   api = wired;
   const compactor = new Compactor(store, { onError: (err) => log.error({ err: err.message }, 'compaction failed') }).start();
-  const controllers = options.controllers ? await options.controllers({ url, caPem: state.ca.certPem, token: state.tokens.admin, log }) : undefined;
+  const controllers = options.controllers ? await options.controllers({ url, caPem: state.ca.certPem, token: state.tokens.admin, log, store }) : undefined;
   log.info({ url, store: store.kind, dataDir: options.dataDir }, 'lotse master is serving');
 
   return {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { masterControllers } from '../../master/controllers/master-controllers';
+import { CidrSet } from '../../master/controllers/node-ipam/cidr-set';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../../master/controllers/node-ipam/node-ipam-controller';
 import { startMaster } from '../../master/server';
 
 interface MasterFlags {
@@ -13,6 +15,9 @@ interface MasterFlags {
   tlsSan: string[];
   serviceCidr: string;
   nodePortRange: string;
+  clusterCidr: string;
+  nodeCidrMaskSize: string;
+  allocateNodeCidrs: boolean;
   controllers: boolean;
 }
 
@@ -32,10 +37,16 @@ export function registerMaster(program: Command): void {
     .option('--tls-san <name>', 'extra name or IP for the serving certificate (repeatable)', collect, [])
     .option('--service-cidr <cidr>', 'range ClusterIPs come from', '10.96.0.0/12')
     .option('--node-port-range <lo-hi>', 'range NodePorts come from', '30000-32767')
+    .option('--cluster-cidr <cidr>', 'pod range each Node gets its spec.podCIDR from (what flannel --kube-subnet-mgr reads)', DEFAULT_CLUSTER_CIDR)
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each Node\'s podCIDR', String(DEFAULT_NODE_CIDR_MASK_SIZE))
+    .option('--no-allocate-node-cidrs', 'leave spec.podCIDR of Nodes alone (the pod network allocates by itself)')
     .option('--no-controllers', 'serve the API only (no scheduler or controllers)')
     .action(async (flags: MasterFlags) => {
       const range = /^(\d+)-(\d+)$/.exec(flags.nodePortRange);
       if (!range) throw new Error(`--node-port-range "${flags.nodePortRange}" is not LOW-HIGH (for example 30000-32767)`);
+      const podNetwork = { clusterCidr: flags.clusterCidr, nodeCidrMaskSize: Number(flags.nodeCidrMaskSize) };
+      // Checked before the master starts, so a typo is a message, not a controller failing in a loop.
+      if (flags.allocateNodeCidrs) new CidrSet(podNetwork.clusterCidr, podNetwork.nodeCidrMaskSize);
       const master = await startMaster({
         dataDir: flags.dataDir,
         listen: flags.listen,
@@ -47,7 +58,7 @@ export function registerMaster(program: Command): void {
         tlsSans: flags.tlsSan,
         serviceCidr: flags.serviceCidr,
         nodePortRange: [Number(range[1]), Number(range[2])],
-        controllers: flags.controllers ? masterControllers() : undefined,
+        controllers: flags.controllers ? masterControllers({}, flags.allocateNodeCidrs ? podNetwork : undefined) : undefined,
       });
       process.stdout.write(`lotse master serving at ${master.url}\nkubeconfig: ${master.kubeconfigPath}\n`);
       const stop = async (): Promise<void> => {

@@ -8,13 +8,14 @@ import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
 import { JobController, type JobControllerOptions } from './job/job-controller';
 import { GarbageCollector } from './garbage-collector/garbage-collector';
 import { NamespaceController } from './namespace/namespace-controller';
+import { NodeIpamController, type NodeIpamSettings } from './node-ipam/node-ipam-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { ServiceAccountController } from './service-account/service-account-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -29,6 +30,8 @@ export interface ControllerSettings {
   rootCaPem?: string;
   /** Job back-off tuning; tests shorten the 10 s first back-off. */
   job?: JobControllerOptions;
+  /** The cluster pod range nodes get their podCIDR from; without it no podCIDRs are allocated. */
+  nodeIpam?: NodeIpamSettings;
 }
 
 /** How one controller is built; undefined when the options leave it nothing to do. */
@@ -54,6 +57,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
   { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
+  { name: 'node-ipam', make: (ctx, opts) => (opts.nodeIpam ? new NodeIpamController(ctx, opts.nodeIpam) : undefined) },
   // Publishes the cluster CA in every namespace, so it has nothing to do without one.
   { name: 'service-account', make: (ctx, opts) => (opts.rootCaPem ? new ServiceAccountController(ctx, opts.rootCaPem) : undefined) },
 ];
