@@ -16,6 +16,7 @@ const modelsDir = path.join(path.dirname(require.resolve('@kubernetes/client-nod
 const roots = [
   'V1Namespace', 'V1Node', 'V1Pod', 'V1Service', 'V1Endpoints', 'V1ConfigMap', 'V1Secret', 'CoreV1Event',
   'V1ServiceAccount', 'V1Lease', 'V1Deployment', 'V1ReplicaSet', 'V1DaemonSet', 'V1EndpointSlice', 'V1Job', 'V1CronJob',
+  'V1PersistentVolumeClaim', 'V1PersistentVolume', 'V1ReplicationController', 'V1StatefulSet', 'V1Ingress',
   'V1ClusterRole', 'V1ClusterRoleBinding', 'V1Role', 'V1RoleBinding', 'V1SelfSubjectAccessReview',
   'V1SelfSubjectRulesReview', 'V1SubjectAccessReview', 'V1LocalSubjectAccessReview', 'V1TokenReview',
   'V1SelfSubjectReview', 'AuthenticationV1TokenRequest',

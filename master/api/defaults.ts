@@ -29,6 +29,32 @@ export function applyDefaults(kind: string, obj: Record<string, unknown>): void 
       o.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
       o.spec.revisionHistoryLimit ??= 10;
       break;
+    case 'StatefulSet':
+      defaultWorkload(o);
+      o.spec.podManagementPolicy ??= 'OrderedReady';
+      o.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+      o.spec.revisionHistoryLimit ??= 10;
+      o.spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
+      break;
+    case 'ReplicationController':
+      o.spec ??= {};
+      o.spec.replicas ??= 1;
+      o.spec.minReadySeconds ??= 0;
+      // An RC's selector is a plain map; without one it selects its template's labels.
+      if (!o.spec.selector && o.spec.template?.metadata?.labels) o.spec.selector = { ...o.spec.template.metadata.labels };
+      if (o.spec.template) defaultPodSpec(o.spec.template.spec ?? (o.spec.template.spec = {}));
+      break;
+    case 'PersistentVolumeClaim':
+      o.spec ??= {};
+      o.spec.volumeMode ??= 'Filesystem';
+      o.status ??= { phase: 'Pending' };
+      break;
+    case 'PersistentVolume':
+      o.spec ??= {};
+      o.spec.persistentVolumeReclaimPolicy ??= 'Retain';
+      o.spec.volumeMode ??= 'Filesystem';
+      o.status ??= { phase: 'Pending' };
+      break;
     case 'Job':
       defaultJob(o);
       break;

@@ -119,6 +119,7 @@ function validateKind(kind: string, obj: Obj, causes: StatusCause[]): void {
     case 'Deployment':
     case 'ReplicaSet':
     case 'DaemonSet':
+    case 'StatefulSet':
       validateWorkload(kind, spec, causes);
       break;
     case 'Job':
