@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 for pkg in podman runc uidmap slirp4netns fuse-overlayfs etcd-server etcd-client openssh-server chromium python3-kubernetes \
            ignition gdisk mtools dosfstools e2fsprogs xz-utils zip unzip busybox-static iproute2 util-linux \
-           nftables conntrack curl wrk; do
+           nftables conntrack curl wrk systemd-container mmdebstrap; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -19,4 +19,5 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   reset: async () => (await import('./reset')).registerReset,
   flash: async () => (await import('./flash')).registerFlash,
   service: async () => (await import('./service')).registerService,
+  rehearse: async () => (await import('./rehearse')).registerRehearse,
 };

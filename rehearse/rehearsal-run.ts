@@ -1,0 +1,111 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterDir } from '../bootstrap/cluster-home';
+import { loadOutputs } from '../bootstrap/inventory';
+import { printStep } from '../bootstrap/progress';
+import { runBootstrap } from '../bootstrap/run-bootstrap';
+import type { ClusterConfig, OperatingSystem } from '../stacks/config/cluster-config';
+import { validateConfig } from '../stacks/config/validate';
+import { type HostRecord, journalTail } from './host-machine';
+import { loadImages } from './image-loader';
+import { bootStack, type Progress, tearDown } from './rehearsal-hosts';
+import type { RehearsalState } from './rehearsal-state';
+import { stackDir } from './rehearse-home';
+import { rehearsalIdentity } from './ssh-identity';
+import { synthesizeMachines } from './stack-machines';
+
+export interface RehearseOptions {
+  readonly stack: string;
+  /** cluster.yaml as parsed YAML (before validation: the rehearsal adds its key). */
+  readonly rawConfig: Record<string, unknown>;
+  readonly configPath: string;
+  readonly os?: OperatingSystem;
+  /** Leave the hosts running after the run (else they are removed, also after a failure). */
+  readonly keep: boolean;
+  /** Local images copied into every host's engine before the bootstrap. */
+  readonly loadImages?: readonly string[];
+  readonly kubeconfigPath?: string;
+  readonly readyTimeoutMs?: number;
+  readonly out: NodeJS.WritableStream;
+}
+
+/** The cluster name the rehearsal bootstraps under: its PKI and kubeconfig context stay apart from the real cluster's. */
+export const rehearsalCluster = (stack: string): string => `rehearse-${stack}`;
+
+/** cluster.yaml with the rehearsal's key added (and --os applied), validated as synth would. */
+function rehearsalConfig(options: RehearseOptions, publicKey: string): ClusterConfig {
+  const raw = { ...options.rawConfig };
+  const keys = Array.isArray(raw.sshAuthorizedKeys) ? (raw.sshAuthorizedKeys as string[]) : [];
+  raw.sshAuthorizedKeys = [...keys, publicKey];
+  if (options.os) raw.os = options.os;
+  return validateConfig(raw, options.configPath);
+}
+
+/**
+ * What the stack's outputs would be once the cloud filled in addresses: the same document
+ * `lotse bootstrap --outputs` reads, with the hosts' addresses here and the rehearsal's key.
+ */
+function writeOutputs(state: Omit<RehearsalState, 'outputsFile'>, config: ClusterConfig): string {
+  const file = join(stackDir(state.stack), 'outputs.json');
+  const doc = {
+    clusterName: rehearsalCluster(state.stack),
+    store: config.store,
+    sshUser: 'core',
+    masterAddresses: state.hosts.filter((h) => h.role === 'master').map((h) => h.address),
+    workerAddresses: state.hosts.filter((h) => h.role === 'worker').map((h) => h.address),
+    hosts: state.hosts.map((h) => ({ name: h.name, role: h.role, address: h.address, privateAddress: h.address, user: 'core', port: 22, identityFile: state.identityFile })),
+  };
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** The lotse units' journals on a host: what a failed bootstrap step points at. */
+async function unitReport(host: HostRecord): Promise<string> {
+  const units = host.role === 'master' ? ['lotse-etcd', 'lotse-master', 'lotse-flannel', 'lotse-agent'] : ['lotse-flannel', 'lotse-agent'];
+  const parts = await Promise.all(units.map(async (u) => `  ${host.name} ${u}.service:\n    ${(await journalTail(host, `${u}.service`, 6)).replace(/\n/g, '\n    ')}`));
+  return parts.join('\n');
+}
+
+/**
+ * `lotse rehearse`: synthesize, boot every machine from its own Ignition, run the real bootstrap
+ * over SSH, and report. Hosts are removed afterwards (also on failure) unless --keep.
+ */
+export async function rehearse(options: RehearseOptions): Promise<{ state: RehearsalState; readyMs: number }> {
+  const started = Date.now();
+  const say: Progress = (host, step, detail) => options.out.write(`  ${host.padEnd(16)} ${step.padEnd(10)} ${detail}\n`);
+  const identity = await rehearsalIdentity(options.stack);
+  const config = rehearsalConfig(options, identity.publicKey);
+  const dir = stackDir(options.stack);
+  say('*', 'synth', `stack ${options.stack} from ${options.configPath} (os ${config.os})`);
+  const machines = synthesizeMachines(config, options.stack, join(dir, 'cdktf.out'), join(dir, 'synth-base'));
+  say('*', 'synth', `${machines.length} machines: ${machines.map((m) => `${m.name} (${m.role})`).join(', ')}`);
+  let state: RehearsalState | undefined;
+  try {
+    state = await bootStack(options.stack, machines, { outputsFile: '', identityFile: identity.privateKeyFile }, say);
+    if (options.loadImages?.length) {
+      await loadImages(options.loadImages, state.hosts, config.os === 'flatcar' ? 'docker' : 'podman', (h, d) => say(h, 'image', d));
+    }
+    const outputsFile = writeOutputs(state, config);
+    state = { ...state, outputsFile };
+    // Every rehearsal boots new hosts with new host keys: the pins of the last one no longer apply.
+    rmSync(join(clusterDir(rehearsalCluster(options.stack)), 'known_hosts'), { force: true });
+    say('*', 'bootstrap', `lotse bootstrap --outputs ${outputsFile}`);
+    try {
+      await runBootstrap(loadOutputs(outputsFile), {
+        onStep: printStep(options.out),
+        onNotice: (m) => say('*', 'note', m),
+        kubeconfigPath: options.kubeconfigPath,
+        readyTimeoutMs: options.readyTimeoutMs ?? 300000,
+      });
+    } catch (err) {
+      const reports = await Promise.all(state.hosts.map(unitReport));
+      throw new Error(`${(err as Error).message}\n  journals of the lotse units on the hosts:\n${reports.join('\n')}`);
+    }
+    const readyMs = Date.now() - started;
+    say('*', 'ready', `every node Ready ${(readyMs / 1000).toFixed(1)} s after start; kubectl --context ${rehearsalCluster(options.stack)} get nodes`);
+    return { state, readyMs };
+  } finally {
+    if (!options.keep) await tearDown(options.stack, say);
+    else if (state) say('*', 'keep', `hosts left running: lotse rehearse --status --stack ${options.stack}; remove with --down`);
+  }
+}
