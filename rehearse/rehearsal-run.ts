@@ -1,8 +1,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterDir } from '../bootstrap/cluster-home';
+import type { ClusterOutputsDocument } from '../cluster/cluster-outputs';
+import { clusterDir } from '../cluster/lotse-home';
 import { loadOutputs } from '../bootstrap/inventory';
-import { printStep } from '../bootstrap/progress';
+import { printStep } from '../bootstrap/host-steps';
 import { runBootstrap } from '../bootstrap/run-bootstrap';
 import type { ClusterConfig, OperatingSystem } from '../stacks/config/cluster-config';
 import { validateConfig } from '../stacks/config/validate';
@@ -47,13 +48,13 @@ function rehearsalConfig(options: RehearseOptions, publicKey: string): ClusterCo
  */
 function writeOutputs(state: Omit<RehearsalState, 'outputsFile'>, config: ClusterConfig): string {
   const file = join(stackDir(state.stack), 'outputs.json');
-  const doc = {
+  const doc: ClusterOutputsDocument = {
     clusterName: rehearsalCluster(state.stack),
     store: config.store,
     sshUser: 'core',
     masterAddresses: state.hosts.filter((h) => h.role === 'master').map((h) => h.address),
     workerAddresses: state.hosts.filter((h) => h.role === 'worker').map((h) => h.address),
-    hosts: state.hosts.map((h) => ({ name: h.name, role: h.role, address: h.address, privateAddress: h.address, user: 'core', port: 22, identityFile: state.identityFile })),
+    hosts: state.hosts.map((h) => ({ name: h.name, role: h.role, address: h.address, privateAddress: h.address, user: 'core', port: 22 })),
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
   return file;
@@ -91,7 +92,11 @@ export async function rehearse(options: RehearseOptions): Promise<{ state: Rehea
     rmSync(join(clusterDir(rehearsalCluster(options.stack)), 'known_hosts'), { force: true });
     say('*', 'bootstrap', `lotse bootstrap --outputs ${outputsFile}`);
     try {
-      await runBootstrap(loadOutputs(outputsFile), {
+      // The outputs document has no identity file yet (issue 13, item 9): the rehearsal's key is
+      // given to the inventory read from it, as a user's ssh-agent would offer theirs.
+      const inventory = loadOutputs(outputsFile);
+      const withKey = { ...inventory, hosts: inventory.hosts.map((h) => ({ ...h, identityFile: state?.identityFile })) };
+      await runBootstrap(withKey, {
         onStep: printStep(options.out),
         onNotice: (m) => say('*', 'note', m),
         kubeconfigPath: options.kubeconfigPath,

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { lotseHome } from '../bootstrap/cluster-home';
+import { lotseHome } from '../cluster/lotse-home';
 
 /** `$LOTSE_HOME/rehearse`: cached host images and one state folder per rehearsed stack. */
 export function rehearseHome(): string {
