@@ -22,7 +22,7 @@ import { apiVersionOf, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import { toTable, type IncludeObject } from './table';
-import { validateObject } from './validation';
+import { typeErrors, validateObject } from './validation';
 import { serveWatch, type WatchStats } from './watch';
 
 export interface Reply {
@@ -284,6 +284,8 @@ export class ResourceHandler {
   /** Server-side apply of `config` onto `live` (undefined: the apply creates the object). */
   private apply(rr: ResourceRequest, req: IncomingMessage, live: Obj | undefined, config: unknown): Obj {
     if (!isPlainObject(config)) throw errors.badRequest('an apply patch must be an object');
+    // Field ownership is recorded in the configuration's metadata before it is validated.
+    if (config.metadata !== undefined && !isPlainObject(config.metadata)) throw errors.badRequest('the metadata of an apply patch must be an object');
     const w = this.writer(rr, req, 'Apply');
     if (!w.identity.manager) throw errors.badRequest('PATCH with application/apply-patch+yaml needs the fieldManager query parameter');
     return serverSideApply({
@@ -317,6 +319,7 @@ export class ResourceHandler {
    * generated selector already names.
    */
   private prepareCreate(r: ResourceInfo, obj: Obj, name: string): string {
+    this.checkTypes(r, obj, name);
     applyDefaults(r.kind, obj);
     defaultStatus(r.kind, obj);
     const uid = randomUUID();
@@ -330,11 +333,18 @@ export class ResourceHandler {
 
   /** Defaults, validation and admission for a write that replaces `current` with `next`. */
   private async prepare(r: ResourceInfo, current: Obj, next: Obj, who: Identity): Promise<Obj> {
+    this.checkTypes(r, next, String(current.metadata?.name));
     applyDefaults(r.kind, next);
     this.validate(r, { ...next, apiVersion: apiVersionOf(r), kind: r.kind }, String(current.metadata?.name));
     await this.admission.checkWriter(r, current.metadata?.namespace, next, current, who);
     await this.admission.beforeUpdate(r, current, next);
     return next;
+  }
+
+  /** Refuses (422) an object of the wrong shape before defaulting walks it. */
+  private checkTypes(r: ResourceInfo, obj: Obj, name: string): void {
+    const causes = typeErrors(r, { ...obj, apiVersion: apiVersionOf(r), kind: r.kind });
+    if (causes.length > 0) throw errors.invalid(r, name, causes);
   }
 
   private validate(r: ResourceInfo, obj: Obj, name: string): void {

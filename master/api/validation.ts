@@ -34,7 +34,9 @@ function schemaValidator(modelPath: string): Validate {
         return [];
       } catch (err) {
         const errs = (err as { errors?: SchemaError[] }).errors;
-        if (!errs) throw err;
+        // The model's own walk fails on some shapes (a key "constructor" holding null): that is
+        // an object it cannot vouch for, refused like any other invalid one.
+        if (!errs) return [{ instancePath: '', message: `the object cannot be checked against its schema (${(err as Error).message})` }];
         return errs;
       }
     };
@@ -50,6 +52,17 @@ export function fieldPath(pointer: string): string {
     .filter((p) => p.length > 0)
     .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
+
+/**
+ * The schema's type errors alone (a string where an object belongs...), ignoring required
+ * fields: defaulting walks the object before validation and must not meet `spec: true`.
+ * Kubernetes refuses these when decoding into its typed structs, before defaulting too.
+ */
+export function typeErrors(r: ResourceInfo, obj: Obj): StatusCause[] {
+  return schemaValidator(r.validator)(obj)
+    .filter((e) => e.params?.missingProperty === undefined)
+    .map((e) => ({ reason: 'FieldValueInvalid', field: fieldPath(e.instancePath), message: `Invalid value: ${e.message ?? 'does not match the schema'}` }));
 }
 
 /**

@@ -53,6 +53,7 @@ export function checkValueDepth(value: unknown, format: string): void {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue; // a YAML document of only a comment is null
     if (depth > maxNestingDepth) throw tooDeep(format);
     for (const child of Object.values(v as Record<string, unknown>)) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);

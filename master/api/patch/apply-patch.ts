@@ -31,6 +31,15 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Applies one patch document to the current object, returning the patched copy. */
 export function applyPatch(kind: PatchKind, current: Obj, patch: unknown, schemaName: string, lookup: SchemaLookup): Obj {
+  const patched = patchWith(kind, current, patch, schemaName, lookup);
+  // RFC 6902 may replace the root and RFC 7386 a non-object patch replaces the whole document.
+  if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) {
+    throw errors.invalid({ kind: String(current.kind), group: '', plural: '' }, String(current.metadata?.name), [{ message: 'the patch must leave an object, not replace it with a value of another type' }]);
+  }
+  return patched;
+}
+
+function patchWith(kind: PatchKind, current: Obj, patch: unknown, schemaName: string, lookup: SchemaLookup): Obj {
   switch (kind) {
     case 'json':
       return applyJsonPatch(current, patch);
