@@ -8,7 +8,8 @@ import {
 
 /**
  * A runtime without containers, for hollow nodes (as kubemark and KWOK): sandboxes get an IP from
- * a private counter, containers "run" until stopped, exec succeeds, logs are empty. Memory per
+ * a private counter, containers "run" until stopped (a command of just `true` or `false` exits at
+ * once with 0 or 1), exec succeeds, logs are empty. Memory per
  * pod is a few small objects, so thousands of nodes fit in one process.
  */
 export class FakeRuntime implements ContainerRuntime {
@@ -45,13 +46,25 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async createContainer(_sandboxId: string, spec: ContainerSpec): Promise<string> {
-    return this.add(spec.pod, spec.name, spec.kind, spec.attempt, spec.specHash, spec.image, 'created');
+    const id = this.add(spec.pod, spec.name, spec.kind, spec.attempt, spec.specHash, spec.image, 'created');
+    const code = exitAtOnce(spec.entrypoint);
+    if (code !== undefined) this.exitCodes.set(id, code);
+    return id;
   }
+
+  /** Containers whose command is `true` or `false` exit at once, as those commands would: Jobs can finish on hollow nodes. */
+  private readonly exitCodes = new Map<string, number>();
 
   async startContainer(id: string): Promise<void> {
     const c = this.mustGet(id);
     c.state = 'running';
     c.startedAt = new Date();
+    const code = this.exitCodes.get(id);
+    if (code === undefined) return;
+    c.state = 'exited';
+    c.exitCode = code;
+    c.reason = code === 0 ? 'Completed' : 'Error';
+    c.finishedAt = new Date();
   }
 
   async stopContainer(id: string): Promise<void> {
@@ -65,6 +78,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeContainer(id: string): Promise<void> {
     this.containers.delete(id);
+    this.exitCodes.delete(id);
     this.ips.delete(id);
   }
 
@@ -122,4 +136,11 @@ export class FakeRuntime implements ContainerRuntime {
     if (!c) throw new Error(`fake runtime: no container ${id}`);
     return c;
   }
+}
+
+function exitAtOnce(command: string[] | undefined): number | undefined {
+  if (command?.length !== 1) return undefined;
+  if (command[0] === 'true') return 0;
+  if (command[0] === 'false') return 1;
+  return undefined;
 }
