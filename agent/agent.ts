@@ -202,11 +202,12 @@ async function locate(runtime: ContainerRuntime, pods: PodSource, ns: string, na
   if (!pod) return { code: 404, message: `pod ${ns}/${name} is not on this node` };
   const names = (pod.spec?.containers ?? []).map((c) => c.name);
   const initNames = (pod.spec?.initContainers ?? []).map((c) => c.name);
+  const ephemeralNames = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name);
   if (!container) {
     if (names.length !== 1) return { code: 400, message: `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]` };
     container = names[0];
   }
-  const kind = names.includes(container) ? 'app' : initNames.includes(container) ? 'init' : undefined;
+  const kind = names.includes(container) ? 'app' : initNames.includes(container) ? 'init' : ephemeralNames.includes(container) ? 'ephemeral' : undefined;
   if (!kind) return { code: 400, message: `container ${container} is not valid for pod ${name}` };
   const found = instances(await runtime.listContainers(pod.metadata?.uid), container, kind);
   const c = previous ? found.previous : found.current;

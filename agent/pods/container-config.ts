@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1';
 import { cpuMillis, quantityInt } from '../../kube/quantity';
-import type { ContainerSpec } from '../runtime/container-runtime';
+import type { ContainerKind, ContainerSpec } from '../runtime/container-runtime';
 import type { ObjectSource } from '../object-source';
 import type { VolumeManager, VolumeSource } from '../volumes/volume-manager';
 import { fieldRefValue } from '../../kube/field-ref';
@@ -29,7 +29,7 @@ export interface ConfigContext {
 export async function buildContainerSpec(
   ctx: ConfigContext,
   container: Container,
-  kind: 'init' | 'app',
+  kind: Exclude<ContainerKind, 'sandbox'>,
   attempt: number,
 ): Promise<ContainerSpec> {
   const pod = ctx.pod;

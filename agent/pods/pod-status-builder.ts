@@ -1,5 +1,5 @@
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
-import type { RuntimeContainer } from '../runtime/container-runtime';
+import type { ContainerKind, RuntimeContainer } from '../runtime/container-runtime';
 
 /** What the pod worker knows beyond the runtime's containers: reasons a container is not running. */
 export interface WorkerView {
@@ -16,7 +16,7 @@ export interface WorkerView {
 }
 
 /** Latest and previous instance of one container, by attempt. */
-export function instances(containers: RuntimeContainer[], name: string, kind: 'init' | 'app'): { current?: RuntimeContainer; previous?: RuntimeContainer } {
+export function instances(containers: RuntimeContainer[], name: string, kind: Exclude<ContainerKind, 'sandbox'>): { current?: RuntimeContainer; previous?: RuntimeContainer } {
   const mine = containers.filter((c) => c.name === name && c.kind === kind).sort((a, b) => a.attempt - b.attempt || a.createdAt.getTime() - b.createdAt.getTime());
   return { current: mine[mine.length - 1], previous: mine[mine.length - 2] };
 }
@@ -44,7 +44,7 @@ function terminated(c: RuntimeContainer, prefix: string): ContainerState {
   };
 }
 
-function containerStatus(pod: Pod, spec: Container, kind: 'init' | 'app', containers: RuntimeContainer[], view: WorkerView, initPending: boolean): ContainerStatus {
+function containerStatus(pod: Pod, spec: Container, kind: Exclude<ContainerKind, 'sandbox'>, containers: RuntimeContainer[], view: WorkerView, initPending: boolean): ContainerStatus {
   const { current, previous } = instances(containers, spec.name, kind);
   const waiting = view.waiting.get(spec.name);
   const base: ContainerStatus = { name: spec.name, image: spec.image ?? '', imageID: current?.imageId ?? '', ready: false, restartCount: current?.attempt ?? 0, started: false };
@@ -109,6 +109,8 @@ export function buildPodStatus(pod: Pod, containers: RuntimeContainer[], view: W
     qosClass: qosClass(pod),
   };
   if (inits.length) status.initContainerStatuses = initStatuses;
+  const ephemeral = pod.spec?.ephemeralContainers ?? [];
+  if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral.map((c) => containerStatus(pod, c as Container, 'ephemeral', containers, view, false));
   return status;
 }
 

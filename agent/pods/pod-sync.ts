@@ -9,7 +9,7 @@ import type { ObjectSource } from '../object-source';
 import { buildPodStatus, instances, willRestart, type WorkerView } from './pod-status-builder';
 import type { SyncResult } from './pod-workers';
 import type { ProbeManager } from '../probes/probe-manager';
-import { RuntimeError, SANDBOX_NAME, type ContainerRuntime, type PortMapping, type RuntimeContainer } from '../runtime/container-runtime';
+import { RuntimeError, SANDBOX_NAME, type ContainerKind, type ContainerRuntime, type PortMapping, type RuntimeContainer } from '../runtime/container-runtime';
 import { Semaphore } from './semaphore';
 import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
@@ -139,6 +139,11 @@ export class PodSync {
         await this.d.runtime.removeContainer(old.id).catch(() => undefined);
       }
     }
+    // Ephemeral containers (kubectl debug) join the pod's namespaces once and are never restarted.
+    for (const c of pod.spec?.ephemeralContainers ?? []) {
+      if (instances(containers, c.name, 'ephemeral').current) continue;
+      changed = (await this.startContainer(pod, state, sandbox.id, c as Container, 'ephemeral', undefined, volumes)) || changed;
+    }
     return changed;
   }
 
@@ -207,7 +212,7 @@ export class PodSync {
   }
 
   /** Pulls, creates and starts one container (attempt = previous + 1) unless a back-off holds it. */
-  private async startContainer(pod: Pod, state: PodState, sandboxId: string, c: Container, kind: 'init' | 'app', previous: RuntimeContainer | undefined, volumes: Map<string, VolumeSource>): Promise<boolean> {
+  private async startContainer(pod: Pod, state: PodState, sandboxId: string, c: Container, kind: Exclude<ContainerKind, 'sandbox'>, previous: RuntimeContainer | undefined, volumes: Map<string, VolumeSource>): Promise<boolean> {
     const uid = pod.metadata?.uid ?? '';
     const key = `${uid}/${c.name}`;
     const image = c.image ?? '';

@@ -20,7 +20,8 @@ export const LABEL = {
 /** The container name of a pod's infra (sandbox) container in LABEL.container. */
 export const SANDBOX_NAME = 'POD';
 
-export type ContainerKind = 'sandbox' | 'init' | 'app';
+/** ephemeral: a debug container added to a running pod (kubectl debug), started once, never restarted. */
+export type ContainerKind = 'sandbox' | 'init' | 'app' | 'ephemeral';
 
 export interface PodRef {
   uid: string;

@@ -14,6 +14,7 @@ const subresourceVerbs: Record<string, string[]> = {
   log: ['get'],
   exec: ['create', 'get'],
   portforward: ['create', 'get'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
   binding: ['create'],
   eviction: ['create'],
   finalize: ['update'],

@@ -100,7 +100,8 @@ export class NodeProxy {
     if (!container) {
       throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`);
     }
-    if (!(spec.containers ?? []).some((c) => c.name === container) && !(((pod.spec as { initContainers?: { name: string }[] }).initContainers) ?? []).some((c) => c.name === container)) {
+    const others = pod.spec as { initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
+    if (![...(spec.containers ?? []), ...(others.initContainers ?? []), ...(others.ephemeralContainers ?? [])].some((c) => c.name === container)) {
       throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
     }
     const { host, port } = await this.agentOf(spec.nodeName);

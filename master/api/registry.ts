@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Selector } from '../../kube/label-selector';
 import type { Store, StoredValue } from '../store/store';
 import { StoreError } from '../store/store';
+import { withEphemeralContainers } from './ephemeral-containers';
+import { sameContent } from './same-content';
 import { FieldSelector } from './field-selector';
 import { apiVersionOf, type ResourceInfo } from './resources';
 import { errors, HttpError } from './status';
@@ -251,6 +253,7 @@ export class Registry {
 
   /** Keeps what an update may not change, and splits spec from status writes. */
   private prepareUpdate(r: ResourceInfo, current: Obj, next: Obj, subresource?: string): Obj {
+    if (r.kind === 'Pod' && subresource === 'ephemeralcontainers') return withEphemeralContainers(current, next);
     const cm = current.metadata ?? {};
     const out: Obj = { ...next, apiVersion: apiVersionOf(r), kind: r.kind };
     const nm: Meta = { ...(next.metadata ?? {}) };
@@ -281,22 +284,6 @@ function shouldFinalize(obj: Obj): boolean {
   // A namespace goes once the namespace controller has emptied it and cleared spec.finalizers.
   if (obj.kind === 'Namespace') return (((obj.spec ?? {}) as { finalizers?: string[] }).finalizers ?? []).length === 0;
   return (m.deletionGracePeriodSeconds ?? 0) === 0;
-}
-
-/**
- * Equal as the apiserver's typed objects compare: key order does not matter and a null field is
- * an absent one (kubectl sends `creationTimestamp: null` in pod templates it read back).
- */
-export function sameContent(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-/** JSON with sorted keys and without null fields (a text compare also holds across realms, as in jest's VM). */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  const fields = Object.entries(v).filter(([, x]) => x !== null && x !== undefined).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-  return `{${fields.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
 }
 
 function stripRv(obj: Obj): Obj {

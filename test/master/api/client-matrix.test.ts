@@ -7,7 +7,7 @@ import type { ConfigMap, Pod } from 'kubernetes-types/core/v1';
 import { core } from '../../../kube/resource-path';
 import { isRunningReady, waitFor } from '../controllers/cluster';
 import { kubectlAt, kubectlVersions } from '../../support/kubectl';
-import { ensureTestImage } from '../../support/podman';
+import { ensureTestImage, TEST_IMAGE } from '../../support/podman';
 import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
 import { pythonClient, pythonClientStream } from '../../support/python-client';
 
@@ -52,7 +52,7 @@ describe('client matrix on a real podman node', () => {
     await node?.stop();
   }, 60_000);
 
-  test.each(minors)('kubectl %s: apply, get, watch, patch, logs, exec, cp, port-forward, delete', async (minor) => {
+  test.each(minors)('kubectl %s: apply, get, watch, patch, logs, exec, cp, port-forward, debug, delete', async (minor) => {
     const binary = kubectlVersions().get(minor);
     if (!binary) throw new Error(`kubectl.${minor} is not installed next to kubectl (Google Cloud SDK bin/)`);
     const k = kubectlAt(binary);
@@ -92,6 +92,16 @@ describe('client matrix on a real podman node', () => {
     } finally {
       forward.stop();
     }
+
+    // kubectl debug adds an ephemeral container, which the agent runs in the pod's namespaces:
+    // it reaches the pod's httpd on the pod's own loopback.
+    const debugger_ = `dbg-${minor.replace('.', '-')}`;
+    await k.ok(kc, ['debug', POD, `--image=${TEST_IMAGE}`, `--container=${debugger_}`, '--', 'sh', '-c', 'wget -qO- http://127.0.0.1:8080/index.html']);
+    await waitFor(`ephemeral container ${debugger_} to finish`, async () => {
+      const pod = (await node.cluster.client.get(core('pods', 'default', POD))) as Pod;
+      return pod.status?.ephemeralContainerStatuses?.find((c) => c.name === debugger_)?.state?.terminated;
+    }, 30_000);
+    expect(await k.ok(kc, ['logs', POD, '-c', debugger_])).toBe('matrix-ok\n');
 
     await k.ok(kc, ['delete', 'configmap', name]);
     expect((await k.run(kc, ['get', 'configmap', name])).stderr).toMatch(/NotFound|not found/);
