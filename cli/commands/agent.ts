@@ -9,7 +9,8 @@ import type { ProxyMode } from '../../agent/proxy/service-proxy';
 
 interface AgentFlags {
   server: string;
-  token: string;
+  token?: string;
+  tokenFile?: string;
   caFile: string;
   nodeName?: string;
   dataDir: string;
@@ -32,7 +33,8 @@ export function registerAgent(program: Command): void {
     .command('agent')
     .description('Run the node agent: join the cluster, register this node, run its pods through docker or podman')
     .requiredOption('--server <url>', 'the master, https://HOST:6443')
-    .requiredOption('--token <token>', "the cluster's join token (DATA/join-token on the master)")
+    .option('--token <token>', "the cluster's join token (DATA/join-token on the master); visible in ps: prefer --token-file")
+    .option('--token-file <file>', 'a file holding the join token (readable by root only)')
     .requiredOption('--ca-file <file>', "the cluster CA certificate (DATA/ca.crt on the master)")
     .option('--node-name <name>', 'name of this node (default: the host name)')
     .option('--data-dir <dir>', 'where the agent keeps its credentials and pod volumes', '/var/lib/lotse/agent')
@@ -50,6 +52,7 @@ export function registerAgent(program: Command): void {
     .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
     .action(async (flags: AgentFlags) => {
       const caPem = fs.readFileSync(flags.caFile, 'utf8');
+      const token = joinToken(flags);
       const log = (m: string): void => void process.stderr.write(`${new Date().toISOString()} agent: ${m}\n`);
       const nodeName = (flags.nodeName ?? os.hostname()).toLowerCase();
       let stop: () => Promise<void>;
@@ -58,12 +61,12 @@ export function registerAgent(program: Command): void {
         if (!Number.isInteger(count) || count < 1) throw new Error(`--hollow-nodes must be a positive integer, got "${flags.hollowNodes}"`);
         // Hollow nodes and the fake runtime are for scale tests: a real node does not load them.
         const { startHollowNodes } = await import('../../agent/hollow/hollow-nodes');
-        const hollow = await startHollowNodes({ server: flags.server, caPem, token: flags.token, count, namePrefix: nodeName, dataDir: flags.dataDir, leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'), log });
+        const hollow = await startHollowNodes({ server: flags.server, caPem, token, count, namePrefix: nodeName, dataDir: flags.dataDir, leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'), log });
         stop = hollow.stop;
       } else {
         const runtime = await makeRuntime(flags, nodeName);
         const agent: RunningAgent = await startAgent({
-          server: flags.server, caPem, token: flags.token, nodeName, dataDir: flags.dataDir, runtime,
+          server: flags.server, caPem, token, nodeName, dataDir: flags.dataDir, runtime,
           addresses: flags.address, kubeletPort: Number(flags.kubeletPort), log,
           restartBackoffBaseMs: seconds(flags.restartBackoff, '--restart-backoff'),
           leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'),
@@ -102,4 +105,19 @@ function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got "${value}"`);
   return Math.round(n * 1000);
+}
+
+/** The join token from --token or --token-file (exactly one): a file keeps it out of `ps`. */
+function joinToken(flags: AgentFlags): string {
+  if (flags.token && flags.tokenFile) throw new Error('give --token or --token-file, not both');
+  if (flags.token) return flags.token;
+  if (!flags.tokenFile) throw new Error('the agent needs the join token: --token-file FILE (or --token TOKEN)');
+  let text: string;
+  try {
+    text = fs.readFileSync(flags.tokenFile, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`cannot read --token-file ${flags.tokenFile}: ${(err as Error).message}`);
+  }
+  if (!text) throw new Error(`--token-file ${flags.tokenFile} is empty: copy DATA/join-token from the master into it`);
+  return text;
 }
