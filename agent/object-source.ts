@@ -1,13 +1,30 @@
-import type { ConfigMap, Secret } from 'kubernetes-types/core/v1';
+import type { ConfigMap, Secret, Service } from 'kubernetes-types/core/v1';
 import { ApiError } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
+import { ServiceAccountTokens } from './service-account-tokens';
 
-/** Reads the ConfigMaps and Secrets that pods reference, with a short cache so a sync burst asks once. */
+/**
+ * Reads what pods refer to: ConfigMaps and Secrets, the Services of a namespace (for the
+ * service environment variables), with a short cache so a sync burst asks once; and the pods'
+ * ServiceAccount tokens.
+ */
 export class ObjectSource {
   private readonly cache = new Map<string, { at: number; value: ConfigMap | Secret | undefined }>();
+  private readonly serviceCache = new Map<string, { at: number; value: Service[] }>();
+  readonly tokens: ServiceAccountTokens;
 
-  constructor(private readonly client: KubeClient, private readonly ttlMs = 5_000) {}
+  constructor(private readonly client: KubeClient, private readonly ttlMs = 5_000) {
+    this.tokens = new ServiceAccountTokens(client);
+  }
+
+  async services(namespace: string): Promise<Service[]> {
+    const hit = this.serviceCache.get(namespace);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    const value = (await this.client.list<Service>(core('services', namespace))).items;
+    this.serviceCache.set(namespace, { at: Date.now(), value });
+    return value;
+  }
 
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
     return this.fetch('configmaps', namespace, name) as Promise<ConfigMap | undefined>;

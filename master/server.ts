@@ -1,13 +1,14 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv4, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { serverTlsPolicy } from '../kube/tls-policy';
 import { ServiceAccountTokens } from './auth/service-account-token';
 import { loadOrCreateState, writeClientFiles } from './data-dir';
-import { ServiceAllocator } from './api/service-allocator';
+import { apiServerServiceIp, ServiceAllocator } from './api/service-allocator';
+import { MasterEndpoints } from './api/master-endpoints';
 import { errors } from './api/status';
 import { createLogger, type Logger } from './log';
 import { Compactor } from './store/compactor';
@@ -61,7 +62,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const log = options.logger ?? createLogger('lotse-master');
   const [host, portText] = splitHostPort(options.listen ?? '0.0.0.0:6443');
   const advertise = options.advertiseAddress ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const sans = [...new Set(['localhost', '127.0.0.1', hostname(), advertise, ...(options.tlsSans ?? []), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'])];
+  const serviceCidr = options.serviceCidr ?? '10.96.0.0/12';
+  // Pods reach the API at the `kubernetes` service's ClusterIP and verify the certificate against it.
+  const sans = [...new Set(['localhost', '127.0.0.1', hostname(), advertise, apiServerServiceIp(serviceCidr), ...(options.tlsSans ?? []), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'])];
   const store = await openStore(options.store ?? defaultStoreSpec(options.dataDir), {
     dataDir: options.dataDir,
     etcdCa: options.etcdCa,
@@ -72,6 +75,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   // Certificates exist before the port opens, so no client ever meets a server without one.
   const state = loadOrCreateState(options.dataDir, sans);
   const server = https.createServer({ ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem });
+  // A client that cannot agree on TLS sees only an alert; the reason is here.
+  server.on('tlsClientError', (err, socket) => log.debug({ err: err.message, from: socket.remoteAddress }, 'TLS handshake failed'));
   let api: ApiServer | undefined;
   // Until the API is wired (port known, namespaces made), answer 503 rather than leave clients hanging.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -95,11 +100,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   // The kubeconfig needs the port, which with :0 is known only after listen().
   writeClientFiles(options.dataDir, url, state);
 
-  const allocator = new ServiceAllocator(store, { serviceCidr: options.serviceCidr ?? '10.96.0.0/12', nodePortRange: options.nodePortRange ?? [30000, 32767] });
+  const allocator = new ServiceAllocator(store, { serviceCidr, nodePortRange: options.nodePortRange ?? [30000, 32767] });
   const saTokens = await ServiceAccountTokens.open(options.dataDir, store);
   const wired = new ApiServer(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
   await wired.bootstrap();
   api = wired;
+  const masterEndpoints = isIPv4(advertise) ? new MasterEndpoints(store, wired.registry, { ip: advertise, port, onError: (err) => log.warn({ err: err.message }, 'could not renew this master in the kubernetes endpoints') }) : undefined;
+  if (!masterEndpoints) log.warn({ advertise }, 'the advertise address is not an IPv4 address: pods cannot reach the API through the kubernetes service (pass --advertise-address IP)');
+  await masterEndpoints?.start();
   const compactor = new Compactor(store, { onError: (err) => log.error({ err: err.message }, 'compaction failed') }).start();
   const controllers = options.controllers ? await options.controllers({ url, caPem: state.ca.certPem, token: state.tokens.admin, log, store }) : undefined;
   log.info({ url, store: store.kind, dataDir: options.dataDir }, 'lotse master is serving');
@@ -115,6 +123,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     kubeconfigPath: join(options.dataDir, 'admin.kubeconfig'),
     store,
     close: async () => {
+      await masterEndpoints?.stop().catch((err: Error) => log.warn({ err: err.message }, 'could not take this master out of the kubernetes endpoints'));
       await controllers?.stop();
       await compactor.stop();
       wired.stop();

@@ -5,6 +5,7 @@ import type { ContainerKind, ContainerSpec } from '../runtime/container-runtime'
 import type { ObjectSource } from '../object-source';
 import type { VolumeManager, VolumeSource } from '../volumes/volume-manager';
 import { fieldRefValue } from '../../kube/field-ref';
+import { serviceEnv } from './service-env';
 
 /** A container's configuration cannot be built (missing ConfigMap key...): CreateContainerConfigError. */
 export class ConfigError extends Error {
@@ -67,10 +68,13 @@ export async function buildContainerSpec(
   };
 }
 
-/** envFrom first, then env (later wins), with $(VAR) references to earlier variables expanded. */
+/**
+ * The service variables first, then envFrom, then env (later wins), with $(VAR) references to
+ * earlier variables expanded.
+ */
 async function resolveEnv(ctx: ConfigContext, container: Container): Promise<Map<string, string>> {
-  const env = new Map<string, string>();
   const ns = ctx.pod.metadata?.namespace ?? 'default';
+  const env = await servicesOf(ctx, ns);
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     if (from.configMapRef) {
@@ -89,6 +93,13 @@ async function resolveEnv(ctx: ConfigContext, container: Container): Promise<Map
     if (value !== undefined) env.set(e.name, expandVars(value, env));
   }
   return env;
+}
+
+async function servicesOf(ctx: ConfigContext, ns: string): Promise<Map<string, string>> {
+  const links = ctx.pod.spec?.enableServiceLinks !== false;
+  const inNamespace = links ? await ctx.objects.services(ns) : [];
+  const master = (ns === 'default' && links ? inNamespace : await ctx.objects.services('default')).find((s) => s.metadata?.name === 'kubernetes');
+  return serviceEnv(inNamespace, master, links);
 }
 
 async function envValue(ctx: ConfigContext, ns: string, e: EnvVar, container: Container): Promise<string | undefined> {

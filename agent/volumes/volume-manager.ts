@@ -20,7 +20,8 @@ export type MemoryVolumeRuntime = Pick<ContainerRuntime, 'ensureMemoryVolume'>;
 
 /**
  * Lays out a pod's volumes under DATA/pods/UID/volumes/TYPE/NAME and turns volumeMounts into
- * bind mounts. ConfigMaps and Secrets are projected as files and refreshed on every sync.
+ * bind mounts. ConfigMaps, Secrets and ServiceAccount tokens are projected as files and refreshed
+ * on every sync (a token when it is due for rotation).
  * emptyDirs with medium Memory are tmpfs volumes of the runtime instead.
  */
 export class VolumeManager {
@@ -62,6 +63,7 @@ export class VolumeManager {
 
   /** Removes the pod's directory (emptyDirs and projections); hostPath contents stay untouched. */
   tearDown(uid: string): void {
+    this.objects.tokens.forget(uid);
     fs.rmSync(this.podDir(uid), { recursive: true, force: true });
   }
 
@@ -141,6 +143,13 @@ export class VolumeManager {
           Object.assign(files, pick(decoded, source.secret.items));
         } else if (source.downwardAPI) {
           for (const item of source.downwardAPI.items ?? []) if (item.fieldRef) files[item.path] = fieldRefValue(pod, item.fieldRef.fieldPath, '');
+        } else if (source.serviceAccountToken) {
+          const t = source.serviceAccountToken;
+          try {
+            files[t.path] = await this.objects.tokens.token(pod, t.audience, t.expirationSeconds);
+          } catch (err) {
+            throw new VolumeError(`cannot get a token for ServiceAccount "${pod.spec?.serviceAccountName ?? 'default'}" (volume "${volume.name}"): ${(err as Error).message}`);
+          }
         }
       }
       return project(dir('projected'), files, undefined, volume.projected.defaultMode, 'projected volume');

@@ -2,6 +2,7 @@ import type { Identity } from '../auth/identity';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
+import { admitServiceAccount } from './service-account-admission';
 import { errors, HttpError } from './status';
 
 type Port = { port?: number; nodePort?: number; name?: string };
@@ -25,7 +26,7 @@ export type WriterCheck = (r: ResourceInfo, namespace: string | undefined, obj: 
 /**
  * Kind-specific rules that run around the generic registry: namespaces must exist and not be
  * terminating; Services get their ClusterIP and NodePorts, keep them across updates and give
- * them back on delete.
+ * them back on delete; new pods get their ServiceAccount's token volume.
  */
 export class Admission {
   private readonly writerChecks: WriterCheck[] = [];
@@ -46,6 +47,7 @@ export class Admission {
   async beforeCreate(r: ResourceInfo, namespace: string | undefined, obj: Obj): Promise<void> {
     if (r.namespaced && namespace) await this.requireActiveNamespace(namespace);
     if (r.kind === 'Service') await this.allocateService(obj, undefined);
+    if (r.kind === 'Pod' && namespace) await admitServiceAccount(this.registry, namespace, obj);
   }
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {

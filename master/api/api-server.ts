@@ -21,7 +21,7 @@ import { mediaType, parseBody, readBody } from './body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { FieldSelector } from './field-selector';
 import { ResourceHandler, type Reply } from './handler';
-import { storeKey } from './registry';
+import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
 import { handleJoin } from './join';
 import { NodeProxy } from './node-proxy';
@@ -70,6 +70,11 @@ export class ApiServer {
   private readonly access: Access;
   private readonly errorLog: ErrorLog;
   private readonly health: StoreHealth;
+
+  /** The objects' registry, for the master's own writes (the kubernetes Service's endpoints). */
+  get registry(): Registry {
+    return this.handler.registry;
+  }
 
   constructor(
     store: Store,

@@ -20,6 +20,11 @@ function parseCidr(cidr: string): { base: number; size: number } {
 
 const toIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 
+/** The `kubernetes` service's ClusterIP: the first address of the service range. */
+export function apiServerServiceIp(serviceCidr: string): string {
+  return toIp(parseCidr(serviceCidr).base + 1);
+}
+
 /**
  * Hands out ClusterIPs and NodePorts. Each allocation is a key created atomically in the store,
  * so two requests (or two masters on one etcd) can never get the same address or port.
@@ -40,7 +45,7 @@ export class ServiceAllocator {
 
   /** The first address of the range, kept for the `kubernetes` service. */
   apiServerIp(): string {
-    return toIp(this.cidr.base + 1);
+    return apiServerServiceIp(this.options.serviceCidr);
   }
 
   inRange(ip: string): boolean {

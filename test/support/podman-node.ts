@@ -13,7 +13,8 @@ export interface PodmanNode {
   stop(): Promise<void>;
 }
 
-export async function startPodmanNode(node: string): Promise<PodmanNode> {
+/** `cluster` passes options to the test cluster (a master reachable from pods, the CA for the service-account loop). */
+export async function startPodmanNode(node: string, cluster: Omit<Parameters<typeof startCluster>[0], 'nodes'> = {}): Promise<PodmanNode> {
   const undo: (() => Promise<void> | void)[] = [];
   const stop = async (): Promise<void> => {
     for (const step of undo.splice(0).reverse()) await step();
@@ -23,17 +24,17 @@ export async function startPodmanNode(node: string): Promise<PodmanNode> {
     undo.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const podman = await startPodmanService();
     undo.push(() => podman.stop());
-    const cluster = await startCluster({ nodes: 0 });
-    undo.push(() => cluster.stop());
+    const running = await startCluster({ ...cluster, nodes: 0 });
+    undo.push(() => running.stop());
     const bundle = await bundleAgent();
     undo.push(() => fs.rmSync(path.dirname(bundle), { recursive: true, force: true }));
-    const { master } = cluster;
+    const { master } = running;
     const agent = spawnPodmanAgent(bundle, { server: master.url, caPem: master.caPem, joinToken: master.joinToken, node, dir, endpoint: podman.endpoint });
     undo.push(async () => {
       await agent.stop();
       await removeLabelledContainers(`io.lotse.node=${node}`);
     });
-    return { cluster, agent, stop };
+    return { cluster: running, agent, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -78,8 +78,22 @@ function ping(socketPath: string): Promise<boolean> {
  * tarred root filesystem imported with `podman import`: no registry is reachable from here.
  */
 export async function ensureTestImage(): Promise<string> {
-  const exists = await run('podman', ['image', 'exists', TEST_IMAGE]).then(() => true, () => false);
-  if (exists) return TEST_IMAGE;
+  return buildImage(TEST_IMAGE, []);
+}
+
+/** TEST_IMAGE plus the host's kubectl (a static Go binary) as /bin/kubectl: a client that runs in-cluster as pods do. */
+export const KUBECTL_IMAGE = 'localhost/lotse-kubectl:test';
+
+export async function ensureKubectlImage(): Promise<string> {
+  const { stdout } = await run('sh', ['-c', 'readlink -f "$(command -v kubectl)"']);
+  const kubectl = stdout.trim();
+  if (!kubectl) throw new Error('kubectl is not on PATH: the kubectl test image copies it');
+  return buildImage(KUBECTL_IMAGE, [[kubectl, 'bin/kubectl']]);
+}
+
+async function buildImage(tag: string, extra: [string, string][]): Promise<string> {
+  const exists = await run('podman', ['image', 'exists', tag]).then(() => true, () => false);
+  if (exists) return tag;
   const busybox = '/bin/busybox';
   if (!fs.existsSync(busybox)) throw new Error(`${busybox} is missing: apt-get install busybox-static`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lotse-busybox-root-'));
@@ -90,17 +104,21 @@ export async function ensureTestImage(): Promise<string> {
     for (const applet of APPLETS) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
     fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
     fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+    for (const [from, to] of extra) {
+      fs.copyFileSync(from, path.join(root, to));
+      fs.chmodSync(path.join(root, to), 0o755);
+    }
     const tar = path.join(root, '..', `${path.basename(root)}.tar`);
     await run('tar', ['-C', root, '-cf', tar, '.']);
     try {
-      await run('podman', ['import', '--change', 'ENV=PATH=/bin', '--change', 'CMD=["/bin/sh"]', tar, TEST_IMAGE]);
+      await run('podman', ['import', '--change', 'ENV=PATH=/bin', '--change', 'CMD=["/bin/sh"]', tar, tag]);
     } finally {
       fs.rmSync(tar, { force: true });
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-  return TEST_IMAGE;
+  return tag;
 }
 
 /** Removes every container carrying label (key or key=value), for cleanup after a test. */

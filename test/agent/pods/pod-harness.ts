@@ -88,6 +88,11 @@ export class PodHarness {
         return pod;
       },
       create: async (_ref: ResourceRef, body: unknown) => body,
+      // The service variables: a namespace without Services, as the API lists it.
+      list: async (ref: ResourceRef) => {
+        if (ref.resource !== 'services') throw new ApiError(404, 'NotFound', `the harness serves no list of ${ref.resource}`);
+        return { apiVersion: 'v1', kind: 'ServiceList', metadata: { resourceVersion: '1' }, items: [] };
+      },
     };
     return stub as unknown as KubeClient;
   }

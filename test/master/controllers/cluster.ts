@@ -6,6 +6,7 @@ import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow
 import { KubeClient } from '../../../kube/client';
 import { core } from '../../../kube/resource-path';
 import { startControllerManager, type ControllerManagerOptions, type RunningControllerManager } from '../../../master/controllers/controller-manager';
+import type { MasterOptions } from '../../../master/server';
 import { startTestMaster, type StoreKind, type TestMaster } from '../../support/master';
 
 /** A master, hollow nodes (the agent's fake runtime) and a controller manager started by the test. */
@@ -19,8 +20,8 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(o: { nodes: number; store?: StoreKind; manager?: Partial<ControllerManagerOptions>; leaseIntervalMs?: number }): Promise<TestCluster> {
-  const master = await startTestMaster({ store: o.store });
+export async function startCluster(o: { nodes: number; store?: StoreKind; manager?: Partial<ControllerManagerOptions>; leaseIntervalMs?: number; master?: Partial<MasterOptions> }): Promise<TestCluster> {
+  const master = await startTestMaster({ store: o.store, master: o.master });
   const dataDir = mkdtempSync(join(tmpdir(), 'lotse-hollow-'));
   const hollow: RunningHollowNodes[] = [];
   const managers: { cm: RunningControllerManager; client: KubeClient }[] = [];

@@ -189,3 +189,27 @@ describe('RBAC, escalation prevention, impersonation and kubectl auth (kubectl 1
     expect((await kubectlOk(admin, ['auth', 'whoami'])).replace(/\s+/g, ' ')).toMatch(/Username lotse:admin Groups \[system:masters system:authenticated\]/);
   });
 });
+
+describe('ClusterRole aggregation', () => {
+  let m: TestMaster;
+  beforeAll(async () => {
+    m = await startTestMaster({ controllers: masterControllers() });
+  }, 60_000);
+  afterAll(async () => {
+    await m?.stop();
+  });
+
+  it('adds the rules of a role labelled aggregate-to-view to view, edit and admin, and drops them when the label goes', async () => {
+    const rulesOf = async (role: string): Promise<string> => (await kubectlOk(m.kubeconfigPath, ['get', 'clusterrole', role, '-o', 'jsonpath={.rules[*].resources}']));
+    // A resource this server does not serve (kubectl create clusterrole would refuse it): as a CRD's role would be.
+    await kubectlOk(m.kubeconfigPath, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
+      metadata: { name: 'widgets-reader', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },
+      rules: [{ apiGroups: ['example.com'], resources: ['widgets'], verbs: ['get', 'list'] }],
+    }));
+    for (const role of ['view', 'edit', 'admin']) await until(`widgets in ${role}`, async () => (await rulesOf(role)).includes('widgets'));
+    await kubectlOk(m.kubeconfigPath, ['label', 'clusterrole', 'widgets-reader', 'rbac.authorization.k8s.io/aggregate-to-view-']);
+    await until('widgets gone from view', async () => !(await rulesOf('view')).includes('widgets'));
+    expect(await rulesOf('view')).toContain('pods');
+  });
+});
