@@ -23,7 +23,11 @@ export interface ClusterPki {
   written: string[];
 }
 
-const DEFAULT_API_SANS = ['localhost', '127.0.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+/**
+ * 10.96.0.1 is the `kubernetes` Service's ClusterIP under the master's default --service-cidr:
+ * pods connect to it, and the master would otherwise re-issue this certificate to add it.
+ */
+const DEFAULT_API_SANS = ['localhost', '127.0.0.1', '10.96.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 
 /** Names and addresses the API serving certificate must carry: every master's, plus in-cluster names. */
 export function apiSans(inv: Inventory, masterHostnames: string[] = []): string[] {
