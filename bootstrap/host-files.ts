@@ -107,7 +107,7 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
     inv.store === 'etcd'
       ? `--store etcd://${etcdEndpoints.replace(/https:\/\//g, '')} --etcd-ca ${NODE_LAYOUT.etcdCa} --etcd-cert ${NODE_LAYOUT.pkiDir}/etcd-client.crt --etcd-key ${NODE_LAYOUT.pkiDir}/etcd-client.key`
       : '--store sqlite'; // the master's default file in its --data-dir
-  const args = [`--data-dir ${NODE_LAYOUT.masterDataDir}`, `--listen 0.0.0.0:${NODE_LAYOUT.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), store];
+  const args = [`--data-dir ${NODE_LAYOUT.masterDataDir}`, `--listen 0.0.0.0:${NODE_LAYOUT.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), `--service-cidr ${inv.network.serviceCidr}`, store];
   return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
 }
 
@@ -120,6 +120,8 @@ function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, pki: C
     `--data-dir ${NODE_LAYOUT.agentDataDir}`,
     `--address ${host.privateAddress}`,
     ...(inv.agent.runtime ? [`--runtime ${inv.agent.runtime}`] : []),
+    `--cluster-dns-address ${inv.network.dnsAddress}`,
+    `--cluster-domain ${inv.network.clusterDomain}`,
   ];
-  return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_AGENT_ARGS: args.join(' ') });
+  return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_DNS_ADDRESS: inv.network.dnsAddress, LOTSE_AGENT_ARGS: args.join(' ') });
 }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-import { parseClusterOutputs, type HostRole, type StoreKind } from '../cluster/cluster-outputs';
+import { CLUSTER_NETWORK_SCHEMA, parseClusterOutputs, type ClusterNetwork, type HostRole, type StoreKind } from '../cluster/cluster-outputs';
 import { describeSchemaError } from '../cluster/schema-errors';
 export type AgentRuntime = 'docker' | 'podman' | 'fake';
 
@@ -31,7 +31,7 @@ export interface Inventory {
   name: string;
   store: StoreKind;
   agent: { runtime?: AgentRuntime };
-  network: { podCidr: string };
+  network: ClusterNetwork;
   /** A known_hosts file to verify host keys against; without it, keys are pinned on first use. */
   knownHosts?: string;
   /** Node.js image for hosts without Node.js (Fedora CoreOS, Flatcar). */
@@ -50,7 +50,8 @@ const schema = {
     name: { type: 'string', pattern: NAME, maxLength: 63 },
     store: { enum: ['etcd', 'sqlite'] },
     agent: { type: 'object', additionalProperties: false, properties: { runtime: { enum: ['docker', 'podman', 'fake'] } } },
-    network: { type: 'object', additionalProperties: false, properties: { podCidr: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+$' } } },
+    // Every key optional here (defaults below); the same patterns as in a stack's outputs.
+    network: { type: 'object', additionalProperties: false, properties: CLUSTER_NETWORK_SCHEMA.properties },
     knownHosts: { type: 'string', minLength: 1 },
     nodeImage: { type: 'string', minLength: 1 },
     hosts: {
@@ -90,7 +91,7 @@ interface RawInventory {
   name: string;
   store?: StoreKind;
   agent?: { runtime?: AgentRuntime };
-  network?: { podCidr?: string };
+  network?: Partial<ClusterNetwork>;
   knownHosts?: string;
   nodeImage?: string;
   hosts: RawHost[];
@@ -99,7 +100,8 @@ interface RawInventory {
 const ajv = new Ajv({ allErrors: true, verbose: true });
 const validate = ajv.compile<RawInventory>(schema);
 
-export const DEFAULT_POD_CIDR = '10.244.0.0/16';
+/** The same defaults as cluster.yaml's network section. */
+export const DEFAULT_NETWORK: ClusterNetwork = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', dnsAddress: '169.254.20.10', clusterDomain: 'cluster.local' };
 export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:22-slim';
 
 /** Reads and validates an inventory YAML file; relative identity/known_hosts paths are relative to it. */
@@ -132,7 +134,13 @@ export function loadOutputs(path: string): Inventory {
     throw new Error(`cannot read the stack outputs ${path} as JSON: ${(err as Error).message}`);
   }
   const outputs = parseClusterOutputs(doc, path);
-  const inventory: RawInventory = { name: outputs.clusterName, store: outputs.store, hosts: outputs.hosts.map((h) => ({ ...h })) };
+  const identityFile = outputs.sshIdentityFile;
+  const inventory: RawInventory = {
+    name: outputs.clusterName,
+    store: outputs.store,
+    network: { ...outputs.clusterNetwork },
+    hosts: outputs.hosts.map((h) => ({ ...h, ...(identityFile ? { identityFile } : {}) })),
+  };
   return normalize(inventory, `${path} (stack outputs)`);
 }
 
@@ -153,7 +161,7 @@ function normalize(doc: unknown, source: string): Inventory {
     name: doc.name,
     store: doc.store ?? 'etcd',
     agent: { runtime: doc.agent?.runtime },
-    network: { podCidr: doc.network?.podCidr ?? DEFAULT_POD_CIDR },
+    network: { ...DEFAULT_NETWORK, ...doc.network },
     knownHosts: doc.knownHosts ? resolve(base, expandHome(doc.knownHosts)) : undefined,
     nodeImage: doc.nodeImage ?? DEFAULT_NODE_IMAGE,
     hosts,

@@ -1,3 +1,4 @@
+import { DNS_ADDRESS_SCRIPT } from '../cluster/node-dns';
 import { LOAD_ENV_FUNCTION } from './env-file';
 import type { HostFacts } from './host-facts';
 import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
@@ -38,7 +39,7 @@ export function runScript(service: ServiceName, facts: HostFacts): string {
     case 'master':
       return `${head}load_env ${NODE_LAYOUT.masterEnv}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
     case 'agent':
-      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
+      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\n${DNS_ADDRESS_SCRIPT}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
     case 'flannel':
       return `${head}load_env ${NODE_LAYOUT.flannelEnv}\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${NODE_LAYOUT.etcdCa} --etcd-certfile=${NODE_LAYOUT.flannelCert} --etcd-keyfile=${NODE_LAYOUT.flannelKey} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;
   }

@@ -19,6 +19,17 @@ export interface ClusterHost {
   readonly port: number;
 }
 
+/** The cluster's address plan, from cluster.yaml to flannel, the masters and every agent. */
+export interface ClusterNetwork {
+  /** Pod addresses; each node gets a /24 of it. */
+  readonly podCidr: string;
+  /** Service ClusterIPs. */
+  readonly serviceCidr: string;
+  /** Where each agent serves cluster DNS on its own node; pods' resolv.conf points there. */
+  readonly dnsAddress: string;
+  readonly clusterDomain: string;
+}
+
 /**
  * What a cloud stack hands to `lotse bootstrap --outputs`: the stack writes it (its Terraform
  * outputs carry the same keys, so `cdktf output <stack>` shows the same thing) and the bootstrap
@@ -32,6 +43,10 @@ export interface ClusterOutputsDocument {
   readonly masterAddresses: readonly string[];
   readonly workerAddresses: readonly string[];
   readonly hosts: readonly ClusterHost[];
+  /** Named so, not `network`: a Terraform output shares its name space with the stack's `network` construct. */
+  readonly clusterNetwork: ClusterNetwork;
+  /** Private key the bootstrap logs in with (bootstrap.identityFile); without it, the ssh-agent. */
+  readonly sshIdentityFile?: string;
 }
 
 const NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -52,12 +67,28 @@ const hostSchema: JSONSchemaType<Mutable<ClusterHost>> = {
   },
 };
 
+const CIDR = '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$';
+const IPV4 = '^\\d{1,3}(\\.\\d{1,3}){3}$';
+const DOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+export const CLUSTER_NETWORK_SCHEMA: JSONSchemaType<Mutable<ClusterNetwork>> = {
+  type: 'object',
+  required: ['podCidr', 'serviceCidr', 'dnsAddress', 'clusterDomain'],
+  additionalProperties: false,
+  properties: {
+    podCidr: { type: 'string', pattern: CIDR },
+    serviceCidr: { type: 'string', pattern: CIDR },
+    dnsAddress: { type: 'string', pattern: IPV4 },
+    clusterDomain: { type: 'string', pattern: DOMAIN, maxLength: 253 },
+  },
+};
+
 const addresses = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 253 }, maxItems: 1000 } as const;
 
 /** The schema of ClusterOutputsDocument; the compiler checks that the two agree. */
 export const CLUSTER_OUTPUTS_SCHEMA: JSONSchemaType<Mutable<ClusterOutputsDocument>> = {
   type: 'object',
-  required: ['clusterName', 'store', 'sshUser', 'masterAddresses', 'workerAddresses', 'hosts'],
+  required: ['clusterName', 'store', 'sshUser', 'masterAddresses', 'workerAddresses', 'hosts', 'clusterNetwork'],
   additionalProperties: false,
   properties: {
     clusterName: { type: 'string', pattern: NAME, maxLength: 63 },
@@ -66,6 +97,8 @@ export const CLUSTER_OUTPUTS_SCHEMA: JSONSchemaType<Mutable<ClusterOutputsDocume
     masterAddresses: addresses,
     workerAddresses: addresses,
     hosts: { type: 'array', minItems: 1, maxItems: 1000, items: hostSchema },
+    clusterNetwork: CLUSTER_NETWORK_SCHEMA,
+    sshIdentityFile: { type: 'string', minLength: 1, maxLength: 4096, nullable: true },
   },
 };
 

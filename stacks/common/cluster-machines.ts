@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { Construct } from 'constructs';
 import type { ClusterHost } from '../../cluster/cluster-outputs';
 import type { ClusterConfig, OperatingSystem } from '../config/cluster-config';
@@ -46,9 +47,24 @@ export function clusterMachines<N extends CloudNode>(stack: Construct, props: Cl
     nodes.push(machine);
     hosts.push({ name: node.name, role: node.role, address: machine.publicAddress, privateAddress: machine.privateAddress, user: SSH_USER, port: 22 });
   }
-  const outputs = new ClusterOutputs(stack, { clusterName: cluster.name, store: cluster.store, sshUser: SSH_USER, hosts });
+  const { podCidr, serviceCidr, dnsAddress, clusterDomain } = cluster.network;
+  const outputs = new ClusterOutputs(stack, {
+    clusterName: cluster.name,
+    store: cluster.store,
+    sshUser: SSH_USER,
+    hosts,
+    network: { podCidr, serviceCidr, dnsAddress, clusterDomain },
+    // Absolute, since the bootstrap reads the outputs from the stack's directory under cdktf.out.
+    sshIdentityFile: identityPath(cluster.bootstrap.identityFile),
+  });
   if (cluster.bootstrap.enabled) {
     new BootstrapRun(stack, 'bootstrap', { outputs: outputs.document, command: cluster.bootstrap.command, dependsOn: nodes.map((n) => n.machine) });
   }
   return { nodes, outputs };
+}
+
+/** `~/...` stays for the bootstrap to expand on the user's machine; a relative path is taken from where synth runs. */
+function identityPath(path: string | undefined): string | undefined {
+  if (!path || path.startsWith('~/') || isAbsolute(path)) return path;
+  return resolve(path);
 }

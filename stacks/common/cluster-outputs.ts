@@ -1,12 +1,14 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { ClusterHost, ClusterOutputsDocument, StoreKind } from '../../cluster/cluster-outputs';
+import type { ClusterHost, ClusterNetwork, ClusterOutputsDocument, StoreKind } from '../../cluster/cluster-outputs';
 
 export interface ClusterOutputsProps {
   readonly clusterName: string;
   readonly store: StoreKind;
   readonly sshUser: string;
   readonly hosts: readonly ClusterHost[];
+  readonly network: ClusterNetwork;
+  readonly sshIdentityFile?: string;
 }
 
 /** The document handed to `lotse bootstrap --outputs`, from what the stack made. */
@@ -19,6 +21,8 @@ export function outputsDocument(props: ClusterOutputsProps): ClusterOutputsDocum
     masterAddresses: addresses('master'),
     workerAddresses: addresses('worker'),
     hosts: props.hosts.map((h) => ({ ...h })),
+    clusterNetwork: { ...props.network },
+    ...(props.sshIdentityFile ? { sshIdentityFile: props.sshIdentityFile } : {}),
   };
 }
 
@@ -29,6 +33,8 @@ const DESCRIPTIONS: Record<keyof ClusterOutputsDocument, string> = {
   masterAddresses: 'public addresses of the masters (the API listens on 6443)',
   workerAddresses: 'public addresses of the workers',
   hosts: 'every machine, in the bootstrap inventory format',
+  clusterNetwork: 'pod and service ranges, the cluster DNS address and domain (cluster.yaml network)',
+  sshIdentityFile: 'private key the bootstrap logs in with (cluster.yaml bootstrap.identityFile)',
 };
 
 /**

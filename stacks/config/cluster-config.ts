@@ -13,6 +13,9 @@ export interface NetworkConfig {
   readonly serviceCidr: string;
   /** Machine addresses inside a cloud VPC (GCE subnetwork, DigitalOcean VPC). */
   readonly nodeCidr: string;
+  /** Where every agent serves cluster DNS on its own node (a link-local address on a dummy interface). */
+  readonly dnsAddress: string;
+  readonly clusterDomain: string;
 }
 
 export interface ImagesConfig {
@@ -52,6 +55,8 @@ export interface BootstrapConfig {
   readonly enabled: boolean;
   /** How the local-exec provisioner calls lotse. */
   readonly command: string;
+  /** Private key the bootstrap logs in with; without it, the keys in the user's ssh-agent. */
+  readonly identityFile?: string;
 }
 
 export interface GceConfig {

@@ -135,6 +135,8 @@ export const clusterSchema = {
         podCidr: { ...cidr, default: '10.244.0.0/16' },
         serviceCidr: { ...cidr, default: '10.96.0.0/12' },
         nodeCidr: { ...cidr, default: '10.240.0.0/24' },
+        dnsAddress: { ...ipv4, default: '169.254.20.10' },
+        clusterDomain: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', maxLength: 253, default: 'cluster.local' },
       },
     },
     images: {
@@ -176,6 +178,7 @@ export const clusterSchema = {
       properties: {
         enabled: { type: 'boolean', default: true },
         command: { ...nonEmpty, default: 'lotse' },
+        identityFile: nonEmpty,
       },
     },
     gce,

@@ -4,6 +4,7 @@ import { ETCD_SERVICE } from './etcd-unit';
 import { FLANNEL_SERVICE } from './flannel-unit';
 import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 import { PREFLIGHT_SERVICE } from './preflight-unit';
+import { DNS_ADDRESS_SCRIPT } from '../../cluster/node-dns';
 import { renderUnit } from './systemd-unit';
 
 export const MASTER_SERVICE = 'lotse-master.service';
@@ -36,6 +37,8 @@ export function lotseUnit(role: HostRole | 'agent', engine: ContainerEngine): st
     Service: [
       ...(isMaster ? [] : [['EnvironmentFile', P.runtimeEnv] as const]),
       ['EnvironmentFile', envFile],
+      // The cluster DNS address the agent serves on (LOTSE_DNS_ADDRESS in agent.env).
+      ...(isMaster ? [] : [['ExecStartPre', `/bin/sh -c '${DNS_ADDRESS_SCRIPT}'`] as const]),
       ['ExecStart', command],
       ['Restart', 'always'],
       ['RestartSec', '5'],

@@ -7,7 +7,8 @@ export function piInventory(cluster: ClusterConfig, pi: RaspberryPiConfig): stri
   const document = {
     name: cluster.name,
     store: pi.store,
-    hosts: pi.nodes.map((node) => ({ name: node.name, address: node.address, port: 22, user: SSH_USER, role: node.role })),
+    network: { podCidr: cluster.network.podCidr, serviceCidr: cluster.network.serviceCidr, dnsAddress: cluster.network.dnsAddress, clusterDomain: cluster.network.clusterDomain },
+    hosts: pi.nodes.map((node) => ({ name: node.name, address: node.address, port: 22, user: SSH_USER, role: node.role, ...(cluster.bootstrap.identityFile ? { identityFile: cluster.bootstrap.identityFile } : {}) })),
   };
   return `# Written by the lotse raspberry-pi stack from cluster.yaml; regenerate rather than edit.\n${stringify(document)}`;
 }

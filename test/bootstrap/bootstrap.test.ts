@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle, type Bundle } from '../../payload/lotse-bundle';
@@ -11,6 +13,7 @@ import { kubectl, kubectlOk } from '../support/kubectl';
 import { startSshHosts, type TestHost, type TestHosts } from '../support/ssh-hosts';
 
 jest.setTimeout(120_000);
+const execFileAsync = promisify(execFile);
 
 /**
  * The bootstrap against three real sshd hosts in their own network and mount namespaces:
@@ -32,6 +35,8 @@ describe('lotse bootstrap over SSH', () => {
       'store: etcd',
       'agent:',
       '  runtime: fake',
+      'network:',
+      '  serviceCidr: 10.112.0.0/16',
       'hosts:',
       ...hosts.flatMap((h) => [`  - name: ${h.name}`, `    address: ${h.address}`, '    user: root', `    role: ${h.role}`, `    identityFile: ${h.identityFile ?? lab.identityFile}`]),
     ].join('\n');
@@ -92,6 +97,16 @@ describe('lotse bootstrap over SSH', () => {
     const ready = nodes.split('\n').filter((l) => /\sReady\s/.test(l)).map((l) => l.split(/\s+/)[0]);
     expect(ready.sort()).toEqual(['m1', 'w1', 'w2']);
     expect(ended().every((e) => e.ms !== undefined)).toBe(true);
+
+    // The inventory's network reached the master (ClusterIPs from serviceCidr) and every agent
+    // (cluster DNS on the node-local address, answering for the cluster domain).
+    const clusterIp = await kubectlOk(kubeconfig, ['--context', 'lab', 'get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']);
+    expect(clusterIp).toBe('10.112.0.1');
+    let answer = '';
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && !answer.includes('10.112.0.1'); await new Promise((r) => setTimeout(r, 500))) {
+      answer = await execFileAsync('ip', ['netns', 'exec', host('w2').netns, 'busybox', 'nslookup', 'kubernetes.default.svc.cluster.local', '169.254.20.10']).then((r) => r.stdout, (e: { stdout?: string; message: string }) => e.stdout ?? e.message);
+    }
+    expect(answer).toContain('10.112.0.1');
 
     await kubectlOk(kubeconfig, ['--context', 'lab', 'create', 'deployment', 'web', '--image=busybox', '--replicas=6']);
     const deadline = Date.now() + 30_000;

@@ -55,6 +55,8 @@ describe('bootstrap inventory', () => {
             { name: 'demo-master-0', role: 'master', address: '203.0.113.10', privateAddress: '10.0.0.2', user: 'core', port: 22 },
             { name: 'demo-worker-0', role: 'worker', address: '203.0.113.11', privateAddress: '10.0.0.3', user: 'core', port: 22 },
           ],
+          clusterNetwork: { podCidr: '10.50.0.0/16', serviceCidr: '10.60.0.0/16', dnsAddress: '169.254.20.53', clusterDomain: 'lab.example' },
+          sshIdentityFile: '/home/me/.ssh/lotse_ed25519',
         }),
       );
       const inv = loadOutputs(file);
@@ -63,8 +65,12 @@ describe('bootstrap inventory', () => {
         ['demo-master-0', 'master', '203.0.113.10', '10.0.0.2', 'core'],
         ['demo-worker-0', 'worker', '203.0.113.11', '10.0.0.3', 'core'],
       ]);
+      // The network and the identity file travel from cluster.yaml through the outputs: no ssh-agent needed.
+      expect(inv.network).toEqual({ podCidr: '10.50.0.0/16', serviceCidr: '10.60.0.0/16', dnsAddress: '169.254.20.53', clusterDomain: 'lab.example' });
+      expect(inv.hosts.map((h) => h.identityFile)).toEqual(['/home/me/.ssh/lotse_ed25519', '/home/me/.ssh/lotse_ed25519']);
       writeFileSync(file, JSON.stringify({ clusterName: 'demo', hosts: [{ name: 'x', address: '1.2.3.4' }] }));
       expect(() => loadOutputs(file)).toThrow(/hosts\[0\]\.role is required/);
+      expect(() => loadOutputs(file)).toThrow(/clusterNetwork is required/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -95,6 +95,8 @@ describe('raspberry-pi stack', () => {
     expect(inventory).toEqual({
       name: 'lotse',
       store: 'sqlite',
+      // cluster.yaml's network reaches the Pis' bootstrap too.
+      network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', dnsAddress: '169.254.20.10', clusterDomain: 'cluster.local' },
       hosts: [
         { name: 'pi-0', address: '192.168.1.10', port: 22, user: 'core', role: 'master' },
         { name: 'pi-1', address: '192.168.1.11', port: 22, user: 'core', role: 'worker' },

@@ -34,7 +34,8 @@ export function expectIgnitionsSound(stack: SynthesizedStack, machines: number):
 }
 
 export function expectClusterOutputs(stack: SynthesizedStack): void {
-  expect(Object.keys(stack.json.output ?? {}).sort()).toEqual(['clusterName', 'hosts', 'masterAddresses', 'sshUser', 'store', 'workerAddresses']);
+  expect(Object.keys(stack.json.output ?? {}).sort()).toEqual(['clusterName', 'clusterNetwork', 'hosts', 'masterAddresses', 'sshUser', 'store', 'workerAddresses']);
+  expect(stack.json.output?.clusterNetwork.value).toEqual({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', dnsAddress: '169.254.20.10', clusterDomain: 'cluster.local' });
   expect(stack.json.output?.sshUser.value).toBe('core');
 }
 

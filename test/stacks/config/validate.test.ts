@@ -22,7 +22,7 @@ describe('cluster.yaml validation', () => {
   test('the committed example is valid and gets documented defaults', () => {
     const config = configWith();
     expect(config.name).toBe('lotse');
-    expect(config.network).toEqual({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', nodeCidr: '10.240.0.0/24' });
+    expect(config.network).toEqual({ podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', nodeCidr: '10.240.0.0/24', dnsAddress: '169.254.20.10', clusterDomain: 'cluster.local' });
     expect(config.gce?.masters).toBe(1);
     expect(config.raspberryPi?.store).toBe('sqlite');
   });
