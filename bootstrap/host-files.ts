@@ -107,7 +107,7 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
     inv.store === 'etcd'
       ? `--store etcd://${etcdEndpoints.replace(/https:\/\//g, '')} --etcd-ca ${NODE_LAYOUT.etcdCa} --etcd-cert ${NODE_LAYOUT.pkiDir}/etcd-client.crt --etcd-key ${NODE_LAYOUT.pkiDir}/etcd-client.key`
       : '--store sqlite'; // the master's default file in its --data-dir
-  const args = [`--data-dir ${NODE_LAYOUT.masterDataDir}`, `--listen 0.0.0.0:${NODE_LAYOUT.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), `--service-cidr ${inv.network.serviceCidr}`, store];
+  const args = [`--data-dir ${NODE_LAYOUT.masterDataDir}`, `--listen 0.0.0.0:${NODE_LAYOUT.apiPort}`, `--advertise-address ${host.privateAddress}`, ...sans.map((s) => `--tls-san ${s}`), `--service-cidr ${inv.network.serviceCidr}`, `--cluster-cidr ${inv.network.podCidr}`, store];
   return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
 }
 

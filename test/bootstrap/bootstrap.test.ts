@@ -36,6 +36,7 @@ describe('lotse bootstrap over SSH', () => {
       'agent:',
       '  runtime: fake',
       'network:',
+      '  podCidr: 10.77.0.0/16',
       '  serviceCidr: 10.112.0.0/16',
       'hosts:',
       ...hosts.flatMap((h) => [`  - name: ${h.name}`, `    address: ${h.address}`, '    user: root', `    role: ${h.role}`, `    identityFile: ${h.identityFile ?? lab.identityFile}`]),
@@ -102,6 +103,9 @@ describe('lotse bootstrap over SSH', () => {
     // (cluster DNS on the node-local address, answering for the cluster domain).
     const clusterIp = await kubectlOk(kubeconfig, ['--context', 'lab', 'get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']);
     expect(clusterIp).toBe('10.112.0.1');
+    // ...and the masters hand each Node a podCIDR out of the inventory's podCidr (what flannel --kube-subnet-mgr reads).
+    const podCidrs = await kubectlOk(kubeconfig, ['--context', 'lab', 'get', 'nodes', '-o', 'jsonpath={.items[*].spec.podCIDR}']);
+    expect(podCidrs.split(' ').sort()).toEqual([expect.stringMatching(/^10\.77\.\d+\.0\/24$/), expect.stringMatching(/^10\.77\.\d+\.0\/24$/), expect.stringMatching(/^10\.77\.\d+\.0\/24$/)]);
     let answer = '';
     for (const deadline = Date.now() + 20_000; Date.now() < deadline && !answer.includes('10.112.0.1'); await new Promise((r) => setTimeout(r, 500))) {
       answer = await execFileAsync('ip', ['netns', 'exec', host('w2').netns, 'busybox', 'nslookup', 'kubernetes.default.svc.cluster.local', '169.254.20.10']).then((r) => r.stdout, (e: { stdout?: string; message: string }) => e.stdout ?? e.message);

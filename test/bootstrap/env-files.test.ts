@@ -79,7 +79,7 @@ describe('env files: podman, systemd and the run scripts read the same values', 
     const master = seen[files.findIndex((f) => f.name === 'master')];
     expect(master.LOTSE_MASTER_ARGS).toMatch(/^--data-dir \/var\/lib\/lotse\/master --listen 0\.0\.0\.0:6443 /);
     // The inventory's network (defaults here) reaches the master and the agent.
-    expect(master.LOTSE_MASTER_ARGS).toContain(' --service-cidr 10.96.0.0/12 ');
+    expect(master.LOTSE_MASTER_ARGS).toContain(' --service-cidr 10.96.0.0/12 --cluster-cidr 10.244.0.0/16 ');
     const agent = seen[files.findIndex((f) => f.name === 'agent')];
     expect(agent.LOTSE_AGENT_ARGS).toMatch(/ --cluster-dns-address 169\.254\.20\.10 --cluster-domain cluster\.local$/);
     expect(agent.LOTSE_DNS_ADDRESS).toBe('169.254.20.10');
