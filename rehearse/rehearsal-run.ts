@@ -55,6 +55,7 @@ function writeOutputs(state: Omit<RehearsalState, 'outputsFile'>, config: Cluste
     masterAddresses: state.hosts.filter((h) => h.role === 'master').map((h) => h.address),
     workerAddresses: state.hosts.filter((h) => h.role === 'worker').map((h) => h.address),
     hosts: state.hosts.map((h) => ({ name: h.name, role: h.role, address: h.address, privateAddress: h.address, user: 'core', port: 22 })),
+    clusterNetwork: { podCidr: config.network.podCidr, serviceCidr: config.network.serviceCidr, dnsAddress: config.network.dnsAddress, clusterDomain: config.network.clusterDomain },
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
   return file;
