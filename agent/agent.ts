@@ -7,7 +7,7 @@ import { core } from '../kube/resource-path';
 import { obtainCredentialsWithRetry, type NodeCredentials } from './join';
 import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './server/kubelet-server';
 import { LeaseRenewer } from './node/lease-renewer';
-import { setUpPodNetwork } from './network/flannel';
+import { PodNetwork } from './network/pod-network';
 import { registerNode } from './node/node-registration';
 import { hostFacts, NodeStatusUpdater, type NodeFacts, type NodeIdentity } from './node/node-status';
 import { instances } from './pods/pod-status-builder';
@@ -42,6 +42,8 @@ export interface AgentOptions {
   /** Seconds between full resyncs of every pod (default 30 s): refreshes projected ConfigMaps and Secrets. */
   resyncMs?: number;
   flannelSubnetFile?: string;
+  /** Pods wait for flannel's subnet.env and the node is NotReady until it exists (hosts); else the engine's network serves meanwhile. */
+  requirePodNetwork?: boolean;
   facts?: NodeFacts;
   /** Already-obtained credentials and client (hollow nodes share a process and a join). */
   credentials?: NodeCredentials;
@@ -89,13 +91,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   });
 
   const pods: PodSource = o.podSource ?? new Informer<Pod>(client, core('pods'), { query: { fieldSelector: `spec.nodeName=${o.nodeName}` }, onError: (e) => log(`pod watch: ${e.message}`) });
-  let network: string | undefined;
+  const podNetwork = new PodNetwork({ runtime: o.runtime, subnetFile: o.flannelSubnetFile, required: o.requirePodNetwork ?? false, log });
   let dns: RunningClusterDns | undefined;
   const lifecycle = new PodLifecycle({
     client, runtime: o.runtime, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: addresses[0],
     containerIdPrefix: `${runtimeInfo.name}://`,
     restartBackoffBaseMs: o.restartBackoffBaseMs, restartBackoffMaxMs: o.restartBackoffMaxMs,
-    plegPeriodMs: o.plegPeriodMs, resyncMs: o.resyncMs, network: () => network, events: o.events, log,
+    plegPeriodMs: o.plegPeriodMs, resyncMs: o.resyncMs, network: () => podNetwork.network(), networkNotReady: () => podNetwork.notReady(), events: o.events, log,
     // Pods point at the cluster DNS only once it serves; before, or when it failed, the node's resolvers.
     dns: (pod: Pod) => (dns ? podDnsConfig(pod, { clusterDnsIp: dns.address, domain: o.clusterDns?.domain }) : undefined),
     startConcurrency: o.startConcurrency,
@@ -125,6 +127,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
     runtimeError: () => lifecycle.pleg.lastError?.message,
+    networkError: () => podNetwork.notReady(),
     onNodeMissing: async () => {
       log(`node ${o.nodeName} was deleted from the API; registering it again`);
       await registerNode(client, id, { onError: (e) => log(e.message) });
@@ -134,12 +137,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   await nodeStatus.update(true).catch((e: Error) => log(`first node status: ${e.message}`));
   nodeStatus.start();
 
-  try {
-    network = await setUpPodNetwork(o.runtime, o.flannelSubnetFile);
-    if (network) log(`pods join runtime network ${network} (from flannel)`);
-  } catch (err) {
-    log(`flannel network setup failed, pods use the runtime default network: ${(err as Error).message}`);
-  }
+  // Readiness follows the pod network at once, not at the next status period.
+  await podNetwork.start(() => void nodeStatus.update().catch((e: Error) => log(`node status: ${e.message}`)));
 
   // Services and DNS are add-ons of the node: when one cannot start, the node still runs pods and says why.
   const proxy = await startProxy(o, client, addresses, log);
@@ -160,6 +159,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       pods.stop();
       lease.stop();
       nodeStatus.stop();
+      podNetwork.stop();
       await lifecycle.stop();
       await proxy?.stop();
       await dns?.stop();

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import type { ContainerRuntime } from '../runtime/container-runtime';
-
 export const FLANNEL_SUBNET_FILE = '/run/flannel/subnet.env';
 export const FLANNEL_NETWORK_NAME = 'lotse-flannel';
 
@@ -31,15 +28,4 @@ export function parseSubnetEnv(text: string): FlannelSubnet {
   const dotted = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
   const mtu = Number(vars.FLANNEL_MTU ?? 1450);
   return { network: vars.FLANNEL_NETWORK ?? '', subnet: `${dotted(base)}/${prefix}`, gateway: dotted(ip), mtu: Number.isFinite(mtu) && mtu > 0 ? mtu : 1450 };
-}
-
-/**
- * The runtime network pods join: when flannel has written subnet.env, a bridge network with
- * flannel's subnet and MTU (so pod IPs route across nodes); otherwise undefined (runtime default).
- */
-export async function setUpPodNetwork(runtime: ContainerRuntime, file = FLANNEL_SUBNET_FILE): Promise<string | undefined> {
-  if (!fs.existsSync(file)) return undefined;
-  const subnet = parseSubnetEnv(fs.readFileSync(file, 'utf8'));
-  const name = `${FLANNEL_NETWORK_NAME}-${subnet.subnet.replace(/[./]/g, '-')}`;
-  return runtime.ensureNetwork(name, subnet.subnet, subnet.mtu, subnet.gateway);
 }

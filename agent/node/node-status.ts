@@ -103,7 +103,7 @@ const DISK_AVAILABLE_MIN_RATIO = 0.1;
 const PID_AVAILABLE_MIN_RATIO = 0.05;
 
 /** Computes the node's status; conditions keep lastTransitionTime while unchanged. */
-export function buildNodeStatus(id: NodeIdentity, facts: NodeFacts, runtimeError: string | undefined, previous: NodeCondition[] | undefined, now = new Date()): NodeStatus {
+export function buildNodeStatus(id: NodeIdentity, facts: NodeFacts, runtimeError: string | undefined, previous: NodeCondition[] | undefined, now = new Date(), networkError?: string): NodeStatus {
   const disk = facts.disk();
   const mem = facts.memoryAvailableBytes();
   const pids = facts.pidsInUse();
@@ -111,6 +111,12 @@ export function buildNodeStatus(id: NodeIdentity, facts: NodeFacts, runtimeError
   const diskPressure = disk.totalBytes > 0 && disk.availableBytes / disk.totalBytes < DISK_AVAILABLE_MIN_RATIO;
   const pidPressure = (pids.max - pids.used) / pids.max < PID_AVAILABLE_MIN_RATIO;
   const t = now.toISOString();
+  // The kubelet's wording, which tools and people search for.
+  const notReady = runtimeError
+    ? `container runtime is down: ${runtimeError}`
+    : networkError
+      ? `container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:${networkError}`
+      : undefined;
   const cond = (type: string, status: boolean, reason: string, message: string): NodeCondition => {
     const s = status ? 'True' : 'False';
     const prev = previous?.find((c) => c.type === type);
@@ -130,7 +136,7 @@ export function buildNodeStatus(id: NodeIdentity, facts: NodeFacts, runtimeError
       cond('MemoryPressure', memPressure, memPressure ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory', memPressure ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available'),
       cond('DiskPressure', diskPressure, diskPressure ? 'KubeletHasDiskPressure' : 'KubeletHasNoDiskPressure', diskPressure ? 'kubelet has disk pressure' : 'kubelet has no disk pressure'),
       cond('PIDPressure', pidPressure, pidPressure ? 'KubeletHasInsufficientPID' : 'KubeletHasSufficientPID', pidPressure ? 'kubelet has insufficient PID available' : 'kubelet has sufficient PID available'),
-      cond('Ready', !runtimeError, runtimeError ? 'KubeletNotReady' : 'KubeletReady', runtimeError ? `container runtime is down: ${runtimeError}` : 'kubelet is posting ready status'),
+      cond('Ready', !notReady, notReady ? 'KubeletNotReady' : 'KubeletReady', notReady ?? 'kubelet is posting ready status'),
     ],
     addresses: [...id.addresses.map((a) => ({ type: 'InternalIP', address: a })), { type: 'Hostname', address: id.name }],
     daemonEndpoints: { kubeletEndpoint: { Port: id.kubeletPort } },
@@ -155,6 +161,8 @@ export interface NodeStatusUpdaterOptions {
   /** Write even when nothing changed this often (default 60 s), so heartbeats stay fresh. */
   fullEveryMs?: number;
   runtimeError: () => string | undefined;
+  /** Why the pod network is not up (flannel's subnet.env missing); the node is NotReady meanwhile. */
+  networkError?: () => string | undefined;
   /** The Node object is gone (deleted by an admin): register it again. */
   onNodeMissing?: () => Promise<void>;
   onError?: (err: Error) => void;
@@ -186,7 +194,7 @@ export class NodeStatusUpdater {
 
   /** Computes and (if changed or due) writes the status now. */
   async update(force = false): Promise<void> {
-    const status = buildNodeStatus(this.id, this.facts, this.o.runtimeError(), this.lastConditions);
+    const status = buildNodeStatus(this.id, this.facts, this.o.runtimeError(), this.lastConditions, new Date(), this.o.networkError?.());
     const key = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => [c.type, c.status, c.reason]) });
     if (!force && key === this.lastKey && Date.now() - this.lastWrite < (this.o.fullEveryMs ?? 60_000)) return;
     const ref = core('nodes', undefined, this.id.name, 'status');

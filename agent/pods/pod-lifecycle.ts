@@ -27,6 +27,8 @@ export interface PodLifecycleOptions {
   plegPeriodMs?: number;
   resyncMs?: number;
   network?: () => string | undefined;
+  /** Why pods cannot get a network yet; while set, only hostNetwork pods start. */
+  networkNotReady?: () => string | undefined;
   dns?: (pod: Pod) => PodDnsConfig | undefined;
   events?: boolean;
   /** Pods changing their containers at once (default 3). */
@@ -67,6 +69,7 @@ export class PodLifecycle {
       startFailures: new StartFailures((uid) => this.volumes.podDir(uid)),
       hostIP: o.hostIP,
       network: o.network,
+      networkNotReady: o.networkNotReady,
       dns: o.dns,
       containerIdPrefix: o.containerIdPrefix,
       requestSync: (uid, ms) => this.workers.request(uid, ms),

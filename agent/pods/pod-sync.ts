@@ -31,6 +31,8 @@ export interface PodSyncDeps {
   hostIP: string;
   /** Runtime network for pods (flannel's), else the runtime default. */
   network?: () => string | undefined;
+  /** Why pods cannot get a network yet (kubelet's NetworkReady=false); only hostNetwork pods start meanwhile. */
+  networkNotReady?: () => string | undefined;
   /** The resolv.conf a pod gets (cluster DNS for ClusterFirst); undefined: the engine's default. */
   dns?: (pod: Pod) => PodDnsConfig | undefined;
   containerIdPrefix: string;
@@ -171,6 +173,15 @@ export class PodSync {
     const wait = this.d.restartBackoff.remaining(key);
     if (wait > 0) {
       this.d.requestSync(uid, wait);
+      return undefined;
+    }
+    const networkProblem = pod.spec?.hostNetwork ? undefined : this.d.networkNotReady?.();
+    if (networkProblem) {
+      // As the kubelet: no sandbox on a network that is not the pod network; the pod waits.
+      const message = `network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:${networkProblem}`;
+      if (state.podWaiting?.message !== message) this.event(pod, 'Warning', 'NetworkNotReady', message);
+      state.podWaiting = { reason: 'ContainerCreating', message };
+      this.d.requestSync(uid, 1000);
       return undefined;
     }
     // A new network namespace: whatever ran in the old one must start again inside the new one.

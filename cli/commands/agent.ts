@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { startAgent, type RunningAgent } from '../../agent/agent';
+import { FLANNEL_SUBNET_FILE } from '../../agent/network/flannel';
 import { DockerRuntime } from '../../agent/runtime/docker-runtime';
 import { ENGINE_SOCKET_ORDER, ENGINE_SOCKETS, resolveEndpoint } from '../../agent/runtime/endpoint';
 import type { ContainerRuntime } from '../../agent/runtime/container-runtime';
@@ -20,6 +21,8 @@ interface AgentFlags {
   proxyMode: string;
   clusterDnsAddress?: string;
   clusterDomain: string;
+  podNetworkFile: string;
+  waitForPodNetwork: boolean;
   address?: string[];
   kubeletPort: string;
   pauseImage?: string;
@@ -50,6 +53,8 @@ export function registerAgent(program: Command): void {
     .option('--proxy-mode <mode>', 'service proxy: auto (nftables where it works, else userspace), kernel, userspace or none (one per host)', 'auto')
     .option('--cluster-dns-address <ip>', 'serve cluster DNS on this address (the pod bridge gateway, e.g. 10.88.0.1 with podman) and give ClusterFirst pods its resolv.conf')
     .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
+    .option('--pod-network-file <file>', "flannel's subnet.env, followed while the agent runs", FLANNEL_SUBNET_FILE)
+    .option('--wait-for-pod-network', 'start no pod (except hostNetwork ones) and report the node NotReady until --pod-network-file exists, as on hosts with flannel', false)
     .action(async (flags: AgentFlags) => {
       const caPem = fs.readFileSync(flags.caFile, 'utf8');
       const token = joinToken(flags);
@@ -72,6 +77,8 @@ export function registerAgent(program: Command): void {
           leaseIntervalMs: seconds(flags.leaseInterval, '--lease-interval'),
           startConcurrency: Math.max(1, Number(flags.startConcurrency) || 3),
           proxyMode: proxyMode(flags.proxyMode),
+          flannelSubnetFile: flags.podNetworkFile,
+          requirePodNetwork: flags.waitForPodNetwork,
           clusterDns: flags.clusterDnsAddress ? { address: flags.clusterDnsAddress, domain: flags.clusterDomain } : undefined,
         });
         stop = agent.stop;

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import type { ContainerRuntime } from '../runtime/container-runtime';
+import { FLANNEL_NETWORK_NAME, FLANNEL_SUBNET_FILE, parseSubnetEnv } from './flannel';
+
+export interface PodNetworkOptions {
+  runtime: ContainerRuntime;
+  /** flannel's subnet.env (default /run/flannel/subnet.env). */
+  subnetFile?: string;
+  /**
+   * true: pods wait (and the node is NotReady) until subnet.env exists, as the kubelet waits for
+   * its CNI plugin; false: without the file pods use the engine's default network (single-host use).
+   */
+  required: boolean;
+  /** How often the file is read again (default 1 s): flannel rewrites it after a restart or re-lease. */
+  pollMs?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * The runtime network pods join, following flannel's subnet.env: read at start, re-read while
+ * the agent runs, and a new network is set up when its subnet changes (a re-leased node, or
+ * flannel arriving after the agent). Pods created afterwards join the new network.
+ */
+export class PodNetwork {
+  private current?: string;
+  private problem?: string;
+  private lastText?: string;
+  private timer?: NodeJS.Timeout;
+  private readonly file: string;
+
+  constructor(private readonly o: PodNetworkOptions) {
+    this.file = o.subnetFile ?? FLANNEL_SUBNET_FILE;
+    this.problem = o.required ? `waiting for the pod network: ${this.file} does not exist yet (is flannel running?)` : undefined;
+  }
+
+  /** The runtime network for new pods, undefined for the engine's default. */
+  network(): string | undefined {
+    return this.current;
+  }
+
+  /** Why pods cannot get a network now (kubelet's NetworkReady=false), undefined when they can. */
+  notReady(): string | undefined {
+    return this.problem;
+  }
+
+  /** Reads the file once now, then keeps following it. */
+  async start(onChange?: () => void): Promise<void> {
+    await this.check();
+    const loop = (): void => {
+      this.timer = setTimeout(() => {
+        const before = `${this.current}|${this.problem}`;
+        void this.check().finally(() => {
+          if (`${this.current}|${this.problem}` !== before) onChange?.();
+          if (this.timer) loop();
+        });
+      }, this.o.pollMs ?? 1000);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async check(): Promise<void> {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(`cannot read ${this.file}: ${(err as Error).message}`);
+      else if (this.o.required && this.current === undefined) this.fail(`waiting for the pod network: ${this.file} does not exist yet (is flannel running?)`);
+      // A vanished file (flannel restarting) keeps the network pods already use.
+      return;
+    }
+    if (text === this.lastText) return;
+    let subnet: ReturnType<typeof parseSubnetEnv>;
+    try {
+      subnet = parseSubnetEnv(text);
+    } catch (err) {
+      this.lastText = text; // read again only once flannel rewrites it
+      return this.fail(`flannel's ${this.file} cannot be used: ${(err as Error).message}`);
+    }
+    try {
+      const name = `${FLANNEL_NETWORK_NAME}-${subnet.subnet.replace(/[./]/g, '-')}`;
+      const network = await this.o.runtime.ensureNetwork(name, subnet.subnet, subnet.mtu, subnet.gateway);
+      if (network !== this.current) this.o.log?.(`pods join runtime network ${network} (flannel subnet ${subnet.subnet}, MTU ${subnet.mtu})`);
+      this.current = network;
+      this.problem = undefined;
+      this.lastText = text;
+    } catch (err) {
+      this.fail(`the runtime network for flannel's subnet ${subnet.subnet} cannot be set up: ${(err as Error).message}`);
+    }
+  }
+
+  private fail(message: string): void {
+    if (message !== this.problem) this.o.log?.(message);
+    // Without a network of its own yet, the node cannot run pods; with one, it keeps using it.
+    this.problem = this.current === undefined && this.o.required ? message : undefined;
+  }
+}
