@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from './command-runner';
 import { rehearseHome } from './rehearse-home';
@@ -45,11 +45,31 @@ WantedBy=sysinit.target
 `;
 
 /**
+ * openssh-server's install made host keys inside the image, which every host would share; real
+ * machines make theirs on first boot (FCOS: sshd-keygen@), so the image drops them and this unit
+ * makes a host's own before sshd starts.
+ */
+const SSH_KEYGEN_UNIT = `[Unit]
+Description=lotse rehearse: this host's own SSH host keys on first boot
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** Files of the bootstrapped image that must not be shared by every host. */
+const REMOVED_PREFIXES = ['etc/ssh/ssh_host_'];
+
+/**
  * Everything changed after mmdebstrap, each for a reason a real FCOS/Flatcar host does not have.
  * Part of the recipe's hash, so changing one rebuilds the cached image.
  */
 const CUSTOMISATION: readonly ImageFile[] = [
   { path: 'etc/systemd/system/lotse-rehearse-apivfs.service', contents: APIVFS_UNIT },
+  { path: 'etc/systemd/system/lotse-rehearse-ssh-keys.service', contents: SSH_KEYGEN_UNIT },
   // Debian's Ignition 2.14 relabels for SELinux after the files stage: it needs a policy type.
   { path: 'etc/selinux/config', contents: 'SELINUX=disabled\nSELINUXTYPE=targeted\n' },
   // First-boot semantics: systemd applies presets, so Ignition's "enabled" units (a preset file) start.
@@ -71,7 +91,7 @@ const CUSTOMISATION: readonly ImageFile[] = [
   // starts. Debian has no such line, so without it every installed unit (the flannel and agent units
   // the Ignition config leaves for the bootstrap to start) would start at boot.
   { path: 'etc/systemd/system-preset/99-lotse-rehearse-default.preset', contents: 'disable *\n' },
-  { path: 'etc/systemd/system-preset/05-lotse-rehearse-apivfs.preset', contents: 'enable lotse-rehearse-apivfs.service\nenable ssh.service\nenable getty@.service\nenable systemd-timesyncd.service\n' },
+  { path: 'etc/systemd/system-preset/05-lotse-rehearse-apivfs.preset', contents: 'enable lotse-rehearse-apivfs.service\nenable lotse-rehearse-ssh-keys.service\nenable ssh.service\nenable getty@.service\nenable systemd-timesyncd.service\n' },
   // Containers that ignore SIGTERM must not hold a power-off for 90 s.
   { path: 'etc/systemd/system.conf.d/20-lotse-rehearse.conf', contents: '[Manager]\nDefaultTimeoutStopSec=10s\n' },
   // The same engine settings as on this machine: runc and cgroupfs (cgroup v1 here), limits the sandbox allows.
@@ -83,7 +103,7 @@ const CUSTOMISATION: readonly ImageFile[] = [
 
 /** The recipe's hash: same packages and customisation, same cached image. */
 export function recipeHash(): string {
-  return createHash('sha256').update(JSON.stringify({ SUITE, PACKAGES, CUSTOMISATION })).digest('hex').slice(0, 12);
+  return createHash('sha256').update(JSON.stringify({ SUITE, PACKAGES, CUSTOMISATION, REMOVED_PREFIXES })).digest('hex').slice(0, 12);
 }
 
 /** Where the image for the current recipe lives once built. */
@@ -101,6 +121,10 @@ function writeImageFile(root: string, file: ImageFile): void {
 
 /** Applies the customisation to a freshly bootstrapped root file system. */
 export function customise(root: string): void {
+  for (const prefix of REMOVED_PREFIXES) {
+    const dir = join(root, dirname(prefix));
+    for (const name of readdirSync(dir)) if (`${dirname(prefix)}/${name}`.startsWith(prefix)) rmSync(join(dir, name));
+  }
   for (const file of CUSTOMISATION) writeImageFile(root, file);
   const wants = join(root, 'etc/systemd/system/sysinit.target.wants');
   mkdirSync(wants, { recursive: true });

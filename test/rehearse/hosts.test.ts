@@ -96,6 +96,9 @@ test('SSH answers as core with the key from Ignition (and sudo), and refuses ano
   }
   const other = join(hostPaths(state.hosts[0]).ignition, 'other-key');
   await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', other]);
+  // Each host made its own host key on first boot (the image carries none).
+  const hostKeys = await Promise.all(state.hosts.map(async (h) => (await hostExec(h, ['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout));
+  expect(new Set(hostKeys).size).toBe(state.hosts.length);
   const refused = await ssh(state.hosts[0], 'true', other);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('Permission denied');
