@@ -61,6 +61,12 @@ function writeOutputs(state: Omit<RehearsalState, 'outputsFile'>, config: Cluste
   return file;
 }
 
+/** The engine a config enables (Flatcar's docker, FCOS's podman); Scaleway is Flatcar whatever `os` says. */
+function engineIn(ignition: string): 'podman' | 'docker' {
+  const units = (JSON.parse(ignition) as { systemd?: { units?: Array<{ name: string; enabled?: boolean }> } }).systemd?.units ?? [];
+  return units.some((u) => u.enabled && u.name.startsWith('docker.')) ? 'docker' : 'podman';
+}
+
 /** The lotse units' journals on a host: what a failed bootstrap step points at. */
 async function unitReport(host: HostRecord): Promise<string> {
   const units = host.role === 'master' ? ['lotse-etcd', 'lotse-master', 'lotse-flannel', 'lotse-agent'] : ['lotse-flannel', 'lotse-agent'];
@@ -85,7 +91,7 @@ export async function rehearse(options: RehearseOptions): Promise<{ state: Rehea
   try {
     state = await bootStack(options.stack, machines, { outputsFile: '', identityFile: identity.privateKeyFile }, say);
     if (options.loadImages?.length) {
-      await loadImages(options.loadImages, state.hosts, config.os === 'flatcar' ? 'docker' : 'podman', (h, d) => say(h, 'image', d));
+      await loadImages(options.loadImages, state.hosts, engineIn(machines[0].ignition), (h, d) => say(h, 'image', d));
     }
     const outputsFile = writeOutputs(state, config);
     state = { ...state, outputsFile };
