@@ -23,17 +23,25 @@ export interface ClusterPki {
   written: string[];
 }
 
+const DEFAULT_API_SANS = ['localhost', '127.0.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+
 /**
- * 10.96.0.1 is the `kubernetes` Service's ClusterIP under the master's default --service-cidr:
- * pods connect to it, and the master would otherwise re-issue this certificate to add it.
+ * The `kubernetes` Service's ClusterIP, the first address of the inventory's serviceCidr: pods
+ * connect to it, and the master would otherwise re-issue the certificate to add it.
  */
-const DEFAULT_API_SANS = ['localhost', '127.0.0.1', '10.96.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+function kubernetesServiceIp(serviceCidr: string): string {
+  const [base, bits] = serviceCidr.split('/');
+  const n = base.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  const size = 2 ** (32 - Number(bits));
+  const first = n - (n % size) + 1;
+  return [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
+}
 
 /** Names and addresses the API serving certificate must carry: every master's, plus in-cluster names. */
 export function apiSans(inv: Inventory, masterHostnames: string[] = []): string[] {
   const masters = inv.hosts.filter((h) => h.role === 'master');
   // The master adds its own hostname to the names it wants; carrying them here keeps it from re-issuing.
-  return [...new Set([...DEFAULT_API_SANS, ...masters.flatMap((m) => [m.name, m.address, m.privateAddress]), ...masterHostnames.filter(Boolean)])];
+  return [...new Set([...DEFAULT_API_SANS, kubernetesServiceIp(inv.network.serviceCidr), ...masters.flatMap((m) => [m.name, m.address, m.privateAddress]), ...masterHostnames.filter(Boolean)])];
 }
 
 function etcdSans(host: InventoryHost): string[] {
