@@ -110,13 +110,16 @@ describe('controllers on hollow nodes', () => {
     expect(paused.status?.updatedReplicas).toBe(0);
     expect((await c.client.list<ReplicaSet>(apps('replicasets', 'default'), { labelSelector: `app=${name}` })).items).toHaveLength(1);
 
-    // Recreate: no new pod may exist while an old one does; watched, not sampled.
+    // Recreate: no new pod may exist while an old one runs; watched, not sampled. As in Kubernetes, an
+    // old pod counts until it is deleted or has terminated (phase Succeeded/Failed): a terminated pod
+    // runs nothing, and the controller may go on while its object is still being removed.
     const images = new Map<string, string>();
     let overlap = false;
     const list = await c.client.list<Pod>(core('pods', 'default'), { labelSelector: `app=${name}` });
     for (const p of list.items) images.set(p.metadata?.name ?? '', p.spec?.containers[0].image ?? '');
     const watch = c.client.watch<Pod>(core('pods', 'default'), { labelSelector: `app=${name}`, resourceVersion: list.metadata.resourceVersion }, (ev) => {
-      if (ev.type === 'DELETED') images.delete(ev.object.metadata?.name ?? '');
+      const phase = ev.object.status?.phase;
+      if (ev.type === 'DELETED' || phase === 'Succeeded' || phase === 'Failed') images.delete(ev.object.metadata?.name ?? '');
       else images.set(ev.object.metadata?.name ?? '', ev.object.spec?.containers[0].image ?? '');
       if (new Set(images.values()).size > 1) overlap = true;
     });

@@ -114,7 +114,10 @@ describe.each(storeKinds)('abuse gets a clean 4xx and leaves the API up, on %s',
   });
 
   test('/readyz stayed 200 and answered within 1 s throughout', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Probe on after the abuse too (a quiet machine runs the abuse above in about a second), so the
+    // answers cover the time after it as well as during it.
+    const until = Date.now() + 10_000;
+    while (prober.records.length <= 10 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
     const records = await prober.stop();
     expect(records.length).toBeGreaterThan(10);
     expect(prober.statuses()).toEqual([200]);
