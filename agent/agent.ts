@@ -4,7 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
-import { obtainCredentialsWithRetry, type NodeCredentials } from './join';
+import { obtainCredentialsWithRetry, type NodeCredentials } from './node/join-client';
 import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './server/kubelet-server';
 import { LeaseRenewer } from './node/lease-renewer';
 import { PodNetwork } from './network/pod-network';

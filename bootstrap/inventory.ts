@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-import { CLUSTER_NETWORK_SCHEMA, parseClusterOutputs, type ClusterNetwork, type HostRole, type StoreKind } from '../cluster/cluster-outputs';
+import { CLUSTER_NETWORK_SCHEMA, parseClusterOutputs, type ClusterNetwork, type HostRole, type StoreKind } from '../cluster/cluster-outputs-document';
 import { describeSchemaError } from '../cluster/schema-errors';
 export type AgentRuntime = 'docker' | 'podman' | 'fake';
 

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClusterOutputsDocument } from '../cluster/cluster-outputs';
+import type { ClusterOutputsDocument } from '../cluster/cluster-outputs-document';
 import { clusterDir } from '../cluster/lotse-home';
 import { loadOutputs } from '../bootstrap/inventory';
 import { printStep } from '../bootstrap/host-steps';

@@ -5,7 +5,7 @@ import { KubeClient } from '../../kube/client';
 import { Informer } from '../../kube/informer';
 import { core } from '../../kube/resource-path';
 import { startAgent, type RunningAgent } from '../agent';
-import { obtainCredentialsWithRetry } from '../join';
+import { obtainCredentialsWithRetry } from '../node/join-client';
 import { hollowFacts } from '../node/node-status';
 import { NodePodView } from '../pods/pod-source';
 import { FakeRuntime } from './fake-runtime';

@@ -23,7 +23,7 @@ import { FieldSelector } from './field-selector';
 import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
-import { handleJoin } from './join';
+import { handleJoin } from './join-endpoint';
 import { NodeProxy } from './node-proxy';
 import { OpenApi } from './openapi/openapi';
 import { negotiateOpenApiV2 } from './openapi/openapi-v2';

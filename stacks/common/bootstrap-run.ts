@@ -1,9 +1,9 @@
 import { DataResource, Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { ClusterOutputsDocument } from '../../cluster/cluster-outputs';
+import type { ClusterOutputsDocument } from '../../cluster/cluster-outputs-document';
 
 export interface BootstrapRunProps {
-  /** The stack's outputs document (cluster/cluster-outputs.ts); tokens resolve at apply time. */
+  /** The stack's outputs document (cluster/cluster-outputs-document.ts); tokens resolve at apply time. */
   readonly outputs: ClusterOutputsDocument;
   /** How to invoke lotse, e.g. `lotse` or `npx lotse`. */
   readonly command: string;

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Construct } from 'constructs';
-import type { ClusterHost } from '../../cluster/cluster-outputs';
+import type { ClusterHost } from '../../cluster/cluster-outputs-document';
 import type { ClusterConfig, OperatingSystem } from '../config/cluster-config';
 import { SSH_USER, nodeIgnition } from '../ignition/node-ignition';
 import { BootstrapRun } from './bootstrap-run';

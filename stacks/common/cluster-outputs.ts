@@ -1,6 +1,6 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { ClusterHost, ClusterNetwork, ClusterOutputsDocument, StoreKind } from '../../cluster/cluster-outputs';
+import type { ClusterHost, ClusterNetwork, ClusterOutputsDocument, StoreKind } from '../../cluster/cluster-outputs-document';
 
 export interface ClusterOutputsProps {
   readonly clusterName: string;

@@ -1,4 +1,4 @@
-import type { HostRole } from '../../cluster/cluster-outputs';
+import type { HostRole } from '../../cluster/cluster-outputs-document';
 
 /** Labels/tags every cloud resource carries, so a console filter finds the whole cluster. */
 export function clusterLabels(cluster: string, role?: HostRole): Record<string, string> {

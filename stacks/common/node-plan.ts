@@ -1,4 +1,4 @@
-import type { HostRole } from '../../cluster/cluster-outputs';
+import type { HostRole } from '../../cluster/cluster-outputs-document';
 
 /** A machine a cloud stack creates; names are stable so `cdktf deploy` after a count change adds or removes only the tail. */
 export interface PlannedNode {

@@ -2,7 +2,7 @@
  * The cluster as `cluster.yaml` describes it, after validation and defaults.
  * `schema.ts` is the single place that documents each default; these types mirror it.
  */
-import type { HostRole, StoreKind } from '../../cluster/cluster-outputs';
+import type { HostRole, StoreKind } from '../../cluster/cluster-outputs-document';
 
 export type OperatingSystem = 'fedora-coreos' | 'flatcar';
 

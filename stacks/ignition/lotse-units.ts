@@ -1,4 +1,4 @@
-import type { HostRole } from '../../cluster/cluster-outputs';
+import type { HostRole } from '../../cluster/cluster-outputs-document';
 import type { ContainerEngine } from './container-engine';
 import { ETCD_SERVICE } from './etcd-unit';
 import { FLANNEL_SERVICE } from './flannel-unit';

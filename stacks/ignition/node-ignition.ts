@@ -1,4 +1,4 @@
-import type { HostRole } from '../../cluster/cluster-outputs';
+import type { HostRole } from '../../cluster/cluster-outputs-document';
 import type { ImagesConfig, OperatingSystem, RebootWindow } from '../config/cluster-config';
 import { IgnitionBuilder } from './builder';
 import { engineFor } from './container-engine';
