@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { ClusterConfig } from '../stacks/config/cluster-config';
-import { buildApp } from '../stacks/main';
+import { buildApp } from '../stacks/build-app';
 import { hostnameIn } from './ignition-apply';
 
 /** One machine of a synthesized stack: what the cloud (or the SD card) would be handed. */

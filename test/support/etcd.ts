@@ -107,6 +107,9 @@ async function startOnce(options: StartEtcdOptions): Promise<RunningEtcd> {
   const signal = (sig: NodeJS.Signals): void => {
     if (!proc?.pid) throw new Error('etcd is not running');
     process.kill(proc.pid, sig);
+    // A stop takes effect once every thread of etcd has been stopped; a test that calls right after
+    // the signal must find it stalled, so wait (briefly) until the kernel reports it stopped.
+    if (sig === 'SIGSTOP') waitForState(proc.pid, 'T');
   };
   return { endpoint: clientUrl, hostPort: `127.0.0.1:${clientPort}`, tls: tls?.client, restart, stop, signal };
 }
@@ -194,4 +197,15 @@ function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'S
     proc.kill('SIGCONT'); // a test that stalled etcd with SIGSTOP still gets it stopped
     proc.kill(signal);
   });
+}
+
+/** Waits up to 2 s until /proc reports the process in the given state (e.g. T, stopped). */
+function waitForState(pid: number, state: string): void {
+  const until = Date.now() + 2000;
+  while (Date.now() < until) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith(state)) return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
+  throw new Error(`etcd (pid ${pid}) did not reach state ${state} within 2 s`);
 }
