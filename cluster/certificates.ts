@@ -34,10 +34,15 @@ function keyMaterial(privateKey: KeyObject): KeyMaterial {
   return { keyPem, forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
-function serial(): string {
-  // Positive 128-bit serial, as RFC 5280 asks (leading byte below 0x80).
+/**
+ * A positive serial of 16 octets, as RFC 5280 asks. The leading octet is kept in 0x40..0x7f: below
+ * 0x80 so the DER INTEGER stays positive, and never 0x00, because a leading zero followed by an
+ * octet below 0x80 is a non-minimal encoding that OpenSSL 3 rejects ("illegal padding") when it
+ * loads the certificate; with a fully random first octet one certificate in ~256 was unusable.
+ */
+export function certificateSerial(): string {
   const b = randomBytes(16);
-  b[0] &= 0x7f;
+  b[0] = 0x40 | (b[0] & 0x3f);
   return b.toString('hex');
 }
 
@@ -50,7 +55,7 @@ export function createCa(commonName: string, validDays = 3650): KeyPair {
   const key = newKey();
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
-  cert.serialNumber = serial();
+  cert.serialNumber = certificateSerial();
   validity(cert, validDays);
   const attrs = [{ name: 'commonName', value: commonName }];
   cert.setSubject(attrs);
@@ -82,7 +87,7 @@ function signCertificate(ca: KeyPair, req: CertificateRequest, key: KeyMaterial)
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
-  cert.serialNumber = serial();
+  cert.serialNumber = certificateSerial();
   validity(cert, req.validDays ?? 825);
   const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: req.commonName }];
   for (const o of req.organization ?? []) subject.push({ name: 'organizationName', value: o });
