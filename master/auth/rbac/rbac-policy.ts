@@ -1,5 +1,6 @@
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from 'kubernetes-types/rbac/v1';
-import type { Store, StoreWatch } from '../../store/store';
+import { PrefixMirror } from '../../store/prefix-mirror';
+import type { Store } from '../../store/store';
 import type { Identity } from '../identity';
 import { ruleAllows, type RequestAttributes } from './policy-rule';
 
@@ -9,40 +10,33 @@ const CACHE_LIMIT = 10_000;
 type Binding = RoleBinding | ClusterRoleBinding;
 
 /**
- * The RBAC objects of the store, held in memory from one list and a watch, and what they grant
- * to whom. Rules per (user, groups, namespace) are cached until the next RBAC write, so deciding
- * a request is a walk over that user's own rules. As with the node reference index, a "no" first
- * waits (up to catchUpMs) until the watch has seen every write made before the question, so a
- * grant is in force as soon as its write returns.
+ * The RBAC objects of the store, mirrored in memory, and what they grant to whom. Rules per
+ * (user, groups, namespace) are cached until the next RBAC write, so deciding a request is a walk
+ * over that user's own rules. A "no" first waits (up to catchUpMs) until the mirror has seen every
+ * write made before the question, so a grant is in force as soon as its write returns.
  */
-export class RbacPolicy {
+export class RbacPolicy extends PrefixMirror {
   private readonly clusterRoles = new Map<string, ClusterRole>();
   private readonly roles = new Map<string, Role>();
   private readonly clusterBindings = new Map<string, ClusterRoleBinding>();
   /** Namespace → name → RoleBinding. */
   private readonly bindings = new Map<string, Map<string, RoleBinding>>();
   private readonly cache = new Map<string, PolicyRule[]>();
-  private synced: Promise<void> | undefined;
-  private watch: StoreWatch | undefined;
-  private revision = 0;
-  private waiters: { target: number; resolve: () => void }[] = [];
 
-  constructor(
-    private readonly store: Store,
-    private readonly onWatchError: (err: Error) => void,
-    private readonly catchUpMs = 500,
-  ) {}
+  constructor(store: Store, onWatchError: (err: Error) => void, catchUpMs = 500) {
+    super(store, RBAC_PREFIX, onWatchError, catchUpMs);
+  }
 
   /** Whether RBAC grants the request; on "no", the reason names what would grant it. */
   async allows(who: Identity, a: RequestAttributes): Promise<boolean> {
     if (matchesAny(await this.rules(who, namespaceOf(a)), a)) return true;
-    if (!(await this.catchUp())) return false;
+    if (!(await this.caughtUp())) return false;
     return matchesAny(await this.rules(who, namespaceOf(a)), a);
   }
 
   /** Every rule that applies to the user in the namespace (cluster-wide rules only without one). */
   async rules(who: Identity, namespace: string | undefined): Promise<PolicyRule[]> {
-    await this.sync();
+    await this.ready();
     const key = `${who.user}\u0000${who.groups.join('\u0001')}\u0000${namespace ?? ''}`;
     let rules = this.cache.get(key);
     if (rules) return rules;
@@ -56,7 +50,7 @@ export class RbacPolicy {
 
   /** The rules of a Role (in namespace) or ClusterRole, as a binding refers to them. */
   async roleRulesOf(kind: string, name: string, namespace: string | undefined): Promise<PolicyRule[] | undefined> {
-    await this.sync();
+    await this.ready();
     if (kind === 'ClusterRole') return this.clusterRoles.get(name)?.rules ?? (this.clusterRoles.has(name) ? [] : undefined);
     const role = this.roles.get(`${namespace}/${name}`);
     return role ? (role.rules ?? []) : undefined;
@@ -64,15 +58,8 @@ export class RbacPolicy {
 
   /** Every ClusterRole, for aggregation. */
   async allClusterRoles(): Promise<ClusterRole[]> {
-    await this.sync();
+    await this.ready();
     return [...this.clusterRoles.values()];
-  }
-
-  stop(): void {
-    this.watch?.stop();
-    this.watch = undefined;
-    this.synced = undefined;
-    for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   private roleRules(b: Binding, namespace: string | undefined): PolicyRule[] {
@@ -82,58 +69,11 @@ export class RbacPolicy {
     return [];
   }
 
-  private sync(): Promise<void> {
-    this.synced ??= this.load().catch((err: Error) => {
-      this.synced = undefined;
-      throw err;
-    });
-    return this.synced;
-  }
-
-  private async load(): Promise<void> {
-    this.watch?.stop();
+  protected clear(): void {
     for (const m of [this.clusterRoles, this.roles, this.clusterBindings, this.bindings, this.cache]) m.clear();
-    const page = await this.store.list(RBAC_PREFIX);
-    for (const sv of page.items) this.put(sv.key, sv.value);
-    this.revision = page.revision;
-    // The whole keyspace, so that the revision reached is known (see catchUp).
-    this.watch = this.store.watch('/', page.revision, {
-      onEvent: (e) => {
-        if (e.key.startsWith(RBAC_PREFIX)) this.put(e.key, e.type === 'DELETED' ? undefined : e.value);
-        this.advance(e.revision);
-      },
-      onError: (err) => {
-        this.watch = undefined;
-        this.synced = undefined;
-        for (const w of this.waiters.splice(0)) w.resolve();
-        this.onWatchError(err);
-      },
-    });
   }
 
-  /** Resolves true once every write made before the call is reflected, false after catchUpMs. */
-  private async catchUp(): Promise<boolean> {
-    const target = await this.store.revision();
-    if (this.revision >= target) return true;
-    return new Promise((resolve) => {
-      const waiter = { target, resolve: () => (clearTimeout(timer), resolve(this.revision >= target)) };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, this.catchUpMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  private advance(revision: number): void {
-    this.revision = revision;
-    if (!this.waiters.some((w) => w.target <= revision)) return;
-    const due = this.waiters.filter((w) => w.target <= revision);
-    this.waiters = this.waiters.filter((w) => w.target > revision);
-    for (const w of due) w.resolve();
-  }
-
-  private put(key: string, value: Record<string, unknown> | undefined): void {
+  protected put(key: string, value: Record<string, unknown> | undefined): void {
     const [plural, ...rest] = key.slice(RBAC_PREFIX.length).split('/');
     this.cache.clear();
     if (plural === 'clusterroles') setOrDelete(this.clusterRoles, rest[0], value as ClusterRole | undefined);

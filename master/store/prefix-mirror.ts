@@ -1,0 +1,100 @@
+import type { Store, StoreWatch } from './store';
+
+type StoredValue = Record<string, unknown>;
+
+/**
+ * An in-memory copy of the objects under one store prefix, from one list and a watch, for
+ * answering questions (may this node read that Secret? what does RBAC grant this user?) as a
+ * lookup instead of a store read per request. It lists on first use, so a master nobody asks
+ * holds nothing, and lists again on the next use after its watch ended.
+ *
+ * The watch covers every key, not only the prefix, so the mirror knows which store revision it
+ * has reached: before a subclass says "no", `caughtUp` waits until every write made before the
+ * question has been seen (a grant or a binding must count as soon as its write returns). Should
+ * the mirror not catch up within `catchUpMs` — its watch broke, or an etcd shared with other key
+ * prefixes moved the revision without reaching this watch — it answers false and the subclass
+ * decides what a "cannot tell" means for it.
+ */
+export abstract class PrefixMirror {
+  private synced: Promise<void> | undefined;
+  private watch: StoreWatch | undefined;
+  /** The store revision the mirror reflects. */
+  private revision = 0;
+  private waiters: { target: number; resolve: () => void }[] = [];
+
+  constructor(
+    protected readonly store: Store,
+    private readonly prefix: string,
+    private readonly onWatchError: (err: Error) => void,
+    private readonly catchUpMs = 500,
+  ) {}
+
+  stop(): void {
+    this.watch?.stop();
+    this.watch = undefined;
+    this.synced = undefined;
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /** Forgets everything the mirror holds, before a new list. */
+  protected abstract clear(): void;
+
+  /** Records the object at a key under the prefix, or its removal (undefined). */
+  protected abstract put(key: string, value: StoredValue | undefined): void;
+
+  /** Resolves once the mirror holds a consistent list; rejects (and lists again next time) when listing fails. */
+  protected ready(): Promise<void> {
+    this.synced ??= this.load().catch((err: Error) => {
+      this.synced = undefined;
+      throw err;
+    });
+    return this.synced;
+  }
+
+  /** True once every write made before the call is reflected, false after catchUpMs or when the watch ends. */
+  protected async caughtUp(): Promise<boolean> {
+    const target = await this.store.revision();
+    if (this.revision >= target) return true;
+    return new Promise((resolve) => {
+      const waiter = { target, resolve: () => (clearTimeout(timer), resolve(this.revision >= target)) };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, this.catchUpMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Reports an error met while answering, the same way as a broken watch. */
+  protected reportError(err: Error): void {
+    this.onWatchError(err);
+  }
+
+  private async load(): Promise<void> {
+    this.watch?.stop();
+    this.clear();
+    const page = await this.store.list(this.prefix);
+    for (const sv of page.items) this.put(sv.key, sv.value);
+    this.revision = page.revision;
+    this.watch = this.store.watch('/', page.revision, {
+      onEvent: (e) => {
+        if (e.key.startsWith(this.prefix)) this.put(e.key, e.type === 'DELETED' ? undefined : e.value);
+        this.advance(e.revision);
+      },
+      onError: (err) => {
+        this.watch = undefined;
+        this.synced = undefined;
+        for (const w of this.waiters.splice(0)) w.resolve();
+        this.onWatchError(err);
+      },
+    });
+  }
+
+  private advance(revision: number): void {
+    this.revision = revision;
+    if (!this.waiters.some((w) => w.target <= revision)) return;
+    const due = this.waiters.filter((w) => w.target <= revision);
+    this.waiters = this.waiters.filter((w) => w.target > revision);
+    for (const w of due) w.resolve();
+  }
+}
