@@ -6,6 +6,7 @@ import type { Selector } from '../../kube/label-selector';
 import { storeKey, withVersion, type Obj } from './registry';
 import type { ResourceInfo } from './resources';
 import { errors } from './status';
+import { watchEventLine } from './watch-event-lines';
 
 export interface WatchRequest {
   resource: ResourceInfo;
@@ -39,6 +40,10 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
   let lastRevision = 0;
   const send = (type: string, object: unknown): void => {
     res.write(JSON.stringify({ type, object }) + '\n');
+  };
+  /** For objects the store shares between watchers: encoded once for all of them. */
+  const sendShared = (type: string, object: Obj): void => {
+    res.write(watchEventLine(type, object));
   };
   let from: number;
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
@@ -82,15 +87,15 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
         const was = matching.has(ev.key);
         const now = ev.type !== 'DELETED' && matches(obj);
         if (ev.type === 'DELETED') {
-          if (was || matches(obj)) send('DELETED', obj);
+          if (was || matches(obj)) sendShared('DELETED', obj);
           matching.delete(ev.key);
         } else if (now) {
           // The store's own type: a resumed watch cannot know what the client saw before it.
           matching.add(ev.key);
-          send(ev.type, obj);
+          sendShared(ev.type, obj);
         } else if (was) {
           matching.delete(ev.key);
-          send('DELETED', obj);
+          sendShared('DELETED', obj);
         }
       },
       onError: (err: Error) => {
