@@ -94,6 +94,10 @@ export class FakeRuntime implements ContainerRuntime {
     return { stdout, stderr, resize: async () => undefined, exitCode: async () => 0, close: () => undefined };
   }
 
+  attachStream(): Promise<ExecSession> {
+    return this.execStream();
+  }
+
   async logs(): Promise<Readable> {
     return Readable.from([]);
   }

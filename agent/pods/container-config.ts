@@ -65,6 +65,7 @@ export async function buildContainerSpec(
     capDrop: sc.capabilities?.drop,
     tty: container.tty,
     stdin: container.stdin,
+    stdinOnce: container.stdinOnce,
   };
 }
 

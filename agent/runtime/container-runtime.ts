@@ -101,6 +101,8 @@ export interface ContainerSpec {
   capDrop?: string[];
   tty?: boolean;
   stdin?: boolean;
+  /** Close the container's stdin when the first attached client detaches (`kubectl run -i --rm`). */
+  stdinOnce?: boolean;
 }
 
 export type ContainerStateName = 'created' | 'running' | 'exited' | 'unknown';
@@ -134,6 +136,11 @@ export interface ExecResult {
 
 export interface ExecStreamOptions {
   cmd: string[];
+  stdin: boolean;
+  tty: boolean;
+}
+
+export interface AttachOptions {
   stdin: boolean;
   tty: boolean;
 }
@@ -198,6 +205,11 @@ export interface ContainerRuntime {
   removeContainer(id: string): Promise<void>;
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   execStream(id: string, options: ExecStreamOptions): Promise<ExecSession>;
+  /**
+   * Attaches to a running container's main process (kubectl attach, run -it): its exit code is
+   * always 0, since the session ends when the streams close, as the kubelet reports it.
+   */
+  attachStream(id: string, options: AttachOptions): Promise<ExecSession>;
   /** Plain (demultiplexed) log text of a container. */
   logs(id: string, options: LogOptions): Promise<Readable>;
   /** Creates the tmpfs volume of a memory-backed emptyDir unless it exists; returns its runtime name. */

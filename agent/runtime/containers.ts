@@ -38,6 +38,11 @@ export class EngineContainers {
         User: spec.user,
         Tty: spec.tty ?? false,
         OpenStdin: spec.stdin ?? false,
+        StdinOnce: spec.stdinOnce ?? false,
+        // An attached client must see the container's stdout, as the kubelet's CRI attach does.
+        AttachStdin: spec.stdin ?? false,
+        AttachStdout: true,
+        AttachStderr: true,
         Labels: this.labels(spec.pod, spec.name, spec.kind, spec.attempt, spec.specHash),
         HostConfig: {
           NetworkMode: `container:${sandboxId}`,

@@ -3,13 +3,14 @@ import http from 'node:http';
 import type { Readable } from 'node:stream';
 import {
   LABEL,
-  type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type ExecStreamOptions, type LogOptions,
+  type AttachOptions, type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type ExecStreamOptions, type LogOptions,
   type MemoryVolumeSpec, type PullPolicy, type RuntimeContainer, type RuntimeInfo, type SandboxSpec,
 } from './container-runtime';
 import { ContainerList } from './container-list';
 import { DEFAULT_ULIMITS, EngineContainers, type Ulimit } from './containers';
 import { loadDockerode } from './dockerode-loader';
 import type { EngineEndpoint } from './endpoint';
+import { attachContainer } from './attach';
 import { EngineExec } from './exec';
 import { EngineImages } from './images';
 import { containerLogs } from './logs';
@@ -99,6 +100,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   execStream(id: string, options: ExecStreamOptions): Promise<ExecSession> {
     return this.execs.stream(id, options);
+  }
+
+  attachStream(id: string, options: AttachOptions): Promise<ExecSession> {
+    return attachContainer(this.docker, this.options.endpoint, id, options);
   }
 
   logs(id: string, options: LogOptions): Promise<Readable> {

@@ -22,7 +22,11 @@ const CLOSE = 255;
  * channel 3 as a metav1.Status, with the exit code for a non-zero exit, then the socket closes.
  */
 export class ExecChannel {
-  constructor(private readonly ws: WebSocket, private readonly protocol: string) {}
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly protocol: string,
+    private readonly operation: 'exec' | 'attach' = 'exec',
+  ) {}
 
   async run(open: () => Promise<ExecSession>, want: { stdout: boolean; stderr: boolean }): Promise<void> {
     // kubectl sends stdin right after the upgrade: hold it until the process exists.
@@ -41,7 +45,7 @@ export class ExecChannel {
     try {
       session = await open();
     } catch (err) {
-      return this.finish({ metadata: {}, status: 'Failure', message: `exec failed: ${(err as Error).message}`, reason: 'InternalError', code: 500 });
+      return this.finish({ metadata: {}, status: 'Failure', message: `${this.operation} failed: ${(err as Error).message}`, reason: 'InternalError', code: 500 });
     }
     if (closed) return session.close();
     for (const buf of early) this.input(session, buf);

@@ -7,7 +7,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntime } from '../runtime/container-runtime';
 import { serverTlsPolicy } from '../../kube/tls-policy';
 import { ExecChannel, pickChannelProtocol } from './exec-channel';
-import { portForwardProtocol, servePortForward } from './port-forward';
+import { portForwardProtocol, portForwardTunnelProtocol, servePortForward } from './port-forward';
 import { runSpdyExec, spdyExecProtocol } from './spdy-exec';
 import { SpdyConnection } from './spdy/spdy-connection';
 
@@ -29,25 +29,36 @@ export interface KubeletServerOptions {
   allowedClientCN?: string;
 }
 
+/** Exec/attach channels, and port-forward's SPDY tunnels, are upgraded by different servers. */
+interface WebSocketServers {
+  channels: WebSocketServer;
+  tunnels: WebSocketServer;
+}
+
 export interface RunningKubeletServer {
   port: number;
   close(): Promise<void>;
 }
 
 /**
- * The agent's HTTPS endpoint for what the master proxies: container logs and exec. Only a client
+ * The agent's HTTPS endpoint for what the master proxies: container logs, exec, attach and port-forward. Only a client
  * certificate signed by the cluster CA with CN lotse:master gets in.
  */
 export async function startKubeletServer(o: KubeletServerOptions): Promise<RunningKubeletServer> {
   const allowed = o.allowedClientCN ?? 'lotse:master';
   // ws costs ~7 MB of RSS once loaded; an idle node never needs it, so it loads on the first exec.
-  let wss: WebSocketServer | undefined;
-  const sockets = async (): Promise<WebSocketServer> => {
-    if (!wss) {
+  let servers: WebSocketServers | undefined;
+  const sockets = async (): Promise<WebSocketServers> => {
+    if (!servers) {
       const { WebSocketServer: Server } = await import('ws');
-      wss ??= new Server({ noServer: true, handleProtocols: (protocols) => pickChannelProtocol([...protocols]) ?? false });
+      const channels = new Server({ noServer: true, handleProtocols: (protocols) => pickChannelProtocol([...protocols]) ?? false });
+      // ws refuses `SPDY/3.1+portforward.k8s.io` (a '/' is not allowed in a subprotocol token), so
+      // tunnels are upgraded without the header and the answer names the protocol kubectl expects.
+      const tunnels = new Server({ noServer: true });
+      tunnels.on('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${portForwardTunnelProtocol}`));
+      servers ??= { channels, tunnels };
     }
-    return wss;
+    return servers;
   };
   const server = https.createServer({ ...serverTlsPolicy, ca: o.caPem, cert: o.certPem, key: o.keyPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     if (!authorized(req, allowed)) return fail(res, 403, `client certificate CN must be ${allowed}`);
@@ -68,7 +79,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     port,
     close: () =>
       new Promise((resolve) => {
-        for (const c of wss?.clients ?? []) c.terminate();
+        for (const c of [...(servers?.channels.clients ?? []), ...(servers?.tunnels.clients ?? [])]) c.terminate();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -109,47 +120,76 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
 }
 
 /**
- * /exec/NS/POD/CONTAINER?command=..&stdin&stdout&stderr&tty over a WebSocket (v5/v4.channel.k8s.io)
- * or SPDY/3.1 (v4.channel.k8s.io, kubectl <= 1.29 and the fallback of newer ones), and
- * /portForward/NS/POD over SPDY/3.1 (portforward.k8s.io).
+ * /exec/NS/POD/CONTAINER?command=..&stdin&stdout&stderr&tty and /attach/NS/POD/CONTAINER?stdin&..
+ * over a WebSocket (v5/v4.channel.k8s.io) or SPDY/3.1 (v4.channel.k8s.io, kubectl <= 1.29 and the
+ * fallback of newer ones), and /portForward/NS/POD over SPDY/3.1 (portforward.k8s.io), directly
+ * or tunnelled through a WebSocket (kubectl >= 1.31).
  */
-async function upgrade(o: KubeletServerOptions, wss: WebSocketServer, allowed: string, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function upgrade(o: KubeletServerOptions, wss: WebSocketServers, allowed: string, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   if (!authorized(req, allowed)) return rejectUpgrade(socket, 403, `client certificate CN must be ${allowed}`);
   const url = new URL(req.url ?? '/', 'https://agent');
   const spdy = String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1';
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const forward = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-  if (forward) {
-    if (!spdy) return rejectUpgrade(socket, 400, `port-forward is served over SPDY/3.1 (${portForwardProtocol}) only, not over a WebSocket: the client falls back to SPDY`);
-    const [ns, pod] = forward.slice(1).map(decodeURIComponent);
-    const found = await o.podAddress(ns, pod);
-    if ('code' in found) return rejectUpgrade(socket, found.code, found.message);
-    const conn = acceptSpdy(req, socket, head, portForwardProtocol);
-    if (conn) servePortForward(conn, found.ip, `${ns}/${pod}`);
-    return;
-  }
-  const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]*)$/.exec(url.pathname);
+  if (forward) return upgradePortForward(o, wss, forward.slice(1).map(decodeURIComponent), { spdy, offered }, req, socket, head);
+  const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/.exec(url.pathname);
   if (!m) return rejectUpgrade(socket, 404, `no handler for ${url.pathname}`);
+  const operation = m[1] as 'exec' | 'attach';
   const q = url.searchParams;
   const command = q.getAll('command');
-  if (!command.length) return rejectUpgrade(socket, 400, 'you must specify at least one command for the container');
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (operation === 'exec' && !command.length) return rejectUpgrade(socket, 400, 'you must specify at least one command for the container');
   const protocol = spdy ? spdyExecProtocol : pickChannelProtocol(offered);
   if (!protocol) return rejectUpgrade(socket, 400, `unsupported subprotocols [${offered.join(', ')}]: this agent speaks v5.channel.k8s.io and v4.channel.k8s.io over WebSocket, v4.channel.k8s.io over SPDY/3.1`);
-  const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
+  const [ns, pod, container] = m.slice(2).map(decodeURIComponent);
   const found = await o.locate(ns, pod, container || q.get('container') || '', false);
   if ('code' in found) return rejectUpgrade(socket, found.code, found.message);
   const tty = truthy(q.get('tty'));
   const stdin = truthy(q.get('stdin')) || truthy(q.get('input'));
   const stdout = q.get('stdout') !== '0' && q.get('stdout') !== 'false';
   const stderr = q.get('stderr') !== '0' && q.get('stderr') !== 'false';
-  const open = () => o.runtime.execStream(found.id, { cmd: command, stdin, tty });
+  const open = operation === 'exec' ? () => o.runtime.execStream(found.id, { cmd: command, stdin, tty }) : () => o.runtime.attachStream(found.id, { stdin, tty });
   if (spdy) {
     const conn = acceptSpdy(req, socket, head, spdyExecProtocol);
-    if (conn) void runSpdyExec(conn, { stdin, stdout, stderr, tty }, open);
+    if (conn) void runSpdyExec(conn, { stdin, stdout, stderr, tty }, open, operation);
     return;
   }
-  wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    void new ExecChannel(ws, protocol).run(open, { stdout, stderr });
+  wss.channels.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    void new ExecChannel(ws, protocol, operation).run(open, { stdout, stderr });
+  });
+}
+
+/**
+ * Port-forward speaks SPDY: straight after an SPDY/3.1 upgrade, or inside a WebSocket whose binary
+ * messages carry the SPDY bytes (subprotocol SPDY/3.1+portforward.k8s.io), as kube-apiserver's
+ * tunnelling handler accepts it from kubectl 1.31 on.
+ */
+async function upgradePortForward(
+  o: KubeletServerOptions,
+  wss: WebSocketServers,
+  [ns, pod]: string[],
+  how: { spdy: boolean; offered: string[] },
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  if (!how.spdy && !how.offered.includes(portForwardTunnelProtocol)) {
+    return rejectUpgrade(socket, 400, `port-forward is served over SPDY/3.1 (${portForwardProtocol}) or a WebSocket offering ${portForwardTunnelProtocol}, not [${how.offered.join(', ')}]`);
+  }
+  const found = await o.podAddress(ns, pod);
+  if ('code' in found) return rejectUpgrade(socket, found.code, found.message);
+  if (how.spdy) {
+    const conn = acceptSpdy(req, socket, head, portForwardProtocol);
+    if (conn) servePortForward(conn, found.ip, `${ns}/${pod}`);
+    return;
+  }
+  const { createWebSocketStream } = await import('ws');
+  delete req.headers['sec-websocket-protocol'];
+  wss.tunnels.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    const tunnel = createWebSocketStream(ws);
+    const conn = new SpdyConnection(tunnel);
+    conn.on('protocolError', () => tunnel.destroy());
+    tunnel.on('error', () => tunnel.destroy());
+    servePortForward(conn, found.ip, `${ns}/${pod}`);
   });
 }
 

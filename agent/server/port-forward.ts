@@ -3,6 +3,8 @@ import type { SpdyConnection, SpdyStream } from './spdy/spdy-connection';
 
 /** The port-forward stream protocol (one error and one data stream per forwarded connection). */
 export const portForwardProtocol = 'portforward.k8s.io';
+/** The WebSocket subprotocol under which kubectl >= 1.31 tunnels the same SPDY connection. */
+export const portForwardTunnelProtocol = `SPDY/3.1+${portForwardProtocol}`;
 
 /**
  * Serves `kubectl port-forward` on a SPDY connection, as the kubelet does: every forwarded

@@ -21,14 +21,14 @@ const streamCreationTimeoutMs = 30_000;
  * `resize` with a TTY), each named by its `streamtype` header; the process's end is written to
  * `error` as a metav1.Status and every stream is closed.
  */
-export async function runSpdyExec(conn: SpdyConnection, wants: StreamWants, open: () => Promise<ExecSession>): Promise<void> {
+export async function runSpdyExec(conn: SpdyConnection, wants: StreamWants, open: () => Promise<ExecSession>, operation: 'exec' | 'attach' = 'exec'): Promise<void> {
   const streams = await collectStreams(conn, wants);
   if (!streams) return conn.close();
   let session: ExecSession;
   try {
     session = await open();
   } catch (err) {
-    return finish(conn, streams, { metadata: {}, status: 'Failure', message: `exec failed: ${(err as Error).message}`, reason: 'InternalError', code: 500 });
+    return finish(conn, streams, { metadata: {}, status: 'Failure', message: `${operation} failed: ${(err as Error).message}`, reason: 'InternalError', code: 500 });
   }
   conn.once('close', () => session.close());
   const stdin = streams.get('stdin');

@@ -24,7 +24,7 @@ import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
 import { handleJoin } from './join-endpoint';
-import { NodeProxy } from './node-proxy';
+import { NodeProxy, type StreamingSubresource } from './node-proxy';
 import { OpenApi } from './openapi/openapi';
 import { negotiateOpenApiV2 } from './openapi/openapi-v2';
 import { NotServed, parseRequest, type ResourceRequest } from './request-info';
@@ -37,6 +37,13 @@ import { serveDashboard } from '../dashboard/serve-dashboard';
 import { StoreError, type Store } from '../store/store';
 import { StoreHealth } from '../store/store-health';
 import { ErrorLog } from '../error-log';
+
+/** The pod subresources served over an upgraded connection, and the kubectl command for each. */
+const streamingCommands: Record<StreamingSubresource, string> = { exec: 'exec', attach: 'attach', portforward: 'port-forward' };
+
+function isStreaming(subresource: string | undefined): subresource is StreamingSubresource {
+  return subresource !== undefined && Object.hasOwn(streamingCommands, subresource);
+}
 
 const version = {
   major: '1',
@@ -170,7 +177,7 @@ export class ApiServer {
         await this.proxy.logs(rr.namespace as string, rr.name as string, rr.query, res);
         return;
       }
-      if (rr.subresource === 'exec' || rr.subresource === 'portforward') throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${rr.subresource === 'exec' ? 'exec' : 'port-forward'}`);
+      if (rr.resource.plural === 'pods' && isStreaming(rr.subresource)) throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${streamingCommands[rr.subresource]}`);
       if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
       const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
       if (reply) this.reply(res, reply);
@@ -197,8 +204,8 @@ export class ApiServer {
       if (!authenticated) throw errors.unauthorized();
       const who = await impersonate(this.access, authenticated, req);
       const rr = this.parse(req);
-      const streaming = rr.type === 'resource' && (rr.subresource === 'exec' || rr.subresource === 'portforward') ? rr.subresource : undefined;
-      if (rr.type !== 'resource' || !streaming || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec and pods/portforward accept a connection upgrade');
+      const streaming = rr.type === 'resource' && rr.resource.plural === 'pods' && isStreaming(rr.subresource) ? rr.subresource : undefined;
+      if (rr.type !== 'resource' || !streaming || !rr.namespace || !rr.name) throw errors.badRequest('only pods/exec, pods/attach and pods/portforward accept a connection upgrade');
       await this.authorize(who, { ...rr, verb: 'create' }, req);
       await this.proxy.upgrade(streaming, rr.namespace, rr.name, rr.query, req, socket, head);
     } catch (err) {

@@ -27,6 +27,7 @@ function subresourceKind(r: ResourceInfo, sub: string): { group: string; version
   if (sub === 'eviction') return { group: 'policy', version: 'v1', kind: 'Eviction' };
   if (sub === 'token') return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
   if (sub === 'log' || sub === 'exec') return { group: '', version: 'v1', kind: sub === 'log' ? 'Pod' : 'PodExecOptions' };
+  if (sub === 'attach') return { group: '', version: 'v1', kind: 'PodAttachOptions' };
   if (sub === 'portforward') return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
   return { group: r.group, version: r.version, kind: r.kind };
 }

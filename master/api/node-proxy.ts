@@ -21,6 +21,9 @@ interface Target {
  * Carries `kubectl logs` and `kubectl exec` to the agent that runs the pod, over HTTPS with the
  * master's client certificate (the agent trusts only the cluster CA and CN lotse:master).
  */
+/** The pod subresources reached through an upgraded (WebSocket or SPDY) connection. */
+export type StreamingSubresource = 'exec' | 'attach' | 'portforward';
+
 export class NodeProxy {
   constructor(
     private readonly registry: Registry,
@@ -49,9 +52,9 @@ export class NodeProxy {
     });
   }
 
-  /** Pipes an upgraded (WebSocket/SPDY) connection to the agent's exec or port-forward endpoint. */
-  async upgrade(subresource: 'exec' | 'portforward', namespace: string, name: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const target = subresource === 'exec' ? await this.target(namespace, name, query, 'exec') : await this.podTarget(namespace, name, 'portForward');
+  /** Pipes an upgraded (WebSocket/SPDY) connection to the agent's exec, attach or port-forward endpoint. */
+  async upgrade(subresource: StreamingSubresource, namespace: string, name: string, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const target = subresource === 'portforward' ? await this.podTarget(namespace, name, 'portForward') : await this.target(namespace, name, query, subresource);
     const upstream = tls.connect({ host: target.host, port: target.port, ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: nodeIdentityCheck(target.node) });
     await new Promise<void>((resolve, reject) => {
       upstream.once('secureConnect', resolve);
@@ -92,7 +95,7 @@ export class NodeProxy {
     return { host, port };
   }
 
-  private async target(namespace: string, name: string, query: URLSearchParams, kind: 'containerLogs' | 'exec'): Promise<Target> {
+  private async target(namespace: string, name: string, query: URLSearchParams, kind: 'containerLogs' | 'exec' | 'attach'): Promise<Target> {
     const pod = await this.registry.get(pods, namespace, name);
     const spec = (pod.spec ?? {}) as { nodeName?: string; containers?: { name: string }[] };
     if (!spec.nodeName) throw errors.badRequest(`pod ${name} is not scheduled to a node yet: there are no logs or processes to reach`);

@@ -38,7 +38,7 @@ const review = (group: string, kind: string, plural: string, namespaced = false)
 export const resources: ResourceInfo[] = [
   { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], schema: 'V1Namespace', validator: 'v1/Namespace' },
   { group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'], subresources: ['status'], schema: 'V1Node', validator: 'v1/Node' },
-  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'exec', 'portforward', 'ephemeralcontainers', 'eviction'], schema: 'V1Pod', validator: 'v1/Pod' },
+  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'log', 'binding', 'exec', 'attach', 'portforward', 'ephemeralcontainers', 'eviction'], schema: 'V1Pod', validator: 'v1/Pod' },
   { group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], schema: 'V1Service', validator: 'v1/Service' },
   { group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'], subresources: [], schema: 'V1Endpoints', validator: 'v1/Endpoints' },
   { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], subresources: [], schema: 'V1ConfigMap', validator: 'v1/ConfigMap' },

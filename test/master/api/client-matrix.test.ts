@@ -18,6 +18,11 @@ const POD = 'matrix';
 /** kubectl 1.27 and 1.29 stream over SPDY/3.1; 1.32 and 1.33 over WebSocket (port-forward falls back to SPDY). */
 const minors = ['1.27', '1.29', '1.32', '1.33'];
 
+/** kubectl 1.31 and later tunnel port-forward's SPDY through a WebSocket first. */
+function tunnelsPortForward(minor: string): boolean {
+  return Number(minor.split('.')[1]) >= 31;
+}
+
 /**
  * One scenario (apply, get, watch, patch, logs, exec, cp, port-forward, delete) with each kubectl
  * from 1.27 to 1.33, then with @kubernetes/client-node and the Python client, on one master and
@@ -52,7 +57,7 @@ describe('client matrix on a real podman node', () => {
     await node?.stop();
   }, 60_000);
 
-  test.each(minors)('kubectl %s: apply, get, watch, patch, logs, exec, cp, port-forward, debug, delete', async (minor) => {
+  test.each(minors)('kubectl %s: apply, get, watch, patch, logs, exec, cp, port-forward, attach, debug, delete', async (minor) => {
     const binary = kubectlVersions().get(minor);
     if (!binary) throw new Error(`kubectl.${minor} is not installed next to kubectl (Google Cloud SDK bin/)`);
     const k = kubectlAt(binary);
@@ -83,15 +88,23 @@ describe('client matrix on a real podman node', () => {
     await k.ok(kc, ['cp', `${POD}:/tmp/${name}.txt`, `${local}.back`]);
     expect(await readFile(`${local}.back`, 'utf8')).toBe(await readFile(local, 'utf8'));
 
-    const forward = k.stream(kc, ['port-forward', `pod/${POD}`, ':8080']);
+    // -v=4 shows whether kubectl fell back from its WebSocket tunnel to SPDY.
+    const forward = k.stream(kc, ['port-forward', '-v=4', `pod/${POD}`, ':8080']);
     try {
       await forward.waitFor(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/, 20_000);
       const port = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())?.[1]);
       expect(await httpGet(port, '/index.html')).toBe('matrix-ok\n');
       expect(await httpGet(port, '/index.html')).toBe('matrix-ok\n');
+      if (tunnelsPortForward(minor)) expect(forward.output()).not.toMatch(/fall(ing )?back/i);
     } finally {
       forward.stop();
     }
+
+    // kubectl run -i attaches to the new pod's main process (pods/attach) and feeds it stdin.
+    const attacher = `att-${minor.replace('.', '-')}`;
+    const attached = await k.run(kc, ['run', attacher, `--image=${TEST_IMAGE}`, '--restart=Never', '-i', '--rm', '--pod-running-timeout=60s', '--command', '--', 'sh', '-c', 'read line; echo got:$line'], 'hello\n');
+    expect(attached.stdout).toContain('got:hello');
+    expect(attached.code).toBe(0);
 
     // kubectl debug adds an ephemeral container, which the agent runs in the pod's namespaces:
     // it reaches the pod's httpd on the pod's own loopback.
@@ -102,6 +115,9 @@ describe('client matrix on a real podman node', () => {
       return pod.status?.ephemeralContainerStatuses?.find((c) => c.name === debugger_)?.state?.terminated;
     }, 30_000);
     expect(await k.ok(kc, ['logs', POD, '-c', debugger_])).toBe('matrix-ok\n');
+    // debug -i attaches to the ephemeral container once it runs.
+    const interactive = await k.run(kc, ['debug', POD, '-i', `--image=${TEST_IMAGE}`, `--container=${debugger_}-i`, '--', 'sh', '-c', 'read line; echo debugged:$line'], 'there\n');
+    expect(interactive.stdout).toContain('debugged:there');
 
     await k.ok(kc, ['delete', 'configmap', name]);
     expect((await k.run(kc, ['get', 'configmap', name])).stderr).toMatch(/NotFound|not found/);
