@@ -19,6 +19,11 @@ function readPair(dir: string, name: string): KeyPair | undefined {
   return { certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
 }
 
+/** The cluster CA kept in a master's data dir, or undefined where there is none. */
+export function readClusterCa(dataDir: string): KeyPair | undefined {
+  return readPair(dataDir, 'ca');
+}
+
 function writeSecret(path: string, content: string): void {
   writeFileSync(path, content, { mode: 0o600 });
   chmodSync(path, 0o600);

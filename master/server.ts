@@ -74,7 +74,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
   // Certificates exist before the port opens, so no client ever meets a server without one.
   const state = loadOrCreateState(options.dataDir, sans);
-  const server = https.createServer({ ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem });
+  // Client certificates are asked for, not required: one signed by the cluster CA signs its user in
+  // (CN user, O groups); without one (or with a foreign one) the bearer token decides.
+  const server = https.createServer({ ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem, ca: state.ca.certPem, requestCert: true, rejectUnauthorized: false });
   // A client that cannot agree on TLS sees only an alert; the reason is here.
   server.on('tlsClientError', (err, socket) => log.debug({ err: err.message, from: socket.remoteAddress }, 'TLS handshake failed'));
   let api: ApiServer | undefined;

@@ -161,7 +161,7 @@ export class ApiServer {
       if (publicPaths.has(publicPath)) return this.reply(res, this.publicEndpoint(publicPath));
       // The dashboard's static files hold no data; the page signs in with a token for every call.
       if (serveDashboard(req, res)) return;
-      who = await this.auth.authenticate(req.headers.authorization);
+      who = await this.auth.authenticateRequest(req);
       if (!who) throw errors.unauthorized();
       who = await impersonate(this.access, who, req);
       if (path === '/lotse/v1/join' && req.method === 'POST') {
@@ -200,7 +200,7 @@ export class ApiServer {
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
-      const authenticated = await this.auth.authenticate(req.headers.authorization);
+      const authenticated = await this.auth.authenticateRequest(req);
       if (!authenticated) throw errors.unauthorized();
       const who = await impersonate(this.access, authenticated, req);
       const rr = this.parse(req);

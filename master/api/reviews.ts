@@ -71,7 +71,9 @@ async function accessStatus(access: Access, who: Identity, spec: ReviewSpec, nam
   const a = attributes(spec, namespace);
   const d = await access.decide(who, a);
   if (d.allowed) return { allowed: true, ...(who.role === 'user' ? { reason: 'allowed by RBAC' } : {}) };
-  return { allowed: false, reason: d.reason };
+  // Kubernetes' RBAC authorizer gives a denial no reason (kubectl auth can-i prints a bare "no");
+  // the node authorizer's reasons name the missing relationship, and stay.
+  return who.role === 'user' ? { allowed: false } : { allowed: false, reason: d.reason };
 }
 
 function attributes(spec: ReviewSpec, namespace: string | undefined): RequestAttributes {

@@ -1,7 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { newToken, type StaticTokens } from '../../cluster/tokens';
 import type { Store } from '../store/store';
 import { StoreError } from '../store/store';
+import { clientCertificateIdentity } from './client-certificate';
 import { adminIdentity, joinIdentity, nodeIdentity, serviceAccountIdentity, viewerIdentity, type Identity } from './identity';
 import { API_AUDIENCE, type ServiceAccountTokens, type TokenClaims } from './service-account-token';
 
@@ -34,6 +37,14 @@ export class Authenticator {
     private readonly serviceAccounts?: { tokens: ServiceAccountTokens; lookup: ObjectLookup },
   ) {
     this.staticDigests = [[sha256(tokens.admin), adminIdentity], [sha256(tokens.viewer), viewerIdentity], [sha256(tokens.join), joinIdentity]];
+  }
+
+  /**
+   * A request's identity: a client certificate signed by the cluster CA wins, as in Kubernetes'
+   * union of authenticators (x509 first), else the bearer token.
+   */
+  async authenticateRequest(req: IncomingMessage): Promise<Identity | undefined> {
+    return clientCertificateIdentity(req.socket as TLSSocket) ?? this.authenticate(req.headers.authorization);
   }
 
   async authenticate(authorization: string | undefined): Promise<Identity | undefined> {
