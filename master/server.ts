@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { serverTlsPolicy } from '../kube/tls-policy';
 import { ServiceAccountTokens } from './auth/service-account-token';
 import { loadOrCreateState, writeClientFiles } from './data-dir';
+import { listenAlso } from './extra-listener';
 import { apiServerServiceIp, ServiceAllocator } from './api/service-allocator';
 import { MasterEndpoints } from './api/master-endpoints';
 import { errors } from './api/status';
@@ -20,6 +21,11 @@ export interface MasterOptions {
   dataDir: string;
   /** HOST:PORT; default 0.0.0.0:6443 (tests use 127.0.0.1:0). */
   listen?: string;
+  /**
+   * More HOST:PORT addresses served like `listen` (a port of 0 means listen's port); one that is
+   * not on this machine yet is bound once it appears. A local cluster's pods reach the master there.
+   */
+  alsoListen?: string[];
   /** sqlite:PATH | etcd://HOST:PORT[,...]; default sqlite:DATA_DIR/state.db. */
   store?: string;
   etcdCa?: string;
@@ -64,7 +70,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const advertise = options.advertiseAddress ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const serviceCidr = options.serviceCidr ?? '10.96.0.0/12';
   // Pods reach the API at the `kubernetes` service's ClusterIP and verify the certificate against it.
-  const sans = [...new Set(['localhost', '127.0.0.1', hostname(), advertise, apiServerServiceIp(serviceCidr), ...(options.tlsSans ?? []), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'])];
+  const extra = (options.alsoListen ?? []).map(splitHostPort);
+  const sans = [...new Set(['localhost', '127.0.0.1', hostname(), advertise, ...extra.map(([h]) => h), apiServerServiceIp(serviceCidr), ...(options.tlsSans ?? []), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'])];
   const store = await openStore(options.store ?? defaultStoreSpec(options.dataDir), {
     dataDir: options.dataDir,
     etcdCa: options.etcdCa,
@@ -76,7 +83,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const state = loadOrCreateState(options.dataDir, sans);
   // Client certificates are asked for, not required: one signed by the cluster CA signs its user in
   // (CN user, O groups); without one (or with a foreign one) the bearer token decides.
-  const server = https.createServer({ ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem, ca: state.ca.certPem, requestCert: true, rejectUnauthorized: false });
+  const tls: https.ServerOptions = { ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem, ca: state.ca.certPem, requestCert: true, rejectUnauthorized: false };
+  const server = https.createServer(tls);
   // A client that cannot agree on TLS sees only an alert; the reason is here.
   server.on('tlsClientError', (err, socket) => log.debug({ err: err.message, from: socket.remoteAddress }, 'TLS handshake failed'));
   let api: ApiServer | undefined;
@@ -98,7 +106,11 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${port}`;
+  const extraListeners = extra.map(([h, p]) => listenAlso(server, tls, h, Number(p) || port, log));
+  // Clients on this machine use the listen address when it is a specific one (a local cluster's
+  // 127.0.0.1), else the advertised one; pods always get the advertised one (the kubernetes Service).
+  const clientHost = host === '0.0.0.0' || host === '::' ? advertise : host;
+  const url = `https://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
   // The kubeconfig needs the port, which with :0 is known only after listen().
   writeClientFiles(options.dataDir, url, state);
 
@@ -129,6 +141,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       await controllers?.stop();
       await compactor.stop();
       wired.stop();
+      await Promise.all(extraListeners.map((l) => l.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

@@ -7,6 +7,7 @@ import { startMaster } from '../../master/server';
 interface MasterFlags {
   dataDir: string;
   listen: string;
+  alsoListen: string[];
   store?: string;
   etcdCa?: string;
   etcdCert?: string;
@@ -29,6 +30,7 @@ export function registerMaster(program: Command): void {
     .description('Run the API server, store, scheduler and controllers')
     .requiredOption('--data-dir <dir>', 'where the CA, tokens, kubeconfig and the embedded store live')
     .option('--listen <host:port>', 'address to serve HTTPS on', '0.0.0.0:6443')
+    .option('--also-listen <host:port>', 'one more address to serve on, bound once it exists on this machine (repeatable; port 0 means --listen\'s)', collect, [])
     .option('--store <spec>', 'sqlite:PATH (default sqlite:DATA_DIR/state.db) or etcd://HOST:PORT[,HOST:PORT...]')
     .option('--etcd-ca <file>', 'CA of the etcd servers (switches etcd to https)')
     .option('--etcd-cert <file>', 'client certificate for etcd')
@@ -50,6 +52,7 @@ export function registerMaster(program: Command): void {
       const master = await startMaster({
         dataDir: flags.dataDir,
         listen: flags.listen,
+        alsoListen: flags.alsoListen,
         store: flags.store,
         etcdCa: flags.etcdCa,
         etcdCert: flags.etcdCert,

@@ -4,6 +4,7 @@ import type { ClusterState } from './cluster-state';
 import { masterUrl } from './cluster-state';
 import type { LocalPaths } from './local-paths';
 import { componentCommand } from './lotse-binary';
+import { podGateway } from './pod-gateway';
 import { runningPid, startDetached, tailLog } from './process-supervisor';
 
 export const agentComponent = (node: string): string => `agent-${node}`;
@@ -31,7 +32,7 @@ export function spawnAgent(paths: LocalPaths, state: ClusterState, node: string)
     '--address', '127.0.0.1',
     '--kubelet-port', '0',
     // One service proxy and one DNS server per host: the first node's agent serves them for all.
-    ...(node === state.nodes[0] ? ['--cluster-dns-address', state.runtime.kind === 'docker' ? '172.17.0.1' : '10.88.0.1'] : ['--proxy-mode', 'none']),
+    ...(node === state.nodes[0] ? ['--cluster-dns-address', podGateway(state.runtime.kind)] : ['--proxy-mode', 'none']),
   ];
   const component = agentComponent(node);
   return startDetached(process.execPath, args, paths.pidFile(component), paths.logFile(component), component).pid;

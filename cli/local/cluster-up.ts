@@ -107,7 +107,7 @@ async function startFresh(paths: LocalPaths, previous: ClusterState | undefined,
   const state: ClusterState = { port, runtime, nodes: localNodeNames(options.nodes ?? previous?.nodes.length ?? 1) };
   const engine = background(ensureEngine(paths, runtime, started));
   await progress.step('master ready', async () => {
-    const pid = spawnMaster(paths, port);
+    const pid = spawnMaster(paths, port, runtime.kind);
     started.add(MASTER, pid, paths.masterDataDir);
     await waitMasterReady(paths, port, pid, options.timeoutMs ?? 60_000);
     await forgetRemovedNodes(paths, state, previous?.nodes ?? []);

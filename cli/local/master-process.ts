@@ -3,6 +3,8 @@ import path from 'node:path';
 import { healthStatus } from './admin-client';
 import type { LocalPaths } from './local-paths';
 import { componentCommand } from './lotse-binary';
+import { podGateway } from './pod-gateway';
+import type { DetectedRuntime } from './runtime-detection';
 import { runningPid, sleep, startDetached, tailLog } from './process-supervisor';
 
 export const MASTER = 'master';
@@ -12,8 +14,14 @@ export function runningMaster(paths: LocalPaths): number | undefined {
   return runningPid(paths.pidFile(MASTER), paths.masterDataDir);
 }
 
-export function spawnMaster(paths: LocalPaths, port: number): number {
-  const args = [...componentCommand('master'), '--data-dir', paths.masterDataDir, '--listen', `127.0.0.1:${port}`];
+/**
+ * Starts `lotse master` on 127.0.0.1 for this machine's clients, and on the pod bridge's gateway
+ * for pods (advertised, so the kubernetes Service leads there): in-cluster clients work as on a
+ * real cluster, while nothing listens on the machine's other networks.
+ */
+export function spawnMaster(paths: LocalPaths, port: number, runtime: DetectedRuntime['kind']): number {
+  const gateway = podGateway(runtime);
+  const args = [...componentCommand('master'), '--data-dir', paths.masterDataDir, '--listen', `127.0.0.1:${port}`, '--also-listen', `${gateway}:${port}`, '--advertise-address', gateway];
   return startDetached(process.execPath, args, paths.pidFile(MASTER), paths.logFile(MASTER), MASTER).pid;
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { kubectlOk } from '../../support/kubectl';
+import { ensureKubectlImage } from '../../support/podman';
 import { freePort, isolatedEnv, killMentioning, lotse, nodeContainers, nodeVolumes, processesMentioning, ROOT, waitFor } from '../lotse-cli';
 
 const run = promisify(execFile);
@@ -109,6 +110,30 @@ describe('lotse up / status / kubeconfig / down with real podman and real proces
     await waitFor('the mem pod Running', async () => ((await kubectlOk(iso.kubeconfig, ['get', 'pod', 'mem', '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined));
     expect((await Promise.all(NODES.map(nodeVolumes))).flat()).toHaveLength(1);
   }, 90_000);
+
+  it('a pod reaches the API through the kubernetes Service with its ServiceAccount and gets exactly what its Role allows', async () => {
+    const image = await ensureKubectlImage();
+    const kc = iso.kubeconfig;
+    await kubectlOk(kc, ['create', 'serviceaccount', 'lister']);
+    await kubectlOk(kc, ['create', 'role', 'cm-lister', '--verb=list', '--resource=configmaps']);
+    await kubectlOk(kc, ['create', 'rolebinding', 'lister-cm', '--role=cm-lister', '--serviceaccount=default:lister']);
+    // client-go's in-cluster configuration: the service variables, the mounted token and CA.
+    const script = 'kubectl get configmaps -o name; echo "cm=$?"; kubectl get secrets 2>&1; echo "secrets=$?"';
+    await kubectlOk(kc, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'in-cluster' },
+      spec: { serviceAccountName: 'lister', restartPolicy: 'Never', containers: [{ name: 'c', image, env: [{ name: 'HOME', value: '/tmp' }], command: ['sh', '-c', script] }] },
+    }));
+    await waitFor('the in-cluster pod to finish', async () => {
+      const phase = await kubectlOk(kc, ['get', 'pod', 'in-cluster', '-o', 'jsonpath={.status.phase}']);
+      return phase === 'Succeeded' || phase === 'Failed' ? phase : undefined;
+    }, 90_000);
+    const log = await kubectlOk(kc, ['logs', 'in-cluster']);
+    expect(log).toContain('configmap/kube-root-ca.crt\ncm=0');
+    expect(log).toMatch(/forbidden: User "system:serviceaccount:default:lister" cannot list[^\n]*secrets[\s\S]*secrets=1/);
+    // The Service leads to the master's pod-facing address on the bridge gateway, not to its
+    // 127.0.0.1, which pods reach only where the engine turned on route_localnet for its bridge.
+    expect(await kubectlOk(kc, ['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].addresses[*].ip}'])).toBe('10.88.0.1');
+  }, 120_000);
 
   it('a repeat up reuses the running cluster and restarts a dead agent; status and kubeconfig describe it', async () => {
     const pidFile = (c: string): string => path.join(marker, 'local', 'pids', `${c}.pid`);
