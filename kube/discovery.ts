@@ -34,3 +34,17 @@ export async function deletableNamespacedResources(client: KubeClient): Promise<
   }
   return out;
 }
+
+/**
+ * The resource that serves a kind (apiVersion "stable.example.com/v1", kind "CronTab"), from the
+ * group-version's discovery document, or undefined when the server does not serve it.
+ */
+export async function resourceForKind(client: KubeClient, apiVersion: string, kind: string): Promise<(ResourceRef & { namespaced: boolean }) | undefined> {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const res = await client.raw('GET', group ? `/apis/${group}/${version}` : `/api/${version}`);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`discovery of ${apiVersion} answered ${res.status}: ${res.body.slice(0, 200)}`);
+  const list = JSON.parse(res.body) as { resources?: (ApiResource & { kind?: string })[] };
+  const found = (list.resources ?? []).find((r) => r.kind === kind && !r.name.includes('/'));
+  return found ? { group, version, resource: found.name, namespaced: found.namespaced } : undefined;
+}

@@ -28,7 +28,9 @@ import { NodeProxy, type StreamingSubresource } from './node-proxy';
 import { OpenApi } from './openapi/openapi';
 import { negotiateOpenApiV2 } from './openapi/openapi-v2';
 import { NotServed, parseRequest, type ResourceRequest } from './request-info';
-import { groupVersions, resources, type ResourceInfo } from './resources';
+import { ResourceCatalog } from './resource-catalog';
+import { resources, type ResourceInfo } from './resources';
+import { CrdController } from './custom-resources/crd-controller';
 import { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import type { Logger } from '../log';
@@ -70,7 +72,10 @@ const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 export class ApiServer {
   private readonly auth: Authenticator;
   private readonly handler: ResourceHandler;
-  private readonly openapi = new OpenApi();
+  /** What this server serves: the built-in resources and the accepted CRDs' versions. */
+  readonly catalog = new ResourceCatalog();
+  private readonly openapi = new OpenApi(this.catalog);
+  private readonly crds: CrdController;
   private readonly metrics = new Metrics();
   private readonly proxy: NodeProxy;
   private readonly nodeReferences: NodeReferences;
@@ -94,7 +99,8 @@ export class ApiServer {
   ) {
     this.errorLog = new ErrorLog(log);
     this.health = new StoreHealth(store).start();
-    this.handler = new ResourceHandler(store, this.openapi, allocator, handlerOptions);
+    this.handler = new ResourceHandler(store, this.openapi, this.catalog, allocator, handlerOptions);
+    this.crds = new CrdController(store, this.handler.registry, this.catalog, log);
     const registry = this.handler.registry;
     const byPlural = new Map(resources.map((r) => [`${r.group}/${r.plural}`, r]));
     this.auth = new Authenticator(state.tokens, store, {
@@ -118,6 +124,7 @@ export class ApiServer {
   }
 
   stop(): void {
+    this.crds.stop();
     this.health.stop();
     this.nodeReferences.stop();
     this.access.rbac.stop();
@@ -134,6 +141,8 @@ export class ApiServer {
       }
     }
     await ensureDefaultPolicy(this.handler.registry);
+    // Custom resources are served before the master reports ready, so a restart loses none of them.
+    await this.crds.start();
     if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {
       const ip = this.allocator.apiServerIp();
       try {
@@ -217,7 +226,7 @@ export class ApiServer {
 
   private parse(req: IncomingMessage): ResourceRequest | { type: 'other'; path: string } {
     try {
-      return parseRequest(req.method ?? 'GET', req.url ?? '/');
+      return parseRequest(req.method ?? 'GET', req.url ?? '/', this.catalog);
     } catch (err) {
       if (err instanceof NotServed) throw new HttpError(404, 'NotFound', err.message, err.details);
       throw err;
@@ -282,22 +291,22 @@ export class ApiServer {
     if (!decision.allowed) throw errors.forbidden(who.user, attributes.verb, path, decision.reason);
     const p = path.replace(/\/+$/, '') || '/';
     if (p === '/api') {
-      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(true), headers: { 'content-type': aggregatedContentType } };
+      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(this.catalog, true), headers: { 'content-type': aggregatedContentType } };
       return { status: 200, body: apiVersions(this.address) };
     }
     if (p === '/apis') {
-      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(false), headers: { 'content-type': aggregatedContentType } };
-      return { status: 200, body: apiGroupList() };
+      if (wantsAggregated(req.headers.accept)) return { status: 200, body: aggregatedDiscovery(this.catalog, false), headers: { 'content-type': aggregatedContentType } };
+      return { status: 200, body: apiGroupList(this.catalog) };
     }
     const groupMatch = /^\/apis\/([^/]+)$/.exec(p);
     if (groupMatch) {
-      const versions = groupVersions().filter((gv) => gv.group === groupMatch[1]).map((gv) => gv.version);
+      const versions = this.catalog.groupVersions().filter((gv) => gv.group === groupMatch[1]).map((gv) => gv.version);
       if (versions.length) return { status: 200, body: apiGroup(groupMatch[1], versions) };
     }
     const gvMatch = /^\/api\/([^/]+)$/.exec(p) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(p);
     if (gvMatch) {
       const [group, version] = p.startsWith('/api/') ? ['', gvMatch[1]] : gvMatch[1].split('/');
-      const list = apiResourceList(group, version);
+      const list = apiResourceList(this.catalog, group, version);
       if (list) return { status: 200, body: list };
     }
     if (p === '/openapi/v2') return { status: 200, ...negotiateOpenApiV2(req.headers.accept, this.openapi.v2()) };

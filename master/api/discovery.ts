@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { apiVersionOf, groupVersions, resources, verbsOf, type ResourceInfo } from './resources';
+import { compareVersions, type ResourceCatalog } from './resource-catalog';
+import { apiVersionOf, verbsOf, type ResourceInfo } from './resources';
 
 export const aggregatedContentType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -36,9 +37,9 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
 }
 
-export function apiGroupList(): Record<string, unknown> {
+export function apiGroupList(catalog: ResourceCatalog): Record<string, unknown> {
   const groups = new Map<string, string[]>();
-  for (const gv of groupVersions()) if (gv.group) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
+  for (const gv of catalog.groupVersions()) if (gv.group) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -51,8 +52,8 @@ export function apiGroup(name: string, versions: string[]): Record<string, unkno
   return { kind: 'APIGroup', apiVersion: 'v1', name, versions: vs, preferredVersion: vs[0] };
 }
 
-export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const served = resources.filter((r) => r.group === group && r.version === version);
+export function apiResourceList(catalog: ResourceCatalog, group: string, version: string): Record<string, unknown> | undefined {
+  const served = catalog.all().filter((r) => r.group === group && r.version === version);
   if (served.length === 0) return undefined;
   const list: Record<string, unknown>[] = [];
   for (const r of served) {
@@ -75,9 +76,9 @@ export function apiResourceList(group: string, version: string): Record<string, 
 }
 
 /** APIGroupDiscoveryList for /api (core) or /apis (named groups). */
-export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
+export function aggregatedDiscovery(catalog: ResourceCatalog, core: boolean): Record<string, unknown> {
   const byGroup = new Map<string, Map<string, ResourceInfo[]>>();
-  for (const r of resources) {
+  for (const r of catalog.all()) {
     if ((r.group === '') !== core) continue;
     const versions = byGroup.get(r.group) ?? new Map<string, ResourceInfo[]>();
     versions.set(r.version, [...(versions.get(r.version) ?? []), r]);
@@ -85,7 +86,7 @@ export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
   }
   const items = [...byGroup].map(([group, versions]) => ({
     metadata: group ? { name: group, creationTimestamp: null } : { creationTimestamp: null },
-    versions: [...versions].map(([version, rs]) => ({
+    versions: [...versions].sort(([a], [b]) => compareVersions(a, b)).map(([version, rs]) => ({
       version,
       freshness: 'Current',
       resources: rs.map((r) => ({

@@ -3,6 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Identity } from '../auth/identity';
 import type { Store } from '../store/store';
 import { Admission } from './admission';
+import { defaultCrd, validateCrd } from './custom-resources/crd-validation';
+import type { Crd } from './custom-resources/crd-types';
+import { prepareCustomObject, unknownCustomFields } from './custom-resources/custom-object';
+import { readPath, writePath } from './custom-resources/field-path';
+import { customResourceTable } from './custom-resources/printer-columns';
 import { isPlainObject, mediaType, parseBody, readBody } from './body';
 import { applyDefaults, defaultStatus } from './defaults';
 import { parseListOptions, resourceVersionOf } from './list-options';
@@ -18,6 +23,7 @@ import { serverSideApply } from './patch/server-side-apply';
 import type { SchemaLookup } from './patch/strategic-merge';
 import { Registry, type DeleteOptions, type Obj } from './registry';
 import { queryFlag, type ResourceRequest } from './request-info';
+import type { ResourceCatalog } from './resource-catalog';
 import { apiVersionOf, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
@@ -44,12 +50,25 @@ type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export class ResourceHandler {
   readonly registry: Registry;
   readonly admission: Admission;
-  /** One lookup for the handler's lifetime, so the field types built from it are cached. */
-  private readonly lookup: SchemaLookup = (n) => this.openapi.schema(n);
+  private lookupFn: SchemaLookup | undefined;
+  private lookupGeneration = -1;
+
+  /**
+   * One lookup per generation of the catalog: field types built from it are cached per lookup,
+   * and a changed CRD schema must not be read through an old one.
+   */
+  private get lookup(): SchemaLookup {
+    if (!this.lookupFn || this.lookupGeneration !== this.catalog.generation) {
+      this.lookupGeneration = this.catalog.generation;
+      this.lookupFn = (n) => this.openapi.schema(n);
+    }
+    return this.lookupFn;
+  }
 
   constructor(
     private readonly store: Store,
     private readonly openapi: OpenApi,
+    private readonly catalog: ResourceCatalog,
     allocator: ServiceAllocator,
     private readonly options: HandlerOptions,
   ) {
@@ -82,8 +101,8 @@ export class ResourceHandler {
   private async get(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
     resourceVersionOf(rr.query);
     const obj = await this.registry.get(rr.resource, rr.namespace, rr.name as string);
-    if (rr.subresource === 'scale') return { status: 200, body: toScale(obj) };
-    if (wantsTable(req)) return { status: 200, body: toTable(rr.resource.kind, [obj], {}, includeObject(rr)) };
+    if (rr.subresource === 'scale') return { status: 200, body: toScale(rr.resource, obj) };
+    if (wantsTable(req)) return { status: 200, body: table(rr, [obj], {}) };
     return { status: 200, body: obj };
   }
 
@@ -96,7 +115,7 @@ export class ResourceHandler {
       continueToken: rr.query.get('continue') || undefined,
     });
     const meta = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
-    if (wantsTable(req)) return { status: 200, body: toTable(rr.resource.kind, result.items, meta, includeObject(rr)) };
+    if (wantsTable(req)) return { status: 200, body: table(rr, result.items, meta) };
     return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: meta, items: result.items } };
   }
 
@@ -124,6 +143,7 @@ export class ResourceHandler {
     if (rr.subresource === 'eviction') return this.evict(rr);
     if (rr.subresource) throw errors.methodNotAllowed(`POST is not supported on ${rr.resource.plural}/${rr.subresource}`);
     if (rr.name) throw errors.methodNotAllowed(`POST to a named ${rr.resource.singular}: use PUT to replace it or PATCH to change it`);
+    if (rr.resource.custom?.terminating) throw errors.methodNotAllowed(`create not allowed while custom resource definition ${rr.resource.custom.crd} is terminating`);
     const obj = await this.readObject(rr, req);
     const warnings = this.checkFields(rr, obj);
     const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
@@ -164,9 +184,10 @@ export class ResourceHandler {
   private async patch(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
     const name = rr.name as string;
     const kind = patchKind(mediaType(req));
+    if (kind === 'strategic' && rr.resource.custom) throw errors.unsupportedMediaType('application/strategic-merge-patch+json: custom resources take JSON, merge and apply patches');
     const patch = parsePatch(kind, await readBody(req));
     if (rr.subresource === 'scale') {
-      const current = toScale(await this.registry.get(rr.resource, rr.namespace, name));
+      const current = toScale(rr.resource, await this.registry.get(rr.resource, rr.namespace, name));
       return this.updateScale(rr, req, applyPatch(kind === 'apply' ? 'merge' : kind, current, patch, 'V1Scale', this.lookup));
     }
     if (kind === 'apply') {
@@ -275,10 +296,10 @@ export class ResourceHandler {
     const updated = await this.registry.update(rr.resource, rr.namespace, rr.name as string, (current) => {
       if (wanted && wanted !== '0' && wanted !== current.metadata?.resourceVersion) throw errors.conflict(rr.resource, String(rr.name));
       const next = structuredClone(current);
-      (next.spec as { replicas?: number }).replicas = replicas;
+      writePath(next, rr.resource.custom?.scale?.specReplicasPath ?? '.spec.replicas', replicas);
       return this.recordUpdate(rr, req, current, next);
     }, { dryRun: isDryRun(rr) });
-    return { status: 200, body: toScale(updated) };
+    return { status: 200, body: toScale(rr.resource, updated) };
   }
 
   /** Server-side apply of `config` onto `live` (undefined: the apply creates the object). */
@@ -319,10 +340,20 @@ export class ResourceHandler {
    * generated selector already names.
    */
   private prepareCreate(r: ResourceInfo, obj: Obj, name: string): string {
+    if (r.custom) {
+      prepareCustomObject(r, obj);
+      this.validate(r, obj, name);
+      return randomUUID();
+    }
     this.checkTypes(r, obj, name);
     applyDefaults(r.kind, obj);
     defaultStatus(r.kind, obj);
     const uid = randomUUID();
+    if (isCrd(r)) {
+      defaultCrd(obj as Crd, true);
+      const causes = validateCrd(obj as Crd);
+      if (causes.length > 0) throw errors.invalid(r, name, causes);
+    }
     if (r.kind === 'Job') {
       const causes = generateJobSelector(obj, uid);
       if (causes.length > 0) throw errors.invalid(r, name, causes);
@@ -333,8 +364,16 @@ export class ResourceHandler {
 
   /** Defaults, validation and admission for a write that replaces `current` with `next`. */
   private async prepare(r: ResourceInfo, current: Obj, next: Obj, who: Identity): Promise<Obj> {
-    this.checkTypes(r, next, String(current.metadata?.name));
-    applyDefaults(r.kind, next);
+    if (r.custom) prepareCustomObject(r, next);
+    else {
+      this.checkTypes(r, next, String(current.metadata?.name));
+      applyDefaults(r.kind, next);
+    }
+    if (isCrd(r)) {
+      defaultCrd(next as Crd, false);
+      const causes = validateCrd(next as Crd, current as Crd);
+      if (causes.length > 0) throw errors.invalid(r, String(current.metadata?.name), causes);
+    }
     this.validate(r, { ...next, apiVersion: apiVersionOf(r), kind: r.kind }, String(current.metadata?.name));
     await this.admission.checkWriter(r, current.metadata?.namespace, next, current, who);
     await this.admission.beforeUpdate(r, current, next);
@@ -377,13 +416,23 @@ export class ResourceHandler {
     const mode = (rr.query.get('fieldValidation') ?? 'Warn') as FieldValidation;
     if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore, not "${mode}"`);
     if (mode === 'Ignore') return undefined;
-    const unknown = unknownFields(rr.resource.schema, obj).filter((f) => f !== 'apiVersion' && f !== 'kind');
+    const found = rr.resource.custom ? unknownCustomFields(rr.resource, obj) : unknownFields(rr.resource.schema, obj);
+    const unknown = found.filter((f) => f !== 'apiVersion' && f !== 'kind');
     if (unknown.length === 0) return undefined;
     if (mode === 'Strict') {
       throw new HttpError(400, 'BadRequest', `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
     }
     return { warning: unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', ') };
   }
+}
+
+function isCrd(r: ResourceInfo): boolean {
+  return r.group === 'apiextensions.k8s.io' && r.kind === 'CustomResourceDefinition';
+}
+
+function table(rr: ResourceRequest, items: Obj[], meta: { resourceVersion?: string; continue?: string }): Record<string, unknown> {
+  if (rr.resource.custom) return customResourceTable(rr.resource, items, meta, includeObject(rr));
+  return toTable(rr.resource.kind, items, meta, includeObject(rr));
 }
 
 function wantsTable(req: IncomingMessage): boolean {
@@ -417,15 +466,18 @@ async function deleteOptions(rr: ResourceRequest, req: IncomingMessage): Promise
   };
 }
 
-function toScale(obj: Obj): Obj {
-  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
-  const status = (obj.status ?? {}) as { replicas?: number };
-  const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+/** The autoscaling/v1 Scale of an object: spec.replicas for the built-in kinds, the CRD's paths for custom ones. */
+function toScale(r: ResourceInfo, obj: Obj): Obj {
+  const paths = r.custom?.scale ?? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' };
+  const matchLabels = readPath(obj, '.spec.selector.matchLabels') as Record<string, string> | undefined;
+  const selector = r.custom?.scale
+    ? String(paths.labelSelectorPath ? (readPath(obj, paths.labelSelectorPath) ?? '') : '')
+    : Object.entries(matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace, uid: obj.metadata?.uid, resourceVersion: obj.metadata?.resourceVersion, creationTimestamp: obj.metadata?.creationTimestamp },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector },
+    spec: { replicas: Number(readPath(obj, paths.specReplicasPath) ?? 0) },
+    status: { replicas: Number(readPath(obj, paths.statusReplicasPath) ?? 0), selector },
   };
 }

@@ -1,4 +1,5 @@
-import { findResource, type ResourceInfo } from './resources';
+import type { ResourceCatalog } from './resource-catalog';
+import type { ResourceInfo } from './resources';
 import { errors } from './status';
 
 export interface ResourceRequest {
@@ -21,7 +22,7 @@ export interface OtherRequest {
  * Maps method + URL onto a resource request, as the Kubernetes RequestInfoResolver does:
  * /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] and /apis/GROUP/VERSION/...
  */
-export function parseRequest(method: string, rawUrl: string): ResourceRequest | OtherRequest {
+export function parseRequest(method: string, rawUrl: string, catalog: ResourceCatalog): ResourceRequest | OtherRequest {
   const url = new URL(rawUrl, 'https://lotse.invalid');
   const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
   let group: string;
@@ -45,7 +46,7 @@ export function parseRequest(method: string, rawUrl: string): ResourceRequest | 
     rest = rest.slice(2);
   }
   const [plural, name, subresource, ...extra] = rest;
-  const resource = findResource(group, version, plural);
+  const resource = catalog.find(group, version, plural);
   if (!resource) throw new NotServed(`the server could not find the requested resource (${group ? `${plural}.${group}` : plural} in ${group || 'core'}/${version})`);
   if (extra.length > 0) throw new NotServed(`the server could not find the requested resource: ${url.pathname}`);
   if (subresource && !resource.subresources.includes(subresource)) {

@@ -22,6 +22,39 @@ export interface ResourceInfo {
    * ...); the server answers it before the registry.
    */
   createOnly?: boolean;
+  /** Set on a version of a CustomResourceDefinition: what its schema, columns and scale say. */
+  custom?: CustomResource;
+}
+
+/** A JSON schema (OpenAPI v3 subset) as CRDs carry it. */
+export type JsonSchema = Record<string, unknown>;
+
+/** One served version of a CustomResourceDefinition, as the request path needs it. */
+export interface CustomResource {
+  /** metadata.name of the CRD (PLURAL.GROUP). */
+  crd: string;
+  /** The version's openAPIV3Schema (structural), undefined if it accepts anything. */
+  schema: JsonSchema | undefined;
+  columns: PrinterColumn[];
+  scale?: ScalePaths;
+  /** The CRD is being deleted: its objects are being removed and no new one is accepted. */
+  terminating: boolean;
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: 'integer' | 'number' | 'string' | 'boolean' | 'date';
+  jsonPath: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+}
+
+/** Where a custom resource keeps what the scale subresource reads and writes (".spec.replicas"). */
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
 }
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -58,6 +91,7 @@ export const resources: ResourceInfo[] = [
   { group: '', version: 'v1', kind: 'ReplicationController', plural: 'replicationcontrollers', singular: 'replicationcontroller', namespaced: true, shortNames: ['rc'], categories: ['all'], subresources: ['status'], schema: 'V1ReplicationController', validator: 'v1/ReplicationController', hasGeneration: true },
   { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', singular: 'statefulset', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['status'], schema: 'V1StatefulSet', validator: 'apps/v1/StatefulSet', hasGeneration: true },
   { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', singular: 'ingress', namespaced: true, shortNames: ['ing'], subresources: ['status'], schema: 'V1Ingress', validator: 'networking.k8s.io/v1/Ingress', hasGeneration: true },
+  { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', singular: 'customresourcedefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], schema: 'V1CustomResourceDefinition', validator: 'apiextensions.k8s.io/v1/CustomResourceDefinition' },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', namespaced: true, subresources: [], schema: 'V1EndpointSlice', validator: 'discovery.k8s.io/v1/EndpointSlice' },
   { group: rbac, version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false, subresources: [], schema: 'V1ClusterRole', validator: `${rbac}/v1/ClusterRole` },
   { group: rbac, version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false, subresources: [], schema: 'V1ClusterRoleBinding', validator: `${rbac}/v1/ClusterRoleBinding` },

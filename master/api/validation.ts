@@ -1,4 +1,5 @@
 import { CronScheduleError, parseCronSchedule } from '../../kube/cron-schedule';
+import { validateCustomObject } from './custom-resources/custom-object';
 import type { ResourceInfo } from './resources';
 import { validateSelectors } from './selector-validation';
 import type { StatusCause } from './status';
@@ -60,6 +61,7 @@ export function fieldPath(pointer: string): string {
  * Kubernetes refuses these when decoding into its typed structs, before defaulting too.
  */
 export function typeErrors(r: ResourceInfo, obj: Obj): StatusCause[] {
+  if (r.custom) return [];
   return schemaValidator(r.validator)(obj)
     .filter((e) => e.params?.missingProperty === undefined)
     .map((e) => ({ reason: 'FieldValueInvalid', field: fieldPath(e.instancePath), message: `Invalid value: ${e.message ?? 'does not match the schema'}` }));
@@ -70,6 +72,12 @@ export function typeErrors(r: ResourceInfo, obj: Obj): StatusCause[] {
  * cannot express (names, labels, quantities, ports), returning one cause per bad field.
  */
 export function validateObject(r: ResourceInfo, obj: Obj): StatusCause[] {
+  if (r.custom) {
+    // Labels and annotations as for every kind; the name only as a path segment (custom-object.ts).
+    const causes = validateCustomObject(r, obj);
+    validateMeta(r, { ...((obj.metadata ?? {}) as Obj), name: undefined }, causes);
+    return causes;
+  }
   const causes: StatusCause[] = [];
   for (const e of schemaValidator(r.validator)(obj)) {
     {

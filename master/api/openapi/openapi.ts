@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { apiVersionOf, groupVersions, resources, type ResourceInfo } from '../resources';
+import type { ResourceCatalog } from '../resource-catalog';
+import { apiVersionOf, resources, type ResourceInfo } from '../resources';
 import { loadDescriptions, withDescriptions } from './descriptions';
 import { openApiV2, type OpenApiV2Forms } from './openapi-v2';
 // Generated from @kubernetes/client-node's models by scripts/gen-openapi-schemas.mjs.
@@ -53,6 +54,7 @@ function pathsFor(r: ResourceInfo): Record<string, Schema> {
     },
   };
   if (r.subresources.includes('status')) paths[`${item}/status`] = { get: operation(r, 'get', r.schema), put: operation(r, 'put', r.schema), patch: operation(r, 'patch', r.schema) };
+  if (r.subresources.includes('scale')) paths[`${item}/scale`] = { get: operation(r, 'get', 'V1Scale'), put: operation(r, 'put', 'V1Scale'), patch: operation(r, 'patch', 'V1Scale') };
   return paths;
 }
 
@@ -64,15 +66,22 @@ interface GroupDoc {
 /**
  * The OpenAPI v3 discovery index and one document per group-version. Built on the first request
  * for either, not at start: the documents carry every field's description, which an idle master
- * (and one that kubectl never asks for OpenAPI) should not hold.
+ * (and one that kubectl never asks for OpenAPI) should not hold. The documents of custom resources
+ * are rebuilt when the catalog changes (a CRD created, changed or deleted).
  */
 export class OpenApi {
-  private built: Map<string, GroupDoc> | undefined;
-  private v2Forms: OpenApiV2Forms | undefined;
+  private builtIn: Map<string, GroupDoc> | undefined;
+  private custom: { generation: number; docs: Map<string, GroupDoc> } | undefined;
+  private v2Forms: { generation: number; forms: OpenApiV2Forms } | undefined;
+
+  constructor(private readonly catalog: ResourceCatalog) {}
 
   private get docs(): Map<string, GroupDoc> {
-    this.built ??= buildDocs();
-    return this.built;
+    this.builtIn ??= buildDocs();
+    if (this.custom?.generation !== this.catalog.generation) {
+      this.custom = { generation: this.catalog.generation, docs: buildCustomDocs(this.catalog) };
+    }
+    return new Map([...this.builtIn, ...this.custom.docs]);
   }
 
   index(): string {
@@ -88,31 +97,70 @@ export class OpenApi {
 
   /** The Swagger 2.0 document (/openapi/v2) in JSON and gnostic protobuf, built with the v3 ones on first use. */
   v2(): OpenApiV2Forms {
-    this.v2Forms ??= openApiV2([...this.docs.values()].map((d) => d.body));
-    return this.v2Forms;
+    if (this.v2Forms?.generation !== this.catalog.generation) {
+      this.v2Forms = { generation: this.catalog.generation, forms: openApiV2([...this.docs.values()].map((d) => d.body)) };
+    }
+    return this.v2Forms.forms;
   }
 
+  /** A schema by name: the built-in kinds' and their parts, or a served custom resource version's. */
   schema(name: string): Schema | undefined {
-    return baseSchemas[name];
+    return baseSchemas[name] ?? this.catalog.schema(name);
   }
+}
+
+function document(gv: { group: string; version: string }, served: ResourceInfo[], schemas: Record<string, Schema>): GroupDoc {
+  const paths = Object.assign({}, ...served.map(pathsFor)) as Record<string, Schema>;
+  const body = JSON.stringify({
+    openapi: '3.0.0',
+    info: { title: 'lotse', version: apiVersionOf(gv) },
+    paths,
+    components: { schemas },
+  });
+  return { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() };
 }
 
 function buildDocs(): Map<string, GroupDoc> {
   const docs = new Map<string, GroupDoc>();
   // The descriptions are parsed here and dropped once serialized into the bodies.
   const schemas = schemasWithGvk(withDescriptions(baseSchemas, loadDescriptions()));
-  for (const gv of groupVersions()) {
+  const gvs = new Map(resources.map((r) => [apiVersionOf(r), { group: r.group, version: r.version }]));
+  for (const gv of gvs.values()) {
     const served = resources.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
-    const paths = Object.assign({}, ...served.map(pathsFor)) as Record<string, Schema>;
-    const body = JSON.stringify({
-      openapi: '3.0.0',
-      info: { title: 'lotse', version: apiVersionOf(gv) },
-      paths,
-      components: { schemas },
-    });
-    docs.set(gvPath(gv), { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() });
+    docs.set(gvPath(gv), document(gv, served, schemas));
   }
   return docs;
+}
+
+/** One document per custom group-version: its kinds' schemas and the built-in ones they refer to (ObjectMeta, Status...). */
+function buildCustomDocs(catalog: ResourceCatalog): Map<string, GroupDoc> {
+  const docs = new Map<string, GroupDoc>();
+  const custom = catalog.customResources();
+  if (custom.length === 0) return docs;
+  const shared = withDescriptions(referenced(['V1ObjectMeta', 'V1Status', 'V1DeleteOptions', 'V1Scale']), loadDescriptions());
+  shared.V1Scale = { ...shared.V1Scale, 'x-kubernetes-group-version-kind': [{ group: 'autoscaling', version: 'v1', kind: 'Scale' }] };
+  const gvs = new Map(custom.map((r) => [apiVersionOf(r), { group: r.group, version: r.version }]));
+  for (const gv of gvs.values()) {
+    const served = custom.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
+    const own = Object.fromEntries(served.map((r) => [r.schema, catalog.schema(r.schema) ?? { type: 'object' }]));
+    docs.set(gvPath(gv), document(gv, served, { ...shared, ...own }));
+  }
+  return docs;
+}
+
+/** The named base schemas and every schema they reach through $ref. */
+function referenced(names: string[]): Record<string, Schema> {
+  const out: Record<string, Schema> = {};
+  const visit = (name: string): void => {
+    if (out[name] || !baseSchemas[name]) return;
+    out[name] = baseSchemas[name];
+    JSON.stringify(baseSchemas[name], (key, value: unknown) => {
+      if (key === '$ref' && typeof value === 'string') visit(value.split('/').pop() ?? '');
+      return value;
+    });
+  };
+  names.forEach(visit);
+  return out;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { OwnerReference } from 'kubernetes-types/meta/v1';
 import { ApiError } from '../../../kube/api-error';
+import { resourceForKind } from '../../../kube/discovery';
 import type { KubeObject } from '../../../kube/object';
 import type { ResourceRef } from '../../../kube/resource-path';
 import type { ControllerContext } from '../controller-context';
@@ -41,6 +42,9 @@ interface GraphNode {
 
 const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
 
+/** How often dependents of owners the collector does not watch (custom resources) are looked at again. */
+const UNWATCHED_OWNER_RECHECK_MS = 10_000;
+
 export type OwnerState = 'present' | 'absent' | 'unknown';
 
 /** What to do with a dependent given the state of each of its owners. */
@@ -62,6 +66,7 @@ export class GarbageCollector extends QueueController {
   readonly name = 'garbage-collector';
   private readonly graph = new Map<string, GraphNode>();
   private readonly dependents = new Map<string, Set<string>>();
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(ctx: ControllerContext) {
     super(ctx, { workers: 4, failure: 'garbage collection failed', keyField: 'item' });
@@ -75,6 +80,26 @@ export class GarbageCollector extends QueueController {
     super.start();
     // Catch what was orphaned while no controller manager ran.
     for (const uid of this.graph.keys()) this.queue.add(`dependent:${uid}`);
+    // No delete event tells of an owner of a kind not watched here (an operator's custom resource
+    // owning its Deployment): its dependents are looked at again now and then.
+    this.recheck = setInterval(() => this.recheckUnwatchedOwners(), UNWATCHED_OWNER_RECHECK_MS);
+    this.recheck.unref();
+  }
+
+  override stop(): Promise<void> {
+    clearInterval(this.recheck);
+    return super.stop();
+  }
+
+  private recheckUnwatchedOwners(): void {
+    for (const [uid, node] of this.graph) {
+      const refs = node.obj.metadata?.ownerReferences ?? [];
+      if (refs.some((r) => !this.graph.has(r.uid) && !this.watchedKind(r))) this.queue.add(`dependent:${uid}`);
+    }
+  }
+
+  private watchedKind(ref: OwnerReference): Kind | undefined {
+    return [...GC_KINDS, ...OWNER_ONLY].find((k) => k.kind === ref.kind && groupOf(k.apiVersion) === groupOf(ref.apiVersion));
   }
 
   private observe(kind: Kind, type: string, obj: KubeObject, old?: KubeObject): void {
@@ -122,10 +147,12 @@ export class GarbageCollector extends QueueController {
 
   private async ownerState(ref: OwnerReference, namespace: string | undefined): Promise<OwnerState> {
     if (this.graph.has(ref.uid)) return 'present';
-    const kind = [...GC_KINDS, ...OWNER_ONLY].find((k) => k.kind === ref.kind && groupOf(k.apiVersion) === groupOf(ref.apiVersion));
-    if (!kind) return 'unknown';
+    const watched = this.watchedKind(ref);
+    // Any other kind (a custom resource) is found through discovery; one the server does not serve is unknown.
+    const resource = watched ? { ...watched.ref, namespaced: watched.namespaced } : await resourceForKind(this.ctx.client, ref.apiVersion, ref.kind);
+    if (!resource) return 'unknown';
     try {
-      const live = await this.ctx.client.get({ ...kind.ref, namespace: kind.namespaced ? namespace : undefined, name: ref.name });
+      const live = await this.ctx.client.get({ group: resource.group, version: resource.version, resource: resource.resource, namespace: resource.namespaced ? namespace : undefined, name: ref.name });
       return live.metadata?.uid === ref.uid ? 'present' : 'absent';
     } catch (err) {
       if (ApiError.isNotFound(err)) return 'absent';
