@@ -16,6 +16,7 @@ import type { PodSource } from './pods/pod-source';
 import type { ContainerRuntime } from './runtime/container-runtime';
 import type { RunningClusterDns } from './dns/cluster-dns';
 import { podDnsConfig } from './dns/pod-dns-config';
+import type { RunningIngressController } from './ingress/ingress-controller';
 import type { ProxyMode, RunningServiceProxy } from './proxy/service-proxy';
 
 export interface AgentOptions {
@@ -59,6 +60,8 @@ export interface AgentOptions {
   proxyTable?: string;
   /** Serve cluster DNS on this address (the pod bridge's gateway) and point ClusterFirst pods at it. */
   clusterDns?: { address: string; domain?: string; port?: number };
+  /** Route the cluster's Ingresses on these ports (0 disables one; undefined: no ingress). */
+  ingress?: { address: string; httpPort: number; httpsPort: number };
   log?: (message: string) => void;
 }
 
@@ -144,6 +147,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const proxy = await startProxy(o, client, addresses, log);
   if (proxy) log(`service proxy running in ${proxy.mode} mode`);
   dns = await startDns(o, client, log);
+  const ingress = await startIngress(o, client, { certPem: creds.servingCert, keyPem: creds.servingKey }, log);
 
   pods.on(lifecycle.onPod);
   await pods.start();
@@ -163,6 +167,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await lifecycle.stop();
       await proxy?.stop();
       await dns?.stop();
+      await ingress?.stop();
       await server?.close();
       if (!o.client) client.close();
     },
@@ -180,6 +185,20 @@ async function startProxy(o: AgentOptions, client: KubeClient, addresses: string
     return await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, log });
   } catch (err) {
     log(`service proxy not started (ClusterIPs and NodePorts will not answer on this node): ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The ingress router, when asked for; loaded only then (with its proxy library), as the service proxy is. */
+async function startIngress(o: AgentOptions, client: KubeClient, nodeCertificate: { certPem: string; keyPem: string }, log: (m: string) => void): Promise<RunningIngressController | undefined> {
+  if (!o.ingress || (o.ingress.httpPort === 0 && o.ingress.httpsPort === 0)) return undefined;
+  try {
+    const { startIngressController } = await import('./ingress/ingress-controller');
+    // Hosts without a certificate of their own get the node's serving certificate, as ingress
+    // controllers serve a default one: browsers warn either way, and no key is made at start.
+    return await startIngressController({ client, ...o.ingress, fallbackCertificate: nodeCertificate, log });
+  } catch (err) {
+    log(`ingress not served on this node (ports ${o.ingress.httpPort}/${o.ingress.httpsPort}): ${(err as Error).message}`);
     return undefined;
   }
 }

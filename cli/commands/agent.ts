@@ -21,6 +21,9 @@ interface AgentFlags {
   proxyMode: string;
   clusterDnsAddress?: string;
   clusterDomain: string;
+  ingressHttpPort: string;
+  ingressHttpsPort: string;
+  ingressAddress: string;
   podNetworkFile: string;
   waitForPodNetwork: boolean;
   address?: string[];
@@ -53,6 +56,9 @@ export function registerAgent(program: Command): void {
     .option('--proxy-mode <mode>', 'service proxy: auto (nftables where it works, else userspace), kernel, userspace or none (one per host)', 'auto')
     .option('--cluster-dns-address <ip>', 'serve cluster DNS on this address (the pod bridge gateway, e.g. 10.88.0.1 with podman) and give ClusterFirst pods its resolv.conf')
     .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
+    .option('--ingress-http-port <port>', 'serve the cluster\'s Ingresses over HTTP on this port (0: not at all)', '80')
+    .option('--ingress-https-port <port>', 'serve the cluster\'s Ingresses over HTTPS on this port (0: not at all)', '443')
+    .option('--ingress-address <ip>', 'address the ingress ports listen on (default: every address)', '')
     .option('--pod-network-file <file>', "flannel's subnet.env, followed while the agent runs", FLANNEL_SUBNET_FILE)
     .option('--wait-for-pod-network', 'start no pod (except hostNetwork ones) and report the node NotReady until --pod-network-file exists, as on hosts with flannel', false)
     .action(async (flags: AgentFlags) => {
@@ -80,6 +86,7 @@ export function registerAgent(program: Command): void {
           flannelSubnetFile: flags.podNetworkFile,
           requirePodNetwork: flags.waitForPodNetwork,
           clusterDns: flags.clusterDnsAddress ? { address: flags.clusterDnsAddress, domain: flags.clusterDomain } : undefined,
+          ingress: { address: flags.ingressAddress, httpPort: port(flags.ingressHttpPort, '--ingress-http-port'), httpsPort: port(flags.ingressHttpsPort, '--ingress-https-port') },
         });
         stop = agent.stop;
       }
@@ -106,6 +113,12 @@ async function makeRuntime(flags: AgentFlags, nodeName: string): Promise<Contain
 function proxyMode(value: string): ProxyMode | 'none' {
   if (!['auto', 'kernel', 'userspace', 'none'].includes(value)) throw new Error(`--proxy-mode must be auto, kernel, userspace or none, got "${value}"`);
   return value as ProxyMode | 'none';
+}
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be a port number from 0 (off) to 65535, got "${value}"`);
+  return n;
 }
 
 function seconds(value: string, flag: string): number {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClusterState } from './cluster-state';
-import { masterUrl } from './cluster-state';
+import { DEFAULT_INGRESS_PORTS, masterUrl } from './cluster-state';
 import type { LocalPaths } from './local-paths';
 import { componentCommand } from './lotse-binary';
 import { podGateway } from './pod-gateway';
@@ -31,11 +31,16 @@ export function spawnAgent(paths: LocalPaths, state: ClusterState, node: string)
     '--runtime-endpoint', state.runtime.endpoint,
     '--address', '127.0.0.1',
     '--kubelet-port', '0',
-    // One service proxy and one DNS server per host: the first node's agent serves them for all.
-    ...(node === state.nodes[0] ? ['--cluster-dns-address', podGateway(state.runtime.kind)] : ['--proxy-mode', 'none']),
+    // One service proxy, one DNS server and one ingress router per host: the first node's agent
+    // serves them for all (on 127.0.0.1: the local cluster is not exposed to the network).
+    ...(node === state.nodes[0] ? ['--cluster-dns-address', podGateway(state.runtime.kind), ...ingressArgs(state.ingress ?? DEFAULT_INGRESS_PORTS)] : ['--proxy-mode', 'none', ...ingressArgs({ httpPort: 0, httpsPort: 0 })]),
   ];
   const component = agentComponent(node);
   return startDetached(process.execPath, args, paths.pidFile(component), paths.logFile(component), component).pid;
+}
+
+function ingressArgs(ports: { httpPort: number; httpsPort: number }): string[] {
+  return ['--ingress-address', '127.0.0.1', '--ingress-http-port', String(ports.httpPort), '--ingress-https-port', String(ports.httpsPort)];
 }
 
 export function agentLastWords(paths: LocalPaths, node: string): string {

@@ -8,7 +8,17 @@ export interface ClusterState {
   port: number;
   runtime: DetectedRuntime;
   nodes: string[];
+  /** Ports of the first node's ingress router on 127.0.0.1 (0: off); absent in states of older versions. */
+  ingress?: IngressPorts;
 }
+
+export interface IngressPorts {
+  httpPort: number;
+  httpsPort: number;
+}
+
+/** lotse up serves Ingresses on the usual ports unless told otherwise. */
+export const DEFAULT_INGRESS_PORTS: IngressPorts = { httpPort: 80, httpsPort: 443 };
 
 export function readClusterState(paths: LocalPaths): ClusterState | undefined {
   if (!fs.existsSync(paths.stateFile)) return undefined;

@@ -3,7 +3,7 @@ import type { Node } from 'kubernetes-types/core/v1';
 import { core } from '../../kube/resource-path';
 import { adminClient } from './admin-client';
 import { agentComponent, agentLastWords, runningAgent, spawnAgent } from './agent-process';
-import { masterUrl, readClusterState, writeClusterState, type ClusterState } from './cluster-state';
+import { DEFAULT_INGRESS_PORTS, masterUrl, readClusterState, writeClusterState, type ClusterState, type IngressPorts } from './cluster-state';
 import { userKubeconfigPath } from '../../kube/kubeconfig-file';
 import { mergeLocalKubeconfig, type MergeResult } from './local-kubeconfig';
 import { localNodeNames, localPaths, type LocalPaths } from './local-paths';
@@ -25,6 +25,8 @@ export interface UpOptions {
   nodes?: number;
   /** --port; undefined: the port the cluster used last time, else DEFAULT_LOCAL_PORT. */
   port?: number;
+  /** --ingress-http-port / --ingress-https-port (0: off); undefined: as last time, else 80 and 443. */
+  ingress?: Partial<IngressPorts>;
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the master, and then for the nodes (default 60 s each). */
   timeoutMs?: number;
@@ -89,7 +91,12 @@ async function reuse(paths: LocalPaths, previous: ClusterState, options: UpOptio
   if (nodes < previous.nodes.length) {
     throw new Error(`the running local cluster has ${previous.nodes.length} nodes and lotse up does not remove nodes: run lotse down, then lotse up --nodes ${nodes}`);
   }
-  const state: ClusterState = { ...previous, nodes: localNodeNames(nodes) };
+  const ingress = previous.ingress ?? DEFAULT_INGRESS_PORTS;
+  const asked = { ...ingress, ...options.ingress };
+  if (asked.httpPort !== ingress.httpPort || asked.httpsPort !== ingress.httpsPort) {
+    throw new Error(`the local cluster already serves Ingresses on ports ${ingress.httpPort}/${ingress.httpsPort}: run lotse down first to change them`);
+  }
+  const state: ClusterState = { ...previous, ingress, nodes: localNodeNames(nodes) };
   const engine = background(ensureEngine(paths, state.runtime, started));
   await progress.step('master ready', () => waitMasterReady(paths, state.port, runningMaster(paths) ?? 0, options.timeoutMs ?? 60_000), () => `master ready at ${masterUrl(state)}`);
   return { state, engine };
@@ -104,7 +111,8 @@ async function startFresh(paths: LocalPaths, previous: ClusterState | undefined,
   const port = options.port ?? previous?.port ?? DEFAULT_LOCAL_PORT;
   if (!(await portIsFree(port))) throw new Error(portTakenMessage(port));
   const runtime = await detectRuntime(paths.podmanSocket, env);
-  const state: ClusterState = { port, runtime, nodes: localNodeNames(options.nodes ?? previous?.nodes.length ?? 1) };
+  const ingress = { ...(previous?.ingress ?? DEFAULT_INGRESS_PORTS), ...options.ingress };
+  const state: ClusterState = { port, runtime, nodes: localNodeNames(options.nodes ?? previous?.nodes.length ?? 1), ingress };
   const engine = background(ensureEngine(paths, runtime, started));
   await progress.step('master ready', async () => {
     const pid = spawnMaster(paths, port, runtime.kind);

@@ -31,6 +31,7 @@ import { NotServed, parseRequest, type ResourceRequest } from './request-info';
 import { ResourceCatalog } from './resource-catalog';
 import { resources, type ResourceInfo } from './resources';
 import { CrdController } from './custom-resources/crd-controller';
+import { ensureDefaultIngressClass } from './default-ingress-class';
 import { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import type { Logger } from '../log';
@@ -62,6 +63,7 @@ const version = {
 const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
 const services = resources.find((r) => r.plural === 'services') as ResourceInfo;
 const pods = resources.find((r) => r.plural === 'pods') as ResourceInfo;
+const ingresses = resources.find((r) => r.plural === 'ingresses') as ResourceInfo;
 const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 /**
@@ -141,6 +143,7 @@ export class ApiServer {
       }
     }
     await ensureDefaultPolicy(this.handler.registry);
+    await ensureDefaultIngressClass(this.handler.registry);
     // Custom resources are served before the master reports ready, so a restart loses none of them.
     await this.crds.start();
     if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {
@@ -258,9 +261,18 @@ export class ApiServer {
     const name = rr.name;
     const kind = rr.resource.plural === 'secrets' ? 'secrets' : 'configMaps';
     const known = await this.nodeReferences.has(node, rr.namespace, kind, name);
+    if (known === true) return true;
+    // Every node terminates TLS for the Ingresses of its namespace (agent/ingress/), as an ingress
+    // controller's ServiceAccount would read their certificates in Kubernetes.
+    if (kind === 'secrets' && (await this.ingressTlsSecret(rr.namespace, name))) return true;
     if (known !== undefined) return known;
     const { items } = await this.handler.registry.list(pods, rr.namespace, { fieldSelector: FieldSelector.parse(`spec.nodeName=${node}`) });
     return items.some((pod) => podReferences(pod as Pod)[kind].has(name));
+  }
+
+  private async ingressTlsSecret(namespace: string, name: string): Promise<boolean> {
+    const { items } = await this.handler.registry.list(ingresses, namespace);
+    return items.some((i) => ((i.spec as { tls?: { secretName?: string }[] } | undefined)?.tls ?? []).some((t) => t.secretName === name));
   }
 
   /**

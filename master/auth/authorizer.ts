@@ -21,7 +21,8 @@ export type Decision =
   | { allowed: false; reason: string };
 
 const readVerbs = new Set(['get', 'list', 'watch']);
-const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'nodes', 'namespaces', 'leases', 'events']);
+// Ingresses and their classes: every agent routes them (agent/ingress/).
+const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'nodes', 'namespaces', 'leases', 'events', 'ingresses', 'ingressclasses']);
 /** Read one by one, and only when a pod on the node refers to them. */
 const nodeReferenced = new Set(['secrets', 'configmaps']);
 

@@ -7,6 +7,7 @@ import { EndpointsController } from './endpoints/endpoints-controller';
 import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
 import { JobController, type JobControllerOptions } from './job/job-controller';
 import { GarbageCollector } from './garbage-collector/garbage-collector';
+import { IngressStatusController } from './ingress-status/ingress-status-controller';
 import { NamespaceController } from './namespace/namespace-controller';
 import { NodeIpamController, type NodeIpamSettings } from './node-ipam/node-ipam-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
@@ -15,7 +16,7 @@ import { ServiceAccountController } from './service-account/service-account-cont
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -57,6 +58,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
   { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
+  { name: 'ingress-status', make: (ctx) => new IngressStatusController(ctx) },
   { name: 'node-ipam', make: (ctx, opts) => (opts.nodeIpam ? new NodeIpamController(ctx, opts.nodeIpam) : undefined) },
   // Publishes the cluster CA in every namespace, so it has nothing to do without one.
   { name: 'service-account', make: (ctx, opts) => (opts.rootCaPem ? new ServiceAccountController(ctx, opts.rootCaPem) : undefined) },

@@ -35,6 +35,8 @@ export interface IngressRule {
 export interface FirewallConfig {
   /** Extra inbound rules; the only way anything beyond adminCidrs reaches the machines. */
   readonly extraIngress: readonly IngressRule[];
+  /** CIDRs that reach the workers' ingress ports 80 and 443 (default 0.0.0.0/0; empty: closed). */
+  readonly ingressSources: readonly string[];
 }
 
 /** A weekly window, in UTC, in which the OS may reboot into an update it has staged. */

@@ -152,7 +152,11 @@ export const clusterSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { extraIngress: { type: 'array', items: ingressRule, default: [] } },
+      properties: {
+        extraIngress: { type: 'array', items: ingressRule, default: [] },
+        // Who reaches the Ingresses (HTTP 80, HTTPS 443 on the workers): the world unless narrowed; [] closes them.
+        ingressSources: { type: 'array', items: cidr, default: ['0.0.0.0/0'] },
+      },
     },
     updates: {
       type: 'object',

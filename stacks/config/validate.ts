@@ -62,6 +62,7 @@ function checkNetwork(config: ClusterConfig, problems: ConfigProblem[]): void {
   // flannel leases one /24 per node out of podCidr.
   if (pod && pod.prefix > 23) problems.push({ key: 'network.podCidr', message: `${pod.text} is too small: flannel gives each node a /24, use /23 or larger` });
   config.adminCidrs.forEach((c, i) => cidrProblem(`adminCidrs[${i}]`, c, problems));
+  config.firewall.ingressSources.forEach((c, i) => cidrProblem(`firewall.ingressSources[${i}]`, c, problems));
   config.firewall.extraIngress.forEach((rule, i) =>
     rule.sources.forEach((c, j) => cidrProblem(`firewall.extraIngress[${i}].sources[${j}]`, c, problems)),
   );

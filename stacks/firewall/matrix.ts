@@ -37,7 +37,8 @@ export function portText(ports: PortRange): string {
 /**
  * The cluster's inbound traffic, one place for every cloud:
  * operators reach SSH and the API; machines reach each other for the API, etcd, vxlan and the
- * agents' port. Nothing is open to the world unless firewall.extraIngress says so.
+ * agents' port; the workers' ingress ports 80/443 take firewall.ingressSources (the world by default).
+ * Nothing else is open to the world unless firewall.extraIngress says so.
  */
 export function firewallMatrix(config: ClusterConfig): FirewallRule[] {
   const admin: RuleSource = { kind: 'admin' };
@@ -51,6 +52,12 @@ export function firewallMatrix(config: ClusterConfig): FirewallRule[] {
     { name: 'agent', protocol: 'tcp', ports: range('10250'), source: cluster, target: 'all', why: 'the API reaches agents for logs and exec' },
     { name: 'icmp', protocol: 'icmp', source: cluster, target: 'all', why: 'path MTU discovery and diagnostics between nodes' },
   ];
+  const web = config.firewall.ingressSources;
+  if (web.length > 0) {
+    const source: RuleSource = { kind: 'cidrs', cidrs: web };
+    rules.push({ name: 'http', protocol: 'tcp', ports: range('80'), source, target: 'workers', why: 'Ingresses over HTTP (every agent routes them)' });
+    rules.push({ name: 'https', protocol: 'tcp', ports: range('443'), source, target: 'workers', why: 'Ingresses over HTTPS' });
+  }
   for (const extra of config.firewall.extraIngress) {
     rules.push({
       name: `x-${extra.name}`,

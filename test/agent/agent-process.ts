@@ -52,12 +52,16 @@ export function spawnAgent(bundle: string, args: string[]): AgentProcess {
   return { child, output: () => out, kill9: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
 }
 
-/** An agent process on podman for a test master: its CA written to dir, 1 s leases, loopback address. */
-export function spawnPodmanAgent(bundle: string, o: { server: string; caPem: string; joinToken: string; node: string; dir: string; endpoint: string }): AgentProcess {
+/**
+ * An agent process on podman for a test master: its CA written to dir, 1 s leases, loopback
+ * address, no ingress listeners unless `extraArgs` asks for them (80/443 are the host's).
+ */
+export function spawnPodmanAgent(bundle: string, o: { server: string; caPem: string; joinToken: string; node: string; dir: string; endpoint: string; extraArgs?: string[] }): AgentProcess {
   fs.writeFileSync(path.join(o.dir, 'ca.crt'), o.caPem);
   return spawnAgent(bundle, [
     '--server', o.server, '--token', o.joinToken, '--ca-file', path.join(o.dir, 'ca.crt'),
     '--node-name', o.node, '--data-dir', path.join(o.dir, 'agent'), '--runtime', 'podman',
     '--runtime-endpoint', o.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', '--lease-interval', '1',
+    '--ingress-http-port', '0', '--ingress-https-port', '0', ...(o.extraArgs ?? []),
   ]);
 }

@@ -74,12 +74,13 @@ describe('digitalocean firewall matrix', () => {
     expect(all.outbound_rule?.every((r) => r.destination_addresses.includes('0.0.0.0/0'))).toBe(true);
   });
 
-  test('no inbound rule admits 0.0.0.0/0 unless firewall.extraIngress asks for it', () => {
+  test('only the ingress ports admit 0.0.0.0/0, unless firewall.ingressSources or extraIngress say otherwise', () => {
     const worldInbound = (fws: DoFirewall[]): string[] =>
       fws.flatMap((fw) => fw.inbound_rule.filter((r) => r.source_addresses?.includes('0.0.0.0/0')).map((r) => `${fw.name}:${r.port_range}`));
-    expect(worldInbound(firewalls(configWith()))).toEqual([]);
-    const extra = { name: 'https', protocol: 'tcp', ports: '443', sources: ['0.0.0.0/0'], to: 'workers' };
-    expect(worldInbound(firewalls(configWith({ firewall: { extraIngress: [extra] } })))).toEqual(['lotse-workers:443']);
+    expect(worldInbound(firewalls(configWith()))).toEqual(['lotse-workers:80', 'lotse-workers:443']);
+    expect(worldInbound(firewalls(configWith({ firewall: { ingressSources: [] } })))).toEqual([]);
+    const extra = { name: 'nodeports', protocol: 'tcp', ports: '30000-32767', sources: ['0.0.0.0/0'], to: 'workers' };
+    expect(worldInbound(firewalls(configWith({ firewall: { ingressSources: [], extraIngress: [extra] } })))).toEqual(['lotse-workers:30000-32767']);
   });
 });
 

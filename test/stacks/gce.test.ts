@@ -70,16 +70,19 @@ describe('gce firewall matrix', () => {
     expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-vxlan', source_tags: ['lotse'], target_tags: ['lotse'], allow: [{ protocol: 'udp', ports: ['8472'] }] });
     expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-agent', source_tags: ['lotse'], allow: [{ protocol: 'tcp', ports: ['10250'] }] });
     expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-etcd', source_tags: ['lotse'], target_tags: ['lotse-master'], allow: [{ protocol: 'tcp', ports: ['2379-2380'] }] });
-    for (const rule of resources(stack, 'google_compute_firewall') as Firewall[]) {
+    // the web reaches the workers' ingress ports, everything else only from adminCidrs
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-https', source_ranges: ['0.0.0.0/0'], target_tags: ['lotse-worker'], allow: [{ protocol: 'tcp', ports: ['443'] }] });
+    for (const rule of (resources(stack, 'google_compute_firewall') as Firewall[]).filter((r) => !['lotse-http', 'lotse-https'].includes(r.name))) {
       expect({ rule: rule.name, ranges: rule.source_ranges ?? admin }).toEqual({ rule: rule.name, ranges: admin });
     }
   });
 
-  test('nothing is open to 0.0.0.0/0 unless firewall.extraIngress asks for it', () => {
+  test('only the ingress ports are open to 0.0.0.0/0, unless firewall.ingressSources or extraIngress say otherwise', () => {
     const open = (rules: Firewall[]): string[] => rules.filter((r) => r.source_ranges?.includes('0.0.0.0/0')).map((r) => r.name);
-    expect(open(rulesOf(configWith()))).toEqual([]);
+    expect(open(rulesOf(configWith()))).toEqual(['lotse-http', 'lotse-https']);
+    expect(open(rulesOf(configWith({ firewall: { ingressSources: [] } })))).toEqual([]);
     const extra = { name: 'nodeports', protocol: 'tcp', ports: '30000-32767', sources: ['0.0.0.0/0'], to: 'workers' };
-    const rules = rulesOf(configWith({ firewall: { extraIngress: [extra] } }));
+    const rules = rulesOf(configWith({ firewall: { ingressSources: [], extraIngress: [extra] } }));
     expect(open(rules)).toEqual(['lotse-x-nodeports']);
     expect(rules.find((r) => r.name === 'lotse-x-nodeports')).toMatchObject({ target_tags: ['lotse-worker'], allow: [{ protocol: 'tcp', ports: ['30000-32767'] }] });
   });
@@ -87,7 +90,7 @@ describe('gce firewall matrix', () => {
 
 describe('GceFirewall construct', () => {
   test('without adminCidrs it opens nothing to the outside and keeps the cluster rules', () => {
-    const config = configWith();
+    const config = configWith({ firewall: { ingressSources: [] } });
     const text = Testing.synthScope((scope) => {
       new GceFirewall(scope, 'fw', { prefix: 'c', network: 'net', rules: firewallMatrix(config), adminCidrs: [], tags: { cluster: 'c', master: 'c-m', worker: 'c-w' } });
     });

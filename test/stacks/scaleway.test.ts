@@ -76,11 +76,12 @@ describe('scaleway security groups', () => {
     expect(workers.inbound_rule.filter((r) => r.port === 6443 || r.port_range === '2379-2380')).toEqual([]);
   });
 
-  test('no rule admits 0.0.0.0/0 unless firewall.extraIngress asks for it', () => {
+  test('only the ingress ports admit 0.0.0.0/0, unless firewall.ingressSources or extraIngress say otherwise', () => {
     const world = (gs: Group[]): string[] => gs.flatMap((g) => g.inbound_rule.filter((r) => r.ip_range === '0.0.0.0/0').map((r) => `${g.name}:${r.port_range ?? r.port}`));
-    expect(world(groups(configWith()))).toEqual([]);
+    expect(world(groups(configWith()))).toEqual(['lotse-workers:80', 'lotse-workers:443']);
+    expect(world(groups(configWith({ firewall: { ingressSources: [] } })))).toEqual([]);
     const extra = { name: 'nodeports', protocol: 'tcp', ports: '30000-32767', sources: ['0.0.0.0/0'], to: 'workers' };
-    expect(world(groups(configWith({ firewall: { extraIngress: [extra] } })))).toEqual(['lotse-workers:30000-32767']);
+    expect(world(groups(configWith({ firewall: { ingressSources: [], extraIngress: [extra] } })))).toEqual(['lotse-workers:30000-32767']);
   });
 
   test('counts follow cluster.yaml', () => {

@@ -14,7 +14,7 @@ export interface PodmanNode {
 }
 
 /** `cluster` passes options to the test cluster (a master reachable from pods, the CA for the service-account loop). */
-export async function startPodmanNode(node: string, cluster: Omit<Parameters<typeof startCluster>[0], 'nodes'> = {}): Promise<PodmanNode> {
+export async function startPodmanNode(node: string, cluster: Omit<Parameters<typeof startCluster>[0], 'nodes'> = {}, agentArgs: string[] = []): Promise<PodmanNode> {
   const undo: (() => Promise<void> | void)[] = [];
   const stop = async (): Promise<void> => {
     for (const step of undo.splice(0).reverse()) await step();
@@ -29,7 +29,7 @@ export async function startPodmanNode(node: string, cluster: Omit<Parameters<typ
     const bundle = await bundleAgent();
     undo.push(() => fs.rmSync(path.dirname(bundle), { recursive: true, force: true }));
     const { master } = running;
-    const agent = spawnPodmanAgent(bundle, { server: master.url, caPem: master.caPem, joinToken: master.joinToken, node, dir, endpoint: podman.endpoint });
+    const agent = spawnPodmanAgent(bundle, { server: master.url, caPem: master.caPem, joinToken: master.joinToken, node, dir, endpoint: podman.endpoint, extraArgs: agentArgs });
     undo.push(async () => {
       await agent.stop();
       await removeLabelledContainers(`io.lotse.node=${node}`);

@@ -1,6 +1,6 @@
 /**
  * The part of the Kubernetes protobuf schema that lotse decodes: the kinds kubectl's typed `create`
- * subcommands send (configmap, secret, namespace, serviceaccount, deployment, job, cronjob, service,
+ * subcommands send (configmap, secret, namespace, serviceaccount, deployment, job, cronjob, ingress, service,
  * the RBAC kinds, token) and `kubectl auth` sends (the reviews), plus Pod, with
  * enough of PodSpec/Container for hand-written clients to round-trip their common fields.
  *
@@ -208,6 +208,19 @@ message RoleRef { string apiGroup = 1; string kind = 2; string name = 3; }
 message RoleBinding { ObjectMeta metadata = 1; repeated Subject subjects = 2; RoleRef roleRef = 3; }
 message ClusterRoleBinding { ObjectMeta metadata = 1; repeated Subject subjects = 2; RoleRef roleRef = 3; }
 
+// networking.k8s.io/v1 (kubectl create ingress)
+message ServiceBackendPort { string name = 1; int32 number = 2; }
+message IngressServiceBackend { string name = 1; ServiceBackendPort port = 2; }
+message TypedLocalObjectReference { optional string apiGroup = 1; string kind = 2; string name = 3; }
+message IngressBackend { optional TypedLocalObjectReference resource = 3; optional IngressServiceBackend service = 4; }
+message IngressTLS { repeated string hosts = 1; string secretName = 2; }
+message HTTPIngressPath { string path = 1; IngressBackend backend = 2; optional string pathType = 3; }
+message HTTPIngressRuleValue { repeated HTTPIngressPath paths = 1; }
+message IngressRuleValue { optional HTTPIngressRuleValue http = 1; }
+message IngressRule { string host = 1; IngressRuleValue ingressRuleValue = 2 [(inline) = true]; }
+message IngressSpec { optional IngressBackend defaultBackend = 1; repeated IngressTLS tls = 2; repeated IngressRule rules = 3; optional string ingressClassName = 4; }
+message Ingress { ObjectMeta metadata = 1; IngressSpec spec = 2; }
+
 // authentication.k8s.io/v1 (kubectl create token) and authorization.k8s.io/v1 (kubectl auth)
 message BoundObjectReference { string kind = 1; string apiVersion = 2; string name = 3; string uid = 4; }
 message TokenRequestSpec { repeated string audiences = 1; optional BoundObjectReference boundObjectRef = 3; optional int64 expirationSeconds = 4; }
@@ -245,6 +258,7 @@ export const messageForKind: Readonly<Record<string, string>> = {
   'apps/v1/Deployment': 'Deployment',
   'batch/v1/Job': 'Job',
   'batch/v1/CronJob': 'CronJob',
+  'networking.k8s.io/v1/Ingress': 'Ingress',
   '*/DeleteOptions': 'DeleteOptions',
   'rbac.authorization.k8s.io/v1/Role': 'Role',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',

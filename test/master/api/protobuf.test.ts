@@ -226,6 +226,20 @@ describe('kubectl create (protobuf bodies) against a lotse master', () => {
     expect(typeof s.spec.ports[0].nodePort).toBe('number');
   });
 
+  test('ingress: class, hosts, exact and prefix paths, named and numbered ports, TLS, default backend', async () => {
+    await run(kc, ['create', 'ingress', 'ing', '--class=lotse', '--rule=shop.example.com/*=shop:80,tls=shop-tls', '--rule=api.example.com/v1=api:http', '--default-backend=fallback:8080']);
+    const i = await getJson(kc, 'ingress', 'ing');
+    expect(i.spec).toEqual({
+      ingressClassName: 'lotse',
+      defaultBackend: { service: { name: 'fallback', port: { number: 8080 } } },
+      tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+      rules: [
+        { host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'shop', port: { number: 80 } } } }] } },
+        { host: 'api.example.com', http: { paths: [{ path: '/v1', pathType: 'Exact', backend: { service: { name: 'api', port: { name: 'http' } } } }] } },
+      ],
+    });
+  });
+
   test('service clusterip', async () => {
     await run(kc, ['create', 'service', 'clusterip', 'cip', '--tcp=5678:http']);
     const s = await getJson(kc, 'service', 'cip');
