@@ -54,6 +54,12 @@ export class IngressRoutes {
     for (const routes of [...this.exactHosts.values(), ...this.wildcardHosts.values(), this.anyHost]) routes.sort(byPrecedence);
   }
 
+  /** Every endpoint some route leads to. */
+  backends(): Backend[] {
+    const all = [...this.exactHosts.values(), ...this.wildcardHosts.values(), this.anyHost].flat().flatMap((r) => r.target.backends);
+    return [...all, ...(this.defaultTarget?.backends ?? [])];
+  }
+
   /** The target for a request, or undefined (404). host may carry a port. */
   match(host: string | undefined, path: string): RouteTarget | undefined {
     const name = hostname(host);
