@@ -3,8 +3,8 @@
  * master` process change with the number of open watches on the resource written. The watchers
  * run in a forked process of their own (each a plain HTTPS watch counting the bytes and events it
  * gets), so their cost is the master's, not the writer's.
- *   npm run build && npx esbuild bench/watch-fanout.ts --bundle --platform=node --packages=external --outfile=/tmp/bench-fanout.js \
- *     && node /tmp/bench-fanout.js [--watchers 0,500,1000,2000] [--writes 200] [--clients 1] [--store sqlite|etcd]
+ *   npm run build && npx esbuild bench/watch-fanout.ts --bundle --platform=node --packages=external --outfile=dist/bench/watch-fanout.js \
+ *     && node dist/bench/watch-fanout.js [--watchers 0,500,1000,2000] [--writes 200] [--clients 1] [--store sqlite|etcd]
  * Prints one JSON line per watcher count, then a markdown table.
  */
 import { fork } from 'node:child_process';
@@ -33,9 +33,17 @@ async function watcherChild(): Promise<void> {
   const count = Number(countText);
   const agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, ca });
   const report: WatcherReport = { open: 0, events: 0, bytes: 0 };
+  // From the current resourceVersion: no initial ADDED events for what earlier rounds created.
+  const rv = await new Promise<string>((resolve, reject) => {
+    https.get(`${url}/api/v1/namespaces/default/configmaps?limit=1`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve((JSON.parse(body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion));
+    }).on('error', reject);
+  });
   await Promise.all(
     Array.from({ length: count }, () => new Promise<void>((resolve, reject) => {
-      const req = https.request(`${url}/api/v1/namespaces/default/configmaps?watch=1&allowWatchBookmarks=false`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const req = https.request(`${url}/api/v1/namespaces/default/configmaps?watch=1&allowWatchBookmarks=false&resourceVersion=${rv}`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
         if (res.statusCode !== 200) reject(new Error(`watch answered ${res.statusCode}`));
         report.open++;
         resolve();
