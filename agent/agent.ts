@@ -60,6 +60,8 @@ export interface AgentOptions {
   proxyTable?: string;
   /** Serve cluster DNS on this address (the pod bridge's gateway) and point ClusterFirst pods at it. */
   clusterDns?: { address: string; domain?: string; port?: number };
+  /** Remove the directories of local-path volumes whose PersistentVolume is gone (real nodes, not hollow ones). */
+  cleanLocalVolumes?: boolean;
   /** Route the cluster's Ingresses on these ports (0 disables one; undefined: no ingress). */
   ingress?: { address: string; httpPort: number; httpsPort: number };
   log?: (message: string) => void;
@@ -147,6 +149,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const proxy = await startProxy(o, client, addresses, log);
   if (proxy) log(`service proxy running in ${proxy.mode} mode`);
   dns = await startDns(o, client, log);
+  const cleaner = o.cleanLocalVolumes ? (await import('./volumes/local-volume-cleaner')).startLocalVolumeCleaner(client, log) : undefined;
   const ingress = await startIngress(o, client, { certPem: creds.servingCert, keyPem: creds.servingKey }, log);
 
   pods.on(lifecycle.onPod);
@@ -168,6 +171,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await proxy?.stop();
       await dns?.stop();
       await ingress?.stop();
+      cleaner?.stop();
       await server?.close();
       if (!o.client) client.close();
     },

@@ -1,4 +1,4 @@
-import type { ConfigMap, Secret, Service } from 'kubernetes-types/core/v1';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret, Service } from 'kubernetes-types/core/v1';
 import { ApiError } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
@@ -32,6 +32,21 @@ export class ObjectSource {
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
     return this.fetch('secrets', namespace, name) as Promise<Secret | undefined>;
+  }
+
+  /** Claims and volumes are read fresh: a claim is bound while its pod waits for it. */
+  async claim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return this.client.get<PersistentVolumeClaim>(core('persistentvolumeclaims', namespace, name)).catch((err: unknown) => {
+      if (ApiError.isNotFound(err)) return undefined;
+      throw err;
+    });
+  }
+
+  async volume(name: string): Promise<PersistentVolume | undefined> {
+    return this.client.get<PersistentVolume>(core('persistentvolumes', undefined, name)).catch((err: unknown) => {
+      if (ApiError.isNotFound(err)) return undefined;
+      throw err;
+    });
   }
 
   private async fetch(resource: string, namespace: string, name: string): Promise<ConfigMap | Secret | undefined> {

@@ -4,6 +4,7 @@ import type { Container, KeyToPath, Pod, Volume } from 'kubernetes-types/core/v1
 import type { ContainerRuntime, Mount } from '../runtime/container-runtime';
 import type { ObjectSource } from '../object-source';
 import { fieldRefValue } from '../../kube/field-ref';
+import { LOCAL_PATH_ROOT } from '../../kube/local-path';
 import { quantityInt } from '../../kube/quantity';
 
 /** A volume could not be set up; the pod waits (ContainerCreating) with this message. */
@@ -101,6 +102,7 @@ export class VolumeManager {
     const dir = (type: string): string => path.join(this.podDir(uid), 'volumes', type, volume.name);
     const ns = pod.metadata?.namespace ?? 'default';
     if (volume.hostPath) return hostPath(volume.hostPath.path, volume.hostPath.type ?? '');
+    if (volume.persistentVolumeClaim) return this.claimDirectory(ns, volume.persistentVolumeClaim.claimName);
     if (volume.emptyDir || Object.keys(volume).length === 1) {
       const d = dir('empty-dir');
       fs.mkdirSync(d, { recursive: true, mode: 0o777 });
@@ -154,7 +156,28 @@ export class VolumeManager {
       }
       return project(dir('projected'), files, undefined, volume.projected.defaultMode, 'projected volume');
     }
-    throw new VolumeError(`volume "${volume.name}" uses a type this agent does not support (emptyDir, hostPath, configMap, secret, downwardAPI and projected are)`);
+    throw new VolumeError(`volume "${volume.name}" uses a type this agent does not support (emptyDir, hostPath, configMap, secret, downwardAPI, projected and persistentVolumeClaim are)`);
+  }
+
+  /**
+   * The directory of a bound claim's volume (a local or hostPath PersistentVolume), made if the
+   * volume is a local-path one; the pod waits while the claim is not bound yet.
+   */
+  private async claimDirectory(namespace: string, claimName: string): Promise<string> {
+    const claim = await this.objects.claim(namespace, claimName);
+    if (!claim) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
+    const pvName = claim.spec?.volumeName;
+    if (!pvName || claim.status?.phase !== 'Bound') throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound yet`);
+    const pv = await this.objects.volume(pvName);
+    const dir = pv?.spec?.local?.path ?? pv?.spec?.hostPath?.path;
+    if (!dir) throw new VolumeError(`persistentvolume "${pvName}" of claim "${claimName}" is not a local or hostPath volume, the kinds this agent mounts`);
+    if (pv?.spec?.local && path.dirname(dir) === LOCAL_PATH_ROOT && !fs.existsSync(dir)) {
+      // Writable by any container user, as k3s's local-path directories are.
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chmodSync(dir, 0o777);
+    }
+    if (!fs.existsSync(dir)) throw new VolumeError(`persistentvolume "${pvName}": ${dir} does not exist on this node`);
+    return dir;
   }
 }
 

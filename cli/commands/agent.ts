@@ -86,6 +86,7 @@ export function registerAgent(program: Command): void {
           flannelSubnetFile: flags.podNetworkFile,
           requirePodNetwork: flags.waitForPodNetwork,
           clusterDns: flags.clusterDnsAddress ? { address: flags.clusterDnsAddress, domain: flags.clusterDomain } : undefined,
+          cleanLocalVolumes: true,
           ingress: { address: flags.ingressAddress, httpPort: port(flags.ingressHttpPort, '--ingress-http-port'), httpsPort: port(flags.ingressHttpsPort, '--ingress-https-port') },
         });
         stop = agent.stop;

@@ -1,5 +1,6 @@
 import type { Identity } from '../auth/identity';
 import { defaultIngressClass } from './default-ingress-class';
+import { defaultStorageClass } from './default-storage-class';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
@@ -28,7 +29,7 @@ export type WriterCheck = (r: ResourceInfo, namespace: string | undefined, obj: 
  * Kind-specific rules that run around the generic registry: namespaces must exist and not be
  * terminating; Services get their ClusterIP and NodePorts, keep them across updates and give
  * them back on delete; new pods get their ServiceAccount's token volume; new Ingresses the
- * default IngressClass.
+ * default IngressClass, new claims the default StorageClass.
  */
 export class Admission {
   private readonly writerChecks: WriterCheck[] = [];
@@ -51,6 +52,7 @@ export class Admission {
     if (r.kind === 'Service') await this.allocateService(obj, undefined);
     if (r.kind === 'Pod' && namespace) await admitServiceAccount(this.registry, namespace, obj);
     if (r.kind === 'Ingress' && r.group === 'networking.k8s.io') await defaultIngressClass(this.registry, obj);
+    if (r.kind === 'PersistentVolumeClaim' && r.group === '') await defaultStorageClass(this.registry, obj);
   }
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {

@@ -32,6 +32,7 @@ import { ResourceCatalog } from './resource-catalog';
 import { resources, type ResourceInfo } from './resources';
 import { CrdController } from './custom-resources/crd-controller';
 import { ensureDefaultIngressClass } from './default-ingress-class';
+import { ensureDefaultStorageClass } from './default-storage-class';
 import { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import type { Logger } from '../log';
@@ -144,6 +145,7 @@ export class ApiServer {
     }
     await ensureDefaultPolicy(this.handler.registry);
     await ensureDefaultIngressClass(this.handler.registry);
+    await ensureDefaultStorageClass(this.handler.registry);
     // Custom resources are served before the master reports ready, so a restart loses none of them.
     await this.crds.start();
     if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {

@@ -217,6 +217,49 @@ const columns: Record<string, Column[]> = {
     { name: 'Ports', type: 'string', cell: (i) => ((i.spec?.tls ?? []).length > 0 ? '80, 443' : '80') },
     age,
   ],
+  StatefulSet: [
+    name,
+    { name: 'Ready', type: 'string', cell: (d) => `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}` },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (d) => (d.spec?.template?.spec?.containers ?? []).map((c: Any) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (d) => (d.spec?.template?.spec?.containers ?? []).map((c: Any) => c.image).join(',') },
+  ],
+  ControllerRevision: [
+    name,
+    { name: 'Controller', type: 'string', cell: (r) => { const o = (r.metadata?.ownerReferences ?? []).find((x: Any) => x.controller); return o ? `${String(o.kind).toLowerCase()}.${String(o.apiVersion).split('/')[0]}/${o.name}` : '<none>'; } },
+    { name: 'Revision', type: 'integer', cell: (r) => r.revision ?? 0 },
+    age,
+  ],
+  PersistentVolumeClaim: [
+    name,
+    { name: 'Status', type: 'string', cell: (c) => c.status?.phase ?? 'Pending' },
+    { name: 'Volume', type: 'string', cell: (c) => c.spec?.volumeName ?? '' },
+    { name: 'Capacity', type: 'string', cell: (c) => c.status?.capacity?.storage ?? '' },
+    { name: 'Access Modes', type: 'string', cell: (c) => accessModes(c.status?.accessModes ?? []) },
+    { name: 'StorageClass', type: 'string', cell: (c) => c.spec?.storageClassName ?? '<unset>' },
+    { name: 'VolumeAttributesClass', type: 'string', cell: () => '<unset>' },
+    age,
+  ],
+  PersistentVolume: [
+    name,
+    { name: 'Capacity', type: 'string', cell: (v) => v.spec?.capacity?.storage ?? '' },
+    { name: 'Access Modes', type: 'string', cell: (v) => accessModes(v.spec?.accessModes ?? []) },
+    { name: 'Reclaim Policy', type: 'string', cell: (v) => v.spec?.persistentVolumeReclaimPolicy ?? 'Retain' },
+    { name: 'Status', type: 'string', cell: (v) => v.status?.phase ?? 'Pending' },
+    { name: 'Claim', type: 'string', cell: (v) => (v.spec?.claimRef ? `${v.spec.claimRef.namespace}/${v.spec.claimRef.name}` : '') },
+    { name: 'StorageClass', type: 'string', cell: (v) => v.spec?.storageClassName ?? '' },
+    { name: 'VolumeAttributesClass', type: 'string', cell: () => '<unset>' },
+    { name: 'Reason', type: 'string', cell: (v) => v.status?.reason ?? '' },
+    age,
+  ],
+  StorageClass: [
+    { ...name, cell: (c) => `${c.metadata?.name ?? ''}${c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? ' (default)' : ''}` },
+    { name: 'Provisioner', type: 'string', cell: (c) => c.provisioner ?? '' },
+    { name: 'ReclaimPolicy', type: 'string', cell: (c) => c.reclaimPolicy ?? 'Delete' },
+    { name: 'VolumeBindingMode', type: 'string', cell: (c) => c.volumeBindingMode ?? 'Immediate' },
+    { name: 'AllowVolumeExpansion', type: 'string', cell: (c) => String(c.allowVolumeExpansion ?? false) },
+    age,
+  ],
   IngressClass: [name, { name: 'Controller', type: 'string', cell: (c) => c.spec?.controller ?? '' }, { name: 'Parameters', type: 'string', cell: (c) => (c.spec?.parameters ? `${c.spec.parameters.kind}/${c.spec.parameters.name}` : '<none>') }, age],
   Namespace: [name, { name: 'Status', type: 'string', cell: (n) => n.status?.phase ?? 'Active' }, age],
   ConfigMap: [name, { name: 'Data', type: 'integer', cell: (c) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length }, age],
@@ -240,6 +283,11 @@ const columns: Record<string, Column[]> = {
 };
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+function accessModes(modes: string[]): string {
+  const short: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+  return modes.map((m) => short[m] ?? m).join(',');
+}
 
 /** A meta.k8s.io/v1 Table, the server-side printing kubectl asks for. */
 export function toTable(kind: string, items: Obj[], meta: { resourceVersion?: string; continue?: string }, include: IncludeObject): Record<string, unknown> {

@@ -21,8 +21,9 @@ export type Decision =
   | { allowed: false; reason: string };
 
 const readVerbs = new Set(['get', 'list', 'watch']);
-// Ingresses and their classes: every agent routes them (agent/ingress/).
-const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'nodes', 'namespaces', 'leases', 'events', 'ingresses', 'ingressclasses']);
+// Ingresses and their classes: every agent routes them (agent/ingress/). Claims and volumes: an
+// agent mounts the claims of its pods and removes the directories of local volumes that are gone.
+const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'nodes', 'namespaces', 'leases', 'events', 'ingresses', 'ingressclasses', 'persistentvolumeclaims', 'persistentvolumes']);
 /** Read one by one, and only when a pod on the node refers to them. */
 const nodeReferenced = new Set(['secrets', 'configmaps']);
 

@@ -1,4 +1,4 @@
-import type { Node, Pod } from 'kubernetes-types/core/v1';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../../kube/client';
 import { core, resourcePath } from '../../kube/resource-path';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler';
@@ -52,7 +52,16 @@ async function startControllers(opts: ControllerManagerOptions, log: Log): Promi
   };
   const controllers = CONTROLLERS.filter((c) => enabled.has(c.name)).flatMap((c) => c.make(ctx, opts) ?? []);
   const scheduler = enabled.has('scheduler')
-    ? new Scheduler({ client: opts.client, pods: informers.get<Pod>(core('pods')), nodes: informers.get<Node>(core('nodes')), recorder: ctx.recorder('default-scheduler'), log, ...opts.scheduler })
+    ? new Scheduler({
+        client: opts.client,
+        pods: informers.get<Pod>(core('pods')),
+        nodes: informers.get<Node>(core('nodes')),
+        claims: informers.get<PersistentVolumeClaim>(core('persistentvolumeclaims')),
+        volumes: informers.get<PersistentVolume>(core('persistentvolumes')),
+        recorder: ctx.recorder('default-scheduler'),
+        log,
+        ...opts.scheduler,
+      })
     : undefined;
   await informers.start();
   scheduler?.start();

@@ -6,6 +6,7 @@ import { DeploymentController } from './deployment/deployment-controller';
 import { EndpointsController } from './endpoints/endpoints-controller';
 import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
 import { JobController, type JobControllerOptions } from './job/job-controller';
+import { LocalPathProvisioner } from './local-path/local-path-provisioner';
 import { GarbageCollector } from './garbage-collector/garbage-collector';
 import { IngressStatusController } from './ingress-status/ingress-status-controller';
 import { NamespaceController } from './namespace/namespace-controller';
@@ -13,10 +14,11 @@ import { NodeIpamController, type NodeIpamSettings } from './node-ipam/node-ipam
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { ServiceAccountController } from './service-account/service-account-controller';
+import { StatefulSetController } from './statefulset/statefulset-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -49,6 +51,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'replicaset', make: (ctx) => new ReplicaSetController(ctx) },
   { name: 'deployment', make: (ctx) => new DeploymentController(ctx) },
   { name: 'daemonset', make: (ctx) => new DaemonSetController(ctx) },
+  { name: 'statefulset', make: (ctx) => new StatefulSetController(ctx) },
   { name: 'node-lifecycle', make: (ctx, opts) => new NodeLifecycleController(ctx, opts.nodeMonitor) },
   { name: 'endpoints', make: (ctx) => new EndpointsController(ctx) },
   { name: 'garbage-collector', make: (ctx) => new GarbageCollector(ctx) },
@@ -58,6 +61,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
   { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
+  { name: 'local-path', make: (ctx) => new LocalPathProvisioner(ctx) },
   { name: 'ingress-status', make: (ctx) => new IngressStatusController(ctx) },
   { name: 'node-ipam', make: (ctx, opts) => (opts.nodeIpam ? new NodeIpamController(ctx, opts.nodeIpam) : undefined) },
   // Publishes the cluster CA in every namespace, so it has nothing to do without one.

@@ -1,6 +1,6 @@
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { NodeSelectorTerm, Pod } from 'kubernetes-types/core/v1';
 import type { NodeInfo } from './node-info';
-import { matchesNodeSelectorAndAffinity } from './node-affinity';
+import { matchesNodeSelectorAndAffinity, matchesTerm } from './node-affinity';
 import { hostPortsConflict, type Resources } from './pod-requests';
 import { firstUntoleratedTaint, formatTaint } from './taints';
 
@@ -11,6 +11,8 @@ export interface PodFacts {
   scoreRequests: Resources;
   hostPorts: string[];
   owner?: string;
+  /** The node affinity of each bound PersistentVolume the pod's claims use (a local volume lives on one node). */
+  volumeAffinities?: NodeSelectorTerm[][];
 }
 
 /** A filter answers the reasons a node cannot take the pod, or an empty list when it can. */
@@ -37,6 +39,9 @@ export const hostPortFilter: Filter = ({ hostPorts }, node) => {
   return [];
 };
 
+export const volumeNodeFilter: Filter = ({ volumeAffinities }, node) =>
+  (volumeAffinities ?? []).every((terms) => terms.some((t) => matchesTerm(t, node.node))) ? [] : ['node(s) had volume node affinity conflict'];
+
 /** Unlike the other filters it reports every shortage, so the message counts cpu and memory separately. */
 export const resourcesFitFilter: Filter = ({ requests }, node) => {
   const reasons: string[] = [];
@@ -47,7 +52,7 @@ export const resourcesFitFilter: Filter = ({ requests }, node) => {
 };
 
 /** In upstream's order: cheap, decisive checks first; the first filter that fails names the node's reasons. */
-export const defaultFilters: Filter[] = [nodeNameFilter, taintFilter, affinityFilter, hostPortFilter, resourcesFitFilter];
+export const defaultFilters: Filter[] = [nodeNameFilter, taintFilter, affinityFilter, volumeNodeFilter, hostPortFilter, resourcesFitFilter];
 
 export function runFilters(facts: PodFacts, node: NodeInfo, filters: Filter[] = defaultFilters): string[] {
   for (const f of filters) {

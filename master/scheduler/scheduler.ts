@@ -1,4 +1,4 @@
-import type { Binding, Node, Pod } from 'kubernetes-types/core/v1';
+import type { Binding, Node, NodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
 import type { KubeClient } from '../../kube/client';
 import { ApiError } from '../../kube/api-error';
 import type { InformerLike } from '../../kube/shared-informers';
@@ -18,6 +18,9 @@ export interface SchedulerOptions {
   /** Shared informers over all pods and all nodes; the scheduler registers its handlers before they start. */
   pods: InformerLike<Pod>;
   nodes: InformerLike<Node>;
+  /** Claims and volumes, so pods of a claim bound to a local volume go to its node. */
+  claims?: InformerLike<PersistentVolumeClaim>;
+  volumes?: InformerLike<PersistentVolume>;
   recorder?: EventRecorder;
   /** Pods naming another scheduler are left alone (default "default-scheduler"). */
   schedulerName?: string;
@@ -154,6 +157,7 @@ export class Scheduler {
       scoreRequests: podScoreRequests(pod),
       hostPorts: podHostPorts(pod),
       owner: controllerUid(pod),
+      volumeAffinities: this.volumeAffinities(pod),
     };
     const result = this.findFeasible(facts);
     if (result.feasible.length === 0) {
@@ -165,6 +169,20 @@ export class Scheduler {
     this.queue.done(key);
     this.stats.scheduled++;
     void this.bind(pod, node.name);
+  }
+
+  /** For each claim of the pod that is bound, the node affinity of its volume. */
+  private volumeAffinities(pod: Pod): NodeSelectorTerm[][] {
+    const out: NodeSelectorTerm[][] = [];
+    for (const v of pod.spec?.volumes ?? []) {
+      const claimName = v.persistentVolumeClaim?.claimName;
+      if (!claimName) continue;
+      const claim = this.options.claims?.get(`${pod.metadata?.namespace}/${claimName}`);
+      const pv = claim?.spec?.volumeName ? this.options.volumes?.get(claim.spec.volumeName) : undefined;
+      const terms = pv?.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+      if (terms?.length) out.push(terms);
+    }
+    return out;
   }
 
   private findFeasible(facts: PodFacts): { feasible: NodeInfo[]; reasons: Map<string, string[]> } {

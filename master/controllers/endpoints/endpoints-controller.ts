@@ -57,9 +57,20 @@ export function serviceEndpoints(svc: Service, pods: Pod[]): EndpointEntry[] {
   return out.sort((a, b) => a.ip.localeCompare(b.ip) || String(a.pod.metadata?.name).localeCompare(String(b.pod.metadata?.name)));
 }
 
+/**
+ * The DNS hostname of a pod's endpoint: its spec.hostname when its spec.subdomain names the
+ * Service (a StatefulSet's pods, so NAME-N.SERVICE.NS.svc resolves), as upstream sets it.
+ */
+function endpointHostname(e: EndpointEntry, svc?: Service): string | undefined {
+  const spec = e.pod.spec;
+  return spec?.hostname && spec.subdomain && (!svc || spec.subdomain === svc.metadata?.name) ? spec.hostname : undefined;
+}
+
 function address(e: EndpointEntry): EndpointAddress {
+  const hostname = endpointHostname(e);
   return {
     ip: e.ip,
+    ...(hostname ? { hostname } : {}),
     nodeName: e.pod.spec?.nodeName,
     targetRef: { kind: 'Pod', namespace: e.pod.metadata?.namespace, name: e.pod.metadata?.name, uid: e.pod.metadata?.uid },
   };
@@ -98,6 +109,7 @@ export function desiredSlices(svc: Service, entries: EndpointEntry[]): EndpointS
     addressType: group.some((e) => e.ip.includes(':')) ? 'IPv6' : 'IPv4',
     endpoints: group.map((e) => ({
       addresses: [e.ip],
+      ...(endpointHostname(e, svc) ? { hostname: endpointHostname(e, svc) } : {}),
       conditions: { ready: e.ready && !e.pod.metadata?.deletionTimestamp, serving: isPodReady(e.pod), terminating: Boolean(e.pod.metadata?.deletionTimestamp) },
       nodeName: e.pod.spec?.nodeName,
       targetRef: { kind: 'Pod', namespace: e.pod.metadata?.namespace, name: e.pod.metadata?.name, uid: e.pod.metadata?.uid },

@@ -24,6 +24,8 @@ export const GC_KINDS: Kind[] = [
   { ref: { group: 'apps', version: 'v1', resource: 'replicasets' }, kind: 'ReplicaSet', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'apps', version: 'v1', resource: 'deployments' }, kind: 'Deployment', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'apps', version: 'v1', resource: 'daemonsets' }, kind: 'DaemonSet', apiVersion: 'apps/v1', namespaced: true },
+  { ref: { group: 'apps', version: 'v1', resource: 'statefulsets' }, kind: 'StatefulSet', apiVersion: 'apps/v1', namespaced: true },
+  { ref: { group: 'apps', version: 'v1', resource: 'controllerrevisions' }, kind: 'ControllerRevision', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'batch', version: 'v1', resource: 'jobs' }, kind: 'Job', apiVersion: 'batch/v1', namespaced: true },
   { ref: { group: 'batch', version: 'v1', resource: 'cronjobs' }, kind: 'CronJob', apiVersion: 'batch/v1', namespaced: true },
   { ref: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },
