@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/identity';
 import { defaultIngressClass } from './default-ingress-class';
 import { defaultStorageClass } from './default-storage-class';
+import { admitPodPriority } from './pod-priority';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
@@ -51,6 +52,7 @@ export class Admission {
     if (r.namespaced && namespace) await this.requireActiveNamespace(namespace);
     if (r.kind === 'Service') await this.allocateService(obj, undefined);
     if (r.kind === 'Pod' && namespace) await admitServiceAccount(this.registry, namespace, obj);
+    if (r.kind === 'Pod' && r.group === '') await admitPodPriority(this.registry, obj);
     if (r.kind === 'Ingress' && r.group === 'networking.k8s.io') await defaultIngressClass(this.registry, obj);
     if (r.kind === 'PersistentVolumeClaim' && r.group === '') await defaultStorageClass(this.registry, obj);
   }

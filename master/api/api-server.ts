@@ -33,6 +33,7 @@ import { resources, type ResourceInfo } from './resources';
 import { CrdController } from './custom-resources/crd-controller';
 import { ensureDefaultIngressClass } from './default-ingress-class';
 import { ensureDefaultStorageClass } from './default-storage-class';
+import { ensureSystemPriorityClasses } from './pod-priority';
 import { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import type { Logger } from '../log';
@@ -146,6 +147,7 @@ export class ApiServer {
     await ensureDefaultPolicy(this.handler.registry);
     await ensureDefaultIngressClass(this.handler.registry);
     await ensureDefaultStorageClass(this.handler.registry);
+    await ensureSystemPriorityClasses(this.handler.registry);
     // Custom resources are served before the master reports ready, so a restart loses none of them.
     await this.crds.start();
     if (!(await this.handler.registry.find(services, 'default', 'kubernetes'))) {

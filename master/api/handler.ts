@@ -4,6 +4,7 @@ import type { Identity } from '../auth/identity';
 import type { Store } from '../store/store';
 import { Admission } from './admission';
 import { defaultCrd, validateCrd } from './custom-resources/crd-validation';
+import { evictPod } from './eviction';
 import type { Crd } from './custom-resources/crd-types';
 import { prepareCustomObject, unknownCustomFields } from './custom-resources/custom-object';
 import { readPath, writePath } from './custom-resources/field-path';
@@ -140,7 +141,7 @@ export class ResourceHandler {
 
   private async create(rr: ResourceRequest, req: IncomingMessage, who: Identity): Promise<Reply> {
     if (rr.subresource === 'binding') return this.bind(rr, req);
-    if (rr.subresource === 'eviction') return this.evict(rr);
+    if (rr.subresource === 'eviction') return this.evict(rr, req);
     if (rr.subresource) throw errors.methodNotAllowed(`POST is not supported on ${rr.resource.plural}/${rr.subresource}`);
     if (rr.name) throw errors.methodNotAllowed(`POST to a named ${rr.resource.singular}: use PUT to replace it or PATCH to change it`);
     if (rr.resource.custom?.terminating) throw errors.methodNotAllowed(`create not allowed while custom resource definition ${rr.resource.custom.crd} is terminating`);
@@ -282,8 +283,12 @@ export class ResourceHandler {
     return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
   }
 
-  private async evict(rr: ResourceRequest): Promise<Reply> {
-    await this.registry.delete(rr.resource, rr.namespace, rr.name as string, {});
+  private async evict(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
+    const raw = await readBody(req);
+    const eviction = raw.length > 0 ? (parseBody(raw, mediaType(req)) as { deleteOptions?: { gracePeriodSeconds?: number; dryRun?: string[] } }) : {};
+    const grace = eviction.deleteOptions?.gracePeriodSeconds;
+    const dryRun = isDryRun(rr) || (eviction.deleteOptions?.dryRun ?? []).length > 0;
+    await evictPod(this.registry, rr.namespace ?? 'default', rr.name as string, { gracePeriodSeconds: typeof grace === 'number' ? grace : undefined, dryRun });
     return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
   }
 

@@ -3,6 +3,7 @@ import { ClusterRoleAggregationController } from './clusterrole-aggregation/clus
 import { CronJobController } from './cronjob/cronjob-controller';
 import { DaemonSetController } from './daemonset/daemonset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
+import { DisruptionController } from './disruption/disruption-controller';
 import { EndpointsController } from './endpoints/endpoints-controller';
 import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
 import { JobController, type JobControllerOptions } from './job/job-controller';
@@ -18,7 +19,7 @@ import { StatefulSetController } from './statefulset/statefulset-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -61,6 +62,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
   { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
+  { name: 'disruption', make: (ctx) => new DisruptionController(ctx) },
   { name: 'local-path', make: (ctx) => new LocalPathProvisioner(ctx) },
   { name: 'ingress-status', make: (ctx) => new IngressStatusController(ctx) },
   { name: 'node-ipam', make: (ctx, opts) => (opts.nodeIpam ? new NodeIpamController(ctx, opts.nodeIpam) : undefined) },

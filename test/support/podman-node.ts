@@ -9,6 +9,8 @@ import { removeLabelledContainers, startPodmanService } from './podman';
 export interface PodmanNode {
   cluster: TestCluster;
   agent: AgentProcess;
+  /** Starts one more agent, node `name`, on the same podman; stopped (and its containers removed) with the node. */
+  addAgent(name: string, args: string[]): AgentProcess;
   /** Stops the agent, removes its containers, stops the cluster and podman, deletes the files. */
   stop(): Promise<void>;
 }
@@ -34,7 +36,17 @@ export async function startPodmanNode(node: string, cluster: Omit<Parameters<typ
       await agent.stop();
       await removeLabelledContainers(`io.lotse.node=${node}`);
     });
-    return { cluster: running, agent, stop };
+    const addAgent = (name: string, args: string[]): AgentProcess => {
+      const extraDir = fs.mkdtempSync(path.join(os.tmpdir(), `lotse-${name}-`));
+      const extra = spawnPodmanAgent(bundle, { server: master.url, caPem: master.caPem, joinToken: master.joinToken, node: name, dir: extraDir, endpoint: podman.endpoint, extraArgs: args });
+      undo.push(async () => {
+        await extra.stop();
+        await removeLabelledContainers(`io.lotse.node=${name}`);
+        fs.rmSync(extraDir, { recursive: true, force: true });
+      });
+      return extra;
+    };
+    return { cluster: running, agent, addAgent, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -221,6 +221,9 @@ message IngressRule { string host = 1; IngressRuleValue ingressRuleValue = 2 [(i
 message IngressSpec { optional IngressBackend defaultBackend = 1; repeated IngressTLS tls = 2; repeated IngressRule rules = 3; optional string ingressClassName = 4; }
 message Ingress { ObjectMeta metadata = 1; IngressSpec spec = 2; }
 
+// policy/v1 (kubectl drain evicts through the typed client)
+message Eviction { ObjectMeta metadata = 1; DeleteOptions deleteOptions = 2; }
+
 // authentication.k8s.io/v1 (kubectl create token) and authorization.k8s.io/v1 (kubectl auth)
 message BoundObjectReference { string kind = 1; string apiVersion = 2; string name = 3; string uid = 4; }
 message TokenRequestSpec { repeated string audiences = 1; optional BoundObjectReference boundObjectRef = 3; optional int64 expirationSeconds = 4; }
@@ -259,6 +262,7 @@ export const messageForKind: Readonly<Record<string, string>> = {
   'batch/v1/Job': 'Job',
   'batch/v1/CronJob': 'CronJob',
   'networking.k8s.io/v1/Ingress': 'Ingress',
+  'policy/v1/Eviction': 'Eviction',
   '*/DeleteOptions': 'DeleteOptions',
   'rbac.authorization.k8s.io/v1/Role': 'Role',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',

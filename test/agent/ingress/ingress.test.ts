@@ -117,6 +117,17 @@ describe('Ingress on a real podman node', () => {
     await waitFor('status.loadBalancer filled', async () => (await kubectlOk(kc(), ['get', 'ingress', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])) === '127.0.0.1', 20_000);
   }, 60_000);
 
+  test('every node routes: a second node sends the same hosts to the pods of the first', async () => {
+    const second = `${NODE}-b`;
+    const port = await freePort();
+    node.addAgent(second, ['--proxy-mode', 'none', '--ingress-address', '127.0.0.1', '--ingress-http-port', String(port)]);
+    await waitFor('shop routed by the second node', async () => (await request(port, 'shop.example.com', '/').catch(() => undefined))?.body.startsWith('hello from shop-'), 30_000);
+    expect((await request(port, 'blog.example.com', '/')).body).toMatch(/^hello from blog-/);
+    const placed = (await listPods(client(), 'default')).map((p) => p.spec?.nodeName);
+    expect(placed.length).toBeGreaterThanOrEqual(2);
+    expect(placed.every((n) => n === NODE)).toBe(true);
+  }, 60_000);
+
   test('terminates TLS with the Ingress Secret for its host, the node certificate for others', async () => {
     await waitFor('shop served over TLS with its certificate', async () => {
       const a = await request(httpsPort, 'shop.example.com', '/', true, ca.certPem).catch(() => undefined);
