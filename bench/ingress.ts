@@ -18,6 +18,7 @@ import type { KubeObject } from '../kube/object';
 import { core, type ResourceRef } from '../kube/resource-path';
 import { freePort } from '../test/support/master-process';
 import { startTestMaster } from '../test/support/master';
+import { wrk, type WrkResult } from './wrk';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,28 +28,6 @@ const RUNS = arg('runs', 3);
 const SECONDS = arg('seconds', 5);
 const CONNECTIONS = arg('connections', 32);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-interface WrkResult {
-  rps: number;
-  p50ms: number;
-  p99ms: number;
-}
-
-function parseWrk(out: string): WrkResult {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const lat = (p: string): number => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!m) return NaN;
-    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-  };
-  if (!Number.isFinite(rps) || /Non-2xx/.test(out)) throw new Error(`wrk saw errors or no result: ${out.slice(0, 400)}`);
-  return { rps, p50ms: lat('50'), p99ms: lat('99') };
-}
-
-function wrk(url: string, host?: string): Promise<WrkResult> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(host ? ['-H', `Host: ${host}`] : []), url];
-  return new Promise((resolve, reject) => execFile('wrk', args, { timeout: (SECONDS + 20) * 1000 }, (err, stdout) => (err ? reject(err) : resolve(parseWrk(String(stdout))))));
-}
 
 /** The backend: 2 KB answers with keep-alive, in a process of its own. */
 function startBackend(port: number): { stop(): void } {
@@ -108,7 +87,7 @@ async function main(): Promise<void> {
   const results: (WrkResult & { label: string })[] = [];
   for (const p of paths) {
     const runs: WrkResult[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await wrk(p.url, p.host));
+    for (let i = 0; i < RUNS; i++) runs.push(await wrk(p.url, { connections: CONNECTIONS, seconds: SECONDS, host: p.host }));
     const r = { label: p.label, rps: median(runs.map((x) => x.rps)), p50ms: median(runs.map((x) => x.p50ms)), p99ms: median(runs.map((x) => x.p99ms)) };
     process.stdout.write(`${JSON.stringify(r)}\n`);
     results.push(r);

@@ -7,7 +7,7 @@
  *     && node /tmp/bench-sp.js [--runs 3] [--seconds 4] [--connections 16]
  * Needs root (ip netns, nft) and wrk. Prints JSON lines, then a markdown summary.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { KubeClient } from '../kube/client';
 import { core, type ResourceRef } from '../kube/resource-path';
 import { startTestMaster, type TestMaster } from '../test/support/master';
 import { createNetns, type TestNetns } from '../test/agent/proxy/netns';
+import { wrk, type WrkResult } from './wrk';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,34 +31,9 @@ const CONNECTIONS = arg('connections', 16);
 const slices = (ns = 'default', name?: string): ResourceRef => ({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespace: ns, name });
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface WrkResult {
-  rps: number;
-  p50ms: number;
-  p99ms: number;
-}
-
-function parseWrk(out: string): WrkResult {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const lat = (p: string): number => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!m) return NaN;
-    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-  };
-  if (!Number.isFinite(rps)) throw new Error(`cannot read wrk output: ${out.slice(0, 300)}`);
-  return { rps, p50ms: lat('50'), p99ms: lat('99') };
-}
-
-function wrk(url: string, netns?: string): Promise<WrkResult> {
-  const argv = ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url];
-  const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { timeout: (SECONDS + 20) * 1000 }, (err, stdout) => (err ? reject(err) : resolve(parseWrk(String(stdout))))),
-  );
-}
-
 async function measure(label: string, url: string, netns?: string): Promise<WrkResult & { label: string }> {
   const runs: WrkResult[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await wrk(url, netns));
+  for (let i = 0; i < RUNS; i++) runs.push(await wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netns }));
   const result = { label, rps: median(runs.map((r) => r.rps)), p50ms: median(runs.map((r) => r.p50ms)), p99ms: median(runs.map((r) => r.p99ms)) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return result;

@@ -3,7 +3,6 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1';
 import { ApiError } from '../../kube/api-error';
 import type { KubeClient } from '../../kube/client';
-import { LOTSE_INGRESS_CONTROLLER } from '../../kube/ingress-class';
 import { Informer } from '../../kube/informer';
 import { core, type ResourceRef } from '../../kube/resource-path';
 import { buildServiceTable } from '../proxy/service-table';
@@ -58,7 +57,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
   const rebuild = async (): Promise<void> => {
     while (dirty) {
       dirty = false;
-      const routes = new IngressRoutes({ ingresses: ingresses.list(), classes: classes.list(), controller: LOTSE_INGRESS_CONTROLLER, services: buildServiceTable(services.list(), slices.list()) });
+      const routes = new IngressRoutes({ ingresses: ingresses.list(), classes: classes.list(), services: buildServiceTable(services.list(), slices.list()) });
       server.setRoutes(routes);
       const key = JSON.stringify(routes.tls);
       if (key !== tlsKey && https) {

@@ -1,4 +1,4 @@
-import { DEFAULT_INGRESS_CLASS_ANNOTATION } from '../../kube/ingress-class';
+import { servedByLotse } from '../../kube/ingress-class';
 import type { Ingress, IngressBackend, IngressClass } from 'kubernetes-types/networking/v1';
 import type { Backend, ServicePortEntry } from '../proxy/service-table';
 
@@ -26,8 +26,6 @@ export interface TlsReference {
 export interface IngressRouteInput {
   ingresses: Ingress[];
   classes: IngressClass[];
-  /** The controller name this router serves (IngressClass spec.controller). */
-  controller: string;
   services: ServicePortEntry[];
 }
 
@@ -49,7 +47,7 @@ export class IngressRoutes {
   readonly served: string[] = [];
 
   constructor(input: IngressRouteInput) {
-    const ingresses = input.ingresses.filter((i) => servedClass(i, input.classes, input.controller)).sort(byAge);
+    const ingresses = input.ingresses.filter((i) => servedByLotse(i, input.classes)).sort(byAge);
     for (const ing of ingresses) this.add(ing, input.services);
     for (const routes of [...this.exactHosts.values(), ...this.wildcardHosts.values(), this.anyHost]) routes.sort(byPrecedence);
   }
@@ -88,18 +86,6 @@ export class IngressRoutes {
       this.tls.push({ namespace, secretName: t.secretName, hosts: hosts.map((h) => h.toLowerCase()) });
     }
   }
-}
-
-/**
- * Whether this controller serves the Ingress: its class (spec.ingressClassName, or the legacy
- * annotation) names an IngressClass of this controller. An Ingress without a class is served
- * only if a class of this controller is the default (admission normally fills the name in).
- */
-function servedClass(ing: Ingress, classes: IngressClass[], controller: string): boolean {
-  const mine = classes.filter((c) => c.spec?.controller === controller);
-  const name = ing.spec?.ingressClassName ?? ing.metadata?.annotations?.['kubernetes.io/ingress.class'];
-  if (name) return mine.some((c) => c.metadata?.name === name);
-  return mine.some((c) => c.metadata?.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true');
 }
 
 function target(namespace: string, backend: IngressBackend | undefined, services: ServicePortEntry[]): RouteTarget {

@@ -35,7 +35,8 @@ export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials
   }
   const res = await request(o.server, o.ca, 'POST', '/lotse/v1/join', o.joinToken, { nodeName: o.nodeName, addresses: o.addresses });
   if (res.status !== 200 && res.status !== 201) {
-    throw new Error(`joining ${o.server} as node "${o.nodeName}" failed with HTTP ${res.status}: ${res.body.slice(0, 300)} (check --token: it must be the cluster's join token, DATA/join-token on the master)`);
+    const hint = res.status === 401 || res.status === 403 ? " (check --token: it must be the cluster's join token, DATA/join-token on the master)" : '';
+    throw new Error(`joining ${o.server} as node "${o.nodeName}" failed with HTTP ${res.status}: ${res.body.slice(0, 300)}${hint}`);
   }
   const creds = JSON.parse(res.body) as NodeCredentials;
   if (!creds.token || !creds.servingCert || !creds.servingKey) throw new Error(`the master's join answer lacks token or serving certificate: ${res.body.slice(0, 200)}`);
@@ -75,7 +76,9 @@ export async function obtainCredentialsWithRetry(o: JoinOptions, log: (m: string
     try {
       return await obtainCredentials(o);
     } catch (err) {
-      const refused = /failed with HTTP 4\d\d/.test((err as Error).message);
+      // 409: the name belongs to a node that still renews its lease (often this machine's previous
+      // agent, just stopped): that ends within the grace period, so it is worth waiting for.
+      const refused = /failed with HTTP 4\d\d/.test((err as Error).message) && !/failed with HTTP 409/.test((err as Error).message);
       if (refused || i >= attempts) throw err;
       log(`${(err as Error).message}; retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));

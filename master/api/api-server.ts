@@ -66,6 +66,8 @@ const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceI
 const services = resources.find((r) => r.plural === 'services') as ResourceInfo;
 const pods = resources.find((r) => r.plural === 'pods') as ResourceInfo;
 const ingresses = resources.find((r) => r.plural === 'ingresses') as ResourceInfo;
+const nodes = resources.find((r) => r.plural === 'nodes') as ResourceInfo;
+const leases = resources.find((r) => r.plural === 'leases') as ResourceInfo;
 const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 /**
@@ -182,7 +184,7 @@ export class ApiServer {
       who = await impersonate(this.access, who, req);
       if (path === '/lotse/v1/join' && req.method === 'POST') {
         if (who.role !== 'join' && who.role !== 'admin') throw errors.forbidden(who.user, 'join', 'nodes', 'only the join token may join nodes');
-        return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca) });
+        return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca, (name) => this.leaseAge(name)) });
       }
       const rr = this.parse(req);
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
@@ -254,6 +256,14 @@ export class ApiServer {
     if (decision.referencedFromNode && !(await this.referencedFromNode(decision.referencedFromNode, rr))) {
       throw errors.forbidden(who.user, rr.verb, what, `no pod bound to node ${decision.referencedFromNode} refers to it`);
     }
+  }
+
+  /** Milliseconds since the node's Lease in kube-node-lease was renewed, or undefined when there is none (or no Node). */
+  private async leaseAge(nodeName: string): Promise<number | undefined> {
+    if (!(await this.handler.registry.find(nodes, undefined, nodeName))) return undefined;
+    const lease = await this.handler.registry.find(leases, 'kube-node-lease', nodeName);
+    const renewed = (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
+    return renewed ? Math.max(0, Date.now() - Date.parse(renewed)) : undefined;
   }
 
   /**

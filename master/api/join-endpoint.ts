@@ -3,7 +3,17 @@ import { isIP } from 'node:net';
 import type { Authenticator } from '../auth/authenticator';
 import { issueCertificateAsync, type KeyPair } from '../../cluster/certificates';
 import { isPlainObject, parseBody, readBody } from './body';
-import { errors } from './status';
+import { errors, HttpError } from './status';
+
+/**
+ * A node whose Lease was renewed this recently is alive: a join for its name is refused (as long
+ * as Kubernetes' node monitor grace period), so the join token cannot mint a credential that
+ * impersonates a running node and reads its pods' Secrets.
+ */
+export const LIVE_NODE_MS = 40_000;
+
+/** How long ago the node's Lease was renewed, or undefined when it has none. */
+export type LeaseAge = (nodeName: string) => Promise<number | undefined>;
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -18,7 +28,7 @@ export interface JoinResponse {
  * POST /lotse/v1/join, presented with the join token: gives the node a credential that acts only
  * for that node, and a serving certificate for its agent's HTTPS endpoint (CN system:node:NAME).
  */
-export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: KeyPair): Promise<JoinResponse> {
+export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: KeyPair, leaseAge: LeaseAge): Promise<JoinResponse> {
   const body = parseBody(await readBody(req), 'application/json');
   if (!isPlainObject(body)) throw errors.badRequest('the join request must be a JSON object {"nodeName": "...", "addresses": ["..."]}');
   const nodeName = body.nodeName;
@@ -27,6 +37,10 @@ export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: 
   }
   const addresses = Array.isArray(body.addresses) ? body.addresses.filter((a): a is string => typeof a === 'string') : [];
   for (const a of addresses) if (!isIP(a) && !dns1123Subdomain.test(a)) throw errors.badRequest(`address "${a}" is neither an IP address nor a DNS name`);
+  const age = await leaseAge(nodeName);
+  if (age !== undefined && age < LIVE_NODE_MS) {
+    throw new HttpError(409, 'Conflict', `node "${nodeName}" is alive (its lease was renewed ${Math.round(age / 1000)} s ago): a join cannot take the name of a running node; join with another --node-name, or stop that node and wait ${Math.ceil((LIVE_NODE_MS - age) / 1000)} s (or kubectl delete node ${nodeName})`, { name: nodeName, kind: 'nodes' });
+  }
   const token = await auth.issueNodeToken(nodeName);
   const serving = await issueCertificateAsync(ca, {
     commonName: `system:node:${nodeName}`,

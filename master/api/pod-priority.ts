@@ -1,3 +1,4 @@
+import { ensureObject } from './cluster-defaults';
 import type { Obj, Registry } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import { HttpError } from './status';
@@ -12,12 +13,7 @@ const systemClasses = [
 
 export async function ensureSystemPriorityClasses(registry: Registry): Promise<void> {
   for (const c of systemClasses) {
-    if (await registry.find(priorityClasses, undefined, c.name)) continue;
-    try {
-      await registry.create(priorityClasses, undefined, { metadata: { name: c.name }, value: c.value, description: c.description, preemptionPolicy: 'PreemptLowerPriority' });
-    } catch (err) {
-      if (!(err instanceof HttpError && err.code === 409)) throw err;
-    }
+    await ensureObject(registry, priorityClasses, { metadata: { name: c.name }, value: c.value, description: c.description, preemptionPolicy: 'PreemptLowerPriority' });
   }
 }
 

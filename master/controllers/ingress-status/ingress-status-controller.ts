@@ -1,6 +1,6 @@
 import type { Node } from 'kubernetes-types/core/v1';
 import type { Ingress, IngressClass, IngressLoadBalancerIngress } from 'kubernetes-types/networking/v1';
-import { DEFAULT_INGRESS_CLASS_ANNOTATION, LOTSE_INGRESS_CONTROLLER } from '../../../kube/ingress-class';
+import { servedByLotse } from '../../../kube/ingress-class';
 import { core, type ResourceRef } from '../../../kube/resource-path';
 import type { InformerLike } from '../../../kube/shared-informers';
 import type { ControllerContext } from '../controller-context';
@@ -38,17 +38,10 @@ export class IngressStatusController extends QueueController {
   protected async sync(key: string): Promise<void> {
     const [namespace, name] = key.split('/');
     const ingress = this.ingresses.get(key);
-    if (!ingress || ingress.metadata?.deletionTimestamp || !this.served(ingress)) return;
+    if (!ingress || ingress.metadata?.deletionTimestamp || !servedByLotse(ingress, this.classes.list())) return;
     const wanted = addressesOf(this.nodes.list());
     if (JSON.stringify(ingress.status?.loadBalancer?.ingress ?? []) === JSON.stringify(wanted)) return;
     await this.ctx.client.patch({ ...ingressesRef, namespace, name, subresource: 'status' }, 'merge', { status: { loadBalancer: { ingress: wanted.length ? wanted : null } } });
-  }
-
-  private served(ingress: Ingress): boolean {
-    const mine = this.classes.list().filter((c) => c.spec?.controller === LOTSE_INGRESS_CONTROLLER);
-    const name = ingress.spec?.ingressClassName ?? ingress.metadata?.annotations?.['kubernetes.io/ingress.class'];
-    if (name) return mine.some((c) => c.metadata?.name === name);
-    return mine.some((c) => c.metadata?.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true');
   }
 }
 

@@ -14,7 +14,6 @@ function ingress(name: string, spec: Ingress['spec'], created = '2026-01-01T00:0
 }
 
 const routes = new IngressRoutes({
-  controller: 'lotse.dev/ingress',
   classes: [lotse, other],
   services,
   ingresses: [
@@ -58,7 +57,7 @@ describe('Ingress routing rules', () => {
 
   test('TLS references and an unknown Service (no endpoints) are reported', () => {
     expect(routes.tls).toEqual([{ namespace: 'default', secretName: 'a-tls', hosts: ['a.example.com'] }]);
-    const none = new IngressRoutes({ controller: 'lotse.dev/ingress', classes: [lotse], services, ingresses: [ingress('x', { rules: [{ host: 'x', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('missing') }] } }] })] });
+    const none = new IngressRoutes({ classes: [lotse], services, ingresses: [ingress('x', { rules: [{ host: 'x', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('missing') }] } }] })] });
     expect(none.match('x', '/')).toEqual({ id: 'default/missing:80', backends: [] });
     expect(none.match('y', '/')).toBeUndefined();
   });

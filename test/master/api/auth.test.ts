@@ -88,6 +88,26 @@ describe.each(storeKinds)('authentication and authorization on %s', (store) => {
     await expect(node.create({ ...leases, namespace: 'default' }, { metadata: { name: 'n1' } })).rejects.toMatchObject({ code: 403 });
   });
 
+  test('the join token cannot take the name of a node that renews its lease', async () => {
+    const leases = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
+    const live = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'n3' }) });
+    const n3 = new KubeClient({ server: m.url, ca: m.caPem, token: (JSON.parse(live.body) as { token: string }).token });
+    try {
+      await n3.create({ group: '', version: 'v1', resource: 'nodes' }, { metadata: { name: 'n3' } });
+      const renewed = (ago: number): string => new Date(Date.now() - ago).toISOString().replace('Z', '000Z');
+      await n3.create(leases, { metadata: { name: 'n3' }, spec: { holderIdentity: 'n3', renewTime: renewed(0) } } as never);
+      const refused = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'n3' }) });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toContain('node \\"n3\\" is alive');
+      // once the lease is older than the grace period, the name may be joined again (a replaced machine)
+      await n3.patch({ ...leases, name: 'n3' }, 'merge', { spec: { renewTime: renewed(60_000) } });
+      const again = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'n3' }) });
+      expect(again.status).toBe(201);
+    } finally {
+      n3.close();
+    }
+  });
+
   test('a node updates the status only of pods bound to it, and cannot create pods', async () => {
     const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
     for (const [name, nodeName] of [['mine', 'n1'], ['theirs', 'n2']]) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow/hollow-nodes';
 import { KubeClient } from '../../../kube/client';
 import { core } from '../../../kube/resource-path';
@@ -83,3 +83,11 @@ export async function listPods(client: KubeClient, ns: string, selector?: string
 
 export const isRunningReady = (p: Pod): boolean =>
   !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+/** Waits until the Node reports Ready=True. */
+export async function waitNodeReady(client: KubeClient, name: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`node ${name} Ready`, async () => {
+    const n = await client.get<Node>(core('nodes', undefined, name)).catch(() => undefined);
+    return n?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+  }, timeoutMs);
+}

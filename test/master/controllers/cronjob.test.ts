@@ -3,7 +3,7 @@ import { batch, core } from '../../../kube/resource-path';
 import { kubectlOk } from '../../support/kubectl';
 import { ensureTestImage } from '../../support/podman';
 import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
-import { waitFor } from './cluster';
+import { waitFor, waitNodeReady } from './cluster';
 
 const NODE = `cronjob-podman-${process.pid}`;
 const NS = 'default';
@@ -14,10 +14,7 @@ describe('CronJobs on a real podman node', () => {
 
   beforeAll(async () => {
     node = await startPodmanNode(NODE);
-    await waitFor('the podman node Ready', async () => {
-      const n = await node.cluster.client.get(core('nodes', undefined, NODE)).catch(() => undefined);
-      return (n as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
-    }, 30_000);
+    await waitNodeReady(node.cluster.client, NODE);
   }, 120_000);
 
   afterAll(async () => {

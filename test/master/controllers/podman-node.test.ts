@@ -4,7 +4,7 @@ import { apps, core } from '../../../kube/resource-path';
 import { deleteObject } from '../../../master/controllers/delete-object';
 import { ensureTestImage } from '../../support/podman';
 import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
-import { isRunningReady, listPods, waitFor } from './cluster';
+import { isRunningReady, listPods, waitFor, waitNodeReady } from './cluster';
 
 const NODE = `ctrl-podman-${process.pid}`;
 
@@ -23,10 +23,7 @@ describe('controllers with a real podman node', () => {
   it('converges a Deployment to running containers and replaces a deleted pod', async () => {
     const cluster = (node as PodmanNode).cluster;
     const image = await ensureTestImage();
-    await waitFor('the podman node Ready', async () => {
-      const n = await cluster.client.get(core('nodes', undefined, NODE)).catch(() => undefined);
-      return (n as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
-    }, 30_000);
+    await waitNodeReady(cluster.client, NODE);
     await cluster.client.create(apps('deployments', 'default'), {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

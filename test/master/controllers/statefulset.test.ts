@@ -8,7 +8,7 @@ import { apps, core } from '../../../kube/resource-path';
 import { ensureTestImage } from '../../support/podman';
 import { startPodmanNode, type PodmanNode } from '../../support/podman-node';
 import { kubectl, kubectlOk } from '../../support/kubectl';
-import { isRunningReady, listPods, waitFor } from './cluster';
+import { isRunningReady, listPods, waitFor, waitNodeReady } from './cluster';
 
 const NODE = `sts-podman-${process.pid}`;
 const NS = 'default';
@@ -27,10 +27,7 @@ describe('StatefulSets with storage on a real podman node', () => {
   beforeAll(async () => {
     image = await ensureTestImage();
     node = await startPodmanNode(NODE);
-    await waitFor('the podman node Ready', async () => {
-      const n = await client().get(core('nodes', undefined, NODE)).catch(() => undefined);
-      return (n as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
-    }, 30_000);
+    await waitNodeReady(client(), NODE);
   }, 120_000);
 
   afterAll(async () => {
