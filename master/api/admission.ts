@@ -1,6 +1,8 @@
 import type { Identity } from '../auth/identity';
 import { defaultIngressClass } from './default-ingress-class';
 import { defaultStorageClass } from './default-storage-class';
+import { qosClass } from './defaults';
+import { admitLimitRanges } from './limit-ranger';
 import { admitPodPriority } from './pod-priority';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
@@ -52,6 +54,12 @@ export class Admission {
     if (r.namespaced && namespace) await this.requireActiveNamespace(namespace);
     if (r.kind === 'Service') await this.allocateService(obj, undefined);
     if (r.kind === 'Pod' && namespace) await admitServiceAccount(this.registry, namespace, obj);
+    if (r.kind === 'Pod' && r.group === '' && namespace) {
+      await admitLimitRanges(this.registry, namespace, obj);
+      // The QoS class follows the requests and limits the LimitRanger may just have filled in.
+      const status = obj.status as { qosClass?: string } | undefined;
+      if (status) status.qosClass = qosClass((obj.spec ?? {}) as Record<string, unknown>);
+    }
     if (r.kind === 'Pod' && r.group === '') await admitPodPriority(this.registry, obj);
     if (r.kind === 'Ingress' && r.group === 'networking.k8s.io') await defaultIngressClass(this.registry, obj);
     if (r.kind === 'PersistentVolumeClaim' && r.group === '') await defaultStorageClass(this.registry, obj);

@@ -1,3 +1,4 @@
+import { defaultLimitRange } from './limit-ranger';
 import { mergeStringData } from './secret-string-data';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- defaulting walks free-form JSON; nothing typed leaves this file
@@ -35,6 +36,9 @@ export function applyDefaults(kind: string, obj: Record<string, unknown>): void 
       o.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
       o.spec.revisionHistoryLimit ??= 10;
       o.spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
+      break;
+    case 'LimitRange':
+      defaultLimitRange(o);
       break;
     case 'ReplicationController':
       o.spec ??= {};
@@ -166,7 +170,7 @@ function defaultService(spec: Obj): void {
   }
 }
 
-function qosClass(spec: Obj): string {
+export function qosClass(spec: Obj): string {
   const containers: Obj[] = spec.containers ?? [];
   const hasAny = containers.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
   if (!hasAny) return 'BestEffort';

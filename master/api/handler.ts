@@ -474,7 +474,8 @@ async function deleteOptions(rr: ResourceRequest, req: IncomingMessage): Promise
 /** The autoscaling/v1 Scale of an object: spec.replicas for the built-in kinds, the CRD's paths for custom ones. */
 function toScale(r: ResourceInfo, obj: Obj): Obj {
   const paths = r.custom?.scale ?? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' };
-  const matchLabels = readPath(obj, '.spec.selector.matchLabels') as Record<string, string> | undefined;
+  // A ReplicationController's selector is the label map itself.
+  const matchLabels = readPath(obj, r.kind === 'ReplicationController' ? '.spec.selector' : '.spec.selector.matchLabels') as Record<string, string> | undefined;
   const selector = r.custom?.scale
     ? String(paths.labelSelectorPath ? (readPath(obj, paths.labelSelectorPath) ?? '') : '')
     : Object.entries(matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');

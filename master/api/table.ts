@@ -167,6 +167,22 @@ const columns: Record<string, Column[]> = {
     { name: 'Images', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.image).join(',') },
     { name: 'Selector', type: 'string', priority: 1, cell: (r) => selectorText(r.spec?.selector) },
   ],
+  ReplicationController: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (r) => r.spec?.replicas ?? 0 },
+    { name: 'Current', type: 'integer', cell: (r) => r.status?.replicas ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (r) => r.status?.readyReplicas ?? 0 },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (r) => Object.entries(r.spec?.selector ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+  ],
+  PodTemplate: [
+    { name: 'Template', type: 'string', cell: (t) => t.metadata?.name ?? '' },
+    { name: 'Containers', type: 'string', cell: (t) => (t.template?.spec?.containers ?? []).map((c: Any) => c.name).join(',') },
+    { name: 'Images', type: 'string', cell: (t) => (t.template?.spec?.containers ?? []).map((c: Any) => c.image).join(',') },
+    { name: 'Pod Labels', type: 'string', cell: (t) => Object.entries(t.template?.metadata?.labels ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+  ],
   DaemonSet: [
     name,
     { name: 'Desired', type: 'integer', cell: (d) => d.status?.desiredNumberScheduled ?? 0 },

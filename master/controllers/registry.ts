@@ -13,13 +13,13 @@ import { IngressStatusController } from './ingress-status/ingress-status-control
 import { NamespaceController } from './namespace/namespace-controller';
 import { NodeIpamController, type NodeIpamSettings } from './node-ipam/node-ipam-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
-import { ReplicaSetController } from './replicaset/replicaset-controller';
+import { REPLICATION_CONTROLLERS, ReplicaSetController } from './replicaset/replicaset-controller';
 import { ServiceAccountController } from './service-account/service-account-controller';
 import { StatefulSetController } from './statefulset/statefulset-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -52,6 +52,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'replicaset', make: (ctx) => new ReplicaSetController(ctx) },
   { name: 'deployment', make: (ctx) => new DeploymentController(ctx) },
   { name: 'daemonset', make: (ctx) => new DaemonSetController(ctx) },
+  { name: 'replicationcontroller', make: (ctx) => new ReplicaSetController(ctx, {}, REPLICATION_CONTROLLERS) },
   { name: 'statefulset', make: (ctx) => new StatefulSetController(ctx) },
   { name: 'node-lifecycle', make: (ctx, opts) => new NodeLifecycleController(ctx, opts.nodeMonitor) },
   { name: 'endpoints', make: (ctx) => new EndpointsController(ctx) },

@@ -24,6 +24,7 @@ export const GC_KINDS: Kind[] = [
   { ref: { group: 'apps', version: 'v1', resource: 'replicasets' }, kind: 'ReplicaSet', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'apps', version: 'v1', resource: 'deployments' }, kind: 'Deployment', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'apps', version: 'v1', resource: 'daemonsets' }, kind: 'DaemonSet', apiVersion: 'apps/v1', namespaced: true },
+  { ref: { group: '', version: 'v1', resource: 'replicationcontrollers' }, kind: 'ReplicationController', apiVersion: 'v1', namespaced: true },
   { ref: { group: 'apps', version: 'v1', resource: 'statefulsets' }, kind: 'StatefulSet', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'apps', version: 'v1', resource: 'controllerrevisions' }, kind: 'ControllerRevision', apiVersion: 'apps/v1', namespaced: true },
   { ref: { group: 'batch', version: 'v1', resource: 'jobs' }, kind: 'Job', apiVersion: 'batch/v1', namespaced: true },

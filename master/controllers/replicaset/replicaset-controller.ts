@@ -4,7 +4,8 @@ import { ApiError } from '../../../kube/api-error';
 import { Selector } from '../../../kube/label-selector';
 import { objectKey } from '../../../kube/object';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from '../../../kube/pod-conditions';
-import { apps, core } from '../../../kube/resource-path';
+import { apps, core, type ResourceRef } from '../../../kube/resource-path';
+import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import type { ControllerContext } from '../controller-context';
 import { QueueController } from '../queue-controller';
 import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
@@ -19,6 +20,36 @@ export interface ReplicaSetControllerOptions {
   /** Pods created or deleted per sync at most (upstream burstReplicas, 500). */
   burstReplicas?: number;
 }
+
+/**
+ * The kind of replicated object a controller runs: ReplicaSets, or ReplicationControllers (their
+ * older form, whose selector is a plain label map), which upstream also runs with the
+ * ReplicaSet controller's code.
+ */
+export interface ReplicatedKind {
+  name: string;
+  kind: 'ReplicaSet' | 'ReplicationController';
+  apiVersion: string;
+  ref: (namespace?: string, name?: string, subresource?: string) => ResourceRef;
+  selector: (obj: ReplicaSet) => LabelSelector | undefined;
+}
+
+export const REPLICA_SETS: ReplicatedKind = {
+  name: 'replicaset-controller',
+  kind: 'ReplicaSet',
+  apiVersion: 'apps/v1',
+  ref: (ns, name, sub) => apps('replicasets', ns, name, sub),
+  selector: (rs) => rs.spec?.selector,
+};
+
+export const REPLICATION_CONTROLLERS: ReplicatedKind = {
+  name: 'replicationmanager',
+  kind: 'ReplicationController',
+  apiVersion: 'v1',
+  ref: (ns, name, sub) => core('replicationcontrollers', ns, name, sub),
+  // An RC's spec.selector is a label map (the API defaults it to the template's labels).
+  selector: (rc) => ({ matchLabels: (rc.spec?.selector as unknown as Record<string, string> | undefined) ?? rc.spec?.template?.metadata?.labels ?? {} }),
+};
 
 /** Slow start: 1, 2, 4, ... so a template that cannot create pods fails after one call, not hundreds. */
 export function slowStartBatches(total: number): number[] {
@@ -47,17 +78,18 @@ export function replicaSetStatus(rs: ReplicaSet, owned: Pod[], now: number): Rep
   };
 }
 
-/** Keeps the number of pods of every ReplicaSet equal to spec.replicas. */
+/** Keeps the number of pods of every ReplicaSet (or ReplicationController) equal to spec.replicas. */
 export class ReplicaSetController extends QueueController {
-  readonly name = 'replicaset-controller';
+  readonly name: string;
   private readonly expectations = new Expectations();
   private readonly replicaSets: InformerLike<ReplicaSet>;
   private readonly podIndex: ObjectIndex<Pod>;
   private readonly recorder: EventRecorder;
 
-  constructor(ctx: ControllerContext, private readonly options: ReplicaSetControllerOptions = {}) {
-    super(ctx, { workers: options.workers ?? 4, failure: 'replicaset sync failed', keyField: 'replicaset' });
-    this.replicaSets = ctx.informers.get<ReplicaSet>(apps('replicasets'));
+  constructor(ctx: ControllerContext, private readonly options: ReplicaSetControllerOptions = {}, private readonly replicated: ReplicatedKind = REPLICA_SETS) {
+    super(ctx, { workers: options.workers ?? 4, failure: `${replicated.kind === 'ReplicaSet' ? 'replicaset' : 'replicationcontroller'} sync failed`, keyField: replicated.kind === 'ReplicaSet' ? 'replicaset' : 'replicationcontroller' });
+    this.name = replicated.name;
+    this.replicaSets = ctx.informers.get<ReplicaSet>(replicated.ref());
     this.podIndex = ctx.informers.index<Pod>(core('pods'));
     this.recorder = ctx.recorder(this.name);
     this.replicaSets.on((type, rs) => {
@@ -72,7 +104,7 @@ export class ReplicaSetController extends QueueController {
     const ns = pod.metadata?.namespace ?? '';
     const ref = controllerRef(pod);
     const oldRef = old ? controllerRef(old) : undefined;
-    if (ref?.kind === 'ReplicaSet') {
+    if (ref?.kind === this.replicated.kind) {
       const owner = `${ns}/${ref.name}`;
       if (type === 'ADDED') this.expectations.creationObserved(owner, pod.metadata?.name ?? '');
       if (type === 'DELETED' || (pod.metadata?.deletionTimestamp && !old?.metadata?.deletionTimestamp)) {
@@ -80,11 +112,11 @@ export class ReplicaSetController extends QueueController {
       }
       this.queue.add(owner);
     }
-    if (oldRef?.kind === 'ReplicaSet' && oldRef.uid !== ref?.uid) this.queue.add(`${ns}/${oldRef.name}`);
+    if (oldRef?.kind === this.replicated.kind && oldRef.uid !== ref?.uid) this.queue.add(`${ns}/${oldRef.name}`);
     // An orphan may be adopted by any ReplicaSet whose selector matches it.
     if (!ref && type !== 'DELETED' && isPodActive(pod)) {
       for (const rs of this.replicaSets.list()) {
-        if (rs.metadata?.namespace === ns && Selector.fromLabelSelector(rs.spec?.selector).matches(pod.metadata?.labels)) this.queue.add(objectKey(rs));
+        if (rs.metadata?.namespace === ns && Selector.fromLabelSelector(this.replicated.selector(rs)).matches(pod.metadata?.labels)) this.queue.add(objectKey(rs));
       }
     }
   }
@@ -102,7 +134,7 @@ export class ReplicaSetController extends QueueController {
   /** Pods controlled by rs, after adopting matching orphans and releasing pods that stopped matching. */
   private async claimPods(rs: ReplicaSet): Promise<Pod[]> {
     const uid = rs.metadata?.uid ?? '';
-    const selector = Selector.fromLabelSelector(rs.spec?.selector);
+    const selector = Selector.fromLabelSelector(this.replicated.selector(rs));
     const ns = rs.metadata?.namespace ?? '';
     const owned: Pod[] = [];
     // An empty selector would match everything; Kubernetes refuses it, so adopt nothing.
@@ -122,7 +154,7 @@ export class ReplicaSetController extends QueueController {
 
   private async setOwner(pod: Pod, rs: ReplicaSet, adopt: boolean): Promise<boolean> {
     const others = (pod.metadata?.ownerReferences ?? []).filter((o) => o.uid !== rs.metadata?.uid);
-    const refs = adopt ? [...others, newControllerRef(rs, 'apps/v1', 'ReplicaSet')] : others;
+    const refs = adopt ? [...others, newControllerRef(rs, this.replicated.apiVersion, this.replicated.kind)] : others;
     try {
       await this.ctx.client.patch(core('pods', pod.metadata?.namespace, pod.metadata?.name), 'merge', {
         metadata: { ownerReferences: refs, resourceVersion: pod.metadata?.resourceVersion },
@@ -155,14 +187,14 @@ export class ReplicaSetController extends QueueController {
       const results = await Promise.allSettled(pods.map((p) => this.ctx.client.create<Pod>(core('pods', rs.metadata?.namespace), p)));
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ pod: pods[i], err: r.reason as Error }] : []));
       for (const r of results) {
-        if (r.status === 'fulfilled') this.recorder.record(objectRef(rs, 'ReplicaSet', 'apps/v1'), 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
+        if (r.status === 'fulfilled') this.recorder.record(objectRef(rs, this.replicated.kind, this.replicated.apiVersion), 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
       }
       if (failed.length > 0) {
         for (const f of failed) this.expectations.creationObserved(key, f.pod.metadata?.name ?? '');
         const msg = failed[0].err.message;
-        this.recorder.record(objectRef(rs, 'ReplicaSet', 'apps/v1'), 'Warning', 'FailedCreate', `Error creating: ${msg}`);
+        this.recorder.record(objectRef(rs, this.replicated.kind, this.replicated.apiVersion), 'Warning', 'FailedCreate', `Error creating: ${msg}`);
         // Skip the remaining batches: they would fail the same way.
-        throw new Error(`creating pods for ReplicaSet ${key}: ${msg}`);
+        throw new Error(`creating pods for ${this.replicated.kind} ${key}: ${msg}`);
       }
     }
   }
@@ -177,7 +209,7 @@ export class ReplicaSetController extends QueueController {
         namespace: rs.metadata?.namespace,
         labels: { ...(template.metadata?.labels ?? {}) },
         annotations: template.metadata?.annotations ? { ...template.metadata.annotations } : undefined,
-        ownerReferences: [newControllerRef(rs, 'apps/v1', 'ReplicaSet')],
+        ownerReferences: [newControllerRef(rs, this.replicated.apiVersion, this.replicated.kind)],
       },
       spec: template.spec ?? { containers: [] },
     };
@@ -186,7 +218,7 @@ export class ReplicaSetController extends QueueController {
   private async deletePod(rs: ReplicaSet, pod: Pod): Promise<void> {
     try {
       await deleteObject(this.ctx.client, core('pods', pod.metadata?.namespace, pod.metadata?.name));
-      this.recorder.record(objectRef(rs, 'ReplicaSet', 'apps/v1'), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
+      this.recorder.record(objectRef(rs, this.replicated.kind, this.replicated.apiVersion), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
     } catch (err) {
       this.expectations.deletionObserved(objectKey(rs), pod.metadata?.name ?? '');
       if (!ApiError.isNotFound(err)) throw err;
@@ -202,7 +234,7 @@ export class ReplicaSetController extends QueueController {
     if (waits.length > 0) this.queue.addAfter(objectKey(rs), Math.min(...waits) + 50);
     if (sameStatus(rs.status, status)) return;
     try {
-      await this.ctx.client.patch(apps('replicasets', rs.metadata?.namespace, rs.metadata?.name, 'status'), 'merge', { status });
+      await this.ctx.client.patch(this.replicated.ref(rs.metadata?.namespace, rs.metadata?.name, 'status'), 'merge', { status });
     } catch (err) {
       if (!ApiError.isNotFound(err)) throw err;
     }
