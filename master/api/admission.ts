@@ -4,6 +4,7 @@ import { defaultStorageClass } from './default-storage-class';
 import { qosClass } from './defaults';
 import { admitLimitRanges } from './limit-ranger';
 import { admitPodPriority } from './pod-priority';
+import { admitQuota } from './resource-quota';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
@@ -40,6 +41,7 @@ export class Admission {
   constructor(
     private readonly registry: Registry,
     private readonly allocator: ServiceAllocator,
+    private readonly quotasOf: (namespace: string) => Promise<Obj[]> = async () => [],
   ) {}
 
   addWriterCheck(check: WriterCheck): void {
@@ -63,6 +65,8 @@ export class Admission {
     if (r.kind === 'Pod' && r.group === '') await admitPodPriority(this.registry, obj);
     if (r.kind === 'Ingress' && r.group === 'networking.k8s.io') await defaultIngressClass(this.registry, obj);
     if (r.kind === 'PersistentVolumeClaim' && r.group === '') await defaultStorageClass(this.registry, obj);
+    // Last: the quota counts the object as the mutations above left it (LimitRanger's requests).
+    if (r.namespaced && namespace) await admitQuota(this.registry, await this.quotasOf(namespace), r, namespace, obj);
   }
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {

@@ -131,6 +131,7 @@ export class ApiServer {
 
   stop(): void {
     this.crds.stop();
+    this.handler.quotas.stop();
     this.health.stop();
     this.nodeReferences.stop();
     this.access.rbac.stop();

@@ -5,6 +5,7 @@ import type { Store } from '../store/store';
 import { Admission } from './admission';
 import { defaultCrd, validateCrd } from './custom-resources/crd-validation';
 import { evictPod } from './eviction';
+import { QuotaMirror } from './quota-mirror';
 import type { Crd } from './custom-resources/crd-types';
 import { prepareCustomObject, unknownCustomFields } from './custom-resources/custom-object';
 import { readPath, writePath } from './custom-resources/field-path';
@@ -51,6 +52,8 @@ type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export class ResourceHandler {
   readonly registry: Registry;
   readonly admission: Admission;
+  /** The namespaces' ResourceQuotas, for quota admission; stopped with the server. */
+  readonly quotas: QuotaMirror;
   private lookupFn: SchemaLookup | undefined;
   private lookupGeneration = -1;
 
@@ -74,7 +77,8 @@ export class ResourceHandler {
     private readonly options: HandlerOptions,
   ) {
     this.registry = new Registry(store);
-    this.admission = new Admission(this.registry, allocator);
+    this.quotas = new QuotaMirror(store, () => undefined);
+    this.admission = new Admission(this.registry, allocator, (ns) => this.quotas.inNamespace(ns));
   }
 
   async handle(rr: ResourceRequest, req: IncomingMessage, res: ServerResponse, who: Identity, watchStats: WatchStats): Promise<Reply | undefined> {

@@ -14,12 +14,13 @@ import { NamespaceController } from './namespace/namespace-controller';
 import { NodeIpamController, type NodeIpamSettings } from './node-ipam/node-ipam-controller';
 import { NodeLifecycleController, type NodeMonitorOptions } from './node-lifecycle/node-lifecycle-controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './replicaset/replicaset-controller';
+import { ResourceQuotaController } from './resource-quota/resource-quota-controller';
 import { ServiceAccountController } from './service-account/service-account-controller';
 import { StatefulSetController } from './statefulset/statefulset-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller', 'resourcequota'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -63,6 +64,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
   { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
+  { name: 'resourcequota', make: (ctx) => new ResourceQuotaController(ctx) },
   { name: 'disruption', make: (ctx) => new DisruptionController(ctx) },
   { name: 'local-path', make: (ctx) => new LocalPathProvisioner(ctx) },
   { name: 'ingress-status', make: (ctx) => new IngressStatusController(ctx) },

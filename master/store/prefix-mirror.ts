@@ -1,6 +1,7 @@
 import type { Store, StoreWatch } from './store';
 
-type StoredValue = Record<string, unknown>;
+/** The object stored at a key (not the store's StoredValue, which wraps it with revisions). */
+type StoredObject = Record<string, unknown>;
 
 /**
  * An in-memory copy of the objects under one store prefix, from one list and a watch, for
@@ -40,7 +41,7 @@ export abstract class PrefixMirror {
   protected abstract clear(): void;
 
   /** Records the object at a key under the prefix, or its removal (undefined). */
-  protected abstract put(key: string, value: StoredValue | undefined): void;
+  protected abstract put(key: string, value: StoredObject | undefined): void;
 
   /** Resolves once the mirror holds a consistent list; rejects (and lists again next time) when listing fails. */
   protected ready(): Promise<void> {
