@@ -5,6 +5,7 @@ import { qosClass } from './defaults';
 import { admitLimitRanges } from './limit-ranger';
 import { admitPodPriority } from './pod-priority';
 import { admitQuota } from './resource-quota';
+import type { ObjectMirror } from './object-mirror';
 import type { Registry, Obj } from './registry';
 import { resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
@@ -15,6 +16,15 @@ type Port = { port?: number; nodePort?: number; name?: string };
 type ServiceSpec = { type?: string; clusterIP?: string; clusterIPs?: string[]; ports?: Port[] };
 
 const namespaces = resources.find((r) => r.plural === 'namespaces') as ResourceInfo;
+
+/** Watched copies of what admission reads on every create; without them (tests of admission alone) it lists the store. */
+export interface AdmissionMirrors {
+  quotas: ObjectMirror;
+  limitRanges: ObjectMirror;
+  priorityClasses: ObjectMirror;
+}
+
+const mirrored: Record<keyof AdmissionMirrors, string> = { quotas: 'resourcequotas', limitRanges: 'limitranges', priorityClasses: 'priorityclasses' };
 
 /**
  * Namespaces the cluster itself lives in: without kube-system the controllers' leader Lease cannot
@@ -41,7 +51,7 @@ export class Admission {
   constructor(
     private readonly registry: Registry,
     private readonly allocator: ServiceAllocator,
-    private readonly quotasOf: (namespace: string) => Promise<Obj[]> = async () => [],
+    private readonly mirrors?: AdmissionMirrors,
   ) {}
 
   addWriterCheck(check: WriterCheck): void {
@@ -57,20 +67,25 @@ export class Admission {
     if (r.kind === 'Service') await this.allocateService(obj, undefined);
     if (r.kind === 'Pod' && namespace) await admitServiceAccount(this.registry, namespace, obj);
     if (r.kind === 'Pod' && r.group === '' && namespace) {
-      await admitLimitRanges(this.registry, namespace, obj);
+      admitLimitRanges(await this.listOf('limitRanges', namespace), obj);
       // The QoS class follows the requests and limits the LimitRanger may just have filled in.
       const status = obj.status as { qosClass?: string } | undefined;
       if (status) status.qosClass = qosClass((obj.spec ?? {}) as Record<string, unknown>);
     }
-    if (r.kind === 'Pod' && r.group === '') await admitPodPriority(this.registry, obj);
+    if (r.kind === 'Pod' && r.group === '') await admitPodPriority(this.registry, await this.listOf('priorityClasses'), obj);
     if (r.kind === 'Ingress' && r.group === 'networking.k8s.io') await defaultIngressClass(this.registry, obj);
     if (r.kind === 'PersistentVolumeClaim' && r.group === '') await defaultStorageClass(this.registry, obj);
     // Last: the quota counts the object as the mutations above left it (LimitRanger's requests).
-    if (r.namespaced && namespace) await admitQuota(this.registry, await this.quotasOf(namespace), r, namespace, obj);
+    if (r.namespaced && namespace) await admitQuota(this.registry, await this.listOf('quotas', namespace), r, namespace, obj);
   }
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {
     if (r.kind === 'Service') await this.allocateService(next, current);
+  }
+
+  private async listOf(mirror: keyof AdmissionMirrors, namespace?: string): Promise<Obj[]> {
+    if (this.mirrors) return this.mirrors[mirror].list(namespace);
+    return (await this.registry.list(resources.find((r) => r.plural === mirrored[mirror]) as ResourceInfo, namespace)).items;
   }
 
   /** Refuses deletes the cluster cannot survive; dry runs are refused alike. */

@@ -131,7 +131,7 @@ export class ApiServer {
 
   stop(): void {
     this.crds.stop();
-    this.handler.quotas.stop();
+    for (const m of Object.values(this.handler.mirrors)) m.stop();
     this.health.stop();
     this.nodeReferences.stop();
     this.access.rbac.stop();

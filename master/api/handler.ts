@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '../auth/identity';
 import type { Store } from '../store/store';
-import { Admission } from './admission';
+import { Admission, type AdmissionMirrors } from './admission';
 import { defaultCrd, validateCrd } from './custom-resources/crd-validation';
 import { evictPod } from './eviction';
-import { QuotaMirror } from './quota-mirror';
+import { ObjectMirror } from './object-mirror';
 import type { Crd } from './custom-resources/crd-types';
 import { prepareCustomObject, unknownCustomFields } from './custom-resources/custom-object';
 import { readPath, writePath } from './custom-resources/field-path';
@@ -26,7 +26,7 @@ import type { SchemaLookup } from './patch/strategic-merge';
 import { Registry, type DeleteOptions, type Obj } from './registry';
 import { queryFlag, type ResourceRequest } from './request-info';
 import type { ResourceCatalog } from './resource-catalog';
-import { apiVersionOf, type ResourceInfo } from './resources';
+import { apiVersionOf, resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import { toTable, type IncludeObject } from './table';
@@ -52,8 +52,8 @@ type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export class ResourceHandler {
   readonly registry: Registry;
   readonly admission: Admission;
-  /** The namespaces' ResourceQuotas, for quota admission; stopped with the server. */
-  readonly quotas: QuotaMirror;
+  /** What admission reads on every create, followed by watches; stopped with the server. */
+  readonly mirrors: AdmissionMirrors;
   private lookupFn: SchemaLookup | undefined;
   private lookupGeneration = -1;
 
@@ -77,8 +77,9 @@ export class ResourceHandler {
     private readonly options: HandlerOptions,
   ) {
     this.registry = new Registry(store);
-    this.quotas = new QuotaMirror(store, () => undefined);
-    this.admission = new Admission(this.registry, allocator, (ns) => this.quotas.inNamespace(ns));
+    const mirror = (plural: string): ObjectMirror => new ObjectMirror(store, resources.find((r) => r.plural === plural) as ResourceInfo, () => undefined);
+    this.mirrors = { quotas: mirror('resourcequotas'), limitRanges: mirror('limitranges'), priorityClasses: mirror('priorityclasses') };
+    this.admission = new Admission(this.registry, allocator, this.mirrors);
   }
 
   async handle(rr: ResourceRequest, req: IncomingMessage, res: ServerResponse, who: Identity, watchStats: WatchStats): Promise<Reply | undefined> {

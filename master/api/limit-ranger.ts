@@ -1,9 +1,6 @@
 import { parseQuantity } from '../../kube/quantity';
-import type { Obj, Registry } from './registry';
-import { resources, type ResourceInfo } from './resources';
+import type { Obj } from './registry';
 import { HttpError } from './status';
-
-const limitRanges = resources.find((r) => r.plural === 'limitranges') as ResourceInfo;
 
 type Quantities = Record<string, string | number>;
 interface LimitItem {
@@ -38,8 +35,7 @@ export function defaultLimitRange(obj: Obj): void {
  * limits are checked against min, max and maxLimitRequestRatio of every Container and Pod item;
  * a violation is a 403 in the plugin's words.
  */
-export async function admitLimitRanges(registry: Registry, namespace: string, pod: Obj): Promise<void> {
-  const { items } = await registry.list(limitRanges, namespace);
+export function admitLimitRanges(items: Obj[], pod: Obj): void {
   if (items.length === 0) return;
   const limits = items.flatMap((lr) => ((lr.spec as { limits?: LimitItem[] } | undefined)?.limits ?? []));
   const spec = (pod.spec ?? {}) as { containers?: Container[]; initContainers?: Container[] };

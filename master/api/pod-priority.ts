@@ -22,15 +22,15 @@ export async function ensureSystemPriorityClasses(registry: Registry): Promise<v
  * priorityClassName, or from the class marked globalDefault, else 0; naming a class that does
  * not exist is refused.
  */
-export async function admitPodPriority(registry: Registry, pod: Obj): Promise<void> {
+export async function admitPodPriority(registry: Registry, classes: Obj[], pod: Obj): Promise<void> {
   const spec = (pod.spec ??= {}) as { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
   let cls: Obj | undefined;
   if (spec.priorityClassName) {
-    cls = await registry.find(priorityClasses, undefined, spec.priorityClassName);
+    // The watched copy first; a class created a moment ago is read from the store.
+    cls = classes.find((c) => c.metadata?.name === spec.priorityClassName) ?? (await registry.find(priorityClasses, undefined, spec.priorityClassName));
     if (!cls) throw new HttpError(403, 'Forbidden', `pods "${String(pod.metadata?.name ?? pod.metadata?.generateName ?? '')}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`, { name: String(pod.metadata?.name ?? ''), kind: 'pods' });
   } else {
-    const { items } = await registry.list(priorityClasses, undefined);
-    cls = items.filter((c) => c.globalDefault === true).sort((a, b) => Number(b.value) - Number(a.value))[0];
+    cls = classes.filter((c) => c.globalDefault === true).sort((a, b) => Number(b.value) - Number(a.value))[0];
     if (cls) spec.priorityClassName = String(cls.metadata?.name);
   }
   const value = cls ? Number(cls.value ?? 0) : 0;

@@ -123,6 +123,20 @@ function jobDuration(j: Any): string {
 
 const jobTemplateContainers = (c: Any): Any[] => c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
 
+/** kubectl's columns for ReplicaSets and ReplicationControllers, which differ only in how the selector reads. */
+function replicaColumns(selector: (r: Any) => string): Column[] {
+  return [
+    name,
+    { name: 'Desired', type: 'integer', cell: (r) => r.spec?.replicas ?? 0 },
+    { name: 'Current', type: 'integer', cell: (r) => r.status?.replicas ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (r) => r.status?.readyReplicas ?? 0 },
+    age,
+    { name: 'Containers', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: selector },
+  ];
+}
+
 const columns: Record<string, Column[]> = {
   Pod: [
     name,
@@ -157,26 +171,9 @@ const columns: Record<string, Column[]> = {
     { name: 'Images', type: 'string', priority: 1, cell: (d) => containers(d).map((c) => c.image).join(',') },
     { name: 'Selector', type: 'string', priority: 1, cell: (d) => selectorText(d.spec?.selector) },
   ],
-  ReplicaSet: [
-    name,
-    { name: 'Desired', type: 'integer', cell: (r) => r.spec?.replicas ?? 0 },
-    { name: 'Current', type: 'integer', cell: (r) => r.status?.replicas ?? 0 },
-    { name: 'Ready', type: 'integer', cell: (r) => r.status?.readyReplicas ?? 0 },
-    age,
-    { name: 'Containers', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.name).join(',') },
-    { name: 'Images', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.image).join(',') },
-    { name: 'Selector', type: 'string', priority: 1, cell: (r) => selectorText(r.spec?.selector) },
-  ],
-  ReplicationController: [
-    name,
-    { name: 'Desired', type: 'integer', cell: (r) => r.spec?.replicas ?? 0 },
-    { name: 'Current', type: 'integer', cell: (r) => r.status?.replicas ?? 0 },
-    { name: 'Ready', type: 'integer', cell: (r) => r.status?.readyReplicas ?? 0 },
-    age,
-    { name: 'Containers', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.name).join(',') },
-    { name: 'Images', type: 'string', priority: 1, cell: (r) => containers(r).map((c) => c.image).join(',') },
-    { name: 'Selector', type: 'string', priority: 1, cell: (r) => Object.entries(r.spec?.selector ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') },
-  ],
+  ReplicaSet: replicaColumns((r) => selectorText(r.spec?.selector)),
+  // An RC's selector is a plain label map.
+  ReplicationController: replicaColumns((r) => Object.entries(r.spec?.selector ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',')),
   PodTemplate: [
     { name: 'Template', type: 'string', cell: (t) => t.metadata?.name ?? '' },
     { name: 'Containers', type: 'string', cell: (t) => (t.template?.spec?.containers ?? []).map((c: Any) => c.name).join(',') },

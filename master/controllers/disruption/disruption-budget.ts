@@ -11,7 +11,7 @@ export interface BudgetCounts {
 }
 
 /** Ready and not being deleted: what a disruption budget counts as healthy. */
-export function isHealthy(pod: Pod): boolean {
+export function countsAsHealthy(pod: Pod): boolean {
   return isPodReady(pod) && !pod.metadata?.deletionTimestamp;
 }
 
@@ -20,7 +20,7 @@ export function isHealthy(pod: Pod): boolean {
  * percentage, or maxUnavailable, against the replicas their controllers ask for (rounded up).
  */
 export function budgetCounts(pdb: PodDisruptionBudget, pods: Pod[], controllerScale: number | undefined): BudgetCounts {
-  const currentHealthy = pods.filter(isHealthy).length;
+  const currentHealthy = pods.filter(countsAsHealthy).length;
   const spec = pdb.spec ?? {};
   if (spec.maxUnavailable !== undefined) {
     const expected = controllerScale ?? pods.length;
