@@ -4,6 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
+import { CredentialKeeper } from './node/credential-keeper';
 import { obtainCredentialsWithRetry, type NodeCredentials } from './node/join-client';
 import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './server/kubelet-server';
 import { LeaseRenewer } from './node/lease-renewer';
@@ -88,8 +89,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const log = o.log ?? (() => undefined);
   const addresses = o.addresses ?? defaultAddresses();
   fs.mkdirSync(o.dataDir, { recursive: true });
-  const creds = o.credentials ?? (await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName: o.nodeName, addresses, dataDir: o.dataDir }, log));
-  const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token });
+  const join = { server: o.server, ca: o.caPem, joinToken: o.token, nodeName: o.nodeName, addresses, dataDir: o.dataDir };
+  const creds = o.credentials ?? (await obtainCredentialsWithRetry(join, log));
+  let keeper: CredentialKeeper | undefined;
+  let nodeStatus: NodeStatusUpdater | undefined;
+  const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, onUnauthorized: () => keeper?.unauthorized() });
+  if (!o.client && !o.credentials) keeper = new CredentialKeeper(creds, { join, use: (token) => client.setToken(token), rejoined: () => void nodeStatus?.update(true).catch((e: Error) => log(`node status: ${e.message}`)), log }).start();
   const runtimeInfo = await o.runtime.info().catch((err: Error) => {
     log(`container runtime not reachable yet: ${err.message}`);
     return { name: 'docker', version: 'unknown', runtimeVersion: 'docker://unknown' };
@@ -129,7 +134,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const node = await registerNode(client, id, { onError: (e) => log(e.message) });
   const lease = new LeaseRenewer(client, o.nodeName, { intervalMs: o.leaseIntervalMs, nodeUid: node.metadata?.uid, onError: (e) => log(e.message) });
   lease.start();
-  const nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
+  nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
     runtimeError: () => lifecycle.pleg.lastError?.message,
     networkError: () => podNetwork.notReady(),
@@ -163,6 +168,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     client,
     lease,
     stop: async () => {
+      keeper?.stop();
       pods.stop();
       lease.stop();
       nodeStatus.stop();

@@ -42,6 +42,7 @@ export function planHost(input: PlanInput): HostPlan {
     { path: NODE_LAYOUT.etcdCa, content: pki.etcdCa.certPem, mode: CERT },
     { path: NODE_LAYOUT.flannelCert, content: pki.flannel.certPem, mode: CERT },
     { path: NODE_LAYOUT.flannelKey, content: pki.flannel.keyPem, mode: SECRET },
+    { path: NODE_LAYOUT.joinTokenFile, content: `${pki.tokens.join}\n`, mode: SECRET },
     { path: NODE_LAYOUT.runScript('agent'), content: runScript('agent', input.facts), mode: 0o755 },
     { path: NODE_LAYOUT.runScript('flannel'), content: runScript('flannel', input.facts), mode: 0o755 },
   ];
@@ -114,7 +115,7 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
 function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, pki: ClusterPki, master: InventoryHost): string {
   const args = [
     `--server https://${master.privateAddress}:${NODE_LAYOUT.apiPort}`,
-    `--token ${pki.tokens.join}`,
+    `--token-file ${NODE_LAYOUT.joinTokenFile}`,
     `--ca-file ${NODE_LAYOUT.pkiDir}/ca.crt`,
     `--node-name ${host.name}`,
     `--data-dir ${NODE_LAYOUT.agentDataDir}`,

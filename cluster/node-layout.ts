@@ -20,6 +20,8 @@ export const NODE_LAYOUT = {
   etcdCa: '/etc/lotse/pki/etcd-ca.crt',
   flannelCert: '/etc/lotse/pki/flannel.crt',
   flannelKey: '/etc/lotse/pki/flannel.key',
+  /** The token the agent joins with, read by --token-file so it never shows on a command line. */
+  joinTokenFile: '/etc/lotse/pki/join-token',
   /** Written by flannel, read by the agent (FLANNEL_SUBNET, FLANNEL_MTU). */
   subnetEnv: '/run/flannel/subnet.env',
   etcdDataDir: '/var/lib/etcd',

@@ -10,6 +10,11 @@ export interface ClientOptions {
   /** PEM of the CA that signed the master's serving certificate. */
   ca: string | Buffer;
   token: string;
+  /**
+   * Called when the master answers 401 (the credential expired or was revoked), so its owner can
+   * obtain a new one and hand it over with setToken.
+   */
+  onUnauthorized?: () => void;
   /** Per-request timeout for non-watch calls, in ms (default 30 s). */
   timeoutMs?: number;
 }
@@ -44,9 +49,11 @@ export interface WatchHandle {
 export class KubeClient {
   private readonly agent: https.Agent;
   private readonly base: URL;
+  private token: string;
 
   constructor(private readonly options: ClientOptions) {
     this.base = new URL(options.server);
+    this.token = options.token;
     this.agent = new https.Agent({ ca: options.ca, keepAlive: true, maxSockets: 32 });
   }
 
@@ -99,6 +106,7 @@ export class KubeClient {
     const done = new Promise<void>((resolve) => {
       req = https.request(this.requestOptions('GET', path), (res) => {
         if ((res.statusCode ?? 0) >= 300) {
+          if (res.statusCode === 401) this.options.onUnauthorized?.();
           collect(res).then((text) => {
             onError(toApiError(res.statusCode ?? 0, text));
             resolve();
@@ -148,6 +156,11 @@ export class KubeClient {
     this.agent.destroy();
   }
 
+  /** Switches to a new credential (a renewed node credential); requests in flight keep the old one. */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
   private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const res = await this.send(method, path, body, contentType);
     if (res.status >= 300) throw toApiError(res.status, res.body);
@@ -161,7 +174,7 @@ export class KubeClient {
       port: this.base.port || 443,
       path,
       agent: this.agent,
-      headers: { authorization: `Bearer ${this.options.token}`, accept: 'application/json', ...headers },
+      headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...headers },
     };
   }
 
@@ -171,6 +184,7 @@ export class KubeClient {
     const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) };
     return new Promise((resolve, reject) => {
       const req = https.request(this.requestOptions(method, path, headers), (res) => {
+        if (res.statusCode === 401) this.options.onUnauthorized?.();
         collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
       });
       req.setTimeout(this.options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.options.timeoutMs ?? 30_000} ms`)));

@@ -42,6 +42,8 @@ export interface MasterOptions {
   controllers?: ControllerStarter;
   serviceCidr?: string;
   nodePortRange?: [number, number];
+  /** How long a node credential holds (default one year); agents renew at 80% of it. */
+  nodeCredentialTtlMs?: number;
   /** Interval of watch BOOKMARK events (default 10 s). */
   bookmarkIntervalMs?: number;
   logger?: Logger;
@@ -116,7 +118,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const allocator = new ServiceAllocator(store, { serviceCidr, nodePortRange: options.nodePortRange ?? [30000, 32767] });
   const saTokens = await ServiceAccountTokens.open(options.dataDir, store);
-  const wired = new ApiServer(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 }, `${advertise}:${port}`);
+  const wired = new ApiServer(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, nodeCredentialTtlMs: options.nodeCredentialTtlMs }, `${advertise}:${port}`);
   await wired.bootstrap();
   api = wired;
   const masterEndpoints = isIPv4(advertise) ? new MasterEndpoints(store, wired.registry, { ip: advertise, port, onError: (err) => log.warn({ err: err.message }, 'could not renew this master in the kubernetes endpoints') }) : undefined;

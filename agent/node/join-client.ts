@@ -6,6 +6,10 @@ import { URL } from 'node:url';
 /** What the master hands a joining node (POST /lotse/v1/join). */
 export interface NodeCredentials {
   token: string;
+  /** When `token` stops working (RFC 3339); absent from masters that issued credentials without expiry. */
+  tokenExpiresAt?: string;
+  /** When this agent got `token`, so renewal can fall at a fraction of its lifetime. */
+  obtainedAt?: string;
   caCert: string;
   servingCert: string;
   servingKey: string;
@@ -19,6 +23,20 @@ export interface JoinOptions {
   addresses: string[];
   /** Where credentials are kept so a restarted agent keeps its identity; undefined keeps them in memory. */
   dataDir?: string;
+  /** Join even when stored credentials exist (they were found revoked or expired). */
+  fresh?: boolean;
+}
+
+export const credentialsFile = (dataDir: string): string => path.join(dataDir, 'credentials.json');
+
+/** Keeps credentials for the next start, readable by root only (they act as the node). */
+export function saveCredentials(dataDir: string | undefined, creds: NodeCredentials): void {
+  if (!dataDir) return;
+  const file = credentialsFile(dataDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(creds), { mode: 0o600 });
+  fs.renameSync(tmp, file);
 }
 
 /**
@@ -26,8 +44,8 @@ export interface JoinOptions {
  * fresh join with the join token. Stored as DATA/credentials.json, readable by root only.
  */
 export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials> {
-  const file = o.dataDir ? path.join(o.dataDir, 'credentials.json') : undefined;
-  if (file && fs.existsSync(file)) {
+  const file = o.dataDir ? credentialsFile(o.dataDir) : undefined;
+  if (file && !o.fresh && fs.existsSync(file)) {
     const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as NodeCredentials;
     const res = await request(o.server, o.ca, 'GET', `/api/v1/nodes/${encodeURIComponent(o.nodeName)}`, stored.token).catch(() => undefined);
     // Unreachable master: keep the stored identity and let the loops retry.
@@ -35,16 +53,22 @@ export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials
   }
   const res = await request(o.server, o.ca, 'POST', '/lotse/v1/join', o.joinToken, { nodeName: o.nodeName, addresses: o.addresses });
   if (res.status !== 200 && res.status !== 201) {
-    const hint = res.status === 401 || res.status === 403 ? " (check --token: it must be the cluster's join token, DATA/join-token on the master)" : '';
+    const hint = res.status === 401 || res.status === 403 ? " (check --token or --token-file: it must be a bootstrap token that has not expired, from lotse token create, or the cluster's join token, DATA/join-token on the master)" : '';
     throw new Error(`joining ${o.server} as node "${o.nodeName}" failed with HTTP ${res.status}: ${res.body.slice(0, 300)}${hint}`);
   }
-  const creds = JSON.parse(res.body) as NodeCredentials;
+  const creds = { ...(JSON.parse(res.body) as NodeCredentials), obtainedAt: new Date().toISOString() };
   if (!creds.token || !creds.servingCert || !creds.servingKey) throw new Error(`the master's join answer lacks token or serving certificate: ${res.body.slice(0, 200)}`);
-  if (file) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
-  }
+  saveCredentials(o.dataDir, creds);
   return creds;
+}
+
+/** A fresh credential for the node `token` acts for (POST /lotse/v1/renew); throws with the master's answer. */
+export async function renewCredential(server: string, ca: string, token: string): Promise<{ token: string; tokenExpiresAt: string }> {
+  const res = await request(server, ca, 'POST', '/lotse/v1/renew', token, {});
+  if (res.status !== 200 && res.status !== 201) throw new Error(`renewing the node credential at ${server} failed with HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+  const renewed = JSON.parse(res.body) as { token?: string; tokenExpiresAt?: string };
+  if (!renewed.token || !renewed.tokenExpiresAt) throw new Error(`the master's renewal answer lacks token or expiry: ${res.body.slice(0, 200)}`);
+  return { token: renewed.token, tokenExpiresAt: renewed.tokenExpiresAt };
 }
 
 function request(server: string, ca: string, method: string, p: string, token: string, body?: unknown): Promise<{ status: number; body: string }> {

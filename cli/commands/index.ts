@@ -20,4 +20,5 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   flash: async () => (await import('./flash')).registerFlash,
   service: async () => (await import('./service')).registerService,
   rehearse: async () => (await import('./rehearse')).registerRehearse,
+  token: async () => (await import('./token')).registerToken,
 };

@@ -3,6 +3,7 @@ import { masterControllers } from '../../master/controllers/master-controllers';
 import { CidrSet } from '../../master/controllers/node-ipam/cidr-set';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../../master/controllers/node-ipam/node-ipam-controller';
 import { startMaster } from '../../master/server';
+import { parseDuration } from '../../cluster/duration';
 
 interface MasterFlags {
   dataDir: string;
@@ -16,6 +17,7 @@ interface MasterFlags {
   tlsSan: string[];
   serviceCidr: string;
   nodePortRange: string;
+  nodeCredentialTtl: string;
   clusterCidr: string;
   nodeCidrMaskSize: string;
   allocateNodeCidrs: boolean;
@@ -42,6 +44,7 @@ export function registerMaster(program: Command): void {
     .option('--cluster-cidr <cidr>', 'pod range each Node gets its spec.podCIDR from (what flannel --kube-subnet-mgr reads)', DEFAULT_CLUSTER_CIDR)
     .option('--node-cidr-mask-size <bits>', 'prefix length of each Node\'s podCIDR', String(DEFAULT_NODE_CIDR_MASK_SIZE))
     .option('--no-allocate-node-cidrs', 'leave spec.podCIDR of Nodes alone (the pod network allocates by itself)')
+    .option('--node-credential-ttl <duration>', 'how long a node credential holds; agents renew theirs at 80% of it', '8760h')
     .option('--no-controllers', 'serve the API only (no scheduler or controllers)')
     .action(async (flags: MasterFlags) => {
       const range = /^(\d+)-(\d+)$/.exec(flags.nodePortRange);
@@ -61,6 +64,7 @@ export function registerMaster(program: Command): void {
         tlsSans: flags.tlsSan,
         serviceCidr: flags.serviceCidr,
         nodePortRange: [Number(range[1]), Number(range[2])],
+        nodeCredentialTtlMs: parseDuration(flags.nodeCredentialTtl, '--node-credential-ttl'),
         controllers: flags.controllers ? masterControllers({}, flags.allocateNodeCidrs ? podNetwork : undefined) : undefined,
       });
       process.stdout.write(`lotse master serving at ${master.url}\nkubeconfig: ${master.kubeconfigPath}\n`);

@@ -14,13 +14,18 @@ export interface AdminCredentials {
 export function readAdminCredentials(masterDataDir: string): AdminCredentials {
   const file = path.join(masterDataDir, 'admin.kubeconfig');
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: the local master has never started (run lotse up)`);
+  return readKubeconfigCredentials(file);
+}
+
+/** The server, CA and bearer token of a kubeconfig's first cluster and user (lotse's admin kubeconfigs have one of each). */
+export function readKubeconfigCredentials(file: string): AdminCredentials {
   const config = YAML.parse(fs.readFileSync(file, 'utf8')) as {
     clusters?: { cluster: { server: string; 'certificate-authority-data': string } }[];
     users?: { user: { token: string } }[];
   };
   const cluster = config.clusters?.[0]?.cluster;
   const token = config.users?.[0]?.user?.token;
-  if (!cluster || !token) throw new Error(`${file} has no cluster or token: run lotse down --purge, then lotse up`);
+  if (!cluster || !token) throw new Error(`${file} has no cluster or bearer token: use an admin kubeconfig (the local cluster's is lotse up's, a bootstrapped cluster's is the one lotse bootstrap wrote)`);
   return { server: cluster.server, caPem: Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8'), token };
 }
 

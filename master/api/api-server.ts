@@ -23,7 +23,10 @@ import { FieldSelector } from './field-selector';
 import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
-import { handleJoin } from './join-endpoint';
+import { handleJoin, handleRenew } from './join-endpoint';
+import type { StoredSecret } from '../../cluster/bootstrap-token';
+import { NodeCredentialRevoker } from '../auth/node-credential-revoker';
+import { NodeCredentials } from '../auth/node-credentials';
 import { NodeProxy, type StreamingSubresource } from './node-proxy';
 import { OpenApi } from './openapi/openapi';
 import { negotiateOpenApiV2 } from './openapi/openapi-v2';
@@ -88,6 +91,7 @@ export class ApiServer {
   private readonly access: Access;
   private readonly errorLog: ErrorLog;
   private readonly health: StoreHealth;
+  private readonly revoker: NodeCredentialRevoker;
 
   /** The objects' registry, for the master's own writes (the kubernetes Service's endpoints). */
   get registry(): Registry {
@@ -100,7 +104,7 @@ export class ApiServer {
     private readonly allocator: ServiceAllocator,
     private readonly saTokens: ServiceAccountTokens,
     private readonly log: Logger,
-    handlerOptions: { bookmarkIntervalMs: number },
+    handlerOptions: { bookmarkIntervalMs: number; nodeCredentialTtlMs?: number },
     private readonly address: string,
   ) {
     this.errorLog = new ErrorLog(log);
@@ -109,7 +113,10 @@ export class ApiServer {
     this.crds = new CrdController(store, this.handler.registry, this.catalog, log);
     const registry = this.handler.registry;
     const byPlural = new Map(resources.map((r) => [`${r.group}/${r.plural}`, r]));
-    this.auth = new Authenticator(state.tokens, store, {
+    const credentials = new NodeCredentials(store, (err) => log.warn({ err: err.message }, 'node credential watch ended; listing them again on the next request'), handlerOptions.nodeCredentialTtlMs);
+    this.revoker = new NodeCredentialRevoker(store, storeKey(nodes, undefined), credentials, log).start();
+    const secret = byPlural.get('/secrets') as ResourceInfo;
+    this.auth = new Authenticator(state.tokens, credentials, async (namespace, name) => (await registry.find(secret, namespace, name)) as StoredSecret | undefined, {
       tokens: saTokens,
       lookup: async (plural, namespace, name) => (await registry.find(byPlural.get(`/${plural}`) as ResourceInfo, namespace, name))?.metadata,
     });
@@ -134,6 +141,8 @@ export class ApiServer {
     for (const m of Object.values(this.handler.mirrors)) m.stop();
     this.health.stop();
     this.nodeReferences.stop();
+    this.revoker.stop();
+    this.auth.stop();
     this.access.rbac.stop();
   }
 
@@ -187,6 +196,7 @@ export class ApiServer {
         if (who.role !== 'join' && who.role !== 'admin') throw errors.forbidden(who.user, 'join', 'nodes', 'only the join token may join nodes');
         return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca, (name) => this.leaseAge(name)) });
       }
+      if (path === '/lotse/v1/renew' && req.method === 'POST') return this.reply(res, { status: 201, body: await handleRenew(who, this.auth) });
       const rr = this.parse(req);
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Authenticator } from '../auth/authenticator';
+import type { Identity } from '../auth/identity';
 import { issueCertificateAsync, type KeyPair } from '../../cluster/certificates';
 import { isPlainObject, parseBody, readBody } from './body';
 import { errors, HttpError } from './status';
@@ -19,13 +20,15 @@ const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 
 export interface JoinResponse {
   token: string;
+  /** When `token` stops working (RFC 3339); the agent renews it before (POST /lotse/v1/renew). */
+  tokenExpiresAt: string;
   caCert: string;
   servingCert: string;
   servingKey: string;
 }
 
 /**
- * POST /lotse/v1/join, presented with the join token: gives the node a credential that acts only
+ * POST /lotse/v1/join, presented with the join token or a bootstrap token: gives the node a credential that acts only
  * for that node, and a serving certificate for its agent's HTTPS endpoint (CN system:node:NAME).
  */
 export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: KeyPair, leaseAge: LeaseAge): Promise<JoinResponse> {
@@ -41,12 +44,24 @@ export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: 
   if (age !== undefined && age < LIVE_NODE_MS) {
     throw new HttpError(409, 'Conflict', `node "${nodeName}" is alive (its lease was renewed ${Math.round(age / 1000)} s ago): a join cannot take the name of a running node; join with another --node-name, or stop that node and wait ${Math.ceil((LIVE_NODE_MS - age) / 1000)} s (or kubectl delete node ${nodeName})`, { name: nodeName, kind: 'nodes' });
   }
-  const token = await auth.issueNodeToken(nodeName);
+  const credential = await auth.issueNodeToken(nodeName);
   const serving = await issueCertificateAsync(ca, {
     commonName: `system:node:${nodeName}`,
     organization: ['system:nodes'],
     sans: [...new Set([nodeName, 'localhost', '127.0.0.1', ...addresses])],
     serverAuth: true,
+    keyType: 'ec',
   });
-  return { token, caCert: ca.certPem, servingCert: serving.certPem, servingKey: serving.keyPem };
+  return { token: credential.token, tokenExpiresAt: credential.expiresAt, caCert: ca.certPem, servingCert: serving.certPem, servingKey: serving.keyPem };
+}
+
+/**
+ * POST /lotse/v1/renew, presented with a node's own credential: a fresh credential for the same
+ * node with a new expiry. The old one holds until its own expiry, so requests in flight with it
+ * still succeed while the agent switches.
+ */
+export async function handleRenew(who: Identity, auth: Authenticator): Promise<{ token: string; tokenExpiresAt: string }> {
+  if (who.role !== 'node' || !who.nodeName) throw errors.forbidden(who.user, 'renew', 'node credentials', 'only a node renews its own credential');
+  const credential = await auth.issueNodeToken(who.nodeName);
+  return { token: credential.token, tokenExpiresAt: credential.expiresAt };
 }

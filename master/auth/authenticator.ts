@@ -1,30 +1,32 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { newToken, type StaticTokens } from '../../cluster/tokens';
-import type { Store } from '../store/store';
-import { StoreError } from '../store/store';
+import type { StaticTokens } from '../../cluster/tokens';
+import { BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAPPERS, bootstrapTokenFields, bootstrapTokenRefusal, bootstrapTokenSecretName, parseBootstrapToken, type BootstrapToken, type StoredSecret } from '../../cluster/bootstrap-token';
 import { clientCertificateIdentity } from './client-certificate';
-import { adminIdentity, joinIdentity, nodeIdentity, serviceAccountIdentity, viewerIdentity, type Identity } from './identity';
+import { AUTHENTICATED, adminIdentity, joinIdentity, nodeIdentity, serviceAccountIdentity, viewerIdentity, type Identity } from './identity';
+import type { IssuedNodeCredential, NodeCredentials } from './node-credentials';
 import { API_AUDIENCE, type ServiceAccountTokens, type TokenClaims } from './service-account-token';
 
 /** The uid and deletion time of a stored object, which bound tokens are checked against. */
 export type ObjectLookup = (resource: 'serviceaccounts' | 'pods' | 'nodes', namespace: string | undefined, name: string) => Promise<{ uid?: string; deletionTimestamp?: string } | undefined>;
 
-const nodeTokenKey = (hash: string): string => `/lotse/node-tokens/${hash}`;
+/** Reads a Secret in kube-system (where bootstrap tokens live). */
+export type SecretLookup = (namespace: string, name: string) => Promise<StoredSecret | undefined>;
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
 /**
- * Bearer-token authentication. Static tokens (admin, viewer, join) live in the data dir; node
- * tokens are issued at join time and kept in the store (only their SHA-256), so every master on
- * one etcd accepts them. ServiceAccount tokens are JWTs the masters sign; they hold only while
- * their ServiceAccount (and the pod they are bound to) still exists with the uid they name.
+ * Bearer-token authentication. Static tokens (admin, viewer, join) live in the data dir;
+ * bootstrap tokens (`ID.SECRET`, expiring) are Secrets in kube-system and may join nodes like the
+ * join token; node credentials are issued at join time with an expiry and kept in the store (only
+ * their SHA-256), so every master on one etcd accepts them. ServiceAccount tokens are JWTs the
+ * masters sign; they hold only while their ServiceAccount (and the pod they are bound to) still
+ * exists with the uid they name.
  */
 export class Authenticator {
-  private readonly nodeCache = new Map<string, string>();
   /**
    * The static tokens' digests, made once. Digests are what gets compared, so the time taken says
    * nothing about how much of a token matched; the presented token is hashed once per request.
@@ -33,7 +35,8 @@ export class Authenticator {
 
   constructor(
     tokens: StaticTokens,
-    private readonly store: Store,
+    readonly nodeCredentials: NodeCredentials,
+    private readonly secrets: SecretLookup,
     private readonly serviceAccounts?: { tokens: ServiceAccountTokens; lookup: ObjectLookup },
   ) {
     this.staticDigests = [[sha256(tokens.admin), adminIdentity], [sha256(tokens.viewer), viewerIdentity], [sha256(tokens.join), joinIdentity]];
@@ -58,14 +61,18 @@ export class Authenticator {
     if (this.serviceAccounts && token.startsWith('eyJ') && token.split('.').length === 3) return this.serviceAccount(token, audiences);
     const digest = sha256(token);
     for (const [known, identity] of this.staticDigests) if (timingSafeEqual(digest, known)) return identity;
-    const hash = digest.toString('hex');
-    const cached = this.nodeCache.get(hash);
-    if (cached) return nodeIdentity(cached);
-    const stored = await this.store.get(nodeTokenKey(hash));
-    const nodeName = stored?.value.nodeName;
-    if (typeof nodeName !== 'string') return undefined;
-    this.nodeCache.set(hash, nodeName);
-    return nodeIdentity(nodeName);
+    const bootstrap = parseBootstrapToken(token);
+    if (bootstrap) return this.bootstrapToken(bootstrap);
+    const nodeName = await this.nodeCredentials.nodeOf(token);
+    return nodeName === undefined ? undefined : nodeIdentity(nodeName);
+  }
+
+  /** A bootstrap token's identity, as Kubernetes names it: system:bootstrap:ID in system:bootstrappers. */
+  private async bootstrapToken(presented: BootstrapToken): Promise<Identity | undefined> {
+    const secret = await this.secrets(BOOTSTRAP_TOKEN_NAMESPACE, bootstrapTokenSecretName(presented.id));
+    if (bootstrapTokenRefusal(presented, secret) !== undefined) return undefined;
+    const extra = bootstrapTokenFields(secret as StoredSecret)?.extraGroups.filter((g) => g.startsWith('system:bootstrappers:')) ?? [];
+    return { user: `system:bootstrap:${presented.id}`, groups: [BOOTSTRAPPERS, ...extra, AUTHENTICATED], role: 'join' };
   }
 
   private async serviceAccount(token: string, audiences: string[]): Promise<Identity | undefined> {
@@ -84,16 +91,13 @@ export class Authenticator {
     return serviceAccountIdentity(k.namespace, k.serviceaccount.name, k.serviceaccount.uid, extraOf(claims));
   }
 
-  /** Issues a fresh credential for a node; earlier tokens of that node stay valid until revoked. */
-  async issueNodeToken(nodeName: string): Promise<string> {
-    const token = newToken();
-    const hash = sha256(token).toString('hex');
-    try {
-      await this.store.create(nodeTokenKey(hash), { nodeName, issuedAt: new Date().toISOString() });
-    } catch (err) {
-      if (!(err instanceof StoreError && err.code === 'AlreadyExists')) throw err;
-    }
-    return token;
+  /** Issues a fresh credential for a node; earlier ones of that node hold until they expire or are revoked. */
+  issueNodeToken(nodeName: string): Promise<IssuedNodeCredential> {
+    return this.nodeCredentials.issue(nodeName);
+  }
+
+  stop(): void {
+    this.nodeCredentials.stop();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Controller, ControllerContext } from './controller-context';
+import { BootstrapTokenCleaner } from './bootstrap-token-cleaner/bootstrap-token-cleaner';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation/clusterrole-aggregation-controller';
 import { CronJobController } from './cronjob/cronjob-controller';
 import { DaemonSetController } from './daemonset/daemonset-controller';
@@ -20,7 +21,7 @@ import { StatefulSetController } from './statefulset/statefulset-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller', 'resourcequota'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller', 'resourcequota', 'bootstrap-token-cleaner'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -59,6 +60,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'endpoints', make: (ctx) => new EndpointsController(ctx) },
   { name: 'garbage-collector', make: (ctx) => new GarbageCollector(ctx) },
   { name: 'namespace', make: (ctx) => new NamespaceController(ctx) },
+  { name: 'bootstrap-token-cleaner', make: (ctx) => new BootstrapTokenCleaner(ctx) },
   { name: 'event-ttl', make: (ctx, opts) => new EventTtlCleaner(ctx, { ttlMs: opts.eventTtlMs }) },
   { name: 'clusterrole-aggregation', make: (ctx) => new ClusterRoleAggregationController(ctx) },
   { name: 'job', make: (ctx, opts) => new JobController(ctx, opts.job) },
