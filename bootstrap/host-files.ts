@@ -75,7 +75,7 @@ export function planHost(input: PlanInput): HostPlan {
     services.set('master', { path: NODE_LAYOUT.masterEnv, content: masterEnv(inventory, host, node, etcdEndpoints), mode: SECRET });
   }
   services.set('flannel', { path: NODE_LAYOUT.flannelEnv, content: renderEnvFile({ FLANNELD_ETCD_ENDPOINTS: etcdEndpoints, FLANNELD_ETCD_PREFIX: FLANNEL_ETCD_PREFIX }), mode: SECRET });
-  services.set('agent', { path: NODE_LAYOUT.agentEnv, content: agentEnv(inventory, host, node, pki, masters[0]), mode: SECRET });
+  services.set('agent', { path: NODE_LAYOUT.agentEnv, content: agentEnv(inventory, host, node, masters), mode: SECRET });
   return { files, services };
 }
 
@@ -112,9 +112,10 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
   return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
 }
 
-function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, pki: ClusterPki, master: InventoryHost): string {
+/** Every master, so the agent moves to another when the one it uses goes down. */
+function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, masters: InventoryHost[]): string {
   const args = [
-    `--server https://${master.privateAddress}:${NODE_LAYOUT.apiPort}`,
+    `--server ${masters.map((m) => `https://${m.privateAddress}:${NODE_LAYOUT.apiPort}`).join(',')}`,
     `--token-file ${NODE_LAYOUT.joinTokenFile}`,
     `--ca-file ${NODE_LAYOUT.pkiDir}/ca.crt`,
     `--node-name ${host.name}`,

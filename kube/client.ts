@@ -5,7 +5,10 @@ import type { KubeList, KubeObject, WatchEvent } from './object';
 import { resourcePath, type ResourceRef } from './resource-path';
 
 export interface ClientOptions {
-  /** https://host:port of the master. */
+  /**
+   * https://host:port of the master, or of several masters comma-separated: requests go to one
+   * and move to the next when it cannot be reached (connection refused, reset or timed out).
+   */
   server: string;
   /** PEM of the CA that signed the master's serving certificate. */
   ca: string | Buffer;
@@ -48,11 +51,13 @@ export interface WatchHandle {
  */
 export class KubeClient {
   private readonly agent: https.Agent;
-  private readonly base: URL;
+  private readonly bases: URL[];
+  /** Index into bases of the master requests go to now. */
+  private current = 0;
   private token: string;
 
   constructor(private readonly options: ClientOptions) {
-    this.base = new URL(options.server);
+    this.bases = parseServers(options.server);
     this.token = options.token;
     this.agent = new https.Agent({ ca: options.ca, keepAlive: true, maxSockets: 32 });
   }
@@ -103,6 +108,7 @@ export class KubeClient {
     const path = resourcePath(ref) + queryString({ ...query }, params);
     let req: ReturnType<typeof https.request> | undefined;
     let stopped = false;
+    const index = this.current;
     const done = new Promise<void>((resolve) => {
       req = https.request(this.requestOptions('GET', path), (res) => {
         if ((res.statusCode ?? 0) >= 300) {
@@ -138,7 +144,10 @@ export class KubeClient {
         });
       });
       req.on('error', (err) => {
-        if (!stopped) onError(err);
+        if (!stopped) {
+          this.failover(index);
+          onError(err);
+        }
         resolve();
       });
       req.end();
@@ -167,11 +176,22 @@ export class KubeClient {
     return JSON.parse(res.body) as T;
   }
 
+  /** The master requests go to now (one of the comma-separated servers). */
+  get server(): string {
+    return this.bases[this.current].origin;
+  }
+
+  /** The master at `index` could not be reached: the next request goes to the next one. */
+  private failover(index: number): void {
+    if (this.bases.length > 1 && this.current === index) this.current = (index + 1) % this.bases.length;
+  }
+
   private requestOptions(method: string, path: string, headers: Record<string, string> = {}): https.RequestOptions {
+    const base = this.bases[this.current];
     return {
       method,
-      host: this.base.hostname,
-      port: this.base.port || 443,
+      host: base.hostname,
+      port: base.port || 443,
       path,
       agent: this.agent,
       headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...headers },
@@ -182,13 +202,17 @@ export class KubeClient {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     // An explicit length: Node sends DELETE bodies neither chunked nor sized otherwise.
     const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) };
+    const index = this.current;
     return new Promise((resolve, reject) => {
       const req = https.request(this.requestOptions(method, path, headers), (res) => {
         if (res.statusCode === 401) this.options.onUnauthorized?.();
         collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
       });
       req.setTimeout(this.options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.options.timeoutMs ?? 30_000} ms`)));
-      req.on('error', (err) => reject(new Error(`${method} ${this.options.server}${path}: ${err.message}`)));
+      req.on('error', (err) => {
+        this.failover(index);
+        reject(new Error(`${method} ${this.bases[index].origin}${path}: ${err.message}`));
+      });
       req.end(payload);
     });
   }
@@ -221,4 +245,17 @@ function queryString(query: ListQuery, extra: Record<string, string> = {}): stri
   if (query.resourceVersion) params.set('resourceVersion', query.resourceVersion);
   const s = params.toString();
   return s ? `?${s}` : '';
+}
+
+/** The masters in a `server` option: one URL or several comma-separated. */
+export function parseServers(server: string): URL[] {
+  const urls = server.split(',').map((s) => s.trim()).filter(Boolean);
+  if (urls.length === 0) throw new Error('no master given: the server is https://HOST:PORT, or several comma-separated');
+  return urls.map((u) => {
+    try {
+      return new URL(u);
+    } catch {
+      throw new Error(`"${u}" is not a master URL: write https://HOST:PORT`);
+    }
+  });
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { URL } from 'node:url';
+import { parseServers } from '../../kube/client';
 
 /** What the master hands a joining node (POST /lotse/v1/join). */
 export interface NodeCredentials {
@@ -71,7 +72,22 @@ export async function renewCredential(server: string, ca: string, token: string)
   return { token: renewed.token, tokenExpiresAt: renewed.tokenExpiresAt };
 }
 
-function request(server: string, ca: string, method: string, p: string, token: string, body?: unknown): Promise<{ status: number; body: string }> {
+/**
+ * One request to the first of the (comma-separated) masters that answers: a master that cannot be
+ * reached passes the request to the next, as the agent's client does.
+ */
+async function request(server: string, ca: string, method: string, p: string, token: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const masters = parseServers(server);
+  for (let i = 0; ; i++) {
+    try {
+      return await requestOne(masters[i].origin, ca, method, p, token, body);
+    } catch (err) {
+      if (i === masters.length - 1) throw err;
+    }
+  }
+}
+
+function requestOne(server: string, ca: string, method: string, p: string, token: string, body?: unknown): Promise<{ status: number; body: string }> {
   const url = new URL(p, server);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {

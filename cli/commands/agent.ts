@@ -38,7 +38,7 @@ export function registerAgent(program: Command): void {
   program
     .command('agent')
     .description('Run the node agent: join the cluster, register this node, run its pods through docker or podman')
-    .requiredOption('--server <url>', 'the master, https://HOST:6443')
+    .requiredOption('--server <url>', 'the master, https://HOST:6443, or every master comma-separated (the agent moves to the next when one cannot be reached)')
     .option('--token <token>', "the cluster's join token (DATA/join-token on the master); visible in ps: prefer --token-file")
     .option('--token-file <file>', 'a file holding the join token (readable by root only)')
     .requiredOption('--ca-file <file>', "the cluster CA certificate (DATA/ca.crt on the master)")

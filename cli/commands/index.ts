@@ -21,4 +21,5 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   service: async () => (await import('./service')).registerService,
   rehearse: async () => (await import('./rehearse')).registerRehearse,
   token: async () => (await import('./token')).registerToken,
+  etcd: async () => (await import('./etcd')).registerEtcd,
 };

@@ -24,6 +24,7 @@ import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
 import { handleJoin, handleRenew } from './join-endpoint';
+import { writeSnapshot } from '../store/snapshot';
 import type { StoredSecret } from '../../cluster/bootstrap-token';
 import { NodeCredentialRevoker } from '../auth/node-credential-revoker';
 import { NodeCredentials } from '../auth/node-credentials';
@@ -99,7 +100,7 @@ export class ApiServer {
   }
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly state: MasterState,
     private readonly allocator: ServiceAllocator,
     private readonly saTokens: ServiceAccountTokens,
@@ -197,6 +198,12 @@ export class ApiServer {
         return this.reply(res, { status: 201, body: await handleJoin(req, this.auth, this.state.ca, (name) => this.leaseAge(name)) });
       }
       if (path === '/lotse/v1/renew' && req.method === 'POST') return this.reply(res, { status: 201, body: await handleRenew(who, this.auth) });
+      if (path === '/lotse/v1/snapshot' && req.method === 'GET') {
+        if (who.role !== 'admin') throw errors.forbidden(who.user, 'get', 'the store snapshot', 'only system:masters may read the whole store');
+        res.writeHead(200, { 'content-type': 'application/gzip', 'cache-control': 'no-store' });
+        await writeSnapshot(this.store, res);
+        return;
+      }
       const rr = this.parse(req);
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();

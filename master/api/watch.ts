@@ -5,7 +5,7 @@ import type { FieldSelector } from './field-selector';
 import type { Selector } from '../../kube/label-selector';
 import { storeKey, withVersion, type Obj } from './registry';
 import type { ResourceInfo } from './resources';
-import { errors } from './status';
+import { errors, HttpError } from './status';
 import { watchEventLine } from './watch-event-lines';
 
 export interface WatchRequest {
@@ -46,6 +46,7 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
     res.write(watchEventLine(type, object));
   };
   let from: number;
+  if (w.resourceVersion !== '' && w.resourceVersion !== '0') await awaitRevision(store, Number(w.resourceVersion));
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
   // Send the headers now: clients (client-node's informer) wait for them before reporting the watch up.
   res.flushHeaders();
@@ -107,5 +108,29 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
         finish();
       },
     });
+  });
+}
+
+/** How long a watch from a resourceVersion this store has not reached waits for it, as kube-apiserver does. */
+const FUTURE_REVISION_WAIT_MS = 3000;
+
+/**
+ * A resourceVersion ahead of the store: another master's write not yet visible here (wait for it),
+ * or one from before the store was restored from a snapshot (it will never come). The latter is a
+ * 504 with cause ResourceVersionTooLarge, on which clients list again, instead of a watch that
+ * silently misses every event until the store's revision passes the old one.
+ */
+async function awaitRevision(store: Store, wanted: number): Promise<void> {
+  if (!Number.isInteger(wanted) || wanted < 0) return; // refused with its message below
+  const deadline = Date.now() + FUTURE_REVISION_WAIT_MS;
+  let current = await store.revision();
+  while (current < wanted && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    current = await store.revision();
+  }
+  if (current >= wanted) return;
+  throw new HttpError(504, 'Timeout', `Too large resource version: ${wanted}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }],
+    retryAfterSeconds: 1,
   });
 }
