@@ -137,7 +137,7 @@ function writeTlsFiles(dir: string): WrittenTls {
   };
 }
 
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => {
       const server = createServer();
@@ -152,7 +152,7 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function waitHealthy(
+export async function waitHealthy(
   proc: ChildProcess,
   clientUrl: string,
   tls: EtcdTlsFiles | undefined,
@@ -186,7 +186,7 @@ function healthy(clientUrl: string, tls: EtcdTlsFiles | undefined): Promise<bool
   });
 }
 
-function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
