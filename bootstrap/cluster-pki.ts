@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { newToken, type StaticTokens } from '../cluster/tokens';
 import { certificateSans, createCa, issueCertificate, type KeyPair } from '../cluster/certificates';
-import type { Inventory, InventoryHost } from './inventory';
+import { apiEndpoint, type Inventory, type InventoryHost } from './inventory';
 
 /** Everything secret about a cluster, made on the user's machine and kept in `clusters/NAME/pki`. */
 export interface ClusterPki {
@@ -41,7 +41,7 @@ function kubernetesServiceIp(serviceCidr: string): string {
 export function apiSans(inv: Inventory, masterHostnames: string[] = []): string[] {
   const masters = inv.hosts.filter((h) => h.role === 'master');
   // The master adds its own hostname to the names it wants; carrying them here keeps it from re-issuing.
-  return [...new Set([...DEFAULT_API_SANS, kubernetesServiceIp(inv.network.serviceCidr), ...masters.flatMap((m) => [m.name, m.address, m.privateAddress]), ...masterHostnames.filter(Boolean)])];
+  return [...new Set([...DEFAULT_API_SANS, kubernetesServiceIp(inv.network.serviceCidr), ...masters.flatMap((m) => [m.name, m.address, m.privateAddress]), ...[apiEndpoint(inv)?.host].filter((h): h is string => h !== undefined), ...masterHostnames.filter(Boolean)])];
 }
 
 function etcdSans(host: InventoryHost): string[] {

@@ -1,6 +1,6 @@
 import type { Bundle } from '../payload/lotse-bundle';
 import type { HostFacts } from './host-facts';
-import type { Inventory, InventoryHost } from './inventory';
+import { apiEndpoint, type Inventory, type InventoryHost } from './inventory';
 import { nodeWrapperScript, type NodeRuntime } from './node-runtime';
 import type { ClusterPki } from './cluster-pki';
 import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
@@ -103,7 +103,7 @@ function etcdEnv(cluster: string, host: InventoryHost, masters: InventoryHost[])
 }
 
 function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdEndpoints: string): string {
-  const sans = [...new Set([host.name, host.address, host.privateAddress])];
+  const sans = [...new Set([host.name, host.address, host.privateAddress, ...[apiEndpoint(inv)?.host].filter((h): h is string => h !== undefined)])];
   const store =
     inv.store === 'etcd'
       ? `--store etcd://${etcdEndpoints.replace(/https:\/\//g, '')} --etcd-ca ${NODE_LAYOUT.etcdCa} --etcd-cert ${NODE_LAYOUT.pkiDir}/etcd-client.crt --etcd-key ${NODE_LAYOUT.pkiDir}/etcd-client.key`

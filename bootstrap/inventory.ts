@@ -36,6 +36,11 @@ export interface Inventory {
   knownHosts?: string;
   /** Node.js image for hosts without Node.js (Fedora CoreOS, Flatcar). */
   nodeImage: string;
+  /**
+   * A stable address in front of every master (a load balancer or virtual IP): the kubeconfig
+   * points there and the masters' serving certificate names it. Without it, the first master.
+   */
+  apiAddress?: string;
   hosts: InventoryHost[];
 }
 
@@ -54,6 +59,7 @@ const schema = {
     network: { type: 'object', additionalProperties: false, properties: CLUSTER_NETWORK_SCHEMA.properties },
     knownHosts: { type: 'string', minLength: 1 },
     nodeImage: { type: 'string', minLength: 1 },
+    apiAddress: { type: 'string', minLength: 1, maxLength: 253 },
     hosts: {
       type: 'array',
       minItems: 1,
@@ -94,6 +100,7 @@ interface RawInventory {
   network?: Partial<ClusterNetwork>;
   knownHosts?: string;
   nodeImage?: string;
+  apiAddress?: string;
   hosts: RawHost[];
 }
 
@@ -103,6 +110,13 @@ const validate = ajv.compile<RawInventory>(schema);
 /** The same defaults as cluster.yaml's network section. */
 export const DEFAULT_NETWORK: ClusterNetwork = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', dnsAddress: '169.254.20.10', clusterDomain: 'cluster.local' };
 export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:22-slim';
+
+/** The host and port of `apiAddress` (HOST or HOST:PORT, port 6443 when absent), or undefined without one. */
+export function apiEndpoint(inv: Pick<Inventory, 'apiAddress'>): { host: string; port: number } | undefined {
+  if (!inv.apiAddress) return undefined;
+  const m = /^(.+?)(?::(\d{1,5}))?$/.exec(inv.apiAddress) as RegExpExecArray;
+  return { host: m[1], port: m[2] ? Number(m[2]) : 6443 };
+}
 
 /** Reads and validates an inventory YAML file; relative identity/known_hosts paths are relative to it. */
 export function loadInventory(path: string): Inventory {
@@ -139,6 +153,7 @@ export function loadOutputs(path: string): Inventory {
     name: outputs.clusterName,
     store: outputs.store,
     network: { ...outputs.clusterNetwork },
+    ...(outputs.apiAddress ? { apiAddress: outputs.apiAddress } : {}),
     hosts: outputs.hosts.map((h) => ({ ...h, ...(identityFile ? { identityFile } : {}) })),
   };
   return normalize(inventory, `${path} (stack outputs)`);
@@ -164,6 +179,7 @@ function normalize(doc: unknown, source: string): Inventory {
     network: { ...DEFAULT_NETWORK, ...doc.network },
     knownHosts: doc.knownHosts ? resolve(base, expandHome(doc.knownHosts)) : undefined,
     nodeImage: doc.nodeImage ?? DEFAULT_NODE_IMAGE,
+    apiAddress: doc.apiAddress,
     hosts,
   };
   checkConsistency(inventory, source);

@@ -4,7 +4,7 @@ import { clusterDir } from '../cluster/lotse-home';
 import { sha256, syncFiles } from './file-sync';
 import { describeFacts, detectHost } from './host-facts';
 import { planHost, type HostPlan } from './host-files';
-import type { Inventory, InventoryHost } from './inventory';
+import { apiEndpoint, type Inventory, type InventoryHost } from './inventory';
 import { userKubeconfigPath } from '../kube/kubeconfig-file';
 import { mergeAdminKubeconfig } from './admin-kubeconfig';
 import { writeNetworkConfig } from './network-config';
@@ -152,7 +152,9 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
       return { changed: false, detail: `${names.length} nodes Ready` };
     });
     const kubeconfigPath = options.kubeconfigPath ?? userKubeconfigPath();
-    const server = `https://${bracket(masters[0].host.address)}:${NODE_LAYOUT.apiPort}`;
+    // The load balancer in front of the masters when there is one: the kubeconfig then survives losing any master.
+    const balancer = apiEndpoint(inv);
+    const server = balancer ? `https://${bracket(balancer.host)}:${balancer.port}` : `https://${bracket(masters[0].host.address)}:${NODE_LAYOUT.apiPort}`;
     await step('*', 'kubeconfig', async () => {
       const backup = mergeAdminKubeconfig(kubeconfigPath, { name: inv.name, server, caPem: cluster.ca.certPem, token: cluster.tokens.admin });
       if (backup === undefined) return { changed: false, detail: `context ${inv.name} in ${kubeconfigPath}` };

@@ -47,6 +47,11 @@ export interface ClusterOutputsDocument {
   readonly clusterNetwork: ClusterNetwork;
   /** Private key the bootstrap logs in with (bootstrap.identityFile); without it, the ssh-agent. */
   readonly sshIdentityFile?: string;
+  /**
+   * The stable API address in front of every master (the cloud's load balancer), when the stack
+   * made one: the kubeconfig points there and the masters' certificate names it.
+   */
+  readonly apiAddress?: string;
 }
 
 const NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -99,6 +104,7 @@ export const CLUSTER_OUTPUTS_SCHEMA: JSONSchemaType<Mutable<ClusterOutputsDocume
     hosts: { type: 'array', minItems: 1, maxItems: 1000, items: hostSchema },
     clusterNetwork: CLUSTER_NETWORK_SCHEMA,
     sshIdentityFile: { type: 'string', minLength: 1, maxLength: 4096, nullable: true },
+    apiAddress: { type: 'string', minLength: 1, maxLength: 253, nullable: true },
   },
 };
 

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { ClusterHost } from '../../cluster/cluster-outputs-document';
 import type { ClusterConfig, OperatingSystem } from '../config/cluster-config';
@@ -17,6 +18,20 @@ export interface ClusterMachinesProps<N extends CloudNode> {
   readonly flannelInterface?: string;
   /** Creates one machine in the stack from its plan and its rendered Ignition. */
   readonly machine: (node: PlannedNode, ignition: string) => N;
+  /**
+   * Puts the cloud's load balancer in front of the masters' API; called only with several masters
+   * (one master needs none, and a balancer costs money). Without it, clients fail over themselves.
+   */
+  readonly apiLoadBalancer?: (masters: N[]) => ApiLoadBalancer;
+}
+
+/** The stable API address a stack made. */
+export interface ApiLoadBalancer {
+  /** Its address (a Terraform reference until apply). */
+  readonly address: string;
+  readonly port: number;
+  /** Exists once the balancer does: the bootstrap runs after it. */
+  readonly dependable: ITerraformDependable;
 }
 
 export interface ClusterMachines<N extends CloudNode> {
@@ -47,6 +62,8 @@ export function clusterMachines<N extends CloudNode>(stack: Construct, props: Cl
     nodes.push(machine);
     hosts.push({ name: node.name, role: node.role, address: machine.publicAddress, privateAddress: machine.privateAddress, user: SSH_USER, port: 22 });
   }
+  const masters = nodes.filter((_, i) => props.planned[i].role === 'master');
+  const balancer = masters.length > 1 ? props.apiLoadBalancer?.(masters) : undefined;
   const { podCidr, serviceCidr, dnsAddress, clusterDomain } = cluster.network;
   const outputs = new ClusterOutputs(stack, {
     clusterName: cluster.name,
@@ -56,9 +73,11 @@ export function clusterMachines<N extends CloudNode>(stack: Construct, props: Cl
     network: { podCidr, serviceCidr, dnsAddress, clusterDomain },
     // Absolute, since the bootstrap reads the outputs from the stack's directory under cdktf.out.
     sshIdentityFile: identityPath(cluster.bootstrap.identityFile),
+    apiAddress: balancer ? `${balancer.address}:${balancer.port}` : undefined,
   });
   if (cluster.bootstrap.enabled) {
-    new BootstrapRun(stack, 'bootstrap', { outputs: outputs.document, command: cluster.bootstrap.command, dependsOn: nodes.map((n) => n.machine) });
+    const dependsOn = [...nodes.map((n) => n.machine), ...(balancer ? [balancer.dependable] : [])];
+    new BootstrapRun(stack, 'bootstrap', { outputs: outputs.document, command: cluster.bootstrap.command, dependsOn });
   }
   return { nodes, outputs };
 }

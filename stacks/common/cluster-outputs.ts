@@ -9,6 +9,8 @@ export interface ClusterOutputsProps {
   readonly hosts: readonly ClusterHost[];
   readonly network: ClusterNetwork;
   readonly sshIdentityFile?: string;
+  /** The load balancer's address, when the stack made one. */
+  readonly apiAddress?: string;
 }
 
 /** The document handed to `lotse bootstrap --outputs`, from what the stack made. */
@@ -23,6 +25,7 @@ export function outputsDocument(props: ClusterOutputsProps): ClusterOutputsDocum
     hosts: props.hosts.map((h) => ({ ...h })),
     clusterNetwork: { ...props.network },
     ...(props.sshIdentityFile ? { sshIdentityFile: props.sshIdentityFile } : {}),
+    ...(props.apiAddress ? { apiAddress: props.apiAddress } : {}),
   };
 }
 
@@ -35,6 +38,7 @@ const DESCRIPTIONS: Record<keyof ClusterOutputsDocument, string> = {
   hosts: 'every machine, in the bootstrap inventory format',
   clusterNetwork: 'pod and service ranges, the cluster DNS address and domain (cluster.yaml network)',
   sshIdentityFile: 'private key the bootstrap logs in with (cluster.yaml bootstrap.identityFile)',
+  apiAddress: "the load balancer in front of the masters' API (port 6443), when there are several masters",
 };
 
 /**

@@ -8,6 +8,7 @@ import type { ClusterOutputs } from '../common/cluster-outputs';
 import { planNodes } from '../common/node-plan';
 import type { ClusterConfig, DigitalOceanConfig } from '../config/cluster-config';
 import { firewallMatrix } from '../firewall/matrix';
+import { DigitalOceanApiLoadBalancer } from './api-load-balancer';
 import { DigitalOceanFirewall } from './firewall';
 import { DigitalOceanImage, digitalOceanImageUrl } from './image';
 import { DigitalOceanNetwork } from './network';
@@ -46,7 +47,9 @@ export class DigitalOceanStack extends TerraformStack {
       tags: [tags.cluster],
     });
     const keys = cluster.sshAuthorizedKeys.map((publicKey, i) => new SshKey(this, `ssh-key-${i}`, { name: `${name}-${i}`, publicKey }));
-    new DigitalOceanFirewall(this, 'firewall', { prefix: name, rules: firewallMatrix(cluster), adminCidrs: cluster.adminCidrs, tags, egressCidrs: EGRESS });
+    // With several masters, the API load balancer reaches them from its VPC address.
+    const balancer = config.masters > 1 ? [{ name: 'api-lb', protocol: 'tcp' as const, ports: { from: 6443, to: 6443 }, source: { kind: 'cidrs' as const, cidrs: [cluster.network.nodeCidr] }, target: 'masters' as const, why: 'the API load balancer and its health checks' }] : [];
+    new DigitalOceanFirewall(this, 'firewall', { prefix: name, rules: [...firewallMatrix(cluster), ...balancer], adminCidrs: cluster.adminCidrs, tags, egressCidrs: EGRESS });
 
     ({ nodes: this.nodes, outputs: this.outputs } = clusterMachines(this, {
       cluster,
@@ -64,6 +67,7 @@ export class DigitalOceanStack extends TerraformStack {
           ignition,
           tags: [tags.cluster, node.role === 'master' ? tags.master : tags.worker],
         }),
+      apiLoadBalancer: () => new DigitalOceanApiLoadBalancer(this, 'api', { name, region: config.region, vpcUuid: net.vpc.id, masterTag: tags.master }),
     }));
   }
 }

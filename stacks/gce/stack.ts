@@ -8,6 +8,7 @@ import { clusterLabels } from '../common/labels';
 import { planNodes } from '../common/node-plan';
 import type { ClusterConfig, GceConfig } from '../config/cluster-config';
 import { firewallMatrix } from '../firewall/matrix';
+import { GceApiLoadBalancer, GCE_PROXY_SOURCE_RANGES } from './api-load-balancer';
 import { GceFirewall } from './firewall';
 import { GceImage } from './image';
 import { GceNetwork } from './network';
@@ -35,7 +36,10 @@ export class GceStack extends TerraformStack {
     const name = cluster.name;
     const net = new GceNetwork(this, 'network', { name, region: gce.region, cidr: cluster.network.nodeCidr });
     const tags = { cluster: name, master: `${name}-master`, worker: `${name}-worker` };
-    new GceFirewall(this, 'firewall', { prefix: name, network: net.network.name, rules: firewallMatrix(cluster), adminCidrs: cluster.adminCidrs, tags });
+    const balanced = gce.masters > 1;
+    // With several masters, Google's TCP proxies and health checkers reach the API on 6443.
+    const proxies = balanced ? [{ name: 'api-proxy', protocol: 'tcp' as const, ports: { from: 6443, to: 6443 }, source: { kind: 'cidrs' as const, cidrs: GCE_PROXY_SOURCE_RANGES }, target: 'masters' as const, why: "the API load balancer's proxies and health checks" }] : [];
+    new GceFirewall(this, 'firewall', { prefix: name, network: net.network.name, rules: [...firewallMatrix(cluster), ...proxies], adminCidrs: cluster.adminCidrs, tags });
     const image = new GceImage(this, 'image', { os: cluster.os, stream: cluster.stream });
 
     ({ nodes: this.nodes, outputs: this.outputs } = clusterMachines(this, {
@@ -60,6 +64,7 @@ export class GceStack extends TerraformStack {
           natIp: address?.address,
         });
       },
+      apiLoadBalancer: (masters) => new GceApiLoadBalancer(this, 'api', { name, zone: gce.zone, network: net.network.id, masters: masters.map((m) => m.instance.selfLink) }),
     }));
   }
 }

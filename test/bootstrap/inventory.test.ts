@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadInventory, loadOutputs, parseInventory } from '../../bootstrap/inventory';
+import { apiSans } from '../../bootstrap/cluster-pki';
+import { apiEndpoint, loadInventory, loadOutputs, parseInventory } from '../../bootstrap/inventory';
 import { inventoryFrom } from '../../cli/commands/bootstrap';
 
 describe('bootstrap inventory', () => {
@@ -68,6 +69,13 @@ describe('bootstrap inventory', () => {
       // The network and the identity file travel from cluster.yaml through the outputs: no ssh-agent needed.
       expect(inv.network).toEqual({ podCidr: '10.50.0.0/16', serviceCidr: '10.60.0.0/16', dnsAddress: '169.254.20.53', clusterDomain: 'lab.example' });
       expect(inv.hosts.map((h) => h.identityFile)).toEqual(['/home/me/.ssh/lotse_ed25519', '/home/me/.ssh/lotse_ed25519']);
+      expect(apiEndpoint(inv)).toBeUndefined();
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), apiAddress: '198.51.100.7:443' }));
+      const balanced = loadOutputs(file);
+      // The load balancer a stack made: the kubeconfig points there and the masters' certificate names it.
+      expect(apiEndpoint(balanced)).toEqual({ host: '198.51.100.7', port: 443 });
+      expect(apiSans(balanced)).toContain('198.51.100.7');
+      expect(apiEndpoint({ apiAddress: 'api.example.test' })).toEqual({ host: 'api.example.test', port: 6443 });
       writeFileSync(file, JSON.stringify({ clusterName: 'demo', hosts: [{ name: 'x', address: '1.2.3.4' }] }));
       expect(() => loadOutputs(file)).toThrow(/hosts\[0\]\.role is required/);
       expect(() => loadOutputs(file)).toThrow(/clusterNetwork is required/);

@@ -1,5 +1,6 @@
 import { CustomImage } from '@cdktf/provider-digitalocean/lib/custom-image';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
+import { Loadbalancer } from '@cdktf/provider-digitalocean/lib/loadbalancer';
 import { Firewall } from '@cdktf/provider-digitalocean/lib/firewall';
 import { SshKey } from '@cdktf/provider-digitalocean/lib/ssh-key';
 import { Vpc } from '@cdktf/provider-digitalocean/lib/vpc';
@@ -94,6 +95,20 @@ describe('digitalocean counts follow cluster.yaml', () => {
     expect((stack.json.output?.masterAddresses.value as string[]).length).toBe(3);
     expect((stack.json.output?.workerAddresses.value as string[]).length).toBe(5);
     expectIgnitionsSound(stack, 8);
+  });
+
+  test('several masters get a load balancer passing 6443 through, checking /readyz, admitted by the masters\' firewall from the VPC', () => {
+    const stack = synth(configWith({ digitalocean: { masters: 3 } }));
+    expect(stack.text).toHaveResourceWithProperties(Loadbalancer, {
+      name: 'lotse-api',
+      droplet_tag: '${digitalocean_tag.tag-master.name}',
+      forwarding_rule: [{ entry_port: 6443, entry_protocol: 'tcp', target_port: 6443, target_protocol: 'tcp' }],
+      healthcheck: expect.objectContaining({ port: 6443, protocol: 'https', path: '/readyz' }),
+    });
+    expect(stack.json.output?.apiAddress.value).toMatch(/^\$\{digitalocean_loadbalancer\.api_lb_\w+\.ip\}:6443$/);
+    const masters = (resources(stack, 'digitalocean_firewall') as Array<{ name: string; inbound_rule: Array<{ port_range?: string; source_addresses?: string[] }> }>).find((f) => f.name === 'lotse-masters');
+    expect(masters?.inbound_rule).toContainEqual(expect.objectContaining({ port_range: '6443', source_addresses: ['10.240.0.0/24'] }));
+    expect(resources(synth(configWith()), 'digitalocean_loadbalancer')).toHaveLength(0);
   });
 
   test('an explicit imageUrl wins', () => {

@@ -1,5 +1,8 @@
 import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
+import { ComputeBackendService } from '@cdktf/provider-google/lib/compute-backend-service';
 import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall';
+import { ComputeGlobalForwardingRule } from '@cdktf/provider-google/lib/compute-global-forwarding-rule';
+import { ComputeHealthCheck } from '@cdktf/provider-google/lib/compute-health-check';
 import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
@@ -109,6 +112,27 @@ describe('gce counts follow cluster.yaml', () => {
     expect(resources(stack, 'google_compute_address')).toHaveLength(3);
     expectIgnitionsSound(stack, 7);
     expectBootstrap(stack, 'google_compute_instance', 7);
+  });
+
+  test('several masters get a TCP proxy load balancer on 443 in front of their API; its address is the outputs\' apiAddress and the bootstrap waits for it', () => {
+    const stack = synth(configWith({ gce: { masters: 3 } }));
+    expect(stack.text).toHaveResourceWithProperties(ComputeGlobalForwardingRule, { name: 'lotse-api', port_range: '443', ip_protocol: 'TCP', load_balancing_scheme: 'EXTERNAL' });
+    expect(stack.text).toHaveResourceWithProperties(ComputeHealthCheck, { https_health_check: { port: 6443, request_path: '/readyz' } });
+    expect(stack.text).toHaveResourceWithProperties(ComputeBackendService, { protocol: 'TCP', port_name: 'apiserver', load_balancing_scheme: 'EXTERNAL' });
+    const group = resources(stack, 'google_compute_instance_group')[0] as { instances: string[]; named_port: unknown[] };
+    expect(group.instances).toHaveLength(3);
+    expect(group.instances.every((i) => /google_compute_instance\.lotse-master-\d_instance_\w+\.self_link/.test(i))).toBe(true);
+    expect(group.named_port).toEqual([{ name: 'apiserver', port: 6443 }]);
+    expect(stack.text).toHaveResourceWithProperties(ComputeFirewall, { name: 'lotse-api-proxy', source_ranges: ['130.211.0.0/22', '35.191.0.0/16'], target_tags: ['lotse-master'], allow: [{ protocol: 'tcp', ports: ['6443'] }] });
+    expect(stack.json.output?.apiAddress.value).toMatch(/^\$\{google_compute_global_address\.api_address_\w+\.address\}:443$/);
+    const run = resources(stack, 'terraform_data')[0] as { depends_on: string[] };
+    expect(run.depends_on.some((d) => d.startsWith('google_compute_global_forwarding_rule.'))).toBe(true);
+  });
+
+  test('one master gets no load balancer: the kubeconfig points at the master itself', () => {
+    const stack = synth(configWith());
+    expect(resources(stack, 'google_compute_global_forwarding_rule')).toHaveLength(0);
+    expect(stack.json.output?.apiAddress).toBeUndefined();
   });
 
   test('zero workers and no bootstrap when disabled', () => {
