@@ -5,6 +5,7 @@ import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
 import { CredentialKeeper } from './node/credential-keeper';
+import { ResourceMetrics } from './metrics/resource-metrics';
 import { obtainCredentialsWithRetry, type NodeCredentials } from './node/join-client';
 import { startKubeletServer, type ContainerLookup, type RunningKubeletServer } from './server/kubelet-server';
 import { LeaseRenewer } from './node/lease-renewer';
@@ -113,6 +114,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     startConcurrency: o.startConcurrency,
   });
 
+  const metrics = new ResourceMetrics(o.runtime);
   let server: RunningKubeletServer | undefined;
   if (!o.noKubeletServer) {
     server = await startKubeletServer({
@@ -122,6 +124,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       keyPem: creds.servingKey,
       runtime: o.runtime,
       locate: (ns, name, container, previous) => locate(o.runtime, pods, ns, name, container, previous),
+      resourceMetrics: () => metrics.current(),
       podAddress: async (ns, name) => {
         const pod = pods.list().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name);
         if (!pod) return { code: 404, message: `pod ${ns}/${name} is not on this node` };
@@ -169,6 +172,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     lease,
     stop: async () => {
       keeper?.stop();
+      metrics.stop();
       pods.stop();
       lease.stop();
       nodeStatus.stop();

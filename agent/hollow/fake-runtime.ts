@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import {
   SANDBOX_NAME,
-  type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type MemoryVolumeSpec, type PodRef, type RuntimeContainer,
+  type ContainerRuntime, type ContainerSpec, type ContainerUsage, type ExecResult, type ExecSession, type MemoryVolumeSpec, type PodRef, type RuntimeContainer,
   type RuntimeInfo, type SandboxSpec,
 } from '../runtime/container-runtime';
 
@@ -100,6 +100,14 @@ export class FakeRuntime implements ContainerRuntime {
 
   async logs(): Promise<Readable> {
     return Readable.from([]);
+  }
+
+  /** A running container "uses" one millicore and 1 MiB, so kubectl top and autoscalers see steady figures. */
+  async usage(id: string): Promise<ContainerUsage | undefined> {
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running' || !c.startedAt) return undefined;
+    const now = new Date();
+    return { cpuUsageNanoseconds: (now.getTime() - c.startedAt.getTime()) * 1000, memoryWorkingSetBytes: 1 << 20, at: now };
   }
 
   async ensureNetwork(name: string): Promise<string> {

@@ -128,6 +128,15 @@ export interface RuntimeContainer {
   imageId: string;
 }
 
+/** What a container has used, as the engine's stats report it. */
+export interface ContainerUsage {
+  /** CPU time since the container started (cumulative). */
+  cpuUsageNanoseconds: number;
+  /** Memory in use less inactive file cache: what the kubelet calls the working set. */
+  memoryWorkingSetBytes: number;
+  at: Date;
+}
+
 export interface ExecResult {
   exitCode: number;
   stdout: string;
@@ -218,6 +227,8 @@ export interface ContainerRuntime {
   volumePods(): Promise<string[]>;
   /** Removes a pod's runtime volumes; its containers must be gone. */
   removePodVolumes(podUid: string): Promise<void>;
+  /** CPU and memory a running container has used; undefined when the engine has no figures for it. */
+  usage(id: string): Promise<ContainerUsage | undefined>;
   /** Creates a network with this subnet/MTU unless it exists; returns its name. */
   ensureNetwork(name: string, subnet: string, mtu: number, gateway?: string): Promise<string>;
   close(): void;

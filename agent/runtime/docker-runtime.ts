@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import {
   LABEL,
   type AttachOptions, type ContainerRuntime, type ContainerSpec, type ExecResult, type ExecSession, type ExecStreamOptions, type LogOptions,
-  type MemoryVolumeSpec, type PullPolicy, type RuntimeContainer, type RuntimeInfo, type SandboxSpec,
+  type ContainerUsage, type MemoryVolumeSpec, type PullPolicy, type RuntimeContainer, type RuntimeInfo, type SandboxSpec,
 } from './container-runtime';
 import { ContainerList } from './container-list';
 import { DEFAULT_ULIMITS, EngineContainers, type Ulimit } from './containers';
@@ -14,6 +14,7 @@ import { attachContainer } from './attach';
 import { EngineExec } from './exec';
 import { EngineImages } from './images';
 import { containerLogs } from './logs';
+import { containerUsage } from './usage';
 import { MemoryVolumes } from './memory-volumes';
 import { PAUSE_IMAGE } from './pause-image';
 import { EngineSandboxes } from './sandboxes';
@@ -120,6 +121,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   removePodVolumes(podUid: string): Promise<void> {
     return this.memoryVolumes.removePod(podUid);
+  }
+
+  usage(id: string): Promise<ContainerUsage | undefined> {
+    return containerUsage(this.docker, id);
   }
 
   async ensureNetwork(name: string, subnet: string, mtu: number, gateway?: string): Promise<string> {

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { URL } from 'node:url';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntime } from '../runtime/container-runtime';
+import { RESOURCE_METRICS_PATH, type NodeResourceMetrics } from '../../kube/node-resource-metrics';
 import { serverTlsPolicy } from '../../kube/tls-policy';
 import { ExecChannel, pickChannelProtocol } from './exec-channel';
 import { portForwardProtocol, portForwardTunnelProtocol, servePortForward } from './port-forward';
@@ -27,6 +28,8 @@ export interface KubeletServerOptions {
   podAddress(namespace: string, pod: string): Promise<{ ip: string } | { code: number; message: string }>;
   /** Common name the client certificate must carry (default lotse:master). */
   allowedClientCN?: string;
+  /** CPU and memory of the node and its pods, for the master's metrics API. */
+  resourceMetrics?: () => Promise<NodeResourceMetrics>;
 }
 
 /** Exec/attach channels, and port-forward's SPDY tunnels, are upgraded by different servers. */
@@ -100,6 +103,11 @@ function fail(res: ServerResponse, code: number, message: string): void {
 async function handle(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://agent');
   if (url.pathname === '/healthz') return void res.end('ok');
+  if (url.pathname === RESOURCE_METRICS_PATH && req.method === 'GET') {
+    if (!o.resourceMetrics) return fail(res, 404, 'this agent reports no resource metrics');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.end(JSON.stringify(await o.resourceMetrics()));
+  }
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]*)$/.exec(url.pathname);
   if (req.method !== 'GET' || !m) return fail(res, 404, `no handler for ${req.method} ${url.pathname}`);
   const q = url.searchParams;

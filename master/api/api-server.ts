@@ -25,6 +25,7 @@ import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
 import { handleJoin, handleRenew } from './join-endpoint';
 import { writeSnapshot } from '../store/snapshot';
+import { MetricsApi } from './metrics-api';
 import type { StoredSecret } from '../../cluster/bootstrap-token';
 import { NodeCredentialRevoker } from '../auth/node-credential-revoker';
 import { NodeCredentials } from '../auth/node-credentials';
@@ -93,6 +94,7 @@ export class ApiServer {
   private readonly errorLog: ErrorLog;
   private readonly health: StoreHealth;
   private readonly revoker: NodeCredentialRevoker;
+  private readonly resourceMetrics: MetricsApi;
 
   /** The objects' registry, for the master's own writes (the kubernetes Service's endpoints). */
   get registry(): Registry {
@@ -134,6 +136,7 @@ export class ApiServer {
       }
     });
     this.proxy = new NodeProxy(this.handler.registry, state.ca.certPem, state.agentClient);
+    this.resourceMetrics = new MetricsApi(this.handler.registry, this.proxy);
     this.nodeReferences = new NodeReferences(store, storeKey(pods, undefined), (err) => log.warn({ err: err.message }, 'node reference watch ended; listing pods again on the next node read'));
   }
 
@@ -215,6 +218,7 @@ export class ApiServer {
       }
       if (rr.resource.plural === 'pods' && isStreaming(rr.subresource)) throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${streamingCommands[rr.subresource]}`);
       if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
+      if (rr.resource.computed) return this.reply(res, { status: 200, body: await this.resourceMetrics.answer(rr) });
       const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
       if (reply) this.reply(res, reply);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { compareVersions, type ResourceCatalog } from './resource-catalog';
-import { apiVersionOf, verbsOf, type ResourceInfo } from './resources';
+import { apiVersionOf, isStored, verbsOf, type ResourceInfo } from './resources';
 
 export const aggregatedContentType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -65,7 +65,7 @@ export function apiResourceList(catalog: ResourceCatalog, group: string, version
       verbs: verbsOf(r),
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
-      ...(r.createOnly ? {} : { storageVersionHash: storageVersionHash(r) }),
+      ...(isStored(r) ? { storageVersionHash: storageVersionHash(r) } : {}),
     });
     for (const sub of r.subresources) {
       const k = subresourceKind(r, sub);

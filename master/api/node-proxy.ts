@@ -77,6 +77,33 @@ export class NodeProxy {
     upstream.on('close', close);
   }
 
+  /** GET a JSON document from a node's agent (its resource metrics), within timeoutMs. */
+  async agentJson<T>(nodeName: string, path: string, timeoutMs: number): Promise<T> {
+    const agent = await this.agentOf(nodeName);
+    return new Promise<T>((resolve, reject) => {
+      const up = https.request(
+        { host: agent.host, port: agent.port, path, method: 'GET', ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: nodeIdentityCheck(nodeName), timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            if (res.statusCode !== 200) return reject(new Error(`the agent of node ${nodeName} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+            try {
+              resolve(JSON.parse(text) as T);
+            } catch (err) {
+              reject(new Error(`the agent of node ${nodeName} sent no JSON: ${(err as Error).message}`));
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      up.on('timeout', () => up.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      up.on('error', (err) => reject(new Error(`cannot reach the agent of node ${nodeName} at ${agent.host}:${agent.port}: ${err.message}`)));
+      up.end();
+    });
+  }
+
   /** The agent endpoint for a whole pod (port-forward): no container, no query. */
   private async podTarget(namespace: string, name: string, kind: 'portForward'): Promise<Target> {
     const pod = await this.registry.get(pods, namespace, name);

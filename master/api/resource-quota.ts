@@ -1,7 +1,7 @@
 import { parseQuantity } from '../../kube/quantity';
 import { formatQuotaUsage, quotaUsageOf, resourceOfQuotaKey } from '../../kube/quota-usage';
 import type { Obj, Registry } from './registry';
-import { resources, type ResourceInfo } from './resources';
+import { isStored, resources, type ResourceInfo } from './resources';
 import { HttpError } from './status';
 
 
@@ -15,7 +15,7 @@ const usageOf = (r: ResourceInfo, obj: Obj): Record<string, number> => quotaUsag
 
 function resourceOfKey(key: string): ResourceInfo | undefined {
   const target = resourceOfQuotaKey(key);
-  return target ? resources.find((r) => r.plural === target.plural && r.group === target.group && !r.createOnly) : undefined;
+  return target ? resources.find((r) => r.plural === target.plural && r.group === target.group && isStored(r)) : undefined;
 }
 
 /** The namespace's usage of each key of hard, from the objects there now. */

@@ -24,6 +24,11 @@ export interface ResourceInfo {
   createOnly?: boolean;
   /** Set on a version of a CustomResourceDefinition: what its schema, columns and scale say. */
   custom?: CustomResource;
+  /**
+   * Only `get` and `list`: figures computed on request from the agents and never stored (the
+   * metrics API's NodeMetrics and PodMetrics, which metrics-server serves in Kubernetes).
+   */
+  computed?: boolean;
 }
 
 /** A JSON schema (OpenAPI v3 subset) as CRDs carry it. */
@@ -60,8 +65,16 @@ export interface ScalePaths {
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export function verbsOf(r: ResourceInfo): string[] {
-  return r.createOnly ? ['create'] : verbs;
+  return r.createOnly ? ['create'] : r.computed ? ['get', 'list'] : verbs;
 }
+
+/** Resources kept in the store (everything but reviews and computed metrics). */
+export const isStored = (r: ResourceInfo): boolean => !r.createOnly && !r.computed;
+
+export const METRICS_GROUP = 'metrics.k8s.io';
+const metrics = (kind: string, plural: string, namespaced: boolean): ResourceInfo => ({
+  group: METRICS_GROUP, version: 'v1beta1', kind, plural, singular: '', namespaced, subresources: [], schema: '', validator: '', computed: true,
+});
 
 const rbac = 'rbac.authorization.k8s.io';
 const review = (group: string, kind: string, plural: string, namespaced = false): ResourceInfo => ({
@@ -111,6 +124,9 @@ export const resources: ResourceInfo[] = [
   review('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true),
   review('authentication.k8s.io', 'TokenReview', 'tokenreviews'),
   review('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
+  // Last, so a lookup by plural alone finds the core nodes and pods first.
+  metrics('NodeMetrics', 'nodes', false),
+  metrics('PodMetrics', 'pods', true),
 ];
 
 export function apiVersionOf(r: { group: string; version: string }): string {

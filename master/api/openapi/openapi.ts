@@ -16,7 +16,7 @@ const gvPath = (gv: { group: string; version: string }): string => (gv.group ? `
 /** Schemas with the GVK extension on each served kind, as kubectl's explain and patch code look them up. */
 function schemasWithGvk(schemas: Record<string, Schema>): Record<string, Schema> {
   const out: Record<string, Schema> = { ...schemas };
-  for (const r of resources) {
+  for (const r of resources.filter(isStoredOrReview)) {
     out[r.schema] = { ...out[r.schema], 'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }] };
   }
   out.V1Scale = { ...out.V1Scale, 'x-kubernetes-group-version-kind': [{ group: 'autoscaling', version: 'v1', kind: 'Scale' }] };
@@ -39,6 +39,8 @@ function operation(r: ResourceInfo, action: string, ref: string): Schema {
     'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
   };
 }
+
+const isStoredOrReview = (r: ResourceInfo): boolean => !r.computed;
 
 function pathsFor(r: ResourceInfo): Record<string, Schema> {
   const prefix = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
@@ -124,9 +126,11 @@ function buildDocs(): Map<string, GroupDoc> {
   const docs = new Map<string, GroupDoc>();
   // The descriptions are parsed here and dropped once serialized into the bodies.
   const schemas = schemasWithGvk(withDescriptions(baseSchemas, loadDescriptions()));
-  const gvs = new Map(resources.map((r) => [apiVersionOf(r), { group: r.group, version: r.version }]));
+  // The metrics API has no document here, as a cluster without metrics-server's aggregated one.
+  const described = resources.filter(isStoredOrReview);
+  const gvs = new Map(described.map((r) => [apiVersionOf(r), { group: r.group, version: r.version }]));
   for (const gv of gvs.values()) {
-    const served = resources.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
+    const served = described.filter((r) => apiVersionOf(r) === apiVersionOf(gv));
     docs.set(gvPath(gv), document(gv, served, schemas));
   }
   return docs;
