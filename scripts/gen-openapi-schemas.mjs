@@ -20,7 +20,7 @@ const roots = [
   'V1ClusterRole', 'V1ClusterRoleBinding', 'V1Role', 'V1RoleBinding', 'V1SelfSubjectAccessReview',
   'V1SelfSubjectRulesReview', 'V1SubjectAccessReview', 'V1LocalSubjectAccessReview', 'V1TokenReview',
   'V1SelfSubjectReview', 'AuthenticationV1TokenRequest',
-  'V1CustomResourceDefinition', 'V1IngressClass', 'V1ControllerRevision', 'V1StorageClass', 'V1PodDisruptionBudget', 'V1PriorityClass', 'V1Eviction', 'V1LimitRange', 'V1ResourceQuota', 'V1Binding', 'V1Scale', 'V1Status', 'V1DeleteOptions', 'V1PodTemplate', 'EventsV1Event',
+  'V1CustomResourceDefinition', 'V1IngressClass', 'V1ControllerRevision', 'V1StorageClass', 'V1PodDisruptionBudget', 'V1PriorityClass', 'V1Eviction', 'V1LimitRange', 'V1ResourceQuota', 'V1Binding', 'V1Scale', 'V1Status', 'V1DeleteOptions', 'V1PodTemplate', 'EventsV1Event', 'V1HorizontalPodAutoscaler', 'V2HorizontalPodAutoscaler',
 ];
 
 // Strategic-merge-patch metadata (x-kubernetes-patch-merge-key / -strategy) for the lists users edit.

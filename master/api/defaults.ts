@@ -62,6 +62,12 @@ export function applyDefaults(kind: string, obj: Record<string, unknown>): void 
     case 'Job':
       defaultJob(o);
       break;
+    case 'HorizontalPodAutoscaler':
+      o.spec ??= {};
+      o.spec.minReplicas ??= 1;
+      // v2 without metrics means 80% CPU, as Kubernetes defaults it; v1's absent target means the same.
+      if (o.apiVersion === 'autoscaling/v2' && !(o.spec.metrics ?? []).length) o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+      break;
     case 'CronJob':
       o.spec ??= {};
       o.spec.concurrencyPolicy ??= 'Allow';

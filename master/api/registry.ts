@@ -57,11 +57,16 @@ export function storeKey(r: ResourceInfo, namespace: string | undefined, name = 
 
 /** Writes in Kubernetes' wire form: the store's revision becomes metadata.resourceVersion. */
 export function withVersion(r: ResourceInfo, sv: StoredValue): Obj {
-  const obj = sv.value as Obj;
+  const obj = (r.conversion ? r.conversion.fromStorage(sv.value) : sv.value) as Obj;
   obj.apiVersion = apiVersionOf(r);
   obj.kind = r.kind;
   obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(sv.modRevision) };
   return obj;
+}
+
+/** An object in the form the store keeps for its resource (the storage version's). */
+function stored(r: ResourceInfo, obj: Obj): Obj {
+  return r.conversion ? (r.conversion.toStorage(obj) as Obj) : obj;
 }
 
 function now(): string {
@@ -132,7 +137,7 @@ export class Registry {
       return obj;
     }
     try {
-      const rev = await this.store.create(storeKey(r, namespace, meta.name), obj);
+      const rev = await this.store.create(storeKey(r, namespace, meta.name), stored(r, obj));
       meta.resourceVersion = String(rev);
       return obj;
     } catch (err) {
@@ -166,7 +171,7 @@ export class Registry {
       }
       if (opts.dryRun) return merged;
       try {
-        const rev = await this.store.update(key, stripRv(merged), sv.modRevision);
+        const rev = await this.store.update(key, stored(r, stripRv(merged)), sv.modRevision);
         merged.metadata = { ...merged.metadata, resourceVersion: String(rev) };
         return merged;
       } catch (err) {
@@ -218,7 +223,7 @@ export class Registry {
       if (r.kind === 'Namespace') (next.status as Record<string, unknown>) = { ...(next.status as object), phase: 'Terminating' };
       if (opts.dryRun) return { obj: next, deleted: false };
       try {
-        const rev = await this.store.update(key, stripRv(next), sv.modRevision);
+        const rev = await this.store.update(key, stored(r, stripRv(next)), sv.modRevision);
         nm.resourceVersion = String(rev);
         return { obj: next, deleted: false };
       } catch (err) {

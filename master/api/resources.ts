@@ -1,3 +1,4 @@
+import { hpaV1ToV2, hpaV2ToV1 } from './hpa-conversion';
 /** One REST resource the master serves, with what discovery, OpenAPI and the registry need to know. */
 export interface ResourceInfo {
   group: string;
@@ -29,6 +30,11 @@ export interface ResourceInfo {
    * metrics API's NodeMetrics and PodMetrics, which metrics-server serves in Kubernetes).
    */
   computed?: boolean;
+  /**
+   * Set on a version kept in the store as another (autoscaling/v1 HorizontalPodAutoscalers are
+   * stored as v2): how an object moves between this version's form and the stored one.
+   */
+  conversion?: { toStorage(obj: Record<string, unknown>): Record<string, unknown>; fromStorage(obj: Record<string, unknown>): Record<string, unknown> };
 }
 
 /** A JSON schema (OpenAPI v3 subset) as CRDs carry it. */
@@ -124,6 +130,8 @@ export const resources: ResourceInfo[] = [
   review('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true),
   review('authentication.k8s.io', 'TokenReview', 'tokenreviews'),
   review('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
+  { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: ['status'], schema: 'V2HorizontalPodAutoscaler', validator: 'autoscaling/v2/HorizontalPodAutoscaler', hasGeneration: true },
+  { group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: ['status'], schema: 'V1HorizontalPodAutoscaler', validator: 'autoscaling/v1/HorizontalPodAutoscaler', hasGeneration: true, conversion: { toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 } },
   // Last, so a lookup by plural alone finds the core nodes and pods first.
   metrics('NodeMetrics', 'nodes', false),
   metrics('PodMetrics', 'pods', true),

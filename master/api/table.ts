@@ -123,6 +123,29 @@ function jobDuration(j: Any): string {
 
 const jobTemplateContainers = (c: Any): Any[] => c.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
 
+/**
+ * "cpu: 40%/50%" per metric, as kubectl prints an HPA's targets (current first, <unknown> before
+ * the first reading), for a v2 object or a v1 one (its single CPU target).
+ */
+function hpaTargets(h: Any): string {
+  const v1 = h.spec?.targetCPUUtilizationPercentage;
+  if (typeof v1 === 'number' || !h.spec?.metrics) {
+    const current = h.status?.currentCPUUtilizationPercentage;
+    return `cpu: ${current === undefined ? '<unknown>' : `${current}%`}/${v1 ?? 80}%`;
+  }
+  const current: Any[] = h.status?.currentMetrics ?? [];
+  return (h.spec.metrics as Any[])
+    .map((m) => {
+      if (m.type !== 'Resource') return `${String(m.type).toLowerCase()}: <unknown>`;
+      const now = current.find((c) => c.type === 'Resource' && c.resource?.name === m.resource?.name)?.resource?.current;
+      const t = m.resource?.target ?? {};
+      const utilization = t.type === 'Utilization';
+      const got = now ? (utilization ? `${now.averageUtilization}%` : String(now.averageValue ?? now.value)) : '<unknown>';
+      return `${m.resource?.name}: ${got}/${utilization ? `${t.averageUtilization}%` : String(t.averageValue ?? t.value)}`;
+    })
+    .join(', ');
+}
+
 /** kubectl's columns for ReplicaSets and ReplicationControllers, which differ only in how the selector reads. */
 function replicaColumns(selector: (r: Any) => string): Column[] {
   return [
@@ -174,6 +197,15 @@ const columns: Record<string, Column[]> = {
   ReplicaSet: replicaColumns((r) => selectorText(r.spec?.selector)),
   // An RC's selector is a plain label map.
   ReplicationController: replicaColumns((r) => Object.entries(r.spec?.selector ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',')),
+  HorizontalPodAutoscaler: [
+    name,
+    { name: 'Reference', type: 'string', cell: (h) => `${h.spec?.scaleTargetRef?.kind ?? ''}/${h.spec?.scaleTargetRef?.name ?? ''}` },
+    { name: 'Targets', type: 'string', cell: hpaTargets },
+    { name: 'MinPods', type: 'string', cell: (h) => String(h.spec?.minReplicas ?? 1) },
+    { name: 'MaxPods', type: 'integer', cell: (h) => h.spec?.maxReplicas ?? 0 },
+    { name: 'Replicas', type: 'integer', cell: (h) => h.status?.currentReplicas ?? 0 },
+    age,
+  ],
   PodTemplate: [
     { name: 'Template', type: 'string', cell: (t) => t.metadata?.name ?? '' },
     { name: 'Containers', type: 'string', cell: (t) => (t.template?.spec?.containers ?? []).map((c: Any) => c.name).join(',') },

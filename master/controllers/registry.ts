@@ -10,6 +10,7 @@ import { EventTtlCleaner } from './event-ttl/event-ttl-cleaner';
 import { JobController, type JobControllerOptions } from './job/job-controller';
 import { LocalPathProvisioner } from './local-path/local-path-provisioner';
 import { GarbageCollector } from './garbage-collector/garbage-collector';
+import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler/horizontal-pod-autoscaler-controller';
 import { IngressStatusController } from './ingress-status/ingress-status-controller';
 import { NamespaceController } from './namespace/namespace-controller';
 import { NodeIpamController, type NodeIpamSettings } from './node-ipam/node-ipam-controller';
@@ -21,7 +22,7 @@ import { StatefulSetController } from './statefulset/statefulset-controller';
 import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller';
 
 /** Every loop the controller manager can run, by the name `controllers: [...]` selects it with. */
-export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller', 'resourcequota', 'bootstrap-token-cleaner'] as const;
+export const CONTROLLER_NAMES = ['scheduler', 'replicaset', 'deployment', 'daemonset', 'node-lifecycle', 'endpoints', 'garbage-collector', 'namespace', 'event-ttl', 'service-account', 'clusterrole-aggregation', 'job', 'cronjob', 'ttl-after-finished', 'node-ipam', 'ingress-status', 'statefulset', 'local-path', 'disruption', 'replicationcontroller', 'resourcequota', 'bootstrap-token-cleaner', 'horizontal-pod-autoscaler'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** What individual controllers are tuned with; the controller manager's options carry them. */
@@ -38,6 +39,8 @@ export interface ControllerSettings {
   job?: JobControllerOptions;
   /** The cluster pod range nodes get their podCIDR from; without it no podCIDRs are allocated. */
   nodeIpam?: NodeIpamSettings;
+  /** How often each HPA is evaluated (default 15 s, as --horizontal-pod-autoscaler-sync-period). */
+  hpaSyncPeriodMs?: number;
 }
 
 /** How one controller is built; undefined when the options leave it nothing to do. */
@@ -67,6 +70,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: 'cronjob', make: (ctx) => new CronJobController(ctx) },
   { name: 'ttl-after-finished', make: (ctx) => new TtlAfterFinishedController(ctx) },
   { name: 'resourcequota', make: (ctx) => new ResourceQuotaController(ctx) },
+  { name: 'horizontal-pod-autoscaler', make: (ctx, opts) => new HorizontalPodAutoscalerController(ctx, { syncPeriodMs: opts.hpaSyncPeriodMs }) },
   { name: 'disruption', make: (ctx) => new DisruptionController(ctx) },
   { name: 'local-path', make: (ctx) => new LocalPathProvisioner(ctx) },
   { name: 'ingress-status', make: (ctx) => new IngressStatusController(ctx) },

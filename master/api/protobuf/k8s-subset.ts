@@ -1,6 +1,7 @@
 /**
  * The part of the Kubernetes protobuf schema that lotse decodes: the kinds kubectl's typed `create`
  * subcommands send (configmap, secret, namespace, serviceaccount, deployment, job, cronjob, ingress, service,
+ * and the HorizontalPodAutoscaler of `kubectl autoscale`,
  * the RBAC kinds, token) and `kubectl auth` sends (the reviews), plus Pod, with
  * enough of PodSpec/Container for hand-written clients to round-trip their common fields.
  *
@@ -221,6 +222,20 @@ message IngressRule { string host = 1; IngressRuleValue ingressRuleValue = 2 [(i
 message IngressSpec { optional IngressBackend defaultBackend = 1; repeated IngressTLS tls = 2; repeated IngressRule rules = 3; optional string ingressClassName = 4; }
 message Ingress { ObjectMeta metadata = 1; IngressSpec spec = 2; }
 
+// autoscaling/v1 and v2 (kubectl autoscale: v1 before 1.33, v2 from 1.33 on)
+message CrossVersionObjectReference { string kind = 1; string name = 2; string apiVersion = 3; }
+message HorizontalPodAutoscalerSpecV1 { CrossVersionObjectReference scaleTargetRef = 1; optional int32 minReplicas = 2; int32 maxReplicas = 3; optional int32 targetCPUUtilizationPercentage = 4; }
+message HorizontalPodAutoscalerV1 { ObjectMeta metadata = 1; HorizontalPodAutoscalerSpecV1 spec = 2; }
+message MetricTarget { string type = 1; optional Quantity value = 2; optional Quantity averageValue = 3; optional int32 averageUtilization = 4; }
+message ResourceMetricSource { string name = 1; MetricTarget target = 2; }
+message ContainerResourceMetricSource { string name = 1; MetricTarget target = 2; string container = 3; }
+message MetricSpec { string type = 1; optional ResourceMetricSource resource = 4; optional ContainerResourceMetricSource containerResource = 7; }
+message HPAScalingPolicy { string type = 1; int32 value = 2; int32 periodSeconds = 3; }
+message HPAScalingRules { optional string selectPolicy = 1; repeated HPAScalingPolicy policies = 2; optional int32 stabilizationWindowSeconds = 3; }
+message HorizontalPodAutoscalerBehavior { optional HPAScalingRules scaleUp = 1; optional HPAScalingRules scaleDown = 2; }
+message HorizontalPodAutoscalerSpecV2 { CrossVersionObjectReference scaleTargetRef = 1; optional int32 minReplicas = 2; int32 maxReplicas = 3; repeated MetricSpec metrics = 4; optional HorizontalPodAutoscalerBehavior behavior = 5; }
+message HorizontalPodAutoscalerV2 { ObjectMeta metadata = 1; HorizontalPodAutoscalerSpecV2 spec = 2; }
+
 // policy/v1 (kubectl drain evicts through the typed client)
 message Eviction { ObjectMeta metadata = 1; DeleteOptions deleteOptions = 2; }
 
@@ -263,6 +278,8 @@ export const messageForKind: Readonly<Record<string, string>> = {
   'batch/v1/CronJob': 'CronJob',
   'networking.k8s.io/v1/Ingress': 'Ingress',
   'policy/v1/Eviction': 'Eviction',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscalerV1',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'HorizontalPodAutoscalerV2',
   '*/DeleteOptions': 'DeleteOptions',
   'rbac.authorization.k8s.io/v1/Role': 'Role',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',

@@ -11,12 +11,12 @@ jest.setTimeout(180_000);
 const NODE = `metrics-podman-${process.pid}`;
 
 /** The metrics API on a real podman node: kubectl top shows what the containers use. */
-describe('metrics.k8s.io and kubectl top', () => {
+describe('metrics.k8s.io, kubectl top and HorizontalPodAutoscalers', () => {
   let node: PodmanNode;
   let kc: string;
 
   beforeAll(async () => {
-    node = await startPodmanNode(NODE);
+    node = await startPodmanNode(NODE, { manager: { hpaSyncPeriodMs: 2000 } });
     kc = node.cluster.master.kubeconfigPath;
     await waitNodeReady(node.cluster.client, NODE);
   }, 120_000);
@@ -72,5 +72,32 @@ describe('metrics.k8s.io and kubectl top', () => {
     const missing = await kubectl(kc, ['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('NotFound');
+  });
+
+  test('kubectl autoscale makes an HPA that scales a busy Deployment up to its maximum, and back down once the load stops', async () => {
+    const image = await ensureTestImage();
+    const d = deployment('web', 'while :; do :; done', '100m');
+    (d.spec?.template.spec?.containers[0] as { image: string }).image = image;
+    await node.cluster.client.create(apps('deployments', 'default'), d);
+    await kubectlOk(kc, ['autoscale', 'deployment', 'web', '--cpu-percent=50', '--min=1', '--max=3']);
+    // A short scale-down window, so the test need not wait the default five minutes.
+    await kubectlOk(kc, ['patch', 'hpa', 'web', '--type=merge', '-p', JSON.stringify({ apiVersion: 'autoscaling/v2', spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } })]);
+    const replicas = async (): Promise<number> => (await node.cluster.client.get<Deployment>(apps('deployments', 'default', 'web'))).spec?.replicas ?? 0;
+    await waitFor('the HPA scaled web to 3', async () => (await replicas()) === 3, 90_000, 1000);
+    const hpa = await kubectlOk(kc, ['get', 'hpa', 'web', '--no-headers']);
+    expect(hpa).toMatch(/^web\s+Deployment\/web\s+cpu: \d+%\/50%\s+1\s+3\s+\d\s+/);
+    const status = JSON.parse(await kubectlOk(kc, ['get', '--raw', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web'])) as { status: { conditions: { type: string; status: string; reason: string }[]; currentMetrics: { resource: { current: { averageUtilization: number } } }[] } };
+    expect(status.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(100);
+    expect(status.status.conditions.find((c) => c.type === 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooManyReplicas' });
+    const v1 = JSON.parse(await kubectlOk(kc, ['get', '--raw', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web'])) as { apiVersion: string; spec: { targetCPUUtilizationPercentage: number }; metadata: { annotations: Record<string, string> } };
+    expect(v1.apiVersion).toBe('autoscaling/v1');
+    expect(v1.spec.targetCPUUtilizationPercentage).toBe(50);
+    expect(JSON.parse(v1.metadata.annotations['autoscaling.alpha.kubernetes.io/behavior'])).toMatchObject({ scaleDown: { stabilizationWindowSeconds: 0 } });
+    const events = await kubectlOk(kc, ['get', 'events', '--field-selector', 'involvedObject.name=web,reason=SuccessfulRescale', '-o', 'jsonpath={.items[*].message}']);
+    expect(events).toContain('New size: 3; reason: cpu resource utilization (percentage of request) above target');
+
+    // The load stops: the pods now sleep, and the HPA brings the Deployment back to its minimum.
+    await kubectlOk(kc, ['patch', 'deployment', 'web', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/command', value: ['sh', '-c', 'sleep 3600'] }])]);
+    await waitFor('the HPA scaled web back to 1', async () => (await replicas()) === 1, 120_000, 1000);
   });
 });
