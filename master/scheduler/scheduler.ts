@@ -5,6 +5,7 @@ import type { InformerLike } from '../../kube/shared-informers';
 import { objectKey } from '../../kube/object';
 import { core } from '../../kube/resource-path';
 import { objectRef, type EventRecorder } from '../../kube/event-recorder';
+import { mayPreempt, planPreemption, type PreemptionPlan } from './preemption';
 import { failureMessage } from './failure-message';
 import { runFilters, type PodFacts } from './filters';
 import { controllerUid, type NodeInfo } from './node-info';
@@ -161,6 +162,10 @@ export class Scheduler {
     };
     const result = this.findFeasible(facts);
     if (result.feasible.length === 0) {
+      if (mayPreempt(pod, this.cache.nodes)) {
+        const plan = planPreemption(facts, this.cache.list(), result.reasons);
+        if (plan) void this.preempt(pod, plan);
+      }
       this.fail(pod, failureMessage(this.cache.list().length, result.reasons), cycle);
       return;
     }
@@ -238,6 +243,28 @@ export class Scheduler {
     this.options.client
       .patch(core('pods', pod.metadata?.namespace, pod.metadata?.name, 'status'), 'merge', { status: { conditions: [condition] } })
       .catch((err: Error) => this.options.log?.('could not set PodScheduled=False', { pod: key, error: err.message }));
+  }
+
+  /**
+   * Makes room as the plan says: the pod is nominated for the node (status.nominatedNodeName) and
+   * the victims are deleted with their grace period, each with a Preempted event; the pod is tried
+   * again when they are gone, as with any pod deletion.
+   */
+  private async preempt(pod: Pod, plan: PreemptionPlan): Promise<void> {
+    const key = objectKey(pod);
+    this.options.log?.('preempting', { pod: key, node: plan.node, victims: plan.victims.map(objectKey) });
+    try {
+      await this.options.client.patch(core('pods', pod.metadata?.namespace, pod.metadata?.name, 'status'), 'merge', { status: { nominatedNodeName: plan.node } });
+    } catch (err) {
+      this.options.log?.('could not nominate the preemptor', { pod: key, error: (err as Error).message });
+      return;
+    }
+    for (const victim of plan.victims) {
+      this.options.recorder?.record(objectRef(victim, 'Pod'), 'Normal', 'Preempted', `Preempted by pod ${pod.metadata?.uid} on node ${plan.node}`);
+      await this.options.client
+        .delete(core('pods', victim.metadata?.namespace, victim.metadata?.name), { preconditions: { uid: victim.metadata?.uid } })
+        .catch((err: Error) => this.options.log?.('could not delete a preemption victim', { pod: objectKey(victim), error: err.message }));
+    }
   }
 
   private async bind(pod: Pod, node: string): Promise<void> {
