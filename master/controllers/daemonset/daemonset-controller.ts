@@ -1,4 +1,4 @@
-import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1';
+import type { ControllerRevision, DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1';
 import type { Node, Pod, Toleration } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../../kube/api-error';
 import { objectKey } from '../../../kube/object';
@@ -12,11 +12,11 @@ import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
 import { Expectations } from '../expectations';
 import { controllerRef, generateName, newControllerRef } from '../owner-references';
 import { podTemplateHash } from '../pod-template-hash';
+import { ensureRevision, REVISION_LABEL, trimRevisions } from '../controller-revisions';
 import { resolveIntOrPercent } from '../../../kube/int-or-percent';
 import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
 import { deleteObject } from '../delete-object';
 
-export const REVISION_HASH = 'controller-revision-hash';
 
 /** Tolerations every daemon pod gets, as upstream, so add-ons keep running on troubled nodes. */
 export function daemonTolerations(ds: DaemonSet): Toleration[] {
@@ -57,6 +57,7 @@ export class DaemonSetController extends QueueController {
   private readonly daemonSets: InformerLike<DaemonSet>;
   private readonly nodes: InformerLike<Node>;
   private readonly podIndex: ObjectIndex<Pod>;
+  private readonly revisions: InformerLike<ControllerRevision>;
   private readonly recorder: EventRecorder;
 
   constructor(ctx: ControllerContext) {
@@ -64,6 +65,7 @@ export class DaemonSetController extends QueueController {
     this.daemonSets = ctx.informers.get<DaemonSet>(apps('daemonsets'));
     this.nodes = ctx.informers.get<Node>(core('nodes'));
     this.podIndex = ctx.informers.index<Pod>(core('pods'));
+    this.revisions = ctx.informers.get<ControllerRevision>(apps('controllerrevisions'));
     this.recorder = ctx.recorder(this.name);
     this.daemonSets.on((_t, ds) => this.queue.add(objectKey(ds)));
     this.nodes.on((type, node, old) => {
@@ -90,8 +92,22 @@ export class DaemonSetController extends QueueController {
     const hash = podTemplateHash(ds.spec?.template);
     const nodes = this.nodes.list();
     const byNode = this.podsByNode(ds);
+    if (!ds.metadata?.deletionTimestamp) await this.recordHistory(ds, hash, byNode);
     if (this.expectations.satisfied(key) && !ds.metadata?.deletionTimestamp) await this.manage(ds, nodes, byNode, hash);
     await this.updateStatus(ds, nodes, byNode, hash);
+  }
+
+  /**
+   * Records the template as a ControllerRevision (DS-HASH, the hash its pods are labelled with), as
+   * Kubernetes does, so `kubectl rollout history ds` lists the templates and `undo` brings one back;
+   * keeps revisionHistoryLimit (10) old ones besides those live pods run.
+   */
+  private async recordHistory(ds: DaemonSet, hash: string, byNode: Map<string, Pod[]>): Promise<void> {
+    const ns = ds.metadata?.namespace;
+    const owned = this.revisions.list().filter((r) => r.metadata?.namespace === ns && controllerRef(r)?.uid === ds.metadata?.uid).sort((a, b) => a.revision - b.revision);
+    const { update, all } = await ensureRevision(this.ctx.client, ds, 'DaemonSet', owned, hash);
+    const live = new Set([update.metadata?.name, ...[...byNode.values()].flat().map((p) => `${ds.metadata?.name}-${p.metadata?.labels?.[REVISION_LABEL]}`)]);
+    await trimRevisions(this.ctx.client, all, live, ds.spec?.revisionHistoryLimit ?? 10);
   }
 
   private podsByNode(ds: DaemonSet): Map<string, Pod[]> {
@@ -144,7 +160,7 @@ export class DaemonSetController extends QueueController {
       const pod = (byNode.get(node.metadata?.name ?? '') ?? []).find((p) => !p.metadata?.deletionTimestamp && !isPodTerminal(p) && !already.has(p));
       const avail = pod !== undefined && isPodAvailable(pod, minReady, now);
       if (!avail) unavailable++;
-      if (pod && pod.metadata?.labels?.[REVISION_HASH] !== hash) (avail ? oldAvailable : oldUnavailable).push(pod);
+      if (pod && pod.metadata?.labels?.[REVISION_LABEL] !== hash) (avail ? oldAvailable : oldUnavailable).push(pod);
     }
     return [...oldUnavailable, ...oldAvailable.slice(0, Math.max(0, maxUnavailable - unavailable))];
   }
@@ -157,7 +173,7 @@ export class DaemonSetController extends QueueController {
       metadata: {
         name: generateName(ds.metadata?.name ?? 'daemon'),
         namespace: ds.metadata?.namespace,
-        labels: { ...(template.metadata?.labels ?? {}), [REVISION_HASH]: hash },
+        labels: { ...(template.metadata?.labels ?? {}), [REVISION_LABEL]: hash },
         annotations: template.metadata?.annotations,
         ownerReferences: [newControllerRef(ds, 'apps/v1', 'DaemonSet')],
       },
@@ -213,7 +229,7 @@ export class DaemonSetController extends QueueController {
       if (isPodAvailable(pod, minReady, now)) s.numberAvailable = (s.numberAvailable ?? 0) + 1;
       const left = msUntilAvailable(pod, minReady, now);
       if (left !== undefined) wait = Math.min(wait ?? left, left);
-      if (pod.metadata?.labels?.[REVISION_HASH] === hash) s.updatedNumberScheduled = (s.updatedNumberScheduled ?? 0) + 1;
+      if (pod.metadata?.labels?.[REVISION_LABEL] === hash) s.updatedNumberScheduled = (s.updatedNumberScheduled ?? 0) + 1;
     }
     s.numberUnavailable = s.desiredNumberScheduled - (s.numberAvailable ?? 0);
     if (wait !== undefined) this.queue.addAfter(objectKey(ds), wait + 50);

@@ -2,7 +2,7 @@ import type { StatefulSet } from 'kubernetes-types/apps/v1';
 import type { PersistentVolumeClaim, Pod, PodTemplateSpec } from 'kubernetes-types/core/v1';
 import { isPodReady } from '../../../kube/pod-conditions';
 import { newControllerRef } from '../owner-references';
-import { REVISION_LABEL } from './controller-revisions';
+import { REVISION_LABEL } from '../controller-revisions';
 
 /** `web-2` → 2; undefined when the name is not NAME-ORDINAL of this set. */
 export function ordinalOf(sts: StatefulSet, pod: Pod): number | undefined {

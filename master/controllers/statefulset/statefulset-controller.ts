@@ -8,9 +8,9 @@ import { apps, core } from '../../../kube/resource-path';
 import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
 import type { ControllerContext } from '../controller-context';
 import { deleteObject } from '../delete-object';
-import { controllerRef, newControllerRef } from '../owner-references';
+import { controllerRef } from '../owner-references';
 import { QueueController } from '../queue-controller';
-import { REVISION_LABEL, revisionData, revisionHash, sameData, templateOf } from './controller-revisions';
+import { ensureRevision, REVISION_LABEL, revisionData, revisionHash, RevisionCollision, templateOf, trimRevisions } from '../controller-revisions';
 import { claimFor, isFinished, isHealthy, ordinalOf, startOrdinal, statefulPod } from './stateful-pods';
 
 interface Revisions {
@@ -66,37 +66,18 @@ export class StatefulSetController extends QueueController {
   private async ensureRevisions(sts: StatefulSet): Promise<Revisions> {
     const ns = sts.metadata?.namespace ?? '';
     const uid = sts.metadata?.uid;
-    const all = this.revisions.list().filter((r) => r.metadata?.namespace === ns && controllerRef(r)?.uid === uid).sort((a, b) => a.revision - b.revision);
-    const newest = all.length ? all[all.length - 1].revision : 0;
-    const data = revisionData(sts);
-    let update = all.find((r) => sameData(r.data, data));
-    if (update && update.revision !== newest) {
-      update = await this.ctx.client.patch<ControllerRevision>(apps('controllerrevisions', ns, update.metadata?.name), 'merge', { revision: newest + 1 });
-    } else if (!update) {
-      const hash = revisionHash(data, sts.status?.collisionCount ?? 0);
-      const revision: ControllerRevision = {
-        apiVersion: 'apps/v1',
-        kind: 'ControllerRevision',
-        metadata: { name: `${sts.metadata?.name}-${hash}`, namespace: ns, labels: { ...(sts.spec?.selector?.matchLabels ?? {}), [REVISION_LABEL]: hash }, ownerReferences: [newControllerRef(sts, 'apps/v1', 'StatefulSet')] },
-        data,
-        revision: newest + 1,
-      };
-      try {
-        update = await this.ctx.client.create<ControllerRevision>(apps('controllerrevisions', ns), revision);
-      } catch (err) {
-        if (!ApiError.isAlreadyExists(err)) throw err;
-        // Made by an earlier pass the informer has not shown yet, or a real collision: same name,
-        // other data, where the next collision count gives another name.
-        const existing = await this.ctx.client.get<ControllerRevision>(apps('controllerrevisions', ns, revision.metadata?.name));
-        if (!sameData(existing.data, data) || controllerRef(existing)?.uid !== uid) {
-          await this.ctx.client.patch(apps('statefulsets', ns, sts.metadata?.name, 'status'), 'merge', { status: { collisionCount: (sts.status?.collisionCount ?? 0) + 1 } });
-          throw err;
-        }
-        update = existing;
-      }
+    const owned = this.revisions.list().filter((r) => r.metadata?.namespace === ns && controllerRef(r)?.uid === uid).sort((a, b) => a.revision - b.revision);
+    let made: { update: ControllerRevision; all: ControllerRevision[] };
+    try {
+      made = await ensureRevision(this.ctx.client, sts, 'StatefulSet', owned, revisionHash(revisionData(sts), sts.status?.collisionCount ?? 0));
+    } catch (err) {
+      // Same name, other data: the next collision count gives another name on the next pass.
+      if (err instanceof RevisionCollision) await this.ctx.client.patch(apps('statefulsets', ns, sts.metadata?.name, 'status'), 'merge', { status: { collisionCount: (sts.status?.collisionCount ?? 0) + 1 } });
+      throw err;
     }
+    const { update, all } = made;
     const current = all.find((r) => r.metadata?.name === sts.status?.currentRevision) ?? update;
-    return { current, update, all: all.some((r) => r.metadata?.name === update?.metadata?.name) ? all : [...all, update] };
+    return { current, update, all };
   }
 
   private async reconcilePods(sts: StatefulSet, pods: Pod[], rev: Revisions): Promise<void> {
@@ -210,12 +191,7 @@ export class StatefulSetController extends QueueController {
   /** Keeps revisionHistoryLimit (10) old revisions besides the current, the update and those live pods run. */
   private async trimHistory(sts: StatefulSet, rev: Revisions, pods: Pod[]): Promise<void> {
     const live = new Set([rev.current.metadata?.name, rev.update.metadata?.name, ...pods.map((p) => p.metadata?.labels?.[REVISION_LABEL])]);
-    const old = rev.all.filter((r) => !live.has(r.metadata?.name));
-    const excess = old.length - (sts.spec?.revisionHistoryLimit ?? 10);
-    for (const r of old.slice(0, Math.max(0, excess))) {
-      await deleteObject(this.ctx.client, apps('controllerrevisions', r.metadata?.namespace, r.metadata?.name)).catch((err: unknown) => {
-        if (!ApiError.isNotFound(err)) throw err;
-      });
-    }
+    await trimRevisions(this.ctx.client, rev.all, live, sts.spec?.revisionHistoryLimit ?? 10);
   }
+
 }

@@ -1,4 +1,4 @@
-import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
+import type { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
 import type { ConfigMap, Endpoints, Event, Namespace, Pod, Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { ApiError } from '../../../kube/api-error';
@@ -7,6 +7,7 @@ import { deleteObject } from '../../../master/controllers/delete-object';
 import { EventRecorder } from '../../../kube/event-recorder';
 import { EventTtlCleaner } from '../../../master/controllers/event-ttl/event-ttl-cleaner';
 import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
+import { kubectlOk } from '../../support/kubectl';
 
 const template = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'main', image: 'img:a', ports: [{ name: 'http', containerPort: 8080 }] }] } });
 
@@ -69,6 +70,24 @@ describe('daemon sets, endpoints, garbage collection and namespaces', () => {
       return d.status?.updatedNumberScheduled === 3 && d.status.numberAvailable === 3 && d;
     });
     expect(ds.status?.observedGeneration).toBe(ds.metadata?.generation);
+  });
+
+  it('records DaemonSet templates as ControllerRevisions: kubectl rollout history lists them and undo brings the old image back', async () => {
+    const kc = c.master.kubeconfigPath;
+    const history = await waitFor('two revisions', async () => {
+      const out = await kubectlOk(kc, ['rollout', 'history', 'daemonset/agent']);
+      return /^1\s/m.test(out) && /^2\s/m.test(out) && out;
+    });
+    expect(history).toContain('REVISION');
+    expect(await kubectlOk(kc, ['rollout', 'history', 'daemonset/agent', '--revision=1'])).toContain('img:a');
+    await kubectlOk(kc, ['rollout', 'undo', 'daemonset/agent']);
+    await waitFor('every daemon pod back on img:a', async () => {
+      const pods = (await listPods(c.client, 'default', 'app=agent')).filter((p) => !p.metadata?.deletionTimestamp);
+      return pods.length === 3 && pods.every((p) => isRunningReady(p) && p.spec?.containers[0].image === 'img:a');
+    }, 30_000);
+    // The old template came back as the newest revision, as Kubernetes renumbers it.
+    const revisions = await c.client.list<ControllerRevision>(apps('controllerrevisions', 'default'), { labelSelector: 'app=agent' });
+    expect(revisions.items.map((r) => r.revision).sort()).toEqual([2, 3]);
   });
 
   it('publishes ready pods as Endpoints and EndpointSlices with named target ports', async () => {
