@@ -25,3 +25,11 @@ export async function readyNodes(conn: SshConnection, pki: ClusterPki): Promise<
   const nodes = (JSON.parse(r.body) as { items: Node[] }).items;
   return new Set(nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata?.name ?? ''));
 }
+
+/** The renewTime of the node's Lease in kube-node-lease (what its agent writes every 10 s), or undefined without one. */
+export async function leaseRenewTime(conn: SshConnection, pki: ClusterPki, node: string): Promise<string | undefined> {
+  const r = await tunnelRequest(conn, { port: NODE_LAYOUT.apiPort, path: `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(node)}`, ca: pki.ca.certPem, headers: { authorization: `Bearer ${pki.tokens.admin}` } });
+  if (r.status === 404) return undefined;
+  if (r.status !== 200) throw new Error(`GET the Lease of ${node} answered ${r.status}: ${r.body.slice(0, 200)}`);
+  return (JSON.parse(r.body) as { spec?: { renewTime?: string } }).spec?.renewTime;
+}

@@ -9,7 +9,7 @@ import { userKubeconfigPath } from '../kube/kubeconfig-file';
 import { mergeAdminKubeconfig } from './admin-kubeconfig';
 import { writeNetworkConfig } from './network-config';
 import { chooseNodeRuntime, ensureNodeImage, type NodeRuntime } from './node-runtime';
-import { apiReady, etcdHealthy, readyNodes } from './cluster-probes';
+import { apiReady, etcdHealthy, leaseRenewTime, readyNodes } from './cluster-probes';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki';
 import { runStep, StepError, type StepListener } from './host-steps';
 import { NODE_LAYOUT } from '../cluster/node-layout';
@@ -58,6 +58,20 @@ interface Target extends ServiceHost {
 export class BootstrapError extends Error {
   constructor(readonly failures: StepError[]) {
     super(failures.map((f) => f.message).join('\n'));
+  }
+}
+
+/**
+ * One target after the other, stopping at the first failure: a rolling restart, where the next
+ * host is touched only once the previous one is healthy again.
+ */
+async function hostByHost(targets: Target[], body: (t: Target) => Promise<void>): Promise<void> {
+  for (const t of targets) {
+    try {
+      await body(t);
+    } catch (err) {
+      throw new BootstrapError([err instanceof StepError ? err : new StepError(t.name, '?', String((err as Error)?.message ?? err))]);
+    }
   }
 }
 
@@ -131,9 +145,13 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
         return { changed, detail: `${inv.network.podCidr} at /lotse/network/config` };
       });
     }
-    await eachHost(masters, (t) => serviceStep(t, 'master', options, () => apiReady(t.conn, cluster)));
+    // A cluster that already answers is upgraded in turn: one master, then one agent at a time,
+    // each healthy again before the next, so the API and the nodes never all go down together.
+    const rolling = await apiReady(masters[0].conn, cluster).catch(() => undefined);
+    const each = rolling ? hostByHost : eachHost;
+    await each(masters, (t) => serviceStep(t, 'master', options, () => apiReady(t.conn, cluster)));
     await eachHost(targets, (t) => serviceStep(t, 'flannel', options));
-    await eachHost(targets, (t) => serviceStep(t, 'agent', options));
+    await each(targets, (t) => serviceStep(t, 'agent', options, rolling ? agentRenewing(t, masters[0], cluster) : undefined));
     await step('*', 'nodes ready', async () => {
       const names = inv.hosts.map((h) => h.name);
       let ready = new Set<string>();
@@ -166,8 +184,25 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
   }
 }
 
+/**
+ * After a restart in a rolling upgrade: the node's Lease is renewed again, i.e. the new agent
+ * joined with its stored credential and heartbeats (an unchanged agent is not waited for).
+ */
+function agentRenewing(t: Target, master: Target, cluster: ClusterPki): Ready {
+  let before: string | undefined | null = null;
+  return async (outcome) => {
+    if (outcome === 'unchanged') return true;
+    if (before === null) before = await leaseRenewTime(master.conn, cluster, t.name);
+    const now = await leaseRenewTime(master.conn, cluster, t.name);
+    return now !== undefined && now !== before ? true : undefined;
+  };
+}
+
+/** Whether a service that was just ensured answers; told whether it was restarted. */
+type Ready = (outcome: string) => Promise<true | undefined>;
+
 /** Starts (or leaves alone) one service and waits until it answers; a failure carries its log tail. */
-function serviceStep(t: Target, service: ServiceName, options: BootstrapOptions, ready?: () => Promise<true | undefined>): Promise<void> {
+function serviceStep(t: Target, service: ServiceName, options: BootstrapOptions, ready?: Ready): Promise<void> {
   return runStep(options.onStep, t.name, service, async () => {
     const env = t.plan?.services.get(service);
     if (!env) return { changed: 'skipped' };
@@ -175,7 +210,7 @@ function serviceStep(t: Target, service: ServiceName, options: BootstrapOptions,
     if (outcome === 'skipped') return { changed: 'skipped', detail: service === 'flannel' ? 'no flanneld and no flannel unit on this host; pods use the runtime network' : undefined };
     if (ready) {
       try {
-        await waitFor(`${service} on ${t.name} to answer`, options.readyTimeoutMs ?? 180_000, ready);
+        await waitFor(`${service} on ${t.name} to answer`, options.readyTimeoutMs ?? 180_000, () => ready(outcome));
       } catch (err) {
         throw new StepError(t.name, service, (err as Error).message, await serviceLogTail(t, service));
       }

@@ -1,4 +1,4 @@
-import { generateKeyPair, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
@@ -89,13 +89,39 @@ export async function issueCertificateAsync(ca: KeyPair, req: CertificateRequest
   return signCertificate(ca, req, keyMaterial(privateKey));
 }
 
+function issueEcCertificate(ca: KeyPair, req: CertificateRequest): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { certPem: certificateForKey(ca, req, publicKey), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/**
+ * A certificate for a key someone else holds (a joining node sends its public key, as a kubelet
+ * sends a CSR): RSA (2048 bits or more) or EC P-256. Throws with the reason for any other key.
+ */
+export function certificateForPublicKey(ca: KeyPair, req: CertificateRequest, publicKeyPem: string): string {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(publicKeyPem);
+  } catch (err) {
+    throw new Error(`the public key is not a PEM SubjectPublicKeyInfo: ${(err as Error).message}`);
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) {
+    const forgeKey = forge.pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
+    const cert = certificateTemplate(ca, req, forgeKey, true);
+    cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+  }
+  if (key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') return certificateForKey(ca, req, key);
+  throw new Error(`a ${key.asymmetricKeyType} key${details.modulusLength ? ` of ${details.modulusLength} bits` : ''}${details.namedCurve ? ` on ${details.namedCurve}` : ''} is not accepted: send an RSA key of at least 2048 bits or an EC P-256 key`);
+}
+
 /**
  * node-forge encodes and signs only RSA keys, so an EC certificate is built as forge's
  * to-be-signed structure with the EC key's SubjectPublicKeyInfo put in its place, signed by the
  * (RSA) CA key with Node's crypto, and wrapped as RFC 5280 describes.
  */
-function issueEcCertificate(ca: KeyPair, req: CertificateRequest): KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+function certificateForKey(ca: KeyPair, req: CertificateRequest, publicKey: KeyObject): string {
   const cert = certificateTemplate(ca, req, forge.pki.certificateFromPem(ca.certPem).publicKey as forge.pki.rsa.PublicKey, false);
   const a = forge.asn1;
   const algorithm = a.create(a.Class.UNIVERSAL, a.Type.SEQUENCE, true, [
@@ -110,7 +136,7 @@ function issueEcCertificate(ca: KeyPair, req: CertificateRequest): KeyPair {
   const signature = sign('sha256', tbsDer, ca.keyPem);
   const der = a.toDer(a.create(a.Class.UNIVERSAL, a.Type.SEQUENCE, true, [tbs, algorithm, a.create(a.Class.UNIVERSAL, a.Type.BITSTRING, false, `\0${signature.toString('binary')}`)])).getBytes();
   const body = Buffer.from(der, 'binary').toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return { certPem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }
 
 function signCertificate(ca: KeyPair, req: CertificateRequest, key: KeyMaterial): KeyPair {

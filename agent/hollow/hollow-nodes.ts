@@ -42,7 +42,7 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
   const clients = new Map<string, KubeClient>();
   // Joins cost the master a key pair each; a few at a time keep it responsive.
   await forEachLimited(names, 4, async (nodeName) => {
-    const creds = await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'] }, log, 8);
+    const creds = await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'], ownServingKey: false }, log, 8);
     clients.set(nodeName, sharePool(new KubeClient({ server: o.server, ca: o.caPem, token: creds.token }), pool));
   });
   const views = new Map<string, NodePodView>();

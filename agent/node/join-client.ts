@@ -1,7 +1,9 @@
+import { generateKeyPair } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { URL } from 'node:url';
+import { promisify } from 'node:util';
 import { parseServers } from '../../kube/client';
 
 /** What the master hands a joining node (POST /lotse/v1/join). */
@@ -26,6 +28,11 @@ export interface JoinOptions {
   dataDir?: string;
   /** Join even when stored credentials exist (they were found revoked or expired). */
   fresh?: boolean;
+  /**
+   * Make the serving key here and send only its public half (default). Hollow nodes serve no TLS
+   * and join by the thousand: they let the master make a (cheap EC) key instead.
+   */
+  ownServingKey?: boolean;
 }
 
 export const credentialsFile = (dataDir: string): string => path.join(dataDir, 'credentials.json');
@@ -52,12 +59,18 @@ export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials
     // Unreachable master: keep the stored identity and let the loops retry.
     if (!res || (res.status !== 401 && res.status !== 403)) return stored;
   }
-  const res = await request(o.server, o.ca, 'POST', '/lotse/v1/join', o.joinToken, { nodeName: o.nodeName, addresses: o.addresses });
+  // The node's serving key is made here and only its public half is sent. RSA, because the ingress
+  // router serves this certificate by default and OpenSSL keeps an ECDSA default certificate even
+  // when SNI picks an Ingress's RSA one; the cost falls on the joining machine, not the master.
+  const own = o.ownServingKey === false ? undefined : await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  const servingPublicKey = own?.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const res = await request(o.server, o.ca, 'POST', '/lotse/v1/join', o.joinToken, { nodeName: o.nodeName, addresses: o.addresses, ...(servingPublicKey ? { servingPublicKey } : {}) });
   if (res.status !== 200 && res.status !== 201) {
     const hint = res.status === 401 || res.status === 403 ? " (check --token or --token-file: it must be a bootstrap token that has not expired, from lotse token create, or the cluster's join token, DATA/join-token on the master)" : '';
     throw new Error(`joining ${o.server} as node "${o.nodeName}" failed with HTTP ${res.status}: ${res.body.slice(0, 300)}${hint}`);
   }
-  const creds = { ...(JSON.parse(res.body) as NodeCredentials), obtainedAt: new Date().toISOString() };
+  const answer = JSON.parse(res.body) as NodeCredentials;
+  const creds = { ...answer, servingKey: answer.servingKey || (own?.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() ?? ''), obtainedAt: new Date().toISOString() };
   if (!creds.token || !creds.servingCert || !creds.servingKey) throw new Error(`the master's join answer lacks token or serving certificate: ${res.body.slice(0, 200)}`);
   saveCredentials(o.dataDir, creds);
   return creds;

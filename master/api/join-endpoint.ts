@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Authenticator } from '../auth/authenticator';
 import type { Identity } from '../auth/identity';
-import { issueCertificateAsync, type KeyPair } from '../../cluster/certificates';
+import { certificateForPublicKey, issueCertificateAsync, type KeyPair } from '../../cluster/certificates';
 import { isPlainObject, parseBody, readBody } from './body';
 import { errors, HttpError } from './status';
 
@@ -18,6 +18,7 @@ export type LeaseAge = (nodeName: string) => Promise<number | undefined>;
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** What POST /lotse/v1/join answers; servingKey is empty when the node sent its own public key. */
 export interface JoinResponse {
   token: string;
   /** When `token` stops working (RFC 3339); the agent renews it before (POST /lotse/v1/renew). */
@@ -44,14 +45,23 @@ export async function handleJoin(req: IncomingMessage, auth: Authenticator, ca: 
   if (age !== undefined && age < LIVE_NODE_MS) {
     throw new HttpError(409, 'Conflict', `node "${nodeName}" is alive (its lease was renewed ${Math.round(age / 1000)} s ago): a join cannot take the name of a running node; join with another --node-name, or stop that node and wait ${Math.ceil((LIVE_NODE_MS - age) / 1000)} s (or kubectl delete node ${nodeName})`, { name: nodeName, kind: 'nodes' });
   }
-  const credential = await auth.issueNodeToken(nodeName);
-  const serving = await issueCertificateAsync(ca, {
+  const publicKey = body.servingPublicKey;
+  if (publicKey !== undefined && (typeof publicKey !== 'string' || publicKey.length > 8192)) throw errors.badRequest('servingPublicKey must be a PEM public key (at most 8 KiB)');
+  const request = {
     commonName: `system:node:${nodeName}`,
     organization: ['system:nodes'],
     sans: [...new Set([nodeName, 'localhost', '127.0.0.1', ...addresses])],
     serverAuth: true,
-    keyType: 'ec',
-  });
+  };
+  let serving: { certPem: string; keyPem: string };
+  try {
+    // The node's own key when it sent one (as a kubelet sends a CSR): the master signs in milliseconds
+    // and the private key never travels; else an EC key made here, as fast.
+    serving = typeof publicKey === 'string' ? { certPem: certificateForPublicKey(ca, request, publicKey), keyPem: '' } : await issueCertificateAsync(ca, { ...request, keyType: 'ec' });
+  } catch (err) {
+    throw errors.badRequest(`servingPublicKey: ${(err as Error).message}`);
+  }
+  const credential = await auth.issueNodeToken(nodeName);
   return { token: credential.token, tokenExpiresAt: credential.expiresAt, caCert: ca.certPem, servingCert: serving.certPem, servingKey: serving.keyPem };
 }
 

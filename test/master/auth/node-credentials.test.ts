@@ -1,3 +1,4 @@
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import type { Secret } from 'kubernetes-types/core/v1';
 import { bootstrapTokenSecret, formatBootstrapToken, newBootstrapToken } from '../../../cluster/bootstrap-token';
 import { KubeClient } from '../../../kube/client';
@@ -89,6 +90,21 @@ describe.each(storeKinds)('bootstrap tokens and node credentials on %s', (store)
     await new Promise((r) => setTimeout(r, Math.max(0, expires - Date.now()) + 200));
     expect((await get(joined.token, '/api/v1/nodes/exp-node')).status).toBe(401);
     expect((await get(renewed.token, '/api/v1/nodes/exp-node')).status).toBe(404);
+  });
+
+  test('a node that sends its own public key gets a certificate for it and no key; a weak key is refused', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const r = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'own-key', addresses: [], servingPublicKey: publicKey.export({ type: 'spki', format: 'pem' }) }) });
+    expect(r.status).toBe(201);
+    const joined = JSON.parse(r.body) as { servingCert: string; servingKey: string };
+    expect(joined.servingKey).toBe('');
+    const cert = new X509Certificate(joined.servingCert);
+    expect(cert.checkPrivateKey(privateKey)).toBe(true);
+    expect(cert.subject).toContain('CN=system:node:own-key');
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' });
+    const refused = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'weak-key', addresses: [], servingPublicKey: weak }) });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('an RSA key of at least 2048 bits or an EC P-256 key');
   });
 
   test('only a node renews, and only its own credential', async () => {
