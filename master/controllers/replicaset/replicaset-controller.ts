@@ -12,6 +12,7 @@ import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
 import { Expectations } from '../expectations';
 import { controllerRef, generateName, newControllerRef } from '../owner-references';
 import { podsToDelete } from './pod-ranking';
+import { claimPods } from '../pod-claims';
 import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
 import { deleteObject } from '../delete-object';
 
@@ -132,38 +133,9 @@ export class ReplicaSetController extends QueueController {
   }
 
   /** Pods controlled by rs, after adopting matching orphans and releasing pods that stopped matching. */
-  private async claimPods(rs: ReplicaSet): Promise<Pod[]> {
-    const uid = rs.metadata?.uid ?? '';
+  private claimPods(rs: ReplicaSet): Promise<Pod[]> {
     const selector = Selector.fromLabelSelector(this.replicated.selector(rs));
-    const ns = rs.metadata?.namespace ?? '';
-    const owned: Pod[] = [];
-    // An empty selector would match everything; Kubernetes refuses it, so adopt nothing.
-    const canAdopt = !selector.isEmpty() && !rs.metadata?.deletionTimestamp;
-    for (const pod of this.podIndex.inNamespace(ns)) {
-      const ref = controllerRef(pod);
-      const matches = selector.matches(pod.metadata?.labels);
-      if (ref?.uid === uid) {
-        if (matches || selector.isEmpty()) owned.push(pod);
-        else await this.setOwner(pod, rs, false);
-      } else if (!ref && matches && canAdopt && isPodActive(pod)) {
-        if (await this.setOwner(pod, rs, true)) owned.push(pod);
-      }
-    }
-    return owned;
-  }
-
-  private async setOwner(pod: Pod, rs: ReplicaSet, adopt: boolean): Promise<boolean> {
-    const others = (pod.metadata?.ownerReferences ?? []).filter((o) => o.uid !== rs.metadata?.uid);
-    const refs = adopt ? [...others, newControllerRef(rs, this.replicated.apiVersion, this.replicated.kind)] : others;
-    try {
-      await this.ctx.client.patch(core('pods', pod.metadata?.namespace, pod.metadata?.name), 'merge', {
-        metadata: { ownerReferences: refs, resourceVersion: pod.metadata?.resourceVersion },
-      });
-      return true;
-    } catch (err) {
-      if (ApiError.isNotFound(err) || ApiError.isConflict(err)) return false;
-      throw err;
-    }
+    return claimPods(this.ctx.client, rs, this.replicated, selector, this.podIndex.inNamespace(rs.metadata?.namespace ?? ''));
   }
 
   private async manageReplicas(rs: ReplicaSet, active: Pod[]): Promise<void> {

@@ -9,6 +9,8 @@ import type { InformerLike, ObjectIndex } from '../../../kube/shared-informers';
 import type { ControllerContext } from '../controller-context';
 import { deleteObject } from '../delete-object';
 import { controllerRef } from '../owner-references';
+import { claimPods } from '../pod-claims';
+import { Selector } from '../../../kube/label-selector';
 import { QueueController } from '../queue-controller';
 import { ensureRevision, REVISION_LABEL, revisionData, revisionHash, RevisionCollision, templateOf, trimRevisions } from '../controller-revisions';
 import { claimFor, isFinished, isHealthy, ordinalOf, startOrdinal, statefulPod } from './stateful-pods';
@@ -47,15 +49,22 @@ export class StatefulSetController extends QueueController {
       const ref = controllerRef(obj);
       if (ref?.kind === 'StatefulSet') this.queue.add(`${obj.metadata?.namespace}/${ref.name}`);
     };
-    ctx.informers.get<Pod>(core('pods')).on(byOwner);
+    ctx.informers.get<Pod>(core('pods')).on((type, pod) => {
+      byOwner(type, pod);
+      // An orphan named like one of a set's pods, matching its selector, is adopted by it.
+      if (controllerRef(pod) || type === 'DELETED') return;
+      for (const sts of this.sets.list()) {
+        if (sts.metadata?.namespace === pod.metadata?.namespace && ordinalOf(sts, pod) !== undefined && Selector.fromLabelSelector(sts.spec?.selector).matches(pod.metadata?.labels)) this.queue.add(objectKey(sts));
+      }
+    });
     this.revisions.on(byOwner);
   }
 
   protected async sync(key: string): Promise<void> {
     const sts = this.sets.get(key);
     if (!sts || sts.metadata?.deletionTimestamp) return;
-    const uid = sts.metadata?.uid;
-    const pods = this.podIndex.inNamespace(sts.metadata?.namespace ?? '').filter((p) => controllerRef(p)?.uid === uid && ordinalOf(sts, p) !== undefined);
+    const candidates = this.podIndex.inNamespace(sts.metadata?.namespace ?? '');
+    const pods = await claimPods(this.ctx.client, sts, { apiVersion: 'apps/v1', kind: 'StatefulSet' }, Selector.fromLabelSelector(sts.spec?.selector), candidates, (p) => ordinalOf(sts, p) !== undefined);
     const revisions = await this.ensureRevisions(sts);
     await this.reconcilePods(sts, pods, revisions);
     await this.updateStatus(sts, revisions);
