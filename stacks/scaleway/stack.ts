@@ -10,6 +10,8 @@ import { ScalewayImage } from './image';
 import { ScalewayNetwork } from './network';
 import { ScalewayNode } from './node';
 import { InstanceIp } from './resources/instance-ip';
+import { LbIp } from './resources/load-balancer';
+import { ScalewayApiLoadBalancer } from './api-load-balancer';
 import { ScalewayProvider } from './resources/scaleway-provider';
 
 export const SCALEWAY_STACK = 'scaleway';
@@ -32,10 +34,13 @@ export class ScalewayStack extends TerraformStack {
     const image = new ScalewayImage(this, 'image', { name: `${name}-flatcar`, config, tags });
     const planned = planNodes(name, config.masters, config.workers);
     const ips = new Map(planned.map((node) => [node.name, new InstanceIp(this, `${node.name}-ip`, { zone: config.zone, tags })]));
+    // With several masters, a load balancer in front of their API; it reaches them from its own IP.
+    const lbIp = config.masters > 1 ? new LbIp(this, 'api-ip', { zone: config.zone, tags }) : undefined;
+    const balancer = lbIp ? [{ name: 'api-lb', protocol: 'tcp' as const, ports: { from: 6443, to: 6443 }, source: { kind: 'cidrs' as const, cidrs: [`${lbIp.address}/32`] }, target: 'masters' as const, why: 'the API load balancer and its health checks' }] : [];
     const firewall = new ScalewayFirewall(this, 'firewall', {
       prefix: name,
       zone: config.zone,
-      rules: firewallMatrix(cluster),
+      rules: [...firewallMatrix(cluster), ...balancer],
       adminCidrs: cluster.adminCidrs,
       clusterAddresses: [...ips.values()].map((ip) => ip.address),
       tags,
@@ -57,6 +62,7 @@ export class ScalewayStack extends TerraformStack {
           ignition,
           tags: [...tags, `lotse-role=${node.role}`],
         }),
+      apiLoadBalancer: (masters) => new ScalewayApiLoadBalancer(this, 'api', { name, zone: config.zone, ip: lbIp as LbIp, masters: masters.map((m) => m.publicAddress), tags }),
     }));
   }
 }

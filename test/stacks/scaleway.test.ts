@@ -90,4 +90,19 @@ describe('scaleway security groups', () => {
     expect(resources(stack, 'scaleway_instance_ip')).toHaveLength(5);
     expectIgnitionsSound(stack, 5);
   });
+
+  test('several masters get a load balancer passing TCP 6443 to their flexible IPs with a /readyz check, admitted by the masters\' group from its IP', () => {
+    const stack = synth(configWith({ scaleway: { masters: 3 } }));
+    expect(resources(stack, 'scaleway_lb_ip')).toHaveLength(1);
+    expect(resources(stack, 'scaleway_lb')[0]).toMatchObject({ name: 'lotse-api', type: 'LB-S', ip_ids: [expect.stringMatching(/^\$\{scaleway_lb_ip\.api-ip\.id\}$/)] });
+    const backend = resources(stack, 'scaleway_lb_backend')[0] as { forward_port: number; server_ips: string[]; health_check_https: unknown };
+    expect(backend).toMatchObject({ forward_protocol: 'tcp', forward_port: 6443, health_check_port: 6443, health_check_https: { uri: '/readyz', code: 200 } });
+    expect(backend.server_ips).toHaveLength(3);
+    expect(backend.server_ips.every((ip) => /scaleway_instance_ip\.lotse-master-\d-ip\.address/.test(ip))).toBe(true);
+    expect(resources(stack, 'scaleway_lb_frontend')[0]).toMatchObject({ inbound_port: 6443 });
+    expect(stack.json.output?.apiAddress.value).toBe('${scaleway_lb_ip.api-ip.ip_address}:6443');
+    const masters = (resources(stack, 'scaleway_instance_security_group') as Group[]).find((g) => g.name === 'lotse-masters');
+    expect(masters?.inbound_rule).toContainEqual({ action: 'accept', protocol: 'TCP', port: 6443, ip_range: '${scaleway_lb_ip.api-ip.ip_address}/32' });
+    expect(resources(synth(configWith()), 'scaleway_lb')).toHaveLength(0);
+  });
 });
