@@ -1,4 +1,4 @@
-import { parseQuantity } from './quantity';
+import { formatBytes, parseQuantity } from './quantity';
 
 /**
  * What ResourceQuota keys mean, shared by the API's quota admission and the quota controller:
@@ -58,8 +58,9 @@ export function quotaUsageOf(group: string, plural: string, obj: Counted): Recor
   return out;
 }
 
-/** Usage as Kubernetes prints it: cpu in millicores when fractional, everything else whole. */
+/** Usage as Kubernetes prints it: cpu in millicores when fractional, bytes in the largest binary unit that divides them, counts whole. */
 export function formatQuotaUsage(key: string, value: number): string {
   if (/cpu$/.test(key) && !Number.isInteger(value)) return `${Math.round(value * 1000)}m`;
+  if (/(memory|storage)$/.test(key)) return formatBytes(Math.round(value));
   return String(Math.round(value));
 }

@@ -81,6 +81,8 @@ export class Admission {
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {
     if (r.kind === 'Service') await this.allocateService(next, current);
+    const namespace = current.metadata?.namespace;
+    if (r.namespaced && namespace) await admitQuota(this.registry, await this.listOf('quotas', namespace), r, namespace, next, current);
   }
 
   private async listOf(mirror: keyof AdmissionMirrors, namespace?: string): Promise<Obj[]> {

@@ -34,22 +34,28 @@ export async function namespaceUsage(registry: Registry, namespace: string, hard
 }
 
 /**
- * Kubernetes' ResourceQuota admission: a new object is refused (403, in the plugin's words) when
- * it would take any quota of its namespace over a hard limit it counts towards, or when a quota
- * limits cpu or memory and a container does not say how much it needs. Usage is computed from the
- * objects there are (two creates racing for the last unit may both pass; the quota controller
- * shows the result).
+ * Kubernetes' ResourceQuota admission: a new object, or an update that uses more (a claim grown, a
+ * Service turned NodePort), is refused (403, in the plugin's words) when it would take any quota of
+ * its namespace over a hard limit it counts towards, or when a quota limits cpu or memory and a new
+ * pod's container does not say how much it needs. Usage is computed from the objects there are
+ * (two creates racing for the last unit may both pass; the quota controller shows the result).
  */
-export async function admitQuota(registry: Registry, items: Obj[], r: ResourceInfo, namespace: string, obj: Obj): Promise<void> {
+export async function admitQuota(registry: Registry, items: Obj[], r: ResourceInfo, namespace: string, obj: Obj, old?: Obj): Promise<void> {
   if (items.length === 0) return;
   const adds = usageOf(r, obj);
+  if (old) {
+    // An update is charged only what it adds; one that uses nothing more passes whatever the quota.
+    const before = usageOf(r, old);
+    for (const k of Object.keys(adds)) adds[k] -= before[k] ?? 0;
+    if (!Object.values(adds).some((v) => v > 0)) return;
+  }
   const name = String(obj.metadata?.name ?? obj.metadata?.generateName ?? '');
   for (const q of items) {
     const hard = ((q.spec as { hard?: Quantities } | undefined)?.hard ?? {});
     const counted = Object.keys(hard).filter((k) => adds[k] !== undefined);
     if (counted.length === 0) continue;
     const quotaName = String(q.metadata?.name);
-    if (r.kind === 'Pod') requireRequests(quotaName, hard, obj, name);
+    if (r.kind === 'Pod' && !old) requireRequests(quotaName, hard, obj, name);
     const used = await namespaceUsage(registry, namespace, Object.fromEntries(counted.map((k) => [k, hard[k]])));
     const over = counted.filter((k) => adds[k] > 0 && used[k] + adds[k] > parseQuantity(hard[k]));
     if (over.length === 0) continue;

@@ -32,6 +32,19 @@ describe('resource quotas', () => {
     expect(s2.stderr).toContain('exceeded quota: small, requested: services=1, used: services=1, limited: services=1');
   });
 
+  it('charges updates for what they add: a claim grown past requests.storage is refused, one that uses nothing more passes', async () => {
+    const ns = 'quota-updates';
+    await c.client.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
+    await c.client.create(core('resourcequotas', ns), { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'disk' }, spec: { hard: { 'requests.storage': '5Gi' } } } as KubeObject);
+    const claim = (name: string, size: string) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } } });
+    await kubectlOk(kc(), ['create', '-f', '-'], JSON.stringify(claim('a', '2Gi')));
+    await kubectlOk(kc(), ['create', '-f', '-'], JSON.stringify(claim('b', '2Gi')));
+    const grown = await kubectl(kc(), ['patch', 'pvc', 'b', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { resources: { requests: { storage: '4Gi' } } } })]);
+    expect(grown.stderr).toContain('persistentvolumeclaims "b" is forbidden: exceeded quota: disk, requested: requests.storage=2Gi, used: requests.storage=4Gi, limited: requests.storage=5Gi');
+    // A label change adds nothing: it passes even with the quota full.
+    await kubectlOk(kc(), ['label', 'pvc', 'b', '-n', ns, 'tier=db']);
+  });
+
   it('reports hard and used in the quota status', async () => {
     const status = await waitFor('quota status', async () => {
       const q = await c.client.get<ResourceQuota>(core('resourcequotas', NS, 'small'));
