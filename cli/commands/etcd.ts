@@ -11,6 +11,7 @@ import { localPaths } from '../local/local-paths';
 
 interface StoreFlags {
   kubeconfig?: string;
+  context?: string;
   store?: string;
   dataDir?: string;
   etcdCa?: string;
@@ -43,6 +44,7 @@ export function registerEtcd(program: Command): void {
   withStoreFlags(etcd.command('snapshot <file>'))
     .description('Save every object of the store to FILE (gzip, checksummed, 0600), read at one revision: through a running master (--kubeconfig, the default) or from the store itself (--store, for etcd or a stopped SQLite master)')
     .option('--kubeconfig <file>', "an admin kubeconfig of the cluster (default: the local cluster's)")
+    .option('--context <name>', 'the context of --kubeconfig to use (default: its current context)')
     .action(async (file: string, flags: StoreFlags) => {
       const started = Date.now();
       if (flags.store) {
@@ -56,7 +58,7 @@ export function registerEtcd(program: Command): void {
         return;
       }
       const kubeconfig = flags.kubeconfig ?? path.join(flags.dataDir ?? localPaths().masterDataDir, 'admin.kubeconfig');
-      const creds = readKubeconfigCredentials(kubeconfig);
+      const creds = readKubeconfigCredentials(kubeconfig, flags.context);
       const saved = await saveSnapshotFile(file, (out) => download(`${creds.server}/lotse/v1/snapshot`, creds.caPem, creds.token, out));
       process.stdout.write(`snapshot of the cluster at ${creds.server} at revision ${saved.revision}: ${saved.keys} keys in ${file} (${Date.now() - started} ms)\n`);
     });

@@ -11,11 +11,12 @@ import { localPaths } from '../local/local-paths';
 
 interface ClusterFlags {
   kubeconfig?: string;
+  context?: string;
 }
 
 function client(flags: ClusterFlags): KubeClient {
   const file = flags.kubeconfig ?? path.join(localPaths().masterDataDir, 'admin.kubeconfig');
-  const creds = readKubeconfigCredentials(file);
+  const creds = readKubeconfigCredentials(file, flags.context);
   return new KubeClient({ server: creds.server, ca: creds.caPem, token: creds.token, timeoutMs: 10_000 });
 }
 
@@ -25,7 +26,8 @@ export function registerToken(program: Command): void {
   const token = program
     .command('token')
     .description('Bootstrap tokens that let agents join the cluster (ID.SECRET, expiring; stored as Secrets in kube-system, as kubeadm keeps them)')
-    .option('--kubeconfig <file>', "an admin kubeconfig of the cluster (default: the local cluster's)");
+    .option('--kubeconfig <file>', "an admin kubeconfig of the cluster (default: the local cluster's)")
+    .option('--context <name>', 'the context of --kubeconfig to use (default: its current context)');
 
   token
     .command('create')

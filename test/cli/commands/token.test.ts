@@ -36,6 +36,26 @@ describe('lotse token', () => {
     expect((await join(token, 'cli-node-2')).status).toBe(401);
   });
 
+  test('a kubeconfig with several contexts: its current one is used, or the one --context names', async () => {
+    const { readFileSync, writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const YAML = (await import('yaml')).default;
+    const admin = YAML.parse(readFileSync(m.kubeconfigPath, 'utf8')) as { clusters: { cluster: unknown }[]; users: { user: unknown }[] };
+    const merged = {
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'lab',
+      clusters: [{ name: 'elsewhere', cluster: { server: 'https://192.0.2.1:6443', 'certificate-authority-data': 'bm9uZQ==' } }, { name: 'lab', cluster: admin.clusters[0].cluster }],
+      users: [{ name: 'someone', user: { token: 'nope' } }, { name: 'lab-admin', user: admin.users[0].user }],
+      contexts: [{ name: 'elsewhere', context: { cluster: 'elsewhere', user: 'someone' } }, { name: 'lab', context: { cluster: 'lab', user: 'lab-admin' } }],
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'lotse-kc-')), 'config');
+    writeFileSync(file, YAML.stringify(merged), { mode: 0o600 });
+    expect((await lotse(['token', '--kubeconfig', file, 'list'], process.env)).code).toBe(0);
+    expect((await lotse(['token', '--kubeconfig', file, '--context', 'lab', 'list'], process.env)).code).toBe(0);
+    const missing = await lotse(['token', '--kubeconfig', file, '--context', 'nope', 'list'], process.env);
+    expect(missing.stderr).toContain('has no context "nope" (it has: elsewhere, lab)');
+  });
+
   test('a bad --ttl, an unknown ID and a malformed one are messages with the fix', async () => {
     const ttl = await cli(['create', '--ttl', '2 days']);
     expect(ttl.code).not.toBe(0);
