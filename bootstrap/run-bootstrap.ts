@@ -145,9 +145,11 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
         return { changed, detail: `${inv.network.podCidr} at /lotse/network/config` };
       });
     }
-    // A cluster that already answers is upgraded in turn: one master, then one agent at a time,
+    // A cluster bootstrapped before is upgraded in turn: one master, then one agent at a time,
     // each healthy again before the next, so the API and the nodes never all go down together.
-    const rolling = await apiReady(masters[0].conn, cluster).catch(() => undefined);
+    // Decided by what an earlier run left on the first master, not by probing its API, which a
+    // busy machine may fail to answer in time (the upgrade would then restart everything at once).
+    const rolling = (await masters[0].conn.exec(`test -f ${NODE_LAYOUT.stateDir}/master.sum`)).code === 0;
     const each = rolling ? hostByHost : eachHost;
     await each(masters, (t) => serviceStep(t, 'master', options, () => apiReady(t.conn, cluster)));
     await eachHost(targets, (t) => serviceStep(t, 'flannel', options));
