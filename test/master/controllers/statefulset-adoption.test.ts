@@ -15,12 +15,14 @@ describe('StatefulSet adoption', () => {
     await c?.stop();
   });
 
+  // OnDelete: under RollingUpdate the adopted pod, which carries no revision of the set, would then
+  // be replaced by one of the current revision, as upstream does.
   test('an orphan named NAME-0 that matches the selector is adopted instead of replaced; a pod with another name is left alone', async () => {
     const labels = { app: 'db' };
     const orphan = (name: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'img' }] } });
     const first = await c.client.create<Pod>(core('pods', 'default'), orphan('db-0'));
     await c.client.create<Pod>(core('pods', 'default'), orphan('stray'));
-    const sts: StatefulSet = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'img' }] } } } };
+    const sts: StatefulSet = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { replicas: 2, serviceName: 'db', updateStrategy: { type: 'OnDelete' }, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'img' }] } } } };
     const made = await c.client.create<StatefulSet>(apps('statefulsets', 'default'), sts);
     const adopted = await waitFor('db-0 adopted', async () => {
       const p = await c.client.get<Pod>(core('pods', 'default', 'db-0'));
