@@ -176,11 +176,6 @@ export class KubeClient {
     return JSON.parse(res.body) as T;
   }
 
-  /** The master requests go to now (one of the comma-separated servers). */
-  get server(): string {
-    return this.bases[this.current].origin;
-  }
-
   /** The master at `index` could not be reached: the next request goes to the next one. */
   private failover(index: number): void {
     if (this.bases.length > 1 && this.current === index) this.current = (index + 1) % this.bases.length;

@@ -103,15 +103,16 @@ export interface CurrentContext {
 }
 
 /**
- * The current context as kubectl resolves it: the files of $KUBECONFIG in order (each entry taken
- * from the first file that defines it), else ~/.kube/config. Errors name the file and the fix.
+ * The current context as kubectl resolves it (or the one `--context` names): the files of
+ * $KUBECONFIG in order (each entry taken from the first file that defines it), else
+ * ~/.kube/config. Errors name the file and the fix.
  */
-export function currentContext(env: NodeJS.ProcessEnv = process.env): CurrentContext {
+export function currentContext(env: NodeJS.ProcessEnv = process.env, wanted?: string): CurrentContext {
   const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
   if (files.length === 0) files.push(path.join(env.HOME || os.homedir(), '.kube', 'config'));
   const configs = files.filter((f) => fs.existsSync(f)).map((file) => ({ file, config: parseKubeconfig(file) }));
   if (configs.length === 0) throw new Error(`no kubeconfig at ${files.join(', ')}: run lotse up or lotse kubeconfig, or set KUBECONFIG`);
-  const name = configs.map((c) => c.config['current-context']).find(Boolean);
+  const name = wanted ?? configs.map((c) => c.config['current-context']).find(Boolean);
   if (!name) throw new Error(`${files.join(', ')} sets no current-context: pick one with kubectl config use-context NAME`);
   const find = <T extends { name: string }>(pick: (c: KubeconfigShape) => T[] | undefined, wanted?: string): { item?: T; file: string } => {
     for (const c of configs) {
@@ -121,6 +122,7 @@ export function currentContext(env: NodeJS.ProcessEnv = process.env): CurrentCon
     return { file: configs[0].file };
   };
   const context = find((c) => c.contexts, name).item?.context;
+  if (!context && wanted) throw new Error(`${files.join(', ')} has no context "${wanted}" (it has: ${configs.flatMap((c) => (c.config.contexts ?? []).map((x) => x.name)).join(', ') || 'none'})`);
   if (!context) throw new Error(`context "${name}" is not defined in ${files.join(', ')}: fix current-context with kubectl config use-context`);
   const { item: cluster, file: clusterFile } = find((c) => c.clusters, context.cluster);
   const user = find((c) => c.users, context.user).item?.user;

@@ -29,10 +29,6 @@ export class CredentialKeeper {
     private readonly o: CredentialKeeperOptions,
   ) {}
 
-  get credentials(): NodeCredentials {
-    return this.creds;
-  }
-
   start(): this {
     this.schedule();
     return this;

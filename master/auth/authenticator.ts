@@ -63,7 +63,7 @@ export class Authenticator {
     for (const [known, identity] of this.staticDigests) if (timingSafeEqual(digest, known)) return identity;
     const bootstrap = parseBootstrapToken(token);
     if (bootstrap) return this.bootstrapToken(bootstrap);
-    const nodeName = await this.nodeCredentials.nodeOf(token);
+    const nodeName = await this.nodeCredentials.nodeOf(digest.toString('hex'));
     return nodeName === undefined ? undefined : nodeIdentity(nodeName);
   }
 

@@ -51,9 +51,8 @@ export class NodeCredentials extends PrefixMirror {
     return { token, expiresAt };
   }
 
-  /** The node a token acts for, or undefined when it is unknown, revoked or expired. */
-  async nodeOf(token: string, now = Date.now()): Promise<string | undefined> {
-    const digest = tokenDigest(token);
+  /** The node a token (given by its SHA-256, hex) acts for, or undefined when it is unknown, revoked or expired. */
+  async nodeOf(digest: string, now = Date.now()): Promise<string | undefined> {
     const known = await this.mirrored(digest);
     const entry = known === undefined ? await this.stored(digest) : known;
     return entry && entry.expiresAt > now ? entry.nodeName : undefined;

@@ -1,6 +1,7 @@
 import { Loadbalancer } from '@cdktf/provider-digitalocean/lib/loadbalancer';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ApiLoadBalancer } from '../common/cluster-machines';
 
 export interface DigitalOceanApiLoadBalancerProps {
   readonly name: string;
@@ -16,7 +17,7 @@ export interface DigitalOceanApiLoadBalancerProps {
  * address), checking each master's /readyz over HTTPS. It reaches the droplets from its VPC
  * address, so the masters' firewall admits the VPC range on 6443.
  */
-export class DigitalOceanApiLoadBalancer extends Construct {
+export class DigitalOceanApiLoadBalancer extends Construct implements ApiLoadBalancer {
   readonly address: string;
   readonly port = 6443;
   readonly dependable: ITerraformDependable;

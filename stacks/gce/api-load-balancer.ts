@@ -6,6 +6,7 @@ import { ComputeInstanceGroup } from '@cdktf/provider-google/lib/compute-instanc
 import { ComputeTargetTcpProxy } from '@cdktf/provider-google/lib/compute-target-tcp-proxy';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ApiLoadBalancer } from '../common/cluster-machines';
 
 /** Where Google's proxies and health checkers connect from; the masters' firewall must admit them on 6443. */
 export const GCE_PROXY_SOURCE_RANGES = ['130.211.0.0/22', '35.191.0.0/16'];
@@ -26,7 +27,7 @@ export interface GceApiLoadBalancerProps {
  * HTTPS health check of /readyz). A proxy, not a pass-through balancer, because Fedora CoreOS and
  * Flatcar run no Google guest agent to accept packets addressed to a forwarding rule's IP.
  */
-export class GceApiLoadBalancer extends Construct {
+export class GceApiLoadBalancer extends Construct implements ApiLoadBalancer {
   readonly address: string;
   readonly port = GCE_API_PORT;
   readonly dependable: ITerraformDependable;

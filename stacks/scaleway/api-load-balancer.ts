@@ -1,5 +1,6 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ApiLoadBalancer } from '../common/cluster-machines';
 import { Lb, LbBackend, LbFrontend, type LbIp } from './resources/load-balancer';
 
 export interface ScalewayApiLoadBalancerProps {
@@ -16,7 +17,7 @@ export interface ScalewayApiLoadBalancerProps {
  * One stable API address in front of every master: a Scaleway load balancer passing TCP 6443 to
  * the masters' flexible IPs (TLS ends at the masters), checking each one's /readyz over HTTPS.
  */
-export class ScalewayApiLoadBalancer extends Construct {
+export class ScalewayApiLoadBalancer extends Construct implements ApiLoadBalancer {
   readonly address: string;
   readonly port = 6443;
   readonly dependable: ITerraformDependable;

@@ -63,15 +63,13 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
     await Promise.all(members.map((m) => killAndWait(m.proc)));
     rmSync(root, { recursive: true, force: true });
   };
+  /** Each member's status once; the leader is the member whose id the others name as leader. */
   const leader = async (): Promise<EtcdMember> => {
-    for (const m of members) {
-      const status = await fetch(`http://${m.hostPort}/v3/maintenance/status`, { method: 'POST', body: '{}' }).then((r) => r.json() as Promise<{ leader?: string; header?: { member_id?: string } }>).catch(() => undefined);
-      if (!status?.leader) continue;
-      const ids = await Promise.all(members.map((x) => fetch(`http://${x.hostPort}/v3/maintenance/status`, { method: 'POST', body: '{}' }).then((r) => r.json() as Promise<{ header?: { member_id?: string } }>).catch(() => undefined)));
-      const index = ids.findIndex((st) => st?.header?.member_id === status.leader);
-      if (index >= 0) return members[index];
-    }
-    throw new Error('no etcd member knows a leader');
+    const statuses = await Promise.all(members.map((m) => fetch(`http://${m.hostPort}/v3/maintenance/status`, { method: 'POST', body: '{}' }).then((r) => r.json() as Promise<{ leader?: string; header?: { member_id?: string } }>).catch(() => undefined)));
+    const leaderId = statuses.find((st) => st?.leader)?.leader;
+    const index = statuses.findIndex((st) => leaderId !== undefined && st?.header?.member_id === leaderId);
+    if (index < 0) throw new Error('no etcd member knows a leader');
+    return members[index];
   };
   return { members, storeSpec: `etcd://${members.map((m) => m.hostPort).join(',')}`, leader, stop };
 }
