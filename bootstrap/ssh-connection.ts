@@ -177,7 +177,10 @@ function open(host: InventoryHost, options: SshOptions, sock?: Duplex): Promise<
   return new Promise((resolve, reject) => {
     const client = new Client();
     client.once('ready', () => resolve(client));
-    client.once('error', (err: Error & { level?: string; code?: string }) => {
+    // `on`, not `once`: ssh2 may emit a second error (a refused connection, then "Connection lost
+    // before handshake" while sshd restarts), and an unhandled one would crash the bootstrap. After
+    // a rejection or the ready event the later ones change nothing.
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
       client.end();
       reject(hostKeyError ?? explain(host, err, config));
     });
