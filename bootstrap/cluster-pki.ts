@@ -8,7 +8,7 @@ import { apiEndpoint, type Inventory, type InventoryHost } from './inventory';
 export interface ClusterPki {
   /** Signs the API serving certificate, agents' certificates and the master's client certificate. */
   ca: KeyPair;
-  /** Signs etcd's serving/peer certificates and the clients of etcd (masters, flannel). */
+  /** Signs etcd's serving/peer certificates and its one client, the masters. */
   etcdCa: KeyPair;
   tokens: StaticTokens;
   /** API serving certificate valid for every master's names and addresses. */
@@ -17,8 +17,6 @@ export interface ClusterPki {
   etcdPeers: Map<string, KeyPair>;
   /** The masters' client certificate for etcd. */
   etcdClient: KeyPair;
-  /** flannel's client certificate for etcd. */
-  flannel: KeyPair;
   /** Files this call wrote (new or re-issued); empty when everything was there already. */
   written: string[];
 }
@@ -67,8 +65,7 @@ export function ensureClusterPki(dir: string, inv: Inventory, masterHostnames: s
     etcdPeers.set(m.name, store.leaf(`etcd-peer-${m.name}`, etcdCa, { commonName: m.name, sans: etcdSans(m), serverAuth: true, clientAuth: true }));
   }
   const etcdClient = store.leaf('etcd-client', etcdCa, { commonName: 'lotse-master', clientAuth: true });
-  const flannel = store.leaf('flannel', etcdCa, { commonName: 'flannel', clientAuth: true });
-  return { ca, etcdCa, tokens, apiserver, etcdPeers, etcdClient, flannel, written: store.written };
+  return { ca, etcdCa, tokens, apiserver, etcdPeers, etcdClient, written: store.written };
 }
 
 class PairStore {

@@ -58,7 +58,8 @@ export async function stageFiles(shell: RootShell, files: HostFile[]): Promise<s
   ];
 }
 
-function stagingDir(shell: RootShell): string {
+/** Where uploads wait before `install` moves them (root: under /var/lib/lotse; a sudo login: its /tmp). */
+export function stagingDir(shell: RootShell): string {
   return shell.root ? NODE_LAYOUT.staging : '/tmp/lotse-staging';
 }
 

@@ -14,6 +14,8 @@ export interface HostFacts {
   containerEngine?: string;
   etcd?: string;
   flanneld?: string;
+  /** The stack's Ignition config brought lotse-flannel.service (the flannel container). */
+  flannelUnit?: boolean;
 }
 
 /** One POSIX sh script, one round trip: prints key=value lines. */
@@ -25,6 +27,7 @@ for n in node nodejs; do p=$(command -v $n 2>/dev/null) || continue; v=$("$p" --
 for r in podman docker; do p=$(command -v $r 2>/dev/null) || continue; "$p" --version >/dev/null 2>&1 && { echo "containerEngine=$p"; break; }; done
 p=$(command -v etcd 2>/dev/null) && echo "etcd=$p"
 p=$(command -v flanneld 2>/dev/null) && echo "flanneld=$p"
+[ -f /etc/systemd/system/lotse-flannel.service ] && echo flannelUnit=yes
 true
 `;
 
@@ -50,6 +53,7 @@ export async function detectHost(conn: SshConnection): Promise<HostFacts> {
     containerEngine: kv.get('containerEngine'),
     etcd: kv.get('etcd'),
     flanneld: kv.get('flanneld'),
+    flannelUnit: kv.get('flannelUnit') === 'yes',
   };
 }
 

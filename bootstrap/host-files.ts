@@ -1,9 +1,10 @@
 import type { Bundle } from '../payload/lotse-bundle';
 import type { HostFacts } from './host-facts';
 import { apiEndpoint, type Inventory, type InventoryHost } from './inventory';
-import { nodeWrapperScript, type NodeRuntime } from './node-runtime';
+import type { NodeRuntime } from './node-runtime';
 import type { ClusterPki } from './cluster-pki';
-import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
+import { NODE_LAYOUT } from '../cluster/node-layout';
+import { flannelNetworkConfig } from './network-config';
 import { renderEnvFile } from './env-file';
 import { runScript, SUPERVISOR_SCRIPT, type ServiceName } from './service-scripts';
 
@@ -39,14 +40,11 @@ export function planHost(input: PlanInput): HostPlan {
     { path: NODE_LAYOUT.bundle, content: bundle.content, mode: 0o755 },
     { path: NODE_LAYOUT.supervisor, content: SUPERVISOR_SCRIPT, mode: 0o755 },
     { path: `${NODE_LAYOUT.pkiDir}/ca.crt`, content: pki.ca.certPem, mode: CERT },
-    { path: NODE_LAYOUT.etcdCa, content: pki.etcdCa.certPem, mode: CERT },
-    { path: NODE_LAYOUT.flannelCert, content: pki.flannel.certPem, mode: CERT },
-    { path: NODE_LAYOUT.flannelKey, content: pki.flannel.keyPem, mode: SECRET },
+    { path: NODE_LAYOUT.flannelNetConf, content: flannelNetworkConfig(inventory.network.podCidr), mode: CERT },
     { path: NODE_LAYOUT.joinTokenFile, content: `${pki.tokens.join}\n`, mode: SECRET },
     { path: NODE_LAYOUT.runScript('agent'), content: runScript('agent', input.facts), mode: 0o755 },
     { path: NODE_LAYOUT.runScript('flannel'), content: runScript('flannel', input.facts), mode: 0o755 },
   ];
-  if (node.kind === 'container') files.push({ path: NODE_LAYOUT.nodeWrapper, content: nodeWrapperScript(node), mode: 0o755 });
   const services = new Map<ServiceName, HostFile>();
   const masters = inventory.hosts.filter((h) => h.role === 'master');
   const etcdEndpoints = masters.map((m) => `https://${m.privateAddress}:${NODE_LAYOUT.etcdClientPort}`).join(',');
@@ -64,6 +62,7 @@ export function planHost(input: PlanInput): HostPlan {
       const peer = pki.etcdPeers.get(host.name);
       if (!peer) throw new Error(`no etcd certificate for master ${host.name}`);
       files.push(
+        { path: NODE_LAYOUT.etcdCa, content: pki.etcdCa.certPem, mode: CERT },
         { path: `${NODE_LAYOUT.pkiDir}/etcd-server.crt`, content: peer.certPem, mode: CERT },
         { path: `${NODE_LAYOUT.pkiDir}/etcd-server.key`, content: peer.keyPem, mode: SECRET },
         { path: `${NODE_LAYOUT.pkiDir}/etcd-client.crt`, content: pki.etcdClient.certPem, mode: CERT },
@@ -74,8 +73,10 @@ export function planHost(input: PlanInput): HostPlan {
     }
     services.set('master', { path: NODE_LAYOUT.masterEnv, content: masterEnv(inventory, host, node, etcdEndpoints), mode: SECRET });
   }
-  services.set('flannel', { path: NODE_LAYOUT.flannelEnv, content: renderEnvFile({ FLANNELD_ETCD_ENDPOINTS: etcdEndpoints, FLANNELD_ETCD_PREFIX: FLANNEL_ETCD_PREFIX }), mode: SECRET });
-  services.set('agent', { path: NODE_LAYOUT.agentEnv, content: agentEnv(inventory, host, node, masters), mode: SECRET });
+  const podNetwork = hasPodNetwork(input.facts);
+  // flanneld reads FLANNELD_<FLAG> itself: the node it acts as, and the private address it sends vxlan from.
+  if (podNetwork) services.set('flannel', { path: NODE_LAYOUT.flannelEnv, content: renderEnvFile({ NODE_NAME: host.name, FLANNELD_IFACE: host.privateAddress }), mode: SECRET });
+  services.set('agent', { path: NODE_LAYOUT.agentEnv, content: agentEnv(inventory, host, node, masters, podNetwork), mode: SECRET });
   return { files, services };
 }
 
@@ -112,8 +113,17 @@ function masterEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, etcdE
   return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_MASTER_ARGS: args.join(' ') });
 }
 
-/** Every master, so the agent moves to another when the one it uses goes down. */
-function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, masters: InventoryHost[]): string {
+/** Whether flannel runs here: the stack's Ignition unit, or a flanneld the bootstrap can supervise. */
+export function hasPodNetwork(facts: HostFacts): boolean {
+  return facts.flannelUnit === true || facts.flanneld !== undefined;
+}
+
+/**
+ * Every master, so the agent moves to another when the one it uses goes down. Where flannel runs,
+ * the agent starts no pod and reports NotReady until flannel's subnet file is there, as a kubelet
+ * waits for its CNI: pods never land on the engine's default network.
+ */
+function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, masters: InventoryHost[], podNetwork: boolean): string {
   const args = [
     `--server ${masters.map((m) => `https://${m.privateAddress}:${NODE_LAYOUT.apiPort}`).join(',')}`,
     `--token-file ${NODE_LAYOUT.joinTokenFile}`,
@@ -124,6 +134,7 @@ function agentEnv(inv: Inventory, host: InventoryHost, node: NodeRuntime, master
     ...(inv.agent.runtime ? [`--runtime ${inv.agent.runtime}`] : []),
     `--cluster-dns-address ${inv.network.dnsAddress}`,
     `--cluster-domain ${inv.network.clusterDomain}`,
+    ...(podNetwork ? ['--wait-for-pod-network'] : []),
   ];
   return renderEnvFile({ LOTSE_NODE: node.node, LOTSE_DNS_ADDRESS: inv.network.dnsAddress, LOTSE_AGENT_ARGS: args.join(' ') });
 }

@@ -5,6 +5,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { CLUSTER_NETWORK_SCHEMA, parseClusterOutputs, type ClusterNetwork, type HostRole, type StoreKind } from '../cluster/cluster-outputs-document';
 import { describeSchemaError } from '../cluster/schema-errors';
+import type { NodeSource } from './node-runtime';
 export type AgentRuntime = 'docker' | 'podman' | 'fake';
 
 export interface JumpHost {
@@ -34,8 +35,10 @@ export interface Inventory {
   network: ClusterNetwork;
   /** A known_hosts file to verify host keys against; without it, keys are pinned on first use. */
   knownHosts?: string;
-  /** Node.js image for hosts without Node.js (Fedora CoreOS, Flatcar). */
-  nodeImage: string;
+  /** Where lotse.js gets Node.js on the hosts: the pinned build the bootstrap ships (default) or the host's own. */
+  node: NodeSource;
+  /** An npm registry mirror serving the pinned Node.js builds (default registry.npmjs.org). */
+  nodeRegistry?: string;
   /**
    * A stable address in front of every master (a load balancer or virtual IP): the kubeconfig
    * points there and the masters' serving certificate names it. Without it, the first master.
@@ -58,7 +61,8 @@ const schema = {
     // Every key optional here (defaults below); the same patterns as in a stack's outputs.
     network: { type: 'object', additionalProperties: false, properties: CLUSTER_NETWORK_SCHEMA.properties },
     knownHosts: { type: 'string', minLength: 1 },
-    nodeImage: { type: 'string', minLength: 1 },
+    node: { enum: ['shipped', 'host'] },
+    nodeRegistry: { type: 'string', pattern: '^https?://', maxLength: 2048 },
     apiAddress: { type: 'string', minLength: 1, maxLength: 253 },
     hosts: {
       type: 'array',
@@ -99,7 +103,8 @@ interface RawInventory {
   agent?: { runtime?: AgentRuntime };
   network?: Partial<ClusterNetwork>;
   knownHosts?: string;
-  nodeImage?: string;
+  node?: NodeSource;
+  nodeRegistry?: string;
   apiAddress?: string;
   hosts: RawHost[];
 }
@@ -109,7 +114,6 @@ const validate = ajv.compile<RawInventory>(schema);
 
 /** The same defaults as cluster.yaml's network section. */
 export const DEFAULT_NETWORK: ClusterNetwork = { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', dnsAddress: '169.254.20.10', clusterDomain: 'cluster.local' };
-export const DEFAULT_NODE_IMAGE = 'docker.io/library/node:22-slim';
 
 /** The host and port of `apiAddress` (HOST or HOST:PORT, port 6443 when absent), or undefined without one. */
 export function apiEndpoint(inv: Pick<Inventory, 'apiAddress'>): { host: string; port: number } | undefined {
@@ -160,6 +164,9 @@ export function loadOutputs(path: string): Inventory {
 }
 
 function normalize(doc: unknown, source: string): Inventory {
+  if (doc && typeof doc === 'object' && 'nodeImage' in doc) {
+    throw new Error(`inventory ${source} is invalid:\n  - nodeImage: no longer used; lotse ships a pinned Node.js build to the hosts and pulls no image (remove the key; node: host uses a Node.js the hosts already have, nodeRegistry a mirror of the builds)`);
+  }
   if (!validate(doc)) throw new Error(`inventory ${source} is invalid:\n${(validate.errors ?? []).map((e) => `  - ${describe(e)}`).join('\n')}`);
   const base = dirname(resolve(source.replace(/ \(stack outputs\)$/, '')));
   const hosts = doc.hosts.map((h): InventoryHost => ({
@@ -178,7 +185,8 @@ function normalize(doc: unknown, source: string): Inventory {
     agent: { runtime: doc.agent?.runtime },
     network: { ...DEFAULT_NETWORK, ...doc.network },
     knownHosts: doc.knownHosts ? resolve(base, expandHome(doc.knownHosts)) : undefined,
-    nodeImage: doc.nodeImage ?? DEFAULT_NODE_IMAGE,
+    node: doc.node ?? 'shipped',
+    nodeRegistry: doc.nodeRegistry,
     apiAddress: doc.apiAddress,
     hosts,
   };

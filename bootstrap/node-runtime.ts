@@ -1,40 +1,42 @@
 import type { HostFacts } from './host-facts';
 import { NODE_LAYOUT } from '../cluster/node-layout';
-import type { SshConnection } from './ssh-connection';
+import { NODE_BUILDS, type HostArch, type PinnedNodeBuild } from './node-build';
 
+/** The oldest host Node.js lotse runs on when an inventory asks for the host's own (`node: host`). */
 export const MIN_NODE_MAJOR = 20;
 
-/** How a host runs lotse.js: its own Node.js, or a Node.js image through podman/docker. */
-export type NodeRuntime = { kind: 'host'; node: string } | { kind: 'container'; engine: string; image: string; node: string };
-
 /**
- * Picks the host's Node.js when it is recent enough, else a container engine with a Node.js image
- * (Fedora CoreOS and Flatcar ship podman/docker but no Node.js); throws a message saying what to
- * install when neither is there.
+ * Where lotse.js gets its Node.js on a host. `shipped` (the default): the pinned official build the
+ * bootstrap uploads, so Fedora CoreOS and Flatcar (which have none) pull nothing at boot and every
+ * host runs the same current LTS. `host`: a Node.js the host already has (a Debian server).
  */
-export function chooseNodeRuntime(hostName: string, facts: HostFacts, image: string): NodeRuntime {
-  if (facts.node && facts.node.major >= MIN_NODE_MAJOR) return { kind: 'host', node: facts.node.path };
-  if (facts.containerEngine) return { kind: 'container', engine: facts.containerEngine, image, node: NODE_LAYOUT.nodeWrapper };
-  const found = facts.node ? `Node.js ${facts.node.version} at ${facts.node.path} (too old, lotse needs ${MIN_NODE_MAJOR} or later)` : 'no Node.js';
-  throw new Error(
-    `${hostName} has ${found} and no container engine (podman or docker) to run the Node.js image ${image}; ` +
-      `install Node.js ${MIN_NODE_MAJOR}+ (e.g. apt-get install nodejs) or podman on ${hostName}`,
-  );
+export type NodeSource = 'shipped' | 'host';
+
+export type NodeRuntime = { kind: 'host'; node: string; version: string } | { kind: 'shipped'; node: string; build: PinnedNodeBuild };
+
+/** `uname -m` as Kubernetes names architectures; undefined for one lotse ships no Node.js for. */
+export function hostArch(unameMachine: string): HostArch | undefined {
+  if (unameMachine === 'x86_64' || unameMachine === 'amd64') return 'amd64';
+  if (unameMachine === 'aarch64' || unameMachine === 'arm64') return 'arm64';
+  return undefined;
 }
 
-/** The wrapper that runs `node` in the image with the host's network, PIDs and lotse directories. */
-export function nodeWrapperScript(rt: Extract<NodeRuntime, { kind: 'container' }>): string {
-  const mounts = ['/etc/lotse', '/var/lib/lotse', '/opt/lotse', '/run'].map((d) => `-v ${d}:${d}`).join(' ');
-  return `#!/bin/sh
-# Written by lotse bootstrap: this host has no Node.js, so lotse runs in ${rt.image}.
-exec ${rt.engine} run --rm --name "lotse-$(basename "$2" 2>/dev/null || echo run)-$$" --net=host --pid=host --privileged ${mounts} ${rt.image} node "$@"
-`;
+/** Where the shipped build lives on a host: versioned, so an upgrade never overwrites a running binary. */
+export function shippedNodePath(build: PinnedNodeBuild): string {
+  return `${NODE_LAYOUT.optDir}/node-v${build.version}/bin/node`;
 }
 
-/** Makes sure the image is there; a host without registry access gets a clear message. */
-export async function ensureNodeImage(conn: SshConnection, rt: Extract<NodeRuntime, { kind: 'container' }>, sudo: string): Promise<boolean> {
-  const present = await conn.exec(`${sudo}${rt.engine} image inspect ${rt.image} >/dev/null 2>&1`);
-  if (present.code === 0) return false;
-  await conn.run(`${sudo}${rt.engine} pull ${rt.image} 2>&1`, `pulling the Node.js image ${rt.image} (the host has no Node.js; preload the image or install Node.js ${MIN_NODE_MAJOR}+)`);
-  return true;
+/** Picks the runtime for one host, or says what to change when there is none. */
+export function chooseNodeRuntime(hostName: string, facts: HostFacts, source: NodeSource): NodeRuntime {
+  if (source === 'host') {
+    if (facts.node && facts.node.major >= MIN_NODE_MAJOR) return { kind: 'host', node: facts.node.path, version: facts.node.version };
+    const found = facts.node ? `Node.js ${facts.node.version} at ${facts.node.path}, too old (lotse needs ${MIN_NODE_MAJOR} or later)` : 'no Node.js';
+    throw new Error(`${hostName} has ${found}, and the inventory says node: host; install Node.js ${MIN_NODE_MAJOR}+ there or remove "node: host" so lotse ships its own`);
+  }
+  const arch = hostArch(facts.arch);
+  if (!arch) {
+    throw new Error(`${hostName} is ${facts.arch}; lotse ships Node.js for amd64 (x86_64) and arm64 (aarch64) only: install Node.js ${MIN_NODE_MAJOR}+ there and set node: host in the inventory`);
+  }
+  const build = NODE_BUILDS[arch];
+  return { kind: 'shipped', node: shippedNodePath(build), build };
 }

@@ -7,8 +7,8 @@ import { planHost, type HostPlan } from './host-files';
 import { apiEndpoint, type Inventory, type InventoryHost } from './inventory';
 import { userKubeconfigPath } from '../kube/kubeconfig-file';
 import { mergeAdminKubeconfig } from './admin-kubeconfig';
-import { writeNetworkConfig } from './network-config';
-import { chooseNodeRuntime, ensureNodeImage, type NodeRuntime } from './node-runtime';
+import { chooseNodeRuntime, type NodeRuntime } from './node-runtime';
+import { installShippedNode, NodeBuildShelf } from './node-install';
 import { apiReady, etcdHealthy, leaseRenewTime, readyNodes } from './cluster-probes';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki';
 import { runStep, StepError, type StepListener } from './host-steps';
@@ -36,6 +36,8 @@ export interface BootstrapOptions {
   /** Where to merge the kubeconfig context (default: $KUBECONFIG's first file or ~/.kube/config). */
   kubeconfigPath?: string;
   bundle?: Bundle;
+  /** The Node.js builds to ship (default: fetched from the inventory's registry into $LOTSE_HOME/cache/node). */
+  nodeBuilds?: NodeBuildShelf;
   /** Hosts whose pinned SSH keys are dropped before connecting (re-flashed machines). */
   forgetHosts?: readonly string[];
 }
@@ -122,13 +124,14 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
     const cluster = pki as ClusterPki;
     const byRole = (role: string): Target[] => inv.hosts.filter((h) => h.role === role).map((h) => targets.find((t) => t.name === h.name) as Target);
     const masters = byRole('master');
+    const shelf = options.nodeBuilds ?? new NodeBuildShelf({ registry: inv.nodeRegistry });
     await eachHost(targets, async (t) => {
       await step(t.name, 'node.js', async () => {
-        const node = chooseNodeRuntime(t.name, t.facts, inv.nodeImage);
+        const node = chooseNodeRuntime(t.name, t.facts, inv.node);
         t.node = node;
-        if (node.kind === 'host') return { changed: false, detail: `${node.node} ${t.facts.node?.version ?? ''}` };
-        const pulled = await ensureNodeImage(t.conn, node, t.root ? '' : 'sudo -n ');
-        return { changed: pulled, detail: `${node.image} through ${node.engine}` };
+        if (node.kind === 'host') return { changed: false, detail: `${node.node} ${node.version} (the host's own)` };
+        const changed = await installShippedNode(t, t.name, node, shelf);
+        return { changed, detail: `${node.node} ${node.build.version} (${node.build.arch}, shipped)` };
       });
       await step(t.name, 'files', async () => {
         await checkStore(inv, t);
@@ -138,13 +141,7 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
         return { changed: changed.length > 0, detail: changed.length > 0 ? `${changed.length} of ${t.plan.files.length} files updated` : `${t.plan.files.length} files up to date` };
       });
     });
-    if (inv.store === 'etcd') {
-      await eachHost(masters, (t) => serviceStep(t, 'etcd', options, () => etcdHealthy(t.conn, cluster)));
-      await step('*', 'network config', async () => {
-        const changed = await writeNetworkConfig(masters[0].conn, cluster, inv.network.podCidr);
-        return { changed, detail: `${inv.network.podCidr} at /lotse/network/config` };
-      });
-    }
+    if (inv.store === 'etcd') await eachHost(masters, (t) => serviceStep(t, 'etcd', options, () => etcdHealthy(t.conn, cluster)));
     // A cluster bootstrapped before is upgraded in turn: one master, then one agent at a time,
     // each healthy again before the next, so the API and the nodes never all go down together.
     // Decided by what an earlier run left on the first master, not by probing its API, which a
@@ -152,8 +149,9 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
     const rolling = (await masters[0].conn.exec(`test -f ${NODE_LAYOUT.stateDir}/master.sum`)).code === 0;
     const each = rolling ? hostByHost : eachHost;
     await each(masters, (t) => serviceStep(t, 'master', options, () => apiReady(t.conn, cluster)));
-    await eachHost(targets, (t) => serviceStep(t, 'flannel', options));
+    // Agents first: flannel acts as its node with the credential the agent gets when it joins.
     await each(targets, (t) => serviceStep(t, 'agent', options, rolling ? agentRenewing(t, masters[0], cluster) : undefined));
+    await eachHost(targets, (t) => serviceStep(t, 'flannel', options));
     await step('*', 'nodes ready', async () => {
       const names = inv.hosts.map((h) => h.name);
       let ready = new Set<string>();
@@ -230,7 +228,7 @@ async function checkStore(inv: Inventory, t: Target): Promise<void> {
   const builtin = await t.conn.exec(`${t.node?.node ?? 'node'} -e 'try{process.exit(process.getBuiltinModule("node:sqlite")?0:1)}catch{process.exit(1)}' 2>&1`);
   if (builtin.code === 0) return;
   const missing = `store: sqlite needs Node.js 22.13+ (built-in node:sqlite) or the better-sqlite3 addon built for ${t.name} (${t.facts.arch}), and the lotse bundle carries no native code`;
-  if (t.node?.kind !== 'host') throw new Error(`${missing}; the Node.js image has neither: use a Node.js 22.13+ image or store: etcd in the inventory`);
+  if (t.node?.kind !== 'host') throw new Error(`${missing}; the shipped ${t.node?.node ?? 'Node.js'} does not offer node:sqlite (a damaged install? run the bootstrap again) or use store: etcd in the inventory`);
   const probe = await t.conn.exec(`${t.node.node} -e "require(require.resolve('better-sqlite3', { paths: ['${NODE_LAYOUT.optDir}'] }))" 2>&1`);
   if (probe.code !== 0) {
     throw new Error(`${missing}: ${t.node.node} cannot load it (${errorLine(probe.stdout)}); install Node.js 22.13+ or better-sqlite3 where Node finds it (npm install -g better-sqlite3), or use store: etcd in the inventory`);

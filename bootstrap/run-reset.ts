@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { clusterDir } from '../cluster/lotse-home';
 import { asRoot } from './file-sync';
 import { detectHost } from './host-facts';
@@ -26,7 +26,7 @@ function removeScript(systemd: boolean): string {
   return [
     'set -e',
     `rm -f ${NODE_LAYOUT.masterEnv} ${NODE_LAYOUT.agentEnv} ${NODE_LAYOUT.etcdEnv} ${NODE_LAYOUT.flannelEnv}`,
-    `rm -rf ${NODE_LAYOUT.pkiDir} ${NODE_LAYOUT.subnetEnv}`,
+    `rm -rf ${NODE_LAYOUT.pkiDir} ${NODE_LAYOUT.subnetEnv} ${dirname(NODE_LAYOUT.flannelNetConf)}`,
     // The lotse directories may be mount points (test hosts): empty them, keep them.
     ...[NODE_LAYOUT.optDir, NODE_LAYOUT.dataDir, NODE_LAYOUT.runDir].map((d) => `[ -d ${d} ] && find ${d} -mindepth 1 -delete || true`),
     ...(systemd

@@ -1,7 +1,7 @@
 import { DNS_ADDRESS_SCRIPT } from '../cluster/node-dns';
 import { LOAD_ENV_FUNCTION } from './env-file';
 import type { HostFacts } from './host-facts';
-import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT } from '../cluster/node-layout';
+import { NODE_LAYOUT } from '../cluster/node-layout';
 
 export type ServiceName = 'etcd' | 'master' | 'flannel' | 'agent';
 
@@ -41,7 +41,8 @@ export function runScript(service: ServiceName, facts: HostFacts): string {
     case 'agent':
       return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\n${DNS_ADDRESS_SCRIPT}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
     case 'flannel':
-      return `${head}load_env ${NODE_LAYOUT.flannelEnv}\nmkdir -p /run/flannel\nexec flanneld --etcd-prefix=${FLANNEL_ETCD_PREFIX} --etcd-cafile=${NODE_LAYOUT.etcdCa} --etcd-certfile=${NODE_LAYOUT.flannelCert} --etcd-keyfile=${NODE_LAYOUT.flannelKey} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;
+      // As the Ignition unit runs it: the Kubernetes subnet manager, acting as the node once the agent joined.
+      return `${head}load_env ${NODE_LAYOUT.flannelEnv}\nmkdir -p /run/flannel\nuntil [ -s ${NODE_LAYOUT.nodeKubeconfig} ]; do sleep 1; done\nexec flanneld --kube-subnet-mgr --kubeconfig-file=${NODE_LAYOUT.nodeKubeconfig} --net-config-path=${NODE_LAYOUT.flannelNetConf} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;
   }
 }
 

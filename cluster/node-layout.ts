@@ -16,10 +16,12 @@ export const NODE_LAYOUT = {
   agentEnv: '/etc/lotse/agent.env',
   etcdEnv: '/etc/lotse/etcd.env',
   flannelEnv: '/etc/lotse/flannel.env',
-  /** Client certificate flannel presents to the masters' etcd. */
+  /** The CA of the masters' etcd (masters only: nothing else talks to etcd). */
   etcdCa: '/etc/lotse/pki/etcd-ca.crt',
-  flannelCert: '/etc/lotse/pki/flannel.crt',
-  flannelKey: '/etc/lotse/pki/flannel.key',
+  /** flannel's network config (Network = the cluster's pod range, vxlan backend), from the bootstrap. */
+  flannelNetConf: '/etc/lotse/flannel/net-conf.json',
+  /** Written by the agent once joined: a kubeconfig acting as the node (flannel --kube-subnet-mgr uses it). */
+  nodeKubeconfig: '/var/lib/lotse/agent/kubeconfig',
   /** The token the agent joins with, read by --token-file so it never shows on a command line. */
   joinTokenFile: '/etc/lotse/pki/join-token',
   /** Written by flannel, read by the agent (FLANNEL_SUBNET, FLANNEL_MTU). */
@@ -28,7 +30,6 @@ export const NODE_LAYOUT = {
   // What only the bootstrap uses: its supervisor for hosts without the Ignition units, and its own state.
   optDir: '/opt/lotse',
   runDir: '/run/lotse',
-  nodeWrapper: '/opt/lotse/node',
   supervisor: '/opt/lotse/supervise.sh',
   runScript: (service: string): string => `/opt/lotse/run-${service}.sh`,
   masterDataDir: '/var/lib/lotse/master',
@@ -44,7 +45,6 @@ export const NODE_LAYOUT = {
   apiPort: 6443,
   etcdClientPort: 2379,
   etcdPeerPort: 2380,
+  /** flannel's vxlan backend: the IANA port, as the firewall matrix opens it. */
+  flannelVxlanPort: 8472,
 } as const;
-
-/** Key prefix in etcd where the bootstrap writes flannel's network config (`<prefix>/config`). */
-export const FLANNEL_ETCD_PREFIX = '/lotse/network';

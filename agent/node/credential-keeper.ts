@@ -72,7 +72,7 @@ export class CredentialKeeper {
   private adopt(creds: NodeCredentials): void {
     this.creds = creds;
     this.o.use(creds.token);
-    saveCredentials(this.o.join.dataDir, creds);
+    saveCredentials(this.o.join, creds);
     this.schedule();
   }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { URL } from 'node:url';
 import { promisify } from 'node:util';
 import { parseServers } from '../../kube/client';
+import { writeNodeKubeconfig } from './node-kubeconfig';
 
 /** What the master hands a joining node (POST /lotse/v1/join). */
 export interface NodeCredentials {
@@ -37,14 +38,18 @@ export interface JoinOptions {
 
 export const credentialsFile = (dataDir: string): string => path.join(dataDir, 'credentials.json');
 
-/** Keeps credentials for the next start, readable by root only (they act as the node). */
-export function saveCredentials(dataDir: string | undefined, creds: NodeCredentials): void {
-  if (!dataDir) return;
-  const file = credentialsFile(dataDir);
+/**
+ * Keeps credentials for the next start, readable by root only (they act as the node), and the
+ * token file and kubeconfig that flannel (--kube-subnet-mgr) uses to act as this node.
+ */
+export function saveCredentials(o: Pick<JoinOptions, 'dataDir' | 'server' | 'ca' | 'nodeName'>, creds: NodeCredentials): void {
+  if (!o.dataDir) return;
+  const file = credentialsFile(o.dataDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(creds), { mode: 0o600 });
   fs.renameSync(tmp, file);
+  writeNodeKubeconfig({ dataDir: o.dataDir, server: o.server, caPem: o.ca, nodeName: o.nodeName, token: creds.token });
 }
 
 /**
@@ -57,7 +62,11 @@ export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials
     const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as NodeCredentials;
     const res = await request(o.server, o.ca, 'GET', `/api/v1/nodes/${encodeURIComponent(o.nodeName)}`, stored.token).catch(() => undefined);
     // Unreachable master: keep the stored identity and let the loops retry.
-    if (!res || (res.status !== 401 && res.status !== 403)) return stored;
+    if (!res || (res.status !== 401 && res.status !== 403)) {
+      // Written again on every start: agents from before the kubeconfig existed get one too.
+      writeNodeKubeconfig({ dataDir: o.dataDir as string, server: o.server, caPem: o.ca, nodeName: o.nodeName, token: stored.token });
+      return stored;
+    }
   }
   // The node's serving key is made here and only its public half is sent. RSA, because the ingress
   // router serves this certificate by default and OpenSSL keeps an ECDSA default certificate even
@@ -72,7 +81,7 @@ export async function obtainCredentials(o: JoinOptions): Promise<NodeCredentials
   const answer = JSON.parse(res.body) as NodeCredentials;
   const creds = { ...answer, servingKey: answer.servingKey || (own?.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() ?? ''), obtainedAt: new Date().toISOString() };
   if (!creds.token || !creds.servingCert || !creds.servingKey) throw new Error(`the master's join answer lacks token or serving certificate: ${res.body.slice(0, 200)}`);
-  saveCredentials(o.dataDir, creds);
+  saveCredentials(o, creds);
   return creds;
 }
 

@@ -11,8 +11,6 @@ export interface DigitalOceanNetworkProps {
 /** A VPC of its own, so cluster traffic (vxlan, etcd) stays on the private interface. */
 export class DigitalOceanNetwork extends Construct {
   readonly vpc: Vpc;
-  /** The droplet interface attached to the VPC on DigitalOcean images. */
-  static readonly privateInterface = 'eth1';
 
   constructor(scope: Construct, id: string, props: DigitalOceanNetworkProps) {
     super(scope, id);

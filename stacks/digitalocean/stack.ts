@@ -55,7 +55,6 @@ export class DigitalOceanStack extends TerraformStack {
       cluster,
       os: cluster.os,
       planned: planNodes(name, config.masters, config.workers),
-      flannelInterface: DigitalOceanNetwork.privateInterface,
       machine: (node, ignition) =>
         new DigitalOceanNode(this, node.name, {
           node,

@@ -1,41 +1,51 @@
 import type { ContainerEngine } from './container-engine';
 import { containerUnit } from './container-unit';
-import { FLANNEL_ETCD_PREFIX, NODE_LAYOUT as P } from '../../cluster/node-layout';
+import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 
 export const FLANNEL_SERVICE = 'lotse-flannel.service';
-/** flannel's vxlan backend: the IANA port, as the firewall matrix opens it. */
-export const FLANNEL_VXLAN_PORT = 8472;
+export const FLANNEL_VXLAN_PORT = P.flannelVxlanPort;
+/** Where flanneld reads its network config by default; the bootstrap's file is mounted there. */
+const NET_CONF_IN_CONTAINER = '/etc/kube-flannel/net-conf.json';
 
 export interface FlannelUnitProps {
   readonly engine: ContainerEngine;
   readonly image: string;
-  /** Interface flannel sends vxlan over; default: the one with the default route. */
+  /**
+   * Interface (name or address) flannel sends vxlan over. Default: FLANNELD_IFACE from flannel.env,
+   * which the bootstrap sets to the machine's private address (no interface name is guessed).
+   */
   readonly iface?: string;
 }
 
 /**
- * flanneld with the etcd backend on the masters' etcd over TLS. flannel.env and the client
- * certificate come from the bootstrap: flannel.env sets FLANNELD_ETCD_ENDPOINTS (flanneld reads
- * FLANNELD_<FLAG> variables itself; the env file is passed into the container) and may set
- * FLANNEL_EXTRA_ARGS. The subnet lease lands in /run/flannel/subnet.env where the agent reads it.
+ * flanneld with the Kubernetes subnet manager, as clusters run it today: the masters give each
+ * Node its spec.podCIDR and flanneld reads it (and publishes its VTEP on the Node) through the API
+ * with the node's own credential, the kubeconfig the agent keeps beside its credential; no etcd of
+ * its own, so SQLite clusters get the overlay too. flannel.env (from the bootstrap) sets NODE_NAME
+ * and FLANNELD_IFACE, which flanneld reads itself; the unit waits for the agent's kubeconfig, so it
+ * may start before the agent has joined. The lease lands in /run/flannel/subnet.env for the agent.
  */
 export function flannelUnit(props: FlannelUnitProps): string {
   return containerUnit({
     engine: props.engine,
-    description: 'flannel overlay network (vxlan over 8472/udp, etcd backend with TLS)',
+    description: 'flannel overlay network (vxlan over 8472/udp, subnets from the Kubernetes API)',
     container: 'lotse-flannel',
     image: props.image,
     entrypoint: '/opt/bin/flanneld',
     privileged: true,
     envFile: P.flannelEnv,
-    volumes: ['/run/flannel:/run/flannel', `${P.pkiDir}:${P.pkiDir}:ro`],
-    requiresFiles: [P.etcdCa, P.flannelCert, P.flannelKey],
-    execStartPre: ['/usr/sbin/modprobe vxlan', '/usr/bin/mkdir -p /run/flannel'],
+    volumes: ['/run/flannel:/run/flannel', `${P.flannelNetConf}:${NET_CONF_IN_CONTAINER}:ro`, `${P.agentDataDir}:${P.agentDataDir}:ro`],
+    requiresFiles: [P.flannelNetConf],
+    execStartPre: [
+      '/usr/sbin/modprobe vxlan',
+      '/usr/bin/mkdir -p /run/flannel',
+      // The agent writes the kubeconfig once it has joined; flannel acts as that node.
+      `/bin/sh -c 'until [ -s ${P.nodeKubeconfig} ]; do sleep 1; done'`,
+    ],
     args: [
-      `--etcd-prefix=${FLANNEL_ETCD_PREFIX}`,
-      `--etcd-cafile=${P.etcdCa}`,
-      `--etcd-certfile=${P.flannelCert}`,
-      `--etcd-keyfile=${P.flannelKey}`,
+      '--kube-subnet-mgr',
+      `--kubeconfig-file=${P.nodeKubeconfig}`,
+      `--net-config-path=${NET_CONF_IN_CONTAINER}`,
       `--subnet-file=${P.subnetEnv}`,
       '--ip-masq',
       ...(props.iface ? [`--iface=${props.iface}`] : []),

@@ -8,6 +8,8 @@ import { LOAD_ENV_FUNCTION, renderEnvFile } from '../../bootstrap/env-file';
 import { planHost } from '../../bootstrap/host-files';
 import { parseInventory } from '../../bootstrap/inventory';
 import { ensureTestImage } from '../support/podman';
+import { NODE_BUILDS } from '../../bootstrap/node-build';
+import { shippedNodePath } from '../../bootstrap/node-runtime';
 import { parseEnv, systemdEnvironments } from '../support/systemd-env';
 
 const run = promisify(execFile);
@@ -28,8 +30,8 @@ function masterEnvFiles(dir: string): Array<{ name: string; path: string; text: 
   const plan = planHost({
     inventory,
     host: inventory.hosts[0],
-    facts: { os: 'fedora', osVersion: '42', arch: 'x86_64', hostname: 'm0', init: 'systemd', root: true },
-    node: { kind: 'host', node: '/opt/lotse/node/bin/node' },
+    facts: { os: 'fedora', osVersion: '42', arch: 'x86_64', hostname: 'm0', init: 'systemd', root: true, flannelUnit: true },
+    node: { kind: 'shipped', node: shippedNodePath(NODE_BUILDS.amd64), build: NODE_BUILDS.amd64 },
     pki,
     bundle: { path: 'lotse.js', content: Buffer.from('// bundle'), sha256: '0', inputs: [] },
   });
@@ -81,7 +83,7 @@ describe('env files: podman, systemd and the run scripts read the same values', 
     // The inventory's network (defaults here) reaches the master and the agent.
     expect(master.LOTSE_MASTER_ARGS).toContain(' --service-cidr 10.96.0.0/12 --cluster-cidr 10.244.0.0/16 ');
     const agent = seen[files.findIndex((f) => f.name === 'agent')];
-    expect(agent.LOTSE_AGENT_ARGS).toMatch(/ --cluster-dns-address 169\.254\.20\.10 --cluster-domain cluster\.local$/);
+    expect(agent.LOTSE_AGENT_ARGS).toMatch(/ --cluster-dns-address 169\.254\.20\.10 --cluster-domain cluster\.local --wait-for-pod-network$/);
     expect(agent.LOTSE_DNS_ADDRESS).toBe('169.254.20.10');
   });
 

@@ -43,10 +43,14 @@ describe.each([
     expect(flannel).toContain(`/usr/bin/${runtime} run --rm --name lotse-flannel --network host`);
     expect(flannel).toContain(images.flannel);
     expect(flannel).toContain('EnvironmentFile=/etc/lotse/flannel.env');
-    expect(flannel).toContain('--env-file /etc/lotse/flannel.env'); // FLANNELD_ETCD_ENDPOINTS reaches flanneld
-    expect(flannel).toMatch(/--etcd-prefix=\/lotse\/network --etcd-cafile=\/etc\/lotse\/pki\/etcd-ca\.crt --etcd-certfile=\S+ --etcd-keyfile=\S+/);
+    expect(flannel).toContain('--env-file /etc/lotse/flannel.env'); // NODE_NAME and FLANNELD_IFACE reach flanneld
+    // The Kubernetes subnet manager, acting as the node through the agent's kubeconfig: no etcd.
+    expect(flannel).toContain('--kube-subnet-mgr --kubeconfig-file=/var/lib/lotse/agent/kubeconfig --net-config-path=/etc/kube-flannel/net-conf.json');
+    expect(flannel).toContain('-v /etc/lotse/flannel/net-conf.json:/etc/kube-flannel/net-conf.json:ro -v /var/lib/lotse/agent:/var/lib/lotse/agent:ro');
+    expect(flannel).not.toContain('etcd');
+    expect(flannel).toContain("ExecStartPre=/bin/sh -c 'until [ -s /var/lib/lotse/agent/kubeconfig ]; do sleep 1; done'");
     expect(flannel).toContain('--subnet-file=/run/flannel/subnet.env');
-    expect(flannel).toContain('ConditionPathExists=/etc/lotse/pki/flannel.key');
+    expect(flannel).toContain('ConditionPathExists=/etc/lotse/flannel/net-conf.json');
     expect(unit(config, 'lotse-flannel.path')).toEqual({ enabled: true, contents: expect.stringContaining('PathExists=/etc/lotse/flannel.env') });
 
     // lotse units start only once the bootstrap delivered the bundle and env files.
