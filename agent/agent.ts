@@ -154,7 +154,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   await podNetwork.start(() => void nodeStatus.update().catch((e: Error) => log(`node status: ${e.message}`)));
 
   // Services and DNS are add-ons of the node: when one cannot start, the node still runs pods and says why.
-  const proxy = await startProxy(o, client, addresses, log);
+  const proxy = await startProxy(o, client, addresses, podNetwork, log);
   if (proxy) log(`service proxy running in ${proxy.mode} mode`);
   dns = await startDns(o, client, log);
   const cleaner = o.cleanLocalVolumes ? (await import('./volumes/local-volume-cleaner')).startLocalVolumeCleaner(client, log) : undefined;
@@ -192,11 +192,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
  * The service proxy, when asked for. Its code (and the DNS server's, with dns-packet) is loaded only
  * here: a node without them does not carry it in memory (the agent's idle RSS is a target).
  */
-async function startProxy(o: AgentOptions, client: KubeClient, addresses: string[], log: (m: string) => void): Promise<RunningServiceProxy | undefined> {
+async function startProxy(o: AgentOptions, client: KubeClient, addresses: string[], podNetwork: PodNetwork, log: (m: string) => void): Promise<RunningServiceProxy | undefined> {
   if (!o.proxyMode || o.proxyMode === 'none') return undefined;
   try {
     const { startServiceProxy } = await import('./proxy/service-proxy');
-    return await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, log });
+    return await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, localPodSubnet: () => podNetwork.subnet(), log });
   } catch (err) {
     log(`service proxy not started (ClusterIPs and NodePorts will not answer on this node): ${(err as Error).message}`);
     return undefined;

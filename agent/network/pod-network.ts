@@ -23,6 +23,7 @@ export interface PodNetworkOptions {
  */
 export class PodNetwork {
   private current?: string;
+  private currentSubnet?: string;
   private problem?: string;
   private lastText?: string;
   private timer?: NodeJS.Timeout;
@@ -36,6 +37,11 @@ export class PodNetwork {
   /** The runtime network for new pods, undefined for the engine's default. */
   network(): string | undefined {
     return this.current;
+  }
+
+  /** This node's pod subnet (flannel's lease, e.g. 10.244.1.0/24), once the network is set up. */
+  subnet(): string | undefined {
+    return this.currentSubnet;
   }
 
   /** Why pods cannot get a network now (kubelet's NetworkReady=false), undefined when they can. */
@@ -87,6 +93,7 @@ export class PodNetwork {
       const network = await this.o.runtime.ensureNetwork(name, subnet.subnet, subnet.mtu, subnet.gateway);
       if (network !== this.current) this.o.log?.(`pods join runtime network ${network} (flannel subnet ${subnet.subnet}, MTU ${subnet.mtu})`);
       this.current = network;
+      this.currentSubnet = subnet.subnet;
       this.problem = undefined;
       this.lastText = text;
     } catch (err) {

@@ -17,10 +17,11 @@ export class KernelProxier implements Proxier {
     private readonly runner: NftRunner,
     private readonly table = 'lotse',
     private readonly conntrack = new ConntrackCleaner(),
+    private readonly localPodSubnet: () => string | undefined = () => undefined,
   ) {}
 
   async sync(entries: ServicePortEntry[]): Promise<void> {
-    const ruleset = renderNftRuleset(entries, { table: this.table, previous: this.previous, fresh: !this.previous });
+    const ruleset = renderNftRuleset(entries, { table: this.table, previous: this.previous, fresh: !this.previous, localPodSubnet: this.localPodSubnet() });
     try {
       await this.runner.apply(ruleset.script);
     } catch (err) {

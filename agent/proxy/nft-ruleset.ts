@@ -21,6 +21,13 @@ export interface RenderOptions {
   previous?: Pick<NftRuleset, 'chains' | 'sets'>;
   /** First sync of a process: drop whatever an earlier run left and start from the API's view. */
   fresh: boolean;
+  /**
+   * This node's pod subnet. A pod reaching a Service whose chosen backend is a pod of the same
+   * subnet gets the node's address as its source: the backend's reply then comes back through
+   * the node, where conntrack undoes the DNAT, instead of straight over the bridge, which only
+   * br_netfilter would have shown to conntrack (kernels without it: the rehearsal's, some boards').
+   */
+  localPodSubnet?: string;
 }
 
 const BASE_CHAINS: { name: string; spec: string; rule: string }[] = [
@@ -56,6 +63,7 @@ export function renderNftRuleset(entries: ServicePortEntry[], options: RenderOpt
   const nodePorts = chain('LOTSE-NODEPORTS');
   const reject = chain('LOTSE-REJECT');
   chain('LOTSE-POSTROUTING').push(`meta mark & ${hex(MASQUERADE_MARK)} == ${hex(MASQUERADE_MARK)} masquerade`);
+  if (options.localPodSubnet) chain('LOTSE-POSTROUTING').push(`ct status dnat ip saddr ${options.localPodSubnet} ip daddr ${options.localPodSubnet} masquerade`);
 
   for (const e of entries) {
     const proto = e.protocol.toLowerCase();

@@ -22,6 +22,8 @@ export interface ServiceProxyOptions {
   netns?: string;
   /** nftables table lotse owns (default 'lotse'). */
   table?: string;
+  /** This node's pod subnet when pods have one of their own (flannel's lease). */
+  localPodSubnet?: () => string | undefined;
   log?: (msg: string) => void;
 }
 
@@ -117,7 +119,7 @@ async function chooseProxier(options: ServiceProxyOptions, log: (msg: string) =>
   if (mode === 'userspace') return userspace();
   const runner = nftRunner(options.netns);
   const probe = await nftUsable(runner);
-  if (probe.ok) return new KernelProxier(runner, options.table, new ConntrackCleaner(options.netns, log));
+  if (probe.ok) return new KernelProxier(runner, options.table, new ConntrackCleaner(options.netns, log), options.localPodSubnet);
   if (mode === 'kernel') throw new Error(`kernel service proxy unavailable: ${probe.reason}`);
   log(`service proxy: nftables unusable (${probe.reason}); using the userspace proxy`);
   return userspace();

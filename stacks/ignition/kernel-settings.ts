@@ -18,6 +18,7 @@ export function modulesLoadFile(): string {
   return `# lotse: loaded at boot for flannel (vxlan) and pod bridges\n${KERNEL_MODULES.join('\n')}\n`;
 }
 
+/** The bridge keys exist only once br_netfilter is loaded: `-` lets systemd-sysctl skip them on a kernel without it. */
 export function sysctlFile(): string {
-  return `# lotse: pod networking\n${SYSCTLS.map(([k, v]) => `${k} = ${v}`).join('\n')}\n`;
+  return `# lotse: pod networking\n${SYSCTLS.map(([k, v]) => `${k.startsWith('net.bridge.') ? '-' : ''}${k} = ${v}`).join('\n')}\n`;
 }

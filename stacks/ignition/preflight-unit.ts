@@ -9,7 +9,15 @@ const checks: ReadonlyArray<readonly [string, string]> = [
     'the memory cgroup is disabled (is cgroup_disable=memory on the kernel command line?); pods could not get memory limits',
   ],
   ['/usr/sbin/modprobe vxlan', 'the kernel has no vxlan module; flannel cannot build the overlay network'],
-  ['/usr/sbin/modprobe br_netfilter', 'the kernel has no br_netfilter module; Services would not reach pods on the same node'],
+];
+
+/**
+ * Wanted, not required: without br_netfilter, replies bridged between two pods of a node bypass
+ * conntrack, so the agent masquerades Service traffic between its own pods instead (the reply then
+ * passes through the node); the journal says which way this host goes.
+ */
+const advisories: ReadonlyArray<readonly [string, string]> = [
+  ['/usr/sbin/modprobe br_netfilter', 'the kernel has no br_netfilter module; the agent masquerades Service traffic between pods of this node instead'],
 ];
 
 /**
@@ -18,11 +26,12 @@ const checks: ReadonlyArray<readonly [string, string]> = [
  */
 export function preflightUnit(): string {
   return renderUnit({
-    Unit: [['Description', 'lotse preflight: memory cgroup, vxlan and br_netfilter present']],
+    Unit: [['Description', 'lotse preflight: memory cgroup and vxlan present (br_netfilter wanted)']],
     Service: [
       ['Type', 'oneshot'],
       ['RemainAfterExit', 'yes'],
       ...checks.map(([test, message]) => ['ExecStart', `/bin/sh -c '${test} || { echo "lotse preflight: ${message}" >&2; exit 1; }'`] as const),
+      ...advisories.map(([test, message]) => ['ExecStart', `/bin/sh -c '${test} || echo "lotse preflight: ${message}" >&2'`] as const),
     ],
     Install: [['WantedBy', 'multi-user.target']],
   });

@@ -68,6 +68,16 @@ describe('nftables rendering', () => {
     expect(lines.slice(0, 3)).toEqual(['add table ip lotse', 'delete table ip lotse', 'add table ip lotse']);
   });
 
+  it('masquerades Service traffic between pods of the node once it has a pod subnet (no br_netfilter needed)', () => {
+    const without = renderNftRuleset(table, { table: 'lotse', fresh: true });
+    expect(without.chains.get('LOTSE-POSTROUTING')).toEqual(['meta mark & 0x4000 == 0x4000 masquerade']);
+    const withSubnet = renderNftRuleset(table, { table: 'lotse', fresh: true, localPodSubnet: '10.244.3.0/24' });
+    expect(withSubnet.chains.get('LOTSE-POSTROUTING')).toEqual(['meta mark & 0x4000 == 0x4000 masquerade', 'ct status dnat ip saddr 10.244.3.0/24 ip daddr 10.244.3.0/24 masquerade']);
+    // A changed lease rewrites the chain on the next sync.
+    const moved = renderNftRuleset(table, { table: 'lotse', fresh: false, previous: withSubnet, localPodSubnet: '10.244.9.0/24' });
+    expect(moved.script).toContain('ct status dnat ip saddr 10.244.9.0/24 ip daddr 10.244.9.0/24 masquerade');
+  });
+
   it('deletes the chains and sets of services that are gone on the next sync', () => {
     const first = renderNftRuleset(table, { table: 'lotse', fresh: true });
     const second = renderNftRuleset(table.filter((e) => e.name !== 'web'), { table: 'lotse', fresh: false, previous: first });
