@@ -158,6 +158,7 @@ export function loadOutputs(path: string): Inventory {
     store: outputs.store,
     network: { ...outputs.clusterNetwork },
     ...(outputs.apiAddress ? { apiAddress: outputs.apiAddress } : {}),
+    ...(outputs.nodeRegistry ? { nodeRegistry: outputs.nodeRegistry } : {}),
     hosts: outputs.hosts.map((h) => ({ ...h, ...(identityFile ? { identityFile } : {}) })),
   };
   return normalize(inventory, `${path} (stack outputs)`);

@@ -52,6 +52,8 @@ export interface ClusterOutputsDocument {
    * made one: the kubeconfig points there and the masters' certificate names it.
    */
   readonly apiAddress?: string;
+  /** An npm registry mirror serving the pinned Node.js builds (bootstrap.nodeRegistry). */
+  readonly nodeRegistry?: string;
 }
 
 const NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -105,6 +107,7 @@ export const CLUSTER_OUTPUTS_SCHEMA: JSONSchemaType<Mutable<ClusterOutputsDocume
     clusterNetwork: CLUSTER_NETWORK_SCHEMA,
     sshIdentityFile: { type: 'string', minLength: 1, maxLength: 4096, nullable: true },
     apiAddress: { type: 'string', minLength: 1, maxLength: 253, nullable: true },
+    nodeRegistry: { type: 'string', pattern: '^https?://', maxLength: 2048, nullable: true },
   },
 };
 

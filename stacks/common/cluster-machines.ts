@@ -74,6 +74,7 @@ export function clusterMachines<N extends CloudNode>(stack: Construct, props: Cl
     // Absolute, since the bootstrap reads the outputs from the stack's directory under cdktf.out.
     sshIdentityFile: identityPath(cluster.bootstrap.identityFile),
     apiAddress: balancer ? `${balancer.address}:${balancer.port}` : undefined,
+    nodeRegistry: cluster.bootstrap.nodeRegistry,
   });
   if (cluster.bootstrap.enabled) {
     const dependsOn = [...nodes.map((n) => n.machine), ...(balancer ? [balancer.dependable] : [])];

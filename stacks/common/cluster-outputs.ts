@@ -11,6 +11,7 @@ export interface ClusterOutputsProps {
   readonly sshIdentityFile?: string;
   /** The load balancer's address, when the stack made one. */
   readonly apiAddress?: string;
+  readonly nodeRegistry?: string;
 }
 
 /** The document handed to `lotse bootstrap --outputs`, from what the stack made. */
@@ -26,6 +27,7 @@ export function outputsDocument(props: ClusterOutputsProps): ClusterOutputsDocum
     clusterNetwork: { ...props.network },
     ...(props.sshIdentityFile ? { sshIdentityFile: props.sshIdentityFile } : {}),
     ...(props.apiAddress ? { apiAddress: props.apiAddress } : {}),
+    ...(props.nodeRegistry ? { nodeRegistry: props.nodeRegistry } : {}),
   };
 }
 
@@ -39,6 +41,7 @@ const DESCRIPTIONS: Record<keyof ClusterOutputsDocument, string> = {
   clusterNetwork: 'pod and service ranges, the cluster DNS address and domain (cluster.yaml network)',
   sshIdentityFile: 'private key the bootstrap logs in with (cluster.yaml bootstrap.identityFile)',
   apiAddress: "the load balancer in front of the masters' API (port 6443), when there are several masters",
+  nodeRegistry: 'npm registry mirror the bootstrap fetches the pinned Node.js builds from (cluster.yaml bootstrap.nodeRegistry)',
 };
 
 /**

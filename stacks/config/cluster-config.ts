@@ -59,6 +59,8 @@ export interface BootstrapConfig {
   readonly command: string;
   /** Private key the bootstrap logs in with; without it, the keys in the user's ssh-agent. */
   readonly identityFile?: string;
+  /** An npm registry mirror serving the pinned Node.js builds (default registry.npmjs.org). */
+  readonly nodeRegistry?: string;
 }
 
 export interface GceConfig {

@@ -183,6 +183,7 @@ export const clusterSchema = {
         enabled: { type: 'boolean', default: true },
         command: { ...nonEmpty, default: 'lotse' },
         identityFile: nonEmpty,
+        nodeRegistry: { type: 'string', pattern: '^https?://', maxLength: 2048 },
       },
     },
     gce,

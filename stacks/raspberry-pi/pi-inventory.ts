@@ -7,6 +7,7 @@ export function piInventory(cluster: ClusterConfig, pi: RaspberryPiConfig): stri
   const document = {
     name: cluster.name,
     store: pi.store,
+    ...(cluster.bootstrap.nodeRegistry ? { nodeRegistry: cluster.bootstrap.nodeRegistry } : {}),
     network: { podCidr: cluster.network.podCidr, serviceCidr: cluster.network.serviceCidr, dnsAddress: cluster.network.dnsAddress, clusterDomain: cluster.network.clusterDomain },
     hosts: pi.nodes.map((node) => ({ name: node.name, address: node.address, port: 22, user: SSH_USER, role: node.role, ...(cluster.bootstrap.identityFile ? { identityFile: cluster.bootstrap.identityFile } : {}) })),
   };

@@ -12,6 +12,7 @@ describe('bootstrap inventory', () => {
       '/srv/cluster/inventory.yaml',
     );
     expect(inv.store).toBe('etcd');
+    expect(inv.node).toBe('shipped');
     expect(inv.network.podCidr).toBe('10.244.0.0/16');
     expect(inv.hosts[0]).toMatchObject({ port: 22, user: 'root', privateAddress: '192.168.1.10', identityFile: '/srv/cluster/keys/id' });
     expect(inv.hosts[1]).toMatchObject({ port: 2222, user: 'core', identityFile: undefined, jump: { user: 'admin', host: 'bastion', port: 2200 } });
@@ -31,6 +32,13 @@ describe('bootstrap inventory', () => {
     expect(message).toMatch(/hosts\[0\]\.role must be one of master, worker \(got "boss"\)/);
     expect(message).toMatch(/hosts\[1\]\.address is required/);
     expect(message).toMatch(/hosts\[1\]\.port must be <= 65535/);
+  });
+
+  test('an inventory naming a Node.js image is refused with the way out', () => {
+    expect(() => parseInventory('name: old\nnodeImage: docker.io/library/node:22-slim\nhosts: [{name: m1, address: 10.0.0.1, role: master}]', '/srv/inv.yaml')).toThrow(
+      /nodeImage: no longer used; lotse ships a pinned Node.js build to the hosts and pulls no image \(remove the key; node: host/,
+    );
+    expect(() => parseInventory('name: x\nnode: container\nhosts: [{name: m1, address: 10.0.0.1, role: master}]', '/srv/inv.yaml')).toThrow(/node/);
   });
 
   test('refuses duplicate names, no master, and SQLite with several masters', () => {
@@ -75,6 +83,9 @@ describe('bootstrap inventory', () => {
       // The load balancer a stack made: the kubeconfig points there and the masters' certificate names it.
       expect(apiEndpoint(balanced)).toEqual({ host: '198.51.100.7', port: 443 });
       expect(apiSans(balanced)).toContain('198.51.100.7');
+      // A Node.js mirror from cluster.yaml's bootstrap.nodeRegistry reaches the bootstrap.
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), nodeRegistry: 'https://npm.mirror.test' }));
+      expect(loadOutputs(file).nodeRegistry).toBe('https://npm.mirror.test');
       expect(apiEndpoint({ apiAddress: 'api.example.test' })).toEqual({ host: 'api.example.test', port: 6443 });
       writeFileSync(file, JSON.stringify({ clusterName: 'demo', hosts: [{ name: 'x', address: '1.2.3.4' }] }));
       expect(() => loadOutputs(file)).toThrow(/hosts\[0\]\.role is required/);
