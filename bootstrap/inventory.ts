@@ -5,7 +5,6 @@ import Ajv, { type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { CLUSTER_NETWORK_SCHEMA, parseClusterOutputs, type ClusterNetwork, type HostRole, type StoreKind } from '../cluster/cluster-outputs-document';
 import { describeSchemaError } from '../cluster/schema-errors';
-import type { NodeSource } from './node-runtime';
 export type AgentRuntime = 'docker' | 'podman' | 'fake';
 
 export interface JumpHost {
@@ -27,6 +26,13 @@ export interface InventoryHost {
   identityFile?: string;
   jump?: JumpHost;
 }
+
+/**
+ * Where lotse.js gets its Node.js on a host. `shipped` (the default): the pinned official build the
+ * bootstrap uploads, so Fedora CoreOS and Flatcar (which have none) pull nothing at boot and every
+ * host runs the same current LTS. `host`: a Node.js the host already has (a Debian server).
+ */
+export type NodeSource = 'shipped' | 'host';
 
 export interface Inventory {
   name: string;

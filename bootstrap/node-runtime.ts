@@ -1,16 +1,10 @@
 import type { HostFacts } from './host-facts';
 import { NODE_LAYOUT } from '../cluster/node-layout';
 import { NODE_BUILDS, type HostArch, type PinnedNodeBuild } from './node-build';
+import type { NodeSource } from './inventory';
 
 /** The oldest host Node.js lotse runs on when an inventory asks for the host's own (`node: host`). */
 export const MIN_NODE_MAJOR = 20;
-
-/**
- * Where lotse.js gets its Node.js on a host. `shipped` (the default): the pinned official build the
- * bootstrap uploads, so Fedora CoreOS and Flatcar (which have none) pull nothing at boot and every
- * host runs the same current LTS. `host`: a Node.js the host already has (a Debian server).
- */
-export type NodeSource = 'shipped' | 'host';
 
 export type NodeRuntime = { kind: 'host'; node: string; version: string } | { kind: 'shipped'; node: string; build: PinnedNodeBuild };
 

@@ -75,20 +75,40 @@ const etcdProtos: Plugin = {
 
 /**
  * The master picks a kubernetes-models validator per kind with a computed require(), which a
- * bundler cannot follow; the bundle gets one static require per validator named in resources.ts.
+ * bundler cannot follow; the bundle gets one static require per validator of the built-in
+ * resources (read from the resource table itself, so a validator written as a template string is
+ * not missed: the rehearsal found ClusterRole's missing, which broke RBAC writes on hosts).
  */
 const kubernetesModels: Plugin = {
   name: 'lotse-kubernetes-models',
   setup(b) {
-    b.onLoad({ filter: /master[\\/]api[\\/]validation\.ts$/ }, (args) => {
+    b.onLoad({ filter: /master[\\/]api[\\/]validation\.[jt]s$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       const wanted = 'require(`kubernetes-models/${modelPath}`)';
-      if (!source.includes(wanted)) return undefined;
-      const resources = readFileSync(join(dirname(args.path), 'resources.ts'), 'utf8');
-      const paths = [...new Set([...resources.matchAll(/validator: '([^']+)'/g)].map((m) => m[1]))];
+      if (!source.includes(wanted)) throw new Error(`${args.path} no longer loads validators with ${wanted}; update payload/lotse-bundle.ts`);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { resources } = require('../master/api/resources') as typeof import('../master/api/resources');
+      const paths = [...new Set(resources.map((r) => r.validator).filter((v) => v !== ''))];
       const cases = paths.map((p) => `    case ${JSON.stringify(p)}: return require(${JSON.stringify(`kubernetes-models/${p}`)});`).join('\n');
-      const loader = `\nfunction __lotseModel(path: string): unknown {\n  switch (path) {\n${cases}\n    default: throw new Error('no kubernetes-models validator bundled for ' + path);\n  }\n}\n`;
-      return { contents: source.replace(wanted, '__lotseModel(modelPath)') + loader, loader: 'ts' };
+      const loader = `\nfunction __lotseModel(path) {\n  switch (path) {\n${cases}\n    default: throw new Error('no kubernetes-models validator bundled for ' + path);\n  }\n}\n`;
+      return { contents: source.replace(wanted, '__lotseModel(modelPath)') + loader, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+  },
+};
+
+/**
+ * Files a module reads beside itself at run time travel inside the bundle (a host has only
+ * lotse.js): OpenAPI's descriptions, still parsed only when OpenAPI is first served.
+ */
+const besideFiles: Plugin = {
+  name: 'lotse-beside-files',
+  setup(b) {
+    b.onLoad({ filter: /master[\\/]api[\\/]openapi[\\/]descriptions\.[jt]s$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const wanted = /(?:readFileSync|\(0, node_fs_1\.readFileSync\))\(\s*(?:join|\(0, node_path_1\.join\))\(__dirname, 'descriptions\.json'\), 'utf8'\)/;
+      if (!wanted.test(source)) throw new Error(`${args.path} no longer reads descriptions.json beside itself; update payload/lotse-bundle.ts`);
+      const text = readFileSync(join(dirname(args.path), 'descriptions.json'), 'utf8');
+      return { contents: source.replace(wanted, () => `(${JSON.stringify(text)})`), loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
 };
@@ -133,7 +153,7 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
     target: 'node20',
     format: 'cjs',
     outfile: outFile,
-    plugins: [noNativeCode, etcdProtos, kubernetesModels],
+    plugins: [noNativeCode, etcdProtos, kubernetesModels, besideFiles],
     logLevel: 'silent',
     legalComments: 'none',
     metafile: true,

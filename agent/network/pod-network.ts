@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { ContainerRuntime } from '../runtime/container-runtime';
 import { FLANNEL_NETWORK_NAME, FLANNEL_SUBNET_FILE, parseSubnetEnv } from './flannel';
+import { isSubnetInUseRefusal, withoutVtepAddress } from './vtep-address';
 
 export interface PodNetworkOptions {
   runtime: ContainerRuntime;
@@ -90,7 +91,8 @@ export class PodNetwork {
     }
     try {
       const name = `${FLANNEL_NETWORK_NAME}-${subnet.subnet.replace(/[./]/g, '-')}`;
-      const network = await this.o.runtime.ensureNetwork(name, subnet.subnet, subnet.mtu, subnet.gateway);
+      const ensure = (): Promise<string> => this.o.runtime.ensureNetwork(name, subnet.subnet, subnet.mtu, subnet.gateway);
+      const network = await ensure().catch((err: unknown) => (isSubnetInUseRefusal(err) ? withoutVtepAddress(subnet.subnet, ensure, this.o.log) : Promise.reject(err)));
       if (network !== this.current) this.o.log?.(`pods join runtime network ${network} (flannel subnet ${subnet.subnet}, MTU ${subnet.mtu})`);
       this.current = network;
       this.currentSubnet = subnet.subnet;

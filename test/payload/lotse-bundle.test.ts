@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle } from '../../payload/lotse-bundle';
+import { fetchNodeBuild } from '../../bootstrap/node-build';
+import { freePort, startMasterProcess } from '../support/master-process';
+import { kubectl, kubectlOk } from '../support/kubectl';
 
-jest.setTimeout(60_000);
+jest.setTimeout(480_000);
 
 describe('the lotse bundle', () => {
   let dir: string;
@@ -22,5 +25,28 @@ describe('the lotse bundle', () => {
     // From a directory with no node_modules above it, the CLI loads with every command.
     const help = execFileSync(process.execPath, [bundle.path, '--help'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     for (const command of ['master', 'agent', 'bootstrap', 'reset']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  test('runs a master the way hosts do: lotse.js alone on the shipped Node.js, SQLite, every validator and the OpenAPI descriptions inside', async () => {
+    const { node } = await fetchNodeBuild('amd64', { cacheDir: join(__dirname, '../../.cache/node'), timeoutMs: 420_000 });
+    const alone = mkdtempSync(join(tmpdir(), 'lotse-bundle-alone-'));
+    try {
+      const bundle = await buildBundle(join(alone, 'lotse.js'));
+      const data = join(alone, 'data');
+      const master = await startMasterProcess(data, await freePort(), ['--store', 'sqlite'], [node, bundle.path]);
+      try {
+        const kubeconfig = join(data, 'admin.kubeconfig');
+        // RBAC objects are validated like every kind (their validator was once left out of the bundle).
+        await kubectlOk(kubeconfig, ['create', 'clusterrole', 'pod-reader', '--verb=get', '--resource=pods']);
+        const bad = await kubectl(kubeconfig, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r', namespace: 'default' }, rules: [{ verbs: 'get' }] }));
+        expect(bad.stderr).toMatch(/rules\[0\]\.verbs/);
+        // kubectl explain needs the descriptions, which hosts have only inside lotse.js.
+        expect(await kubectlOk(kubeconfig, ['explain', 'deployment.spec.replicas'])).toMatch(/desired pods/i);
+      } finally {
+        await master.kill();
+      }
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
   });
 });

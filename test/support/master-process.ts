@@ -27,10 +27,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `lotse master` as a real process (from dist/: `npm run build` first), ready once /readyz answers. */
-export async function startMasterProcess(dataDir: string, port: number, extra: string[] = []): Promise<MasterProcess> {
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before this test');
-  const child = spawn(process.execPath, [lotseBin, 'master', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `lotse master` as a real process (from dist/: `npm run build` first), ready once /readyz answers.
+ * `program` runs another build: [a node executable, a lotse.js bundle].
+ */
+export async function startMasterProcess(dataDir: string, port: number, extra: string[] = [], program: readonly [string, string] = [process.execPath, lotseBin]): Promise<MasterProcess> {
+  if (program[1] === lotseBin && !existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before this test');
+  const child = spawn(program[0], [program[1], 'master', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
