@@ -34,7 +34,7 @@ export class FakeRuntime implements ContainerRuntime {
   async createSandbox(spec: SandboxSpec): Promise<{ id: string; ip: string }> {
     const n = FakeRuntime.nextIp++;
     const ip = `10.${128 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`;
-    const id = this.add(spec.pod, SANDBOX_NAME, 'sandbox', 0, '', 'pause', 'running');
+    const id = this.add(spec.pod, SANDBOX_NAME, 'sandbox', spec.attempt ?? 0, '', 'pause', 'running');
     this.ips.set(id, ip);
     return { id, ip };
   }

@@ -15,6 +15,7 @@ import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager, type VolumeSource } from '../volumes/volume-manager';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
+import { lostInRestart } from './lost-containers';
 
 export interface PodSyncDeps {
   client: KubeClient;
@@ -87,7 +88,7 @@ export class PodSync {
   }
 
   private async containers(uid: string): Promise<RuntimeContainer[]> {
-    return this.d.startFailures.apply(uid, await this.d.runtime.listContainers(uid));
+    return lostInRestart(this.d.startFailures.apply(uid, await this.d.runtime.listContainers(uid)));
   }
 
   private stateOf(uid: string, pod: Pod): PodState {
@@ -199,6 +200,7 @@ export class PodSync {
     const dns = this.d.dns?.(pod);
     try {
       const created = await this.d.runtime.createSandbox({
+        attempt: sandboxes.length === 0 ? 0 : Math.max(...sandboxes.map((s) => s.attempt)) + 1,
         volumes: held,
         dnsServers: dns?.servers,
         dnsSearches: dns?.searches,

@@ -38,6 +38,11 @@ export interface PortMapping {
 
 export interface SandboxSpec {
   pod: PodRef;
+  /**
+   * 0 for the pod's first sandbox, one more for each replacement (its name carries it): a dead
+   * sandbox that containers still reference cannot be removed yet, and must not block the new one.
+   */
+  attempt?: number;
   hostname: string;
   /** Runtime network to attach to (flannel's), undefined for the runtime default. */
   network?: string;

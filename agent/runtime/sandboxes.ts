@@ -24,7 +24,7 @@ export class EngineSandboxes {
       exposed[key] = {};
       if (p.hostPort) (bindings[key] ??= []).push({ HostPort: String(p.hostPort), ...(p.hostIP ? { HostIp: p.hostIP } : {}) });
     }
-    const name = containerName(spec.pod, SANDBOX_NAME, 0);
+    const name = containerName(spec.pod, SANDBOX_NAME, spec.attempt ?? 0);
     await this.containers.removeByName(name);
     let container: Docker.Container;
     try {
@@ -34,7 +34,7 @@ export class EngineSandboxes {
         Entrypoint: PAUSE_COMMAND,
         Cmd: [],
         Hostname: spec.hostNetwork ? undefined : spec.hostname.slice(0, 63),
-        Labels: this.containers.labels(spec.pod, SANDBOX_NAME, 'sandbox', 0, ''),
+        Labels: this.containers.labels(spec.pod, SANDBOX_NAME, 'sandbox', spec.attempt ?? 0, ''),
         ExposedPorts: exposed,
         HostConfig: {
           NetworkMode: spec.hostNetwork ? 'host' : spec.network ?? 'bridge',

@@ -340,3 +340,34 @@ test('a restarted agent adopts running containers without restarting them; orpha
     h = next;
   }
 });
+
+test('after a host reboot (podman shows the pod\'s containers as created again) the agent runs the pod anew in a new sandbox', async () => {
+  const pod = makePod('rebooted', { containers: [{ name: 'main', image, ...sh('exec sleep 3600') }] });
+  h.add(pod);
+  await waitFor('rebooted running', () => cs(pod, 'main')?.state?.running, 15_000);
+  const uid = pod.metadata?.uid ?? '';
+  await h.stop();
+  // The power goes: every process of the pod dies (sandbox included, with its network namespace).
+  const ids = (await runtime.listContainers(uid)).map((c) => c.id);
+  await run('podman', ['kill', ...ids]);
+  // After the reboot podman reports those containers as "created" (their run state lived in /run);
+  // a wrapper shows exactly that, with the real containers and names underneath.
+  const rebooted = new Proxy(runtime, {
+    get(target, prop, receiver) {
+      if (prop !== 'listContainers') return Reflect.get(target, prop, receiver) as unknown;
+      return async (podUid?: string) => (await target.listContainers(podUid)).map((c) => (ids.includes(c.id) ? { ...c, state: 'created' as const, exitCode: undefined, reason: undefined } : c));
+    },
+  });
+  const next = new PodHarness(rebooted, NODE, h.dataDir);
+  await next.start([pod]);
+  try {
+    const again = await waitFor('running again', () => next.status(pod)?.containerStatuses?.[0]?.state?.running && next.status(pod)?.containerStatuses?.[0], 20_000);
+    // As the kubelet after a reboot: restarted once, the lost run ended Unknown with 255.
+    expect(again.restartCount).toBe(1);
+    expect(again.lastState?.terminated).toMatchObject({ reason: 'Unknown', exitCode: 255 });
+    const sandboxes = (await runtime.listContainers(uid)).filter((c) => c.kind === 'sandbox' && c.state === 'running');
+    expect(sandboxes.map((s) => s.attempt)).toEqual([1]);
+  } finally {
+    h = next;
+  }
+});
