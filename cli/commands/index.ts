@@ -22,4 +22,5 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   rehearse: async () => (await import('./rehearse')).registerRehearse,
   token: async () => (await import('./token')).registerToken,
   etcd: async () => (await import('./etcd')).registerEtcd,
+  'flanneld-standin': async () => (await import('./flanneld-standin')).registerFlanneldStandin,
 };
