@@ -39,7 +39,7 @@ export const FLANNELD_USAGE = `flanneld stand-in (kube-subnet-mgr mode, vxlan ba
   --ip-masq                         masquerade pod traffic leaving the pod network (nft table lotse-flannel)
   --set-node-network-unavailable    default true: set the Node's NetworkUnavailable=False once up
   --kube-api-url=URL                ignored (the kubeconfig names the server)
-Environment: NODE_NAME (required).`;
+Environment: NODE_NAME (required); FLANNELD_<FLAG> for a flag not given (FLANNELD_IFACE=ADDR).`;
 
 /** flanneld was asked for its usage (-h/--help) rather than to run. */
 export class UsageRequested extends Error {
@@ -56,7 +56,7 @@ const BOOL_VALUES: Record<string, boolean> = { '1': true, t: true, true: true, '
  * `--flag value` (booleans only in the `=` form), the last of a repeated flag wins except --iface, which collects. Anything else is refused,
  * naming the flag, so a DaemonSet relying on behaviour that is not stood in fails loudly.
  */
-export function parseFlanneldFlags(argv: readonly string[]): FlanneldFlags {
+export function parseFlanneldFlags(argv: readonly string[], env: NodeJS.ProcessEnv = {}): FlanneldFlags {
   const values = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -75,6 +75,13 @@ export function parseFlanneldFlags(argv: readonly string[]): FlanneldFlags {
     if (kind === 'bool' && BOOL_VALUES[value.toLowerCase()] === undefined) throw new Error(`flag --${name} is a boolean; "${value}" is not true or false`);
     // Repeated flags: the last wins, as in Go's flag package; --iface collects.
     values.set(name, kind === 'strings' ? [...(values.get(name) ?? []), value] : [value]);
+  }
+  // As flanneld: a flag not on the command line is read from FLANNELD_<FLAG> (FLANNELD_IFACE, ...).
+  for (const [name, kind] of Object.entries(FLAGS)) {
+    const fromEnv = env[`FLANNELD_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (fromEnv === undefined || fromEnv === '' || values.has(name)) continue;
+    if (kind === 'bool' && BOOL_VALUES[fromEnv.toLowerCase()] === undefined) throw new Error(`FLANNELD_${name.toUpperCase().replace(/-/g, '_')} is a boolean; "${fromEnv}" is not true or false`);
+    values.set(name, [fromEnv]);
   }
   return toFlags(values);
 }

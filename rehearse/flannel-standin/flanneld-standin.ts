@@ -21,7 +21,7 @@ import { retrying } from './waiting';
 export async function runFlanneldStandin(argv: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
   let flags: FlanneldFlags;
   try {
-    flags = parseFlanneldFlags(argv);
+    flags = parseFlanneldFlags(argv, env);
   } catch (err) {
     if (!(err instanceof UsageRequested)) throw err;
     process.stderr.write(`${FLANNELD_USAGE}\n`);

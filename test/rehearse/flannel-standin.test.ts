@@ -251,6 +251,11 @@ describe('flags and net-conf.json, as flanneld reads them', () => {
       kubeconfigFile: '/k', subnetFile: '/run/flannel/subnet.env', netConfPath: '/etc/kube-flannel/net-conf.json', ifaces: ['eth1', '10.0.0.1'], publicIp: '192.0.2.9', ipMasq: true, setNodeNetworkUnavailable: true,
     });
   });
+  it('reads a flag not on the command line from FLANNELD_<FLAG>, as the unit passes FLANNELD_IFACE', () => {
+    const env = { FLANNELD_IFACE: '10.0.0.7', FLANNELD_IP_MASQ: 'true', FLANNELD_SUBNET_FILE: '/x/subnet.env' };
+    expect(parseFlanneldFlags(['--kube-subnet-mgr', kubeconfigFlag, '--subnet-file=/cli/subnet.env'], env)).toMatchObject({ ifaces: ['10.0.0.7'], ipMasq: true, subnetFile: '/cli/subnet.env' });
+    expect(() => parseFlanneldFlags(['--kube-subnet-mgr', kubeconfigFlag], { FLANNELD_IP_MASQ: 'maybe' })).toThrow(/FLANNELD_IP_MASQ is a boolean/);
+  });
   it('refuses what is not stood in, naming it', () => {
     expect(() => parseFlanneldFlags([kubeconfigFlag])).toThrow(/only kube-subnet-mgr mode is stood in/);
     expect(() => parseFlanneldFlags(['--kube-subnet-mgr', kubeconfigFlag, '--etcd-endpoints=http://x'])).toThrow(/unknown flag --etcd-endpoints/);
