@@ -9,11 +9,18 @@ import type { ClusterConfig, OperatingSystem } from '../stacks/config/cluster-co
 import { validateConfig } from '../stacks/config/validate';
 import { type HostRecord, journalTail } from './host-machine';
 import { loadImages } from './image-loader';
+import { run } from './command-runner';
+import { hostImagePath } from './host-image';
+import { ensureRehearsalImages, rehearsalImages } from './rehearsal-images';
+import { buildBundle } from '../payload/lotse-bundle';
+import { NodeBuildShelf } from '../bootstrap/node-install';
 import { bootStack, type Progress, tearDown } from './rehearsal-hosts';
 import type { RehearsalState } from './rehearsal-state';
 import { stackDir } from './rehearse-home';
 import { rehearsalIdentity } from './ssh-identity';
-import { synthesizeMachines } from './stack-machines';
+import { synthesizeMachines, type StackMachine } from './stack-machines';
+import { runSmokeChecks, type SmokeResult } from './smoke-checks';
+import { userKubeconfigPath } from '../kube/kubeconfig-file';
 
 export interface RehearseOptions {
   readonly stack: string;
@@ -27,8 +34,22 @@ export interface RehearseOptions {
   readonly loadImages?: readonly string[];
   readonly kubeconfigPath?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * The image the smoke checks run (busybox with /bin/hello serving on 8080, nc, hostname; as
+   * scripts/build-test-image.sh builds localhost/lotse-hello:1); false skips the smoke checks.
+   */
+  readonly smokeImage?: string | false;
   readonly out: NodeJS.WritableStream;
 }
+
+/** How a rehearsal ended: when the nodes were Ready, and each smoke check. */
+export interface RehearsalOutcome {
+  readonly state: RehearsalState;
+  readonly readyMs: number;
+  readonly smoke: readonly SmokeResult[];
+}
+
+export const DEFAULT_SMOKE_IMAGE = 'localhost/lotse-hello:1';
 
 /** The cluster name the rehearsal bootstraps under: its PKI and kubeconfig context stay apart from the real cluster's. */
 export const rehearsalCluster = (stack: string): string => `rehearse-${stack}`;
@@ -56,6 +77,8 @@ function writeOutputs(state: Omit<RehearsalState, 'outputsFile'>, config: Cluste
     workerAddresses: state.hosts.filter((h) => h.role === 'worker').map((h) => h.address),
     hosts: state.hosts.map((h) => ({ name: h.name, role: h.role, address: h.address, privateAddress: h.address, user: 'core', port: 22 })),
     clusterNetwork: { podCidr: config.network.podCidr, serviceCidr: config.network.serviceCidr, dnsAddress: config.network.dnsAddress, clusterDomain: config.network.clusterDomain },
+    // As a stack with bootstrap.identityFile writes it: `lotse bootstrap --outputs` alone reaches a kept rehearsal.
+    sshIdentityFile: state.identityFile,
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
   return file;
@@ -76,9 +99,10 @@ async function unitReport(host: HostRecord): Promise<string> {
 
 /**
  * `lotse rehearse`: synthesize, boot every machine from its own Ignition, run the real bootstrap
- * over SSH, and report. Hosts are removed afterwards (also on failure) unless --keep.
+ * over SSH, run the smoke checks, and report. Hosts are removed afterwards (also on failure)
+ * unless --keep. Throws when the cluster does not form or a smoke check fails.
  */
-export async function rehearse(options: RehearseOptions): Promise<{ state: RehearsalState; readyMs: number }> {
+export async function rehearse(options: RehearseOptions): Promise<RehearsalOutcome> {
   const started = Date.now();
   const say: Progress = (host, step, detail) => options.out.write(`  ${host.padEnd(16)} ${step.padEnd(10)} ${detail}\n`);
   const identity = await rehearsalIdentity(options.stack);
@@ -90,34 +114,72 @@ export async function rehearse(options: RehearseOptions): Promise<{ state: Rehea
   let state: RehearsalState | undefined;
   try {
     state = await bootStack(options.stack, machines, { outputsFile: '', identityFile: identity.privateKeyFile }, say);
-    if (options.loadImages?.length) {
-      await loadImages(options.loadImages, state.hosts, engineIn(machines[0].ignition), (h, d) => say(h, 'image', d));
-    }
-    const outputsFile = writeOutputs(state, config);
-    state = { ...state, outputsFile };
-    // Every rehearsal boots new hosts with new host keys: the pins of the last one no longer apply.
-    rmSync(join(clusterDir(rehearsalCluster(options.stack)), 'known_hosts'), { force: true });
-    say('*', 'bootstrap', `lotse bootstrap --outputs ${outputsFile}`);
-    try {
-      // The outputs document has no identity file yet (issue 13, item 9): the rehearsal's key is
-      // given to the inventory read from it, as a user's ssh-agent would offer theirs.
-      const inventory = loadOutputs(outputsFile);
-      const withKey = { ...inventory, hosts: inventory.hosts.map((h) => ({ ...h, identityFile: state?.identityFile })) };
-      await runBootstrap(withKey, {
-        onStep: printStep(options.out),
-        onNotice: (m) => say('*', 'note', m),
-        kubeconfigPath: options.kubeconfigPath,
-        readyTimeoutMs: options.readyTimeoutMs ?? 300000,
-      });
-    } catch (err) {
-      const reports = await Promise.all(state.hosts.map(unitReport));
-      throw new Error(`${(err as Error).message}\n  journals of the lotse units on the hosts:\n${reports.join('\n')}`);
-    }
+    state = await deliverCluster(state, config, machines, options, say);
     const readyMs = Date.now() - started;
     say('*', 'ready', `every node Ready ${(readyMs / 1000).toFixed(1)} s after start; kubectl --context ${rehearsalCluster(options.stack)} get nodes`);
-    return { state, readyMs };
+    const smoke = await smokeChecks(state, options, say);
+    const failed = smoke.filter((r) => !r.ok);
+    if (failed.length > 0) throw new Error(`${failed.length} of ${smoke.length} smoke checks failed: ${failed.map((r) => r.name).join('; ')}`);
+    return { state, readyMs, smoke };
   } finally {
     if (!options.keep) await tearDown(options.stack, say);
     else if (state) say('*', 'keep', `hosts left running: lotse rehearse --status --stack ${options.stack}; remove with --down`);
   }
+}
+
+/**
+ * From booted hosts to a Ready cluster: the images the hosts cannot pull, the outputs document,
+ * then the real bootstrap. A failure carries the journals of the lotse units on every host.
+ */
+export async function deliverCluster(
+  booted: RehearsalState,
+  config: ClusterConfig,
+  machines: readonly StackMachine[],
+  options: Pick<RehearseOptions, 'stack' | 'loadImages' | 'kubeconfigPath' | 'readyTimeoutMs' | 'smokeImage' | 'out'>,
+  say: Progress,
+): Promise<RehearsalState> {
+  const shelf = new NodeBuildShelf();
+  const bundle = await buildBundle();
+  const specs = rehearsalImages(config, { rootfs: booted.image, node: (await shelf.get('amd64')).cached.node, bundle: bundle.path });
+  const images = await ensureRehearsalImages(specs, (d) => say('*', 'image', d));
+  const smokeImage = options.smokeImage === false ? [] : [options.smokeImage ?? DEFAULT_SMOKE_IMAGE];
+  for (const image of smokeImage) {
+    if ((await run(['podman', 'image', 'exists', image], { allowFailure: true })).code !== 0) {
+      throw new Error(`the smoke checks run ${image}, which this machine's podman does not have: build it (scripts/build-test-image.sh in a lotse checkout), name another with --smoke-image (busybox with /bin/hello on 8080), or skip them with --no-smoke`);
+    }
+  }
+  await loadImages([...images, ...smokeImage, ...(options.loadImages ?? [])], booted.hosts, engineIn(machines[0].ignition), (h, d) => say(h, 'image', d));
+  const outputsFile = writeOutputs(booted, config);
+  const state = { ...booted, outputsFile };
+  // Every rehearsal boots new hosts with new host keys: the pins of the last one no longer apply.
+  rmSync(join(clusterDir(rehearsalCluster(options.stack)), 'known_hosts'), { force: true });
+  say('*', 'bootstrap', `lotse bootstrap --outputs ${outputsFile}`);
+  try {
+    await runBootstrap(loadOutputs(outputsFile), {
+      bundle,
+      nodeBuilds: shelf,
+      onStep: printStep(options.out),
+      onNotice: (m) => say('*', 'note', m),
+      kubeconfigPath: options.kubeconfigPath,
+      readyTimeoutMs: options.readyTimeoutMs ?? 300000,
+    });
+  } catch (err) {
+    const reports = await Promise.all(state.hosts.map(unitReport));
+    throw new Error(`${(err as Error).message}\n  journals of the lotse units on the hosts:\n${reports.join('\n')}`);
+  }
+  return state;
+}
+
+async function smokeChecks(state: RehearsalState, options: RehearseOptions, say: Progress): Promise<SmokeResult[]> {
+  if (options.smokeImage === false) {
+    say('*', 'smoke', 'skipped (--no-smoke)');
+    return [];
+  }
+  return runSmokeChecks({
+    state,
+    kubeconfig: options.kubeconfigPath ?? userKubeconfigPath(),
+    context: rehearsalCluster(options.stack),
+    image: options.smokeImage ?? DEFAULT_SMOKE_IMAGE,
+    report: (r) => say('*', 'smoke', `${r.ok ? 'PASS' : 'FAIL'}  ${r.name} (${(r.ms / 1000).toFixed(1)} s): ${r.detail}`),
+  });
 }

@@ -19,6 +19,9 @@ interface RehearseFlags {
   down?: boolean;
   kubeconfig?: string;
   timeout: string;
+  /** commander's --no-smoke sets smoke to false. */
+  smoke: boolean;
+  smokeImage?: string;
 }
 
 const OS: Record<string, OperatingSystem> = { fcos: 'fedora-coreos', flatcar: 'flatcar' };
@@ -61,6 +64,8 @@ export function registerRehearse(program: Command): void {
     .option('--down', 'remove every host, mount, namespace and bridge of the rehearsal')
     .option('--kubeconfig <file>', 'kubeconfig to merge the context rehearse-STACK into (default: $KUBECONFIG or ~/.kube/config)')
     .option('--timeout <seconds>', 'how long the bootstrap waits for etcd, the API and the nodes', '300')
+    .option('--smoke-image <image>', 'image the smoke checks run (busybox with /bin/hello on 8080)', 'localhost/lotse-hello:1')
+    .option('--no-smoke', 'stop once every node is Ready, without the smoke checks')
     .action(async (flags: RehearseFlags) => {
       const say = (host: string, step: string, detail: string): void => void process.stderr.write(`  ${host.padEnd(16)} ${step.padEnd(10)} ${detail}\n`);
       if (flags.status) return status(flags.stack);
@@ -91,6 +96,7 @@ export function registerRehearse(program: Command): void {
         await rehearse({
           stack: flags.stack, rawConfig: raw, configPath: path, os: flags.os ? OS[flags.os] : undefined, keep: flags.keep === true, loadImages: flags.loadImage,
           kubeconfigPath: flags.kubeconfig, readyTimeoutMs: Number(flags.timeout) * 1000, out: process.stderr,
+          smokeImage: flags.smoke ? flags.smokeImage : false,
         });
       } finally {
         process.removeListener('SIGINT', interrupted);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseCidr, type Cidr } from '../../stacks/config/cidr';
-import { VXLAN } from '../vxlan-overlay';
+
+/** flanneld's vxlan defaults: VNI 1 on the IANA port, which the firewall matrix opens. */
+const VXLAN_DEFAULTS = { vni: 1, port: 8472 } as const;
 
 /** flanneld's net-conf.json, reduced to what kube-subnet-mgr mode with the vxlan backend reads. */
 export interface NetConf {
@@ -50,7 +52,7 @@ export function parseNetConf(text: string, path: string): NetConf {
     const v = backend?.[option];
     if (v !== undefined && v !== false && v !== 0 && v !== '') throw new Error(`${path}: vxlan option Backend.${option} is not stood in (remove it)`);
   }
-  return { network, vni: integerOption(backend, 'VNI', VXLAN.vni, 1, 2 ** 24 - 1, path), port: integerOption(backend, 'Port', VXLAN.port, 1, 65535, path) };
+  return { network, vni: integerOption(backend, 'VNI', VXLAN_DEFAULTS.vni, 1, 2 ** 24 - 1, path), port: integerOption(backend, 'Port', VXLAN_DEFAULTS.port, 1, 65535, path) };
 }
 
 function integerOption(backend: Record<string, unknown> | undefined, key: string, fallback: number, min: number, max: number, path: string): number {
