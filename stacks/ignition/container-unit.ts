@@ -13,6 +13,8 @@ export interface ContainerUnitProps {
   /** `host:container[:ro]` bind mounts. */
   readonly volumes: readonly string[];
   readonly privileged?: boolean;
+  /** Capabilities added to the engine's default set (least privilege where `privileged` is not needed). */
+  readonly capAdd?: readonly string[];
   readonly envFile?: string;
   readonly environment?: Readonly<Record<string, string>>;
   readonly after?: readonly string[];
@@ -31,6 +33,7 @@ export function containerUnit(props: ContainerUnitProps): string {
   const run = [
     engine.binary, 'run', '--rm', '--name', props.container, '--network', 'host', '--security-opt', 'label=disable',
     ...(props.privileged ? ['--privileged'] : []),
+    ...(props.capAdd ?? []).map((cap) => `--cap-add=${cap}`),
     ...(props.envFile ? ['--env-file', props.envFile] : []),
     ...Object.entries(props.environment ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     ...props.volumes.flatMap((v) => ['-v', v]),

@@ -32,7 +32,8 @@ export function flannelUnit(props: FlannelUnitProps): string {
     container: 'lotse-flannel',
     image: props.image,
     entrypoint: '/opt/bin/flanneld',
-    privileged: true,
+    // As upstream's DaemonSet: not privileged, only what programming the overlay needs.
+    capAdd: ['NET_ADMIN', 'NET_RAW'],
     envFile: P.flannelEnv,
     volumes: ['/run/flannel:/run/flannel', `${P.flannelNetConf}:${NET_CONF_IN_CONTAINER}:ro`, `${P.agentDataDir}:${P.agentDataDir}:ro`],
     requiresFiles: [P.flannelNetConf],

@@ -48,6 +48,9 @@ describe.each([
     expect(flannel).toContain('--kube-subnet-mgr --kubeconfig-file=/var/lib/lotse/agent/kubeconfig --net-config-path=/etc/kube-flannel/net-conf.json');
     expect(flannel).toContain('-v /etc/lotse/flannel/net-conf.json:/etc/kube-flannel/net-conf.json:ro -v /var/lib/lotse/agent:/var/lib/lotse/agent:ro');
     expect(flannel).not.toContain('etcd');
+    // Least privilege, as upstream's DaemonSet: NET_ADMIN and NET_RAW, not --privileged.
+    expect(flannel).toContain('--cap-add=NET_ADMIN --cap-add=NET_RAW');
+    expect(flannel).not.toContain('--privileged');
     expect(flannel).toContain("ExecStartPre=/bin/sh -c 'until [ -s /var/lib/lotse/agent/kubeconfig ]; do sleep 1; done'");
     expect(flannel).toContain('--subnet-file=/run/flannel/subnet.env');
     expect(flannel).toContain('ConditionPathExists=/etc/lotse/flannel/net-conf.json');
