@@ -45,6 +45,9 @@ export class EngineSandboxes {
           DnsOptions: spec.dnsOptions,
           Ulimits: this.containers.ulimits,
           RestartPolicy: { Name: 'no' },
+          // The pod's containers join its IPC namespace; docker keeps a container's private unless
+          // it is made shareable (podman accepts the same), as found on the Flatcar rehearsal.
+          IpcMode: 'shareable',
         },
       });
     } catch (err) {

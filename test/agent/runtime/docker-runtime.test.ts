@@ -52,6 +52,8 @@ test('two containers of one sandbox share localhost and a volume; logs and exec 
   const p = pod('pair');
   const sandbox = await runtime.createSandbox({ pod: p, hostname: 'pair', ports: [], hostNetwork: false });
   expect(sandbox.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  // Its IPC namespace is one the pod's containers may join: docker refuses a private one (Flatcar).
+  expect((await runtime.docker.getContainer(sandbox.id).inspect()).HostConfig.IpcMode).toBe('shareable');
   const shared = path.join(tmp, 'shared');
   fs.mkdirSync(shared);
   const mounts = [{ kind: 'bind' as const, source: shared, containerPath: '/data', readOnly: false }];
