@@ -1,35 +1,32 @@
 /**
- * Time from synthesis to every host of a stack booted from its Ignition (what `lotse rehearse`
- * does before the bootstrap), and each host's memory once idle. Run as root:
- *   npx esbuild bench/rehearse-hosts.ts --bundle --platform=node --packages=external --outfile=/tmp/bench-rehearse.js && NODE_PATH=$PWD/node_modules node /tmp/bench-rehearse.js [cluster.yaml]
+ * Time from `lotse rehearse` to every node Ready (synthesis, hosts booted from their Ignition, the
+ * images, the real bootstrap), and each host's memory with the cluster running. Run as root, with
+ * the host image cached:
+ *   npx esbuild bench/rehearse-hosts.ts --bundle --platform=node --packages=external --outfile=/tmp/bench-rehearse.js && NODE_PATH=$PWD/node_modules node /tmp/bench-rehearse.js [cluster.yaml] [--os flatcar]
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
-import { validateConfig } from '../stacks/config/validate';
 import { ensureHostImage } from '../rehearse/host-image';
-import { bootStack, hostStatuses, tearDown } from '../rehearse/rehearsal-hosts';
-import { stackDir } from '../rehearse/rehearse-home';
-import { rehearsalIdentity } from '../rehearse/ssh-identity';
-import { synthesizeMachines } from '../rehearse/stack-machines';
+import { hostStatuses, tearDown } from '../rehearse/rehearsal-hosts';
+import { rehearse } from '../rehearse/rehearsal-run';
 
 async function main(): Promise<void> {
   const stack = 'gce';
-  const file = process.argv[2] ?? 'cluster.example.yaml';
+  const args = process.argv.slice(2);
+  const file = args.find((a) => !a.startsWith('--')) ?? 'cluster.example.yaml';
+  const os = args.includes('--os') && args[args.indexOf('--os') + 1] === 'flatcar' ? 'flatcar' : undefined;
   await ensureHostImage((l) => process.stderr.write(`${l}\n`));
-  const identity = await rehearsalIdentity(stack);
   const raw = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  raw.sshAuthorizedKeys = [...(raw.sshAuthorizedKeys as string[]), identity.publicKey];
-  const started = Date.now();
-  const machines = synthesizeMachines(validateConfig(raw, file), stack, join(stackDir(stack), 'cdktf.out'), join(stackDir(stack), 'synth-base'));
-  const synthMs = Date.now() - started;
-  const state = await bootStack(stack, machines, { outputsFile: '', identityFile: identity.privateKeyFile }, () => undefined);
-  const bootMs = Date.now() - started - synthMs;
-  await new Promise((r) => setTimeout(r, 10000));
-  const memory = hostStatuses(state).map((h) => `${h.name} ${h.memoryMiB ?? '?'} MiB`).join(', ');
-  const downStarted = Date.now();
-  await tearDown(stack, () => undefined);
-  console.log(`${machines.length} hosts: synth ${(synthMs / 1000).toFixed(1)} s, network + Ignition + boot ${(bootMs / 1000).toFixed(1)} s; idle memory after 10 s: ${memory}; down ${((Date.now() - downStarted) / 1000).toFixed(1)} s`);
+  try {
+    const { state, readyMs } = await rehearse({ stack, rawConfig: raw, configPath: file, os, keep: true, smokeImage: false, out: process.stderr });
+    await new Promise((r) => setTimeout(r, 10000));
+    const memory = hostStatuses(state).map((h) => `${h.name} ${h.memoryMiB ?? '?'} MiB`).join(', ');
+    console.log(`${state.hosts.length} hosts (${os ?? 'fedora-coreos'}): every node Ready ${(readyMs / 1000).toFixed(1)} s after start; memory 10 s later: ${memory}`);
+  } finally {
+    const downStarted = Date.now();
+    await tearDown(stack, () => undefined);
+    console.log(`down ${((Date.now() - downStarted) / 1000).toFixed(1)} s`);
+  }
 }
 
 main().catch((err: Error) => {

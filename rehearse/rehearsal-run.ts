@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterOutputsDocument } from '../cluster/cluster-outputs-document';
 import { clusterDir } from '../cluster/lotse-home';
@@ -10,6 +10,7 @@ import { validateConfig } from '../stacks/config/validate';
 import { type HostRecord, journalTail } from './host-machine';
 import { loadImages } from './image-loader';
 import { run } from './command-runner';
+import { lockRehearsal } from './rehearsal-lock';
 import { hostImagePath } from './host-image';
 import { ensureRehearsalImages, rehearsalImages } from './rehearsal-images';
 import { buildBundle } from '../payload/lotse-bundle';
@@ -105,6 +106,16 @@ async function unitReport(host: HostRecord): Promise<string> {
 export async function rehearse(options: RehearseOptions): Promise<RehearsalOutcome> {
   const started = Date.now();
   const say: Progress = (host, step, detail) => options.out.write(`  ${host.padEnd(16)} ${step.padEnd(10)} ${detail}\n`);
+  mkdirSync(stackDir(options.stack), { recursive: true, mode: 0o700 });
+  const unlock = lockRehearsal(options.stack);
+  try {
+    return await rehearseLocked(options, started, say);
+  } finally {
+    unlock();
+  }
+}
+
+async function rehearseLocked(options: RehearseOptions, started: number, say: Progress): Promise<RehearsalOutcome> {
   const identity = await rehearsalIdentity(options.stack);
   const config = rehearsalConfig(options, identity.publicKey);
   const dir = stackDir(options.stack);
