@@ -72,7 +72,8 @@ function writeOutputs(state: Omit<RehearsalState, 'outputsFile'>, config: Cluste
   const file = join(stackDir(state.stack), 'outputs.json');
   const doc: ClusterOutputsDocument = {
     clusterName: rehearsalCluster(state.stack),
-    store: config.store,
+    // The Pi stack's inventory carries raspberryPi.store (SQLite by default), the clouds the top-level one.
+    store: state.stack === 'raspberry-pi' && config.raspberryPi ? config.raspberryPi.store : config.store,
     sshUser: 'core',
     masterAddresses: state.hosts.filter((h) => h.role === 'master').map((h) => h.address),
     workerAddresses: state.hosts.filter((h) => h.role === 'worker').map((h) => h.address),
