@@ -11,7 +11,6 @@ import { type HostRecord, journalTail } from './host-machine';
 import { loadImages } from './image-loader';
 import { run } from './command-runner';
 import { lockRehearsal } from './rehearsal-lock';
-import { hostImagePath } from './host-image';
 import { ensureRehearsalImages, rehearsalImages } from './rehearsal-images';
 import { buildBundle } from '../payload/lotse-bundle';
 import { NodeBuildShelf } from '../bootstrap/node-install';

@@ -1,4 +1,6 @@
 import { run } from './command-runner';
+import { kubectlFor, until, type Kubectl } from './smoke-kubectl';
+import { masterFailover } from './master-failover-check';
 import { hostStatuses, powerOff, powerOn } from './rehearsal-hosts';
 import type { RehearsalState } from './rehearsal-state';
 
@@ -36,8 +38,9 @@ interface SmokePod {
  * What a user would try on a fresh cluster, each reported on its own: pods on every node, pod to
  * pod across hosts over the overlay, a Service by ClusterIP and by DNS name from pods on other
  * hosts, a NodePort on every host, logs and exec, a host powered off (its pods move) and the same
- * host powered on again (it rejoins, its pods run and reach the others). Everything runs in the
- * namespace lotse-smoke, which is removed at the end.
+ * host powered on again (it rejoins, its pods run and reach the others); with three masters or more,
+ * the leading master powered off and on again. Everything runs in the namespace lotse-smoke, which
+ * is removed at the end.
  */
 export async function runSmokeChecks(o: SmokeOptions): Promise<SmokeResult[]> {
   const k = kubectlFor(o);
@@ -74,6 +77,10 @@ export async function runSmokeChecks(o: SmokeOptions): Promise<SmokeResult[]> {
       await check('NodePort on every host', () => nodePorts(k, o.state));
     }
     await check('kubectl logs and exec', () => logsAndExec(k, o.image, wait));
+    // Several masters (issue 21): losing the leading one must not stop the control plane.
+    if (o.state.hosts.filter((h) => h.role === 'master').length >= 3) {
+      await check('power off the leading master: another leads, the API keeps working', () => masterFailover(k, o.state, o.image, wait));
+    }
     if (o.state.hosts.filter((h) => h.role === 'worker').length > 1) {
       await check('power off the host of a pod: the pod moves', async () => (await podsMove(k, o, wait)).detail);
       // Whatever the check above got to: a host it powered off is powered on again.
@@ -84,33 +91,6 @@ export async function runSmokeChecks(o: SmokeOptions): Promise<SmokeResult[]> {
     await k(['delete', 'namespace', NS, '--wait=false']).catch(() => undefined);
   }
   return results;
-}
-
-type Kubectl = (args: string[], input?: string) => Promise<string>;
-
-function kubectlFor(o: SmokeOptions): Kubectl {
-  return async (args, input) => {
-    const r = await run(['kubectl', '--kubeconfig', o.kubeconfig, '--context', o.context, ...args], { input, allowFailure: true, timeoutMs: 90_000 }).catch((err: Error) => {
-      throw new Error(`kubectl cannot run (${err.message}): the smoke checks need kubectl on PATH`);
-    });
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
-    return r.stdout.trim();
-  };
-}
-
-async function until<T>(ms: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = `; last error: ${(err as Error).message}`;
-    }
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${Math.round(ms / 1000)} s${last}`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
 
 /** A DaemonSet of hello servers (on masters too) and a NodePort Service in front of them. */
