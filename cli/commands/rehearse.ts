@@ -93,11 +93,13 @@ export function registerRehearse(program: Command): void {
       };
       process.once('SIGINT', interrupted);
       try {
-        await rehearse({
+        const outcome = await rehearse({
           stack: flags.stack, rawConfig: raw, configPath: path, os: flags.os ? OS[flags.os] : undefined, keep: flags.keep === true, loadImages: flags.loadImage,
           kubeconfigPath: flags.kubeconfig, readyTimeoutMs: Number(flags.timeout) * 1000, out: process.stderr,
           smokeImage: flags.smoke ? flags.smokeImage : false,
         });
+        const checks = outcome.smoke.length > 0 ? `, ${outcome.smoke.length} of ${outcome.smoke.length} smoke checks passed` : '';
+        process.stderr.write(`rehearsal of ${flags.stack} passed: every node Ready ${(outcome.readyMs / 1000).toFixed(1)} s after the start${checks}\n`);
       } finally {
         process.removeListener('SIGINT', interrupted);
       }
