@@ -48,13 +48,8 @@ export async function runSmokeChecks(o: SmokeOptions): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   const check = async (name: string, body: () => Promise<string>): Promise<boolean> => {
     const started = Date.now();
-    let result: SmokeResult;
-    try {
-      result = { name, ok: true, ms: Date.now() - started, detail: await body() };
-      result = { ...result, ms: Date.now() - started };
-    } catch (err) {
-      result = { name, ok: false, ms: Date.now() - started, detail: (err as Error).message };
-    }
+    const outcome = await body().then((detail) => ({ ok: true, detail }), (err: Error) => ({ ok: false, detail: err.message }));
+    const result: SmokeResult = { name, ...outcome, ms: Date.now() - started };
     results.push(result);
     o.report(result);
     return result.ok;
@@ -82,7 +77,7 @@ export async function runSmokeChecks(o: SmokeOptions): Promise<SmokeResult[]> {
       await check('power off the leading master: another leads, the API keeps working', () => masterFailover(k, o.state, o.image, wait));
     }
     if (o.state.hosts.filter((h) => h.role === 'worker').length > 1) {
-      await check('power off the host of a pod: the pod moves', async () => (await podsMove(k, o, wait)).detail);
+      await check('power off the host of a pod: the pod moves', () => podsMove(k, o, wait));
       // Whatever the check above got to: a host it powered off is powered on again.
       const off = hostStatuses(o.state).find((h) => !h.running)?.name;
       if (off) await check(`power on ${off}: it rejoins and its pods run again`, () => rejoins(k, o, off, wait));
@@ -196,9 +191,9 @@ async function logsAndExec(k: Kubectl, image: string, wait: number): Promise<str
 /**
  * A Deployment's pod on a worker (the masters excluded by node affinity), whose pods give up an
  * unreachable node after 5 s (the default is 300 s); its worker is powered off and the pod must be
- * replaced on another one. Returns the worker it powered off.
+ * replaced on another one.
  */
-async function podsMove(k: Kubectl, o: SmokeOptions, wait: number): Promise<{ node: string; detail: string }> {
+async function podsMove(k: Kubectl, o: SmokeOptions, wait: number): Promise<string> {
   const labels = { app: 'smoke-move' };
   const masters = o.state.hosts.filter((h) => h.role === 'master').map((h) => h.name);
   const tolerate = (key: string) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 });
@@ -220,7 +215,7 @@ async function podsMove(k: Kubectl, o: SmokeOptions, wait: number): Promise<{ no
   await powerOff(o.state, before.node);
   const started = Date.now();
   const after = await until(wait, `a Ready smoke-move pod off ${before.node}`, async () => (await smokePods(k, 'smoke-move')).find((p) => p.ready && p.node !== before.node));
-  return { node: before.node, detail: `${before.node} powered off; ${before.name} replaced by ${after.name} on ${after.node} in ${Math.round((Date.now() - started) / 1000)} s` };
+  return `${before.node} powered off; ${before.name} replaced by ${after.name} on ${after.node} in ${Math.round((Date.now() - started) / 1000)} s`;
 }
 
 async function rejoins(k: Kubectl, o: SmokeOptions, node: string, wait: number): Promise<string> {
