@@ -1,7 +1,8 @@
 import type { HostRecord } from './host-machine';
 import { powerOff, powerOn } from './rehearsal-hosts';
 import type { RehearsalState } from './rehearsal-state';
-import { until, type Kubectl } from './smoke-kubectl';
+import type { Kubectl } from './smoke-kubectl';
+import { waitFor } from '../bootstrap/tunnel-http';
 
 const LEASE = ['-n', 'kube-system', 'get', 'lease', 'lotse-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}'];
 const NS = 'lotse-smoke';
@@ -28,18 +29,18 @@ export async function masterFailover(k: Kubectl, state: RehearsalState, image: s
   await k(['create', 'deployment', 'smoke-ha', '-n', NS, `--image=${image}`, '--replicas=1', '--', '/bin/hello']);
   await powerOff(state, leader.name);
   const off = Date.now();
-  const newHolder = await until(waitMs, 'new holder of the controllers\' Lease', async () => {
+  const newHolder = await waitFor('new holder of the controllers\' Lease', waitMs, async () => {
     const h = await other(LEASE);
     return h && !h.startsWith(`${leader.name}_`) ? h : undefined;
   }, 500);
   const takeoverMs = Date.now() - off;
   if (takeoverMs > TAKEOVER_LIMIT_MS) throw new Error(`${newHolder} took the Lease ${Math.round(takeoverMs / 1000)} s after ${leader.name} went off (limit 15 s)`);
   await other(['scale', 'deployment', 'smoke-ha', '-n', NS, '--replicas=3']);
-  await until(waitMs, 'smoke-ha scaled to 3 Ready pods during the outage', async () => ((await other(['get', 'deployment', 'smoke-ha', '-n', NS, '-o', 'jsonpath={.status.readyReplicas}'])) === '3' ? true : undefined));
+  await waitFor('smoke-ha scaled to 3 Ready pods during the outage', waitMs, async () => ((await other(['get', 'deployment', 'smoke-ha', '-n', NS, '-o', 'jsonpath={.status.readyReplicas}'])) === '3' ? true : undefined));
   const kept = (await other(['get', 'configmaps', '-n', NS, '-o', 'name'])).split('\n').filter((n) => n.startsWith('configmap/ha-before-')).length;
   if (kept !== WRITES) throw new Error(`${kept} of ${WRITES} ConfigMaps written before the outage are left`);
   const boot = await powerOn(state, leader.name);
-  await until(waitMs, `${leader.name}'s API ready again`, async () => ((await via(k, leader)(['get', '--raw', '/readyz'])) === 'ok' ? true : undefined));
-  await until(waitMs, `node ${leader.name} Ready again`, async () => ((await other(['get', 'node', leader.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True' ? true : undefined));
+  await waitFor(`${leader.name}'s API ready again`, waitMs, async () => ((await via(k, leader)(['get', '--raw', '/readyz'])) === 'ok' ? true : undefined));
+  await waitFor(`node ${leader.name} Ready again`, waitMs, async () => ((await other(['get', 'node', leader.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True' ? true : undefined));
   return `${leader.name} (leader) powered off; ${newHolder.split('_')[0]} led after ${(takeoverMs / 1000).toFixed(1)} s; ${WRITES}/${WRITES} earlier writes kept; smoke-ha scaled 1→3 during the outage; ${leader.name} back (${boot.state}), /readyz ok and Ready`;
 }

@@ -1,5 +1,6 @@
 import { run } from './command-runner';
-import { kubectlFor, until, type Kubectl } from './smoke-kubectl';
+import { kubectlFor, type Kubectl } from './smoke-kubectl';
+import { waitFor } from '../bootstrap/tunnel-http';
 import { masterFailover } from './master-failover-check';
 import { hostStatuses, powerOff, powerOn } from './rehearsal-hosts';
 import type { RehearsalState } from './rehearsal-state';
@@ -60,7 +61,7 @@ export async function runSmokeChecks(o: SmokeOptions): Promise<SmokeResult[]> {
   try {
     const placed = await check('pods on every node', async () => {
       await k(['apply', '-f', '-'], JSON.stringify(helloManifests(o.image)));
-      const pods = await until(wait, 'a ready smoke-web pod on every node', async () => {
+      const pods = await waitFor('a ready smoke-web pod on every node', wait, async () => {
         const ready = (await smokePods(k)).filter((p) => p.ready);
         return nodes.every((n) => ready.some((p) => p.node === n)) ? ready : undefined;
       });
@@ -178,8 +179,8 @@ async function logsAndExec(k: Kubectl, image: string, wait: number): Promise<str
     spec: { containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo smoke-log-line-1; echo smoke-log-line-2; exec sleep 3600'] }] },
   };
   await k(['apply', '-f', '-'], JSON.stringify(pod));
-  await until(wait, 'Running smoke-logs pod', async () => ((await k(['get', 'pod', 'smoke-logs', '-n', NS, '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined));
-  const logs = await until(30_000, 'log lines from smoke-logs', async () => {
+  await waitFor('Running smoke-logs pod', wait, async () => ((await k(['get', 'pod', 'smoke-logs', '-n', NS, '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined));
+  const logs = await waitFor('log lines from smoke-logs', 30_000, async () => {
     const out = await k(['logs', 'smoke-logs', '-n', NS]);
     return out.includes('smoke-log-line-2') ? out : undefined;
   });
@@ -211,22 +212,22 @@ async function podsMove(k: Kubectl, o: SmokeOptions, wait: number): Promise<stri
       },
     },
   }));
-  const before = await until(wait, 'a Ready smoke-move pod on a worker', async () => (await smokePods(k, 'smoke-move')).find((p) => p.ready));
+  const before = await waitFor('a Ready smoke-move pod on a worker', wait, async () => (await smokePods(k, 'smoke-move')).find((p) => p.ready));
   await powerOff(o.state, before.node);
   const started = Date.now();
-  const after = await until(wait, `a Ready smoke-move pod off ${before.node}`, async () => (await smokePods(k, 'smoke-move')).find((p) => p.ready && p.node !== before.node));
+  const after = await waitFor(`a Ready smoke-move pod off ${before.node}`, wait, async () => (await smokePods(k, 'smoke-move')).find((p) => p.ready && p.node !== before.node));
   return `${before.node} powered off; ${before.name} replaced by ${after.name} on ${after.node} in ${Math.round((Date.now() - started) / 1000)} s`;
 }
 
 async function rejoins(k: Kubectl, o: SmokeOptions, node: string, wait: number): Promise<string> {
   const started = Date.now();
   const boot = await powerOn(o.state, node);
-  await until(wait, `node ${node} Ready again`, async () => ((await k(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True' ? true : undefined));
-  const pod = await until(wait, `a Ready smoke-web pod on ${node}`, async () => (await smokePods(k)).find((p) => p.node === node && p.ready));
+  await waitFor(`node ${node} Ready again`, wait, async () => ((await k(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True' ? true : undefined));
+  const pod = await waitFor(`a Ready smoke-web pod on ${node}`, wait, async () => (await smokePods(k)).find((p) => p.node === node && p.ready));
   // The overlay is back too: another host's pod reaches the rebooted host's pod.
   const other = (await smokePods(k)).find((p) => p.node !== node && p.ready);
   if (other) {
-    const answer = await until(60_000, `an answer from ${pod.name} across the overlay`, async () => {
+    const answer = await waitFor(`an answer from ${pod.name} across the overlay`, 60_000, async () => {
       const a = await getFrom(k, other.name, pod.ip, 8080).catch(() => '');
       return a === `hello from ${pod.name}` ? a : undefined;
     });

@@ -12,19 +12,3 @@ export function kubectlFor(o: { kubeconfig: string; context: string }): Kubectl 
     return r.stdout.trim();
   };
 }
-
-/** Polls `probe` every `everyMs` until it returns a value; throws naming what never came. */
-export async function until<T>(ms: number, what: string, probe: () => Promise<T | undefined>, everyMs = 2000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = `; last error: ${(err as Error).message}`;
-    }
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${Math.round(ms / 1000)} s${last}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

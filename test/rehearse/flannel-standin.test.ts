@@ -11,6 +11,7 @@ import { buildBundle } from '../../payload/lotse-bundle';
 import { parseFlanneldFlags } from '../../rehearse/flannel-standin/flanneld-flags';
 import { parseNetConf } from '../../rehearse/flannel-standin/net-conf';
 import { rawRequest } from '../support/https-raw';
+import { waitFor } from '../../bootstrap/tunnel-http';
 import { startTestMaster, type TestMaster } from '../support/master';
 
 /**
@@ -136,19 +137,10 @@ function start(side: Side): void {
 const logs = (): string => sides.map((s) => `--- ${s.node} ---\n${s.output}`).join('\n');
 
 /** Polls until probe returns a value; a timeout fails with both stand-ins' logs. */
-async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}\n${logs()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  return waitFor(what, timeoutMs, async () => probe(), 200).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logs()}`);
+  });
 }
 
 const getNode = (name: string): Promise<Node> => m.client.get<Node>(core('nodes', undefined, name));
