@@ -204,8 +204,10 @@ function explain(host: InventoryHost, err: Error & { level?: string; code?: stri
     return new SshError(`cannot reach ${where}: no SSH handshake within ${(config.readyTimeout ?? 0) / 1000} s; check the address, the port and the firewall`, host.name);
   }
   if (err.code === 'ECONNREFUSED') return new SshError(`cannot reach ${where}: connection refused; is sshd running on port ${host.port}?`, host.name);
-  // A listener closing under the connection (sshd stopping or restarting while the machine boots).
-  if (err.code === 'ECONNRESET' && /^connect /.test(err.message)) return new SshError(`cannot reach ${where}: connection reset while connecting; is sshd (re)starting on port ${host.port}?`, host.name);
+  // A listener closing under the connection (sshd stopping or restarting while the machine boots):
+  // the reset comes on connect, or on the first read when the dying sshd had already accepted it.
+  // Either way no SSH handshake completed (explain only sees errors before 'ready').
+  if (err.code === 'ECONNRESET') return new SshError(`cannot reach ${where}: connection reset while connecting; is sshd (re)starting on port ${host.port}?`, host.name);
   if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' || err.code === 'ETIMEDOUT') {
     return new SshError(`cannot reach ${where}: ${err.code === 'ETIMEDOUT' ? 'connection timed out' : 'no route to host'}; check the address and that the machine is up`, host.name);
   }

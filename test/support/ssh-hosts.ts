@@ -190,13 +190,29 @@ export async function startSshHosts(specs: TestHostSpec[]): Promise<TestHosts> {
         child.unref();
         await waitPort(address, 22, 5000);
       };
-      const killSshd = (): void => {
-        for (const pid of sh('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean)) {
+      const sshdPids = (): number[] =>
+        sh('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean).filter((pid) => {
           try {
-            if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd' || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd-session') process.kill(Number(pid), 'SIGKILL');
+            // A zombie has closed its sockets already; its parent (this process) reaps it later.
+            const zombie = / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ')'));
+            return !zombie && ['sshd', 'sshd-session'].includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+          } catch {
+            return false; // exited meanwhile
+          }
+        }).map(Number);
+      // Returns once no sshd is left, so the next connection is refused rather than met by a dying listener.
+      const killSshd = (): void => {
+        for (const pid of sshdPids()) {
+          try {
+            process.kill(pid, 'SIGKILL');
           } catch {
             // exited meanwhile
           }
+        }
+        const deadline = Date.now() + 5000;
+        while (sshdPids().length > 0) {
+          if (Date.now() > deadline) throw new Error(`sshd in ${ns} still running 5 s after SIGKILL`);
+          execFileSync('sleep', ['0.05']);
         }
       };
       await startSshd();
