@@ -143,6 +143,7 @@ export class ApiServer {
   stop(): void {
     this.crds.stop();
     for (const m of Object.values(this.handler.mirrors)) m.stop();
+    this.handler.registry.stop();
     this.health.stop();
     this.nodeReferences.stop();
     this.revoker.stop();

@@ -36,6 +36,11 @@ export class FieldSelector {
     return this.reqs.every((r) => (read(obj, r.path) === r.value) !== r.negate);
   }
 
+  /** The value a selector compares for a dotted field ('' when absent), as `matches` reads it. */
+  static valueOf(obj: Record<string, unknown>, field: string): string {
+    return read(obj, field.split('.'));
+  }
+
   /** The value required for a field, when the selector pins it (used to narrow store scans). */
   exact(field: string): string | undefined {
     return this.reqs.find((r) => !r.negate && r.path.join('.') === field)?.value;

@@ -5,6 +5,7 @@ import { StoreError } from '../store/store';
 import { withEphemeralContainers } from './ephemeral-containers';
 import { sameContent } from './same-content';
 import { FieldSelector } from './field-selector';
+import { ListCaches, type CachedValue } from './list-cache';
 import { apiVersionOf, type ResourceInfo } from './resources';
 import { errors, HttpError } from './status';
 
@@ -56,7 +57,7 @@ export function storeKey(r: ResourceInfo, namespace: string | undefined, name = 
 }
 
 /** Writes in Kubernetes' wire form: the store's revision becomes metadata.resourceVersion. */
-export function withVersion(r: ResourceInfo, sv: StoredValue): Obj {
+export function withVersion(r: ResourceInfo, sv: Pick<StoredValue, 'value' | 'modRevision'>): Obj {
   const obj = (r.conversion ? r.conversion.fromStorage(sv.value) : sv.value) as Obj;
   obj.apiVersion = apiVersionOf(r);
   obj.kind = r.kind;
@@ -79,7 +80,16 @@ function now(): string {
  * (defaults, validation, allocation) run before it in the handler.
  */
 export class Registry {
-  constructor(private readonly store: Store) {}
+  private readonly lists: ListCaches;
+
+  constructor(private readonly store: Store) {
+    this.lists = new ListCaches(store);
+  }
+
+  /** Ends the watches behind the list caches. */
+  stop(): void {
+    this.lists.stop();
+  }
 
   async get(r: ResourceInfo, namespace: string | undefined, name: string): Promise<Obj> {
     const sv = await this.store.get(storeKey(r, namespace, name));
@@ -96,6 +106,8 @@ export class Registry {
     const prefix = storeKey(r, namespace);
     const limit = filter.limit && filter.limit > 0 ? filter.limit : 0;
     let startAfter = filter.continueToken ? decodeContinue(filter.continueToken) : undefined;
+    const cached = selective(filter) ? await this.lists.for(r)?.candidates(prefix, filter.labelSelector, filter.fieldSelector, startAfter) : undefined;
+    if (cached) return pick(r, cached.items, String(cached.revision), filter, limit);
     const items: Obj[] = [];
     let revision = 0;
     // Scan in pages until `limit` matching items are found, as selectors are applied after reading.
@@ -294,6 +306,22 @@ function shouldFinalize(obj: Obj): boolean {
 function stripRv(obj: Obj): Obj {
   const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
   return { ...obj, metadata: meta };
+}
+
+function selective(filter: ListFilter): boolean {
+  return (filter.labelSelector !== undefined && !filter.labelSelector.isEmpty()) || (filter.fieldSelector !== undefined && !filter.fieldSelector.isEmpty());
+}
+
+/** The matching items among candidates in key order, up to limit, with a continue token when more may follow. */
+function pick(r: ResourceInfo, candidates: CachedValue[], resourceVersion: string, filter: ListFilter, limit: number): ListResult {
+  const items: Obj[] = [];
+  for (const [i, cv] of candidates.entries()) {
+    const obj = withVersion(r, cv);
+    if (!matches(obj, filter)) continue;
+    items.push(obj);
+    if (limit && items.length === limit) return { items, resourceVersion, continueToken: i < candidates.length - 1 ? encodeContinue(cv.key) : undefined };
+  }
+  return { items, resourceVersion };
 }
 
 function matches(obj: Obj, filter: ListFilter): boolean {

@@ -84,7 +84,7 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
     watch = store.watch(prefix, from, {
       onEvent: (ev: StoreEvent) => {
         lastRevision = ev.revision;
-        const obj = withVersion(r, { key: ev.key, value: ev.value, modRevision: ev.revision, createRevision: 0 });
+        const obj = withVersion(r, { value: ev.value, modRevision: ev.revision });
         const was = matching.has(ev.key);
         const now = ev.type !== 'DELETED' && matches(obj);
         if (ev.type === 'DELETED') {

@@ -40,8 +40,8 @@ export abstract class PrefixMirror {
   /** Forgets everything the mirror holds, before a new list. */
   protected abstract clear(): void;
 
-  /** Records the object at a key under the prefix, or its removal (undefined). */
-  protected abstract put(key: string, value: StoredObject | undefined): void;
+  /** Records the object at a key under the prefix, or its removal (undefined), as of the write at revision. */
+  protected abstract put(key: string, value: StoredObject | undefined, revision: number): void;
 
   /** Resolves once the mirror holds a consistent list; rejects (and lists again next time) when listing fails. */
   protected ready(): Promise<void> {
@@ -66,6 +66,11 @@ export abstract class PrefixMirror {
     });
   }
 
+  /** The store revision the mirror reflects now. */
+  protected reached(): number {
+    return this.revision;
+  }
+
   /** Reports an error met while answering, the same way as a broken watch. */
   protected reportError(err: Error): void {
     this.onWatchError(err);
@@ -75,11 +80,11 @@ export abstract class PrefixMirror {
     this.watch?.stop();
     this.clear();
     const page = await this.store.list(this.prefix);
-    for (const sv of page.items) this.put(sv.key, sv.value);
+    for (const sv of page.items) this.put(sv.key, sv.value, sv.modRevision);
     this.revision = page.revision;
     this.watch = this.store.watch('/', page.revision, {
       onEvent: (e) => {
-        if (e.key.startsWith(this.prefix)) this.put(e.key, e.type === 'DELETED' ? undefined : e.value);
+        if (e.key.startsWith(this.prefix)) this.put(e.key, e.type === 'DELETED' ? undefined : e.value, e.revision);
         this.advance(e.revision);
       },
       onError: (err) => {

@@ -1,0 +1,90 @@
+import type { Selector } from '../../kube/label-selector';
+import { PrefixMirror } from '../store/prefix-mirror';
+import type { Store, StoredValue } from '../store/store';
+import type { FieldSelector } from './field-selector';
+import { ObjectIndex } from './object-index';
+import type { ResourceInfo } from './resources';
+import { storeKey } from './registry';
+
+/** An object as the cache holds it: what a list item is built from. */
+export type CachedValue = Pick<StoredValue, 'key' | 'value' | 'modRevision'>;
+
+/** The objects a selective list has to look at, in key order, as of one store revision. */
+export interface Candidates {
+  items: CachedValue[];
+  revision: number;
+}
+
+/**
+ * The objects of one resource in memory, indexed by label and by a few fields, for lists with a
+ * label or field selector (kube-apiserver serves them from its watch cache the same way): such a
+ * list then costs what it returns, not a parse of every object of the namespace. A list waits
+ * until the cache has seen every write made before it, so it reads its own writes as a store
+ * read would; when the cache cannot tell (its watch broke, or it lags more than half a second)
+ * the caller reads the store instead.
+ */
+export class ListCache extends PrefixMirror {
+  private readonly objects = new Map<string, CachedValue>();
+  private readonly index: ObjectIndex;
+
+  constructor(store: Store, resource: ResourceInfo) {
+    super(store, storeKey(resource, undefined), () => undefined);
+    this.index = new ObjectIndex(resource.kind);
+  }
+
+  /**
+   * The objects under keyPrefix (a namespace's, or the resource's) after startAfter that the
+   * selectors may match, or undefined when the cache cannot answer consistently now.
+   */
+  async candidates(keyPrefix: string, labels: Selector | undefined, fields: FieldSelector | undefined, startAfter: string | undefined): Promise<Candidates | undefined> {
+    try {
+      await this.ready();
+    } catch {
+      return undefined; // the store's own list reports what went wrong
+    }
+    if (!(await this.caughtUp())) return undefined;
+    const keys: string[] = [];
+    for (const key of this.index.candidates(labels, fields) ?? this.objects.keys()) {
+      if (key.startsWith(keyPrefix) && (startAfter === undefined || key > startAfter)) keys.push(key);
+    }
+    keys.sort();
+    return { items: keys.map((k) => this.objects.get(k) as CachedValue), revision: this.reached() };
+  }
+
+  protected clear(): void {
+    this.objects.clear();
+    this.index.clear();
+  }
+
+  protected put(key: string, value: Record<string, unknown> | undefined, revision: number): void {
+    if (value) this.objects.set(key, { key, value, modRevision: revision });
+    else this.objects.delete(key);
+    this.index.put(key, value);
+  }
+}
+
+/**
+ * Resources whose selective lists are not cached: Events are many, short-lived and mostly listed
+ * by kubectl describe, so holding every one in memory would cost more than their scans.
+ */
+const UNCACHED = new Set(['/registry/core/events/', '/registry/events.k8s.io/events/']);
+
+/** One ListCache per resource, made on the first selective list of that resource. */
+export class ListCaches {
+  private readonly caches = new Map<string, ListCache>();
+
+  constructor(private readonly store: Store) {}
+
+  for(resource: ResourceInfo): ListCache | undefined {
+    const prefix = storeKey(resource, undefined);
+    if (UNCACHED.has(prefix)) return undefined;
+    let cache = this.caches.get(prefix);
+    if (!cache) this.caches.set(prefix, (cache = new ListCache(this.store, resource)));
+    return cache;
+  }
+
+  stop(): void {
+    for (const cache of this.caches.values()) cache.stop();
+    this.caches.clear();
+  }
+}
