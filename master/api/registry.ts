@@ -316,7 +316,8 @@ function selective(filter: ListFilter): boolean {
 function pick(r: ResourceInfo, candidates: CachedValue[], resourceVersion: string, filter: ListFilter, limit: number): ListResult {
   const items: Obj[] = [];
   for (const [i, cv] of candidates.entries()) {
-    const obj = withVersion(r, cv);
+    // withVersion sets apiVersion, kind and metadata on the object it is given: a copy, not the cache's.
+    const obj = withVersion(r, { value: { ...cv.value }, modRevision: cv.modRevision });
     if (!matches(obj, filter)) continue;
     items.push(obj);
     if (limit && items.length === limit) return { items, resourceVersion, continueToken: i < candidates.length - 1 ? encodeContinue(cv.key) : undefined };
