@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Backend } from '../proxy/service-table';
 import type { IngressRoutes, RouteTarget } from './ingress-routes';
 
@@ -245,7 +245,7 @@ class BackendPools {
   of(b: Backend): Pool {
     const key = `${b.ip}:${b.port}`;
     let pool = this.pools.get(key);
-    if (!pool) this.pools.set(key, (pool = new Pool(`http://${key}`, { connections: 128, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 0 })));
+    if (!pool) this.pools.set(key, (pool = newPool(key)));
     return pool;
   }
 
@@ -262,4 +262,15 @@ class BackendPools {
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
     this.pools.clear();
   }
+}
+
+/**
+ * undici is loaded with the first pool, i.e. the first request routed: it is most of what the
+ * ingress would add to an idle agent's RSS (measured ~+20 MB on Node 20, bench/RESULTS.md), and
+ * many nodes route nothing for long stretches.
+ */
+function newPool(key: string): Pool {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const undici = require('undici') as typeof import('undici');
+  return new undici.Pool(`http://${key}`, { connections: 128, keepAliveTimeout: 30_000, headersTimeout: 300_000, bodyTimeout: 0 });
 }

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { parseServers } from '../../kube/client';
 
 /** The node credential as a bare token file, re-read by clients that follow rotation (client-go's tokenFile). */
@@ -34,7 +33,9 @@ export function writeNodeKubeconfig(input: NodeKubeconfigInput): void {
     contexts: [{ name: 'lotse', context: { cluster: 'lotse', user } }],
     'current-context': 'lotse',
   };
-  writeAtomically(nodeKubeconfigFile(input.dataDir), YAML.stringify(doc));
+  // JSON is YAML (1.2), so every kubeconfig reader takes it; the agent need not load a YAML library
+  // (~70 modules, several MB of an idle agent's RSS) for one fixed-shape document.
+  writeAtomically(nodeKubeconfigFile(input.dataDir), `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 function writeAtomically(file: string, content: string): void {
