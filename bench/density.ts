@@ -1,0 +1,700 @@
+/**
+ * Density benchmark (issue 20), kubemark style: the master under the traffic of many hollow nodes
+ * and many pods, measured by Kubernetes' SLIs. Run by hand, not in CI:
+ *
+ *   npx esbuild bench/density.ts --bundle --platform=node --packages=external --outfile=bench/.out/density.js \
+ *     && node bench/.out/density.js [--store sqlite,etcd] [--nodes 5000] [--pods 150000] [--hollow-procs 2] \
+ *        [--create-concurrency 32] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof]
+ *
+ * Processes: the master (`startMaster` with the controller manager, as `lotse master` runs it) in
+ * one child; the hollow nodes (agent/hollow: the agent's real lease, node status, pod worker and
+ * status-manager code over the fake runtime) in --hollow-procs other children; this process
+ * creates the pods, watches them and probes lists. Per store:
+ *   1. the nodes join and report Ready; then the master's latency figures are reset;
+ *   2. saturation: --pods pods, round-robin over namespaces of 3,000 pods, --create-concurrency in flight;
+ *   3. latency: --latency-pods more at --latency-rate per second into the full cluster (ClusterLoader2's
+ *      "latency pods": their start-up is the SLI, the saturation pods' start-up is mostly queueing);
+ *   4. --steady seconds with every pod Running (leases and node status only).
+ * Figures: mutating call latency p99 per verb/resource and read-only list latency by scope, timed
+ * in the master around ApiServer.serve (watches excluded, as apiserver_request_duration_seconds);
+ * pod start-up (create sent → Running seen on a watch here); watch lag (create answered → ADDED
+ * event here, and create sent → event); master peak RSS (VmHWM) and CPU seconds from /proc; the
+ * oldest node Lease seen by the hollow nodes (a late renewal means the master could not keep up).
+ * --cpu-prof writes the master's V8 CPU profile to bench/.out/ and prints its top functions.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1';
+import { startHollowNodes } from '../agent/hollow/hollow-nodes';
+import { KubeClient } from '../kube/client';
+import type { WatchEvent } from '../kube/object';
+import { core } from '../kube/resource-path';
+import { ApiServer } from '../master/api/api-server';
+import { masterControllers } from '../master/controllers/master-controllers';
+import { startMaster } from '../master/server';
+import { startEtcd, type RunningEtcd } from '../test/support/etcd';
+import { LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
+
+interface Options {
+  stores: string[];
+  nodes: number;
+  pods: number;
+  hollowProcs: number;
+  podsPerNamespace: number;
+  createConcurrency: number;
+  latencyPods: number;
+  latencyRate: number;
+  steadySeconds: number;
+  listEverySeconds: number;
+  timeoutMin: number;
+  cpuProf: boolean;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+function options(): Options {
+  return {
+    stores: arg('store', 'sqlite,etcd').split(','),
+    nodes: Number(arg('nodes', '5000')),
+    pods: Number(arg('pods', '150000')),
+    hollowProcs: Number(arg('hollow-procs', '2')),
+    podsPerNamespace: Number(arg('pods-per-namespace', '3000')),
+    createConcurrency: Number(arg('create-concurrency', '32')),
+    latencyPods: Number(arg('latency-pods', '300')),
+    latencyRate: Number(arg('latency-rate', '10')),
+    steadySeconds: Number(arg('steady', '60')),
+    listEverySeconds: Number(arg('list-every', '10')),
+    timeoutMin: Number(arg('timeout-min', '40')),
+    cpuProf: process.argv.includes('--cpu-prof'),
+  };
+}
+
+interface MasterInfo {
+  url: string;
+  caPem: string;
+  adminToken: string;
+  joinToken: string;
+}
+
+/** What a child answers to {type: 'stats'}. */
+interface MasterStats {
+  calls: Record<string, LatencySummary>;
+}
+
+interface HollowStats {
+  nodes: number;
+  /** The oldest Lease renewal seen at any 5 s check since the last reset, ms. */
+  worstLeaseAgeMs: number;
+  /** Node-checks that found a Lease older than 20 s (two periods: the master was late). */
+  lateLeaseChecks: number;
+  leaseChecks: number;
+  errors: number;
+  firstErrors: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- master child
+
+/**
+ * How Kubernetes labels a request for its SLIs: verb, resource[/subresource] and, for lists, the
+ * scope. Watches are left out (they are long-running). Non-resource paths (join, discovery) are
+ * named by their path.
+ */
+function classify(method: string, url: string): { key: string; watch: boolean } {
+  const [path, query = ''] = url.split('?');
+  const watch = /(^|&)watch=(1|true)(&|$)/.test(query);
+  const segs = path.split('/').filter(Boolean);
+  const rest = segs[0] === 'api' ? segs.slice(2) : segs[0] === 'apis' ? segs.slice(3) : undefined;
+  if (!rest || rest.length === 0) return { key: `${method} ${path.startsWith('/lotse/') ? path : '(discovery)'}`, watch };
+  let ns: string | undefined;
+  let r = rest;
+  if (r[0] === 'namespaces' && r.length >= 3) {
+    ns = r[1];
+    r = r.slice(2);
+  }
+  const [resource, name, sub] = r;
+  const verbs: Record<string, string> = { POST: 'CREATE', PUT: 'UPDATE', PATCH: 'PATCH', DELETE: name ? 'DELETE' : 'DELETECOLLECTION' };
+  const verb = method === 'GET' ? (watch ? 'WATCH' : name ? 'GET' : 'LIST') : (verbs[method] ?? method);
+  const scope = verb === 'LIST' ? ` (${ns ? 'namespace' : 'cluster'})` : '';
+  return { key: `${verb} ${resource}${sub ? `/${sub}` : ''}${scope}`, watch };
+}
+
+/** Times every non-watch request the API serves, from its arrival to its answer, as the apiserver's own histogram. */
+function instrumentApi(calls: LatencyTable): void {
+  const serve = ApiServer.prototype.serve;
+  ApiServer.prototype.serve = async function (this: ApiServer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { key, watch } = classify(req.method ?? 'GET', req.url ?? '/');
+    if (watch) return serve.call(this, req, res);
+    const t0 = performance.now();
+    try {
+      await serve.call(this, req, res);
+    } finally {
+      calls.add(key, performance.now() - t0);
+    }
+  };
+}
+
+/** Role "master": the API with the controller manager, as `lotse master` runs, in a temp dir. */
+async function runMaster(): Promise<void> {
+  process.env.LOTSE_LOG_LEVEL ??= 'error';
+  const calls = new LatencyTable();
+  instrumentApi(calls);
+  const dataDir = mkdtempSync(join(tmpdir(), 'density-master-'));
+  const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined, controllers: masterControllers() });
+  process.on('message', (msg: { type: string }) => {
+    if (msg.type === 'reset') calls.clear();
+    if (msg.type === 'stats') process.send?.({ type: 'stats', calls: calls.summaries() } satisfies MasterStats & { type: string });
+  });
+  process.send?.({ type: 'ready', url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken });
+  process.on('disconnect', () => {
+    void m.close().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- hollow child
+
+/** Role "hollow": BENCH_NODES hollow nodes in one process, one shared pod watch, as agent/hollow runs them. */
+async function runHollow(): Promise<void> {
+  const info = JSON.parse(process.env.BENCH_MASTER ?? '{}') as MasterInfo;
+  const count = Number(process.env.BENCH_NODES);
+  const dataDir = mkdtempSync(join(tmpdir(), 'density-hollow-'));
+  const stats: HollowStats = { nodes: count, worstLeaseAgeMs: 0, lateLeaseChecks: 0, leaseChecks: 0, errors: 0, firstErrors: [] };
+  const log = (m: string): void => {
+    if (!/fail|error|refused|reset|timed out|no answer/i.test(m)) return;
+    stats.errors++;
+    if (stats.firstErrors.length < 10) stats.firstErrors.push(m.slice(0, 300));
+  };
+  const h = await startHollowNodes({ server: info.url, caPem: info.caPem, token: info.joinToken, count, namePrefix: process.env.BENCH_PREFIX ?? 'hollow', dataDir, log });
+  const check = setInterval(() => checkLeases(h.nodes.map((n) => n.lease.lastRenewed), stats), 5000);
+  process.on('message', (msg: { type: string }) => {
+    if (msg.type === 'reset') Object.assign(stats, { worstLeaseAgeMs: 0, lateLeaseChecks: 0, leaseChecks: 0, errors: 0, firstErrors: [] });
+    if (msg.type === 'stats') process.send?.({ type: 'stats', ...stats });
+  });
+  process.send?.({ type: 'ready' });
+  process.on('disconnect', () => {
+    clearInterval(check);
+    void h.stop().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+function checkLeases(renewed: number[], stats: HollowStats): void {
+  const now = Date.now();
+  for (const t of renewed) {
+    if (!t) continue;
+    const age = now - t;
+    stats.leaseChecks++;
+    if (age > stats.worstLeaseAgeMs) stats.worstLeaseAgeMs = age;
+    if (age > 20_000) stats.lateLeaseChecks++;
+  }
+}
+
+// ---------------------------------------------------------------- children, from the main process
+
+function child<T>(role: string, env: Record<string, string>, execArgv: string[] = []): Promise<{ proc: ChildProcess; msg: T }> {
+  const proc = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, ...env }, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (msg) => resolve({ proc, msg: msg as T }));
+    proc.once('exit', (code) => reject(new Error(`${role} process exited with ${code} before it was ready`)));
+  });
+}
+
+/** Asks a child for its figures; undefined when it does not answer in time (it may be swamped or gone). */
+function ask<T>(proc: ChildProcess, type: string, timeoutMs = 30_000): Promise<T | undefined> {
+  if (!proc.connected) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      proc.off('message', on);
+      resolve(undefined);
+    }, timeoutMs);
+    const on = (msg: { type: string }): void => {
+      if (msg.type !== type) return;
+      clearTimeout(timer);
+      proc.off('message', on);
+      resolve(msg as T);
+    };
+    proc.on('message', on);
+    proc.send({ type });
+  });
+}
+
+async function stopChild(proc: ChildProcess, graceMs: number): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  if (proc.connected) proc.disconnect();
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** etcd's pid, for its RSS and CPU: the process serving the client URL this run started. */
+function etcdPid(hostPort: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(`--listen-client-urls=http://${hostPort}`)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- pods: creation and watching
+
+interface PodRecord {
+  sent: number;
+  answered?: number;
+  added?: number;
+  running?: number;
+  latency: boolean;
+}
+
+/** Follows the bench's pods on one watch: when each is first seen and first seen Running. */
+class PodTracker {
+  readonly pods = new Map<string, PodRecord>();
+  readonly startup = { saturation: new LatencyTable(), latency: new LatencyTable() };
+  readonly watchLag = new LatencyTable();
+  running = 0;
+  relists = 0;
+  private rv = '';
+  private handle?: { stop(): void; done: Promise<void> };
+  private stopped = false;
+
+  constructor(private readonly client: KubeClient) {}
+
+  async start(): Promise<void> {
+    this.rv = (await this.client.list<Pod>(core('pods'), { labelSelector: 'density=1', limit: 1 })).metadata?.resourceVersion ?? '';
+    void this.loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.handle?.stop();
+  }
+
+  sent(key: string, latency: boolean): void {
+    this.pods.set(key, { sent: performance.now(), latency });
+  }
+
+  answered(key: string): void {
+    const r = this.pods.get(key);
+    if (!r) return;
+    r.answered = performance.now();
+    // The event came first: the watcher had it no later than the writer.
+    if (r.added !== undefined) this.watchLag.add('create answered → ADDED at watcher', 0);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let gone = false;
+      this.handle = this.client.watch<Pod>(core('pods'), { labelSelector: 'density=1', resourceVersion: this.rv }, (e) => this.onEvent(e), (err) => {
+        if ((err as { code?: number }).code === 410) gone = true;
+      });
+      await this.handle.done;
+      if (gone && !this.stopped) await this.relist();
+      else if (!this.stopped) await sleep(200);
+    }
+  }
+
+  /** History was compacted away: read every pod again (pages of 500), counting those that run meanwhile. */
+  private async relist(): Promise<void> {
+    this.relists++;
+    let cont: string | undefined;
+    do {
+      const page = await this.client.list<Pod>(core('pods'), { labelSelector: 'density=1', limit: 500, continue: cont });
+      for (const p of page.items) this.observe(p);
+      cont = page.metadata?.continue || undefined;
+      if (!cont) this.rv = page.metadata?.resourceVersion ?? this.rv;
+    } while (cont);
+  }
+
+  private onEvent(e: WatchEvent<Pod>): void {
+    this.rv = e.object.metadata?.resourceVersion ?? this.rv;
+    if (e.type === 'ADDED' || e.type === 'MODIFIED') this.observe(e.object);
+  }
+
+  private observe(p: Pod): void {
+    const r = this.pods.get(`${p.metadata?.namespace}/${p.metadata?.name}`);
+    if (!r) return;
+    const now = performance.now();
+    if (r.added === undefined) {
+      r.added = now;
+      this.watchLag.add('create sent → ADDED at watcher', now - r.sent);
+      if (r.answered !== undefined) this.watchLag.add('create answered → ADDED at watcher', now - r.answered);
+    }
+    if (r.running === undefined && p.status?.phase === 'Running') {
+      r.running = now;
+      this.running++;
+      (r.latency ? this.startup.latency : this.startup.saturation).add('pod start-up (create → Running at watcher)', now - r.sent);
+    }
+  }
+}
+
+interface PodName {
+  namespace: string;
+  name: string;
+  latency: boolean;
+}
+
+function podObject(p: PodName): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.name, namespace: p.namespace, labels: { density: '1', group: p.latency ? 'latency' : 'saturation' } },
+    spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
+  };
+}
+
+/** Creates one pod, retrying what a loaded master may answer (429, 5xx, a reset connection). */
+async function createPod(client: KubeClient, tracker: PodTracker, p: PodName, clientSide: LatencyTable, failures: { count: number; last: string }): Promise<void> {
+  const key = `${p.namespace}/${p.name}`;
+  for (let attempt = 1; ; attempt++) {
+    tracker.sent(key, p.latency);
+    const t0 = performance.now();
+    try {
+      await client.create(core('pods', p.namespace), podObject(p));
+      clientSide.add('CREATE pods (client side)', performance.now() - t0);
+      tracker.answered(key);
+      return;
+    } catch (err) {
+      const code = (err as { code?: number }).code ?? 0;
+      if (code === 409) return tracker.answered(key);
+      failures.count++;
+      failures.last = (err as Error).message.slice(0, 300);
+      if (attempt >= 5) return;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** One pod every 1/rate seconds, whatever the answers take (an open loop, as ClusterLoader2's latency pods). */
+async function createAtRate(items: PodName[], rate: number, fn: (p: PodName) => Promise<void>): Promise<void> {
+  const start = performance.now();
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const due = start + (i * 1000) / rate - performance.now();
+    if (due > 0) await sleep(due);
+    all.push(fn(items[i]));
+  }
+  await Promise.all(all);
+}
+
+// ---------------------------------------------------------------- list probes
+
+/** Lists as users and tools make them, every few seconds, timed here (the master times them too). */
+class ListProber {
+  readonly clientSide = new LatencyTable();
+  private stopped = false;
+  private done?: Promise<void>;
+
+  constructor(private readonly client: KubeClient, private readonly namespaces: string[], private readonly nodeNames: string[], private readonly everyMs: number) {}
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const ns = this.namespaces[Math.floor(Math.random() * this.namespaces.length)];
+      const node = this.nodeNames[Math.floor(Math.random() * this.nodeNames.length)];
+      await this.timed('LIST pods (namespace, all of it)', () => this.client.list(core('pods', ns)));
+      await this.timed('LIST nodes (cluster, all)', () => this.client.list(core('nodes')));
+      await this.timed('LIST pods (cluster, limit=500)', () => this.client.list(core('pods'), { limit: 500 }));
+      await this.timed('LIST pods (cluster, spec.nodeName=one node)', () => this.client.list(core('pods'), { fieldSelector: `spec.nodeName=${node}` }));
+      await sleep(this.everyMs);
+    }
+  }
+
+  async timed(key: string, call: () => Promise<unknown>): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await call();
+      this.clientSide.add(key, performance.now() - t0);
+    } catch {
+      this.clientSide.add(`${key} FAILED`, performance.now() - t0);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- one store
+
+interface RunResult {
+  store: string;
+  nodes: number;
+  pods: number;
+  completed: boolean;
+  note: string;
+  joinSeconds: number;
+  saturationSeconds: number;
+  podsRunning: number;
+  createFailures: number;
+  server: Record<string, LatencySummary>;
+  client: Record<string, LatencySummary>;
+  startupSaturation?: LatencySummary;
+  startupLatency?: LatencySummary;
+  watchLag: Record<string, LatencySummary>;
+  master?: ProcFigures;
+  masterPeakSampledMb: number;
+  masterCpuPodPhase: number;
+  masterCpuSteadyPerSec: number;
+  etcd?: ProcFigures;
+  hollow: (HollowStats | undefined)[];
+  hollowPeakMb: number[];
+  readyNodesAtEnd: number;
+  profile?: string;
+}
+
+/** Peak RSS seen per process by sampling every second (VmHWM covers the master, this also the hollow children). */
+class RssSampler {
+  readonly peakMb = new Map<number, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pids: () => number[]) {
+    this.timer = setInterval(() => this.sample(), 1000);
+  }
+
+  sample(): void {
+    for (const pid of this.pids()) {
+      const f = procFigures(pid);
+      if (f) this.peakMb.set(pid, Math.max(this.peakMb.get(pid) ?? 0, f.rssMb));
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+async function waitNodesReady(client: KubeClient, want: number, timeoutMs: number): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  let ready = 0;
+  while (Date.now() < end) {
+    ready = await countReady(client).catch(() => ready);
+    if (ready >= want) return ready;
+    await sleep(3000);
+  }
+  return ready;
+}
+
+async function countReady(client: KubeClient): Promise<number> {
+  const nodes = await client.list<Node>(core('nodes'));
+  return nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+}
+
+function podNames(o: Options, namespaces: string[]): { saturation: PodName[]; latency: PodName[] } {
+  const saturation = Array.from({ length: o.pods }, (_, i) => ({ namespace: namespaces[i % namespaces.length], name: `p-${i}`, latency: false }));
+  const latency = Array.from({ length: o.latencyPods }, (_, i) => ({ namespace: namespaces[i % namespaces.length], name: `lat-${i}`, latency: true }));
+  return { saturation, latency };
+}
+
+async function runStore(store: string, o: Options): Promise<RunResult> {
+  const t0 = Date.now();
+  const deadline = t0 + o.timeoutMin * 60_000;
+  let etcd: RunningEtcd | undefined;
+  if (store === 'etcd') etcd = await startEtcd({ onDisk: true });
+  const profDir = resolve('bench/.out', `prof-density-${store}-${o.nodes}-${o.pods}`);
+  const profArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=5000'] : [];
+  if (o.cpuProf) rmSync(profDir, { recursive: true, force: true });
+  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '' }, profArgs);
+  const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
+  const hollows: ChildProcess[] = [];
+  const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;
+  const sampler = new RssSampler(() => [master.pid ?? 0, ...hollows.map((h) => h.pid ?? 0)]);
+  const result: RunResult = {
+    store, nodes: o.nodes, pods: o.pods, completed: false, note: '', joinSeconds: 0, saturationSeconds: 0, podsRunning: 0, createFailures: 0,
+    server: {}, client: {}, watchLag: {}, masterPeakSampledMb: 0, masterCpuPodPhase: 0, masterCpuSteadyPerSec: 0, hollow: [], hollowPeakMb: [], readyNodesAtEnd: 0,
+  };
+  const tracker = new PodTracker(client);
+  let prober: ListProber | undefined;
+  try {
+    await startNodes(o, info, hollows, result);
+    const namespaces = await createNamespaces(client, Math.max(1, Math.ceil(o.pods / o.podsPerNamespace)));
+    for (const p of [master, ...hollows]) p.send({ type: 'reset' });
+    await tracker.start();
+    prober = new ListProber(client, namespaces, Array.from({ length: o.nodes }, (_, i) => nodeName(o, i)), o.listEverySeconds * 1000);
+    prober.start();
+    await podPhases(o, client, tracker, namespaces, master, deadline, result);
+    result.readyNodesAtEnd = await countReady(client).catch(() => -1);
+    await prober.timed('LIST pods (cluster, all of them)', () => client.list(core('pods')));
+  } catch (err) {
+    result.note = `stopped: ${(err as Error).message}`;
+    console.error(`  ${result.note}`);
+  } finally {
+    await prober?.stop();
+    tracker.stop();
+    sampler.sample();
+    sampler.stop();
+    result.master = procFigures(master.pid ?? 0);
+    result.masterPeakSampledMb = sampler.peakMb.get(master.pid ?? 0) ?? 0;
+    result.etcd = etcdP ? procFigures(etcdP) : undefined;
+    result.server = (await ask<MasterStats>(master, 'stats', 120_000))?.calls ?? {};
+    result.hollow = await Promise.all(hollows.map((h) => ask<HollowStats>(h, 'stats')));
+    result.hollowPeakMb = hollows.map((h) => Math.round(sampler.peakMb.get(h.pid ?? 0) ?? 0));
+    result.client = { ...prober?.clientSide.summaries() };
+    result.watchLag = tracker.watchLag.summaries();
+    result.startupSaturation = tracker.startup.saturation.get('pod start-up (create → Running at watcher)')?.summary();
+    result.startupLatency = tracker.startup.latency.get('pod start-up (create → Running at watcher)')?.summary();
+    result.podsRunning = tracker.running;
+    client.close();
+    for (const h of hollows) await stopChild(h, 60_000);
+    await stopChild(master, 120_000);
+    await etcd?.stop();
+    if (o.cpuProf) result.profile = summarizeProfile(profDir);
+  }
+  return result;
+}
+
+function nodeName(o: Options, i: number): string {
+  const per = Math.ceil(o.nodes / o.hollowProcs);
+  return `hollow-${Math.floor(i / per)}-${i % per}`;
+}
+
+/** The hollow children, started one after the other (each joins its nodes four at a time), then every node Ready. */
+async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[], result: RunResult): Promise<void> {
+  const t = Date.now();
+  const per = Math.ceil(o.nodes / o.hollowProcs);
+  await Promise.all(Array.from({ length: o.hollowProcs }, async (_, i) => {
+    const count = Math.min(per, o.nodes - i * per);
+    const { proc } = await child('hollow', { BENCH_MASTER: JSON.stringify(info), BENCH_NODES: String(count), BENCH_PREFIX: `hollow-${i}` }, ['--max-old-space-size=8192']);
+    hollows.push(proc);
+  }));
+  const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
+  const ready = await waitNodesReady(client, o.nodes, 10 * 60_000);
+  client.close();
+  result.joinSeconds = (Date.now() - t) / 1000;
+  console.log(`  ${ready}/${o.nodes} hollow nodes Ready after ${result.joinSeconds.toFixed(1)} s`);
+  if (ready < o.nodes) throw new Error(`only ${ready} of ${o.nodes} nodes became Ready`);
+}
+
+async function createNamespaces(client: KubeClient, n: number): Promise<string[]> {
+  const names = Array.from({ length: n }, (_, i) => `density-${i}`);
+  await forEachLimited(names, 8, async (name) => {
+    await client.create<Namespace>(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  });
+  // The namespaces' ServiceAccount controller makes "default"; pods wait for nothing else here.
+  return names;
+}
+
+/** Saturation, latency pods, steady state; progress every 15 s. */
+async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, namespaces: string[], master: ChildProcess, deadline: number, result: RunResult): Promise<void> {
+  const names = podNames(o, namespaces);
+  const clientSide = new LatencyTable();
+  const failures = { count: 0, last: '' };
+  const cpuStart = procFigures(master.pid ?? 0)?.cpuSeconds ?? 0;
+  const start = Date.now();
+  const progress = setInterval(() => report(o, tracker, master, start), 15_000);
+  try {
+    const creating = forEachLimited(names.saturation, o.createConcurrency, (p) => createPod(client, tracker, p, clientSide, failures));
+    await creating;
+    console.log(`  ${o.pods} pods created in ${((Date.now() - start) / 1000).toFixed(1)} s (${failures.count} failed attempts${failures.last ? `, last: ${failures.last}` : ''})`);
+    if (!(await waitRunning(tracker, o.pods, deadline))) return void (result.note = `saturation: ${tracker.running} of ${o.pods} pods Running at the deadline`);
+    result.saturationSeconds = (Date.now() - start) / 1000;
+    console.log(`  all ${o.pods} pods Running after ${result.saturationSeconds.toFixed(1)} s; ${o.latencyPods} latency pods at ${o.latencyRate}/s`);
+    await createAtRate(names.latency, o.latencyRate, (p) => createPod(client, tracker, p, clientSide, failures));
+    if (!(await waitRunning(tracker, o.pods + o.latencyPods, Math.min(deadline, Date.now() + 120_000)))) return void (result.note = `latency pods: ${tracker.running - o.pods} of ${o.latencyPods} Running`);
+    result.masterCpuPodPhase = (procFigures(master.pid ?? 0)?.cpuSeconds ?? 0) - cpuStart;
+    const cpuSteady = procFigures(master.pid ?? 0)?.cpuSeconds ?? 0;
+    console.log(`  steady state for ${o.steadySeconds} s`);
+    await sleep(o.steadySeconds * 1000);
+    result.masterCpuSteadyPerSec = ((procFigures(master.pid ?? 0)?.cpuSeconds ?? 0) - cpuSteady) / Math.max(1, o.steadySeconds);
+    result.completed = true;
+  } finally {
+    clearInterval(progress);
+    result.createFailures = failures.count;
+    Object.assign(result.client, clientSide.summaries());
+  }
+}
+
+async function waitRunning(tracker: PodTracker, want: number, deadline: number): Promise<boolean> {
+  while (tracker.running < want) {
+    if (Date.now() > deadline) return false;
+    await sleep(500);
+  }
+  return true;
+}
+
+function report(o: Options, tracker: PodTracker, master: ChildProcess, start: number): void {
+  const m = procFigures(master.pid ?? 0);
+  const created = [...tracker.pods.values()].filter((r) => r.answered !== undefined).length;
+  console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.running} Running; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
+}
+
+function summarizeProfile(dir: string): string | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    return undefined;
+  }
+  if (files.length === 0) return undefined;
+  const top = profileTop(join(dir, files[0]), process.argv[1], 25);
+  const lines = [`master CPU profile ${join(dir, files[0])} (${top.seconds.toFixed(0)} s sampled)`, 'by module:'];
+  for (const l of top.files.slice(0, 15)) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
+  lines.push('by function:');
+  for (const l of top.functions) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- output
+
+const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
+
+function printResult(r: RunResult): void {
+  console.log(`\n### ${r.store}, ${r.nodes} nodes, ${r.pods} pods: ${r.completed ? 'completed' : `NOT completed (${r.note})`}`);
+  console.log(`nodes Ready after ${r.joinSeconds.toFixed(0)} s; all saturation pods Running after ${r.saturationSeconds.toFixed(0)} s; ${r.podsRunning} pods Running; ${r.readyNodesAtEnd} nodes Ready at the end; ${r.createFailures} failed create attempts`);
+  console.log(`master: peak RSS ${Math.round(r.master?.peakRssMb ?? r.masterPeakSampledMb)} MB, CPU ${r.master?.cpuSeconds.toFixed(0)} s in all, ${r.masterCpuPodPhase.toFixed(0)} s during the pod phases, ${(r.masterCpuSteadyPerSec * 100).toFixed(0)} % of a core in the steady state`);
+  if (r.etcd) console.log(`etcd: peak RSS ${Math.round(r.etcd.peakRssMb)} MB, CPU ${r.etcd.cpuSeconds.toFixed(0)} s`);
+  console.log(`hollow processes: peak RSS ${r.hollowPeakMb.join(' / ')} MB; oldest Lease seen ${r.hollow.map((h) => (h ? `${(h.worstLeaseAgeMs / 1000).toFixed(1)} s (${h.lateLeaseChecks} of ${h.leaseChecks} checks > 20 s, ${h.errors} errors)` : '?')).join(' / ')}`);
+  for (const h of r.hollow) for (const e of h?.firstErrors ?? []) console.log(`  hollow error: ${e}`);
+  console.log('\n| call (server side, ms) | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
+  for (const [k, s] of Object.entries(r.server)) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
+  console.log('\n| measured here | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
+  const here: Record<string, LatencySummary | undefined> = { ...r.client, ...r.watchLag, 'pod start-up, saturation pods': r.startupSaturation, 'pod start-up, latency pods': r.startupLatency };
+  for (const [k, s] of Object.entries(here)) if (s) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
+  if (r.profile) console.log(`\n${r.profile}`);
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  mkdirSync('bench/.out', { recursive: true });
+  console.log(`density: ${o.nodes} hollow nodes in ${o.hollowProcs} processes, ${o.pods} pods (+${o.latencyPods} latency pods), stores ${o.stores.join(', ')}`);
+  for (const store of o.stores) {
+    console.log(`\n${store}: starting`);
+    const r = await runStore(store, o);
+    writeFileSync(`bench/.out/density-${store}-${o.nodes}-${o.pods}.json`, JSON.stringify(r, null, 2));
+    printResult(r);
+  }
+}
+
+const role = process.env.BENCH_ROLE;
+const entry = role === 'master' ? runMaster() : role === 'hollow' ? runHollow() : main();
+entry.catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});
