@@ -81,6 +81,7 @@ export class Admission {
 
   async beforeUpdate(r: ResourceInfo, current: Obj, next: Obj): Promise<void> {
     if (r.kind === 'Service') await this.allocateService(next, current);
+    if (r.kind === 'Pod' && r.group === '') keepNodeName(current, next);
     const namespace = current.metadata?.namespace;
     if (r.namespaced && namespace) await admitQuota(this.registry, await this.listOf('quotas', namespace), r, namespace, next, current);
   }
@@ -155,4 +156,15 @@ export class Admission {
     await this.allocator.releaseIp(spec.clusterIP);
     for (const p of spec.ports ?? []) await this.allocator.releasePort(p.nodePort);
   }
+}
+
+/**
+ * A bound pod stays on its node, as in Kubernetes (only a binding sets spec.nodeName). Watches
+ * of a node's pods rely on it: the store hands a pod's events to the watchers of its node only.
+ */
+function keepNodeName(current: Obj, next: Obj): void {
+  const bound = (current.spec as { nodeName?: string } | undefined)?.nodeName;
+  const spec = next.spec as { nodeName?: string } | undefined;
+  if (!bound || spec === undefined || (spec.nodeName ?? '') === bound) return;
+  throw errors.invalid({ kind: 'Pod', group: '', plural: 'pods' }, String(next.metadata?.name), [{ field: 'spec.nodeName', message: `Invalid value: "${spec.nodeName ?? ''}": field is immutable once the pod is bound (to ${bound})` }]);
 }

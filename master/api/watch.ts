@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Store, StoreEvent, StoreWatch } from '../store/store';
+import type { Store, StoreEvent, StoreWatch, WatchTrigger } from '../store/store';
 import { StoreError } from '../store/store';
 import type { FieldSelector } from './field-selector';
 import type { Selector } from '../../kube/label-selector';
@@ -7,6 +7,7 @@ import { storeKey, withVersion, type Obj } from './registry';
 import type { ResourceInfo } from './resources';
 import { errors, HttpError } from './status';
 import { watchEventLine } from './watch-event-lines';
+import { WatchStream } from './watch-stream';
 
 export interface WatchRequest {
   resource: ResourceInfo;
@@ -38,12 +39,13 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
   const matches = (obj: Obj): boolean =>
     (!w.labelSelector || w.labelSelector.matches(obj.metadata?.labels)) && (!w.fieldSelector || w.fieldSelector.matches(obj));
   let lastRevision = 0;
+  const stream = new WatchStream(res);
   const send = (type: string, object: unknown): void => {
-    res.write(JSON.stringify({ type, object }) + '\n');
+    stream.write(JSON.stringify({ type, object }) + '\n');
   };
   /** For objects the store shares between watchers: encoded once for all of them. */
   const sendShared = (type: string, object: Obj): void => {
-    res.write(watchEventLine(type, object));
+    stream.write(watchEventLine(type, object));
   };
   let from: number;
   if (w.resourceVersion !== '' && w.resourceVersion !== '0') await awaitRevision(store, Number(w.resourceVersion));
@@ -73,7 +75,7 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
       clearTimeout(timeout);
       watch?.stop();
       stats.closed();
-      if (!res.writableEnded) res.end();
+      stream.end();
       resolve();
     };
     const bookmarkTimer = setInterval(() => {
@@ -107,8 +109,23 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
         send('ERROR', status);
         finish();
       },
-    });
+    }, { trigger: triggerOf(w, matching) });
   });
+}
+
+/**
+ * The field value this watch is about, for the store to hand it only events of objects with it:
+ * an agent's pods (spec.nodeName, immutable once bound) or one object by name. `held`: the keys
+ * the initial list already sent, which the watch must see change or go.
+ */
+function triggerOf(w: WatchRequest, held: ReadonlySet<string>): WatchTrigger | undefined {
+  if (!w.fieldSelector || w.resource.conversion) return undefined;
+  const fields = w.resource.kind === 'Pod' && w.resource.group === '' ? ['spec.nodeName', 'metadata.name'] : ['metadata.name'];
+  for (const field of fields) {
+    const value = w.fieldSelector.exact(field);
+    if (value !== undefined) return { field, value, held: [...held] };
+  }
+  return undefined;
 }
 
 /** How long a watch from a resourceVersion this store has not reached waits for it, as kube-apiserver does. */

@@ -1,6 +1,7 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, GRPCInvalidArgumentError, GRPCResourceExhastedError, GRPCUnavailableError, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
 import { goneError } from './gone-error';
+import { SharedWatches } from './shared-watches';
 import { WatchFanout } from './watch-fanout';
 import { compareKeys, keyAfter, prefixEnd } from './key-range';
 import {
@@ -12,6 +13,7 @@ import {
   StoredValue,
   StoreWatch,
   WatchHandlers,
+  WatchOptions,
 } from './store';
 
 export interface EtcdStoreOptions {
@@ -40,6 +42,7 @@ export class EtcdStore implements Store {
   private readonly client: Etcd3;
   private readonly keyPrefix: string;
   private readonly watches = new Set<EtcdWatch>();
+  private readonly shared = new SharedWatches((prefix, from, handlers) => this.watchAlone(prefix, from, handlers));
   private closed = false;
 
   constructor(private readonly options: EtcdStoreOptions) {
@@ -113,8 +116,13 @@ export class EtcdStore implements Store {
     });
   }
 
-  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch {
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers, options: WatchOptions = {}): StoreWatch {
     if (this.closed) return WatchFanout.failSoon(handlers, new StoreError('Unavailable', 'the etcd store is closed'));
+    return this.shared.watch(prefix, fromRevision, handlers, options) ?? this.watchAlone(prefix, fromRevision, handlers);
+  }
+
+  /** A watch with an etcd watch of its own (the shared one on its prefix starts later than it). */
+  private watchAlone(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch {
     const watch = new EtcdWatch(this, prefix, fromRevision, handlers, () => this.watches.delete(watch));
     this.watches.add(watch);
     void watch.start();

@@ -12,6 +12,7 @@ import {
   StoreWatch,
   WatchEventType,
   WatchHandlers,
+  WatchOptions,
 } from './store';
 import { WatchFanout } from './watch-fanout';
 
@@ -144,7 +145,7 @@ export class SqliteStore implements Store {
     return { revision: event.revision, value: event.value };
   }
 
-  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch {
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers, options: WatchOptions = {}): StoreWatch {
     if (this.closed) return WatchFanout.failSoon(handlers, new StoreError('Unavailable', 'the SQLite store is closed'));
     if (fromRevision < this.compactedRevision) {
       return WatchFanout.failSoon(handlers, goneError(fromRevision, this.compactedRevision));
@@ -152,7 +153,7 @@ export class SqliteStore implements Store {
     // Reading the backlog and registering happen in one synchronous step and commits are
     // synchronous too, so no commit can fall between them; the fanout still dedupes by revision.
     const rows = this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
-    return this.fanout.add(prefix, fromRevision, rows.map(toEvent), handlers);
+    return this.fanout.add(prefix, fromRevision, rows.map(toEvent), handlers, options.trigger);
   }
 
   async revision(): Promise<number> {

@@ -46,6 +46,28 @@ export interface StoreWatch {
   stop(): void;
 }
 
+/**
+ * What one watcher cares about: only values whose field (a dotted path into the stored value,
+ * read as a field selector reads it: '' when absent) equals value. An agent watching the pods of
+ * its node says so, and a store with thousands of such watchers hands each pod event to one of
+ * them instead of to all (kube-apiserver's watch cache indexes pods by spec.nodeName the same way).
+ */
+export interface WatchTrigger {
+  field: string;
+  value: string;
+  /** Keys the watcher already has with that value (from a list it sent first): they count as delivered. */
+  held?: string[];
+}
+
+export interface WatchOptions {
+  /**
+   * A hint: the store may leave out events whose value does not have the trigger's value, except
+   * for keys it delivered with that value before, so the watcher still sees them change or go.
+   * The watcher must still filter what it gets.
+   */
+  trigger?: WatchTrigger;
+}
+
 export interface WatchHandlers {
   onEvent(event: StoreEvent): void;
   /** Called once when the watch cannot go on (compacted revision, backend lost); the watch is then over. */
@@ -69,7 +91,7 @@ export interface Store {
    * Every event under prefix with revision > fromRevision, in revision order, none lost or
    * duplicated. fromRevision older than the compacted revision: onError(StoreError('Gone')).
    */
-  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): StoreWatch;
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers, options?: WatchOptions): StoreWatch;
   /** The store's current revision. */
   revision(): Promise<number>;
   /**

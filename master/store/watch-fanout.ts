@@ -1,9 +1,11 @@
-import { StoreEvent, StoreWatch, WatchHandlers } from './store';
+import type { StoreEvent, StoreWatch, WatchHandlers, WatchTrigger } from './store';
 
 /**
- * In-process delivery of store events to many watchers. One publish walks the watcher list once
- * with a string prefix test, so 100 watchers cost 100 `startsWith` calls per event; events are
- * shared between watchers (parsed once), so handlers must treat them as read-only.
+ * In-process delivery of store events to many watchers. One publish walks the watchers without a
+ * trigger with a string prefix test, so 100 watchers cost 100 `startsWith` calls per event;
+ * watchers with a trigger (an agent's pods, by spec.nodeName) are looked up by the event's value,
+ * so 5,000 of them cost one lookup. Events are shared between watchers (parsed once), so handlers
+ * must treat them as read-only.
  *
  * Delivery is asynchronous (one microtask drains every watcher with queued events) so that a
  * write never runs watcher code inside its transaction and a caller always holds the StoreWatch
@@ -13,43 +15,110 @@ export class WatchFanout {
   private readonly watchers = new Set<FanoutWatcher>();
   private readonly dirty = new Set<FanoutWatcher>();
   private drainScheduled = false;
+  /** Watchers without a trigger: every event under their prefix is theirs. */
+  private readonly untriggered = new Set<FanoutWatcher>();
+  /** Triggered watchers by field, then by the value they wait for. */
+  private readonly triggered = new Map<string, Map<string, Set<FanoutWatcher>>>();
+  /** For each key, the triggered watchers that got it with their value (they must see it change or go). */
+  private readonly holders = new Map<string, Set<FanoutWatcher>>();
 
   /**
    * Registers a watcher whose first events are `backlog` (already filtered, in revision order).
    * Live events at or below `fromRevision` or the backlog's last revision are dropped, which is
    * what makes the hand-over from backlog to live events free of duplicates.
    */
-  add(prefix: string, fromRevision: number, backlog: StoreEvent[], handlers: WatchHandlers): StoreWatch {
-    const watcher = new FanoutWatcher(prefix, fromRevision, handlers);
+  add(prefix: string, fromRevision: number, backlog: StoreEvent[], handlers: WatchHandlers, trigger?: WatchTrigger): StoreWatch {
+    const watcher = new FanoutWatcher(prefix, fromRevision, handlers, trigger);
     this.watchers.add(watcher);
-    for (const event of backlog) watcher.push(event);
+    this.index(watcher);
+    for (const key of trigger?.held ?? []) this.holdKey(watcher, key);
+    for (const event of backlog) {
+      if (watcher.push(event)) this.hold(watcher, event);
+    }
     if (backlog.length > 0) this.markDirty(watcher);
-    return {
-      stop: () => {
-        watcher.stopped = true;
-        this.watchers.delete(watcher);
-        this.dirty.delete(watcher);
-      },
-    };
+    return { stop: () => this.remove(watcher) };
   }
 
-  /** Queues committed events, in revision order, for every watcher whose prefix matches. */
+  /** Queues committed events, in revision order, for every watcher whose prefix (and trigger) matches. */
   publish(events: StoreEvent[]): void {
     if (this.watchers.size === 0) return;
-    for (const watcher of this.watchers) {
-      let queued = false;
-      for (const event of events) {
-        if (event.key.startsWith(watcher.prefix) && watcher.push(event)) queued = true;
+    for (const event of events) {
+      for (const watcher of this.audience(event)) {
+        if (!event.key.startsWith(watcher.prefix) || !watcher.push(event)) continue;
+        this.hold(watcher, event);
+        this.markDirty(watcher);
       }
-      if (queued) this.markDirty(watcher);
     }
+  }
+
+  private *audience(event: StoreEvent): Iterable<FanoutWatcher> {
+    yield* this.untriggered;
+    if (this.triggered.size === 0) return;
+    const held = this.holders.get(event.key);
+    for (const [field, byValue] of this.triggered) {
+      for (const watcher of byValue.get(fieldValue(event.value, field)) ?? []) if (!held?.has(watcher)) yield watcher;
+    }
+    if (held) yield* [...held];
+  }
+
+  /** Remembers which keys a triggered watcher holds with its value, to send it their change or removal. */
+  private hold(watcher: FanoutWatcher, event: StoreEvent): void {
+    const trigger = watcher.trigger;
+    if (!trigger) return;
+    const held = this.holders.get(event.key);
+    if (event.type !== 'DELETED' && fieldValue(event.value, trigger.field) === trigger.value) {
+      this.holdKey(watcher, event.key);
+    } else if (held?.delete(watcher)) {
+      if (held.size === 0) this.holders.delete(event.key);
+      watcher.held.delete(event.key);
+    }
+  }
+
+  private holdKey(watcher: FanoutWatcher, key: string): void {
+    let held = this.holders.get(key);
+    if (!held) this.holders.set(key, (held = new Set()));
+    held.add(watcher);
+    watcher.held.add(key);
+  }
+
+  private index(watcher: FanoutWatcher): void {
+    const trigger = watcher.trigger;
+    if (!trigger) {
+      this.untriggered.add(watcher);
+      return;
+    }
+    let byValue = this.triggered.get(trigger.field);
+    if (!byValue) this.triggered.set(trigger.field, (byValue = new Map()));
+    let set = byValue.get(trigger.value);
+    if (!set) byValue.set(trigger.value, (set = new Set()));
+    set.add(watcher);
+  }
+
+  private remove(watcher: FanoutWatcher): void {
+    watcher.stopped = true;
+    this.watchers.delete(watcher);
+    this.dirty.delete(watcher);
+    this.untriggered.delete(watcher);
+    const trigger = watcher.trigger;
+    if (!trigger) return;
+    const byValue = this.triggered.get(trigger.field);
+    const set = byValue?.get(trigger.value);
+    set?.delete(watcher);
+    if (set?.size === 0) byValue?.delete(trigger.value);
+    if (byValue?.size === 0) this.triggered.delete(trigger.field);
+    for (const key of watcher.held) {
+      const held = this.holders.get(key);
+      held?.delete(watcher);
+      if (held?.size === 0) this.holders.delete(key);
+    }
+    watcher.held.clear();
   }
 
   /** Ends every watcher with err (the store is closing or lost). */
   failAll(err: Error): void {
     for (const watcher of [...this.watchers]) {
-      this.watchers.delete(watcher);
       watcher.fail(err);
+      this.remove(watcher);
     }
     this.dirty.clear();
   }
@@ -79,13 +148,15 @@ export class WatchFanout {
     const ready = [...this.dirty];
     this.dirty.clear();
     for (const watcher of ready) {
-      if (!watcher.deliver()) this.watchers.delete(watcher);
+      if (!watcher.deliver()) this.remove(watcher);
     }
   }
 }
 
 class FanoutWatcher {
   stopped = false;
+  /** The keys this watcher got with its trigger's value. */
+  readonly held = new Set<string>();
   private queue: StoreEvent[] = [];
   private lastQueued: number;
 
@@ -93,6 +164,7 @@ class FanoutWatcher {
     readonly prefix: string,
     fromRevision: number,
     private readonly handlers: WatchHandlers,
+    readonly trigger: WatchTrigger | undefined,
   ) {
     this.lastQueued = fromRevision;
   }
@@ -128,4 +200,15 @@ class FanoutWatcher {
     this.queue = [];
     this.handlers.onError(err);
   }
+}
+
+/** A field of a stored value as a field selector reads it: '' when absent, objects as JSON. */
+export function fieldValue(value: Record<string, unknown>, field: string): string {
+  let cur: unknown = value;
+  for (const part of field.split('.')) {
+    if (cur === null || typeof cur !== 'object') return '';
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  if (cur === undefined || cur === null) return '';
+  return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
 }

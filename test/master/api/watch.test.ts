@@ -53,6 +53,36 @@ describe.each(storeKinds)('watch semantics on %s', (store) => {
     }
   });
 
+  test("a node's pod watch (spec.nodeName) gets the events of its pods only, from its initial list on; a bound pod cannot move", async () => {
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    const pod = (name: string, nodeName: string): never => ({ metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] } }) as never;
+    await m.client.create(pods, pod('listed-on-a', 'node-a'));
+    const seen: WatchEvent[] = [];
+    const handle = m.client.watch(pods, { resourceVersion: '0', fieldSelector: 'spec.nodeName=node-a', allowWatchBookmarks: false } as never, (e) => seen.push(e), () => undefined);
+    const names = (): string[] => seen.map((e) => `${e.type}:${e.object.metadata?.name}`);
+    try {
+      const deadline = Date.now() + 10_000;
+      const until = async (want: string): Promise<void> => {
+        while (!names().includes(want)) {
+          if (Date.now() > deadline) throw new Error(`no ${want} within 10 s; got ${names().join(' ')}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await until('ADDED:listed-on-a');
+      for (let i = 0; i < 5; i++) await m.client.create(pods, pod(`on-b-${i}`, 'node-b'));
+      await m.client.create(pods, pod('on-a', 'node-a'));
+      await m.client.patch({ ...pods, name: 'on-a' }, 'merge', { metadata: { labels: { seen: 'yes' } } });
+      const move = await m.client.raw('PATCH', '/api/v1/namespaces/default/pods/listed-on-a', { spec: { nodeName: 'node-b' } }, 'application/merge-patch+json');
+      expect(move.status).toBe(422);
+      expect(move.body).toContain('spec.nodeName');
+      await m.client.delete({ ...pods, name: 'listed-on-a' }, { gracePeriodSeconds: 0 });
+      await until('DELETED:listed-on-a');
+      expect(names()).toEqual(['ADDED:listed-on-a', 'ADDED:on-a', 'MODIFIED:on-a', 'DELETED:listed-on-a']);
+    } finally {
+      handle.stop();
+    }
+  });
+
   test('label-selected watches report objects leaving the selection as DELETED', async () => {
     await m.client.create(cms, { metadata: { name: 'sel', labels: { keep: 'yes' } } });
     const list = await m.client.list(cms, { labelSelector: 'keep=yes' });

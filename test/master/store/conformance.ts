@@ -1,4 +1,4 @@
-import { Store, StoreError, StoreEvent, StoreWatch } from '../../../master/store/store';
+import { Store, StoreError, StoreEvent, StoreWatch, WatchOptions } from '../../../master/store/store';
 
 /**
  * The behaviour every Store backend must share. Each test works under its own key prefix so a
@@ -194,6 +194,38 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(nodes.events.map((event) => event.revision)).toEqual([n1, n2]);
     });
 
+    test('a triggered watch gets the events of its value, and sees a key it got leave it; others still get everything', async () => {
+      const start = await store.revision();
+      const onN1 = new EventLog();
+      const onN2 = new EventLog();
+      const all = new EventLog();
+      const n1Watch = onN1.watch(store, `${ns}t/`, start, { trigger: { field: 'spec.nodeName', value: 'n1' } });
+      const n2Watch = onN2.watch(store, `${ns}t/`, start, { trigger: { field: 'spec.nodeName', value: 'n2' } });
+      const allWatch = all.watch(store, `${ns}t/`, start);
+      const a1 = await store.create(`${ns}t/a`, { spec: { nodeName: 'n1' } });
+      const b1 = await store.create(`${ns}t/b`, { spec: {} });
+      const b2 = await store.update(`${ns}t/b`, { spec: { nodeName: 'n2' } });
+      const a2 = await store.update(`${ns}t/a`, { spec: { nodeName: 'n1' }, status: 'running' });
+      // Leaving n1: n1's watch must see it (to drop it), n2's gets it as its own.
+      const a3 = await store.update(`${ns}t/a`, { spec: { nodeName: 'n2' } });
+      const a4 = await store.update(`${ns}t/a`, { spec: { nodeName: 'n2' }, status: 'moved' });
+      const b3 = await store.delete(`${ns}t/b`);
+      await all.waitForRevision(b3.revision);
+      await onN2.waitForRevision(b3.revision);
+      await onN1.waitForRevision(a3);
+      n1Watch.stop();
+      n2Watch.stop();
+      allWatch.stop();
+      expect(all.events.map((e) => e.revision)).toEqual([a1, b1, b2, a2, a3, a4, b3.revision]);
+      // A store may deliver more than the trigger asks for, never less, always in order.
+      const n1 = onN1.events.map((e) => e.revision);
+      const n2 = onN2.events.map((e) => e.revision);
+      for (const r of [a1, a2, a3]) expect(n1).toContain(r);
+      for (const r of [b2, a3, a4, b3.revision]) expect(n2).toContain(r);
+      expect(n1).toEqual([...n1].sort((x, y) => x - y));
+      expect(n2).toEqual([...n2].sort((x, y) => x - y));
+    });
+
     test('stop() ends delivery', async () => {
       const start = await store.revision();
       const stopped = new EventLog();
@@ -234,7 +266,7 @@ export class EventLog {
   readonly errors: Error[] = [];
   private waiters: (() => void)[] = [];
 
-  watch(store: Store, prefix: string, fromRevision: number): StoreWatch {
+  watch(store: Store, prefix: string, fromRevision: number, options?: WatchOptions): StoreWatch {
     return store.watch(prefix, fromRevision, {
       onEvent: (event) => {
         this.events.push(event);
@@ -244,7 +276,7 @@ export class EventLog {
         this.errors.push(err);
         this.wake();
       },
-    });
+    }, options);
   }
 
   waitForRevision(revision: number, timeoutMs = 10_000): Promise<void> {

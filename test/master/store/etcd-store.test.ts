@@ -65,6 +65,32 @@ describe('etcd store specifics', () => {
     expect(events.events.map((event) => event.key)).toEqual(['/registry/pods/x', '/registry/pods/x']);
   });
 
+  test('watches on one prefix share one etcd watch; one from before its history gets its own; the last to stop ends it', async () => {
+    const store = open({ keyPrefix: freshPrefix() });
+    const early = await store.create('/pods/early', { spec: { nodeName: 'n0' } });
+    const start = await store.create('/pods/start', { spec: { nodeName: 'n0' } });
+    const logs = Array.from({ length: 200 }, () => new EventLog());
+    const watches = logs.map((log, i) => log.watch(store, '/pods/', start, { trigger: { field: 'spec.nodeName', value: `n${i % 10}` } }));
+    expect(store.watchCount).toBe(1);
+    const behind = new EventLog();
+    const behindWatch = behind.watch(store, '/pods/', early - 1);
+    expect(store.watchCount).toBe(2);
+    const revisions: number[] = [];
+    for (let i = 0; i < 20; i++) revisions.push(await store.create(`/pods/p${i}`, { spec: { nodeName: `n${i % 10}` } }));
+    await logs[9].waitForRevision(revisions[19]);
+    // A latecomer from a revision the shared watch has seen starts from its history, no new etcd watch.
+    const late = new EventLog();
+    const lateWatch = late.watch(store, '/pods/', revisions[9]);
+    expect(store.watchCount).toBe(2);
+    const last = await store.create('/pods/last', { spec: { nodeName: 'n3' } });
+    await Promise.all([logs[3], behind, late].map((log) => log.waitForRevision(last)));
+    for (const [i, log] of logs.slice(0, 10).entries()) expect(log.events.map((e) => e.revision)).toEqual(revisions.filter((_, j) => j % 10 === i).concat(i === 3 ? [last] : []));
+    expect(behind.events.map((e) => e.revision)).toEqual([early, start, ...revisions, last]);
+    expect(late.events.map((e) => e.revision)).toEqual([...revisions.slice(10), last]);
+    for (const w of [...watches, behindWatch, lateWatch]) w.stop();
+    expect(store.watchCount).toBe(0);
+  });
+
   test('a list larger than gRPC\'s default 4 MiB message limit works', async () => {
     const store = open({ keyPrefix: freshPrefix() });
     // etcd accepts requests up to 1.5 MiB by default, so six 1 MiB values make a 6 MiB list.
