@@ -4,7 +4,8 @@
  * run in a forked process of their own (each a plain HTTPS watch counting the bytes and events it
  * gets), so their cost is the master's, not the writer's.
  *   npm run build && npx esbuild bench/watch-fanout.ts --bundle --platform=node --packages=external --outfile=dist/bench/watch-fanout.js \
- *     && node dist/bench/watch-fanout.js [--watchers 0,500,1000,2000] [--writes 200] [--clients 1] [--store sqlite|etcd]
+ *     && node dist/bench/watch-fanout.js [--watchers 0,500,1000,2000] [--writes 200] [--clients 1] [--store sqlite|etcd] [--lotse CHECKOUT]
+ * --lotse runs the master of another checkout (built with `npm run build`), for a before/after in one session.
  * Prints one JSON line per watcher count, then a markdown table.
  */
 import { fork } from 'node:child_process';
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../kube/client';
 import { startEtcd } from '../test/support/etcd';
-import { freePort, startMasterProcess } from '../test/support/master-process';
+import { freePort, lotseBin, startMasterProcess } from '../test/support/master-process';
 
 const argOf = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -96,7 +97,9 @@ async function main(): Promise<void> {
   const store = argOf('store', 'sqlite');
   const dir = mkdtempSync(join(tmpdir(), 'lotse-bench-fanout-'));
   const etcd = store === 'etcd' ? await startEtcd() : undefined;
-  const master = await startMasterProcess(dir, await freePort(), ['--no-controllers', ...(etcd ? ['--store', `etcd://${etcd.hostPort}`] : [])]);
+  const checkout = argOf('lotse', '');
+  const program = [process.execPath, checkout ? join(checkout, 'bin', 'lotse') : lotseBin] as const;
+  const master = await startMasterProcess(dir, await freePort(), ['--no-controllers', ...(etcd ? ['--store', `etcd://${etcd.hostPort}`] : [])], program);
   const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
   const rows: Record<string, number>[] = [];
   try {
