@@ -3,8 +3,6 @@ import { PrefixMirror } from '../store/prefix-mirror';
 import type { Store, StoredValue } from '../store/store';
 import type { FieldSelector } from './field-selector';
 import { ObjectIndex } from './object-index';
-import type { ResourceInfo } from './resources';
-import { storeKey } from './registry';
 
 /** An object as the cache holds it: what a list item is built from. */
 export type CachedValue = Pick<StoredValue, 'key' | 'value' | 'modRevision'>;
@@ -27,9 +25,10 @@ export class ListCache extends PrefixMirror {
   private readonly objects = new Map<string, CachedValue>();
   private readonly index: ObjectIndex;
 
-  constructor(store: Store, resource: ResourceInfo) {
-    super(store, storeKey(resource, undefined), () => undefined);
-    this.index = new ObjectIndex(resource.kind);
+  /** prefix: where the resource's objects are in the store; kind: which of its fields are indexed. */
+  constructor(store: Store, prefix: string, kind: string) {
+    super(store, prefix, () => undefined);
+    this.index = new ObjectIndex(kind);
   }
 
   /**
@@ -75,11 +74,11 @@ export class ListCaches {
 
   constructor(private readonly store: Store) {}
 
-  for(resource: ResourceInfo): ListCache | undefined {
-    const prefix = storeKey(resource, undefined);
+  /** The cache of the resource stored under prefix (storeKey without a namespace), of that kind. */
+  for(prefix: string, kind: string): ListCache | undefined {
     if (UNCACHED.has(prefix)) return undefined;
     let cache = this.caches.get(prefix);
-    if (!cache) this.caches.set(prefix, (cache = new ListCache(this.store, resource)));
+    if (!cache) this.caches.set(prefix, (cache = new ListCache(this.store, prefix, kind)));
     return cache;
   }
 

@@ -106,7 +106,7 @@ export class Registry {
     const prefix = storeKey(r, namespace);
     const limit = filter.limit && filter.limit > 0 ? filter.limit : 0;
     let startAfter = filter.continueToken ? decodeContinue(filter.continueToken) : undefined;
-    const cached = selective(filter) ? await this.lists.for(r)?.candidates(prefix, filter.labelSelector, filter.fieldSelector, startAfter) : undefined;
+    const cached = selective(filter) ? await this.lists.for(storeKey(r, undefined), r.kind)?.candidates(prefix, filter.labelSelector, filter.fieldSelector, startAfter) : undefined;
     if (cached) return pick(r, cached.items, String(cached.revision), filter, limit);
     const items: Obj[] = [];
     let revision = 0;
