@@ -37,7 +37,12 @@ export class WatchStream {
     if (this.pending.length === 0) return;
     const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
     this.pending = [];
-    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(text);
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(text);
+    // A chunked write corks the socket and leaves the real write (TLS and the syscall, most of
+    // the cost) to a nextTick, after the slice's clock stopped; uncorking now does it inside the
+    // slice. The later nextTick uncork then finds nothing corked and does nothing.
+    this.res.socket?.uncork();
   }
 }
 

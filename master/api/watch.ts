@@ -4,7 +4,7 @@ import { StoreError } from '../store/store';
 import type { FieldSelector } from './field-selector';
 import type { Selector } from '../../kube/label-selector';
 import { storeKey, withVersion, type Obj } from './registry';
-import type { ResourceInfo } from './resources';
+import { apiVersionOf, type ResourceInfo } from './resources';
 import { errors, HttpError } from './status';
 import { watchEventLine } from './watch-event-lines';
 import { WatchStream } from './watch-stream';
@@ -39,6 +39,7 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
   const matches = (obj: Obj): boolean =>
     (!w.labelSelector || w.labelSelector.matches(obj.metadata?.labels)) && (!w.fieldSelector || w.fieldSelector.matches(obj));
   let lastRevision = 0;
+  const version = `${apiVersionOf(r)}/${r.kind}`;
   const stream = new WatchStream(res);
   const send = (type: string, object: unknown): void => {
     stream.write(JSON.stringify({ type, object }) + '\n');
@@ -86,7 +87,7 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
     watch = store.watch(prefix, from, {
       onEvent: (ev: StoreEvent) => {
         lastRevision = ev.revision;
-        const obj = withVersion(r, { value: ev.value, modRevision: ev.revision });
+        const obj = objectOf(r, version, ev);
         const was = matching.has(ev.key);
         const now = ev.type !== 'DELETED' && matches(obj);
         if (ev.type === 'DELETED') {
@@ -111,6 +112,24 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
       },
     }, { trigger: triggerOf(w, matching) });
   });
+}
+
+/** Each event's object as each apiVersion shows it. */
+const shown = new WeakMap<StoreEvent, Map<string, Obj>>();
+
+/**
+ * The object of an event in the wire form of r (version: its apiVersion/kind), made once per event and version and shared by
+ * every watcher of that version (whose line cache keys on it): with thousands of watchers the
+ * per-watcher work is a lookup. A copy, so the store's event value stays as stored.
+ */
+function objectOf(r: ResourceInfo, version: string, ev: StoreEvent): Obj {
+  let byVersion = shown.get(ev);
+  let obj = byVersion?.get(version);
+  if (obj) return obj;
+  obj = withVersion(r, { value: r.conversion ? ev.value : { ...ev.value }, modRevision: ev.revision });
+  if (!byVersion) shown.set(ev, (byVersion = new Map()));
+  byVersion.set(version, obj);
+  return obj;
 }
 
 /**
