@@ -3,12 +3,16 @@
  * a real master, on podman, with no pods: RSS after the node turned Ready and settled, median of runs.
  *
  *   npx esbuild bench/agent-idle.ts --bundle --platform=node --packages=external --outfile=dist/bench-agent-idle.js \
- *     && node dist/bench-agent-idle.js [--runs 5] [--settle 5] [--cli bin/lotse] [--modules] [--node-flag FLAG ...] [--agent-arg ARG ...]
+ *     && node dist/bench-agent-idle.js [--runs 5] [--settle 5] [--cli bin/lotse] [--modules] [--breakdown] [--node-flag FLAG ...] [--agent-arg ARG ...]
  *
+ * CLI is what runs the agent: bin/lotse (the compiled tree), or the bundle hosts run (lotse.js, as
+ * `lotse bootstrap` builds it with payload/lotse-bundle.ts).
  * --modules writes the modules the agent loaded (require.cache at exit) to agent-modules.txt, to see
  * what an idle node carries. --node-flag passes a V8/Node flag to the agent process (e.g.
  * --max-semi-space-size=1), to weigh flags that bin/lotse could set; --agent-arg one to `lotse agent`
- * (e.g. --agent-arg --proxy-mode=none, to tell the service proxy's share).
+ * (e.g. --agent-arg --proxy-mode=none, to tell the service proxy's share). --breakdown prints, per run, the
+ * RSS split into file-backed and anonymous pages (/proc/PID/smaps_rollup) and the V8 heap as the agent
+ * itself sees it (process.memoryUsage() on SIGUSR2, through a --require hook), to tell code from data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,6 +53,29 @@ function moduleHook(dir: string, out: string): string {
   return hook;
 }
 
+/** A --require hook that writes process.memoryUsage() to OUT on SIGUSR2 (the agent does not use that signal). */
+function breakdownHook(dir: string, out: string): string {
+  const hook = path.join(dir, 'memory-usage.js');
+  fs.writeFileSync(hook, `process.on('SIGUSR2', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.memoryUsage())));\n`);
+  return hook;
+}
+
+function smapsMb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
+}
+
+/** File-backed vs anonymous RSS, and the agent's own view of its heap, at the moment RSS is taken. */
+async function breakdown(pid: number, out: string): Promise<string> {
+  const file = smapsMb(pid, 'Rss') - smapsMb(pid, 'Anonymous');
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 50 && !fs.existsSync(out); i++) await sleep(100);
+  const mb = (n: number): number => Math.round(n / 104857.6) / 10;
+  const u = JSON.parse(fs.readFileSync(out, 'utf8')) as NodeJS.MemoryUsage;
+  fs.rmSync(out);
+  return `file-backed ${Math.round(file * 10) / 10} MB, anonymous ${smapsMb(pid, 'Anonymous')} MB, heapTotal ${mb(u.heapTotal)} MB, heapUsed ${mb(u.heapUsed)} MB, external ${mb(u.external)} MB`;
+}
+
 async function waitReady(client: KubeClient, node: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -60,9 +87,9 @@ async function waitReady(client: KubeClient, node: string, child: ChildProcess, 
   }
 }
 
-async function oneRun(i: number, o: { cli: string; server: string; token: string; dir: string; endpoint: string; client: KubeClient; settleMs: number; nodeFlags: string[]; hook?: string }): Promise<number> {
+async function oneRun(i: number, o: { cli: string; server: string; token: string; dir: string; endpoint: string; client: KubeClient; settleMs: number; nodeFlags: string[]; hooks: string[] }): Promise<number> {
   const node = `idle-${i}`;
-  const nodeArgs = [...o.nodeFlags, ...(o.hook ? ['--require', o.hook] : [])];
+  const nodeArgs = [...o.nodeFlags, ...o.hooks.flatMap((h) => ['--require', h])];
   const child = spawn(process.execPath, [...nodeArgs, o.cli, 'agent', '--server', o.server, '--token', o.token, '--ca-file', path.join(o.dir, 'ca.crt'), '--node-name', node, '--data-dir', path.join(o.dir, node), '--runtime-endpoint', o.endpoint, '--kubelet-port', '0', '--address', '127.0.0.1', ...args('agent-arg')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
   child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-5000)));
@@ -70,7 +97,9 @@ async function oneRun(i: number, o: { cli: string; server: string; token: string
   try {
     await waitReady(o.client, node, child, () => out);
     await sleep(o.settleMs);
-    return rssMb(child.pid as number);
+    const rss = rssMb(child.pid as number);
+    if (process.argv.includes('--breakdown')) console.log(`run ${i}: RSS ${rss} MB: ${await breakdown(child.pid as number, path.join(o.dir, 'memory-usage.json'))}`);
+    return rss;
   } finally {
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(10_000)]);
@@ -89,10 +118,11 @@ async function main(): Promise<void> {
   const cli = path.resolve(arg('cli', path.join(ROOT, 'bin/lotse')));
   const modulesOut = path.join(process.cwd(), 'agent-modules.txt');
   const hook = process.argv.includes('--modules') ? moduleHook(dir, modulesOut) : undefined;
+  const hooks = [...(hook ? [hook] : []), ...(process.argv.includes('--breakdown') ? [breakdownHook(dir, path.join(dir, 'memory-usage.json'))] : [])];
   try {
     const rss: number[] = [];
     for (let i = 0; i < runs; i++) {
-      rss.push(await oneRun(i, { cli, server: master.url, token: master.joinToken, dir, endpoint: podman.endpoint, client, settleMs: Number(arg('settle', '5')) * 1000, nodeFlags: args('node-flag'), hook }));
+      rss.push(await oneRun(i, { cli, server: master.url, token: master.joinToken, dir, endpoint: podman.endpoint, client, settleMs: Number(arg('settle', '5')) * 1000, nodeFlags: args('node-flag'), hooks }));
     }
     console.log(`agent RSS idle (${[...args('node-flag'), path.relative(ROOT, cli), ...args('agent-arg')].join(' ')}): median ${median(rss)} MB over ${runs} runs (${rss.join(', ')})`);
     if (hook) console.log(`modules loaded: ${fs.readFileSync(modulesOut, 'utf8').split('\n').filter(Boolean).length}, listed in ${modulesOut}`);
