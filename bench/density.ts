@@ -259,6 +259,7 @@ interface PodRecord {
   sent: number;
   answered?: number;
   added?: number;
+  bound?: number;
   running?: number;
   latency: boolean;
 }
@@ -268,6 +269,7 @@ class PodTracker {
   readonly pods = new Map<string, PodRecord>();
   readonly startup = { saturation: new LatencyTable(), latency: new LatencyTable() };
   readonly watchLag = new LatencyTable();
+  bound = 0;
   running = 0;
   relists = 0;
   private rv = '';
@@ -335,6 +337,11 @@ class PodTracker {
       r.added = now;
       this.watchLag.add('create sent → ADDED at watcher', now - r.sent);
       if (r.answered !== undefined) this.watchLag.add('create answered → ADDED at watcher', now - r.answered);
+    }
+    if (r.bound === undefined && p.spec?.nodeName) {
+      r.bound = now;
+      this.bound++;
+      (r.latency ? this.startup.latency : this.startup.saturation).add('create → bound (scheduling)', now - r.sent);
     }
     if (r.running === undefined && p.status?.phase === 'Running') {
       r.running = now;
@@ -458,6 +465,8 @@ interface RunResult {
   client: Record<string, LatencySummary>;
   startupSaturation?: LatencySummary;
   startupLatency?: LatencySummary;
+  schedulingSaturation?: LatencySummary;
+  schedulingLatency?: LatencySummary;
   watchLag: Record<string, LatencySummary>;
   master?: ProcFigures;
   masterPeakSampledMb: number;
@@ -560,6 +569,8 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     result.watchLag = tracker.watchLag.summaries();
     result.startupSaturation = tracker.startup.saturation.get('pod start-up (create → Running at watcher)')?.summary();
     result.startupLatency = tracker.startup.latency.get('pod start-up (create → Running at watcher)')?.summary();
+    result.schedulingSaturation = tracker.startup.saturation.get('create → bound (scheduling)')?.summary();
+    result.schedulingLatency = tracker.startup.latency.get('create → bound (scheduling)')?.summary();
     result.podsRunning = tracker.running;
     client.close();
     for (const h of hollows) await stopChild(h, 60_000);
@@ -642,7 +653,7 @@ async function waitRunning(tracker: PodTracker, want: number, deadline: number):
 function report(o: Options, tracker: PodTracker, master: ChildProcess, start: number): void {
   const m = procFigures(master.pid ?? 0);
   const created = [...tracker.pods.values()].filter((r) => r.answered !== undefined).length;
-  console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.running} Running; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
+  console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.bound} bound, ${tracker.running} Running; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
 }
 
 function summarizeProfile(dir: string): string | undefined {
@@ -675,7 +686,8 @@ function printResult(r: RunResult): void {
   console.log('\n| call (server side, ms) | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
   for (const [k, s] of Object.entries(r.server)) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
   console.log('\n| measured here | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
-  const here: Record<string, LatencySummary | undefined> = { ...r.client, ...r.watchLag, 'pod start-up, saturation pods': r.startupSaturation, 'pod start-up, latency pods': r.startupLatency };
+  const here: Record<string, LatencySummary | undefined> = { ...r.client, ...r.watchLag, 'pod start-up, saturation pods': r.startupSaturation, 'pod start-up, latency pods': r.startupLatency,
+    'create → bound, saturation pods': r.schedulingSaturation, 'create → bound, latency pods': r.schedulingLatency };
   for (const [k, s] of Object.entries(here)) if (s) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
   if (r.profile) console.log(`\n${r.profile}`);
 }
