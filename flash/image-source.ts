@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import type { BlockSink } from './block-filler';
 import { fail, messageOf, refuse } from './errors';
-import { type ByteStream, xzDecompress, xzUncompressedSize } from './xz-stream';
+import { type ByteStream, type FillingSource, xzDecompress, xzDecompressInto, xzUncompressedSize } from './xz-stream';
 
 /** Chunk size for reading raw images; matches the writer's block size so each read is one write. */
 export const BLOCK = 4 * 1024 * 1024;
@@ -40,6 +41,32 @@ export function openImage(image: ImageSource): ByteStream {
   });
   finished.catch(() => undefined);
   return { stream, finished, stop: () => stream.destroy() };
+}
+
+/** The disk image, decompressed, put straight into `sink`'s blocks: what the writer copies to the target. */
+export async function openImageInto(image: ImageSource, sink: BlockSink): Promise<FillingSource> {
+  if (image.compressed) return xzDecompressInto(image.path, sink);
+  const handle = await open(image.path, 'r').catch((e: Error) => {
+    throw fail(`reading ${image.path} failed: ${e.message}`);
+  });
+  let stopped = false;
+  const done = readInto(handle, sink, () => stopped)
+    .catch((e: Error) => {
+      throw fail(`reading ${image.path} failed: ${e.message}`);
+    })
+    .finally(() => handle.close());
+  done.catch(() => undefined);
+  return { done, finished: done, stop: () => (stopped = true) };
+}
+
+/** Reads a raw image into the sink's blocks, waiting for room whenever the writes fall behind. */
+async function readInto(handle: FileHandle, sink: BlockSink, stopped: () => boolean): Promise<void> {
+  while (!stopped()) {
+    const space = sink.space();
+    const { bytesRead } = await handle.read(space, 0, space.length, null);
+    if (bytesRead === 0) return;
+    if (!sink.landed(bytesRead)) await sink.room();
+  }
 }
 
 /** The first `bytes` of the disk image (decompressed), enough to parse its partition table. */

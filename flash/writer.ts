@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { BlockFiller, type BlockWrite } from './block-filler';
 import { fail, FlashError, messageOf } from './errors';
 import { GPT_HEAD_BYTES } from './gpt';
-import { BLOCK, type ImageSource, openImage } from './image-source';
+import { type ImageSource, openImageInto } from './image-source';
 import type { ByteProgress } from './byte-progress';
 import type { Target } from './target';
 import { formatBytes } from './units';
+import type { FillingSource } from './xz-stream';
 
 export interface WriteResult {
   bytes: number;
@@ -32,108 +33,58 @@ export async function openTarget(target: Target): Promise<FileHandle> {
  */
 const SYNC_EVERY = 64 * 1024 * 1024;
 
-/** Streams the decompressed image onto the target in BLOCK-sized writes, hashing as it goes, then fsyncs. */
+/**
+ * Puts the decompressed image onto the target in BLOCK-sized writes, then fsyncs. The sha256 of the stream
+ * is taken as each read lands (see BlockFiller), so hashing, decompression in xz and the writes in libuv's
+ * pool all run at once instead of taking turns.
+ */
 export async function writeImage(image: ImageSource, target: Target, progress: ByteProgress): Promise<WriteResult> {
   const handle = await openTarget(target);
-  const source = openImage(image);
-  const hash = createHash('sha256');
-  let written = 0;
+  const filler = new BlockFiller(blockWriter(handle, progress, target.kind === 'block' ? SYNC_EVERY : Infinity));
   progress.start('writing', image.size);
+  let source: FillingSource | undefined;
   try {
-    const syncEvery = target.kind === 'block' ? SYNC_EVERY : Infinity;
-    written = await copy(source.stream as AsyncIterable<Buffer>, handle, hash, progress, syncEvery).catch((e: unknown) => {
-      if (e instanceof WriteStopped) written = e.written;
-      throw e instanceof WriteStopped ? e.reason : e;
-    });
+    source = await openImageInto(image, filler);
+    await Promise.race([source.done, filler.failed]);
+    const written = await filler.finish();
     await source.finished;
     if (written !== image.size) throw new Error(`the image ended after ${written} bytes, ${image.size} were expected`);
     await handle.sync();
+    return { bytes: written, sha256: filler.digest() };
   } catch (e) {
-    source.stop();
-    throw await interrupted(handle, target, written, image.size, e);
+    source?.stop();
+    // A write still under way could land after the partition table is cleared and bring it back.
+    await filler.idle();
+    throw await interrupted(handle, target, filler.durable, image.size, e);
   } finally {
     progress.stop();
     await handle.close().catch(() => undefined);
   }
-  return { bytes: written, sha256: hash.digest('hex') };
 }
 
-/**
- * Keeps one BLOCK write in flight while the next block is read and hashed, so hashing on this thread,
- * decompression in xz and the write in libuv's pool overlap instead of taking turns.
- */
-async function copy(
-  stream: AsyncIterable<Buffer>,
-  handle: FileHandle,
-  hash: ReturnType<typeof createHash>,
-  progress: ByteProgress,
-  syncEvery: number,
-): Promise<number> {
-  let queued = 0;
-  let durable = 0;
+/** Each block goes out whole; on a card every SYNC_EVERY bytes are pushed to it before progress moves on. */
+function blockWriter(handle: FileHandle, progress: ByteProgress, syncEvery: number): BlockWrite {
   let synced = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let inFlight: Promise<void> = Promise.resolve();
-  const startWrite = async (): Promise<void> => {
-    const buffers = pending;
-    const at = queued;
-    queued += pendingBytes;
-    pending = [];
-    pendingBytes = 0;
-    await inFlight;
-    inFlight = writeAll(handle, buffers, at).then(async () => {
-      durable = at + buffers.reduce((n, b) => n + b.length, 0);
-      if (durable - synced >= syncEvery) {
-        await handle.datasync();
-        synced = durable;
-      }
-      progress.update(durable);
-    });
-    // Awaited at the next block or at the end; this only keeps Node from calling it unhandled meanwhile.
-    inFlight.catch(() => undefined);
-  };
-  try {
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= BLOCK) await startWrite();
+  return async (data, position) => {
+    await writeAll(handle, data, position);
+    const end = position + data.length;
+    if (end - synced >= syncEvery) {
+      await handle.datasync();
+      synced = end;
     }
-    if (pendingBytes > 0) await startWrite();
-    await inFlight;
-  } catch (e) {
-    await inFlight.catch(() => undefined);
-    throw new WriteStopped(durable, e);
-  }
-  return queued;
+    progress.update(end);
+  };
 }
 
-/** Carries how far the write got, for the message that tells the user what state the card is in. */
-class WriteStopped extends Error {
-  constructor(
-    readonly written: number,
-    readonly reason: unknown,
-  ) {
-    super(messageOf(reason));
-  }
-}
-
-/**
- * One writev for the whole block: the kernel gathers the stream's chunks itself, saving a 4 MiB copy per
- * block. A write may take less than asked (signals, device limits); the rest then goes in plain writes.
- */
-async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  const total = buffers.reduce((n, b) => n + b.length, 0);
-  const { bytesWritten } = await handle.writev(buffers, position);
-  if (bytesWritten === total) return;
-  let rest = Buffer.concat(buffers).subarray(bytesWritten);
-  let at = position + bytesWritten;
+/** A write may take less than asked (signals, device limits); the rest then goes in further writes. */
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let rest = data;
+  let at = position;
   while (rest.length > 0) {
-    const { bytesWritten: n } = await handle.write(rest, 0, rest.length, at);
-    if (n === 0) throw new Error(`the target accepted no more bytes at offset ${at}`);
-    rest = rest.subarray(n);
-    at += n;
+    const { bytesWritten } = await handle.write(rest, 0, rest.length, at);
+    if (bytesWritten === 0) throw new Error(`the target accepted no more bytes at offset ${at}`);
+    rest = rest.subarray(bytesWritten);
+    at += bytesWritten;
   }
 }
 
