@@ -69,7 +69,7 @@ export function planHost(input: PlanInput): HostPlan {
         { path: `${NODE_LAYOUT.pkiDir}/etcd-client.key`, content: pki.etcdClient.keyPem, mode: SECRET },
         { path: NODE_LAYOUT.runScript('etcd'), content: runScript('etcd', input.facts), mode: 0o755 },
       );
-      services.set('etcd', { path: NODE_LAYOUT.etcdEnv, content: etcdEnv(inventory.name, host, masters), mode: SECRET });
+      services.set('etcd', etcdEnvFile(inventory.name, host, formation(masters)));
     }
     services.set('master', { path: NODE_LAYOUT.masterEnv, content: masterEnv(inventory, host, node, etcdEndpoints), mode: SECRET });
   }
@@ -80,14 +80,39 @@ export function planHost(input: PlanInput): HostPlan {
   return { files, services };
 }
 
-function etcdEnv(cluster: string, host: InventoryHost, masters: InventoryHost[]): string {
+/**
+ * How an etcd member finds its cluster on its first start (etcd ignores both once it has a data
+ * dir): `new` with every member when the masters form the cluster together, `existing` with the
+ * current members when it joins one that runs (bootstrap/etcd-membership.ts decides which).
+ */
+export interface EtcdInitialCluster {
+  state: 'new' | 'existing';
+  /** NAME=PEER_URL,... as ETCD_INITIAL_CLUSTER takes it. */
+  members: string;
+}
+
+/** The peer URL a master's etcd advertises, as etcd's member list shows it. */
+export function etcdPeerUrl(host: InventoryHost): string {
+  return `https://${host.privateAddress}:${NODE_LAYOUT.etcdPeerPort}`;
+}
+
+/** A brand-new cluster: every master in the inventory forms it at once. */
+export function formation(masters: InventoryHost[]): EtcdInitialCluster {
+  return { state: 'new', members: masters.map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(',') };
+}
+
+export function etcdEnvFile(cluster: string, host: InventoryHost, initial: EtcdInitialCluster): HostFile {
+  return { path: NODE_LAYOUT.etcdEnv, content: etcdEnv(cluster, host, initial), mode: SECRET };
+}
+
+function etcdEnv(cluster: string, host: InventoryHost, initial: EtcdInitialCluster): string {
   const pki = NODE_LAYOUT.pkiDir;
   const vars: Record<string, string> = {
     ETCD_NAME: host.name,
-    ETCD_INITIAL_CLUSTER: masters.map((m) => `${m.name}=https://${m.privateAddress}:${NODE_LAYOUT.etcdPeerPort}`).join(','),
-    ETCD_INITIAL_CLUSTER_STATE: 'new',
+    ETCD_INITIAL_CLUSTER: initial.members,
+    ETCD_INITIAL_CLUSTER_STATE: initial.state,
     ETCD_INITIAL_CLUSTER_TOKEN: `lotse-${cluster}`,
-    ETCD_INITIAL_ADVERTISE_PEER_URLS: `https://${host.privateAddress}:${NODE_LAYOUT.etcdPeerPort}`,
+    ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdPeerUrl(host),
     ETCD_ADVERTISE_CLIENT_URLS: `https://${host.privateAddress}:${NODE_LAYOUT.etcdClientPort}`,
     ETCD_LISTEN_CLIENT_URLS: `https://0.0.0.0:${NODE_LAYOUT.etcdClientPort}`,
     ETCD_LISTEN_PEER_URLS: `https://0.0.0.0:${NODE_LAYOUT.etcdPeerPort}`,

@@ -9,7 +9,8 @@ import { userKubeconfigPath } from '../kube/kubeconfig-file';
 import { mergeAdminKubeconfig } from './admin-kubeconfig';
 import { chooseNodeRuntime, type NodeRuntime } from './node-runtime';
 import { installShippedNode, NodeBuildShelf } from './node-install';
-import { apiReady, etcdHealthy, leaseRenewTime, readyNodes } from './cluster-probes';
+import { apiReady, leaseRenewTime, readyNodes } from './cluster-probes';
+import { rolloutEtcd } from './etcd-rollout';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki';
 import { runStep, StepError, type StepListener } from './host-steps';
 import { NODE_LAYOUT } from '../cluster/node-layout';
@@ -141,7 +142,17 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
         return { changed: changed.length > 0, detail: changed.length > 0 ? `${changed.length} of ${t.plan.files.length} files updated` : `${t.plan.files.length} files up to date` };
       });
     });
-    if (inv.store === 'etcd') await eachHost(masters, (t) => serviceStep(t, 'etcd', options, () => etcdHealthy(t.conn, cluster)));
+    if (inv.store === 'etcd') {
+      await rolloutEtcd(masters, {
+        cluster: inv.name,
+        pki: cluster,
+        step,
+        startEtcd: (t, ready) => serviceStep(t as Target, 'etcd', options, ready),
+        together: (ts, body) => eachHost(ts as Target[], body),
+        inTurn: (ts, body) => hostByHost(ts as Target[], body),
+        onNotice: options.onNotice,
+      });
+    }
     // A cluster bootstrapped before is upgraded in turn: one master, then one agent at a time,
     // each healthy again before the next, so the API and the nodes never all go down together.
     // Decided by what an earlier run left on the first master, not by probing its API, which a
