@@ -72,6 +72,18 @@ export function keptInitialCluster(envFile: string): EtcdInitialCluster | undefi
   return { state, members };
 }
 
+/**
+ * A master with etcd data whose member is gone from the cluster (removed by hand) would only
+ * fail to start: its data is stale, and discarding it is the user's decision.
+ */
+export function staleDataCheck(host: InventoryHost, members: EtcdMember[], dataDirs: string[]): void {
+  if (members.some((m) => m.peerUrls.includes(etcdPeerUrl(host)))) return;
+  throw new MembershipConflict(
+    `${host.name} has etcd data but is no member of the running cluster (its member was removed); to have it join again as a new member, ` +
+      `stop its etcd and move its data dir away on ${host.name} (${dataDirs.join(' or ')}), then run the bootstrap again`,
+  );
+}
+
 /** Members no inventory master accounts for: never removed by the bootstrap, only reported. */
 export function strangers(members: EtcdMember[], masters: InventoryHost[]): EtcdMember[] {
   const peers = new Set(masters.map(etcdPeerUrl));

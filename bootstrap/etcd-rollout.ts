@@ -1,7 +1,7 @@
 import type { ClusterPki } from './cluster-pki';
 import { etcdHealthy } from './cluster-probes';
 import { EtcdMembers, hexId, started, type EtcdMember } from './etcd-members';
-import { describeStranger, joinAction, joinInitialCluster, joinOrder, keptInitialCluster, MembershipConflict, strangers } from './etcd-membership';
+import { describeStranger, joinAction, joinInitialCluster, joinOrder, keptInitialCluster, MembershipConflict, staleDataCheck, strangers } from './etcd-membership';
 import { asRoot } from './file-sync';
 import { etcdEnvFile, etcdPeerUrl, type EtcdInitialCluster, type HostPlan } from './host-files';
 import type { StepResult } from './host-steps';
@@ -79,20 +79,14 @@ function listedMembers(surveys: Map<string, Survey>): EtcdMember[] | undefined {
   return [...surveys.values()].find((s) => s.members)?.members;
 }
 
-/**
- * A master with etcd data whose member is gone from the cluster (removed by hand) would only
- * fail to start: its data is stale, and discarding it is the user's decision.
- */
+/** Stops the run when a master holds etcd data of a member the running cluster no longer has. */
 function checkRemoved(masters: EtcdTarget[], surveys: Map<string, Survey>): void {
   const listed = listedMembers(surveys);
   if (!listed) return;
   for (const t of masters) {
     const s = surveys.get(t.name);
-    if (!s?.hasData || s.members || listed.some((m) => m.peerUrls.includes(etcdPeerUrl(t.host)))) continue;
-    throw new MembershipConflict(
-      `${t.name} has etcd data but is no member of the running cluster (its member was removed); to have it join again as a new member, ` +
-        `stop its etcd and move its data dir away on ${t.name} (${DATA_DIRS.map((d) => `${d}/member`).join(' or ')}), then run the bootstrap again`,
-    );
+    // A master whose own etcd answers is a member, whatever the list from another one says.
+    if (s?.hasData && !s.members) staleDataCheck(t.host, listed, DATA_DIRS.map((d) => `${d}/member`));
   }
 }
 

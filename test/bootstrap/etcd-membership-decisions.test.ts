@@ -1,4 +1,4 @@
-import { describeStranger, joinAction, joinInitialCluster, joinOrder, keptInitialCluster, MembershipConflict, strangers } from '../../bootstrap/etcd-membership';
+import { describeStranger, joinAction, joinInitialCluster, joinOrder, keptInitialCluster, MembershipConflict, staleDataCheck, strangers } from '../../bootstrap/etcd-membership';
 import type { EtcdMember } from '../../bootstrap/etcd-members';
 import { etcdEnvFile, formation } from '../../bootstrap/host-files';
 import type { InventoryHost } from '../../bootstrap/inventory';
@@ -63,5 +63,11 @@ describe('etcd membership decisions', () => {
       'etcd member m4 (1000, https://10.0.0.4:2380) is no master of the inventory; it still counts for quorum. If its machine is gone for good, remove it on a master: ' +
         'ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/lotse/pki/etcd-ca.crt --cert /etc/lotse/pki/etcd-client.crt --key /etc/lotse/pki/etcd-client.key member remove 1000',
     );
+  });
+
+  test('a master holding data of a member the cluster removed is stopped with what to do, not started or wiped', () => {
+    expect(() => staleDataCheck(m2, [running('m1', 1), running('m2', 2)], ['/var/lib/etcd/member'])).not.toThrow();
+    expect(() => staleDataCheck(m2, [running('m1', 1), unstarted(2)], ['/var/lib/etcd/member'])).not.toThrow();
+    expect(() => staleDataCheck(m2, [running('m1', 1)], ['/var/lib/etcd/member'])).toThrow(/^m2 has etcd data but is no member of the running cluster .*move its data dir away on m2 \(\/var\/lib\/etcd\/member\)/);
   });
 });
