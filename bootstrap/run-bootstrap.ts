@@ -185,7 +185,8 @@ export async function runBootstrap(inv: Inventory, options: BootstrapOptions): P
     const balancer = apiEndpoint(inv);
     const server = balancer ? `https://${bracket(balancer.host)}:${balancer.port}` : `https://${bracket(masters[0].host.address)}:${NODE_LAYOUT.apiPort}`;
     await step('*', 'kubeconfig', async () => {
-      const backup = mergeAdminKubeconfig(kubeconfigPath, { name: inv.name, server, caPem: cluster.ca.certPem, token: cluster.tokens.admin });
+      const perMaster = !balancer && masters.length > 1 ? masters.map((m) => ({ name: m.host.name, server: `https://${bracket(m.host.address)}:${NODE_LAYOUT.apiPort}` })) : undefined;
+      const backup = mergeAdminKubeconfig(kubeconfigPath, { name: inv.name, server, caPem: cluster.ca.certPem, token: cluster.tokens.admin, masters: perMaster });
       if (backup === undefined) return { changed: false, detail: `context ${inv.name} in ${kubeconfigPath}` };
       return { changed: true, detail: `context ${inv.name} in ${kubeconfigPath}${backup ? ` (previous file kept as ${backup})` : ''}` };
     });

@@ -10,6 +10,12 @@ export interface KubeconfigEntry {
   userName?: string;
   cluster: Record<string, unknown>;
   user: Record<string, unknown>;
+  /**
+   * More contexts with the same user, each with a cluster entry of its own name (the cluster
+   * settings with these keys replaced): one per master of a cluster without a load balancer.
+   * They are written beside the main context, which stays the current one.
+   */
+  alternates?: { name: string; cluster: Record<string, unknown> }[];
 }
 
 export interface KubeconfigChange {
@@ -38,6 +44,10 @@ export function mergeKubeconfigEntry(target: string, entry: KubeconfigEntry, now
   upsert(doc, 'clusters', { name: entry.name, cluster: entry.cluster });
   upsert(doc, 'users', { name: userName, user: entry.user });
   upsert(doc, 'contexts', { name: entry.name, context: { cluster: entry.name, user: userName } });
+  for (const alt of entry.alternates ?? []) {
+    upsert(doc, 'clusters', { name: alt.name, cluster: { ...entry.cluster, ...alt.cluster } });
+    upsert(doc, 'contexts', { name: alt.name, context: { cluster: alt.name, user: userName } });
+  }
   doc.set('current-context', entry.name);
   return replace(target, before, doc.toString(), now);
 }

@@ -30,6 +30,16 @@ describe('kubeconfig merge', () => {
     expect(users.filter((u) => u.name === 'lab-admin')).toEqual([{ name: 'lab-admin', user: { token: 't2' } }]);
   });
 
+  test('without a load balancer, each master gets a context of its own beside the current one', () => {
+    const path = join(dir, 'config');
+    mergeAdminKubeconfig(path, { ...entry, masters: [{ name: 'm1', server: 'https://10.0.0.1:6443' }, { name: 'm2', server: 'https://10.0.0.2:6443' }] });
+    type Doc = { clusters: { name: string; cluster: Record<string, string> }[]; contexts: { name: string; context: { cluster: string; user: string } }[]; 'current-context': string };
+    const doc = YAML.parse(readFileSync(path, 'utf8')) as Doc;
+    expect(doc['current-context']).toBe('lab');
+    expect(doc.contexts.map((c) => [c.name, c.context.cluster, c.context.user])).toEqual([['lab', 'lab', 'lab-admin'], ['lab@m1', 'lab@m1', 'lab-admin'], ['lab@m2', 'lab@m2', 'lab-admin']]);
+    expect(doc.clusters.find((c) => c.name === 'lab@m2')?.cluster).toEqual({ server: 'https://10.0.0.2:6443', 'certificate-authority-data': Buffer.from('CA').toString('base64') });
+  });
+
   test('creates a missing file and refuses to overwrite one that is not YAML', () => {
     const path = join(dir, 'sub', 'config');
     expect(mergeAdminKubeconfig(path, entry)).toBe('');
