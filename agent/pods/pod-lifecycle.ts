@@ -12,6 +12,7 @@ import { ProbeManager } from '../probes/probe-manager';
 import type { ContainerRuntime } from '../runtime/container-runtime';
 import { StartFailures } from './start-failures';
 import { StatusManager } from './status-manager';
+import { traceBegin } from './start-trace';
 import { VolumeManager } from '../volumes/volume-manager';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
 
@@ -85,6 +86,7 @@ export class PodLifecycle {
   /** Handler for the pod informer. */
   readonly onPod: InformerHandler<Pod> = (type, pod, old) => {
     const uid = pod.metadata?.uid ?? '';
+    if (type === 'ADDED') traceBegin(uid);
     if (type === 'DELETED') this.pods.delete(uid);
     else this.pods.set(uid, pod);
     // Our own status writes come back as MODIFIED; they need no sync.

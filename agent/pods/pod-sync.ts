@@ -16,6 +16,7 @@ import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager, type VolumeSource } from '../volumes/volume-manager';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
 import { lostInRestart } from './lost-containers';
+import { traceAdd, traced } from './start-trace';
 
 export interface PodSyncDeps {
   client: KubeClient;
@@ -66,6 +67,7 @@ export class PodSync {
   }
 
   async sync(uid: string, pod: Pod | undefined): Promise<SyncResult> {
+    traceAdd(uid, 'syncs', 1);
     const containers = await this.containers(uid);
     if (!pod) return this.cleanup(uid, containers);
     const state = this.stateOf(uid, pod);
@@ -76,7 +78,11 @@ export class PodSync {
       await this.stopAll(pod, containers.filter((c) => c.state === 'running'), 0, 'pod finished');
       return 'keep';
     }
-    const changed = await this.starting.run(async () => this.step(uid, pod, state, await this.containers(uid)));
+    const queued = performance.now();
+    const changed = await this.starting.run(async () => {
+      traceAdd(uid, 'queue', performance.now() - queued);
+      return this.step(uid, pod, state, await this.containers(uid));
+    });
     if (changed) view = await this.report(pod, state, await this.containers(uid));
     this.d.probes.update(uid, this.probeTargets(pod, state, view.containers));
     return 'keep';
@@ -88,7 +94,7 @@ export class PodSync {
   }
 
   private async containers(uid: string): Promise<RuntimeContainer[]> {
-    return lostInRestart(this.d.startFailures.apply(uid, await this.d.runtime.listContainers(uid)));
+    return lostInRestart(this.d.startFailures.apply(uid, await traced(uid, 'list', () => this.d.runtime.listContainers(uid))));
   }
 
   private stateOf(uid: string, pod: Pod): PodState {
@@ -107,7 +113,7 @@ export class PodSync {
     if (sandbox.created) containers = await this.containers(uid);
     let volumes: Map<string, VolumeSource>;
     try {
-      volumes = await this.d.volumes.setUp(pod);
+      volumes = await traced(uid, 'volumes', () => this.d.volumes.setUp(pod));
       if (state.podWaiting?.reason === 'ContainerCreating') state.podWaiting = undefined;
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
@@ -191,7 +197,7 @@ export class PodSync {
     for (const s of sandboxes) await this.d.runtime.removeContainer(s.id).catch(() => undefined);
     let held: string[];
     try {
-      held = await this.d.volumes.memoryVolumes(pod);
+      held = await traced(uid, 'memory-volumes', () => this.d.volumes.memoryVolumes(pod));
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       this.volumeFailed(pod, state, err);
@@ -199,7 +205,7 @@ export class PodSync {
     }
     const dns = this.d.dns?.(pod);
     try {
-      const created = await this.d.runtime.createSandbox({
+      const created = await traced(uid, 'sandbox', () => this.d.runtime.createSandbox({
         attempt: sandboxes.length === 0 ? 0 : Math.max(...sandboxes.map((s) => s.attempt)) + 1,
         volumes: held,
         dnsServers: dns?.servers,
@@ -210,7 +216,7 @@ export class PodSync {
         network: this.d.network?.(),
         ports: hostPorts(pod),
         hostNetwork: pod.spec?.hostNetwork ?? false,
-      });
+      }));
       state.podIP = pod.spec?.hostNetwork ? this.d.hostIP : created.ip;
       state.podWaiting = undefined;
       this.d.restartBackoff.reset(key);
@@ -248,7 +254,7 @@ export class PodSync {
       return false;
     }
     try {
-      await this.d.runtime.ensureImage(image, pullPolicy(c));
+      await traced(uid, 'image', () => this.d.runtime.ensureImage(image, pullPolicy(c)));
       this.d.pullBackoff.reset(pullKey);
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;
@@ -261,7 +267,7 @@ export class PodSync {
     let id: string;
     try {
       const spec = await buildContainerSpec({ pod, hostIP: this.d.hostIP, podIP: state.podIP, volumes, volumeManager: this.d.volumes, objects: this.d.objects }, c, kind, attempt);
-      id = await this.d.runtime.createContainer(sandboxId, spec);
+      id = await traced(uid, 'container-create', () => this.d.runtime.createContainer(sandboxId, spec));
     } catch (err) {
       const reason = err instanceof ConfigError || err instanceof VolumeError ? 'CreateContainerConfigError' : err instanceof RuntimeError ? 'CreateContainerError' : undefined;
       if (!reason) throw err;
@@ -272,7 +278,7 @@ export class PodSync {
     }
     if (previous) this.d.restartBackoff.next(key);
     try {
-      await this.d.runtime.startContainer(id);
+      await traced(uid, 'container-start', () => this.d.runtime.startContainer(id));
       state.waiting.delete(c.name);
       this.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
       await this.postStart(pod, c, id);

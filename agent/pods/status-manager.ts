@@ -2,11 +2,14 @@ import type { PodStatus } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../kube/api-error';
 import type { KubeClient } from '../../kube/client';
 import { core } from '../../kube/resource-path';
+import { traceAdd, traceEnd } from './start-trace';
 
 interface Pending {
   namespace: string;
   name: string;
   status: PodStatus;
+  /** When set() handed it over (performance.now()), for the start trace. */
+  since?: number;
 }
 
 export interface StatusManagerOptions {
@@ -34,7 +37,7 @@ export class StatusManager {
   set(uid: string, namespace: string, name: string, status: PodStatus): void {
     const text = JSON.stringify(status);
     if (this.written.get(uid) === text && !this.pending.has(uid)) return;
-    this.pending.set(uid, { namespace, name, status });
+    this.pending.set(uid, { namespace, name, status, since: this.pending.get(uid)?.since ?? performance.now() });
     this.schedule(this.options.batchMs ?? 20);
   }
 
@@ -85,8 +88,13 @@ export class StatusManager {
     const text = JSON.stringify(p.status);
     const run = (async () => {
       try {
+        const t0 = performance.now();
         await this.client.patch(core('pods', p.namespace, p.name, 'status'), 'merge', { status: p.status });
         this.written.set(uid, text);
+        traceAdd(uid, 'status-wait', t0 - (p.since ?? t0));
+        traceAdd(uid, 'status-write', performance.now() - t0);
+        traceAdd(uid, 'status-writes', 1);
+        if (p.status.phase === 'Running') traceEnd(uid, p.name);
       } catch (err) {
         if (ApiError.isNotFound(err)) return this.forget(uid);
         this.options.onError?.(new Error(`writing status of pod ${p.namespace}/${p.name} failed: ${(err as Error).message}`));

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { LABEL, RuntimeError, type ContainerKind, type ContainerSpec, type Mount, type PodRef } from './container-runtime';
 import type { ContainerList } from './container-list';
 import { engineMessage, isGone } from './engine-message';
+import { traced } from '../pods/start-trace';
 
 export interface Ulimit {
   Name: string;
@@ -26,9 +27,9 @@ export class EngineContainers {
 
   async create(sandboxId: string, spec: ContainerSpec): Promise<string> {
     const name = containerName(spec.pod, spec.name, spec.attempt);
-    await this.removeByName(name);
+    await traced(spec.pod.uid, 'container.remove-stale', () => this.removeByName(name));
     try {
-      const c = await this.docker.createContainer({
+      const c = await traced(spec.pod.uid, 'container.create', () => this.docker.createContainer({
         name,
         Image: spec.image,
         Entrypoint: spec.entrypoint,
@@ -61,7 +62,7 @@ export class EngineContainers {
           Ulimits: this.ulimits,
           RestartPolicy: { Name: 'no' },
         },
-      });
+      }));
       this.list.remember(spec.pod.uid, c.id);
       return c.id;
     } catch (err) {

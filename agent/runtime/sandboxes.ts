@@ -5,6 +5,7 @@ import { containerName, type EngineContainers } from './containers';
 import { engineMessage } from './engine-message';
 import type { EngineImages } from './images';
 import { PAUSE_COMMAND } from './pause-image';
+import { traced } from '../pods/start-trace';
 
 /** Pod sandboxes: a pause container holding the pod's network, hostname, ports and DNS. */
 export class EngineSandboxes {
@@ -16,7 +17,8 @@ export class EngineSandboxes {
   ) {}
 
   async create(spec: SandboxSpec): Promise<{ id: string; ip: string }> {
-    await this.images.ensurePause();
+    const uid = spec.pod.uid;
+    await traced(uid, 'sandbox.pause-image', () => this.images.ensurePause());
     const exposed: Record<string, object> = {};
     const bindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
     for (const p of spec.ports) {
@@ -25,10 +27,10 @@ export class EngineSandboxes {
       if (p.hostPort) (bindings[key] ??= []).push({ HostPort: String(p.hostPort), ...(p.hostIP ? { HostIp: p.hostIP } : {}) });
     }
     const name = containerName(spec.pod, SANDBOX_NAME, spec.attempt ?? 0);
-    await this.containers.removeByName(name);
+    await traced(uid, 'sandbox.remove-stale', () => this.containers.removeByName(name));
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
+      container = await traced(uid, 'sandbox.create', () => this.docker.createContainer({
         name,
         Image: this.images.pauseImage,
         Entrypoint: PAUSE_COMMAND,
@@ -49,12 +51,12 @@ export class EngineSandboxes {
           // it is made shareable (podman accepts the same), as found on the Flatcar rehearsal.
           IpcMode: 'shareable',
         },
-      });
+      }));
     } catch (err) {
       throw new RuntimeError('CreatePodSandboxError', `creating the pod sandbox failed: ${engineMessage(err)}`);
     }
     try {
-      await container.start();
+      await traced(uid, 'sandbox.start', () => container.start());
     } catch (err) {
       const msg = engineMessage(err);
       await container.remove({ force: true }).catch(() => undefined);
@@ -64,7 +66,7 @@ export class EngineSandboxes {
       throw new RuntimeError('CreatePodSandboxError', `starting the pod sandbox failed${port}: ${msg}`);
     }
     this.list.remember(spec.pod.uid, container.id);
-    return { id: container.id, ip: spec.hostNetwork ? '' : await this.ip(container.id) };
+    return { id: container.id, ip: spec.hostNetwork ? '' : await traced(uid, 'sandbox.ip', () => this.ip(container.id)) };
   }
 
   async ip(id: string): Promise<string> {
