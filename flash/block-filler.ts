@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { BLOCK } from './image-source';
 
 /** Where a source puts the image's bytes: straight into the free tail of the block being filled. */
 export interface BlockSink {
@@ -14,13 +13,18 @@ export interface BlockSink {
 export type BlockWrite = (data: Buffer, position: number) => Promise<void>;
 
 /**
- * Blocks in the pool: one filling, one being written, two ready. Enough for the reads never to wait on a
- * write of average speed, small enough (16 MiB) for a Pi-sized machine.
+ * The size of each write. The target is written through the page cache, so the card still gets the large
+ * requests the kernel's writeback assembles; what the size decides is the copy into the page cache. A block
+ * that fits the CPU's L2 cache is copied while still hot from the read and the hash: measured on the 1 GiB
+ * bench, 4 MiB writes spent ~2.5 s of CPU in that copy, 1 MiB ~1.8 s, 256 KiB ~0.1 s (bench/RESULTS.md, issue 20).
  */
-const DEPTH = 4;
+export const WRITE_BLOCK = 256 * 1024;
+
+/** Blocks in the pool (8 MiB): enough for the reads to run on while a slow write, or a card's sync, is under way. */
+const DEPTH = 32;
 
 /**
- * Collects the image into a fixed pool of BLOCK-sized buffers and writes full blocks in order, one at a time,
+ * Collects the image into a fixed pool of WRITE_BLOCK-sized buffers and writes full blocks in order, one at a time,
  * on libuv's thread pool while the next one fills. Reused buffers mean no allocation and no page faults per
  * read, and each read is hashed the moment it lands, while it is still in the CPU cache, in pieces small
  * enough (one read) that the decompressor is never left waiting for a reader busy hashing a whole block.
@@ -42,7 +46,7 @@ export class BlockFiller implements BlockSink {
   readonly failed: Promise<never>;
 
   constructor(private readonly write: BlockWrite) {
-    for (let i = 0; i < DEPTH; i++) this.free.push(Buffer.allocUnsafeSlow(BLOCK));
+    for (let i = 0; i < DEPTH; i++) this.free.push(Buffer.allocUnsafeSlow(WRITE_BLOCK));
     this.block = this.take();
     this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
     this.failed.catch(() => undefined);

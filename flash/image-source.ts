@@ -4,7 +4,7 @@ import type { BlockSink } from './block-filler';
 import { fail, messageOf, refuse } from './errors';
 import { type ByteStream, type FillingSource, xzDecompress, xzDecompressInto, xzUncompressedSize } from './xz-stream';
 
-/** Chunk size for reading raw images; matches the writer's block size so each read is one write. */
+/** Chunk size for reading images and reading the target back; the writer writes smaller pieces (WRITE_BLOCK). */
 export const BLOCK = 4 * 1024 * 1024;
 
 export interface ImageSource {

@@ -34,7 +34,7 @@ export async function openTarget(target: Target): Promise<FileHandle> {
 const SYNC_EVERY = 64 * 1024 * 1024;
 
 /**
- * Puts the decompressed image onto the target in BLOCK-sized writes, then fsyncs. The sha256 of the stream
+ * Puts the decompressed image onto the target in WRITE_BLOCK-sized writes, then fsyncs. The sha256 of the stream
  * is taken as each read lands (see BlockFiller), so hashing, decompression in xz and the writes in libuv's
  * pool all run at once instead of taking turns.
  */
