@@ -20,10 +20,12 @@
  * pod start-up (create sent → Running seen on a watch here); watch lag (create answered → ADDED
  * event here, and create sent → event); master peak RSS (VmHWM) and CPU seconds from /proc; the
  * oldest node Lease seen by the hollow nodes (a late renewal means the master could not keep up).
- * --cpu-prof writes the master's V8 CPU profile to bench/.out/ and prints its top functions.
+ * --cpu-prof profiles the master over the pod phases (through node:inspector, 5 ms sampling) into
+ * bench/.out/density-STORE-NODES-PODS.cpuprofile and prints where its time went, by module and function.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -149,8 +151,12 @@ async function runMaster(): Promise<void> {
   instrumentApi(calls);
   const dataDir = mkdtempSync(join(tmpdir(), 'density-master-'));
   const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined, controllers: masterControllers() });
+  let profiler: Session | undefined;
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'reset') calls.clear();
+    // The profile covers the pod phases, as the latency figures do.
+    if (msg.type === 'reset' && process.env.BENCH_PROFILE) profiler ??= startProfiler();
+    if (msg.type === 'profile') void stopProfiler(profiler, process.env.BENCH_PROFILE ?? '').then(() => process.send?.({ type: 'profile' }));
     if (msg.type === 'stats') process.send?.({ type: 'stats', calls: calls.summaries() } satisfies MasterStats & { type: string });
   });
   process.send?.({ type: 'ready', url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken });
@@ -158,6 +164,29 @@ async function runMaster(): Promise<void> {
     void m.close().finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
       process.exit(0);
+    });
+  });
+}
+
+/**
+ * The master's CPU profile through the inspector, written when the main process asks: --cpu-prof
+ * writes only at a clean exit, and a master closing with 100,000s of objects may be killed first.
+ */
+function startProfiler(): Session {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 5000 });
+  session.post('Profiler.start');
+  return session;
+}
+
+function stopProfiler(session: Session | undefined, file: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (!session) return resolve();
+    session.post('Profiler.stop', (err, result) => {
+      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+      resolve();
     });
   });
 }
@@ -527,10 +556,8 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   const deadline = t0 + o.timeoutMin * 60_000;
   let etcd: RunningEtcd | undefined;
   if (store === 'etcd') etcd = await startEtcd({ onDisk: true });
-  const profDir = resolve('bench/.out', `prof-density-${store}-${o.nodes}-${o.pods}`);
-  const profArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=5000'] : [];
-  if (o.cpuProf) rmSync(profDir, { recursive: true, force: true });
-  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '' }, profArgs);
+  const profile = resolve('bench/.out', `density-${store}-${o.nodes}-${o.pods}.cpuprofile`);
+  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '' });
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const hollows: ChildProcess[] = [];
   const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;
@@ -542,9 +569,11 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   const tracker = new PodTracker(client);
   let prober: ListProber | undefined;
   try {
-    await startNodes(o, info, hollows, result);
+    await startNodes(o, info, hollows, result, deadline);
     const namespaces = await createNamespaces(client, Math.max(1, Math.ceil(o.pods / o.podsPerNamespace)));
     for (const p of [master, ...hollows]) p.send({ type: 'reset' });
+    // The pod phases' CPU: this start is subtracted from the figure at the end.
+    result.masterCpuPodPhase = procFigures(master.pid ?? 0)?.cpuSeconds ?? 0;
     await tracker.start();
     prober = new ListProber(client, namespaces, Array.from({ length: o.nodes }, (_, i) => nodeName(o, i)), o.listEverySeconds * 1000);
     prober.start();
@@ -563,9 +592,11 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     result.masterPeakSampledMb = sampler.peakMb.get(master.pid ?? 0) ?? 0;
     result.etcd = etcdP ? procFigures(etcdP) : undefined;
     result.server = (await ask<MasterStats>(master, 'stats', 120_000))?.calls ?? {};
+    if (o.cpuProf) await ask(master, 'profile', 300_000);
+    result.masterCpuPodPhase = (result.master?.cpuSeconds ?? 0) - result.masterCpuPodPhase;
     result.hollow = await Promise.all(hollows.map((h) => ask<HollowStats>(h, 'stats')));
     result.hollowPeakMb = hollows.map((h) => Math.round(sampler.peakMb.get(h.pid ?? 0) ?? 0));
-    result.client = { ...prober?.clientSide.summaries() };
+    Object.assign(result.client, prober?.clientSide.summaries());
     result.watchLag = tracker.watchLag.summaries();
     result.startupSaturation = tracker.startup.saturation.get('pod start-up (create → Running at watcher)')?.summary();
     result.startupLatency = tracker.startup.latency.get('pod start-up (create → Running at watcher)')?.summary();
@@ -576,7 +607,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     for (const h of hollows) await stopChild(h, 60_000);
     await stopChild(master, 120_000);
     await etcd?.stop();
-    if (o.cpuProf) result.profile = summarizeProfile(profDir);
+    if (o.cpuProf) result.profile = summarizeProfile(profile);
   }
   return result;
 }
@@ -587,7 +618,7 @@ function nodeName(o: Options, i: number): string {
 }
 
 /** The hollow children, started one after the other (each joins its nodes four at a time), then every node Ready. */
-async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[], result: RunResult): Promise<void> {
+async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[], result: RunResult, deadline: number): Promise<void> {
   const t = Date.now();
   const per = Math.ceil(o.nodes / o.hollowProcs);
   await Promise.all(Array.from({ length: o.hollowProcs }, async (_, i) => {
@@ -596,7 +627,7 @@ async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[],
     hollows.push(proc);
   }));
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
-  const ready = await waitNodesReady(client, o.nodes, 10 * 60_000);
+  const ready = await waitNodesReady(client, o.nodes, Math.max(60_000, deadline - Date.now()));
   client.close();
   result.joinSeconds = (Date.now() - t) / 1000;
   console.log(`  ${ready}/${o.nodes} hollow nodes Ready after ${result.joinSeconds.toFixed(1)} s`);
@@ -617,7 +648,6 @@ async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, na
   const names = podNames(o, namespaces);
   const clientSide = new LatencyTable();
   const failures = { count: 0, last: '' };
-  const cpuStart = procFigures(master.pid ?? 0)?.cpuSeconds ?? 0;
   const start = Date.now();
   const progress = setInterval(() => report(o, tracker, master, start), 15_000);
   try {
@@ -629,7 +659,6 @@ async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, na
     console.log(`  all ${o.pods} pods Running after ${result.saturationSeconds.toFixed(1)} s; ${o.latencyPods} latency pods at ${o.latencyRate}/s`);
     await createAtRate(names.latency, o.latencyRate, (p) => createPod(client, tracker, p, clientSide, failures));
     if (!(await waitRunning(tracker, o.pods + o.latencyPods, Math.min(deadline, Date.now() + 120_000)))) return void (result.note = `latency pods: ${tracker.running - o.pods} of ${o.latencyPods} Running`);
-    result.masterCpuPodPhase = (procFigures(master.pid ?? 0)?.cpuSeconds ?? 0) - cpuStart;
     const cpuSteady = procFigures(master.pid ?? 0)?.cpuSeconds ?? 0;
     console.log(`  steady state for ${o.steadySeconds} s`);
     await sleep(o.steadySeconds * 1000);
@@ -656,16 +685,10 @@ function report(o: Options, tracker: PodTracker, master: ChildProcess, start: nu
   console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.bound} bound, ${tracker.running} Running; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
 }
 
-function summarizeProfile(dir: string): string | undefined {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  } catch {
-    return undefined;
-  }
-  if (files.length === 0) return undefined;
-  const top = profileTop(join(dir, files[0]), process.argv[1], 25);
-  const lines = [`master CPU profile ${join(dir, files[0])} (${top.seconds.toFixed(0)} s sampled)`, 'by module:'];
+function summarizeProfile(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const top = profileTop(file, process.argv[1], 25);
+  const lines = [`master CPU profile of the pod phases ${file} (${top.seconds.toFixed(0)} s sampled)`, 'by module:'];
   for (const l of top.files.slice(0, 15)) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
   lines.push('by function:');
   for (const l of top.functions) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
@@ -678,8 +701,8 @@ const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 10
 
 function printResult(r: RunResult): void {
   console.log(`\n### ${r.store}, ${r.nodes} nodes, ${r.pods} pods: ${r.completed ? 'completed' : `NOT completed (${r.note})`}`);
-  console.log(`nodes Ready after ${r.joinSeconds.toFixed(0)} s; all saturation pods Running after ${r.saturationSeconds.toFixed(0)} s; ${r.podsRunning} pods Running; ${r.readyNodesAtEnd} nodes Ready at the end; ${r.createFailures} failed create attempts`);
-  console.log(`master: peak RSS ${Math.round(r.master?.peakRssMb ?? r.masterPeakSampledMb)} MB, CPU ${r.master?.cpuSeconds.toFixed(0)} s in all, ${r.masterCpuPodPhase.toFixed(0)} s during the pod phases, ${(r.masterCpuSteadyPerSec * 100).toFixed(0)} % of a core in the steady state`);
+  console.log(`nodes Ready after ${r.joinSeconds.toFixed(0)} s; all saturation pods Running after ${r.saturationSeconds ? `${r.saturationSeconds.toFixed(0)} s` : '–'}; ${r.podsRunning} pods Running; ${r.readyNodesAtEnd} nodes Ready at the end; ${r.createFailures} failed create attempts`);
+  console.log(`master: peak RSS ${Math.round(r.master?.peakRssMb ?? r.masterPeakSampledMb)} MB, CPU ${r.master?.cpuSeconds.toFixed(0)} s in all, ${r.masterCpuPodPhase.toFixed(0)} s from the first pod on${r.completed ? `, ${(r.masterCpuSteadyPerSec * 100).toFixed(0)} % of a core in the steady state` : ''}`);
   if (r.etcd) console.log(`etcd: peak RSS ${Math.round(r.etcd.peakRssMb)} MB, CPU ${r.etcd.cpuSeconds.toFixed(0)} s`);
   console.log(`hollow processes: peak RSS ${r.hollowPeakMb.join(' / ')} MB; oldest Lease seen ${r.hollow.map((h) => (h ? `${(h.worstLeaseAgeMs / 1000).toFixed(1)} s (${h.lateLeaseChecks} of ${h.leaseChecks} checks > 20 s, ${h.errors} errors)` : '?')).join(' / ')}`);
   for (const h of r.hollow) for (const e of h?.firstErrors ?? []) console.log(`  hollow error: ${e}`);
