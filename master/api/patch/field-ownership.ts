@@ -2,7 +2,7 @@ import type { Obj } from '../registry';
 import { difference, emptySet, intersection, isEmpty, union, type FieldSet } from './field-set';
 import type { FieldType } from './field-type';
 import { decodeManagedFields, encodeManagedFields, identityKey, isResetMarker, managedTime, type ManagerIdentity, type Owner, type Owners } from './managed-fields';
-import { trackedFields, type WriteScope } from './tracked-fields';
+import { trackedFields, trackedView, type WriteScope } from './tracked-fields';
 import { allPathsOf, compare, type Json } from './typed-value';
 
 /** What a write changed, restricted to the fields ownership is recorded for. */
@@ -13,9 +13,10 @@ export interface Changes {
 }
 
 export function changesBetween(before: Obj | undefined, after: Obj, type: FieldType, scope: WriteScope): Changes {
+  const next = trackedView(after as unknown as Json, scope);
   // A create adds every path: no need to compare with nothing.
-  if (!before) return { changed: trackedFields(allPathsOf(after as unknown as Json, type), scope), removed: emptySet };
-  const c = compare(before as unknown as Json, after as unknown as Json, type);
+  if (!before) return { changed: trackedFields(allPathsOf(next, type), scope), removed: emptySet };
+  const c = compare(trackedView(before as unknown as Json, scope), next, type);
   return { changed: trackedFields(union(c.added, c.modified), scope), removed: trackedFields(c.removed, scope) };
 }
 

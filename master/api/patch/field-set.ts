@@ -162,23 +162,27 @@ export function fromFieldsV1(value: unknown, where = ''): FieldSet {
 
 /** Encodes to FieldsV1 with elements in structured-merge-diff's order, so output is stable. */
 export function toFieldsV1(a: FieldSet): FieldsV1 {
-  const out: FieldsV1 = {};
+  return encodeInto(a, {});
+}
+
+/** Writes a set's elements into `out` (which may already hold "."), nested objects built in place. */
+function encodeInto(a: FieldSet, out: FieldsV1): FieldsV1 {
   for (const element of sortedElements(a.children.keys())) {
     const sub = a.children.get(element) as FieldSet;
-    if (sub.children.size === 0) {
-      out[element] = {};
-      continue;
-    }
-    const inner: FieldsV1 = sub.member ? { '.': {} } : {};
-    out[element] = Object.assign(inner, toFieldsV1(sub));
+    out[element] = sub.children.size === 0 ? {} : encodeInto(sub, sub.member ? { '.': {} } : {});
   }
   return out;
 }
 
-/** Fields, then keyed items, then values, then indexes, each by text: as Kubernetes sorts. */
+/**
+ * Fields, then keyed items, then values, then indexes, each by text: as Kubernetes sorts. Sets
+ * decoded from FieldsV1 that this server wrote are in that order already, so the sort is
+ * skipped when a pass finds nothing out of place.
+ */
 function sortedElements(elements: Iterable<string>): string[] {
   const list = [...elements];
-  return list.length < 2 ? list : list.sort(byElement);
+  for (let i = 1; i < list.length; i++) if (byElement(list[i - 1], list[i]) > 0) return list.sort(byElement);
+  return list;
 }
 
 const rank = (e: string): number => 'fkvi'.indexOf(e[0]);

@@ -97,6 +97,9 @@ export function compare(before: Json, after: Json, type: FieldType): Comparison 
       if (!equal(prev.value, next.value)) modified.set(element, node(true));
       continue;
     }
+    // Most of an object is unchanged by a write: a deep equality check allocates nothing, where
+    // comparing element by element builds maps and path elements for every level below.
+    if (equal(prev.value, next.value)) continue;
     const inner = compare(prev.value, next.value, next.type);
     if (!isEmpty(inner.added)) added.set(element, inner.added);
     if (!isEmpty(inner.modified)) modified.set(element, inner.modified);
