@@ -12,6 +12,9 @@
  * - podman: the same N pods as `podman run` pairs — a pause sandbox with its own network namespace,
  *   then the container joined to its network, IPC and UTS namespaces — at the agent's concurrency
  *   and all at once; launch → `podman run -d` of the container returned, per pod.
+ * - api: the agent's own engine calls for the same pods (sandbox create/start/inspect, image
+ *   inspect, container create/start) straight through the Docker API, at the agent's concurrency:
+ *   the floor for what the agent asks of the engine.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +26,8 @@ import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
 import { startMaster, type RunningMaster } from '../master/server';
+import type Docker from 'dockerode';
+import { loadDockerode } from '../agent/runtime/dockerode-loader';
 import { PAUSE_IMAGE } from '../agent/runtime/pause-image';
 import { ensureTestImage, removeLabelledContainers, startPodmanService, type PodmanService } from '../test/support/podman';
 
@@ -150,14 +155,30 @@ async function podmanPod(i: number, image: string): Promise<void> {
   await run('podman', ['run', '-d', ...label, ...ulimits, '--name', `burst-main-${i}`, '--network', ns, '--ipc', ns, '--uts', ns, image, 'sleep', '3600']);
 }
 
+/**
+ * One pod through the same Docker API the agent uses, with the agent's engine calls and nothing
+ * else: create+start the sandbox, its IP, image check, create+start the container.
+ */
+async function apiPod(docker: Docker, i: number, image: string): Promise<void> {
+  const Labels = { [BENCH_LABEL.split('=')[0]]: 'burst' };
+  const Ulimits = [{ Name: 'nofile', Soft: 1024, Hard: 1024 }, { Name: 'nproc', Soft: 1024, Hard: 1024 }];
+  const sandbox = await docker.createContainer({ name: `burst-api-sandbox-${i}`, Image: PAUSE_IMAGE, Entrypoint: ['/pause'], Cmd: [], Hostname: `burst-${i}`, Labels, HostConfig: { NetworkMode: 'bridge', Ulimits, RestartPolicy: { Name: 'no' }, IpcMode: 'shareable' } });
+  await sandbox.start();
+  await sandbox.inspect();
+  await docker.getImage(image).inspect();
+  const ns = `container:${sandbox.id}`;
+  const c = await docker.createContainer({ name: `burst-api-main-${i}`, Image: image, Cmd: ['sleep', '3600'], Labels, HostConfig: { NetworkMode: ns, IpcMode: ns, UTSMode: ns, Ulimits, RestartPolicy: { Name: 'no' } } });
+  await c.start();
+}
+
 /** N podman pods, `concurrency` at a time; ms from the common launch to each pod's container running. */
-async function podmanBurst(image: string, pods: number, concurrency: number): Promise<number[]> {
+async function podmanBurst(image: string, pods: number, concurrency: number, docker?: Docker): Promise<number[]> {
   const t0 = Date.now();
   const times: number[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {
     for (let i = next++; i < pods; i = next++) {
-      await podmanPod(i, image);
+      await (docker ? apiPod(docker, i, image) : podmanPod(i, image));
       times.push(Date.now() - t0);
     }
   };
@@ -190,6 +211,7 @@ async function main(): Promise<void> {
   const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
   const podman = await startPodmanService();
   const baseDir = base ? await extractCommit(base) : undefined;
+  const docker = new (loadDockerode())({ socketPath: podman.socketPath });
   try {
     const image = await ensureTestImage();
     const builds: Array<[string, string]> = [['head', await bundleCli(ROOT, 'head')]];
@@ -207,9 +229,13 @@ async function main(): Promise<void> {
         results.push([`podman@${c}`, times]);
         console.log(`round ${r}, podman run sandbox+container, ${pods} pods, ${c} at a time: ${fmt(times)}`);
       }
+      const times = await podmanBurst(image, pods, concurrency, docker);
+      results.push([`api@${concurrency}`, times]);
+      console.log(`round ${r}, the agent's engine calls alone through the API, ${pods} pods, ${concurrency} at a time: ${fmt(times)}`);
       const [, ref] = results.find(([k]) => k === `podman@${concurrency}`) as [string, number[]];
       for (const [k, v] of results.filter(([name]) => name.startsWith('lotse'))) {
         console.log(`round ${r}, ${k} / podman@${concurrency}: p50 ${(percentile(v, 50) / percentile(ref, 50)).toFixed(2)}x, p99 ${(percentile(v, 99) / percentile(ref, 99)).toFixed(2)}x`);
+        console.log(`round ${r}, ${k} / api@${concurrency}: p50 ${(percentile(v, 50) / percentile(times, 50)).toFixed(2)}x, p99 ${(percentile(v, 99) / percentile(times, 99)).toFixed(2)}x`);
       }
     }
   } finally {

@@ -10,7 +10,7 @@ import { buildPodStatus, instances, willRestart, type WorkerView } from './pod-s
 import type { SyncResult } from './pod-workers';
 import type { ProbeManager } from '../probes/probe-manager';
 import { RuntimeError, SANDBOX_NAME, type ContainerKind, type ContainerRuntime, type PortMapping, type RuntimeContainer } from '../runtime/container-runtime';
-import { Semaphore } from './semaphore';
+import { Semaphore, type Permit } from './semaphore';
 import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager, type VolumeSource } from '../volumes/volume-manager';
@@ -78,14 +78,24 @@ export class PodSync {
       await this.stopAll(pod, containers.filter((c) => c.state === 'running'), 0, 'pod finished');
       return 'keep';
     }
-    const queued = performance.now();
-    const changed = await this.starting.run(async () => {
-      traceAdd(uid, 'queue', performance.now() - queued);
-      return this.step(uid, pod, state, await this.containers(uid));
-    });
+    // The slot is taken by the first action that changes containers; a sync with nothing to do
+    // takes none. The listing above stays valid while waiting: only this pod's worker changes its
+    // containers, and one that exits meanwhile wakes the PLEG, which asks for another sync.
+    const permit = this.starting.permit();
+    let changed: boolean;
+    try {
+      changed = await this.step(uid, pod, state, containers, permit);
+    } finally {
+      permit.release();
+    }
     if (changed) view = await this.report(pod, state, await this.containers(uid));
     this.d.probes.update(uid, this.probeTargets(pod, state, view.containers));
     return 'keep';
+  }
+
+  /** Waits for this sync's start slot (once), counting the wait as the pod's queue time. */
+  private async take(uid: string, permit: Permit): Promise<void> {
+    traceAdd(uid, 'queue', await permit.take());
   }
 
   /** The pod's containers, with those whose start failed shown as exited (128, StartError). */
@@ -107,10 +117,12 @@ export class PodSync {
   }
 
   /** One round of actions; returns whether the runtime changed. */
-  private async step(uid: string, pod: Pod, state: PodState, containers: RuntimeContainer[]): Promise<boolean> {
-    const sandbox = await this.ensureSandbox(pod, state, containers);
+  private async step(uid: string, pod: Pod, state: PodState, containers: RuntimeContainer[], permit: Permit): Promise<boolean> {
+    const sandbox = await this.ensureSandbox(pod, state, containers, permit);
     if (sandbox === undefined) return false;
-    if (sandbox.created) containers = await this.containers(uid);
+    // Creating a sandbox stops the containers of the old one; with none, the listing is unchanged
+    // for what follows (sandboxes play no part in it), and the engine need not be asked again.
+    if (sandbox.created && containers.some((c) => c.name !== SANDBOX_NAME)) containers = await this.containers(uid);
     let volumes: Map<string, VolumeSource>;
     try {
       volumes = await traced(uid, 'volumes', () => this.d.volumes.setUp(pod));
@@ -127,7 +139,7 @@ export class PodSync {
       if (current?.state === 'exited' && current.exitCode === 0) continue;
       if (current?.state === 'running') return changed;
       if (current && !willRestart(pod, current)) return changed;
-      changed = (await this.startContainer(pod, state, sandbox.id, c, 'init', current, volumes)) || changed;
+      changed = (await this.startContainer(pod, state, sandbox.id, c, 'init', current, volumes, permit)) || changed;
       return changed;
     }
     for (const c of pod.spec?.containers ?? []) {
@@ -136,13 +148,14 @@ export class PodSync {
         const why = this.d.probes.failure(current.id) ?? (current.specHash && current.specHash !== containerHash(c) ? 'Container spec changed' : undefined);
         if (why) {
           this.event(pod, 'Warning', 'Killing', `Container ${c.name} failed ${why.startsWith('Container') ? 'spec check' : 'probe'}, will be restarted: ${why}`);
+          await this.take(uid, permit);
           await this.killContainer(pod, c, current, grace(pod));
           changed = true;
         }
         continue;
       }
       if (current && !willRestart(pod, current)) continue;
-      changed = (await this.startContainer(pod, state, sandbox.id, c, 'app', current, volumes)) || changed;
+      changed = (await this.startContainer(pod, state, sandbox.id, c, 'app', current, volumes, permit)) || changed;
       // Keep the previous instance for `logs --previous`; older ones go.
       for (const old of containers.filter((x) => x.name === c.name && x.kind === 'app' && x !== current && x !== previous)) {
         await this.d.runtime.removeContainer(old.id).catch(() => undefined);
@@ -151,7 +164,7 @@ export class PodSync {
     // Ephemeral containers (kubectl debug) join the pod's namespaces once and are never restarted.
     for (const c of pod.spec?.ephemeralContainers ?? []) {
       if (instances(containers, c.name, 'ephemeral').current) continue;
-      changed = (await this.startContainer(pod, state, sandbox.id, c as Container, 'ephemeral', undefined, volumes)) || changed;
+      changed = (await this.startContainer(pod, state, sandbox.id, c as Container, 'ephemeral', undefined, volumes, permit)) || changed;
     }
     return changed;
   }
@@ -164,7 +177,7 @@ export class PodSync {
   }
 
   /** Returns the running sandbox (created now or before), or undefined when it cannot be had yet. */
-  private async ensureSandbox(pod: Pod, state: PodState, containers: RuntimeContainer[]): Promise<{ id: string; created: boolean } | undefined> {
+  private async ensureSandbox(pod: Pod, state: PodState, containers: RuntimeContainer[], permit: Permit): Promise<{ id: string; created: boolean } | undefined> {
     const uid = pod.metadata?.uid ?? '';
     const sandboxes = containers.filter((c) => c.name === SANDBOX_NAME).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     const live = sandboxes.filter((s) => s.state === 'running').pop();
@@ -172,7 +185,9 @@ export class PodSync {
       if (!state.podIP && !pod.spec?.hostNetwork) state.podIP = await this.d.runtime.sandboxIp(live.id);
       // Old sandboxes go once no container depends on them any more.
       for (const old of sandboxes.filter((s) => s !== live && s.state !== 'running')) {
-        if (!containers.some((c) => c.name !== SANDBOX_NAME && c.createdAt < live.createdAt)) await this.d.runtime.removeContainer(old.id).catch(() => undefined);
+        if (containers.some((c) => c.name !== SANDBOX_NAME && c.createdAt < live.createdAt)) continue;
+        await this.take(uid, permit);
+        await this.d.runtime.removeContainer(old.id).catch(() => undefined);
       }
       return { id: live.id, created: false };
     }
@@ -191,6 +206,7 @@ export class PodSync {
       this.d.requestSync(uid, 1000);
       return undefined;
     }
+    await this.take(uid, permit);
     // A new network namespace: whatever ran in the old one must start again inside the new one.
     const stale = containers.filter((c) => c.name !== SANDBOX_NAME && c.state === 'running');
     if (stale.length) await this.stopAll(pod, stale, 0, 'sandbox changed');
@@ -231,7 +247,7 @@ export class PodSync {
   }
 
   /** Pulls, creates and starts one container (attempt = previous + 1) unless a back-off holds it. */
-  private async startContainer(pod: Pod, state: PodState, sandboxId: string, c: Container, kind: Exclude<ContainerKind, 'sandbox'>, previous: RuntimeContainer | undefined, volumes: Map<string, VolumeSource>): Promise<boolean> {
+  private async startContainer(pod: Pod, state: PodState, sandboxId: string, c: Container, kind: Exclude<ContainerKind, 'sandbox'>, previous: RuntimeContainer | undefined, volumes: Map<string, VolumeSource>, permit: Permit): Promise<boolean> {
     const uid = pod.metadata?.uid ?? '';
     const key = `${uid}/${c.name}`;
     const image = c.image ?? '';
@@ -253,8 +269,13 @@ export class PodSync {
       this.d.requestSync(uid, pullWait);
       return false;
     }
+    const policy = pullPolicy(c);
+    // Whether the image is there is only a read: asked before the start slot, so the slot holds
+    // just what changes the engine (a pull included) and the pods queued behind it wait less.
+    const present = policy !== 'Always' && (await traced(uid, 'image', () => this.d.runtime.ensureImage(image, 'Never').then(() => true, () => false)));
+    await this.take(uid, permit);
     try {
-      await traced(uid, 'image', () => this.d.runtime.ensureImage(image, pullPolicy(c)));
+      if (!present) await traced(uid, 'image', () => this.d.runtime.ensureImage(image, policy));
       this.d.pullBackoff.reset(pullKey);
     } catch (err) {
       if (!(err instanceof RuntimeError)) throw err;

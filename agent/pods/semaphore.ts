@@ -10,13 +10,51 @@ export class Semaphore {
   constructor(private readonly limit: number) {}
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    await this.acquire();
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      this.release();
     }
   }
+
+  /**
+   * A slot taken only when first needed: a sync that finds nothing to change (most syncs, woken by
+   * the PLEG or the resync) must not queue behind pods that are starting, nor hold them up.
+   */
+  permit(): Permit {
+    let held = false;
+    return {
+      take: async () => {
+        if (held) return 0;
+        const t0 = performance.now();
+        await this.acquire();
+        held = true;
+        return performance.now() - t0;
+      },
+      release: () => {
+        if (held) this.release();
+        held = false;
+      },
+    };
+  }
+
+  private async acquire(): Promise<void> {
+    // A released slot passes straight to the first waiter, so no newcomer slips in between.
+    if (this.active >= this.limit) return new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+/** One sync's claim on a Semaphore slot. */
+export interface Permit {
+  /** Waits for the slot unless already held; resolves with the ms waited. */
+  take(): Promise<number>;
+  release(): void;
 }

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { LABEL, RuntimeError, type ContainerKind, type ContainerSpec, type Mount, type PodRef } from './container-runtime';
 import type { ContainerList } from './container-list';
-import { engineMessage, isGone } from './engine-message';
+import { engineMessage, isGone, isNameInUse } from './engine-message';
 import { traced } from '../pods/start-trace';
 
 export interface Ulimit {
@@ -27,9 +27,8 @@ export class EngineContainers {
 
   async create(sandboxId: string, spec: ContainerSpec): Promise<string> {
     const name = containerName(spec.pod, spec.name, spec.attempt);
-    await traced(spec.pod.uid, 'container.remove-stale', () => this.removeByName(name));
     try {
-      const c = await traced(spec.pod.uid, 'container.create', () => this.docker.createContainer({
+      const c = await this.createNamed(name, () => traced(spec.pod.uid, 'container.create', () => this.docker.createContainer({
         name,
         Image: spec.image,
         Entrypoint: spec.entrypoint,
@@ -62,7 +61,7 @@ export class EngineContainers {
           Ulimits: this.ulimits,
           RestartPolicy: { Name: 'no' },
         },
-      }));
+      })));
       this.list.remember(spec.pod.uid, c.id);
       return c.id;
     } catch (err) {
@@ -94,6 +93,21 @@ export class EngineContainers {
       if (!isGone(err)) throw new Error(`removing container ${id.slice(0, 12)} failed: ${engineMessage(err)}`);
     }
     this.list.forget(id);
+  }
+
+  /**
+   * Runs create; when a leftover holds the name, it goes (if ours) and create runs once more.
+   * Looking first would cost every start an engine round trip, under the engine's locks, for a
+   * clash only an agent that died mid-start leaves behind.
+   */
+  async createNamed<T>(name: string, create: () => Promise<T>): Promise<T> {
+    try {
+      return await create();
+    } catch (err) {
+      if (!isNameInUse(err)) throw err;
+      await this.removeByName(name);
+      return create();
+    }
   }
 
   /** A leftover of a crashed agent can hold the name we want; it is ours (labelled), so it goes. */

@@ -9,3 +9,9 @@ export function isGone(err: unknown): boolean {
   const code = (err as { statusCode?: number }).statusCode;
   return code === 404 || /no such container|does not exist in database/i.test(engineMessage(err));
 }
+
+/** A create refused because the name is taken: docker answers 409, podman 500 "that name is already in use". */
+export function isNameInUse(err: unknown): boolean {
+  const code = (err as { statusCode?: number }).statusCode;
+  return code === 409 || /name .*is already in use/i.test(engineMessage(err));
+}

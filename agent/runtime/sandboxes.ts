@@ -27,10 +27,9 @@ export class EngineSandboxes {
       if (p.hostPort) (bindings[key] ??= []).push({ HostPort: String(p.hostPort), ...(p.hostIP ? { HostIp: p.hostIP } : {}) });
     }
     const name = containerName(spec.pod, SANDBOX_NAME, spec.attempt ?? 0);
-    await traced(uid, 'sandbox.remove-stale', () => this.containers.removeByName(name));
     let container: Docker.Container;
     try {
-      container = await traced(uid, 'sandbox.create', () => this.docker.createContainer({
+      container = await this.containers.createNamed(name, () => traced(uid, 'sandbox.create', () => this.docker.createContainer({
         name,
         Image: this.images.pauseImage,
         Entrypoint: PAUSE_COMMAND,
@@ -51,7 +50,7 @@ export class EngineSandboxes {
           // it is made shareable (podman accepts the same), as found on the Flatcar rehearsal.
           IpcMode: 'shareable',
         },
-      }));
+      })));
     } catch (err) {
       throw new RuntimeError('CreatePodSandboxError', `creating the pod sandbox failed: ${engineMessage(err)}`);
     }
