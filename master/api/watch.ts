@@ -48,14 +48,23 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
   const sendShared = (type: string, object: Obj): void => {
     stream.write(watchEventLine(type, object));
   };
-  let from: number;
-  if (w.resourceVersion !== '' && w.resourceVersion !== '0') await awaitRevision(store, Number(w.resourceVersion));
+  let from = 0;
+  const fromList = w.resourceVersion === '' || w.resourceVersion === '0';
+  if (!fromList) {
+    from = Number(w.resourceVersion);
+    // Refused before the 200 goes out, so the client gets the 400 itself.
+    if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${w.resourceVersion}": it must be a resourceVersion returned by this server`);
+    await awaitRevision(store, from);
+  }
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
   // Send the headers now: clients (client-node's informer) wait for them before reporting the watch up.
   res.flushHeaders();
   stats.opened();
-  if (w.resourceVersion === '' || w.resourceVersion === '0') {
-    const list = await store.list(prefix);
+  if (fromList) {
+    const list = await store.list(prefix).catch((err: unknown) => {
+      stats.closed();
+      throw err;
+    });
     for (const sv of list.items) {
       const obj = withVersion(r, sv);
       if (!matches(obj)) continue;
@@ -63,15 +72,16 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
       send('ADDED', obj);
     }
     from = list.revision;
-  } else {
-    from = Number(w.resourceVersion);
-    if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${w.resourceVersion}": it must be a resourceVersion returned by this server`);
   }
   lastRevision = from;
 
   await new Promise<void>((resolve) => {
     let watch: StoreWatch | undefined;
+    let finished = false;
+    // Called by the timeout, an error and the response's close, often more than one of them.
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
       clearInterval(bookmarkTimer);
       clearTimeout(timeout);
       watch?.stop();

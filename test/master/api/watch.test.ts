@@ -1,5 +1,6 @@
 import { KubeClient } from '../../../kube/client';
 import type { WatchEvent } from '../../../kube/object';
+import { rawRequest } from '../../support/https-raw';
 import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
 
 jest.setTimeout(60_000);
@@ -81,6 +82,26 @@ describe.each(storeKinds)('watch semantics on %s', (store) => {
     } finally {
       handle.stop();
     }
+  });
+
+  test('the open-watch gauge counts each watch once: back to 0 after timeouts, client closes and a refused resourceVersion', async () => {
+    const gauge = async (): Promise<number> => {
+      const r = await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken });
+      return Number(/^apiserver_registered_watchers (-?\d+)$/m.exec(r.body)?.[1]);
+    };
+    const before = await gauge();
+    // Ends by itself after a second: the timeout and then the response's close both finish it.
+    const timedOut = await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1', { token: m.adminToken, timeoutMs: 10_000 });
+    expect(timedOut.status).toBe(200);
+    const bad = await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=-4', { token: m.adminToken });
+    expect(bad.status).toBe(400);
+    const closed = collect(m.client, { resourceVersion: '0', allowWatchBookmarks: false });
+    await m.client.create(cms, { metadata: { name: 'gauge' } });
+    await closed.until((e) => e.some((x) => x.object.metadata?.name === 'gauge'));
+    closed.stop();
+    const deadline = Date.now() + 5000;
+    while ((await gauge()) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await gauge()).toBe(before);
   });
 
   test('label-selected watches report objects leaving the selection as DELETED', async () => {
