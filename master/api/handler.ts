@@ -28,6 +28,7 @@ import { queryFlag, type ResourceRequest } from './request-info';
 import type { ResourceCatalog } from './resource-catalog';
 import { apiVersionOf, resources, type ResourceInfo } from './resources';
 import type { ServiceAllocator } from './service-allocator';
+import { copyJson } from './json-copy';
 import { errors, HttpError } from './status';
 import { toTable, type IncludeObject } from './table';
 import { typeErrors, validateObject } from './validation';
@@ -213,7 +214,7 @@ export class ResourceHandler {
         }
         // The patch functions share unchanged subtrees with `current`, which defaulting may then
         // change in place: compare ownership against a copy taken before.
-        const before = structuredClone(current);
+        const before = copyJson(current);
         const patched = applyPatch(kind, current, patch, rr.resource.schema, this.lookup);
         warnings = this.checkFields(rr, patched);
         return this.recordUpdate(rr, req, before, await this.prepare(rr.resource, current, patched, who));
@@ -305,7 +306,7 @@ export class ResourceHandler {
     const wanted = scale.metadata?.resourceVersion;
     const updated = await this.registry.update(rr.resource, rr.namespace, rr.name as string, (current) => {
       if (wanted && wanted !== '0' && wanted !== current.metadata?.resourceVersion) throw errors.conflict(rr.resource, String(rr.name));
-      const next = structuredClone(current);
+      const next = copyJson(current);
       writePath(next, rr.resource.custom?.scale?.specReplicasPath ?? '.spec.replicas', replicas);
       return this.recordUpdate(rr, req, current, next);
     }, { dryRun: isDryRun(rr) });

@@ -3,6 +3,7 @@ import { Selector } from '../../kube/label-selector';
 import type { Store, StoredValue } from '../store/store';
 import { StoreError } from '../store/store';
 import { withEphemeralContainers } from './ephemeral-containers';
+import { copyJson } from './json-copy';
 import { sameContent } from './same-content';
 import { FieldSelector } from './field-selector';
 import { ListCaches, type CachedValue } from './list-cache';
@@ -170,8 +171,9 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const sv = await this.store.get(key);
       if (!sv) throw errors.notFound(r, name);
-      const current = withVersion(r, structuredClone(sv));
-      const next = await mutate(structuredClone(current));
+      // The store's values are the caller's own (its contract): only the mutation needs a copy.
+      const current = withVersion(r, sv);
+      const next = await mutate(copyJson(current));
       // "0" (or none) asks for an unconditional update, as the apiserver reads it.
       const wanted = next.metadata?.resourceVersion === '0' ? undefined : next.metadata?.resourceVersion;
       if (wanted && wanted !== String(sv.modRevision)) throw errors.conflict(r, name);
@@ -203,11 +205,11 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const sv = await this.store.get(key);
       if (!sv) throw errors.notFound(r, name);
-      const current = withVersion(r, structuredClone(sv));
+      const current = withVersion(r, sv);
       const meta = current.metadata ?? {};
       if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid) throw errors.conflict(r, name);
       if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion) throw errors.conflict(r, name);
-      const next = structuredClone(current);
+      const next = copyJson(current);
       const nm = (next.metadata ??= {});
       const finalizers = new Set(nm.finalizers ?? []);
       if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');

@@ -76,6 +76,7 @@ export interface WatchHandlers {
 
 export interface Store {
   readonly kind: 'sqlite' | 'etcd';
+  /** get and list hand out values the caller owns: a fresh decode per call, never shared. */
   get(key: string): Promise<StoredValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
   /** Throws StoreError('AlreadyExists') when the key exists. Returns the new revision. */

@@ -31,6 +31,20 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(await store.get(`${ns}pods/missing`)).toBeUndefined();
     });
 
+    test('get and list hand out values the caller owns', async () => {
+      const key = `${ns}owned/a`;
+      const value = { spec: { n: 1 }, items: [1] };
+      await store.create(key, value);
+      value.spec.n = 99; // the store keeps what was written, not the caller's object
+      const got = await store.get(key);
+      (got?.value.spec as { n: number }).n = 2;
+      (got?.value.items as number[]).push(2);
+      const listed = (await store.list(`${ns}owned/`)).items[0];
+      expect(listed.value).toEqual({ spec: { n: 1 }, items: [1] });
+      (listed.value.spec as { n: number }).n = 3;
+      expect((await store.get(key))?.value).toEqual({ spec: { n: 1 }, items: [1] });
+    });
+
     test('update with expectedRevision, Conflict on a stale one, NotFound on a missing key', async () => {
       const key = `${ns}cm/x`;
       const created = await store.create(key, { v: 1 });
