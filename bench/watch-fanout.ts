@@ -4,7 +4,9 @@
  * run in a forked process of their own (each a plain HTTPS watch counting the bytes and events it
  * gets), so their cost is the master's, not the writer's.
  *   npm run build && npx esbuild bench/watch-fanout.ts --bundle --platform=node --packages=external --outfile=dist/bench/watch-fanout.js \
- *     && node dist/bench/watch-fanout.js [--watchers 0,500,1000,2000] [--writes 200] [--clients 1] [--store sqlite|etcd] [--lotse CHECKOUT]
+ *     && node dist/bench/watch-fanout.js [--watchers 0,500,1000,2000] [--writes 200] [--clients 1] [--rate 0] [--store sqlite|etcd] [--lotse CHECKOUT]
+ * --master-node EXE runs the master with another node (e.g. a script `exec node --cpu-prof --cpu-prof-dir=DIR "$@"`).
+ * --rate R offers R creates/s (open loop) instead of back-to-back creates from --clients writers.
  * --lotse runs the master of another checkout (built with `npm run build`), for a before/after in one session.
  * Prints one JSON line per watcher count, then a markdown table.
  */
@@ -26,14 +28,30 @@ interface WatcherReport {
   open: number;
   events: number;
   bytes: number;
+  /** ConfigMap name → when the last of the watchers got its event (ms, performance.timeOrigin-based). */
+  allDelivered: Record<string, number>;
 }
+
+const wallMs = (): number => performance.timeOrigin + performance.now();
 
 /** The child: opens N watches on configmaps and reports counts when asked. */
 async function watcherChild(): Promise<void> {
   const [url, ca, token, countText] = process.argv.slice(3);
   const count = Number(countText);
   const agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, ca });
-  const report: WatcherReport = { open: 0, events: 0, bytes: 0 };
+  const report: WatcherReport = { open: 0, events: 0, bytes: 0, allDelivered: {} };
+  const seen = new Map<string, number>();
+  // Native searches, not a loop over bytes: this process shares the two cores with the master.
+  const scan = (chunk: Buffer): void => {
+    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) report.events++;
+    const text = chunk.toString('latin1');
+    for (let at = text.indexOf('"name":"fanout-'); at >= 0; at = text.indexOf('"name":"fanout-', at + 1)) {
+      const name = text.slice(at + 8, text.indexOf('"', at + 8));
+      const n = (seen.get(name) ?? 0) + 1;
+      seen.set(name, n);
+      if (n === count) report.allDelivered[name] = wallMs();
+    }
+  };
   // From the current resourceVersion: no initial ADDED events for what earlier rounds created.
   const rv = await new Promise<string>((resolve, reject) => {
     https.get(`${url}/api/v1/namespaces/default/configmaps?limit=1`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
@@ -51,7 +69,7 @@ async function watcherChild(): Promise<void> {
       resolve();
       res.on('data', (chunk: Buffer) => {
         report.bytes += chunk.length;
-        for (const b of chunk) if (b === 10) report.events++;
+        scan(chunk);
       });
     });
     req.on('error', reject);
@@ -62,22 +80,39 @@ async function watcherChild(): Promise<void> {
   process.on('message', () => process.send?.(report));
 }
 
-async function measure(client: KubeClient, watchers: number, writes: number, clients: number, url: string, ca: string, token: string, round: number): Promise<Record<string, number>> {
+async function measure(client: KubeClient, watchers: number, writes: number, clients: number, rate: number, url: string, ca: string, token: string, round: number): Promise<Record<string, number>> {
   const child = fork(process.argv[1], ['child', url, ca, token, String(watchers)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`watcher process exited ${code}`)));
   });
   const latencies: number[] = [];
+  const answeredAt = new Map<string, number>();
   const started = process.hrtime.bigint();
-  let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = next++; i < writes; i = next++) {
-      const t = process.hrtime.bigint();
-      await client.create({ group: '', version: 'v1', resource: 'configmaps', namespace: 'default' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `fanout-${round}-${i}` }, data: { value: 'x'.repeat(200) } } as never);
-      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+  const create = async (i: number): Promise<void> => {
+    const name = `fanout-${round}-${i}`;
+    const t = process.hrtime.bigint();
+    await client.create({ group: '', version: 'v1', resource: 'configmaps', namespace: 'default' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value: 'x'.repeat(200) } } as never);
+    latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+    answeredAt.set(name, wallMs());
+  };
+  if (rate > 0) {
+    // Open loop: a create every 1/rate s whether or not the last one was answered (ClusterLoader2's
+    // fixed-QPS load), so a slower answer shows as latency, not as fewer writes.
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < writes; i++) {
+      const due = Number(started) / 1e6 + (i * 1000) / rate;
+      const wait = due - Number(process.hrtime.bigint()) / 1e6;
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(create(i));
     }
-  }));
+    await Promise.all(inFlight);
+  } else {
+    let next = 0;
+    await Promise.all(Array.from({ length: clients }, async () => {
+      for (let i = next++; i < writes; i = next++) await create(i);
+    }));
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   // Let the last events reach every watcher before counting.
   await new Promise((r) => setTimeout(r, 1000));
@@ -86,27 +121,45 @@ async function measure(client: KubeClient, watchers: number, writes: number, cli
     child.send('report');
   });
   child.kill();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { watchers, creates: writes, createsPerSecond: Math.round(writes / seconds), p50ms: +q(0.5).toFixed(2), p99ms: +q(0.99).toFixed(2), eventsDelivered: report.events, mbDelivered: +(report.bytes / 1048576).toFixed(1) };
+  const q = quantiles(latencies);
+  // Answered → in every watcher: a fan-out that falls behind shows here, not in the writes' latency.
+  const lags = watchers > 0 ? quantiles([...answeredAt].flatMap(([name, at]) => (report.allDelivered[name] ? [report.allDelivered[name] - at] : []))) : undefined;
+  return {
+    watchers,
+    creates: writes,
+    createsPerSecond: Math.round(writes / seconds),
+    p50ms: +q(0.5).toFixed(2),
+    p99ms: +q(0.99).toFixed(2),
+    eventsDelivered: report.events,
+    mbDelivered: +(report.bytes / 1048576).toFixed(1),
+    deliveredToAll: Object.keys(report.allDelivered).length,
+    lagP50ms: lags ? +lags(0.5).toFixed(1) : 0,
+    lagP99ms: lags ? +lags(0.99).toFixed(1) : 0,
+  };
+}
+
+function quantiles(xs: number[]): (p: number) => number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return (p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 }
 
 async function main(): Promise<void> {
   const watcherCounts = argOf('watchers', '0,500,1000,2000').split(',').map(Number);
   const writes = Number(argOf('writes', '200'));
   const clients = Number(argOf('clients', '1'));
+  const rate = Number(argOf('rate', '0'));
   const store = argOf('store', 'sqlite');
   const dir = mkdtempSync(join(tmpdir(), 'lotse-bench-fanout-'));
   const etcd = store === 'etcd' ? await startEtcd() : undefined;
   const checkout = argOf('lotse', '');
-  const program = [process.execPath, checkout ? join(checkout, 'bin', 'lotse') : lotseBin] as const;
+  const program = [argOf('master-node', process.execPath), checkout ? join(checkout, 'bin', 'lotse') : lotseBin] as const;
   const master = await startMasterProcess(dir, await freePort(), ['--no-controllers', ...(etcd ? ['--store', `etcd://${etcd.hostPort}`] : [])], program);
   const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
   const rows: Record<string, number>[] = [];
   try {
     for (const [round, watchers] of watcherCounts.entries()) {
-      const row = await measure(client, watchers, writes, clients, master.url, master.caPem, master.adminToken, round);
-      process.stdout.write(`${JSON.stringify({ store, clients, ...row })}\n`);
+      const row = await measure(client, watchers, writes, clients, rate, master.url, master.caPem, master.adminToken, round);
+      process.stdout.write(`${JSON.stringify({ store, clients, rate, ...row })}\n`);
       rows.push(row);
     }
   } finally {
@@ -116,9 +169,9 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const base = rows[0];
-  process.stdout.write(`\n| watchers | creates/s | p50 | p99 | p50 vs ${base.watchers} watchers | events delivered |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n`);
+  process.stdout.write(`\n${rate > 0 ? `${rate} creates/s offered` : `${clients} client(s), back to back`}\n| watchers | creates/s | p50 | p99 | p50 vs ${base.watchers} watchers | p99 vs ${base.watchers} | events delivered | answered → all watchers p50 / p99 |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
   for (const r of rows) {
-    process.stdout.write(`| ${r.watchers} | ${r.createsPerSecond} | ${r.p50ms} ms | ${r.p99ms} ms | ${(r.p50ms / base.p50ms).toFixed(2)}× | ${r.eventsDelivered.toLocaleString('en')} |\n`);
+    process.stdout.write(`| ${r.watchers} | ${r.createsPerSecond} | ${r.p50ms} ms | ${r.p99ms} ms | ${(r.p50ms / base.p50ms).toFixed(2)}× | ${(r.p99ms / base.p99ms).toFixed(2)}× | ${r.eventsDelivered.toLocaleString('en')} | ${r.watchers ? `${r.lagP50ms} / ${r.lagP99ms} ms` : '–'} |\n`);
   }
 }
 

@@ -20,6 +20,7 @@ import type { MasterState } from '../data-dir';
 import { mediaType, parseBody, readBody } from './body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { FieldSelector } from './field-selector';
+import { beginForegroundRequest } from './foreground-requests';
 import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
@@ -183,6 +184,7 @@ export class ApiServer {
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
+    const foreground = beginForegroundRequest();
     let verb = req.method ?? 'GET';
     let resource = '';
     let code = 200;
@@ -220,7 +222,13 @@ export class ApiServer {
       if (rr.resource.plural === 'pods' && isStreaming(rr.subresource)) throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${streamingCommands[rr.subresource]}`);
       if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
       if (rr.resource.computed) return this.reply(res, { status: 200, body: await this.resourceMetrics.answer(rr) });
-      const reply = await this.handler.handle(rr, req, res, who, { opened: () => this.metrics.watchOpened(), closed: () => this.metrics.watchClosed() });
+      const reply = await this.handler.handle(rr, req, res, who, {
+        opened: () => {
+          foreground.end(); // a watch streams for minutes: the fan-out should not give way to it
+          this.metrics.watchOpened();
+        },
+        closed: () => this.metrics.watchClosed(),
+      });
       if (reply) this.reply(res, reply);
     } catch (err) {
       const e = toHttpError(err);
@@ -232,6 +240,7 @@ export class ApiServer {
         this.reply(res, { status: e.code, body: e.toStatus() });
       }
     } finally {
+      foreground.end();
       code = res.statusCode || code;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.request(verb, resource, code, seconds);

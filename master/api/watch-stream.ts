@@ -1,7 +1,12 @@
 import type { ServerResponse } from 'node:http';
+import { foregroundRequests } from './foreground-requests';
 
 /** How long one slice of watch writes may hold the event loop before requests get their turn. */
 const SLICE_MS = 2;
+/** The slice while requests are being answered: a write's own answer waits at most this long per turn. */
+const BUSY_SLICE_MS = 0.25;
+/** A stream that has waited this long gets full slices again, requests or not: the fan-out never starves. */
+const STARVED_MS = 100;
 
 /**
  * The lines of one watch response, written off the path of the write that caused them and
@@ -17,11 +22,14 @@ const SLICE_MS = 2;
  */
 export class WatchStream {
   private pending: string[] = [];
+  /** When the oldest line in pending was queued (hrtime ns). */
+  queuedAt = 0n;
 
   constructor(private readonly res: ServerResponse) {}
 
   write(line: string): void {
     if (this.res.writableEnded) return;
+    if (this.pending.length === 0) this.queuedAt = process.hrtime.bigint();
     this.pending.push(line);
     schedule(this);
   }
@@ -64,20 +72,34 @@ function scheduleSlice(): void {
 }
 
 /**
- * Writes queued streams for at most SLICE_MS, then rests as long as it ran before the next
- * slice: the fan-out takes at most half of the event loop however many watchers there are, and
- * a stream whose turn comes later sends every line that arrived meanwhile in one write. With few
- * watchers a slice takes microseconds and the next one follows at once.
+ * How long the next slice may run: short while requests are being answered, so a create's own
+ * store write and answer (each a turn of the event loop) wait at most BUSY_SLICE_MS behind the
+ * delivery of earlier events; the full SLICE_MS when the API is idle or a stream has waited
+ * STARVED_MS, so a steady request load cannot hold the watchers back without bound.
+ */
+export function sliceBudgetMs(requestsInProgress: number, longestWaitMs: number): number {
+  return requestsInProgress === 0 || longestWaitMs >= STARVED_MS ? SLICE_MS : BUSY_SLICE_MS;
+}
+
+/**
+ * Writes queued streams for at most the slice budget, then rests as long as it ran before the
+ * next slice: the fan-out takes at most half of the event loop however many watchers there are,
+ * and a stream whose turn comes later sends every line that arrived meanwhile in one write. With
+ * few watchers a slice takes microseconds and the next one follows at once.
  */
 function writeSlice(): void {
   scheduled = false;
   const started = process.hrtime.bigint();
+  // The set keeps the order streams were queued in: the first has waited longest.
+  const first = queued.values().next().value as WatchStream | undefined;
+  const longestWaitMs = first ? Number(started - first.queuedAt) / 1e6 : 0;
+  const budgetNs = sliceBudgetMs(foregroundRequests(), longestWaitMs) * 1e6;
   let written = 0;
   for (const stream of queued) {
     queued.delete(stream);
     stream.flush();
-    // Reading the clock costs too: look every 16 writes.
-    if (++written % 16 === 0 && Number(process.hrtime.bigint() - started) > SLICE_MS * 1e6) break;
+    // Reading the clock costs too: look every 8 writes.
+    if (++written % 8 === 0 && Number(process.hrtime.bigint() - started) > budgetNs) break;
   }
   const ended = process.hrtime.bigint();
   lastSlice = { endedAt: ended, ranNs: ended - started };

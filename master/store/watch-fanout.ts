@@ -7,9 +7,11 @@ import type { StoreEvent, StoreWatch, WatchHandlers, WatchTrigger } from './stor
  * so 5,000 of them cost one lookup. Events are shared between watchers (parsed once), so handlers
  * must treat them as read-only.
  *
- * Delivery is asynchronous (one microtask drains every watcher with queued events) so that a
- * write never runs watcher code inside its transaction and a caller always holds the StoreWatch
- * handle before its first callback.
+ * Delivery is asynchronous (one setImmediate drains every watcher with queued events) so that a
+ * write never runs watcher code inside its transaction, a caller always holds the StoreWatch
+ * handle before its first callback, and the writers of a commit get their answers before its
+ * events are handed to a thousand watchers (a microtask ran that ahead of the writers' replies).
+ * Events are queued per watcher at publish, so the order and the backlog hand-over are the same.
  */
 export class WatchFanout {
   private readonly watchers = new Set<FanoutWatcher>();
@@ -140,7 +142,7 @@ export class WatchFanout {
     this.dirty.add(watcher);
     if (this.drainScheduled) return;
     this.drainScheduled = true;
-    queueMicrotask(() => this.drain());
+    setImmediate(() => this.drain());
   }
 
   private drain(): void {
