@@ -1,4 +1,5 @@
 import https from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { URL } from 'node:url';
 import { ApiError } from './api-error';
 import type { KubeList, KubeObject, WatchEvent } from './object';
@@ -193,24 +194,38 @@ export class KubeClient {
     };
   }
 
-  private send(method: string, path: string, body: unknown, contentType: string): Promise<{ status: number; body: string }> {
+  private send(method: string, path: string, body: unknown, contentType: string, retried = false): Promise<{ status: number; body: string }> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     // An explicit length: Node sends DELETE bodies neither chunked nor sized otherwise.
     const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) };
     const index = this.current;
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = https.request(this.requestOptions(method, path, headers), (res) => {
+        answered = true;
         if (res.statusCode === 401) this.options.onUnauthorized?.();
         collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
       });
       req.setTimeout(this.options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.options.timeoutMs ?? 30_000} ms`)));
-      req.on('error', (err) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (!retried && !answered && closedWhileIdle(req, method, err)) return void this.send(method, path, payload, contentType, true).then(resolve, reject);
         this.failover(index);
         reject(new Error(`${method} ${this.bases[index].origin}${path}: ${err.message}`));
       });
       req.end(payload);
     });
   }
+}
+
+/** Methods a client may send twice (Go's net/http retries these the same way). */
+const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
+/**
+ * The master closed a kept-alive connection as this request went out on it: nothing was
+ * answered, and an idempotent request is sent again once on a new connection.
+ */
+function closedWhileIdle(req: ClientRequest, method: string, err: NodeJS.ErrnoException): boolean {
+  return req.reusedSocket && idempotent.has(method) && (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.message === 'socket hang up');
 }
 
 function collect(res: NodeJS.ReadableStream): Promise<string> {

@@ -18,6 +18,7 @@ export interface ExtraListener {
  */
 export function listenAlso(main: https.Server, tls: https.ServerOptions, host: string, port: number, log: Logger): ExtraListener {
   const server = https.createServer(tls);
+  server.keepAliveTimeout = main.keepAliveTimeout;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => main.emit('request', req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => main.emit('upgrade', req, socket, head));
   let stopped = false;

@@ -49,6 +49,13 @@ export interface MasterOptions {
   logger?: Logger;
 }
 
+
+/**
+ * How long an idle client connection stays open. Node's default (5 s) is shorter than a node's
+ * Lease period (10 s), so every renewal paid a new TLS handshake, and a request sent on a
+ * connection the master was closing at that moment failed with ECONNRESET.
+ */
+export const API_KEEP_ALIVE_MS = 65_000;
 /** `store` is for allocations that must be atomic across masters (pod CIDR claims); objects go through the API. */
 export type ControllerStarter = (api: { url: string; caPem: string; token: string; log: Logger; store: Store }) => Promise<{ stop(): Promise<void> }>;
 
@@ -87,6 +94,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   // (CN user, O groups); without one (or with a foreign one) the bearer token decides.
   const tls: https.ServerOptions = { ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem, ca: state.ca.certPem, requestCert: true, rejectUnauthorized: false };
   const server = https.createServer(tls);
+  server.keepAliveTimeout = API_KEEP_ALIVE_MS;
   // A client that cannot agree on TLS sees only an alert; the reason is here.
   server.on('tlsClientError', (err, socket) => log.debug({ err: err.message, from: socket.remoteAddress }, 'TLS handshake failed'));
   let api: ApiServer | undefined;
