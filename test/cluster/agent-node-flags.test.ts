@@ -24,12 +24,12 @@ describe('the agent runs with its Node.js flags', () => {
 
   test('in the Ignition unit, before the bundle, and not in the master unit', () => {
     const engine = engineFor('fedora-coreos');
-    expect(execStart(lotseUnit('worker', engine))).toBe(`ExecStart=/usr/bin/env $LOTSE_NODE ${flags} /opt/lotse/lotse.js agent --runtime $LOTSE_RUNTIME --runtime-endpoint $LOTSE_RUNTIME_ENDPOINT $LOTSE_AGENT_ARGS`);
+    expect(execStart(lotseUnit('worker', engine))).toBe(`ExecStart=/usr/bin/env $LOTSE_NODE ${flags} /opt/lotse/lotse-agent.js agent --runtime $LOTSE_RUNTIME --runtime-endpoint $LOTSE_RUNTIME_ENDPOINT $LOTSE_AGENT_ARGS`);
     for (const flag of AGENT_NODE_FLAGS) expect(execStart(lotseUnit('master', engine))).not.toContain(flag);
   });
 
   test('in the bootstrap run script (hosts without the Ignition units), and not in the master one', () => {
-    expect(runScript('agent', facts)).toContain(`exec $LOTSE_NODE ${flags} /opt/lotse/lotse.js agent `);
+    expect(runScript('agent', facts)).toContain(`exec $LOTSE_NODE ${flags} /opt/lotse/lotse-agent.js agent `);
     for (const flag of AGENT_NODE_FLAGS) expect(runScript('master', facts)).not.toContain(flag);
   });
 

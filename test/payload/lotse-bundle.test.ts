@@ -15,7 +15,7 @@ describe('the lotse bundle', () => {
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'lotse-bundle-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('is one JavaScript file without native code that runs outside the checkout', async () => {
+  test('is one JavaScript file for every command, and one for the agent alone, without native code, that run outside the checkout', async () => {
     const bundle = await buildBundle(join(dir, 'lotse.js'));
     expect(bundle.inputs.length).toBeGreaterThan(100);
     expect(bundle.inputs.filter((p) => p.endsWith('.node'))).toEqual([]);
@@ -26,6 +26,12 @@ describe('the lotse bundle', () => {
     // From a directory with no node_modules above it, the CLI loads with every command.
     const help = execFileSync(process.execPath, [bundle.path, '--help'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     for (const command of ['master', 'agent', 'bootstrap', 'reset']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    // lotse-agent.js beside it: the agent command alone, a fraction of lotse.js (none of the master's code).
+    expect(bundle.agent.path).toBe(join(dir, 'lotse-agent.js'));
+    expect(bundle.agent.content.length).toBeLessThan(bundle.content.length / 2);
+    expect(bundle.agent.content.includes(Buffer.from('kubernetes-models'))).toBe(false);
+    const agentHelp = execFileSync(process.execPath, [bundle.agent.path, 'agent', '--help'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    expect(agentHelp).toMatch(/--runtime-endpoint/);
   });
 
   test('runs a master and an agent the way hosts do: lotse.js alone on the shipped Node.js (the agent with its unit\'s flags), SQLite, every validator and the OpenAPI descriptions inside', async () => {
@@ -43,7 +49,7 @@ describe('the lotse bundle', () => {
         expect(bad.stderr).toMatch(/rules\[0\]\.verbs/);
         // kubectl explain needs the descriptions, which hosts have only inside lotse.js.
         expect(await kubectlOk(kubeconfig, ['explain', 'deployment.spec.replicas'])).toMatch(/desired pods/i);
-        await expectAgentReady(node, bundle.path, master.url, data, kubeconfig);
+        await expectAgentReady(node, bundle.agent.path, master.url, data, kubeconfig);
       } finally {
         await master.kill();
       }
@@ -54,7 +60,7 @@ describe('the lotse bundle', () => {
 });
 
 /**
- * `lotse.js agent` under node with AGENT_NODE_FLAGS, as the hosts' unit starts it (hollow pods:
+ * `lotse-agent.js agent` under node with AGENT_NODE_FLAGS, as the hosts' unit starts it (hollow pods:
  * no engine here), until its node is Ready.
  */
 async function expectAgentReady(node: string, bundle: string, server: string, masterData: string, kubeconfig: string): Promise<void> {
