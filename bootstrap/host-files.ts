@@ -38,6 +38,7 @@ export function planHost(input: PlanInput): HostPlan {
   const isMaster = host.role === 'master';
   const files: HostFile[] = [
     { path: NODE_LAYOUT.bundle, content: bundle.content, mode: 0o755 },
+    { path: NODE_LAYOUT.agentBundle, content: bundle.agent.content, mode: 0o755 },
     { path: NODE_LAYOUT.supervisor, content: SUPERVISOR_SCRIPT, mode: 0o755 },
     { path: `${NODE_LAYOUT.pkiDir}/ca.crt`, content: pki.ca.certPem, mode: CERT },
     { path: NODE_LAYOUT.flannelNetConf, content: flannelNetworkConfig(inventory.network.podCidr), mode: CERT },

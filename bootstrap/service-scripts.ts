@@ -2,6 +2,7 @@ import { DNS_ADDRESS_SCRIPT } from '../cluster/node-dns';
 import { LOAD_ENV_FUNCTION } from './env-file';
 import type { HostFacts } from './host-facts';
 import { NODE_LAYOUT } from '../cluster/node-layout';
+import { AGENT_NODE_FLAGS } from '../cluster/agent-node-flags';
 
 export type ServiceName = 'etcd' | 'master' | 'flannel' | 'agent';
 
@@ -39,7 +40,7 @@ export function runScript(service: ServiceName, facts: HostFacts): string {
     case 'master':
       return `${head}load_env ${NODE_LAYOUT.masterEnv}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
     case 'agent':
-      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\n${DNS_ADDRESS_SCRIPT}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
+      return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\n${DNS_ADDRESS_SCRIPT}\nexec $LOTSE_NODE ${AGENT_NODE_FLAGS.join(' ')} ${NODE_LAYOUT.agentBundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
     case 'flannel':
       // As the Ignition unit runs it: the Kubernetes subnet manager, acting as the node once the agent joined.
       return `${head}load_env ${NODE_LAYOUT.flannelEnv}\nmkdir -p /run/flannel\nuntil [ -s ${NODE_LAYOUT.nodeKubeconfig} ]; do sleep 1; done\nexec flanneld --kube-subnet-mgr --kubeconfig-file=${NODE_LAYOUT.nodeKubeconfig} --net-config-path=${NODE_LAYOUT.flannelNetConf} --subnet-file=${NODE_LAYOUT.subnetEnv} --ip-masq\n`;

@@ -6,6 +6,8 @@
 export const NODE_LAYOUT = {
   /** The bundled lotse program (node script). */
   bundle: '/opt/lotse/lotse.js',
+  /** The `lotse agent` command alone, which the agent's unit runs (payload/lotse-bundle.ts says why). */
+  agentBundle: '/opt/lotse/lotse-agent.js',
   etcDir: '/etc/lotse',
   pkiDir: '/etc/lotse/pki',
   dataDir: '/var/lib/lotse',

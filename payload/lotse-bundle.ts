@@ -1,17 +1,31 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { lotseHome } from '../cluster/lotse-home';
 import { embeddableDashboard } from '../master/dashboard/serve-dashboard';
 
-export interface Bundle {
+export interface BundleFile {
   path: string;
   content: Buffer;
   sha256: string;
+}
+
+/** lotse.js (every command), and the agent's own file beside it. */
+export interface Bundle extends BundleFile {
+  /**
+   * lotse-agent.js, the `agent` command alone, which the hosts' agent runs: V8 parses a script's
+   * whole source and keeps it for the process's life, so an agent started from lotse.js held every
+   * other command's code too (~18 MB RSS on Node 24, bench/RESULTS.md). lotse.js itself where no
+   * such file was built (a prebuilt LOTSE_BUNDLE without one beside it): it runs the agent as well.
+   */
+  agent: BundleFile;
   /** Source files esbuild read from disk (empty for a prebuilt LOTSE_BUNDLE). */
   inputs: string[];
 }
+
+/** The agent-only bundle's file name, beside lotse.js wherever that is. */
+export const AGENT_BUNDLE_FILE = 'lotse-agent.js';
 
 /**
  * better-sqlite3 is a native addon built for one CPU and one Node ABI, so it cannot travel in a
@@ -158,22 +172,28 @@ export async function buildBundle(outFile = join(lotseHome(), 'bundle', 'lotse.j
   // Running from lotse.js itself (no sources around): it is the bundle to deliver.
   if (process.env.LOTSE_RUNNING_BUNDLE === 'yes') return readBundle(__filename);
   const root = packageRoot();
-  const entry = [join(root, 'cli', 'main.ts'), join(root, 'dist', 'cli', 'main.js')].find((p) => existsSync(p));
-  if (!entry) throw new Error(`neither cli/main.ts nor dist/cli/main.js exists under ${root}; run npm run build or set LOTSE_BUNDLE`);
+  const entries = [
+    { main: join(root, 'cli', 'main.ts'), agent: join(root, 'cli', 'agent-main.ts') },
+    { main: join(root, 'dist', 'cli', 'main.js'), agent: join(root, 'dist', 'cli', 'agent-main.js') },
+  ].find((e) => existsSync(e.main) && existsSync(e.agent));
+  if (!entries) throw new Error(`neither cli/main.ts and cli/agent-main.ts nor their dist/cli/ builds exist under ${root}; run npm run build or set LOTSE_BUNDLE`);
+  if (basename(outFile) === AGENT_BUNDLE_FILE) throw new Error(`${outFile}: that name is the agent's bundle beside lotse.js; pick another`);
   mkdirSync(dirname(outFile), { recursive: true });
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   // Loaded lazily: the bundle itself contains this file, and esbuild (a native binary) stays outside it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   // One bundle per bootstrap: the esbuild service is stopped after it rather than left running.
+  // Two entry points, two self-contained files (no splitting: each must run alone on a host).
   const result = await esbuild.build({
     external: ['esbuild'],
-    entryPoints: [entry],
+    entryPoints: { [basename(outFile, '.js')]: entries.main, [basename(AGENT_BUNDLE_FILE, '.js')]: entries.agent },
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    outfile: outFile,
+    outdir: dirname(outFile),
+    outExtension: { '.js': '.js' },
     plugins: [noNativeCode, etcdProtos, kubernetesModels, besideFiles, deferredDockerModules],
     logLevel: 'silent',
     legalComments: 'none',
@@ -202,6 +222,11 @@ function dashboardDefine(): Record<string, string> {
 }
 
 function readBundle(path: string): Bundle {
+  const beside = join(dirname(path), AGENT_BUNDLE_FILE);
+  return { ...readBundleFile(path), agent: readBundleFile(existsSync(beside) ? beside : path), inputs: [] };
+}
+
+function readBundleFile(path: string): BundleFile {
   const content = readFileSync(path);
-  return { path, content, sha256: createHash('sha256').update(content).digest('hex'), inputs: [] };
+  return { path, content, sha256: createHash('sha256').update(content).digest('hex') };
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { AGENT_NODE_FLAGS } from '../../cluster/agent-node-flags';
 import type { ClusterState } from './cluster-state';
 import { DEFAULT_INGRESS_PORTS, masterUrl } from './cluster-state';
 import type { LocalPaths } from './local-paths';
@@ -21,6 +22,7 @@ export function runningAgent(paths: LocalPaths, node: string): number | undefine
 export function spawnAgent(paths: LocalPaths, state: ClusterState, node: string): number {
   const joinToken = fs.readFileSync(path.join(paths.masterDataDir, 'join-token'), 'utf8').trim();
   const args = [
+    ...AGENT_NODE_FLAGS,
     ...componentCommand('agent'),
     '--server', masterUrl(state),
     '--token', joinToken,

@@ -33,7 +33,7 @@ function masterEnvFiles(dir: string): Array<{ name: string; path: string; text: 
     facts: { os: 'fedora', osVersion: '42', arch: 'x86_64', hostname: 'm0', init: 'systemd', root: true, flannelUnit: true },
     node: { kind: 'shipped', node: shippedNodePath(NODE_BUILDS.amd64), build: NODE_BUILDS.amd64 },
     pki,
-    bundle: { path: 'lotse.js', content: Buffer.from('// bundle'), sha256: '0', inputs: [] },
+    bundle: { path: 'lotse.js', content: Buffer.from('// bundle'), sha256: '0', agent: { path: 'lotse-agent.js', content: Buffer.from('// agent'), sha256: '1' }, inputs: [] },
   });
   return [...plan.services].map(([name, file]) => {
     const path = join(dir, `${name}.env`);
