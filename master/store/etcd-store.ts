@@ -1,5 +1,6 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, GRPCInvalidArgumentError, GRPCResourceExhastedError, GRPCUnavailableError, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
+import { guardEtcdWatchStreams } from './etcd-watch-guard';
 import { goneError } from './gone-error';
 import { SharedWatches } from './shared-watches';
 import { WatchFanout } from './watch-fanout';
@@ -47,6 +48,7 @@ export class EtcdStore implements Store {
 
   constructor(private readonly options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new Error('the etcd store needs at least one endpoint');
+    guardEtcdWatchStreams();
     this.keyPrefix = options.keyPrefix ?? '';
     const tls = options.tls;
     const callTimeoutMs = options.callTimeoutMs ?? 5000;
