@@ -18,16 +18,24 @@ export interface Candidates {
  * label or field selector (kube-apiserver serves them from its watch cache the same way): such a
  * list then costs what it returns, not a parse of every object of the namespace. A list waits
  * until the cache has seen every write made before it, so it reads its own writes as a store
- * read would; when the cache cannot tell (its watch broke, or it lags more than half a second)
+ * read would; when the cache cannot tell (its watch broke, or it lags more than CATCH_UP_MS)
  * the caller reads the store instead.
  */
+/**
+ * How long a list waits for the cache to catch up before it reads the store: kube-apiserver's
+ * consistent reads from its watch cache wait 3 s too. Under load a lagging cache catches up within
+ * that, while a fallback is a full scan of the resource that adds to the load which made it lag
+ * (the density bench on etcd answered spec.nodeName lists with 504 after 5 s that way).
+ */
+const CATCH_UP_MS = 3_000;
+
 export class ListCache extends PrefixMirror {
   private readonly objects = new Map<string, CachedValue>();
   private readonly index: ObjectIndex;
 
   /** prefix: where the resource's objects are in the store; kind: which of its fields are indexed. */
   constructor(store: Store, prefix: string, kind: string) {
-    super(store, prefix, () => undefined);
+    super(store, prefix, () => undefined, CATCH_UP_MS);
     this.index = new ObjectIndex(kind);
   }
 
