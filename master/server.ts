@@ -33,6 +33,8 @@ export interface MasterOptions {
   etcdKey?: string;
   /** Deadline of one store call (etcd; default 5 s). */
   storeCallTimeoutMs?: number;
+  /** Deadline of one store list (etcd; default 30 s, the SLO of a cluster-wide list). */
+  storeListTimeoutMs?: number;
   advertiseAddress?: string;
   tlsSans?: string[];
   /**
@@ -87,6 +89,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     etcdCert: options.etcdCert,
     etcdKey: options.etcdKey,
     callTimeoutMs: options.storeCallTimeoutMs,
+    listTimeoutMs: options.storeListTimeoutMs,
   });
   // Certificates exist before the port opens, so no client ever meets a server without one.
   const state = loadOrCreateState(options.dataDir, sans);

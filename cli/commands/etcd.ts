@@ -31,7 +31,7 @@ function withStoreFlags(command: Command): Command {
 async function open(flags: StoreFlags): Promise<{ store: Store; spec: string }> {
   const dataDir = flags.dataDir ?? localPaths().masterDataDir;
   const spec = flags.store ?? defaultStoreSpec(dataDir);
-  const store = await openStore(spec, { dataDir, etcdCa: flags.etcdCa, etcdCert: flags.etcdCert, etcdKey: flags.etcdKey, callTimeoutMs: 60_000 });
+  const store = await openStore(spec, { dataDir, etcdCa: flags.etcdCa, etcdCert: flags.etcdCert, etcdKey: flags.etcdKey, callTimeoutMs: 60_000, listTimeoutMs: 60_000 });
   return { store, spec };
 }
 

@@ -1,5 +1,5 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, GRPCInvalidArgumentError, GRPCResourceExhastedError, GRPCUnavailableError, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
+import { CallContext, Etcd3, GRPCInvalidArgumentError, GRPCResourceExhastedError, GRPCUnavailableError, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
 import { guardEtcdWatchStreams } from './etcd-watch-guard';
 import { goneError } from './gone-error';
 import { SharedWatches } from './shared-watches';
@@ -28,6 +28,12 @@ export interface EtcdStoreOptions {
   dialTimeoutMs?: number;
   /** How long one call may take before it fails with StoreError('Timeout'); default 5 s. */
   callTimeoutMs?: number;
+  /**
+   * The same for a list (a range over a prefix); default 30 s, the SLO of a cluster-wide list.
+   * Under load a list of every pod takes etcd seconds, and failing it at 5 s only sends the client
+   * back to ask again.
+   */
+  listTimeoutMs?: number;
 }
 
 /** Largest list response accepted from etcd (gRPC's own default is 4 MiB). */
@@ -52,11 +58,12 @@ export class EtcdStore implements Store {
     this.keyPrefix = options.keyPrefix ?? '';
     const tls = options.tls;
     const callTimeoutMs = options.callTimeoutMs ?? 5000;
+    const listTimeoutMs = this.listLimit();
     this.client = new Etcd3({
       hosts: options.endpoints,
       dialTimeout: options.dialTimeoutMs ?? 5000,
       // A stalled etcd must not hold requests for the whole stall: every unary call has a deadline.
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + (isPrefixRange(context) ? listTimeoutMs : callTimeoutMs) }),
       faultHandling: connectionFaultsOnly(),
       credentials: tls && { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
       // gRPC refuses responses over 4 MiB by default; a list of 10,000 pods is about 13 MiB.
@@ -84,7 +91,7 @@ export class EtcdStore implements Store {
         revision: Number(res.header.revision),
         more: res.more,
       };
-    });
+    }, this.listLimit());
   }
 
   create(key: string, value: Record<string, unknown>): Promise<number> {
@@ -226,9 +233,8 @@ export class EtcdStore implements Store {
    * Timeout (etcd did not answer in time), TooLarge (etcd refused the request's size) or
    * Unavailable (anything else from the transport).
    */
-  private async call<T>(verb: string, subject: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(verb: string, subject: string, fn: () => Promise<T>, limit = this.options.callTimeoutMs ?? 5000): Promise<T> {
     if (this.closed) throw new StoreError('Unavailable', `cannot ${verb} ${subject}: the etcd store is closed`);
-    const limit = this.options.callTimeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;
     // The gRPC deadline covers the call itself; this also bounds waiting for a connection.
     const deadline = new Promise<never>((_, reject) => {
@@ -244,6 +250,10 @@ export class EtcdStore implements Store {
     }
   }
 
+  private listLimit(): number {
+    return this.options.listTimeoutMs ?? 30_000;
+  }
+
   private describe(verb: string, subject: string, err: unknown, limit: number): StoreError {
     const where = `etcd at ${this.options.endpoints.join(',')}`;
     if (isTooLarge(err)) return new StoreError('TooLarge', `cannot ${verb} ${subject}: ${where} refused the request as too large (${String(err)}); etcd's default limit is 1.5 MiB per request`);
@@ -253,6 +263,11 @@ export class EtcdStore implements Store {
       : '';
     return new StoreError('Unavailable', `cannot ${verb} ${subject} in ${where}: ${String(err)}${hint}`);
   }
+}
+
+/** A read of a key range (a list) rather than of one key: it gets the list deadline. */
+function isPrefixRange(context: CallContext): boolean {
+  return context.service === 'KV' && context.method === 'range' && context.params.range_end !== undefined && context.params.range_end !== null;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   etcdKey?: string;
   /** Deadline of one etcd call (default 5 s): past it a request fails with 504, not a hang. */
   callTimeoutMs?: number;
+  /** Deadline of one etcd list, a range over a prefix (default 30 s). */
+  listTimeoutMs?: number;
 }
 
 export type StoreSpec =
@@ -41,7 +43,7 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     return new SqliteStore(parsed.path);
   }
   const { EtcdStore } = await import('./etcd-store');
-  const store = new EtcdStore({ endpoints: parsed.endpoints, keyPrefix: parsed.keyPrefix, tls: readTls(options), callTimeoutMs: options.callTimeoutMs });
+  const store = new EtcdStore({ endpoints: parsed.endpoints, keyPrefix: parsed.keyPrefix, tls: readTls(options), callTimeoutMs: options.callTimeoutMs, listTimeoutMs: options.listTimeoutMs });
   try {
     await store.revision();
   } catch (err) {

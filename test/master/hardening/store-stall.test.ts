@@ -19,7 +19,7 @@ describe('etcd: oversized writes and stalls', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd();
-    store = new EtcdStore({ endpoints: [etcd.endpoint], keyPrefix: '/stall-test', callTimeoutMs: 1500 });
+    store = new EtcdStore({ endpoints: [etcd.endpoint], keyPrefix: '/stall-test', callTimeoutMs: 1500, listTimeoutMs: 3500 });
   });
   afterAll(async () => {
     await store?.close();
@@ -52,6 +52,23 @@ describe('etcd: oversized writes and stalls', () => {
     }
     expect((await store.get('/small'))?.value).toEqual({ a: 1 });
   });
+
+  // A list of every pod under load takes etcd seconds; the list deadline is its own.
+  test('a list has the list deadline, not the call deadline', async () => {
+    etcd.signal('SIGSTOP');
+    try {
+      const started = Date.now();
+      const err = await store.list('/').catch((e: unknown) => e);
+      const ms = Date.now() - started;
+      expect((err as StoreError).code).toBe('Timeout');
+      expect((err as StoreError).message).toMatch(/within 3500 ms/);
+      expect(ms).toBeGreaterThanOrEqual(3000);
+      expect(ms).toBeLessThan(5000);
+    } finally {
+      etcd.signal('SIGCONT');
+    }
+    expect((await store.list('/')).items.length).toBeGreaterThan(0);
+  });
 });
 
 describe('a master on a stalled etcd', () => {
@@ -63,7 +80,7 @@ describe('a master on a stalled etcd', () => {
     etcd = await startEtcd();
     dataDir = mkdtempSync(join(tmpdir(), 'lotse-stall-'));
     process.env.LOTSE_LOG_LEVEL ??= 'warn';
-    m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: `etcd://${etcd.hostPort}`, storeCallTimeoutMs: 1500 });
+    m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: `etcd://${etcd.hostPort}`, storeCallTimeoutMs: 1500, storeListTimeoutMs: 1500 });
   });
   afterAll(async () => {
     await m?.close();
