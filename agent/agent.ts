@@ -1,6 +1,6 @@
 import os from 'node:os';
 import fs from 'node:fs';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Pod, Service } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
@@ -41,7 +41,10 @@ export interface AgentOptions {
   restartBackoffMaxMs?: number;
   plegPeriodMs?: number;
   leaseIntervalMs?: number;
+  /** How often node status is computed (default 10 s); a change is written at once. */
   nodeStatusPeriodMs?: number;
+  /** How often an unchanged node status is written anyway (default 5 min, the kubelet's nodeStatusReportFrequency). */
+  nodeStatusReportMs?: number;
   /** Seconds between full resyncs of every pod (default 30 s): refreshes projected ConfigMaps and Secrets. */
   resyncMs?: number;
   flannelSubnetFile?: string;
@@ -52,6 +55,11 @@ export interface AgentOptions {
   credentials?: NodeCredentials;
   client?: KubeClient;
   podSource?: PodSource;
+  /**
+   * Cache of every Service, for service environment variables (hollow nodes share one; the agent
+   * neither starts nor stops a given one). Default: the agent's own, started at the first pod.
+   */
+  services?: Informer<Service>;
   /** Pods changing their containers at once (default 3). */
   startConcurrency?: number;
   /** Write Events (default true). */
@@ -103,6 +111,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   const pods: PodSource = o.podSource ?? new Informer<Pod>(client, core('pods'), { query: { fieldSelector: `spec.nodeName=${o.nodeName}` }, onError: (e) => log(`pod watch: ${e.message}`) });
   const podNetwork = new PodNetwork({ runtime: o.runtime, subnetFile: o.flannelSubnetFile, required: o.requirePodNetwork ?? false, log });
+  const services = o.services ?? new Informer<Service>(client, core('services'), { onError: (e) => log(`services watch: ${e.message}`) });
   let dns: RunningClusterDns | undefined;
   const lifecycle = new PodLifecycle({
     client, runtime: o.runtime, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: addresses[0],
@@ -112,6 +121,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     // Pods point at the cluster DNS only once it serves; before, or when it failed, the node's resolvers.
     dns: (pod: Pod) => (dns ? podDnsConfig(pod, { clusterDnsIp: dns.address, domain: o.clusterDns?.domain }) : undefined),
     startConcurrency: o.startConcurrency,
+    services,
   });
 
   const metrics = new ResourceMetrics(o.runtime);
@@ -139,6 +149,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   lease.start();
   nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
+    fullEveryMs: o.nodeStatusReportMs,
     runtimeError: () => lifecycle.pleg.lastError?.message,
     networkError: () => podNetwork.notReady(),
     onNodeMissing: async () => {
@@ -174,6 +185,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       keeper?.stop();
       metrics.stop();
       pods.stop();
+      if (!o.services) services.stop();
       lease.stop();
       nodeStatus.stop();
       podNetwork.stop();
