@@ -80,6 +80,17 @@ describe('ConfigMaps and Secrets through single-object watches, Services from on
     watches.stop();
   });
 
+  test('forty watched objects leave the client its sockets for requests', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+    for (const name of names) await m.client.create(configMaps, { metadata: { name }, data: { name } } as ConfigMap);
+    await m.client.create(pods, { metadata: { name: 'many-reader' }, spec: { nodeName: 'ow-node', containers: [{ name: 'c', image: 'i', envFrom: names.map((name) => ({ configMapRef: { name } })) }] } } as never);
+    const watches = new ObjectWatches(node);
+    const read = await Promise.all(names.map((name) => watches.read('configmaps', 'default', name)));
+    expect(read.map((cm) => cm?.data?.name)).toEqual(names);
+    await expect(node.get({ ...pods, name: 'many-reader' })).resolves.toMatchObject({ metadata: { name: 'many-reader' } });
+    watches.stop();
+  });
+
   test('service environment variables read one shared Service cache: one list for many pod starts', async () => {
     await m.client.create(core('services', 'default'), { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } as Service);
     const services = new Informer<Service>(node, core('services'));
