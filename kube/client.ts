@@ -51,12 +51,6 @@ export interface WatchHandle {
  */
 export class KubeClient {
   private readonly agent: https.Agent;
-  /**
-   * Watches hold their connection for minutes (HTTP/1.1 cannot multiplex them as the kubelet's
-   * HTTP/2 does), so they get a pool of their own without a cap: an agent watching each ConfigMap
-   * and Secret its pods use must not take every socket its requests need.
-   */
-  private readonly watchAgent: https.Agent;
   private readonly bases: URL[];
   /** Index into bases of the master requests go to now. */
   private current = 0;
@@ -65,8 +59,10 @@ export class KubeClient {
   constructor(private readonly options: ClientOptions) {
     this.bases = parseServers(options.server);
     this.token = options.token;
-    this.agent = new https.Agent({ ca: options.ca, keepAlive: true, maxSockets: 32 });
-    this.watchAgent = new https.Agent({ ca: options.ca, keepAlive: true });
+    // No cap on sockets: a watch holds its connection for minutes (HTTP/1.1 cannot multiplex them
+    // as the kubelet's HTTP/2 does), and an agent watching each ConfigMap and Secret its pods use
+    // must not take every socket its requests (lease renewals) need.
+    this.agent = new https.Agent({ ca: options.ca, keepAlive: true });
   }
 
   get<T extends KubeObject = KubeObject>(ref: ResourceRef): Promise<T> {
@@ -117,7 +113,7 @@ export class KubeClient {
     let stopped = false;
     const index = this.current;
     const done = new Promise<void>((resolve) => {
-      req = https.request(this.requestOptions('GET', path, {}, this.watchAgent), (res) => {
+      req = https.request(this.requestOptions('GET', path), (res) => {
         if ((res.statusCode ?? 0) >= 300) {
           if (res.statusCode === 401) this.options.onUnauthorized?.();
           collect(res).then((text) => {
@@ -170,7 +166,6 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
-    this.watchAgent.destroy();
   }
 
   /** Switches to a new credential (a renewed node credential); requests in flight keep the old one. */
@@ -189,14 +184,14 @@ export class KubeClient {
     if (this.bases.length > 1 && this.current === index) this.current = (index + 1) % this.bases.length;
   }
 
-  private requestOptions(method: string, path: string, headers: Record<string, string> = {}, agent = this.agent): https.RequestOptions {
+  private requestOptions(method: string, path: string, headers: Record<string, string> = {}): https.RequestOptions {
     const base = this.bases[this.current];
     return {
       method,
       host: base.hostname,
       port: base.port || 443,
       path,
-      agent,
+      agent: this.agent,
       headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...headers },
     };
   }

@@ -37,15 +37,15 @@ export interface RunningHollowNodes {
  */
 export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHollowNodes> {
   const log = o.log ?? (() => undefined);
-  const pool = new https.Agent({ ca: o.caPem, keepAlive: true, maxSockets: 64 });
-  // Watches (one per ConfigMap or Secret a node's pods use) hold a connection each, as on real nodes.
-  const watchPool = new https.Agent({ ca: o.caPem, keepAlive: true });
+  // No cap: watches (one per ConfigMap or Secret a node's pods use) hold a connection each, as on
+  // real nodes, and must not leave the requests waiting for a socket.
+  const pool = new https.Agent({ ca: o.caPem, keepAlive: true });
   const names = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}-${i}`);
   const clients = new Map<string, KubeClient>();
   // Joins cost the master a key pair each; a few at a time keep it responsive.
   await forEachLimited(names, 4, async (nodeName) => {
     const creds = await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'], ownServingKey: false }, log, 8);
-    clients.set(nodeName, sharePool(new KubeClient({ server: o.server, ca: o.caPem, token: creds.token }), pool, watchPool));
+    clients.set(nodeName, sharePool(new KubeClient({ server: o.server, ca: o.caPem, token: creds.token }), pool));
   });
   const views = new Map<string, NodePodView>();
   const shared = new Informer<Pod>(clients.get(names[0]) as KubeClient, core('pods'), { onError: (e) => log(`hollow pod watch: ${e.message}`) });
@@ -93,22 +93,19 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
       services.stop();
       await Promise.all(nodes.map((n) => n.stop()));
       pool.destroy();
-      watchPool.destroy();
     },
   };
 }
 
 /**
- * KubeClient builds its own https.Agents; hollow nodes swap in shared pools so a thousand
+ * KubeClient builds its own https.Agent; hollow nodes swap in one shared pool so a thousand
  * identities do not hold a thousand idle TLS connections. (A ClientOptions.agent would make this
  * unnecessary.)
  */
-function sharePool(client: KubeClient, pool: https.Agent, watchPool: https.Agent): KubeClient {
-  const c = client as unknown as { agent: https.Agent; watchAgent: https.Agent };
+function sharePool(client: KubeClient, pool: https.Agent): KubeClient {
+  const c = client as unknown as { agent: https.Agent };
   c.agent.destroy();
   c.agent = pool;
-  c.watchAgent.destroy();
-  c.watchAgent = watchPool;
   return client;
 }
 
