@@ -1,6 +1,6 @@
 import os from 'node:os';
 import fs from 'node:fs';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Pod, Service } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
 import { Informer } from '../kube/informer';
 import { core } from '../kube/resource-path';
@@ -41,7 +41,10 @@ export interface AgentOptions {
   restartBackoffMaxMs?: number;
   plegPeriodMs?: number;
   leaseIntervalMs?: number;
+  /** How often node status is computed (default 10 s); a change is written at once. */
   nodeStatusPeriodMs?: number;
+  /** How often an unchanged node status is written anyway (default 5 min, the kubelet's nodeStatusReportFrequency). */
+  nodeStatusReportMs?: number;
   /** Seconds between full resyncs of every pod (default 30 s): refreshes projected ConfigMaps and Secrets. */
   resyncMs?: number;
   flannelSubnetFile?: string;
@@ -52,6 +55,12 @@ export interface AgentOptions {
   credentials?: NodeCredentials;
   client?: KubeClient;
   podSource?: PodSource;
+  /**
+   * Cache of every Service (hollow nodes share one; the agent does not stop a given one). Default:
+   * the agent's own, one watch shared by the service environment variables, the service proxy,
+   * cluster DNS and the ingress router, started by the first of them that needs it.
+   */
+  services?: Informer<Service>;
   /** Pods changing their containers at once (default 3). */
   startConcurrency?: number;
   /** Write Events (default true). */
@@ -103,6 +112,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   const pods: PodSource = o.podSource ?? new Informer<Pod>(client, core('pods'), { query: { fieldSelector: `spec.nodeName=${o.nodeName}` }, onError: (e) => log(`pod watch: ${e.message}`) });
   const podNetwork = new PodNetwork({ runtime: o.runtime, subnetFile: o.flannelSubnetFile, required: o.requirePodNetwork ?? false, log });
+  const services = o.services ?? new Informer<Service>(client, core('services'), { onError: (e) => log(`services watch: ${e.message}`) });
   let dns: RunningClusterDns | undefined;
   const lifecycle = new PodLifecycle({
     client, runtime: o.runtime, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: addresses[0],
@@ -112,6 +122,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     // Pods point at the cluster DNS only once it serves; before, or when it failed, the node's resolvers.
     dns: (pod: Pod) => (dns ? podDnsConfig(pod, { clusterDnsIp: dns.address, domain: o.clusterDns?.domain }) : undefined),
     startConcurrency: o.startConcurrency,
+    services,
   });
 
   const metrics = new ResourceMetrics(o.runtime);
@@ -139,6 +150,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   lease.start();
   nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
+    fullEveryMs: o.nodeStatusReportMs,
     runtimeError: () => lifecycle.pleg.lastError?.message,
     networkError: () => podNetwork.notReady(),
     onNodeMissing: async () => {
@@ -154,11 +166,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   await podNetwork.start(() => void nodeStatus.update().catch((e: Error) => log(`node status: ${e.message}`)));
 
   // Services and DNS are add-ons of the node: when one cannot start, the node still runs pods and says why.
-  const proxy = await startProxy(o, client, addresses, podNetwork, log);
+  const proxy = await startProxy(o, client, services, addresses, podNetwork, log);
   if (proxy) log(`service proxy running in ${proxy.mode} mode`);
-  dns = await startDns(o, client, log);
+  dns = await startDns(o, client, services, log);
   const cleaner = o.cleanLocalVolumes ? (await import('./volumes/local-volume-cleaner')).startLocalVolumeCleaner(client, log) : undefined;
-  const ingress = await startIngress(o, client, { certPem: creds.servingCert, keyPem: creds.servingKey }, log);
+  const ingress = await startIngress(o, client, services, { certPem: creds.servingCert, keyPem: creds.servingKey }, log);
 
   pods.on(lifecycle.onPod);
   await pods.start();
@@ -174,6 +186,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       keeper?.stop();
       metrics.stop();
       pods.stop();
+      if (!o.services) services.stop();
       lease.stop();
       nodeStatus.stop();
       podNetwork.stop();
@@ -192,11 +205,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
  * The service proxy, when asked for. Its code (and the DNS server's, with dns-packet) is loaded only
  * here: a node without them does not carry it in memory (the agent's idle RSS is a target).
  */
-async function startProxy(o: AgentOptions, client: KubeClient, addresses: string[], podNetwork: PodNetwork, log: (m: string) => void): Promise<RunningServiceProxy | undefined> {
+async function startProxy(o: AgentOptions, client: KubeClient, services: Informer<Service>, addresses: string[], podNetwork: PodNetwork, log: (m: string) => void): Promise<RunningServiceProxy | undefined> {
   if (!o.proxyMode || o.proxyMode === 'none') return undefined;
   try {
     const { startServiceProxy } = await import('./proxy/service-proxy');
-    return await startServiceProxy({ client, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, localPodSubnet: () => podNetwork.subnet(), log });
+    return await startServiceProxy({ client, services, nodeAddresses: addresses, mode: o.proxyMode, table: o.proxyTable, localPodSubnet: () => podNetwork.subnet(), log });
   } catch (err) {
     log(`service proxy not started (ClusterIPs and NodePorts will not answer on this node): ${(err as Error).message}`);
     return undefined;
@@ -204,13 +217,13 @@ async function startProxy(o: AgentOptions, client: KubeClient, addresses: string
 }
 
 /** The ingress router, when asked for; loaded only then (with its proxy library), as the service proxy is. */
-async function startIngress(o: AgentOptions, client: KubeClient, nodeCertificate: { certPem: string; keyPem: string }, log: (m: string) => void): Promise<RunningIngressController | undefined> {
+async function startIngress(o: AgentOptions, client: KubeClient, services: Informer<Service>, nodeCertificate: { certPem: string; keyPem: string }, log: (m: string) => void): Promise<RunningIngressController | undefined> {
   if (!o.ingress || (o.ingress.httpPort === 0 && o.ingress.httpsPort === 0)) return undefined;
   try {
     const { startIngressController } = await import('./ingress/ingress-controller');
     // Hosts without a certificate of their own get the node's serving certificate, as ingress
     // controllers serve a default one: browsers warn either way, and no key is made at start.
-    return await startIngressController({ client, ...o.ingress, fallbackCertificate: nodeCertificate, log });
+    return await startIngressController({ client, services, ...o.ingress, fallbackCertificate: nodeCertificate, log });
   } catch (err) {
     log(`ingress not served on this node (ports ${o.ingress.httpPort}/${o.ingress.httpsPort}): ${(err as Error).message}`);
     return undefined;
@@ -218,11 +231,11 @@ async function startIngress(o: AgentOptions, client: KubeClient, nodeCertificate
 }
 
 /** Cluster DNS on the pod bridge's gateway, when asked for; loaded only then, as the proxy is. */
-async function startDns(o: AgentOptions, client: KubeClient, log: (m: string) => void): Promise<RunningClusterDns | undefined> {
+async function startDns(o: AgentOptions, client: KubeClient, services: Informer<Service>, log: (m: string) => void): Promise<RunningClusterDns | undefined> {
   if (!o.clusterDns) return undefined;
   try {
     const { startClusterDns } = await import('./dns/cluster-dns');
-    return await startClusterDns({ client, address: o.clusterDns.address, port: o.clusterDns.port ?? 53, domain: o.clusterDns.domain, waitForAddressMs: 1000, log });
+    return await startClusterDns({ client, services, address: o.clusterDns.address, port: o.clusterDns.port ?? 53, domain: o.clusterDns.domain, waitForAddressMs: 1000, log });
   } catch (err) {
     log(`cluster DNS not started on ${o.clusterDns.address} (pods fall back to the node's resolvers): ${(err as Error).message}`);
     return undefined;

@@ -2,36 +2,53 @@ import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret, Servic
 import { ApiError } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
+import { ObjectWatches } from './object-watches';
 import { ServiceAccountTokens } from './service-account-tokens';
 
+/** The agent's cache of every Service, started on first use and shared by the node's readers. */
+export interface ServiceCache {
+  /** Resolves once the first list is in memory; starts the cache when it is not running. */
+  start(): Promise<void>;
+  list(): Service[];
+}
+
+export interface ObjectSourceOptions {
+  services: ServiceCache;
+  /** Idle expiry of a ConfigMap's or Secret's watch (see ObjectWatches). */
+  watchIdleMs?: number;
+  log?: (message: string) => void;
+}
+
 /**
- * Reads what pods refer to: ConfigMaps and Secrets, the Services of a namespace (for the
- * service environment variables), with a short cache so a sync burst asks once; and the pods'
- * ServiceAccount tokens.
+ * Reads what pods refer to: ConfigMaps and Secrets through one watch per object, the Services of
+ * a namespace (for the service environment variables) from the agent's Service cache, so a pod
+ * start or resync asks the master nothing once they are in memory; and the pods' ServiceAccount
+ * tokens.
  */
 export class ObjectSource {
-  private readonly cache = new Map<string, { at: number; value: ConfigMap | Secret | undefined }>();
-  private readonly serviceCache = new Map<string, { at: number; value: Service[] }>();
   readonly tokens: ServiceAccountTokens;
+  readonly watches: ObjectWatches;
 
-  constructor(private readonly client: KubeClient, private readonly ttlMs = 5_000) {
+  constructor(private readonly client: KubeClient, private readonly o: ObjectSourceOptions) {
     this.tokens = new ServiceAccountTokens(client);
+    this.watches = new ObjectWatches(client, { idleMs: o.watchIdleMs, log: o.log });
   }
 
   async services(namespace: string): Promise<Service[]> {
-    const hit = this.serviceCache.get(namespace);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
-    const value = (await this.client.list<Service>(core('services', namespace))).items;
-    this.serviceCache.set(namespace, { at: Date.now(), value });
-    return value;
+    await synced(this.o.services, namespace);
+    return this.o.services.list().filter((s) => s.metadata?.namespace === namespace);
   }
 
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
-    return this.fetch('configmaps', namespace, name) as Promise<ConfigMap | undefined>;
+    return this.watches.read('configmaps', namespace, name) as Promise<ConfigMap | undefined>;
   }
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
-    return this.fetch('secrets', namespace, name) as Promise<Secret | undefined>;
+    return this.watches.read('secrets', namespace, name) as Promise<Secret | undefined>;
+  }
+
+  stop(): void {
+    this.watches.stop();
   }
 
   /** Claims and volumes are read fresh: a claim is bound while its pod waits for it. */
@@ -48,18 +65,17 @@ export class ObjectSource {
       throw err;
     });
   }
+}
 
-  private async fetch(resource: string, namespace: string, name: string): Promise<ConfigMap | Secret | undefined> {
-    const key = `${resource}/${namespace}/${name}`;
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
-    let value: ConfigMap | Secret | undefined;
-    try {
-      value = await this.client.get<ConfigMap | Secret>(core(resource, namespace, name));
-    } catch (err) {
-      if (!ApiError.isNotFound(err)) throw err;
-    }
-    this.cache.set(key, { at: Date.now(), value });
-    return value;
+/** Waits for the Service cache, but not forever: a pod whose sync fails is retried, a hung one is not. */
+async function synced(services: ServiceCache, namespace: string, timeoutMs = 30_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the agent's Service cache has not listed Services within ${timeoutMs / 1000} s: service environment variables of namespace ${namespace} are unknown`)), timeoutMs);
+  });
+  try {
+    await Promise.race([services.start(), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

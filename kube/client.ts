@@ -60,7 +60,10 @@ export class KubeClient {
   constructor(private readonly options: ClientOptions) {
     this.bases = parseServers(options.server);
     this.token = options.token;
-    this.agent = new https.Agent({ ca: options.ca, keepAlive: true, maxSockets: 32 });
+    // No cap on sockets: a watch holds its connection for minutes (HTTP/1.1 cannot multiplex them
+    // as the kubelet's HTTP/2 does), and an agent watching each ConfigMap and Secret its pods use
+    // must not take every socket its requests (lease renewals) need.
+    this.agent = new https.Agent({ ca: options.ca, keepAlive: true });
   }
 
   get<T extends KubeObject = KubeObject>(ref: ResourceRef): Promise<T> {

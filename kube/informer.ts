@@ -25,6 +25,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private resourceVersion = '';
   private watchHandle?: WatchHandle;
   private stopped = false;
+  private started = false;
   private syncedOnce = false;
   private readonly synced: Promise<void>;
   private markSynced!: () => void;
@@ -44,9 +45,15 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this;
   }
 
-  /** Starts the loop; resolves once the first list has been applied. */
+  /**
+   * Starts the loop; resolves once the first list has been applied. Calling it again only waits
+   * for that list, so readers sharing one informer may each make sure it runs.
+   */
   start(): Promise<void> {
-    void this.loop();
+    if (!this.started) {
+      this.started = true;
+      void this.loop();
+    }
     return this.synced;
   }
 

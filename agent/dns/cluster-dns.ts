@@ -12,6 +12,8 @@ import { forwardQuery, frame } from './upstream-forwarder';
 
 export interface ClusterDnsOptions {
   client: KubeClient;
+  /** The agent's Service informer, shared with its other readers: started here if need be, never stopped here. */
+  services?: Informer<Service>;
   /** Address pods can reach: the bridge gateway (10.88.0.1 on podman's default network). */
   address: string;
   /** Default 53; tests use a free port. */
@@ -53,7 +55,7 @@ export async function startClusterDns(options: ClusterDnsOptions): Promise<Runni
   const domain = (options.domain ?? 'cluster.local').replace(/\.$/, '');
   const upstreams = (options.upstreams ?? readUpstreams()).filter((u) => !(u.address === options.address && u.port === (options.port ?? 53)));
   const timeoutMs = options.upstreamTimeoutMs ?? 2000;
-  const services = new Informer<Service>(options.client, core('services'), { onError: (e) => log(`dns: services watch: ${e.message}`) });
+  const services = options.services ?? new Informer<Service>(options.client, core('services'), { onError: (e) => log(`dns: services watch: ${e.message}`) });
   const slices = new Informer<EndpointSlice>(options.client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, {
     onError: (e) => log(`dns: endpointslices watch: ${e.message}`),
   });
@@ -134,7 +136,7 @@ export async function startClusterDns(options: ClusterDnsOptions): Promise<Runni
     ready,
     stop: async () => {
       stopped = true;
-      services.stop();
+      if (!options.services) services.stop();
       slices.stop();
       if (sockets) await closeSockets(sockets);
     },

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import path from 'node:path';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Pod, Service } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../../kube/client';
 import { Informer } from '../../kube/informer';
 import { core } from '../../kube/resource-path';
@@ -37,7 +37,9 @@ export interface RunningHollowNodes {
  */
 export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHollowNodes> {
   const log = o.log ?? (() => undefined);
-  const pool = new https.Agent({ ca: o.caPem, keepAlive: true, maxSockets: 64 });
+  // No cap: watches (one per ConfigMap or Secret a node's pods use) hold a connection each, as on
+  // real nodes, and must not leave the requests waiting for a socket.
+  const pool = new https.Agent({ ca: o.caPem, keepAlive: true });
   const names = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}-${i}`);
   const clients = new Map<string, KubeClient>();
   // Joins cost the master a key pair each; a few at a time keep it responsive.
@@ -54,6 +56,9 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
     before?.dispatch(type, obj, old);
   });
   for (const n of names) views.set(n, new NodePodView(shared, n));
+  // One Service cache for every hollow node's service environment variables, as for pods: a real
+  // node has its own, but a thousand identical caches in one process would only cost the master.
+  const services = new Informer<Service>(clients.get(names[0]) as KubeClient, core('services'), { onError: (e) => log(`hollow services watch: ${e.message}`) });
   const nodes: RunningAgent[] = [];
   await forEachLimited(names, o.concurrency ?? 16, async (nodeName) => {
     const runtime = new FakeRuntime(nodeName);
@@ -70,6 +75,7 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
         credentials: { token: '', caCert: o.caPem, servingCert: '', servingKey: '' },
         client: clients.get(nodeName),
         podSource: views.get(nodeName),
+        services,
         facts: hollowFacts(),
         events: false,
         plegPeriodMs: 2000,
@@ -84,6 +90,7 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
     nodes,
     stop: async () => {
       shared.stop();
+      services.stop();
       await Promise.all(nodes.map((n) => n.stop()));
       pool.destroy();
     },

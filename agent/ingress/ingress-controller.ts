@@ -21,6 +21,8 @@ export interface IngressControllerOptions {
   log: (msg: string) => void;
   /** How often TLS Secrets are read again (default 60 s); an Ingress change reads them at once. */
   secretRefreshMs?: number;
+  /** The agent's Service informer, shared with its other readers: started here if need be, never stopped here. */
+  services?: Informer<Service>;
 }
 
 export interface RunningIngressController {
@@ -46,7 +48,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
   const onError = (what: string) => (e: Error) => o.log(`ingress: ${what} watch: ${e.message}`);
   const ingresses = new Informer<Ingress>(o.client, ingressesRef, { onError: onError('ingresses') });
   const classes = new Informer<IngressClass>(o.client, classesRef, { onError: onError('ingressclasses') });
-  const services = new Informer<Service>(o.client, core('services'), { onError: onError('services') });
+  const services = o.services ?? new Informer<Service>(o.client, core('services'), { onError: onError('services') });
   const slices = new Informer<EndpointSlice>(o.client, slicesRef, { onError: onError('endpointslices') });
   const informers = [ingresses, classes, services, slices];
   const https = o.httpsPort > 0;
@@ -95,7 +97,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     },
     stop: async () => {
       clearInterval(refresh);
-      for (const i of informers) i.stop();
+      for (const i of informers) if (i !== o.services) i.stop();
       await pending;
       await server.stop();
     },

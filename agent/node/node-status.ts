@@ -155,10 +155,18 @@ export function buildNodeStatus(id: NodeIdentity, facts: NodeFacts, runtimeError
   };
 }
 
+/** How often an unchanged node status is written again: the kubelet's nodeStatusReportFrequency. */
+export const DEFAULT_NODE_STATUS_REPORT_MS = 300_000;
+
 export interface NodeStatusUpdaterOptions {
   /** How often status is computed (default 10 s); it is written when it changed or every fullEveryMs. */
   periodMs?: number;
-  /** Write even when nothing changed this often (default 60 s), so heartbeats stay fresh. */
+  /**
+   * Write even when nothing changed this often (default 5 min, the kubelet's
+   * nodeStatusReportFrequency). Liveness is the Lease's job (renewed every 10 s); this write only
+   * keeps the status's heartbeat times from going stale, and at 60 s it was most of what a large
+   * cluster's master served.
+   */
   fullEveryMs?: number;
   runtimeError: () => string | undefined;
   /** Why the pod network is not up (flannel's subnet.env missing); the node is NotReady meanwhile. */
@@ -196,7 +204,7 @@ export class NodeStatusUpdater {
   async update(force = false): Promise<void> {
     const status = buildNodeStatus(this.id, this.facts, this.o.runtimeError(), this.lastConditions, new Date(), this.o.networkError?.());
     const key = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => [c.type, c.status, c.reason]) });
-    if (!force && key === this.lastKey && Date.now() - this.lastWrite < (this.o.fullEveryMs ?? 60_000)) return;
+    if (!force && key === this.lastKey && Date.now() - this.lastWrite < (this.o.fullEveryMs ?? DEFAULT_NODE_STATUS_REPORT_MS)) return;
     const ref = core('nodes', undefined, this.id.name, 'status');
     let node: Node;
     try {

@@ -4,7 +4,7 @@ import type { KubeClient } from '../../kube/client';
 import { EventRecorder } from '../../kube/event-recorder';
 import type { InformerHandler } from '../../kube/informer';
 import { Backoff } from './backoff';
-import { ObjectSource } from '../object-source';
+import { ObjectSource, type ServiceCache } from '../object-source';
 import { Pleg } from './pleg';
 import { PodSync } from './pod-sync';
 import { PodWorkers } from './pod-workers';
@@ -34,6 +34,8 @@ export interface PodLifecycleOptions {
   events?: boolean;
   /** Pods changing their containers at once (default 3). */
   startConcurrency?: number;
+  /** The agent's Service cache, for service environment variables. */
+  services: ServiceCache;
   log: (message: string) => void;
 }
 
@@ -50,10 +52,12 @@ export class PodLifecycle {
   readonly volumes: VolumeManager;
   private resync?: NodeJS.Timeout;
   private readonly events: EventRecorder | undefined;
+  private readonly objects: ObjectSource;
 
   constructor(private readonly o: PodLifecycleOptions) {
     this.events = o.events === false ? undefined : new EventRecorder(o.client, { component: 'kubelet', instance: o.nodeName, onError: (e) => o.log(e.message) });
-    const objects = new ObjectSource(o.client);
+    const objects = new ObjectSource(o.client, { services: o.services, log: o.log });
+    this.objects = objects;
     this.volumes = new VolumeManager(path.join(o.dataDir, 'pods'), objects, o.runtime);
     this.status = new StatusManager(o.client, { onError: (e) => o.log(e.message) });
     this.probes = new ProbeManager(o.runtime, (uid) => this.workers.request(uid));
@@ -122,6 +126,7 @@ export class PodLifecycle {
     await this.status.idle().catch(() => undefined);
     this.status.stop();
     this.events?.stop();
+    this.objects.stop();
   }
 }
 

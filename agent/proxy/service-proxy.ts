@@ -14,6 +14,8 @@ export type ProxyMode = 'auto' | 'kernel' | 'userspace';
 
 export interface ServiceProxyOptions {
   client: KubeClient;
+  /** The agent's Service informer, shared with its other readers: started here if need be, never stopped here. */
+  services?: Informer<Service>;
   /** Addresses of this node: NodePort listeners in userspace mode (kernel mode matches every local address). */
   nodeAddresses: string[];
   /** auto (default): kernel when nftables NAT works here, else userspace. */
@@ -54,7 +56,7 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<R
   // NodePorts on loopback node addresses are served by userspace listeners instead.
   const loopback = options.nodeAddresses.filter((a) => a.startsWith('127.'));
   const loopbackNodePorts = proxier.mode === 'kernel' && loopback.length > 0 ? new UserspaceProxier({ nodeAddresses: loopback, log }) : undefined;
-  const services = new Informer<Service>(options.client, core('services'), { onError: (e) => log(`service proxy: services watch: ${e.message}`) });
+  const services = options.services ?? new Informer<Service>(options.client, core('services'), { onError: (e) => log(`service proxy: services watch: ${e.message}`) });
   const slices = new Informer<EndpointSlice>(options.client, slicesRef, { onError: (e) => log(`service proxy: endpointslices watch: ${e.message}`) });
   let current: ServicePortEntry[] = [];
   let running: Promise<void> | undefined;
@@ -104,7 +106,7 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<R
     stop: async () => {
       stopped = true;
       clearTimeout(retry);
-      services.stop();
+      if (!options.services) services.stop();
       slices.stop();
       await running;
       await proxier.stop();

@@ -33,7 +33,7 @@ import { NodeCredentials } from '../auth/node-credentials';
 import { NodeProxy, type StreamingSubresource } from './node-proxy';
 import { OpenApi } from './openapi/openapi';
 import { negotiateOpenApiV2 } from './openapi/openapi-v2';
-import { NotServed, parseRequest, type ResourceRequest } from './request-info';
+import { NotServed, parseRequest, selectedName, type ResourceRequest } from './request-info';
 import { ResourceCatalog } from './resource-catalog';
 import { resources, type ResourceInfo } from './resources';
 import { CrdController } from './custom-resources/crd-controller';
@@ -277,6 +277,7 @@ export class ApiServer {
   private async authorize(who: Identity, rr: ResourceRequest, req: IncomingMessage): Promise<void> {
     let name = rr.name;
     if (rr.verb === 'create' && !name && who.role === 'node') name = await peekName(req);
+    if ((rr.verb === 'list' || rr.verb === 'watch') && !name) name = selectedName(rr.query);
     const decision: Decision = await this.access.decide(who, { verb: rr.verb, resourceRequest: true, group: rr.resource.group, resource: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace, name });
     const what = `${rr.resource.plural}${rr.resource.group ? `.${rr.resource.group}` : ''}${rr.subresource ? `/${rr.subresource}` : ''}${name ? ` "${name}"` : ''}`;
     if (!decision.allowed) throw errors.forbidden(who.user, rr.verb, what, decision.reason);
@@ -285,7 +286,7 @@ export class ApiServer {
       const nodeName = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
       if (pod && nodeName !== decision.boundToNode) throw errors.forbidden(who.user, rr.verb, what, `the pod is not bound to node ${decision.boundToNode}`);
     }
-    if (decision.referencedFromNode && !(await this.referencedFromNode(decision.referencedFromNode, rr))) {
+    if (decision.referencedFromNode && !(await this.referencedFromNode(decision.referencedFromNode, rr, name))) {
       throw errors.forbidden(who.user, rr.verb, what, `no pod bound to node ${decision.referencedFromNode} refers to it`);
     }
   }
@@ -302,9 +303,8 @@ export class ApiServer {
    * Whether a pod bound to the node (and not yet gone) refers to the Secret or ConfigMap asked for:
    * the watched index answers, and the store only when the index cannot tell.
    */
-  private async referencedFromNode(node: string, rr: ResourceRequest): Promise<boolean> {
-    if (!rr.name || !rr.namespace) return false;
-    const name = rr.name;
+  private async referencedFromNode(node: string, rr: ResourceRequest, name: string | undefined): Promise<boolean> {
+    if (!name || !rr.namespace) return false;
     const kind = rr.resource.plural === 'secrets' ? 'secrets' : 'configMaps';
     const known = await this.nodeReferences.has(node, rr.namespace, kind, name);
     if (known === true) return true;

@@ -24,7 +24,11 @@ const readVerbs = new Set(['get', 'list', 'watch']);
 // Ingresses and their classes: every agent routes them (agent/ingress/). Claims and volumes: an
 // agent mounts the claims of its pods and removes the directories of local volumes that are gone.
 const nodeReadable = new Set(['pods', 'services', 'endpoints', 'endpointslices', 'nodes', 'namespaces', 'leases', 'events', 'ingresses', 'ingressclasses', 'persistentvolumeclaims', 'persistentvolumes']);
-/** Read one by one, and only when a pod on the node refers to them. */
+/**
+ * Read one by one, and only when a pod on the node refers to them: a GET by name, or a list or
+ * watch narrowed to that one object by fieldSelector=metadata.name=NAME (the request's name then,
+ * as in Kubernetes), which the agent uses to learn of updates without asking again.
+ */
 const nodeReferenced = new Set(['secrets', 'configmaps']);
 
 /**
@@ -50,8 +54,8 @@ export function authorize(who: Identity, a: Attributes): Decision {
 function authorizeNode(node: string, a: Attributes): Decision {
   if (readVerbs.has(a.verb) && !a.subresource && nodeReadable.has(a.resource)) return { allowed: true };
   if (nodeReferenced.has(a.resource)) {
-    if (a.verb === 'get' && a.name && !a.subresource) return { allowed: true, referencedFromNode: node };
-    return deny(`a node may only get ${a.resource} by name, and only those its pods refer to`);
+    if (readVerbs.has(a.verb) && a.name && !a.subresource) return { allowed: true, referencedFromNode: node };
+    return deny(`a node may only get ${a.resource} by name (or list and watch them with fieldSelector=metadata.name=NAME), and only those its pods refer to`);
   }
   if (a.resource === 'nodes') {
     if (a.name !== node) return deny(`a node may only modify its own Node object "${node}"`);

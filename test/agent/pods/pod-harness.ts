@@ -38,6 +38,8 @@ export class PodHarness {
       restartBackoffMaxMs: this.backoffBaseMs * 8,
       plegPeriodMs: 250,
       events: false,
+      // The service variables: a cluster without Services.
+      services: { start: async () => undefined, list: () => [] },
       log: (m) => this.log.push(m),
     });
     for (const p of pods) this.lifecycle.onPod('ADDED', p);

@@ -157,6 +157,28 @@ describe.each(storeKinds)('authentication and authorization on %s', (store) => {
     await expect(node.get({ ...secrets, namespace: 'kube-system', name: 'env-secret' })).rejects.toMatchObject({ code: 403 });
   });
 
+  test('a node lists and watches a referenced ConfigMap by metadata.name, and nothing else that way', async () => {
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    for (const name of ['watched-cm', 'unwatched-cm']) await m.client.create(cm, { metadata: { name }, data: { k: 'v1' } } as never);
+    await m.client.create(pods, { metadata: { name: 'watch-refs' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: 'watched-cm' } }] }] } } as never);
+    const listed = await node.list(cm, { fieldSelector: 'metadata.name=watched-cm' });
+    expect(listed.items.map((i) => i.metadata?.name)).toEqual(['watched-cm']);
+    const seen: string[] = [];
+    const handle = node.watch<{ metadata?: { name?: string }; data?: Record<string, string> }>(cm, { fieldSelector: 'metadata.name=watched-cm', resourceVersion: listed.metadata.resourceVersion }, (e) => seen.push(`${e.type} ${e.object.data?.k ?? ''}`));
+    await m.client.patch({ ...cm, name: 'watched-cm' }, 'merge', { data: { k: 'v2' } });
+    for (let i = 0; i < 50 && !seen.includes('MODIFIED v2'); i++) await new Promise((r) => setTimeout(r, 100));
+    handle.stop();
+    expect(seen).toContain('MODIFIED v2');
+
+    await expect(node.list(cm, { fieldSelector: 'metadata.name=unwatched-cm' })).rejects.toMatchObject({ code: 403, message: expect.stringContaining('no pod bound to node n1 refers to it') });
+    await expect(other.list(cm, { fieldSelector: 'metadata.name=watched-cm' })).rejects.toMatchObject({ code: 403 });
+    await expect(node.list(cm, { fieldSelector: 'metadata.namespace=default' })).rejects.toMatchObject({ code: 403 });
+    await expect(node.list(cm)).rejects.toMatchObject({ code: 403 });
+    let refused: unknown;
+    await node.watch(cm, { fieldSelector: 'metadata.name=unwatched-cm' }, () => undefined, (err) => (refused = err)).done;
+    expect(refused).toMatchObject({ code: 403 });
+  });
+
   test('graceful deletion: a bound pod is marked, then removed once its node deletes it with grace 0', async () => {
     const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
     const marked = await m.client.delete<{ metadata?: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number } }>({ ...pods, name: 'mine' });
