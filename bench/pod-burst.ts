@@ -7,7 +7,7 @@
  * Each round, back to back on one `podman system service`:
  * - lotse: a real master (in this process) and a real `lotse agent` process with LOTSE_TRACE_PODS=1;
  *   N pods (`sleep 3600`, image present) created at once; create → Running+Ready per pod, and the
- *   agent's per-phase timings (agent/pods/start-trace.ts). With --base, the same for the agent
+ *   agent's per-phase timings (agent/start-trace.ts). With --base, the same for the agent
  *   built from that commit (git archive, read-only), so before/after share the machine's mood.
  * - podman: the same N pods as `podman run` pairs — a pause sandbox with its own network namespace,
  *   then the container joined to its network, IPC and UTS namespaces — at the agent's concurrency

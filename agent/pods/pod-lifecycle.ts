@@ -12,7 +12,7 @@ import { ProbeManager } from '../probes/probe-manager';
 import type { ContainerRuntime } from '../runtime/container-runtime';
 import { StartFailures } from './start-failures';
 import { StatusManager } from './status-manager';
-import { traceBegin } from './start-trace';
+import { traceBegin } from '../start-trace';
 import { VolumeManager } from '../volumes/volume-manager';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
 

@@ -16,7 +16,7 @@ import type { StatusManager } from './status-manager';
 import { VolumeError, type VolumeManager, type VolumeSource } from '../volumes/volume-manager';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
 import { lostInRestart } from './lost-containers';
-import { traceAdd, traced } from './start-trace';
+import { traceAdd, traced } from '../start-trace';
 
 export interface PodSyncDeps {
   client: KubeClient;

@@ -2,7 +2,7 @@ import type { PodStatus } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../kube/api-error';
 import type { KubeClient } from '../../kube/client';
 import { core } from '../../kube/resource-path';
-import { traceAdd, traceEnd } from './start-trace';
+import { traceAdd, traceEnd } from '../start-trace';
 
 interface Pending {
   namespace: string;

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { LABEL, RuntimeError, type ContainerKind, type ContainerSpec, type Mount, type PodRef } from './container-runtime';
 import type { ContainerList } from './container-list';
 import { engineMessage, isGone, isNameInUse } from './engine-message';
-import { traced } from '../pods/start-trace';
+import { traced } from '../start-trace';
 
 export interface Ulimit {
   Name: string;

@@ -5,7 +5,7 @@ import { containerName, type EngineContainers } from './containers';
 import { engineMessage } from './engine-message';
 import type { EngineImages } from './images';
 import { PAUSE_COMMAND } from './pause-image';
-import { traced } from '../pods/start-trace';
+import { traced } from '../start-trace';
 
 /** Pod sandboxes: a pause container holding the pod's network, hostname, ports and DNS. */
 export class EngineSandboxes {
