@@ -1,24 +1,20 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBundle, type Bundle } from '../../payload/lotse-bundle';
+import type { Bundle } from '../../payload/lotse-bundle';
 import { parseInventory, type Inventory } from '../../bootstrap/inventory';
 import type { StepEvent } from '../../bootstrap/host-steps';
 import { BootstrapError, runBootstrap, type BootstrapOptions } from '../../bootstrap/run-bootstrap';
 import { NODE_BUILDS } from '../../bootstrap/node-build';
-import { NodeBuildShelf } from '../../bootstrap/node-install';
 import { runReset } from '../../bootstrap/run-reset';
 import { SshConnection } from '../../bootstrap/ssh-connection';
 import { kubectl, kubectlOk } from '../support/kubectl';
+import { prepareBootstrapHome, type BootstrapHome } from '../support/bootstrap-home';
 import { startSshHosts, type TestHost, type TestHosts } from '../support/ssh-hosts';
 
 jest.setTimeout(120_000);
 const execFileAsync = promisify(execFile);
-// The pinned Node.js builds are cached in the repository's git-ignored .cache (as the node24 store
-// test does), so CI downloads them once whatever LOTSE_HOME a test uses.
-const NODE_CACHE = join(__dirname, '../../.cache/node');
 const SHIPPED = NODE_BUILDS.amd64.version;
 
 /**
@@ -48,35 +44,17 @@ describe('lotse bootstrap over SSH', () => {
       ...hosts.flatMap((h) => [`  - name: ${h.name}`, `    address: ${h.address}`, '    user: root', `    role: ${h.role}`, `    identityFile: ${h.identityFile ?? lab.identityFile}`]),
     ].join('\n');
 
-  const shelf = new NodeBuildShelf({ cacheDir: NODE_CACHE, timeoutMs: 480_000 });
-  const options = (extra: Partial<BootstrapOptions> = {}): BootstrapOptions => ({
-    nodeBuilds: shelf,
-    onStep: (e) => void events.push(e),
-    onNotice: () => undefined,
-    kubeconfigPath: kubeconfig,
-    readyTimeoutMs: 60_000,
-    connectTimeoutMs: 5000,
-    // Machines here are up; tests that need the wait for a booting machine set it themselves.
-    sshWaitMs: 1000,
-    sshRetryMs: 250,
-    bundle,
-    ...extra,
-  });
+  let bootstrapHome: BootstrapHome;
+  const options = (extra: Partial<BootstrapOptions> = {}): BootstrapOptions => bootstrapHome.options((e) => void events.push(e), extra);
 
   const ended = (): StepEvent[] => events.filter((e) => e.state !== 'start');
   /** How the last run's `step` on `host` ended (waiting notices are not an end). */
   const lastEnd = (hostName: string, step: string): StepEvent | undefined => ended().filter((e) => e.host === hostName && e.step === step && e.state !== 'waiting').at(-1);
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'lotse-home-'));
-    process.env.LOTSE_HOME = home;
-    kubeconfig = join(home, 'kubeconfig');
+    bootstrapHome = await prepareBootstrapHome();
+    ({ home, kubeconfig, bundle } = bootstrapHome);
     lab = await startSshHosts([{ name: 'm1' }, { name: 'w1' }, { name: 'w2' }, { name: 'nonode', withoutNode: true }]);
-    // The first download (about 30 MB) happens here, outside the tests' own time limits.
-    await shelf.get('amd64');
-    mkdirSync(join(home, 'cache'), { recursive: true });
-    symlinkSync(NODE_CACHE, join(home, 'cache', 'node'));
-    bundle = await buildBundle(join(home, 'bundle', 'lotse.js'));
     inventory = parseInventory(
       inventoryYaml([
         { name: 'm1', address: host('m1').address, role: 'master' },
@@ -89,8 +67,7 @@ describe('lotse bootstrap over SSH', () => {
 
   afterAll(async () => {
     await lab?.cleanup();
-    rmSync(home, { recursive: true, force: true });
-    delete process.env.LOTSE_HOME;
+    bootstrapHome?.remove();
   });
 
   beforeEach(() => {

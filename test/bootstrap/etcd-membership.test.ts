@@ -1,19 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildBundle, type Bundle } from '../../payload/lotse-bundle';
+import type { Bundle } from '../../payload/lotse-bundle';
 import { parseInventory, type Inventory } from '../../bootstrap/inventory';
 import type { StepEvent } from '../../bootstrap/host-steps';
 import { BootstrapError, runBootstrap, type BootstrapOptions } from '../../bootstrap/run-bootstrap';
-import { NodeBuildShelf } from '../../bootstrap/node-install';
 import { kubectlOk } from '../support/kubectl';
+import { prepareBootstrapHome, type BootstrapHome } from '../support/bootstrap-home';
 import { startSshHosts, type TestHost, type TestHosts } from '../support/ssh-hosts';
 
 jest.setTimeout(180_000);
 const execFileAsync = promisify(execFile);
-const NODE_CACHE = join(__dirname, '../../.cache/node');
 
 /** One line of `etcdctl member list`: what the assertions look at. */
 interface ListedMember {
@@ -59,19 +57,8 @@ describeLong('lotse bootstrap manages etcd membership', () => {
       join(home, 'inventory.yaml'),
     );
 
-  const shelf = new NodeBuildShelf({ cacheDir: NODE_CACHE, timeoutMs: 480_000 });
-  const options = (extra: Partial<BootstrapOptions> = {}): BootstrapOptions => ({
-    nodeBuilds: shelf,
-    onStep: (e) => void events.push(e),
-    onNotice: () => undefined,
-    kubeconfigPath: kubeconfig,
-    readyTimeoutMs: 60_000,
-    connectTimeoutMs: 5000,
-    sshWaitMs: 1000,
-    sshRetryMs: 250,
-    bundle,
-    ...extra,
-  });
+  let bootstrapHome: BootstrapHome;
+  const options = (extra: Partial<BootstrapOptions> = {}): BootstrapOptions => bootstrapHome.options((e) => void events.push(e), extra);
   const lastEnd = (hostName: string, step: string): StepEvent | undefined => events.filter((e) => e.host === hostName && e.step === step && e.state !== 'start' && e.state !== 'waiting').at(-1);
 
   /** etcdctl from this machine (the test hosts' bridge is routed here) with the cluster's etcd client certificate. */
@@ -104,20 +91,14 @@ describeLong('lotse bootstrap manages etcd membership', () => {
   };
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'lotse-home-'));
-    process.env.LOTSE_HOME = home;
-    kubeconfig = join(home, 'kubeconfig');
+    bootstrapHome = await prepareBootstrapHome();
+    ({ home, kubeconfig, bundle } = bootstrapHome);
     lab = await startSshHosts([{ name: 'm1' }, { name: 'm2' }, { name: 'm3' }]);
-    await shelf.get('amd64');
-    mkdirSync(join(home, 'cache'), { recursive: true });
-    symlinkSync(NODE_CACHE, join(home, 'cache', 'node'));
-    bundle = await buildBundle(join(home, 'bundle', 'lotse.js'));
   });
 
   afterAll(async () => {
     await lab?.cleanup();
-    rmSync(home, { recursive: true, force: true });
-    delete process.env.LOTSE_HOME;
+    bootstrapHome?.remove();
   });
 
   beforeEach(() => {
