@@ -90,7 +90,16 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
       resolve();
     };
     const bookmarkTimer = setInterval(() => {
-      if (w.bookmarks) send('BOOKMARK', { kind: r.kind, apiVersion: r.group ? `${r.group}/${r.version}` : r.version, metadata: { resourceVersion: String(lastRevision) } });
+      if (!w.bookmarks) return;
+      // A watch narrowed by a trigger hears of nothing else; the store's progress lets its bookmark
+      // move on anyway, so a client that resumes (every few minutes) does not make the store read
+      // every event since its last one. After the store's queued deliveries: nothing skipped.
+      const progress = store.progress?.() ?? 0;
+      setImmediate(() => {
+        if (finished) return;
+        lastRevision = Math.max(lastRevision, progress);
+        send('BOOKMARK', { kind: r.kind, apiVersion: r.group ? `${r.group}/${r.version}` : r.version, metadata: { resourceVersion: String(lastRevision) } });
+      });
     }, w.bookmarkIntervalMs);
     const timeout = setTimeout(finish, w.timeoutSeconds * 1000);
     res.on('close', finish);

@@ -161,6 +161,11 @@ export class SqliteStore implements Store {
     return this.currentRevision;
   }
 
+  /** A commit hands its events to the fan-out in the same synchronous step that moves the revision. */
+  progress(): number {
+    return this.currentRevision;
+  }
+
   async probe(): Promise<void> {
     // Through the write queue and its commit, so a full disk or a lost file shows here as it
     // would for a real write; the meta row changes no revision and reaches no watch.

@@ -96,6 +96,15 @@ export interface Store {
   /** The store's current revision. */
   revision(): Promise<number>;
   /**
+   * Optional: the revision up to which every event has been handed to the store's watchers, read
+   * without a round trip. A watcher's pending deliveries are then queued in a setImmediate, so
+   * whatever runs in a setImmediate queued after this call comes after them. A watch with a
+   * trigger gets no events for other keys; its BOOKMARKs carry this so the client resumes from
+   * here rather than from its last event (a resumed watch reads the store's log from where it
+   * resumes). A store that cannot tell (etcd: its watch stream trails its writes) leaves it out.
+   */
+  progress?(): number;
+  /**
    * Throws unless the store can serve a write now: SQLite commits a write that changes no
    * revision, etcd answers a quorum read. Backs /readyz.
    */

@@ -129,6 +129,29 @@ describe.each(storeKinds)('watch semantics on %s', (store) => {
     }
   });
 
+  test('a watch narrowed to one name moves its bookmarks past writes to other objects (SQLite), never past one of its own events', async () => {
+    const list = await m.client.list(cms);
+    const w = collect(m.client, { resourceVersion: list.metadata.resourceVersion, fieldSelector: 'metadata.name=narrow', allowWatchBookmarks: true });
+    try {
+      const own = await m.client.create(cms, { metadata: { name: 'narrow' } });
+      const other = await m.client.create(cms, { metadata: { name: 'elsewhere' } });
+      const otherRv = Number(other.metadata?.resourceVersion);
+      // SQLite reports its progress: the bookmark passes the later, unrelated write; etcd's stays at the watch's own event.
+      const expected = store === 'sqlite' ? otherRv : Number(own.metadata?.resourceVersion);
+      await w.until((e) => e.some((x) => x.type === 'BOOKMARK' && Number(x.object.metadata?.resourceVersion) >= expected), 5_000);
+      // Every bookmark is at or past the events before it, and no event follows a bookmark past its revision.
+      let mark = 0;
+      for (const e of w.events) {
+        const rv = Number(e.object.metadata?.resourceVersion);
+        if (e.type === 'BOOKMARK') mark = Math.max(mark, rv);
+        else expect(rv).toBeGreaterThan(mark);
+      }
+      expect(w.events.filter((e) => e.type !== 'BOOKMARK').map((e) => e.object.metadata?.name)).toEqual(['narrow']);
+    } finally {
+      w.stop();
+    }
+  });
+
   test('a compacted resourceVersion ends the watch with 410 Gone', async () => {
     const before = await m.client.list(cms);
     await m.client.create(cms, { metadata: { name: 'after-compaction' } });
