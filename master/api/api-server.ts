@@ -33,7 +33,7 @@ import { NodeCredentials } from '../auth/node-credentials';
 import { NodeProxy, type StreamingSubresource } from './node-proxy';
 import { OpenApi } from './openapi/openapi';
 import { negotiateOpenApiV2 } from './openapi/openapi-v2';
-import { NotServed, parseRequest, selectedName, type ResourceRequest } from './request-info';
+import { NotServed, parseRequest, type ResourceRequest } from './request-info';
 import { ResourceCatalog } from './resource-catalog';
 import { resources, type ResourceInfo } from './resources';
 import { CrdController } from './custom-resources/crd-controller';
@@ -393,6 +393,20 @@ async function peekName(req: IncomingMessage): Promise<string | undefined> {
     return body?.metadata?.name;
   } catch {
     return undefined; // the handler answers a malformed body with its 400
+  }
+}
+
+/**
+ * The object a list or watch is narrowed to by `fieldSelector=metadata.name=NAME`, as Kubernetes'
+ * RequestInfoResolver takes it for the request's name: the node authorizer then decides a node's
+ * watch of one Secret or ConfigMap as it decides a GET of it. A malformed selector names nothing
+ * here; the request is refused for it after authorization.
+ */
+function selectedName(query: URLSearchParams): string | undefined {
+  try {
+    return FieldSelector.parse(query.get('fieldSelector')).exact('metadata.name') || undefined;
+  } catch {
+    return undefined;
   }
 }
 

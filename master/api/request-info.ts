@@ -61,19 +61,6 @@ export function parseRequest(method: string, rawUrl: string, catalog: ResourceCa
   return { type: 'resource', verb, resource, namespace, name, subresource, query: url.searchParams };
 }
 
-/**
- * The object a list or watch is narrowed to by `fieldSelector=metadata.name=NAME` (`==` too), as
- * Kubernetes' RequestInfoResolver takes it for the request's name: the node authorizer then decides
- * a node's watch of one Secret or ConfigMap as it decides a GET of it.
- */
-export function selectedName(query: URLSearchParams): string | undefined {
-  for (const part of (query.get('fieldSelector') ?? '').split(',')) {
-    const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(part);
-    if (m && m[1]) return m[1];
-  }
-  return undefined;
-}
-
 /** A path naming no served resource or subresource; `details` goes into the 404 Status. */
 export class NotServed extends Error {
   constructor(
