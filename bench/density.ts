@@ -20,8 +20,10 @@
  * pod start-up (create sent → Running seen on a watch here); watch lag (create answered → ADDED
  * event here, and create sent → event); master peak RSS (VmHWM) and CPU seconds from /proc; the
  * oldest node Lease seen by the hollow nodes (a late renewal means the master could not keep up).
- * --cpu-prof profiles the master over the pod phases (through node:inspector, 5 ms sampling) into
- * bench/.out/density-STORE-NODES-PODS.cpuprofile and prints where its time went, by module and function.
+ * --cpu-prof profiles the master and the first hollow process over the pod phases (through
+ * node:inspector, 5 ms sampling) into bench/.out/density-STORE-NODES-PODS[-hollow0].cpuprofile and
+ * prints where their time went, by module and function. Pods deleted before they ran (evicted from
+ * nodes the master found NotReady) are counted and reported, not waited for.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { Session } from 'node:inspector';
@@ -206,8 +208,11 @@ async function runHollow(): Promise<void> {
   };
   const h = await startHollowNodes({ server: info.url, caPem: info.caPem, token: info.joinToken, count, namePrefix: process.env.BENCH_PREFIX ?? 'hollow', dataDir, log });
   const check = setInterval(() => checkLeases(h.nodes.map((n) => n.lease.lastRenewed), stats), 5000);
+  let profiler: Session | undefined;
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'reset') Object.assign(stats, { worstLeaseAgeMs: 0, lateLeaseChecks: 0, leaseChecks: 0, errors: 0, firstErrors: [] });
+    if (msg.type === 'reset' && process.env.BENCH_PROFILE) profiler ??= startProfiler();
+    if (msg.type === 'profile') void stopProfiler(profiler, process.env.BENCH_PROFILE ?? '').then(() => process.send?.({ type: 'profile' }));
     if (msg.type === 'stats') process.send?.({ type: 'stats', ...stats });
   });
   process.send?.({ type: 'ready' });
@@ -290,6 +295,7 @@ interface PodRecord {
   added?: number;
   bound?: number;
   running?: number;
+  deleted?: boolean;
   latency: boolean;
 }
 
@@ -300,6 +306,8 @@ class PodTracker {
   readonly watchLag = new LatencyTable();
   bound = 0;
   running = 0;
+  /** Pods deleted before they ran: the node lifecycle controller evicted them from a node it found NotReady. */
+  deletedUnrun = 0;
   relists = 0;
   private rv = '';
   private handle?: { stop(): void; done: Promise<void> };
@@ -356,6 +364,19 @@ class PodTracker {
   private onEvent(e: WatchEvent<Pod>): void {
     this.rv = e.object.metadata?.resourceVersion ?? this.rv;
     if (e.type === 'ADDED' || e.type === 'MODIFIED') this.observe(e.object);
+    if (e.type === 'DELETED') this.gone(e.object);
+  }
+
+  private gone(p: Pod): void {
+    const r = this.pods.get(`${p.metadata?.namespace}/${p.metadata?.name}`);
+    if (!r || r.running !== undefined || r.deleted) return;
+    r.deleted = true;
+    this.deletedUnrun++;
+  }
+
+  /** Pods that reached their end here: Running, or deleted before that (they will never run). */
+  get settled(): number {
+    return this.running + this.deletedUnrun;
   }
 
   private observe(p: Pod): void {
@@ -489,6 +510,8 @@ interface RunResult {
   joinSeconds: number;
   saturationSeconds: number;
   podsRunning: number;
+  /** Pods deleted before they ran (evicted from nodes found NotReady): a failed density run. */
+  podsDeletedUnrun: number;
   createFailures: number;
   server: Record<string, LatencySummary>;
   client: Record<string, LatencySummary>;
@@ -557,19 +580,21 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   let etcd: RunningEtcd | undefined;
   if (store === 'etcd') etcd = await startEtcd({ onDisk: true });
   const profile = resolve('bench/.out', `density-${store}-${o.nodes}-${o.pods}.cpuprofile`);
+  // The first hollow process is profiled too: where a node's agent spends its time under load.
+  const hollowProfile = o.cpuProf ? profile.replace(/\.cpuprofile$/, '-hollow0.cpuprofile') : '';
   const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '' });
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const hollows: ChildProcess[] = [];
   const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;
   const sampler = new RssSampler(() => [master.pid ?? 0, ...hollows.map((h) => h.pid ?? 0)]);
   const result: RunResult = {
-    store, nodes: o.nodes, pods: o.pods, completed: false, note: '', joinSeconds: 0, saturationSeconds: 0, podsRunning: 0, createFailures: 0,
+    store, nodes: o.nodes, pods: o.pods, completed: false, note: '', joinSeconds: 0, saturationSeconds: 0, podsRunning: 0, podsDeletedUnrun: 0, createFailures: 0,
     server: {}, client: {}, watchLag: {}, masterPeakSampledMb: 0, masterCpuPodPhase: 0, masterCpuSteadyPerSec: 0, hollow: [], hollowPeakMb: [], readyNodesAtEnd: 0,
   };
   const tracker = new PodTracker(client);
   let prober: ListProber | undefined;
   try {
-    await startNodes(o, info, hollows, result, deadline);
+    await startNodes(o, info, hollows, result, deadline, hollowProfile);
     const namespaces = await createNamespaces(client, Math.max(1, Math.ceil(o.pods / o.podsPerNamespace)));
     for (const p of [master, ...hollows]) p.send({ type: 'reset' });
     // The pod phases' CPU: this start is subtracted from the figure at the end.
@@ -592,7 +617,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     result.masterPeakSampledMb = sampler.peakMb.get(master.pid ?? 0) ?? 0;
     result.etcd = etcdP ? procFigures(etcdP) : undefined;
     result.server = (await ask<MasterStats>(master, 'stats', 120_000))?.calls ?? {};
-    if (o.cpuProf) await ask(master, 'profile', 300_000);
+    if (o.cpuProf) await Promise.all([ask(master, 'profile', 300_000), ...(hollows[0] ? [ask(hollows[0], 'profile', 300_000)] : [])]);
     result.masterCpuPodPhase = (result.master?.cpuSeconds ?? 0) - result.masterCpuPodPhase;
     result.hollow = await Promise.all(hollows.map((h) => ask<HollowStats>(h, 'stats')));
     result.hollowPeakMb = hollows.map((h) => Math.round(sampler.peakMb.get(h.pid ?? 0) ?? 0));
@@ -603,11 +628,12 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     result.schedulingSaturation = tracker.startup.saturation.get('create → bound (scheduling)')?.summary();
     result.schedulingLatency = tracker.startup.latency.get('create → bound (scheduling)')?.summary();
     result.podsRunning = tracker.running;
+    result.podsDeletedUnrun = tracker.deletedUnrun;
     client.close();
     for (const h of hollows) await stopChild(h, 60_000);
     await stopChild(master, 120_000);
     await etcd?.stop();
-    if (o.cpuProf) result.profile = summarizeProfile(profile);
+    if (o.cpuProf) result.profile = [summarizeProfile(profile, 'master'), summarizeProfile(hollowProfile, 'first hollow process')].filter(Boolean).join('\n\n');
   }
   return result;
 }
@@ -618,12 +644,12 @@ function nodeName(o: Options, i: number): string {
 }
 
 /** The hollow children, started one after the other (each joins its nodes four at a time), then every node Ready. */
-async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[], result: RunResult, deadline: number): Promise<void> {
+async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[], result: RunResult, deadline: number, hollowProfile: string): Promise<void> {
   const t = Date.now();
   const per = Math.ceil(o.nodes / o.hollowProcs);
   await Promise.all(Array.from({ length: o.hollowProcs }, async (_, i) => {
     const count = Math.min(per, o.nodes - i * per);
-    const { proc } = await child('hollow', { BENCH_MASTER: JSON.stringify(info), BENCH_NODES: String(count), BENCH_PREFIX: `hollow-${i}` }, ['--max-old-space-size=8192']);
+    const { proc } = await child('hollow', { BENCH_MASTER: JSON.stringify(info), BENCH_NODES: String(count), BENCH_PREFIX: `hollow-${i}`, BENCH_PROFILE: i === 0 ? hollowProfile : '' }, ['--max-old-space-size=8192']);
     hollows.push(proc);
   }));
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
@@ -656,7 +682,7 @@ async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, na
     console.log(`  ${o.pods} pods created in ${((Date.now() - start) / 1000).toFixed(1)} s (${failures.count} failed attempts${failures.last ? `, last: ${failures.last}` : ''})`);
     if (!(await waitRunning(tracker, o.pods, deadline))) return void (result.note = `saturation: ${tracker.running} of ${o.pods} pods Running at the deadline`);
     result.saturationSeconds = (Date.now() - start) / 1000;
-    console.log(`  all ${o.pods} pods Running after ${result.saturationSeconds.toFixed(1)} s; ${o.latencyPods} latency pods at ${o.latencyRate}/s`);
+    console.log(`  all ${o.pods} pods Running${tracker.deletedUnrun ? ` or evicted (${tracker.deletedUnrun})` : ''} after ${result.saturationSeconds.toFixed(1)} s; ${o.latencyPods} latency pods at ${o.latencyRate}/s`);
     await createAtRate(names.latency, o.latencyRate, (p) => createPod(client, tracker, p, clientSide, failures));
     if (!(await waitRunning(tracker, o.pods + o.latencyPods, Math.min(deadline, Date.now() + 120_000)))) return void (result.note = `latency pods: ${tracker.running - o.pods} of ${o.latencyPods} Running`);
     const cpuSteady = procFigures(master.pid ?? 0)?.cpuSeconds ?? 0;
@@ -671,8 +697,9 @@ async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, na
   }
 }
 
+/** Waits until `want` pods are Running or were deleted before running (evicted: reported, not waited for). */
 async function waitRunning(tracker: PodTracker, want: number, deadline: number): Promise<boolean> {
-  while (tracker.running < want) {
+  while (tracker.settled < want) {
     if (Date.now() > deadline) return false;
     await sleep(500);
   }
@@ -682,13 +709,13 @@ async function waitRunning(tracker: PodTracker, want: number, deadline: number):
 function report(o: Options, tracker: PodTracker, master: ChildProcess, start: number): void {
   const m = procFigures(master.pid ?? 0);
   const created = [...tracker.pods.values()].filter((r) => r.answered !== undefined).length;
-  console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.bound} bound, ${tracker.running} Running; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
+  console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.bound} bound, ${tracker.running} Running${tracker.deletedUnrun ? `, ${tracker.deletedUnrun} deleted before Running (evicted)` : ''}; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
 }
 
-function summarizeProfile(file: string): string | undefined {
+function summarizeProfile(file: string, whose: string): string | undefined {
   if (!existsSync(file)) return undefined;
   const top = profileTop(file, process.argv[1], 25);
-  const lines = [`master CPU profile of the pod phases ${file} (${top.seconds.toFixed(0)} s sampled)`, 'by module:'];
+  const lines = [`${whose} CPU profile of the pod phases ${file} (${top.seconds.toFixed(0)} s sampled)`, 'by module:'];
   for (const l of top.files.slice(0, 15)) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
   lines.push('by function:');
   for (const l of top.functions) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
@@ -701,7 +728,7 @@ const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 10
 
 function printResult(r: RunResult): void {
   console.log(`\n### ${r.store}, ${r.nodes} nodes, ${r.pods} pods: ${r.completed ? 'completed' : `NOT completed (${r.note})`}`);
-  console.log(`nodes Ready after ${r.joinSeconds.toFixed(0)} s; all saturation pods Running after ${r.saturationSeconds ? `${r.saturationSeconds.toFixed(0)} s` : '–'}; ${r.podsRunning} pods Running; ${r.readyNodesAtEnd} nodes Ready at the end; ${r.createFailures} failed create attempts`);
+  console.log(`nodes Ready after ${r.joinSeconds.toFixed(0)} s; all saturation pods Running after ${r.saturationSeconds ? `${r.saturationSeconds.toFixed(0)} s` : '–'}; ${r.podsRunning} pods Running, ${r.podsDeletedUnrun} deleted before Running (evicted); ${r.readyNodesAtEnd} nodes Ready at the end; ${r.createFailures} failed create attempts`);
   console.log(`master: peak RSS ${Math.round(r.master?.peakRssMb ?? r.masterPeakSampledMb)} MB, CPU ${r.master?.cpuSeconds.toFixed(0)} s in all, ${r.masterCpuPodPhase.toFixed(0)} s from the first pod on${r.completed ? `, ${(r.masterCpuSteadyPerSec * 100).toFixed(0)} % of a core in the steady state` : ''}`);
   if (r.etcd) console.log(`etcd: peak RSS ${Math.round(r.etcd.peakRssMb)} MB, CPU ${r.etcd.cpuSeconds.toFixed(0)} s`);
   console.log(`hollow processes: peak RSS ${r.hollowPeakMb.join(' / ')} MB; oldest Lease seen ${r.hollow.map((h) => (h ? `${(h.worstLeaseAgeMs / 1000).toFixed(1)} s (${h.lateLeaseChecks} of ${h.leaseChecks} checks > 20 s, ${h.errors} errors)` : '?')).join(' / ')}`);
