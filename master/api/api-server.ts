@@ -206,6 +206,7 @@ export class ApiServer {
       if (path === '/lotse/v1/renew' && req.method === 'POST') return this.reply(res, { status: 201, body: await handleRenew(who, this.auth) });
       if (path === '/lotse/v1/snapshot' && req.method === 'GET') {
         if (who.role !== 'admin') throw errors.forbidden(who.user, 'get', 'the store snapshot', 'only system:masters may read the whole store');
+        foreground.end(); // a snapshot streams for as long as the store takes: no reason to hold watchers back
         res.writeHead(200, { 'content-type': 'application/gzip', 'cache-control': 'no-store' });
         await writeSnapshot(this.store, res);
         return;
@@ -216,6 +217,7 @@ export class ApiServer {
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
       await this.authorize(who, rr, req);
       if (rr.subresource === 'log') {
+        foreground.end(); // `logs -f` streams for as long as it is followed
         await this.proxy.logs(rr.namespace as string, rr.name as string, rr.query, res);
         return;
       }
