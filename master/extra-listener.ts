@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
+import type { ServerOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { createApiHttpServer } from './api-http-server';
 import type { Logger } from './log';
 
 /** How often an address that is not on this machine yet is tried again. */
@@ -16,10 +18,8 @@ export interface ExtraListener {
  * and the engine makes that bridge with the first container): binding is then retried until it
  * works or the master stops, so the master never waits for it.
  */
-export function listenAlso(main: https.Server, tls: https.ServerOptions, host: string, port: number, log: Logger): ExtraListener {
-  const server = https.createServer(tls);
-  server.keepAliveTimeout = main.keepAliveTimeout;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => main.emit('request', req, res));
+export function listenAlso(main: Http2SecureServer, tls: ServerOptions, host: string, port: number, log: Logger): ExtraListener {
+  const { server, closeAllConnections } = createApiHttpServer(tls, (req, res) => main.emit('request', req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => main.emit('upgrade', req, socket, head));
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -41,7 +41,7 @@ export function listenAlso(main: https.Server, tls: https.ServerOptions, host: s
       stopped = true;
       clearTimeout(timer);
       if (!server.listening) return;
-      server.closeAllConnections();
+      closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

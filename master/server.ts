@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { serverTlsPolicy } from '../kube/tls-policy';
 import { ServiceAccountTokens } from './auth/service-account-token';
 import { loadOrCreateState, writeClientFiles } from './data-dir';
+import { createApiHttpServer } from './api-http-server';
 import { listenAlso } from './extra-listener';
 import { apiServerServiceIp, ServiceAllocator } from './api/service-allocator';
 import { MasterEndpoints } from './api/master-endpoints';
@@ -51,13 +52,14 @@ export interface MasterOptions {
   logger?: Logger;
 }
 
-
 /**
- * How long an idle client connection stays open. Node's default (5 s) is shorter than a node's
- * Lease period (10 s), so every renewal paid a new TLS handshake, and a request sent on a
- * connection the master was closing at that moment failed with ECONNRESET.
+ * Connections the kernel holds for the master before it accepts them (capped by
+ * net.core.somaxconn; Go's servers, kube-apiserver among them, ask for that cap too). Node's
+ * default is 511, and Node accepts one connection per turn of its event loop: a burst of new
+ * connections while the loop is busy overflowed it, and a dropped SYN is retried only after 1, 3,
+ * 7... s.
  */
-export const API_KEEP_ALIVE_MS = 65_000;
+export const LISTEN_BACKLOG = 4096;
 /** `store` is for allocations that must be atomic across masters (pod CIDR claims); objects go through the API. */
 export type ControllerStarter = (api: { url: string; caPem: string; token: string; log: Logger; store: Store }) => Promise<{ stop(): Promise<void> }>;
 
@@ -96,24 +98,22 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   // Client certificates are asked for, not required: one signed by the cluster CA signs its user in
   // (CN user, O groups); without one (or with a foreign one) the bearer token decides.
   const tls: https.ServerOptions = { ...serverTlsPolicy, cert: state.serving.certPem, key: state.serving.keyPem, ca: state.ca.certPem, requestCert: true, rejectUnauthorized: false };
-  const server = https.createServer(tls);
-  server.keepAliveTimeout = API_KEEP_ALIVE_MS;
-  // A client that cannot agree on TLS sees only an alert; the reason is here.
-  server.on('tlsClientError', (err, socket) => log.debug({ err: err.message, from: socket.remoteAddress }, 'TLS handshake failed'));
   let api: ApiServer | undefined;
   // Until the API is wired (port known, namespaces made), answer 503 rather than leave clients hanging.
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const { server, closeAllConnections } = createApiHttpServer(tls, (req: IncomingMessage, res: ServerResponse) => {
     if (api) return void api.serve(req, res);
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end(JSON.stringify(errors.unavailable('the master is starting').toStatus()));
   });
+  // A client that cannot agree on TLS sees only an alert; the reason is here.
+  server.on('tlsClientError', (err, socket) => log.debug({ err: err.message, from: socket.remoteAddress }, 'TLS handshake failed'));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (api) return void api.upgrade(req, socket, head);
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`cannot listen on ${options.listen ?? '0.0.0.0:6443'}: ${err.message}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (another process uses that port: stop it or pass --listen HOST:OTHER_PORT)' : ''}`)));
-    server.listen(Number(portText), host, () => resolve());
+    server.listen({ port: Number(portText), host, backlog: LISTEN_BACKLOG }, () => resolve());
   }).catch(async (err: Error) => {
     await store.close();
     throw err;
@@ -155,7 +155,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       await compactor.stop();
       wired.stop();
       await Promise.all(extraListeners.map((l) => l.close()));
-      server.closeAllConnections();
+      closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
     },

@@ -37,7 +37,8 @@ export class NodeProxy {
       const up = https.request(
         { host: target.host, port: target.port, path: target.path, method: 'GET', ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: nodeIdentityCheck(target.node) },
         (agentRes) => {
-          res.writeHead(agentRes.statusCode ?? 502, { 'content-type': String(agentRes.headers['content-type'] ?? 'text/plain'), 'transfer-encoding': 'chunked' });
+          // Chunked by itself over HTTP/1.1 (no length); HTTP/2 forbids the transfer-encoding header.
+          res.writeHead(agentRes.statusCode ?? 502, { 'content-type': String(agentRes.headers['content-type'] ?? 'text/plain') });
           agentRes.pipe(res);
           agentRes.on('end', resolve);
           agentRes.on('error', reject);

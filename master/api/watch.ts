@@ -56,7 +56,9 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
     if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${w.resourceVersion}": it must be a resourceVersion returned by this server`);
     await awaitRevision(store, from);
   }
-  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  // No transfer-encoding header: HTTP/1.1 chunks a response without a length by itself, and in
+  // HTTP/2 the header is forbidden.
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   // Send the headers now: clients (client-node's informer) wait for them before reporting the watch up.
   res.flushHeaders();
   stats.opened();

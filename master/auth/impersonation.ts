@@ -12,7 +12,7 @@ const MAX_VALUES = 64;
  * and each extra value. Without the headers the caller stays who it is.
  */
 export async function impersonate(access: Access, who: Identity, req: IncomingMessage): Promise<Identity> {
-  const h = req.headersDistinct;
+  const h = distinctHeaders(req);
   const user = h['impersonate-user']?.[0];
   const groups = h['impersonate-group'] ?? [];
   const uid = h['impersonate-uid']?.[0];
@@ -35,6 +35,20 @@ export async function impersonate(access: Access, who: Identity, req: IncomingMe
   // A ServiceAccount impersonated without groups gets the groups its token would carry.
   const asGroups = groups.length === 0 && sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`] : groups;
   return identityOf(user, asGroups, uid, extra);
+}
+
+/**
+ * Each header's values, repeated fields kept apart (Impersonate-Group once per group). HTTP/2
+ * requests (Node's compatibility API) have no headersDistinct; their raw name/value pairs say the same.
+ */
+function distinctHeaders(req: IncomingMessage): NodeJS.Dict<string[]> {
+  if (req.headersDistinct) return req.headersDistinct;
+  const out: NodeJS.Dict<string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    (out[name] ??= []).push(req.rawHeaders[i + 1]);
+  }
+  return out;
 }
 
 async function mayImpersonate(access: Access, who: Identity, target: { resource: string; group: string; subresource?: string; namespace?: string; name: string }, what: string): Promise<void> {
