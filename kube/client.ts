@@ -1,5 +1,7 @@
 import https from 'node:https';
 import type { ClientRequest } from 'node:http';
+import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import { Http2Sessions, notProcessed } from './http2-sessions';
 import { URL } from 'node:url';
 import { ApiError } from './api-error';
 import type { KubeList, KubeObject, WatchEvent } from './object';
@@ -21,6 +23,12 @@ export interface ClientOptions {
   onUnauthorized?: () => void;
   /** Per-request timeout for non-watch calls, in ms (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Speak HTTP/2: every request and watch of this client shares one connection per master, as
+   * client-go's do (default false: HTTP/1.1, a kept-alive connection per request in flight and
+   * one per watch). Agents use it: a node watches each ConfigMap and Secret its pods use.
+   */
+  http2?: boolean;
 }
 
 export interface ListQuery {
@@ -52,6 +60,7 @@ export interface WatchHandle {
  */
 export class KubeClient {
   private readonly agent: https.Agent;
+  private readonly sessions?: Http2Sessions;
   private readonly bases: URL[];
   /** Index into bases of the master requests go to now. */
   private current = 0;
@@ -64,6 +73,7 @@ export class KubeClient {
     // as the kubelet's HTTP/2 does), and an agent watching each ConfigMap and Secret its pods use
     // must not take every socket its requests (lease renewals) need.
     this.agent = new https.Agent({ ca: options.ca, keepAlive: true });
+    if (options.http2) this.sessions = new Http2Sessions(options.ca);
   }
 
   get<T extends KubeObject = KubeObject>(ref: ResourceRef): Promise<T> {
@@ -110,6 +120,7 @@ export class KubeClient {
     if (query.allowWatchBookmarks !== false) params.allowWatchBookmarks = 'true';
     if (query.timeoutSeconds) params.timeoutSeconds = String(query.timeoutSeconds);
     const path = resourcePath(ref) + queryString({ ...query }, params);
+    if (this.sessions) return this.watchHttp2(this.sessions, path, onEvent, onError);
     let req: ReturnType<typeof https.request> | undefined;
     let stopped = false;
     const index = this.current;
@@ -123,24 +134,7 @@ export class KubeClient {
           }, () => resolve());
           return;
         }
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (!line) continue;
-            const event = JSON.parse(line) as WatchEvent<T>;
-            if (event.type === 'ERROR') {
-              const st = event.object as Record<string, unknown>;
-              onError(new ApiError(Number(st.code ?? 500), String(st.reason ?? ''), String(st.message ?? 'watch error'), st));
-              continue;
-            }
-            onEvent(event);
-          }
-        });
+        readWatchLines(res, onEvent, onError);
         res.on('end', () => resolve());
         res.on('error', (err) => {
           if (!stopped) onError(err);
@@ -167,6 +161,7 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
+    this.sessions?.close();
   }
 
   /** Switches to a new credential (a renewed node credential); requests in flight keep the old one. */
@@ -201,6 +196,7 @@ export class KubeClient {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     // An explicit length: Node sends DELETE bodies neither chunked nor sized otherwise.
     const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) };
+    if (this.sessions) return this.sendHttp2(this.sessions, method, path, headers, payload, retried);
     const index = this.current;
     return new Promise((resolve, reject) => {
       let answered = false;
@@ -218,6 +214,103 @@ export class KubeClient {
       req.end(payload);
     });
   }
+  /** Opens an HTTP/2 stream to the current master; a session that cannot take one is replaced once. */
+  private openStream(sessions: Http2Sessions, method: string, path: string, headers: Record<string, string>, withBody = false): ClientHttp2Stream {
+    const origin = this.bases[this.current].origin;
+    const all = { ':method': method, ':path': path, authorization: `Bearer ${this.token}`, accept: 'application/json', ...headers };
+    try {
+      return sessions.request(origin, all, withBody);
+    } catch {
+      sessions.drop(origin);
+      return sessions.request(origin, all, withBody);
+    }
+  }
+
+  private sendHttp2(sessions: Http2Sessions, method: string, path: string, headers: Record<string, string>, payload: string | undefined, retried: boolean): Promise<{ status: number; body: string }> {
+    const index = this.current;
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      let settled = false;
+      const fail = (err: NodeJS.ErrnoException): void => {
+        if (settled) return;
+        settled = true;
+        if (!retried && status === 0 && idempotent.has(method) && notProcessed(err)) return void this.sendHttp2(sessions, method, path, headers, payload, true).then(resolve, reject);
+        if (status === 0) this.failover(index);
+        reject(new Error(`${method} ${this.bases[index].origin}${path}: ${err.message}`));
+      };
+      let stream: ClientHttp2Stream;
+      try {
+        stream = this.openStream(sessions, method, path, headers, payload !== undefined);
+      } catch (err) {
+        return fail(err as NodeJS.ErrnoException);
+      }
+      stream.setTimeout(timeoutMs, () => {
+        stream.close();
+        fail(new Error(`no answer within ${timeoutMs} ms`));
+      });
+      stream.on('response', (h: IncomingHttpHeaders) => {
+        status = Number(h[':status']);
+        if (status === 401) this.options.onUnauthorized?.();
+      });
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', fail);
+      stream.on('close', () => {
+        if (settled) return;
+        // Closed without an answer: the connection failed (refused, reset) or the stream was reset.
+        if (status === 0) return fail(sessions.failure(stream) ?? new Error(`the stream closed before an answer (HTTP/2 code ${stream.rstCode})`));
+        settled = true;
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      if (payload === undefined) return;
+      stream.end(payload);
+    });
+  }
+
+  private watchHttp2<T extends KubeObject>(sessions: Http2Sessions, path: string, onEvent: (event: WatchEvent<T>) => void, onError: (err: Error) => void): WatchHandle {
+    const index = this.current;
+    let stopped = false;
+    let stream: ClientHttp2Stream | undefined;
+    const done = new Promise<void>((resolve) => {
+      let failedOnce = false;
+      const failed = (err: Error): void => {
+        if (failedOnce) return;
+        failedOnce = true;
+        if (!stopped) {
+          this.failover(index);
+          onError(err);
+        }
+        resolve();
+      };
+      try {
+        stream = this.openStream(sessions, 'GET', path, {});
+      } catch (err) {
+        return failed(err as Error);
+      }
+      const s = stream;
+      let answered = false;
+      s.on('response', (h: IncomingHttpHeaders) => {
+        answered = true;
+        const status = Number(h[':status']);
+        if (status < 300) return void readWatchLines(s, onEvent, onError);
+        if (status === 401) this.options.onUnauthorized?.();
+        collect(s).then((text) => onError(toApiError(status, text)), () => undefined);
+      });
+      s.on('error', (err) => (answered ? !stopped && onError(err) : failed(err)));
+      s.on('close', () => {
+        if (!answered) return failed(sessions.failure(s) ?? new Error(`the watch closed before an answer (HTTP/2 code ${s.rstCode})`));
+        resolve();
+      });
+    });
+    return {
+      stop: () => {
+        stopped = true;
+        stream?.close();
+      },
+      done,
+    };
+  }
 }
 
 /** Methods a client may send twice (Go's net/http retries these the same way). */
@@ -229,6 +322,28 @@ const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
  */
 function closedWhileIdle(req: ClientRequest, method: string, err: NodeJS.ErrnoException): boolean {
   return req.reusedSocket && idempotent.has(method) && (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.message === 'socket hang up');
+}
+
+/** Hands each line of a watch response to onEvent, or to onError for an ERROR event. */
+function readWatchLines<T extends KubeObject>(res: NodeJS.ReadableStream, onEvent: (event: WatchEvent<T>) => void, onError: (err: Error) => void): void {
+  let buffer = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (!line) continue;
+      const event = JSON.parse(line) as WatchEvent<T>;
+      if (event.type === 'ERROR') {
+        const st = event.object as Record<string, unknown>;
+        onError(new ApiError(Number(st.code ?? 500), String(st.reason ?? ''), String(st.message ?? 'watch error'), st));
+        continue;
+      }
+      onEvent(event);
+    }
+  });
 }
 
 function collect(res: NodeJS.ReadableStream): Promise<string> {

@@ -1,0 +1,107 @@
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+
+/** How often a session is pinged, and how long an answer may take before the session is given up. */
+const PING_EVERY_MS = 30_000;
+const PING_TIMEOUT_MS = 15_000;
+/** Flow-control windows: a large list streams without waiting for a window update every 64 KiB. */
+const STREAM_WINDOW_BYTES = 4 << 20;
+const SESSION_WINDOW_BYTES = 32 << 20;
+
+/**
+ * Stream errors after which the request never reached the handler: the session was going away,
+ * was already closed, or the server refused the stream. An idempotent request may be sent again.
+ */
+const NOT_PROCESSED = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL']);
+
+export function notProcessed(err: NodeJS.ErrnoException): boolean {
+  return NOT_PROCESSED.has(err.code ?? '') || /REFUSED_STREAM/.test(err.message);
+}
+
+/**
+ * One HTTP/2 connection per master, shared by every request and watch of a client, as client-go
+ * does: a node's watches of the objects its pods use cost the master streams, not connections.
+ * A session that closes, receives GOAWAY or stops answering pings is dropped, and the next
+ * request opens a new one. Sessions do not keep the process alive while no stream is open.
+ */
+export class Http2Sessions {
+  private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly active = new Map<ClientHttp2Session, number>();
+  /** Why a session ended: its streams close without an error of their own when it cannot connect. */
+  private readonly failures = new WeakMap<ClientHttp2Session, Error>();
+  private readonly sessionOf = new WeakMap<ClientHttp2Stream, ClientHttp2Session>();
+
+  constructor(private readonly ca: string | Buffer) {}
+
+  /**
+   * Opens a stream to `origin`; throws when the session cannot take one (the caller retries once).
+   * `withBody` keeps the stream open for one (Node closes a DELETE's at once otherwise).
+   */
+  request(origin: string, headers: OutgoingHttpHeaders, withBody: boolean): ClientHttp2Stream {
+    const session = this.session(origin);
+    const stream = session.request(headers, { endStream: !withBody });
+    this.sessionOf.set(stream, session);
+    this.active.set(session, (this.active.get(session) ?? 0) + 1);
+    session.ref();
+    stream.once('close', () => {
+      const left = (this.active.get(session) ?? 1) - 1;
+      this.active.set(session, left);
+      if (left === 0 && !session.destroyed) session.unref();
+    });
+    return stream;
+  }
+
+  /** Why the stream's session failed, if it did (connection refused, reset, ping unanswered). */
+  failure(stream: ClientHttp2Stream): Error | undefined {
+    const session = this.sessionOf.get(stream);
+    return session ? this.failures.get(session) : undefined;
+  }
+
+  /** Drops the session to `origin` (the master could not be reached through it). */
+  drop(origin: string): void {
+    this.sessions.get(origin)?.destroy();
+    this.sessions.delete(origin);
+  }
+
+  close(): void {
+    for (const session of this.sessions.values()) session.destroy();
+    this.sessions.clear();
+  }
+
+  private session(origin: string): ClientHttp2Session {
+    const existing = this.sessions.get(origin);
+    if (existing && !existing.closed && !existing.destroyed) return existing;
+    const session = http2.connect(origin, { ca: this.ca, settings: { initialWindowSize: STREAM_WINDOW_BYTES } });
+    const forget = (): void => {
+      if (this.sessions.get(origin) === session) this.sessions.delete(origin);
+    };
+    // Errors reach the streams that were open; the session only has to be forgotten.
+    session.on('error', (err: Error) => {
+      this.failures.set(session, err);
+      forget();
+    });
+    session.on('goaway', forget);
+    session.on('close', () => {
+      forget();
+      clearInterval(pinger);
+      this.active.delete(session);
+    });
+    session.on('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
+    const pinger = setInterval(() => ping(session), PING_EVERY_MS);
+    pinger.unref();
+    session.unref();
+    this.sessions.set(origin, session);
+    return session;
+  }
+}
+
+/** A master that went away without closing the connection (host down) fails the ping: the session goes. */
+function ping(session: ClientHttp2Session): void {
+  if (session.destroyed || session.connecting) return;
+  const timer = setTimeout(() => session.destroy(new Error(`the master did not answer a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+  timer.unref();
+  const sent = session.ping((err) => {
+    clearTimeout(timer);
+    if (err && !session.destroyed) session.destroy(err);
+  });
+  if (!sent) clearTimeout(timer);
+}
