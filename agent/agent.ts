@@ -54,6 +54,13 @@ export interface AgentOptions {
   /** Already-obtained credentials and client (hollow nodes share a process and a join). */
   credentials?: NodeCredentials;
   client?: KubeClient;
+  /**
+   * The client of the node's heartbeats: Lease renewals and node status. Default: a client of its
+   * own, as the kubelet's heartbeat client, so a heartbeat never waits for a connection behind a
+   * burst of pod work, nor for a new TLS handshake with a busy master; with `client` given and
+   * this not, that client.
+   */
+  heartbeatClient?: KubeClient;
   podSource?: PodSource;
   /**
    * Cache of every Service (hollow nodes share one; the agent does not stop a given one). Default:
@@ -103,8 +110,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const creds = o.credentials ?? (await obtainCredentialsWithRetry(join, log));
   let keeper: CredentialKeeper | undefined;
   let nodeStatus: NodeStatusUpdater | undefined;
-  const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, onUnauthorized: () => keeper?.unauthorized() });
-  if (!o.client && !o.credentials) keeper = new CredentialKeeper(creds, { join, use: (token) => client.setToken(token), rejoined: () => void nodeStatus?.update(true).catch((e: Error) => log(`node status: ${e.message}`)), log }).start();
+  // HTTP/2, as the kubelet: the node's watches (one per ConfigMap and Secret its pods use) share a connection.
+  const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true, onUnauthorized: () => keeper?.unauthorized() });
+  const heartbeat = o.heartbeatClient ?? (o.client ? o.client : new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true, onUnauthorized: () => keeper?.unauthorized() }));
+  const useToken = (token: string): void => {
+    client.setToken(token);
+    if (heartbeat !== client) heartbeat.setToken(token);
+  };
+  if (!o.client && !o.credentials) keeper = new CredentialKeeper(creds, { join, use: useToken, rejoined: () => void nodeStatus?.update(true).catch((e: Error) => log(`node status: ${e.message}`)), log }).start();
   const runtimeInfo = await o.runtime.info().catch((err: Error) => {
     log(`container runtime not reachable yet: ${err.message}`);
     return { name: 'docker', version: 'unknown', runtimeVersion: 'docker://unknown' };
@@ -146,9 +159,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   const id: NodeIdentity = { name: o.nodeName, addresses, kubeletPort: server?.port ?? 0, maxPods: o.maxPods ?? 110, runtimeVersion: runtimeInfo.runtimeVersion };
   const node = await registerNode(client, id, { onError: (e) => log(e.message) });
-  const lease = new LeaseRenewer(client, o.nodeName, { intervalMs: o.leaseIntervalMs, nodeUid: node.metadata?.uid, onError: (e) => log(e.message) });
+  const lease = new LeaseRenewer(heartbeat, o.nodeName, { intervalMs: o.leaseIntervalMs, nodeUid: node.metadata?.uid, onError: (e) => log(e.message) });
   lease.start();
-  nodeStatus = new NodeStatusUpdater(client, id, o.facts ?? hostFacts(o.dataDir), {
+  nodeStatus = new NodeStatusUpdater(heartbeat, id, o.facts ?? hostFacts(o.dataDir), {
     periodMs: o.nodeStatusPeriodMs,
     fullEveryMs: o.nodeStatusReportMs,
     runtimeError: () => lifecycle.pleg.lastError?.message,
@@ -197,6 +210,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       cleaner?.stop();
       await server?.close();
       if (!o.client) client.close();
+      if (!o.heartbeatClient && heartbeat !== client) heartbeat.close();
     },
   };
 }

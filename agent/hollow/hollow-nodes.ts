@@ -1,4 +1,3 @@
-import https from 'node:https';
 import path from 'node:path';
 import type { Pod, Service } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../../kube/client';
@@ -32,20 +31,21 @@ export interface RunningHollowNodes {
 
 /**
  * Many fake nodes in one process, for scale tests of the master (as kubemark): each has its own
- * identity, Node, Lease and pods moving through their phases, but they share one connection pool
- * and one watch on pods, so a thousand of them cost little more than their objects.
+ * identity, Node, Lease, HTTP/2 connections (one for requests and watches, one for heartbeats,
+ * as a kubelet) and pods moving through their phases, but they share one watch on pods and one
+ * on Services, so a thousand of them cost little more than their objects.
  */
 export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHollowNodes> {
   const log = o.log ?? (() => undefined);
-  // No cap: watches (one per ConfigMap or Secret a node's pods use) hold a connection each, as on
-  // real nodes, and must not leave the requests waiting for a socket.
-  const pool = new https.Agent({ ca: o.caPem, keepAlive: true });
   const names = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}-${i}`);
   const clients = new Map<string, KubeClient>();
+  const heartbeats = new Map<string, KubeClient>();
   // Joins cost the master a key pair each; a few at a time keep it responsive.
   await forEachLimited(names, 4, async (nodeName) => {
     const creds = await obtainCredentialsWithRetry({ server: o.server, ca: o.caPem, joinToken: o.token, nodeName, addresses: ['127.0.0.1'], ownServingKey: false }, log, 8);
-    clients.set(nodeName, sharePool(new KubeClient({ server: o.server, ca: o.caPem, token: creds.token }), pool));
+    // Each node has its own HTTP/2 connections (requests and watches; heartbeats), as kubemark's.
+    clients.set(nodeName, new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true }));
+    heartbeats.set(nodeName, new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true }));
   });
   const views = new Map<string, NodePodView>();
   const shared = new Informer<Pod>(clients.get(names[0]) as KubeClient, core('pods'), { onError: (e) => log(`hollow pod watch: ${e.message}`) });
@@ -74,6 +74,7 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
         noKubeletServer: true,
         credentials: { token: '', caCert: o.caPem, servingCert: '', servingKey: '' },
         client: clients.get(nodeName),
+        heartbeatClient: heartbeats.get(nodeName),
         podSource: views.get(nodeName),
         services,
         facts: hollowFacts(),
@@ -92,21 +93,9 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
       shared.stop();
       services.stop();
       await Promise.all(nodes.map((n) => n.stop()));
-      pool.destroy();
+      for (const c of [...clients.values(), ...heartbeats.values()]) c.close();
     },
   };
-}
-
-/**
- * KubeClient builds its own https.Agent; hollow nodes swap in one shared pool so a thousand
- * identities do not hold a thousand idle TLS connections. (A ClientOptions.agent would make this
- * unnecessary.)
- */
-function sharePool(client: KubeClient, pool: https.Agent): KubeClient {
-  const c = client as unknown as { agent: https.Agent };
-  c.agent.destroy();
-  c.agent = pool;
-  return client;
 }
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
