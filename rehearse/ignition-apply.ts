@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './command-runner';
 import { rehearseHome } from './rehearse-home';
@@ -18,11 +18,22 @@ export function versionFor214(config: string): string {
   return JSON.stringify(parsed);
 }
 
-/** The hosts have no SELinux, but Ignition 2.14 runs `setfiles` after writing files: a no-op one. */
+const SETFILES_SHIM = '#!/bin/sh\n# lotse rehearse: hosts run without SELinux; Ignition relabels after its files stage.\ncat >/dev/null\nexit 0\n';
+
+/**
+ * The hosts have no SELinux, but Ignition 2.14 runs `setfiles` after writing files: a no-op one.
+ * Hosts boot in parallel and one may be running the shim while another gets here: it is written
+ * only when missing or different, through a rename (writing over a running executable fails
+ * with ETXTBSY).
+ */
 function setfilesShimDir(): string {
   const dir = join(rehearseHome(), 'bin');
+  const file = join(dir, 'setfiles');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'setfiles'), '#!/bin/sh\n# lotse rehearse: hosts run without SELinux; Ignition relabels after its files stage.\ncat >/dev/null\nexit 0\n', { mode: 0o755 });
+  if (existsSync(file) && readFileSync(file, 'utf8') === SETFILES_SHIM) return dir;
+  const temp = `${file}.${process.pid}.${Date.now()}`;
+  writeFileSync(temp, SETFILES_SHIM, { mode: 0o755 });
+  renameSync(temp, file);
   return dir;
 }
 
