@@ -14,6 +14,9 @@ interface Budget {
 
 type PodObj = Obj & { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
 
+/** Attempts at recording an eviction in a budget that other evictions change meanwhile (the apiserver's EvictionsRetry takes 20). */
+const EVICTION_ATTEMPTS = 20;
+
 const violation = (causes: { reason: string; message: string }[]): HttpError =>
   new HttpError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes, retryAfterSeconds: 10 });
 
@@ -22,13 +25,15 @@ const violation = (causes: { reason: string; message: string }[]): HttpError =>
  * PodDisruptionBudget below what it needs (429, which `kubectl drain` waits on and retries). An
  * allowed eviction is first recorded in the budget's status (disruptionsAllowed less one, the pod
  * in disruptedPods) with a conditional write, so two evictions racing for the last allowed
- * disruption cannot both pass. Pods that are not running, or already going, are not counted.
+ * disruption cannot both pass; the one that loses decides again on the budget as the other left
+ * it (kubectl drain evicts a node's pods in parallel, and a 409 would end the drain). Pods that
+ * are not running, or already going, are not counted.
  */
 export async function evictPod(registry: Registry, namespace: string, name: string, deleteOptions: { gracePeriodSeconds?: number; dryRun?: boolean }): Promise<void> {
   const pod = (await registry.get(pods, namespace, name)) as PodObj;
   const phase = pod.status?.phase;
   const exempt = Boolean(pod.metadata?.deletionTimestamp) || phase === 'Pending' || phase === 'Succeeded' || phase === 'Failed';
-  if (!exempt) await takeDisruption(registry, namespace, pod, Boolean(deleteOptions.dryRun));
+  if (!exempt) await retryOnConflict(() => takeDisruption(registry, namespace, pod, Boolean(deleteOptions.dryRun)));
   await registry.delete(pods, namespace, name, { gracePeriodSeconds: deleteOptions.gracePeriodSeconds, dryRun: deleteOptions.dryRun });
 }
 
@@ -51,10 +56,22 @@ async function takeDisruption(registry: Registry, namespace: string, pod: PodObj
   if (dryRun) return;
   const seen = (pdb as Obj).metadata?.resourceVersion;
   await registry.update(budgets, namespace, pdbName, (current) => {
-    if (current.metadata?.resourceVersion !== seen) throw violation([{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} changed while the eviction was decided; try again` }]);
+    if (current.metadata?.resourceVersion !== seen) throw new HttpError(409, 'Conflict', `the disruption budget ${pdbName} changed while the eviction was decided`);
     const s = ((current as Budget).status ??= {});
     s.disruptionsAllowed = (s.disruptionsAllowed ?? 0) - 1;
     s.disruptedPods = { ...(s.disruptedPods ?? {}), [String(pod.metadata?.name)]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
     return current;
   }, { subresource: 'status' });
+}
+
+/** Runs `attempt` again (after a short random pause) while it ends in a 409 Conflict. */
+async function retryOnConflict(attempt: () => Promise<void>): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof HttpError && err.code === 409) || i >= EVICTION_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
+  }
 }
