@@ -4,8 +4,6 @@
  * delivery of earlier events to a thousand watchers (see watch-stream.ts).
  */
 let inProgress = 0;
-/** Called each time the last request in progress ends (the watch fan-out resumes then). */
-const idleListeners: Array<() => void> = [];
 
 export interface ForegroundRequest {
   /** Idempotent: a request that turned into a watch ends here, and again when it is over. */
@@ -20,16 +18,10 @@ export function beginForegroundRequest(): ForegroundRequest {
       if (ended) return;
       ended = true;
       inProgress--;
-      if (inProgress === 0) for (const listener of idleListeners) listener();
     },
   };
 }
 
 export function foregroundRequests(): number {
   return inProgress;
-}
-
-/** Registers `listener` to run whenever no request is in progress any more. */
-export function onForegroundIdle(listener: () => void): void {
-  idleListeners.push(listener);
 }

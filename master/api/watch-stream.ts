@@ -1,8 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { foregroundRequests, onForegroundIdle } from './foreground-requests';
+import { foregroundRequests } from './foreground-requests';
 
 /** How long one slice of watch writes may hold the event loop before requests get their turn. */
 const SLICE_MS = 2;
+/** The slice while requests are being answered: a write's own answer waits at most this long per turn. */
+const BUSY_SLICE_MS = 0.25;
 /** A stream that has waited this long gets full slices again, requests or not: the fan-out never starves. */
 const STARVED_MS = 100;
 
@@ -12,9 +14,9 @@ const STARVED_MS = 100;
  * and writing to each watcher's TLS connection is the dominant cost (~25 µs a connection): done
  * inline, it ran before the writer's own response, so a create's latency grew with the number of
  * watchers. Here the fan-out queues lines and returns; the queued streams are written in slices
- * of at most SLICE_MS, each followed by a rest as long, in which the event loop serves requests;
- * while requests are being answered no slice runs (up to STARVED_MS), and a stream that receives
- * more events before its turn sends them in one write (one TLS record, one syscall). Order within
+ * of at most SLICE_MS, each followed by a rest as long, in which the event loop serves requests,
+ * and a stream that receives more events before its turn sends them in one write (one TLS
+ * record, one syscall). Order within
  * a stream is kept; kube-apiserver decouples writers from watchers the same way, through its watch
  * cache's per-watcher buffers.
  */
@@ -53,10 +55,7 @@ export class WatchStream {
 }
 
 const queued = new Set<WatchStream>();
-/** A slice is due: on the next turn of the event loop, after a rest, or once requests end. */
 let scheduled = false;
-/** The timer of a slice put off while requests are being answered (fires when a stream starves). */
-let deferred: NodeJS.Timeout | undefined;
 /** When the last slice ended and how long it ran: the next one waits as long (see writeSlice). */
 let lastSlice = { endedAt: 0n, ranNs: 0n };
 
@@ -73,23 +72,14 @@ function scheduleSlice(): void {
 }
 
 /**
- * How long the next slice may run: nothing while requests are being answered, so a create's own
- * store write and answer (each a turn of the event loop) never wait behind the delivery of
- * earlier events (even 0.25 ms slices between its turns made a create 1.6x slower at 1,000
- * watchers); the full SLICE_MS when the API is idle or a stream has waited STARVED_MS, so a
- * steady request load cannot hold the watchers back without bound.
+ * How long the next slice may run: short while requests are being answered, so a create's own
+ * store write and answer (each a turn of the event loop) wait at most BUSY_SLICE_MS behind the
+ * delivery of earlier events; the full SLICE_MS when the API is idle or a stream has waited
+ * STARVED_MS, so a steady request load cannot hold the watchers back without bound.
  */
 export function sliceBudgetMs(requestsInProgress: number, longestWaitMs: number): number {
-  return requestsInProgress === 0 || longestWaitMs >= STARVED_MS ? SLICE_MS : 0;
+  return requestsInProgress === 0 || longestWaitMs >= STARVED_MS ? SLICE_MS : BUSY_SLICE_MS;
 }
-
-// The last request in progress ended: a slice put off for it runs now.
-onForegroundIdle(() => {
-  if (!deferred) return;
-  clearTimeout(deferred);
-  deferred = undefined;
-  setImmediate(writeSlice);
-});
 
 /**
  * Writes queued streams for at most the slice budget, then rests as long as it ran before the
@@ -99,18 +89,11 @@ onForegroundIdle(() => {
  */
 function writeSlice(): void {
   scheduled = false;
-  deferred = undefined;
   const started = process.hrtime.bigint();
   // The set keeps the order streams were queued in: the first has waited longest.
   const first = queued.values().next().value as WatchStream | undefined;
   const longestWaitMs = first ? Number(started - first.queuedAt) / 1e6 : 0;
   const budgetNs = sliceBudgetMs(foregroundRequests(), longestWaitMs) * 1e6;
-  if (budgetNs === 0 && first) {
-    // Put off until the requests end (onForegroundIdle) or the oldest stream starves.
-    scheduled = true;
-    deferred = setTimeout(writeSlice, Math.max(1, STARVED_MS - longestWaitMs));
-    return;
-  }
   let written = 0;
   for (const stream of queued) {
     queued.delete(stream);
