@@ -112,7 +112,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let nodeStatus: NodeStatusUpdater | undefined;
   // HTTP/2, as the kubelet: the node's watches (one per ConfigMap and Secret its pods use) share a connection.
   const client = o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true, onUnauthorized: () => keeper?.unauthorized() });
-  const heartbeat = o.heartbeatClient ?? (o.client ? o.client : new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true, onUnauthorized: () => keeper?.unauthorized() }));
+  const heartbeat = o.heartbeatClient ?? o.client ?? new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true, onUnauthorized: () => keeper?.unauthorized() });
   const useToken = (token: string): void => {
     client.setToken(token);
     if (heartbeat !== client) heartbeat.setToken(token);

@@ -14,9 +14,6 @@ interface Budget {
 
 type PodObj = Obj & { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
 
-/** Attempts at recording an eviction in a budget that other evictions change meanwhile (the apiserver's EvictionsRetry takes 20). */
-const EVICTION_ATTEMPTS = 20;
-
 const violation = (causes: { reason: string; message: string }[]): HttpError =>
   new HttpError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes, retryAfterSeconds: 10 });
 
@@ -26,14 +23,15 @@ const violation = (causes: { reason: string; message: string }[]): HttpError =>
  * allowed eviction is first recorded in the budget's status (disruptionsAllowed less one, the pod
  * in disruptedPods) with a conditional write, so two evictions racing for the last allowed
  * disruption cannot both pass; the one that loses decides again on the budget as the other left
- * it (kubectl drain evicts a node's pods in parallel, and a 409 would end the drain). Pods that
+ * it, as the apiserver's EvictionsRetry does (kubectl drain evicts a node's pods in parallel, and
+ * a 409 would end the drain). Pods that
  * are not running, or already going, are not counted.
  */
 export async function evictPod(registry: Registry, namespace: string, name: string, deleteOptions: { gracePeriodSeconds?: number; dryRun?: boolean }): Promise<void> {
   const pod = (await registry.get(pods, namespace, name)) as PodObj;
   const phase = pod.status?.phase;
   const exempt = Boolean(pod.metadata?.deletionTimestamp) || phase === 'Pending' || phase === 'Succeeded' || phase === 'Failed';
-  if (!exempt) await retryOnConflict(() => takeDisruption(registry, namespace, pod, Boolean(deleteOptions.dryRun)));
+  if (!exempt) await takeDisruption(registry, namespace, pod, Boolean(deleteOptions.dryRun));
   await registry.delete(pods, namespace, name, { gracePeriodSeconds: deleteOptions.gracePeriodSeconds, dryRun: deleteOptions.dryRun });
 }
 
@@ -42,36 +40,26 @@ async function takeDisruption(registry: Registry, namespace: string, pod: PodObj
   const matching = items.filter((b) => Selector.fromLabelSelector((b as Budget).spec?.selector).matches(pod.metadata?.labels)) as Budget[];
   if (matching.length === 0) return;
   if (matching.length > 1) throw new HttpError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
-  const pdb = matching[0];
-  const pdbName = pdb.metadata?.name ?? '';
+  const pdbName = matching[0].metadata?.name ?? '';
   const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  const status = pdb.status ?? {};
-  if (!ready && (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' || (status.currentHealthy ?? 0) >= (status.desiredHealthy ?? 0))) return;
-  if ((status.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0)) {
-    throw violation([{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} is still being processed by the server.` }]);
-  }
-  if ((status.disruptionsAllowed ?? 0) <= 0) {
-    throw violation([{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently` }]);
-  }
-  if (dryRun) return;
-  const seen = (pdb as Obj).metadata?.resourceVersion;
+  // Decided on the budget as the write finds it: when another eviction wrote first, registry.update
+  // reads the budget again and this runs again on what that one left.
   await registry.update(budgets, namespace, pdbName, (current) => {
-    if (current.metadata?.resourceVersion !== seen) throw new HttpError(409, 'Conflict', `the disruption budget ${pdbName} changed while the eviction was decided`);
-    const s = ((current as Budget).status ??= {});
-    s.disruptionsAllowed = (s.disruptionsAllowed ?? 0) - 1;
-    s.disruptedPods = { ...(s.disruptedPods ?? {}), [String(pod.metadata?.name)]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
-    return current;
-  }, { subresource: 'status' });
-}
-
-/** Runs `attempt` again (after a short random pause) while it ends in a 409 Conflict. */
-async function retryOnConflict(attempt: () => Promise<void>): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!(err instanceof HttpError && err.code === 409) || i >= EVICTION_ATTEMPTS) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    const pdb = current as Budget;
+    const status = pdb.status ?? {};
+    if (!ready && (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' || (status.currentHealthy ?? 0) >= (status.desiredHealthy ?? 0))) return current;
+    if ((status.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0)) {
+      throw violation([{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} is still being processed by the server.` }]);
     }
-  }
+    if ((status.disruptionsAllowed ?? 0) <= 0) {
+      throw violation([{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently` }]);
+    }
+    pdb.status = {
+      ...status,
+      disruptionsAllowed: (status.disruptionsAllowed ?? 0) - 1,
+      disruptedPods: { ...(status.disruptedPods ?? {}), [String(pod.metadata?.name)]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    };
+    // No resourceVersion: not a precondition, so a lost race is decided again instead of answered 409.
+    return { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
+  }, { subresource: 'status', dryRun });
 }
