@@ -169,10 +169,19 @@ export class KubeClient {
     this.token = token;
   }
 
+  /**
+   * A read the master answers with 429 or 5xx and a Retry-After (an index catching up, a store
+   * past its deadline) is asked again after that many seconds, up to 5 times, as client-go does
+   * for every request; writes are left to the caller, which knows whether one may be repeated.
+   */
   private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const res = await this.send(method, path, body, contentType);
-    if (res.status >= 300) throw toApiError(res.status, res.body);
-    return JSON.parse(res.body) as T;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.send(method, path, body, contentType);
+      if (res.status < 300) return JSON.parse(res.body) as T;
+      const waitS = method === 'GET' && attempt <= MAX_RETRY_AFTER && (res.status === 429 || res.status >= 500) ? res.retryAfterS : undefined;
+      if (waitS === undefined) throw toApiError(res.status, res.body);
+      await new Promise((r) => setTimeout(r, waitS * 1000));
+    }
   }
 
   /** The master at `index` could not be reached: the next request goes to the next one. */
@@ -192,7 +201,7 @@ export class KubeClient {
     };
   }
 
-  private send(method: string, path: string, body: unknown, contentType: string, retried = false): Promise<{ status: number; body: string }> {
+  private send(method: string, path: string, body: unknown, contentType: string, retried = false): Promise<Answer> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     // An explicit length: Node sends DELETE bodies neither chunked nor sized otherwise.
     const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) };
@@ -203,7 +212,7 @@ export class KubeClient {
       const req = https.request(this.requestOptions(method, path, headers), (res) => {
         answered = true;
         if (res.statusCode === 401) this.options.onUnauthorized?.();
-        collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
+        collect(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text, retryAfterS: retryAfterSeconds(res.headers['retry-after']) }), reject);
       });
       req.setTimeout(this.options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.options.timeoutMs ?? 30_000} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
@@ -226,7 +235,7 @@ export class KubeClient {
     }
   }
 
-  private sendHttp2(sessions: Http2Sessions, method: string, path: string, headers: Record<string, string>, payload: string | undefined, retried: boolean): Promise<{ status: number; body: string }> {
+  private sendHttp2(sessions: Http2Sessions, method: string, path: string, headers: Record<string, string>, payload: string | undefined, retried: boolean): Promise<Answer> {
     const index = this.current;
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
@@ -249,8 +258,10 @@ export class KubeClient {
         stream.close();
         fail(new Error(`no answer within ${timeoutMs} ms`));
       });
+      let retryAfterS: number | undefined;
       stream.on('response', (h: IncomingHttpHeaders) => {
         status = Number(h[':status']);
+        retryAfterS = retryAfterSeconds(h['retry-after']);
         if (status === 401) this.options.onUnauthorized?.();
       });
       const chunks: Buffer[] = [];
@@ -261,7 +272,7 @@ export class KubeClient {
         // Closed without an answer: the connection failed (refused, reset) or the stream was reset.
         if (status === 0) return fail(sessions.failure(stream) ?? new Error(`the stream closed before an answer (HTTP/2 code ${stream.rstCode})`));
         settled = true;
-        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8'), retryAfterS });
       });
       if (payload === undefined) return;
       stream.end(payload);
@@ -311,6 +322,23 @@ export class KubeClient {
       done,
     };
   }
+}
+
+/** A master's answer; retryAfterS is its Retry-After header in seconds, when it sent a usable one. */
+interface Answer {
+  status: number;
+  body: string;
+  retryAfterS?: number;
+}
+
+/** How many times a read answered with a Retry-After is asked again. */
+const MAX_RETRY_AFTER = 5;
+
+/** Retry-After in delta-seconds (what the apiserver sends), bounded to a minute; undefined otherwise. */
+function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value || !/^\d+$/.test(value.trim())) return undefined;
+  return Math.min(60, Number(value.trim()));
 }
 
 /** Methods a client may send twice (Go's net/http retries these the same way). */

@@ -14,8 +14,10 @@ interface Budget {
 
 type PodObj = Obj & { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
 
+// No retryAfterSeconds, as in Kubernetes: it would become a Retry-After header, and client-go
+// retries a 429 carrying one by itself (10 times), holding kubectl drain's own 5 s loop back.
 const violation = (causes: { reason: string; message: string }[]): HttpError =>
-  new HttpError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes, retryAfterSeconds: 10 });
+  new HttpError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes });
 
 /**
  * pods/eviction as the apiserver answers it: the pod is deleted unless that would take a

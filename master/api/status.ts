@@ -64,6 +64,7 @@ export const errors = {
   unsupportedMediaType: (type: string) => new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got "${type}")`),
   notAcceptable: (type: string) => new HttpError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml (got "${type}")`),
   internal: (message: string) => new HttpError(500, 'InternalError', `Internal error occurred: ${message}`),
+  tooManyRequests: (message: string, retryAfterSeconds: number) => new HttpError(429, 'TooManyRequests', message, { retryAfterSeconds }),
   unavailable: (message: string) => new HttpError(503, 'ServiceUnavailable', message),
   timeout: (message: string) => new HttpError(504, 'Timeout', message, { retryAfterSeconds: 1 }),
 };

@@ -10,8 +10,8 @@ export type ReferencedKind = 'secrets' | 'configMaps';
  * so that authorizing a node's read is a map lookup rather than a scan of the namespace's pods on
  * every request (Kubernetes' node authorizer keeps a graph for the same reason). A "no" waits until
  * the mirror has seen every write made before the question (a pod bound a moment ago must not be
- * refused); when it cannot catch up, the answer is "cannot tell" and the caller asks the store
- * itself, so every allowed read stays a lookup and only a refusal may cost a scan.
+ * refused); when it cannot catch up, the answer is "cannot tell", which the API server turns into
+ * a 429 the node retries, so every answer stays a lookup and a lagging index never costs a scan.
  */
 export class NodeReferences extends PrefixMirror {
   /** Pod store key → the reference keys it contributes. */

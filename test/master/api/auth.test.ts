@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { KubeClient } from '../../../kube/client';
+import { NodeReferences } from '../../../master/auth/node-references';
 import { rawRequest } from '../../support/https-raw';
 import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
 
@@ -177,6 +178,25 @@ describe.each(storeKinds)('authentication and authorization on %s', (store) => {
     let refused: unknown;
     await node.watch(cm, { fieldSelector: 'metadata.name=unwatched-cm' }, () => undefined, (err) => (refused = err)).done;
     expect(refused).toMatchObject({ code: 403 });
+  });
+
+  test('when the reference index cannot tell, a node is told to retry (429, Retry-After), not answered from a scan', async () => {
+    const r = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'n3', addresses: ['127.0.0.1'] }) });
+    const { token } = JSON.parse(r.body) as { token: string };
+    await m.client.create(cm, { metadata: { name: 'lagging-cm' }, data: { k: 'v' } } as never);
+    await m.client.create({ ...cm, resource: 'pods' }, { metadata: { name: 'lagging-refs' }, spec: { nodeName: 'n3', containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: 'lagging-cm' } }] }] } } as never);
+    const path = '/api/v1/namespaces/default/configmaps/lagging-cm';
+    expect((await rawRequest(m.url, m.caPem, 'GET', path, { token })).status).toBe(200);
+    const lagging = jest.spyOn(NodeReferences.prototype, 'has').mockResolvedValue(undefined);
+    try {
+      const refused = await rawRequest(m.url, m.caPem, 'GET', path, { token });
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(JSON.parse(refused.body)).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', details: { retryAfterSeconds: 1 } });
+    } finally {
+      lagging.mockRestore();
+    }
+    expect((await rawRequest(m.url, m.caPem, 'GET', path, { token })).status).toBe(200);
   });
 
   test('graceful deletion: a bound pod is marked, then removed once its node deletes it with grace 0', async () => {
