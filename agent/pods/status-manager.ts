@@ -10,11 +10,19 @@ interface Pending {
   status: PodStatus;
   /** When set() handed it over (performance.now()), for the start trace. */
   since?: number;
+  /** After a failed write: not before this time (Date.now()). */
+  notBefore?: number;
 }
 
 export interface StatusManagerOptions {
-  /** Writes in flight at once (default 8): enough to keep up, few enough not to flood the master. */
+  /** Writes in flight at once (default 4): enough to keep up, few enough not to flood the master. */
   concurrency?: number;
+  /**
+   * A failed write is tried again (with the newest status) this long after (default 10 s, the
+   * kubelet's status batch sync): retrying every pod each second made a master short of CPU
+   * answer ~27 status writes per pod in the etcd density run, which kept it short.
+   */
+  retryMs?: number;
   /** Collect updates this long before writing, so a burst of changes becomes one PATCH (default 20 ms). */
   batchMs?: number;
   onError?: (err: Error) => void;
@@ -30,6 +38,7 @@ export class StatusManager {
   private readonly written = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(private readonly client: KubeClient, private readonly options: StatusManagerOptions = {}) {}
@@ -37,7 +46,8 @@ export class StatusManager {
   set(uid: string, namespace: string, name: string, status: PodStatus): void {
     const text = JSON.stringify(status);
     if (this.written.get(uid) === text && !this.pending.has(uid)) return;
-    this.pending.set(uid, { namespace, name, status, since: this.pending.get(uid)?.since ?? performance.now() });
+    const earlier = this.pending.get(uid);
+    this.pending.set(uid, { namespace, name, status, since: earlier?.since ?? performance.now(), notBefore: earlier?.notBefore });
     this.schedule(this.options.batchMs ?? 20);
   }
 
@@ -45,7 +55,7 @@ export class StatusManager {
   async flush(uid: string): Promise<void> {
     await this.inFlight.get(uid);
     const p = this.pending.get(uid);
-    if (p) await this.write(uid, p);
+    if (p) await this.write(uid, { ...p, notBefore: undefined });
   }
 
   forget(uid: string): void {
@@ -56,10 +66,16 @@ export class StatusManager {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
+  /**
+   * Resolves once nothing is in flight and every status handed over was tried; writes that failed
+   * wait for their retry without holding this up (the master they wait for may be gone for good).
+   */
   async idle(): Promise<void> {
-    while (this.inFlight.size || this.pending.size) {
+    const fresh = (): boolean => [...this.pending.values()].some((p) => p.notBefore === undefined);
+    while (this.inFlight.size || fresh()) {
       await Promise.all([...this.inFlight.values()]);
       if (!this.inFlight.size && this.pending.size) this.pump();
       await new Promise((r) => setTimeout(r, 10));
@@ -75,12 +91,27 @@ export class StatusManager {
   }
 
   private pump(): void {
-    const limit = this.options.concurrency ?? 8;
+    const limit = this.options.concurrency ?? 4;
+    const now = Date.now();
     for (const [uid, p] of this.pending) {
       if (this.inFlight.size >= limit) break;
-      if (this.inFlight.has(uid)) continue;
+      if (this.inFlight.has(uid) || (p.notBefore ?? 0) > now) continue;
       void this.write(uid, p);
     }
+  }
+
+  /** Pumps again when the earliest failed write is due. */
+  private scheduleRetry(at: number): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+      // Due writes the concurrency limit held back go out as writes finish; wait for the next one not yet due.
+      const now = Date.now();
+      let next = Infinity;
+      for (const p of this.pending.values()) if ((p.notBefore ?? 0) > now) next = Math.min(next, p.notBefore as number);
+      if (Number.isFinite(next)) this.scheduleRetry(next);
+    }, Math.max(0, at - Date.now()));
   }
 
   private write(uid: string, p: Pending): Promise<void> {
@@ -98,11 +129,10 @@ export class StatusManager {
       } catch (err) {
         if (ApiError.isNotFound(err)) return this.forget(uid);
         this.options.onError?.(new Error(`writing status of pod ${p.namespace}/${p.name} failed: ${(err as Error).message}`));
-        if (!this.pending.has(uid)) this.pending.set(uid, p);
-        this.timer ??= setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
-        }, 1000);
+        const notBefore = Date.now() + (this.options.retryMs ?? 10_000);
+        const newer = this.pending.get(uid);
+        this.pending.set(uid, { ...(newer ?? p), notBefore });
+        this.scheduleRetry(notBefore);
       } finally {
         this.inFlight.delete(uid);
         if (this.pending.size) this.schedule(0);
