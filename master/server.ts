@@ -17,6 +17,7 @@ import { Compactor } from './store/compactor';
 import { defaultStoreSpec, openStore } from './store/open-store';
 import type { Store } from './store/store';
 import { ApiServer } from './api/api-server';
+import type { MaxInFlightOptions } from './api/max-in-flight';
 
 export interface MasterOptions {
   dataDir: string;
@@ -47,6 +48,8 @@ export interface MasterOptions {
   nodePortRange?: [number, number];
   /** How long a node credential holds (default one year); agents renew at 80% of it. */
   nodeCredentialTtlMs?: number;
+  /** Bounds on the requests answered at once (kube-apiserver's max-in-flight; defaults 400 reads, 200 writes). */
+  maxInFlight?: MaxInFlightOptions;
   /** Interval of watch BOOKMARK events (default 10 s). */
   bookmarkIntervalMs?: number;
   logger?: Logger;
@@ -129,7 +132,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const allocator = new ServiceAllocator(store, { serviceCidr, nodePortRange: options.nodePortRange ?? [30000, 32767] });
   const saTokens = await ServiceAccountTokens.open(options.dataDir, store);
-  const wired = new ApiServer(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, nodeCredentialTtlMs: options.nodeCredentialTtlMs }, `${advertise}:${port}`);
+  const wired = new ApiServer(store, state, allocator, saTokens, log, { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000, nodeCredentialTtlMs: options.nodeCredentialTtlMs, maxInFlight: options.maxInFlight }, `${advertise}:${port}`);
   await wired.bootstrap();
   api = wired;
   const masterEndpoints = isIPv4(advertise) ? new MasterEndpoints(store, wired.registry, { ip: advertise, port, onError: (err) => log.warn({ err: err.message }, 'could not renew this master in the kubernetes endpoints') }) : undefined;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_MAX_MUTATIONS_IN_FLIGHT, DEFAULT_MAX_READS_IN_FLIGHT } from '../../master/api/max-in-flight';
 import { masterControllers } from '../../master/controllers/master-controllers';
 import { CidrSet } from '../../master/controllers/node-ipam/cidr-set';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../../master/controllers/node-ipam/node-ipam-controller';
@@ -22,6 +23,14 @@ interface MasterFlags {
   nodeCidrMaskSize: string;
   allocateNodeCidrs: boolean;
   controllers: boolean;
+  maxRequestsInflight: string;
+  maxMutatingRequestsInflight: string;
+}
+
+/** A count flag: a whole number, 0 or more. */
+function parseCount(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new Error(`${flag} "${value}" is not a whole number (0 turns the limit off)`);
+  return Number(value);
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -46,6 +55,8 @@ export function registerMaster(program: Command): void {
     .option('--no-allocate-node-cidrs', 'leave spec.podCIDR of Nodes alone (the pod network allocates by itself)')
     .option('--node-credential-ttl <duration>', 'how long a node credential holds; agents renew theirs at 80% of it', '8760h')
     .option('--no-controllers', 'serve the API only (no scheduler or controllers)')
+    .option('--max-requests-inflight <n>', 'reads answered at once before more get 429 with Retry-After (system:masters exempt; 0 = no limit)', String(DEFAULT_MAX_READS_IN_FLIGHT))
+    .option('--max-mutating-requests-inflight <n>', 'writes answered at once before more get 429 with Retry-After (system:masters exempt; 0 = no limit)', String(DEFAULT_MAX_MUTATIONS_IN_FLIGHT))
     .action(async (flags: MasterFlags) => {
       const range = /^(\d+)-(\d+)$/.exec(flags.nodePortRange);
       if (!range) throw new Error(`--node-port-range "${flags.nodePortRange}" is not LOW-HIGH (for example 30000-32767)`);
@@ -65,6 +76,7 @@ export function registerMaster(program: Command): void {
         serviceCidr: flags.serviceCidr,
         nodePortRange: [Number(range[1]), Number(range[2])],
         nodeCredentialTtlMs: parseDuration(flags.nodeCredentialTtl, '--node-credential-ttl'),
+        maxInFlight: { maxReads: parseCount(flags.maxRequestsInflight, '--max-requests-inflight'), maxMutations: parseCount(flags.maxMutatingRequestsInflight, '--max-mutating-requests-inflight') },
         controllers: flags.controllers ? masterControllers({}, flags.allocateNodeCidrs ? podNetwork : undefined) : undefined,
       });
       process.stdout.write(`lotse master serving at ${master.url}\nkubeconfig: ${master.kubeconfigPath}\n`);

@@ -42,6 +42,7 @@ import { ServiceAllocator } from './service-allocator';
 import { errors, HttpError } from './status';
 import type { Logger } from '../log';
 import { Metrics } from '../metrics';
+import { MaxInFlight, type MaxInFlightOptions } from './max-in-flight';
 import { serveDashboard } from '../dashboard/serve-dashboard';
 import { StoreError, type Store } from '../store/store';
 import { StoreHealth } from '../store/store-health';
@@ -94,6 +95,7 @@ export class ApiServer {
   private readonly health: StoreHealth;
   private readonly revoker: NodeCredentialRevoker;
   private readonly resourceMetrics: MetricsApi;
+  private readonly inFlight: MaxInFlight;
 
   /** The objects' registry, for the master's own writes (the kubernetes Service's endpoints). */
   get registry(): Registry {
@@ -106,10 +108,11 @@ export class ApiServer {
     private readonly allocator: ServiceAllocator,
     private readonly saTokens: ServiceAccountTokens,
     private readonly log: Logger,
-    handlerOptions: { bookmarkIntervalMs: number; nodeCredentialTtlMs?: number },
+    handlerOptions: { bookmarkIntervalMs: number; nodeCredentialTtlMs?: number; maxInFlight?: MaxInFlightOptions },
     private readonly address: string,
   ) {
     this.errorLog = new ErrorLog(log);
+    this.inFlight = new MaxInFlight(handlerOptions.maxInFlight);
     this.health = new StoreHealth(store).start();
     this.handler = new ResourceHandler(store, this.openapi, this.catalog, allocator, handlerOptions);
     this.crds = new CrdController(store, this.handler.registry, this.catalog, log);
@@ -187,6 +190,7 @@ export class ApiServer {
     let resource = '';
     let code = 200;
     let who: Identity | undefined;
+    let release = (): void => undefined;
     try {
       const path = (req.url ?? '/').split('?')[0];
       // The Python client's VersionApi asks for /version/ with the slash, which the apiserver serves too.
@@ -213,6 +217,7 @@ export class ApiServer {
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
+      release = this.inFlight.admit(who, rr.verb, rr.subresource);
       await this.authorize(who, rr, req);
       if (rr.subresource === 'log') {
         foreground.end(); // `logs -f` streams for as long as it is followed
@@ -241,6 +246,7 @@ export class ApiServer {
         this.reply(res, { status: e.code, body: e.toStatus(), ...(retryAfter ? { headers: { 'retry-after': String(retryAfter) } } : {}) });
       }
     } finally {
+      release();
       foreground.end();
       code = res.statusCode || code;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,0 +1,114 @@
+/**
+ * What a pod costs the master in memory: the V8 heap after a full GC, before and after N pods
+ * exist (created, bound, their status written as an agent writes it), divided by N; with the
+ * controller manager (as `lotse master` runs) or without it (--no-controllers), so the share of
+ * the controllers' informers shows. --snapshot FILE writes a heap snapshot at the end, and the
+ * bench prints the heap's largest constructors by retained self size (a cheap breakdown).
+ *
+ *   npx esbuild bench/master-memory.ts --bundle --platform=node --packages=external --outfile=bench/.out/master-memory.js \
+ *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--snapshot FILE]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { KubeClient } from '../kube/client';
+import { core } from '../kube/resource-path';
+import { masterControllers } from '../master/controllers/master-controllers';
+import { startMaster } from '../master/server';
+import { startEtcd } from '../test/support/etcd';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function settledHeap(): Promise<{ heapMb: number; rssMb: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc: the figures are heap sizes after a full GC');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(200);
+  }
+  const m = process.memoryUsage();
+  return { heapMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 };
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** A status as the agent writes it for a running one-container pod. */
+function runningStatus(i: number, node: number): Pod['status'] {
+  const now = new Date().toISOString();
+  return {
+    phase: 'Running',
+    hostIP: `10.0.${node >> 8}.${node & 255}`,
+    podIP: `10.244.${i >> 8 & 255}.${i & 255}`,
+    podIPs: [{ ip: `10.244.${i >> 8 & 255}.${i & 255}` }],
+    startTime: now,
+    qosClass: 'Burstable',
+    conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+    containerStatuses: [{ name: 'c', ready: true, started: true, restartCount: 0, image: 'registry.k8s.io/pause:3.9', imageID: 'sha256:e6f1816883972d4be47bd48879a08919b96afcd344132622e4d444987919323c', containerID: `docker://${i.toString(16).padStart(64, '0')}`, state: { running: { startedAt: now } } }],
+  };
+}
+
+async function main(): Promise<void> {
+  const pods = Number(arg('pods', '20000'));
+  const nodes = Number(arg('nodes', '100'));
+  const storeKind = arg('store', 'sqlite');
+  const controllers = !process.argv.includes('--no-controllers');
+  const snapshot = arg('snapshot', '');
+  process.env.LOTSE_LOG_LEVEL ??= 'error';
+  const etcd = storeKind === 'etcd' ? await startEtcd() : undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'master-memory-'));
+  const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: etcd ? `etcd://${etcd.hostPort}` : undefined, controllers: controllers ? masterControllers() : undefined });
+  const client = new KubeClient({ server: m.url, ca: m.caPem, token: m.adminToken, http2: true });
+  try {
+    for (let n = 0; n < nodes; n++) {
+      await client.create(core('nodes'), { metadata: { name: `mem-${n}` }, status: { capacity: { cpu: '64', memory: '256Gi', pods: '1000' }, allocatable: { cpu: '64', memory: '256Gi', pods: '1000' } } } as never);
+    }
+    const namespaces = Math.ceil(pods / 3000);
+    for (let n = 0; n < namespaces; n++) await client.create(core('namespaces'), { metadata: { name: `mem-${n}` } } as never);
+    await sleep(2000);
+    const before = await settledHeap();
+    console.log(`store ${storeKind}, controllers ${controllers ? 'on' : 'off'}: before the pods heap ${before.heapMb.toFixed(0)} MB, RSS ${before.rssMb.toFixed(0)} MB`);
+    const t0 = Date.now();
+    const ids = Array.from({ length: pods }, (_, i) => i);
+    await forEachLimited(ids, 32, async (i) => {
+      const ns = `mem-${Math.floor(i / 3000)}`;
+      const node = i % nodes;
+      await client.create(core('pods', ns), {
+        metadata: { name: `p-${i}`, labels: { app: 'mem', group: String(i % 10) } },
+        spec: { nodeName: `mem-${node}`, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.9', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
+      } as never);
+      await client.patch(core('pods', ns, `p-${i}`, 'status'), 'merge', { status: runningStatus(i, node) });
+      if ((i + 1) % 5000 === 0) console.log(`  ${i + 1} pods after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    });
+    await sleep(5000); // watches and informers have caught up
+    const after = await settledHeap();
+    const perPodKb = ((after.heapMb - before.heapMb) * 1024) / pods;
+    console.log(`after ${pods} pods: heap ${after.heapMb.toFixed(0)} MB, RSS ${after.rssMb.toFixed(0)} MB: ${perPodKb.toFixed(1)} KB of heap per pod`);
+    console.log(`at 150,000 pods that is ${((perPodKb * 150_000) / 2 ** 20).toFixed(2)} GB of heap for the pods alone`);
+    if (snapshot) console.log(`heap snapshot: ${writeHeapSnapshot(snapshot)}`);
+  } finally {
+    client.close();
+    await m.close();
+    await etcd?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
