@@ -217,7 +217,7 @@ export class ApiServer {
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
-      release = this.inFlight.admit(who, rr.verb, rr.subresource);
+      release = this.inFlight.admit(who, { verb: rr.verb, plural: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace });
       await this.authorize(who, rr, req);
       if (rr.subresource === 'log') {
         foreground.end(); // `logs -f` streams for as long as it is followed

@@ -10,28 +10,42 @@ const node = { user: 'system:node:n1', groups: ['system:nodes', 'system:authenti
 const admin = { user: 'admin', groups: ['system:masters', 'system:authenticated'], role: 'admin' as const };
 
 describe('MaxInFlight', () => {
+  const pods = (verb: string, subresource?: string) => ({ verb, plural: 'pods', namespace: 'default', subresource });
+
   test('counts reads and writes apart, refuses past each bound with 429, and frees a slot once per release', () => {
     const limit = new MaxInFlight({ maxReads: 2, maxMutations: 1 });
-    const r1 = limit.admit(node, 'get', undefined);
-    limit.admit(node, 'list', undefined);
-    expect(() => limit.admit(node, 'get', undefined)).toThrow(expect.objectContaining({ code: 429, reason: 'TooManyRequests', details: { retryAfterSeconds: 1 } }));
-    const w = limit.admit(node, 'patch', 'status');
-    expect(() => limit.admit(node, 'create', undefined)).toThrow(expect.objectContaining({ code: 429 }));
+    const r1 = limit.admit(node, pods('get'));
+    limit.admit(node, pods('list'));
+    expect(() => limit.admit(node, pods('get'))).toThrow(expect.objectContaining({ code: 429, reason: 'TooManyRequests', details: { retryAfterSeconds: 1 } }));
+    const w = limit.admit(node, pods('patch', 'status'));
+    expect(() => limit.admit(node, pods('create'))).toThrow(expect.objectContaining({ code: 429 }));
     // Not counted: system:masters, watches, streams.
-    limit.admit(admin, 'get', undefined);
-    limit.admit(node, 'watch', undefined);
-    limit.admit(node, 'get', 'log');
+    limit.admit(admin, pods('get'));
+    limit.admit(node, pods('watch'));
+    limit.admit(node, pods('get', 'log'));
     r1();
     r1(); // a second release frees nothing more
-    limit.admit(node, 'get', undefined);
-    expect(() => limit.admit(node, 'get', undefined)).toThrow(expect.objectContaining({ code: 429 }));
+    limit.admit(node, pods('get'));
+    expect(() => limit.admit(node, pods('get'))).toThrow(expect.objectContaining({ code: 429 }));
     w();
-    limit.admit(node, 'delete', undefined);
+    limit.admit(node, pods('delete'));
+  });
+
+  test("a node's heartbeats have a bound of their own, not taken by its pod writes", () => {
+    const limit = new MaxInFlight({ maxReads: 1, maxMutations: 1 });
+    limit.admit(node, pods('patch', 'status'));
+    expect(() => limit.admit(node, pods('patch', 'status'))).toThrow(expect.objectContaining({ code: 429 }));
+    limit.admit(node, { verb: 'update', plural: 'leases', namespace: 'kube-node-lease' });
+    expect(() => limit.admit(node, { verb: 'patch', plural: 'nodes', subresource: 'status' })).toThrow(expect.objectContaining({ code: 429 }));
+    // A Lease elsewhere, or one written by someone not a node, is an ordinary write.
+    const user = { user: 'u', groups: ['system:authenticated'], role: 'user' as const };
+    expect(() => limit.admit(user, { verb: 'update', plural: 'leases', namespace: 'kube-node-lease' })).toThrow(expect.objectContaining({ code: 429 }));
+    expect(() => limit.admit(node, { verb: 'update', plural: 'leases', namespace: 'default' })).toThrow(expect.objectContaining({ code: 429 }));
   });
 
   test('0 turns a bound off', () => {
     const limit = new MaxInFlight({ maxReads: 0, maxMutations: 0 });
-    for (let i = 0; i < 1000; i++) limit.admit(node, i % 2 ? 'get' : 'update', undefined);
+    for (let i = 0; i < 1000; i++) limit.admit(node, pods(i % 2 ? 'get' : 'update'));
   });
 });
 
