@@ -170,15 +170,17 @@ export class KubeClient {
   }
 
   /**
-   * A read the master answers with 429 or 5xx and a Retry-After (an index catching up, a store
-   * past its deadline) is asked again after that many seconds, up to 5 times, as client-go does
-   * for every request; writes are left to the caller, which knows whether one may be repeated.
+   * A request the master refused with 429 and a Retry-After (too many in flight, an index catching
+   * up: nothing was done) is sent again after that many seconds, up to 5 times, as client-go does;
+   * so is a read answered 5xx with a Retry-After (a store past its deadline). A write answered 5xx
+   * may have been carried out, and is left to the caller.
    */
   private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const res = await this.send(method, path, body, contentType);
       if (res.status < 300) return JSON.parse(res.body) as T;
-      const waitS = method === 'GET' && attempt <= MAX_RETRY_AFTER && (res.status === 429 || res.status >= 500) ? res.retryAfterS : undefined;
+      const again = res.status === 429 || (method === 'GET' && res.status >= 500);
+      const waitS = again && attempt <= MAX_RETRY_AFTER ? res.retryAfterS : undefined;
       if (waitS === undefined) throw toApiError(res.status, res.body);
       await new Promise((r) => setTimeout(r, waitS * 1000));
     }
@@ -331,7 +333,7 @@ interface Answer {
   retryAfterS?: number;
 }
 
-/** How many times a read answered with a Retry-After is asked again. */
+/** How many times a request answered with a Retry-After is sent again. */
 const MAX_RETRY_AFTER = 5;
 
 /** Retry-After in delta-seconds (what the apiserver sends), bounded to a minute; undefined otherwise. */

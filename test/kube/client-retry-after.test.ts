@@ -38,12 +38,24 @@ describe.each([false, true])('KubeClient and Retry-After (http2: %s)', (useHttp2
     }
   });
 
-  test('without Retry-After, on a write, or past 5 retries, the error reaches the caller', async () => {
-    const server = await scriptedServer(pki, [{ status: 429 }, { status: 429, retryAfter: '0' }, ...Array.from({ length: 6 }, () => ({ status: 503, retryAfter: '0' }))]);
+  test('a write refused with 429 and Retry-After is sent again; one answered 5xx is not', async () => {
+    const server = await scriptedServer(pki, [{ status: 429, retryAfter: '0' }, { status: 504, retryAfter: '0' }]);
+    const client = new KubeClient({ server: server.url, ca: pki.ca.cert, token: 't', http2: useHttp2 });
+    try {
+      await expect(client.create(core('configmaps', 'default'), { metadata: { name: 'c' } })).rejects.toMatchObject({ code: 504 });
+      expect(server.seen.map((s) => s.method)).toEqual(['POST', 'POST']);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
+  test('without Retry-After, or past 5 retries, the error reaches the caller', async () => {
+    const server = await scriptedServer(pki, [{ status: 429 }, { status: 409, retryAfter: '0' }, ...Array.from({ length: 6 }, () => ({ status: 503, retryAfter: '0' }))]);
     const client = new KubeClient({ server: server.url, ca: pki.ca.cert, token: 't', http2: useHttp2 });
     try {
       await expect(client.get(ref)).rejects.toMatchObject({ code: 429 });
-      await expect(client.create(core('configmaps', 'default'), { metadata: { name: 'c' } })).rejects.toMatchObject({ code: 429 });
+      await expect(client.create(core('configmaps', 'default'), { metadata: { name: 'c' } })).rejects.toMatchObject({ code: 409 });
       await expect(client.get(ref)).rejects.toMatchObject({ code: 503 });
       expect(server.seen.map((s) => s.method)).toEqual(['GET', 'POST', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET']);
     } finally {
