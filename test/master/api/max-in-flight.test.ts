@@ -1,5 +1,5 @@
 import { KubeClient } from '../../../kube/client';
-import { MaxInFlight } from '../../../master/api/max-in-flight';
+import { HEARTBEATS_PER_NODE, MaxInFlight } from '../../../master/api/max-in-flight';
 import { NodeReferences } from '../../../master/auth/node-references';
 import { rawRequest } from '../../support/https-raw';
 import { startTestMaster, type TestMaster } from '../../support/master';
@@ -31,16 +31,28 @@ describe('MaxInFlight', () => {
     limit.admit(node, pods('delete'));
   });
 
-  test("a node's heartbeats have a bound of their own, not taken by its pod writes", () => {
+  test("a node's heartbeats are bounded per node, not taken by pod writes nor by other nodes' heartbeats", () => {
     const limit = new MaxInFlight({ maxReads: 1, maxMutations: 1 });
     limit.admit(node, pods('patch', 'status'));
     expect(() => limit.admit(node, pods('patch', 'status'))).toThrow(expect.objectContaining({ code: 429 }));
-    limit.admit(node, { verb: 'update', plural: 'leases', namespace: 'kube-node-lease' });
-    expect(() => limit.admit(node, { verb: 'patch', plural: 'nodes', subresource: 'status' })).toThrow(expect.objectContaining({ code: 429 }));
+    const lease = { verb: 'update', plural: 'leases', namespace: 'kube-node-lease' };
+    const status = { verb: 'patch', plural: 'nodes', subresource: 'status' };
+    // Past the shared bound of 1, 5,000 nodes' heartbeats are all admitted.
+    const nodeN = (i: number) => ({ ...node, user: `system:node:n${i}`, nodeName: `n${i}` });
+    const releases = Array.from({ length: 5000 }, (_, i) => [limit.admit(nodeN(i), lease), limit.admit(nodeN(i), status)]);
+    // One node with HEARTBEATS_PER_NODE in flight is refused the next, and only that node.
+    const held = Array.from({ length: HEARTBEATS_PER_NODE - 2 }, () => limit.admit(nodeN(7), lease));
+    expect(() => limit.admit(nodeN(7), status)).toThrow(expect.objectContaining({ code: 429, details: { retryAfterSeconds: 1 } }));
+    limit.admit(nodeN(8), lease);
+    held[0]();
+    held[0](); // a second release frees nothing more
+    limit.admit(nodeN(7), status);
+    expect(() => limit.admit(nodeN(7), lease)).toThrow(expect.objectContaining({ code: 429 }));
+    for (const [a, b] of releases) a(), b();
     // A Lease elsewhere, or one written by someone not a node, is an ordinary write.
     const user = { user: 'u', groups: ['system:authenticated'], role: 'user' as const };
-    expect(() => limit.admit(user, { verb: 'update', plural: 'leases', namespace: 'kube-node-lease' })).toThrow(expect.objectContaining({ code: 429 }));
-    expect(() => limit.admit(node, { verb: 'update', plural: 'leases', namespace: 'default' })).toThrow(expect.objectContaining({ code: 429 }));
+    expect(() => limit.admit(user, lease)).toThrow(expect.objectContaining({ code: 429 }));
+    expect(() => limit.admit(node, { ...lease, namespace: 'default' })).toThrow(expect.objectContaining({ code: 429 }));
   });
 
   test('0 turns a bound off', () => {
