@@ -5,13 +5,19 @@ import type { ResourceRef } from './resource-path';
 
 export type InformerHandler<T extends KubeObject> = (type: Exclude<WatchEventKind, 'BOOKMARK' | 'ERROR'>, obj: T, old?: T) => void;
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** Label and field selectors applied to both list and watch. */
   query?: Pick<ListQuery, 'labelSelector' | 'fieldSelector'>;
   /** Wait before re-listing after an error, doubling up to maxBackoffMs (default 500 ms → 10 s). */
   backoffMs?: number;
   maxBackoffMs?: number;
   onError?: (err: Error) => void;
+  /**
+   * Applied to every object before it is cached and handed to handlers (client-go's
+   * TransformFunc): it may drop fields the informer's readers never use, and must keep the
+   * object's namespace, name and resourceVersion.
+   */
+  transform?: (obj: T) => T;
 }
 
 /**
@@ -34,7 +40,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(
     private readonly client: KubeClient,
     private readonly ref: ResourceRef,
-    private readonly options: InformerOptions = {},
+    private readonly options: InformerOptions<T> = {},
   ) {
     this.backoff = options.backoffMs ?? 500;
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
@@ -136,7 +142,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
   }
 
-  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', received: T): void {
+    const obj = this.options.transform ? this.options.transform(received) : received;
     const key = objectKey(obj);
     const old = this.cache.get(key);
     if (type === 'DELETED') {
