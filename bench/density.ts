@@ -30,7 +30,7 @@ import { Session } from 'node:inspector';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1';
 import { startHollowNodes } from '../agent/hollow/hollow-nodes';
@@ -309,6 +309,8 @@ class PodTracker {
   /** Pods deleted before they ran: the node lifecycle controller evicted them from a node it found NotReady. */
   deletedUnrun = 0;
   relists = 0;
+  /** Creates answered (or found to exist). */
+  created = 0;
   private rv = '';
   private handle?: { stop(): void; done: Promise<void> };
   private stopped = false;
@@ -332,6 +334,7 @@ class PodTracker {
   answered(key: string): void {
     const r = this.pods.get(key);
     if (!r) return;
+    if (r.answered === undefined) this.created++;
     r.answered = performance.now();
     // The event came first: the watcher had it no later than the writer.
     if (r.added !== undefined) this.watchLag.add('create answered → ADDED at watcher', 0);
@@ -438,10 +441,10 @@ async function createPod(client: KubeClient, tracker: PodTracker, p: PodName, cl
   }
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length && !stop()) await fn(items[next++]);
   }));
 }
 
@@ -602,7 +605,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     await tracker.start();
     prober = new ListProber(client, namespaces, Array.from({ length: o.nodes }, (_, i) => nodeName(o, i)), o.listEverySeconds * 1000);
     prober.start();
-    await podPhases(o, client, tracker, namespaces, master, deadline, result);
+    await podPhases(o, client, tracker, namespaces, master, hollows, etcdP, deadline, result);
     result.readyNodesAtEnd = await countReady(client).catch(() => -1);
     await prober.timed('LIST pods (cluster, all of them)', () => client.list(core('pods')));
   } catch (err) {
@@ -670,15 +673,17 @@ async function createNamespaces(client: KubeClient, n: number): Promise<string[]
 }
 
 /** Saturation, latency pods, steady state; progress every 15 s. */
-async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, namespaces: string[], master: ChildProcess, deadline: number, result: RunResult): Promise<void> {
+async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, namespaces: string[], master: ChildProcess, hollows: ChildProcess[], etcdPid: number | undefined, deadline: number, result: RunResult): Promise<void> {
   const names = podNames(o, namespaces);
   const clientSide = new LatencyTable();
   const failures = { count: 0, last: '' };
   const start = Date.now();
-  const progress = setInterval(() => report(o, tracker, master, start), 15_000);
+  const progress = new ProgressReport(tracker, master, hollows, etcdPid, start);
   try {
-    const creating = forEachLimited(names.saturation, o.createConcurrency, (p) => createPod(client, tracker, p, clientSide, failures));
+    // The deadline bounds the creates too: at 5,000 nodes they slowed to a few per second.
+    const creating = forEachLimited(names.saturation, o.createConcurrency, (p) => createPod(client, tracker, p, clientSide, failures), () => Date.now() > deadline);
     await creating;
+    if (Date.now() > deadline) return void (result.note = `saturation: ${tracker.created} of ${o.pods} pods created at the deadline`);
     console.log(`  ${o.pods} pods created in ${((Date.now() - start) / 1000).toFixed(1)} s (${failures.count} failed attempts${failures.last ? `, last: ${failures.last}` : ''})`);
     if (!(await waitRunning(tracker, o.pods, deadline))) return void (result.note = `saturation: ${tracker.running} of ${o.pods} pods Running at the deadline`);
     result.saturationSeconds = (Date.now() - start) / 1000;
@@ -691,7 +696,7 @@ async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, na
     result.masterCpuSteadyPerSec = ((procFigures(master.pid ?? 0)?.cpuSeconds ?? 0) - cpuSteady) / Math.max(1, o.steadySeconds);
     result.completed = true;
   } finally {
-    clearInterval(progress);
+    progress.stop();
     result.createFailures = failures.count;
     Object.assign(result.client, clientSide.summaries());
   }
@@ -706,10 +711,54 @@ async function waitRunning(tracker: PodTracker, want: number, deadline: number):
   return true;
 }
 
-function report(o: Options, tracker: PodTracker, master: ChildProcess, start: number): void {
-  const m = procFigures(master.pid ?? 0);
-  const created = [...tracker.pods.values()].filter((r) => r.answered !== undefined).length;
-  console.log(`  t+${Math.round((Date.now() - start) / 1000)} s: ${created} created, ${tracker.bound} bound, ${tracker.running} Running${tracker.deletedUnrun ? `, ${tracker.deletedUnrun} deleted before Running (evicted)` : ''}; master RSS ${Math.round(m?.rssMb ?? 0)} MB, CPU ${Math.round(m?.cpuSeconds ?? 0)} s; load ${loadavg()[0].toFixed(1)}`);
+/**
+ * Progress every 15 s, with each process's share of a core since the last line and this process's
+ * event-loop delay: on 2 cores the master, the hollow nodes and this process compete, and a slow
+ * phase must say which of them was short of CPU.
+ */
+class ProgressReport {
+  private readonly timer: NodeJS.Timeout;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private lastAt = Date.now();
+  private lastCpu = new Map<string, number>();
+
+  constructor(private readonly tracker: PodTracker, private readonly master: ChildProcess, private readonly hollows: ChildProcess[], private readonly etcdPid: number | undefined, private readonly start: number) {
+    this.loopDelay.enable();
+    this.shares();
+    this.timer = setInterval(() => this.report(), 15_000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.loopDelay.disable();
+  }
+
+  private report(): void {
+    const t = this.tracker;
+    const m = procFigures(this.master.pid ?? 0);
+    const shares = Object.entries(this.shares()).map(([who, share]) => `${who} ${Math.round(share * 100)}%`).join(' ');
+    const delay = `loop delay p99 ${(this.loopDelay.percentile(99) / 1e6).toFixed(0)} ms`;
+    this.loopDelay.reset();
+    console.log(`  t+${Math.round((Date.now() - this.start) / 1000)} s: ${t.created} created, ${t.bound} bound, ${t.running} Running${t.deletedUnrun ? `, ${t.deletedUnrun} deleted before Running (evicted)` : ''}${t.relists ? `, ${t.relists} relists` : ''}; master RSS ${Math.round(m?.rssMb ?? 0)} MB; CPU ${shares}; bench ${delay}; load ${loadavg()[0].toFixed(1)}`);
+  }
+
+  /** Each process's share of a core since the last call. */
+  private shares(): Record<string, number> {
+    const now = Date.now();
+    const seconds = Math.max(0.001, (now - this.lastAt) / 1000);
+    const self = process.cpuUsage();
+    const cpu: Record<string, number> = {
+      master: procFigures(this.master.pid ?? 0)?.cpuSeconds ?? 0,
+      ...Object.fromEntries(this.hollows.map((h, i) => [`hollow${i}`, procFigures(h.pid ?? 0)?.cpuSeconds ?? 0])),
+      ...(this.etcdPid ? { etcd: procFigures(this.etcdPid)?.cpuSeconds ?? 0 } : {}),
+      bench: (self.user + self.system) / 1e6,
+    };
+    const out: Record<string, number> = {};
+    for (const [who, s] of Object.entries(cpu)) out[who] = (s - (this.lastCpu.get(who) ?? s)) / seconds;
+    this.lastCpu = new Map(Object.entries(cpu));
+    this.lastAt = now;
+    return out;
+  }
 }
 
 function summarizeProfile(file: string, whose: string): string | undefined {
