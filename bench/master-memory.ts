@@ -4,9 +4,11 @@
  * controller manager (as `lotse master` runs) or without it (--no-controllers), so the share of
  * the controllers' informers shows. --snapshot FILE writes a heap snapshot at the end, and the
  * bench prints the heap's largest constructors by retained self size (a cheap breakdown).
+ * --list-cache makes one `spec.nodeName=` list of pods first, as every agent does, so the API's
+ * list cache of pods (master/api/list-cache.ts) holds them too, as in a cluster with nodes.
  *
  *   npx esbuild bench/master-memory.ts --bundle --platform=node --packages=external --outfile=bench/.out/master-memory.js \
- *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--snapshot FILE]
+ *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--list-cache] [--snapshot FILE]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,9 +78,10 @@ async function main(): Promise<void> {
     }
     const namespaces = Math.ceil(pods / 3000);
     for (let n = 0; n < namespaces; n++) await client.create(core('namespaces'), { metadata: { name: `mem-${n}` } } as never);
+    if (process.argv.includes('--list-cache')) await client.list(core('pods'), { fieldSelector: 'spec.nodeName=mem-0' });
     await sleep(2000);
     const before = await settledHeap();
-    console.log(`store ${storeKind}, controllers ${controllers ? 'on' : 'off'}: before the pods heap ${before.heapMb.toFixed(0)} MB, RSS ${before.rssMb.toFixed(0)} MB`);
+    console.log(`store ${storeKind}, controllers ${controllers ? 'on' : 'off'}, list cache of pods ${process.argv.includes('--list-cache') ? 'on' : 'off'}: before the pods heap ${before.heapMb.toFixed(0)} MB, RSS ${before.rssMb.toFixed(0)} MB`);
     const t0 = Date.now();
     const ids = Array.from({ length: pods }, (_, i) => i);
     await forEachLimited(ids, 32, async (i) => {

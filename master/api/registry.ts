@@ -318,8 +318,8 @@ function selective(filter: ListFilter): boolean {
 function pick(r: ResourceInfo, candidates: CachedValue[], resourceVersion: string, filter: ListFilter, limit: number): ListResult {
   const items: Obj[] = [];
   for (const [i, cv] of candidates.entries()) {
-    // withVersion sets apiVersion, kind and metadata on the object it is given: a copy, not the cache's.
-    const obj = withVersion(r, { value: { ...cv.value }, modRevision: cv.modRevision });
+    // The cache parses a fresh object on each read, which withVersion may then change.
+    const obj = withVersion(r, { value: cv.value, modRevision: cv.modRevision });
     if (!matches(obj, filter)) continue;
     items.push(obj);
     if (limit && items.length === limit) return { items, resourceVersion, continueToken: i < candidates.length - 1 ? encodeContinue(cv.key) : undefined };
