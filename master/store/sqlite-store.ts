@@ -62,8 +62,18 @@ const SCHEMA = `
     type TEXT NOT NULL,
     value TEXT NOT NULL
   );
+  CREATE INDEX IF NOT EXISTS log_key_revision ON log (key, revision);
   CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/**
+ * A watch's backlog is read by revision (every write since, filtered by key) when it is at most
+ * this many revisions behind; further behind, a namespace's or an object's backlog is read
+ * through the (key, revision) index instead. The log keeps at least 5 minutes of writes: at
+ * 5,000 nodes (~1,000 writes/s) an agent's ConfigMap watch resuming 10 s behind read 10,000
+ * rows of every kind for none of its own, 13.8 GB of reads in the first six minutes.
+ */
+const BACKLOG_BY_REVISION_MAX = 1_000;
 
 /**
  * The embedded store: one SQLite file in WAL mode owned by exactly one master process
@@ -152,7 +162,7 @@ export class SqliteStore implements Store {
     }
     // Reading the backlog and registering happen in one synchronous step and commits are
     // synchronous too, so no commit can fall between them; the fanout still dedupes by revision.
-    const rows = this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
+    const rows = this.backlog(prefix, fromRevision);
     return this.fanout.add(prefix, fromRevision, rows.map(toEvent), handlers, options.trigger);
   }
 
@@ -245,6 +255,19 @@ export class SqliteStore implements Store {
       }
     });
     this.fanout.publish(events);
+  }
+
+  /**
+   * The log rows under prefix after fromRevision, in revision order. Through the key index only
+   * for a prefix below a whole resource (a namespace's, an object's): the whole resource's keys
+   * or every key would visit more of the index than the revision range holds rows.
+   */
+  private backlog(prefix: string, fromRevision: number): LogRow[] {
+    const narrow = prefix.split('/').filter(Boolean).length >= 4;
+    if (narrow && this.currentRevision - fromRevision > BACKLOG_BY_REVISION_MAX) {
+      return this.stmt.backlogByKey.all(prefix, prefixEnd(prefix), fromRevision) as LogRow[];
+    }
+    return this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
   }
 
   private checkCurrent(key: string, expectedRevision: number | undefined, verb: string): KvRow {
@@ -356,6 +379,9 @@ function prepareStatements(db: SqliteDatabase) {
     insertLog: db.prepare('INSERT INTO log (revision, key, type, value) VALUES (?, ?, ?, ?)'),
     backlog: db.prepare(
       'SELECT revision, key, type, value FROM log WHERE revision > ? AND key >= ? AND key < CAST(? AS TEXT) ORDER BY revision',
+    ),
+    backlogByKey: db.prepare(
+      'SELECT revision, key, type, value FROM log INDEXED BY log_key_revision WHERE key >= ? AND key < CAST(? AS TEXT) AND revision > ? ORDER BY revision',
     ),
     compactLog: db.prepare('DELETE FROM log WHERE revision <= ?'),
     getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),

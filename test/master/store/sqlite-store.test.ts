@@ -61,6 +61,31 @@ describe('sqlite store persistence', () => {
     expect(await second.create('/p/c', {})).toBe(r3 + 1);
   });
 
+  test("a watch far behind gets its namespace's or object's backlog (read through the key index) exactly as one close behind", async () => {
+    const store = openAt(freshPath());
+    const start = await store.revision();
+    const keys = ['/registry/core/configmaps/a/x', '/registry/core/configmaps/b/y', '/registry/core/pods/a/p', '/registry/core/configmaps/a/z', '/registry/core/configmaps/ab/w'];
+    const written: { key: string; revision: number; type: string }[] = [];
+    for (let i = 0; i < 1_600; i++) {
+      const key = keys[i % keys.length];
+      const revision = i < keys.length ? await store.create(key, { i }) : i === 1_200 ? (await store.delete(key)).revision : await store.update(key, { i });
+      written.push({ key, revision, type: i < keys.length ? 'ADDED' : i === 1_200 ? 'DELETED' : 'MODIFIED' });
+      if (i === 1_200) written.push({ key, revision: await store.create(key, { again: i }), type: 'ADDED' });
+    }
+    const last = await store.revision();
+    // 1,600 and 300 revisions behind: the first reads through the index, the second by revision.
+    for (const from of [start, last - 300]) {
+      for (const prefix of ['/registry/core/configmaps/a/', '/registry/core/configmaps/a/x', '/registry/core/configmaps/', '/']) {
+        const log = new EventLog();
+        const watch = log.watch(store, prefix, from);
+        const want = written.filter((w) => w.revision > from && w.key.startsWith(prefix));
+        await log.waitForRevision(want[want.length - 1].revision);
+        watch.stop();
+        expect(log.events.map((e) => [e.key, e.revision, e.type])).toEqual(want.map((w) => [w.key, w.revision, w.type]));
+      }
+    }
+  });
+
   test('a second process-level opener of the same file is refused with a clear error', () => {
     const path = freshPath();
     const owner = openAt(path);
