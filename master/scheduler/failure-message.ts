@@ -3,7 +3,7 @@
  * "0/3 nodes are available: 2 Insufficient memory, 1 node(s) had untolerated taint {k: v}."
  * Reasons are counted over nodes (a node short of cpu and memory counts for both) and sorted.
  */
-export function failureMessage(totalNodes: number, reasonsPerNode: Map<string, string[]>): string {
+export function failureMessage(totalNodes: number, reasonsPerNode: ReadonlyMap<string, readonly string[]>): string {
   if (totalNodes === 0) return 'no nodes available to schedule pods';
   const counts = new Map<string, number>();
   for (const reasons of reasonsPerNode.values()) {

@@ -33,7 +33,7 @@ export function mayPreempt(pod: Pod, nodes: ReadonlyMap<string, NodeInfo>): bool
  * work, the one whose most important victim has the lowest priority, then the lowest sum of
  * priorities, then the fewest victims. Undefined when no node can be freed.
  */
-export function planPreemption(facts: PodFacts, nodes: readonly NodeInfo[], reasons: ReadonlyMap<string, string[]>): PreemptionPlan | undefined {
+export function planPreemption(facts: PodFacts, nodes: readonly NodeInfo[], reasons: ReadonlyMap<string, readonly string[]>): PreemptionPlan | undefined {
   const priority = priorityOf(facts.pod);
   let best: { plan: PreemptionPlan; score: [number, number, number] } | undefined;
   for (const node of nodes) {

@@ -190,12 +190,12 @@ export class Scheduler {
     return out;
   }
 
-  private findFeasible(facts: PodFacts): { feasible: NodeInfo[]; reasons: Map<string, string[]> } {
+  private findFeasible(facts: PodFacts): { feasible: NodeInfo[]; reasons: Map<string, readonly string[]> } {
     const nodes = this.cache.list();
     const n = nodes.length;
     const want = this.feasibleToFind(n);
     const feasible: NodeInfo[] = [];
-    const reasons = new Map<string, string[]>();
+    const reasons = new Map<string, readonly string[]>();
     let checked = 0;
     for (; checked < n && feasible.length < want; checked++) {
       const node = nodes[(this.nextStart + checked) % n];
