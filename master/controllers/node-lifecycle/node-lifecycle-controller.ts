@@ -203,6 +203,8 @@ export class NodeLifecycleController extends PeriodicController {
 
   private async reconcileTaints(node: Node, now: number): Promise<Taint[]> {
     const existing = node.spec?.taints ?? [];
+    // Every node every tick: a Ready node without taints, the usual one, allocates nothing.
+    if (existing.length === 0 && readyCondition(node)?.status === 'True') return existing;
     const ours = (t: Taint): boolean => t.key === NOT_READY || t.key === UNREACHABLE;
     const wanted = conditionTaints(readyCondition(node)?.status, new Date(now).toISOString());
     const keep = existing.filter((t) => !ours(t) || wanted.some((w) => w.key === t.key && w.effect === t.effect));
