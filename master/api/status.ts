@@ -12,7 +12,12 @@ export class HttpError extends Error {
     message: string,
     readonly details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[]; retryAfterSeconds?: number },
   ) {
+    // A 4xx is an answer, never logged with a stack; capturing one was 2.4 % of the master's
+    // thread at 5,000 nodes, where most 4xx are refusals (429) to an overloaded master.
+    const stackFrames = Error.stackTraceLimit;
+    if (code < 500) Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackFrames;
     this.name = 'HttpError';
   }
 
