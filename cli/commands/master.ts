@@ -55,8 +55,8 @@ export function registerMaster(program: Command): void {
     .option('--no-allocate-node-cidrs', 'leave spec.podCIDR of Nodes alone (the pod network allocates by itself)')
     .option('--node-credential-ttl <duration>', 'how long a node credential holds; agents renew theirs at 80% of it', '8760h')
     .option('--no-controllers', 'serve the API only (no scheduler or controllers)')
-    .option('--max-requests-inflight <n>', 'reads answered at once before more get 429 with Retry-After (system:masters exempt; 0 = no limit)', String(DEFAULT_MAX_READS_IN_FLIGHT))
-    .option('--max-mutating-requests-inflight <n>', 'writes answered at once before more get 429 with Retry-After (system:masters exempt; 0 = no limit)', String(DEFAULT_MAX_MUTATIONS_IN_FLIGHT))
+    .option('--max-requests-inflight <n>', 'reads answered at once before more wait, up to 1,000 for 10 s, then get 429 with Retry-After (system:masters exempt; 0 = no limit)', String(DEFAULT_MAX_READS_IN_FLIGHT))
+    .option('--max-mutating-requests-inflight <n>', 'writes answered at once before more wait, up to 1,000 for 10 s, then get 429 with Retry-After (system:masters exempt; 0 = no limit)', String(DEFAULT_MAX_MUTATIONS_IN_FLIGHT))
     .action(async (flags: MasterFlags) => {
       const range = /^(\d+)-(\d+)$/.exec(flags.nodePortRange);
       if (!range) throw new Error(`--node-port-range "${flags.nodePortRange}" is not LOW-HIGH (for example 30000-32767)`);

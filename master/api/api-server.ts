@@ -217,7 +217,9 @@ export class ApiServer {
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
-      release = this.inFlight.admit(who, { verb: rr.verb, plural: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace });
+      release = await this.inFlight.admit(who, { verb: rr.verb, plural: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace });
+      // A client that gave up while its request waited for a slot gets no answer: free the slot now.
+      if ((req as { aborted?: boolean }).aborted) return;
       await this.authorize(who, rr, req);
       if (rr.subresource === 'log') {
         foreground.end(); // `logs -f` streams for as long as it is followed

@@ -11,53 +11,90 @@ const admin = { user: 'admin', groups: ['system:masters', 'system:authenticated'
 
 describe('MaxInFlight', () => {
   const pods = (verb: string, subresource?: string) => ({ verb, plural: 'pods', namespace: 'default', subresource });
+  const refused = expect.objectContaining({ code: 429, reason: 'TooManyRequests', details: { retryAfterSeconds: 1 } });
+  /** Whether a promise settled within the current turn of microtasks. */
+  const settled = async (p: Promise<unknown>): Promise<boolean> => {
+    let done = false;
+    void p.then(() => (done = true), () => (done = true));
+    await new Promise((r) => setImmediate(r));
+    return done;
+  };
 
-  test('counts reads and writes apart, refuses past each bound with 429, and frees a slot once per release', () => {
-    const limit = new MaxInFlight({ maxReads: 2, maxMutations: 1 });
-    const r1 = limit.admit(node, pods('get'));
-    limit.admit(node, pods('list'));
-    expect(() => limit.admit(node, pods('get'))).toThrow(expect.objectContaining({ code: 429, reason: 'TooManyRequests', details: { retryAfterSeconds: 1 } }));
-    const w = limit.admit(node, pods('patch', 'status'));
-    expect(() => limit.admit(node, pods('create'))).toThrow(expect.objectContaining({ code: 429 }));
+  test('without a queue, counts reads and writes apart, refuses past each bound with 429, and frees a slot once per release', async () => {
+    const limit = new MaxInFlight({ maxReads: 2, maxMutations: 1, maxQueued: 0 });
+    const r1 = await limit.admit(node, pods('get'));
+    await limit.admit(node, pods('list'));
+    await expect(limit.admit(node, pods('get'))).rejects.toEqual(refused);
+    const w = await limit.admit(node, pods('patch', 'status'));
+    await expect(limit.admit(node, pods('create'))).rejects.toEqual(refused);
     // Not counted: system:masters, watches, streams.
-    limit.admit(admin, pods('get'));
-    limit.admit(node, pods('watch'));
-    limit.admit(node, pods('get', 'log'));
+    await limit.admit(admin, pods('get'));
+    await limit.admit(node, pods('watch'));
+    await limit.admit(node, pods('get', 'log'));
     r1();
     r1(); // a second release frees nothing more
-    limit.admit(node, pods('get'));
-    expect(() => limit.admit(node, pods('get'))).toThrow(expect.objectContaining({ code: 429 }));
+    await limit.admit(node, pods('get'));
+    await expect(limit.admit(node, pods('get'))).rejects.toEqual(refused);
     w();
-    limit.admit(node, pods('delete'));
+    await limit.admit(node, pods('delete'));
   });
 
-  test("a node's heartbeats are bounded per node, not taken by pod writes nor by other nodes' heartbeats", () => {
-    const limit = new MaxInFlight({ maxReads: 1, maxMutations: 1 });
-    limit.admit(node, pods('patch', 'status'));
-    expect(() => limit.admit(node, pods('patch', 'status'))).toThrow(expect.objectContaining({ code: 429 }));
+  test('past the bound a request waits its turn, first come first served; past maxQueued or after queueWaitMs it is refused', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const limit = new MaxInFlight({ maxReads: 1, maxMutations: 1, maxQueued: 2, queueWaitMs: 5_000 });
+      const first = await limit.admit(node, pods('get'));
+      const second = limit.admit(node, pods('get'));
+      const third = limit.admit(node, pods('list'));
+      expect(limit.queued()).toBe(2);
+      await expect(limit.admit(node, pods('get'))).rejects.toEqual(refused); // the queue is full
+      expect(await settled(second)).toBe(false);
+      first();
+      const secondRelease = await second; // the first in line gets the slot
+      expect(await settled(third)).toBe(false);
+      secondRelease();
+      (await third)();
+      expect(limit.queued()).toBe(0);
+      // Writes wait in their own queue; one that waits too long is refused and leaves it.
+      const write = await limit.admit(node, pods('update'));
+      const late = limit.admit(node, pods('patch', 'status'));
+      jest.advanceTimersByTime(5_000);
+      await expect(late).rejects.toEqual(refused);
+      expect(limit.queued()).toBe(0);
+      write();
+      (await limit.admit(node, pods('create')))();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test("a node's heartbeats are bounded per node, not taken by pod writes nor by other nodes' heartbeats", async () => {
+    const limit = new MaxInFlight({ maxReads: 1, maxMutations: 1, maxQueued: 0 });
+    await limit.admit(node, pods('patch', 'status'));
+    await expect(limit.admit(node, pods('patch', 'status'))).rejects.toEqual(refused);
     const lease = { verb: 'update', plural: 'leases', namespace: 'kube-node-lease' };
     const status = { verb: 'patch', plural: 'nodes', subresource: 'status' };
     // Past the shared bound of 1, 5,000 nodes' heartbeats are all admitted.
     const nodeN = (i: number) => ({ ...node, user: `system:node:n${i}`, nodeName: `n${i}` });
-    const releases = Array.from({ length: 5000 }, (_, i) => [limit.admit(nodeN(i), lease), limit.admit(nodeN(i), status)]);
+    const releases = await Promise.all(Array.from({ length: 5000 }, async (_, i) => [await limit.admit(nodeN(i), lease), await limit.admit(nodeN(i), status)]));
     // One node with HEARTBEATS_PER_NODE in flight is refused the next, and only that node.
-    const held = Array.from({ length: HEARTBEATS_PER_NODE - 2 }, () => limit.admit(nodeN(7), lease));
-    expect(() => limit.admit(nodeN(7), status)).toThrow(expect.objectContaining({ code: 429, details: { retryAfterSeconds: 1 } }));
-    limit.admit(nodeN(8), lease);
+    const held = await Promise.all(Array.from({ length: HEARTBEATS_PER_NODE - 2 }, () => limit.admit(nodeN(7), lease)));
+    await expect(limit.admit(nodeN(7), status)).rejects.toEqual(refused);
+    await limit.admit(nodeN(8), lease);
     held[0]();
     held[0](); // a second release frees nothing more
-    limit.admit(nodeN(7), status);
-    expect(() => limit.admit(nodeN(7), lease)).toThrow(expect.objectContaining({ code: 429 }));
+    await limit.admit(nodeN(7), status);
+    await expect(limit.admit(nodeN(7), lease)).rejects.toEqual(refused);
     for (const [a, b] of releases) a(), b();
     // A Lease elsewhere, or one written by someone not a node, is an ordinary write.
     const user = { user: 'u', groups: ['system:authenticated'], role: 'user' as const };
-    expect(() => limit.admit(user, lease)).toThrow(expect.objectContaining({ code: 429 }));
-    expect(() => limit.admit(node, { ...lease, namespace: 'default' })).toThrow(expect.objectContaining({ code: 429 }));
+    await expect(limit.admit(user, lease)).rejects.toEqual(refused);
+    await expect(limit.admit(node, { ...lease, namespace: 'default' })).rejects.toEqual(refused);
   });
 
-  test('0 turns a bound off', () => {
-    const limit = new MaxInFlight({ maxReads: 0, maxMutations: 0 });
-    for (let i = 0; i < 1000; i++) limit.admit(node, pods(i % 2 ? 'get' : 'update'));
+  test('0 turns a bound off', async () => {
+    const limit = new MaxInFlight({ maxReads: 0, maxMutations: 0, maxQueued: 0 });
+    for (let i = 0; i < 1000; i++) await limit.admit(node, pods(i % 2 ? 'get' : 'update'));
   });
 });
 
@@ -66,7 +103,7 @@ describe('the master past its max-in-flight bound', () => {
   let token: string;
 
   beforeAll(async () => {
-    m = await startTestMaster({ master: { maxInFlight: { maxReads: 2, maxMutations: 1 } } });
+    m = await startTestMaster({ master: { maxInFlight: { maxReads: 2, maxMutations: 1, maxQueued: 1, queueWaitMs: 60_000 } } });
     const r = await rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token: m.joinToken, body: JSON.stringify({ nodeName: 'n1', addresses: ['127.0.0.1'] }) });
     token = (JSON.parse(r.body) as { token: string }).token;
   });
@@ -74,7 +111,7 @@ describe('the master past its max-in-flight bound', () => {
     await m?.stop();
   });
 
-  test('refuses a node the next read with 429 and Retry-After while two are answered; admin, writes and watches pass; all serve again after', async () => {
+  test('holds a node the next read while two are answered and refuses the one after with 429 and Retry-After; admin, writes and watches pass; the held read is answered once a slot frees', async () => {
     await m.client.create({ group: '', version: 'v1', resource: 'configmaps', namespace: 'default' }, { metadata: { name: 'held' }, data: { k: 'v' } } as never);
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
@@ -88,6 +125,9 @@ describe('the master past its max-in-flight bound', () => {
       const inFlight = [rawRequest(m.url, m.caPem, 'GET', path, { token }), rawRequest(m.url, m.caPem, 'GET', path, { token })];
       for (let i = 0; i < 50 && held.mock.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
       expect(held.mock.calls.length).toBe(2);
+      // The next read waits for a slot; the one after finds the queue full and is refused at once.
+      const queued = rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/pods', { token });
+      await new Promise((r) => setTimeout(r, 300));
       const refused = await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/pods', { token });
       expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toBe('1');
@@ -105,6 +145,7 @@ describe('the master past its max-in-flight bound', () => {
       expect(watchError).toBeUndefined();
       open();
       expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([403, 403]);
+      expect((await queued).status).toBe(200);
     } finally {
       held.mockRestore();
       open();
