@@ -7,14 +7,6 @@ jest.setTimeout(60_000);
 
 const configMaps = core('configmaps', 'default');
 
-async function until(what: string, fn: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("the controller manager's shared informers", () => {
   let m: TestMaster;
   let informers: SharedInformers;
@@ -32,10 +24,15 @@ describe("the controller manager's shared informers", () => {
     informers = new SharedInformers(m.client);
     const informer = informers.get<ConfigMap>(core('configmaps'));
     const seen: ConfigMap[] = [];
-    informer.on((_type, obj) => seen.push(obj));
+    let watched: () => void = () => undefined;
+    const watchedSeen = new Promise<void>((resolve) => (watched = resolve));
+    informer.on((_type, obj) => {
+      seen.push(obj);
+      if (obj.metadata?.name === 'watched') watched();
+    });
     await informers.start();
     await m.client.create<ConfigMap>(configMaps, { metadata: { name: 'watched' }, data: { b: '2' } } as ConfigMap);
-    await until('the watched ConfigMap in the cache', () => informer.get('default/watched') !== undefined);
+    await watchedSeen;
 
     for (const name of ['listed', 'watched']) {
       const cached = informer.get(`default/${name}`) as ConfigMap;
