@@ -25,6 +25,13 @@ export interface StatusManagerOptions {
   retryMs?: number;
   /** Collect updates this long before writing, so a burst of changes becomes one PATCH (default 20 ms). */
   batchMs?: number;
+  /**
+   * Longest pause of every write after the master refused one as overloaded (default 80 s). The
+   * pause starts at retryMs and doubles with each refusal in a row.
+   */
+  maxOverloadPauseMs?: number;
+  /** Random in [0, 1) for the pause's jitter (tests fix it). */
+  random?: () => number;
   onError?: (err: Error) => void;
 }
 
@@ -39,7 +46,12 @@ export class StatusManager {
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
+  private retryAt = 0;
   private stopped = false;
+  /** Set while the master refuses writes as overloaded: the pause that the last refusal chose. */
+  private overloadPauseMs = 0;
+  /** No write goes out before this time (Date.now()) after an overload refusal. */
+  private pausedUntil = 0;
 
   constructor(private readonly client: KubeClient, private readonly options: StatusManagerOptions = {}) {}
 
@@ -74,7 +86,7 @@ export class StatusManager {
    * wait for their retry without holding this up (the master they wait for may be gone for good).
    */
   async idle(): Promise<void> {
-    const fresh = (): boolean => [...this.pending.values()].some((p) => p.notBefore === undefined);
+    const fresh = (): boolean => Date.now() >= this.pausedUntil && [...this.pending.values()].some((p) => p.notBefore === undefined);
     while (this.inFlight.size || fresh()) {
       await Promise.all([...this.inFlight.values()]);
       if (!this.inFlight.size && this.pending.size) this.pump();
@@ -91,8 +103,10 @@ export class StatusManager {
   }
 
   private pump(): void {
-    const limit = this.options.concurrency ?? 4;
     const now = Date.now();
+    if (now < this.pausedUntil) return this.scheduleRetry(this.pausedUntil);
+    // After a pause one write probes the master; the others follow once it is answered.
+    const limit = this.overloadPauseMs ? 1 : this.options.concurrency ?? 4;
     for (const [uid, p] of this.pending) {
       if (this.inFlight.size >= limit) break;
       if (this.inFlight.has(uid) || (p.notBefore ?? 0) > now) continue;
@@ -102,7 +116,9 @@ export class StatusManager {
 
   /** Pumps again when the earliest failed write is due. */
   private scheduleRetry(at: number): void {
-    if (this.retryTimer || this.stopped) return;
+    if (this.stopped || (this.retryTimer && this.retryAt <= at)) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryAt = at;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.pump();
@@ -114,14 +130,34 @@ export class StatusManager {
     }, Math.max(0, at - Date.now()));
   }
 
+  /**
+   * The master refused a write as overloaded even after the client's own resends: every write of
+   * this node waits, for retryMs and then twice as long with each refusal in a row, plus up to
+   * half again at random so that thousands of nodes refused together do not come back together.
+   * Retrying each pod every retryMs instead is what turned an overloaded master into a retry
+   * storm at 5,000 nodes (1,357,572 status writes for 70,453 pods, most of them refused).
+   * Writes sent before the pause began and refused during it do not lengthen it.
+   */
+  private pauseAll(sentAt: number): number {
+    if (sentAt < this.pausedUntil) return this.pausedUntil;
+    const base = this.options.retryMs ?? 10_000;
+    this.overloadPauseMs = Math.min(this.overloadPauseMs ? this.overloadPauseMs * 2 : base, this.options.maxOverloadPauseMs ?? 80_000);
+    const jitter = this.overloadPauseMs * 0.5 * (this.options.random ?? Math.random)();
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + this.overloadPauseMs + jitter);
+    return this.pausedUntil;
+  }
+
   private write(uid: string, p: Pending): Promise<void> {
     this.pending.delete(uid);
     const text = JSON.stringify(p.status);
+    let sentAt = Date.now();
     const run = (async () => {
       try {
         const t0 = performance.now();
+        sentAt = Date.now();
         await this.client.patch(core('pods', p.namespace, p.name, 'status'), 'merge', { status: p.status });
         this.written.set(uid, text);
+        this.overloadPauseMs = 0;
         traceAdd(uid, 'status-wait', t0 - (p.since ?? t0));
         traceAdd(uid, 'status-write', performance.now() - t0);
         traceAdd(uid, 'status-writes', 1);
@@ -129,7 +165,7 @@ export class StatusManager {
       } catch (err) {
         if (ApiError.isNotFound(err)) return this.forget(uid);
         this.options.onError?.(new Error(`writing status of pod ${p.namespace}/${p.name} failed: ${(err as Error).message}`));
-        const notBefore = Date.now() + (this.options.retryMs ?? 10_000);
+        const notBefore = err instanceof ApiError && err.code === 429 ? this.pauseAll(sentAt) : Date.now() + (this.options.retryMs ?? 10_000);
         const newer = this.pending.get(uid);
         this.pending.set(uid, { ...(newer ?? p), notBefore });
         this.scheduleRetry(notBefore);

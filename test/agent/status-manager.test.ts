@@ -10,12 +10,17 @@ interface Seen {
   at: number;
 }
 
-/** A master stand-in for pods/status: answers each PATCH after delayMs, failing the first `failures` of each pod with 504. */
-async function statusServer(pki: ReturnType<typeof makeTestPki>, o: { failures?: number; delayMs?: number }) {
+/**
+ * A master stand-in for pods/status: answers each PATCH after delayMs, failing the first `failures`
+ * of each pod with 504, and refusing the first `refusals` of all with 429 (no Retry-After, so the
+ * client does not resend: the status manager sees each refusal).
+ */
+async function statusServer(pki: ReturnType<typeof makeTestPki>, o: { failures?: number; delayMs?: number; refusals?: number }) {
   const seen: Seen[] = [];
   const failedFor = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
+  let refused = 0;
   const server = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key, allowHTTP1: true }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -26,6 +31,11 @@ async function statusServer(pki: ReturnType<typeof makeTestPki>, o: { failures?:
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       setTimeout(() => {
         inFlight--;
+        if (refused < (o.refusals ?? 0)) {
+          refused++;
+          res.writeHead(429, { 'content-type': 'application/json' });
+          return void res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 429, reason: 'TooManyRequests', message: 'too many requests' }));
+        }
         const failed = failedFor.get(path) ?? 0;
         if (failed < (o.failures ?? 0)) {
           failedFor.set(path, failed + 1);
@@ -87,6 +97,33 @@ describe('StatusManager', () => {
       status.set('u0', 'default', 'p0', { phase: 'Running' });
       await status.idle();
       expect(server.seen).toHaveLength(12);
+    } finally {
+      status.stop();
+      client.close();
+      await server.close();
+    }
+  });
+
+  test('a write refused as overloaded (429) pauses every write, longer with each refusal in a row, then one probes before the rest follow', async () => {
+    const server = await statusServer(pki, { refusals: 4, delayMs: 20 });
+    const client = new KubeClient({ server: server.url, ca: pki.ca.cert, token: 't', http2: true });
+    const status = new StatusManager(client, { retryMs: 300, batchMs: 5, random: () => 0 });
+    try {
+      const t0 = Date.now();
+      for (let i = 0; i < 3; i++) status.set(`u${i}`, 'default', `p${i}`, { phase: 'Running' });
+      await new Promise((r) => setTimeout(r, 1_500));
+      const at = server.seen.map((s) => s.at - t0);
+      // Three refused together make one pause of 300 ms, not three doubling it; the probe after it
+      // is refused (600 ms more); the next probe is answered, and the two others follow it.
+      expect(at).toHaveLength(7);
+      expect(at[2]).toBeLessThan(150);
+      expect(at[3]).toBeGreaterThanOrEqual(300);
+      expect(at[3]).toBeLessThan(500);
+      expect(at[4] - at[3]).toBeGreaterThanOrEqual(600);
+      expect(at[4] - at[3]).toBeLessThan(800);
+      expect(at[5]).toBeGreaterThanOrEqual(at[4] + 20); // after the probe's answer, not beside it
+      await status.idle();
+      expect(new Set(server.seen.slice(4).map((s) => s.path)).size).toBe(3);
     } finally {
       status.stop();
       client.close();
