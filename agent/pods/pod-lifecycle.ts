@@ -16,6 +16,15 @@ import { traceBegin } from '../start-trace';
 import { VolumeManager } from '../volumes/volume-manager';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
 
+/**
+ * A pod whose volumes failed to set up tries again after 2 s, then 4, 8... up to 32 s. The
+ * kubelet's volume operations back off the same way up to 2 min 2 s; 32 s keeps a pod that waited
+ * for a ConfigMap created late within half a minute of it, while an overloaded master gets a token
+ * request per pod every half minute instead of every 2 s.
+ */
+export const MOUNT_BACKOFF_BASE_MS = 2_000;
+export const MOUNT_BACKOFF_MAX_MS = 32_000;
+
 export interface PodLifecycleOptions {
   client: KubeClient;
   runtime: ContainerRuntime;
@@ -25,6 +34,9 @@ export interface PodLifecycleOptions {
   containerIdPrefix: string;
   restartBackoffBaseMs?: number;
   restartBackoffMaxMs?: number;
+  /** First and longest wait before a pod whose volumes failed to set up tries again (default 2 s, 32 s). */
+  mountBackoffBaseMs?: number;
+  mountBackoffMaxMs?: number;
   plegPeriodMs?: number;
   resyncMs?: number;
   network?: () => string | undefined;
@@ -71,6 +83,7 @@ export class PodLifecycle {
       events: this.events,
       restartBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
       pullBackoff: new Backoff(o.restartBackoffBaseMs ?? 10_000, o.restartBackoffMaxMs ?? 300_000),
+      mountBackoff: new Backoff(o.mountBackoffBaseMs ?? MOUNT_BACKOFF_BASE_MS, o.mountBackoffMaxMs ?? MOUNT_BACKOFF_MAX_MS),
       startFailures: new StartFailures((uid) => this.volumes.podDir(uid)),
       hostIP: o.hostIP,
       network: o.network,

@@ -29,6 +29,8 @@ export interface PodSyncDeps {
   events?: EventRecorder;
   restartBackoff: Backoff;
   pullBackoff: Backoff;
+  /** Per pod: when a pod whose volumes failed to set up tries again (a missing ConfigMap, a refused token request). */
+  mountBackoff: Backoff;
   startFailures: StartFailures;
   hostIP: string;
   /** Runtime network for pods (flannel's), else the runtime default. */
@@ -126,6 +128,7 @@ export class PodSync {
     let volumes: Map<string, VolumeSource>;
     try {
       volumes = await traced(uid, 'volumes', () => this.d.volumes.setUp(pod));
+      this.d.mountBackoff.reset(uid);
       if (state.podWaiting?.reason === 'ContainerCreating') state.podWaiting = undefined;
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
@@ -169,11 +172,17 @@ export class PodSync {
     return changed;
   }
 
-  /** The pod waits (ContainerCreating) and syncs again shortly. */
+  /**
+   * The pod waits (ContainerCreating) and tries again after a back-off that doubles with each
+   * failure in a row, as the kubelet's volume operations do: a fixed 2 s made every pod of an
+   * overloaded master ask for its ServiceAccount token (and record a FailedMount event) every 2 s,
+   * 238,297 token requests for 70,453 pods at 5,000 nodes.
+   */
   private volumeFailed(pod: Pod, state: PodState, err: VolumeError): void {
+    const uid = pod.metadata?.uid ?? '';
     state.podWaiting = { reason: 'ContainerCreating', message: `MountVolume.SetUp failed: ${err.message}` };
     this.event(pod, 'Warning', 'FailedMount', err.message);
-    this.d.requestSync(pod.metadata?.uid ?? '', 2000);
+    this.d.requestSync(uid, this.d.mountBackoff.next(uid));
   }
 
   /** Returns the running sandbox (created now or before), or undefined when it cannot be had yet. */
@@ -380,6 +389,7 @@ export class PodSync {
     this.d.status.forget(uid);
     this.d.restartBackoff.forget(`${uid}/`);
     this.d.pullBackoff.forget(`pull/${uid}/`);
+    this.d.mountBackoff.reset(uid);
     this.states.delete(uid);
     return 'done';
   }

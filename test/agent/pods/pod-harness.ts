@@ -19,6 +19,8 @@ export class PodHarness {
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
   readonly log: string[] = [];
+  /** When each ServiceAccount token was asked for (Date.now()); the harness refuses them all with 429. */
+  readonly tokenRequests: number[] = [];
   lifecycle!: PodLifecycle;
   readonly dataDir: string;
 
@@ -36,6 +38,8 @@ export class PodHarness {
       containerIdPrefix: 'podman://',
       restartBackoffBaseMs: this.backoffBaseMs,
       restartBackoffMaxMs: this.backoffBaseMs * 8,
+      mountBackoffBaseMs: this.backoffBaseMs / 2,
+      mountBackoffMaxMs: this.backoffBaseMs * 4,
       plegPeriodMs: 250,
       events: false,
       // The service variables: a cluster without Services.
@@ -89,7 +93,11 @@ export class PodHarness {
         if (pod) setImmediate(() => this.lifecycle.onPod('DELETED', pod));
         return pod;
       },
-      create: async (_ref: ResourceRef, body: unknown) => body,
+      create: async (ref: ResourceRef, body: unknown) => {
+        if (ref.subresource !== 'token') return body;
+        this.tokenRequests.push(Date.now());
+        throw new ApiError(429, 'TooManyRequests', 'too many requests, please try again later');
+      },
       // The service variables: a namespace without Services, as the API lists it.
       list: async (ref: ResourceRef) => {
         if (ref.resource !== 'services') throw new ApiError(404, 'NotFound', `the harness serves no list of ${ref.resource}`);

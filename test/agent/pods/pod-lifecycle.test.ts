@@ -184,6 +184,25 @@ test('env and volumes come from a ConfigMap and a Secret; init containers run fi
   expect(st?.qosClass).toBe('Burstable');
 });
 
+test('a pod whose volume cannot be set up (its token refused) waits ContainerCreating and tries again after doubling back-offs', async () => {
+  h.tokenRequests.length = 0;
+  const pod = h.add(
+    makePod('token-refused', {
+      volumes: [{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }],
+      containers: [{ name: 'main', image, ...sh('exec sleep 3600'), volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/tokens' }] }],
+    }),
+  );
+  // The harness's back-off starts at 200 ms and doubles to 1.6 s: 0, 0.2, 0.6, 1.4, 3.0 s.
+  await waitFor('five token requests', () => h.tokenRequests.length >= 5, 15_000, () => h.tokenRequests);
+  expect(cs(pod, 'main')?.state?.waiting).toMatchObject({ reason: 'ContainerCreating', message: expect.stringContaining('too many requests') });
+  const gaps = h.tokenRequests.slice(1).map((t, i) => t - h.tokenRequests[i]);
+  // The first retries can come early (the sandbox's start asks for a sync too); the last are the back-off's.
+  expect(gaps[gaps.length - 1]).toBeGreaterThanOrEqual(1_500);
+  expect(gaps[gaps.length - 1]).toBeGreaterThanOrEqual(1.6 * gaps[gaps.length - 2]);
+  h.remove(pod);
+  await waitFor('token-refused pod cleaned up', () => !h.lifecycle.pods.has(pod.metadata?.uid ?? ''), 15_000);
+});
+
 test('bad input ends in clear reasons: missing image, missing command, taken hostPort', async () => {
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', r));
