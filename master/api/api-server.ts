@@ -219,7 +219,10 @@ export class ApiServer {
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
       release = await this.inFlight.admit(who, { verb: rr.verb, plural: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace });
       // A client that gave up while its request waited for a slot gets no answer: free the slot now.
-      if ((req as { aborted?: boolean }).aborted) return;
+      if (clientGone(req, res)) {
+        code = CLIENT_CLOSED_REQUEST;
+        return;
+      }
       await this.authorize(who, rr, req);
       if (rr.subresource === 'log') {
         foreground.end(); // `logs -f` streams for as long as it is followed
@@ -238,6 +241,10 @@ export class ApiServer {
       });
       if (reply) this.reply(res, reply);
     } catch (err) {
+      if (clientGone(req, res, err)) {
+        code = CLIENT_CLOSED_REQUEST;
+        return;
+      }
       const e = toHttpError(err);
       code = e.code;
       if (e.code >= 500) this.errorLog.error(err, { method: req.method, url: redactUrl(req.url), code: e.code }, 'request failed');
@@ -250,7 +257,7 @@ export class ApiServer {
     } finally {
       release();
       foreground.end();
-      code = res.statusCode || code;
+      if (code !== CLIENT_CLOSED_REQUEST) code = res.statusCode || code;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.request(verb, resource, code, seconds);
       this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
@@ -419,6 +426,26 @@ function selectedName(query: URLSearchParams): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The code a request is counted and logged with when its client went away before the answer
+ * (nginx's "client closed request"): nothing was answered, and it is no error of the master's.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+const disconnectCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_STREAM']);
+
+/**
+ * Whether the client is gone: it reset the stream or closed the connection, for instance giving
+ * up on a request that waited for a slot. Reading such a request's body fails with "Premature
+ * close", which was counted and logged as a 500.
+ */
+function clientGone(req: IncomingMessage, res: ServerResponse, err?: unknown): boolean {
+  if ((req as { aborted?: boolean }).aborted) return true;
+  const stream = (res as unknown as { stream?: { destroyed?: boolean } }).stream;
+  if (!res.writableEnded && (stream?.destroyed ?? res.destroyed)) return true;
+  return err !== undefined && disconnectCodes.has((err as { code?: string }).code ?? '');
 }
 
 function toHttpError(err: unknown): HttpError {

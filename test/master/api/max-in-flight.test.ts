@@ -1,4 +1,6 @@
+import http2 from 'node:http2';
 import { KubeClient } from '../../../kube/client';
+import { ApiServer } from '../../../master/api/api-server';
 import { HEARTBEATS_PER_NODE, MaxInFlight } from '../../../master/api/max-in-flight';
 import { NodeReferences } from '../../../master/auth/node-references';
 import { rawRequest } from '../../support/https-raw';
@@ -151,5 +153,40 @@ describe('the master past its max-in-flight bound', () => {
       open();
     }
     expect((await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(200);
+  });
+
+  test('a client that gives up while its write waits for a slot is counted as gone (499), not as a server error', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const proto = ApiServer.prototype as unknown as { authorize: (...args: unknown[]) => Promise<void> };
+    const authorize = proto.authorize;
+    // The first write is held once admitted: it takes the one mutation slot.
+    const held = jest.spyOn(proto, 'authorize').mockImplementationOnce(async function (this: unknown, ...args: unknown[]) {
+      await gate;
+      return authorize.apply(this, args);
+    });
+    const body = JSON.stringify({ data: { k: 'gone' } });
+    const session = http2.connect(m.url, { ca: m.caPem });
+    try {
+      const first = rawRequest(m.url, m.caPem, 'POST', '/api/v1/namespaces/default/configmaps', { token, body: JSON.stringify({ metadata: { name: 'first' } }) });
+      for (let i = 0; i < 50 && held.mock.calls.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(held.mock.calls.length).toBe(1);
+      const queued = session.request({ ':method': 'PATCH', ':path': '/api/v1/namespaces/default/configmaps/held', authorization: `Bearer ${token}`, 'content-type': 'application/merge-patch+json' });
+      queued.on('error', () => undefined);
+      queued.end(body);
+      await new Promise((r) => setTimeout(r, 300));
+      queued.close(http2.constants.NGHTTP2_CANCEL);
+      await new Promise((r) => setTimeout(r, 100));
+      open();
+      expect((await first).status).toBe(403); // a node may not create ConfigMaps
+      await new Promise((r) => setTimeout(r, 200));
+      const metrics = await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken });
+      expect(metrics.body).toContain('apiserver_request_total{verb="PATCH",resource="configmaps",code="499"} 1');
+      expect(metrics.body).not.toMatch(/resource="configmaps",code="5\d\d"/);
+    } finally {
+      held.mockRestore();
+      open();
+      session.close();
+    }
   });
 });
