@@ -40,7 +40,8 @@ export class ServiceAccountTokens {
         boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, uid },
       },
     };
-    const res = await this.client.create<KubeObject & { status?: { token?: string; expirationTimestamp?: string } }>(core('serviceaccounts', namespace, account, 'token'), body);
+    // Refused (429): the pod's volume set-up backs off and asks again, not this client.
+    const res = await this.client.create<KubeObject & { status?: { token?: string; expirationTimestamp?: string } }>(core('serviceaccounts', namespace, account, 'token'), body, { resendRefused: false });
     const token = res.status?.token;
     if (!token) throw new Error(`the API returned no token for ServiceAccount ${namespace}/${account}`);
     const expiresAt = Date.parse(res.status?.expirationTimestamp ?? '') || now + (expirationSeconds ?? 3600) * 1000;

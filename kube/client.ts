@@ -39,6 +39,17 @@ export interface ListQuery {
   resourceVersion?: string;
 }
 
+/** Per-call choices. */
+export interface CallOptions {
+  /**
+   * Send a request refused with 429 again after its Retry-After, up to 5 times (default true, as
+   * client-go). A caller with a back-off of its own (the status manager, a pod's volume set-up)
+   * turns it off: each resend of a refused write is one more request for an overloaded master,
+   * and 5,000 nodes resending at the same Retry-After come back together.
+   */
+  resendRefused?: boolean;
+}
+
 export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 
 const patchContentType: Record<PatchType, string> = {
@@ -84,16 +95,16 @@ export class KubeClient {
     return this.json<KubeList<T>>('GET', resourcePath(ref) + queryString(query));
   }
 
-  create<T extends KubeObject = KubeObject>(ref: ResourceRef, body: KubeObject): Promise<T> {
-    return this.json<T>('POST', resourcePath(ref), body);
+  create<T extends KubeObject = KubeObject>(ref: ResourceRef, body: KubeObject, call: CallOptions = {}): Promise<T> {
+    return this.json<T>('POST', resourcePath(ref), body, 'application/json', call);
   }
 
   update<T extends KubeObject = KubeObject>(ref: ResourceRef, body: KubeObject): Promise<T> {
     return this.json<T>('PUT', resourcePath(ref), body);
   }
 
-  patch<T extends KubeObject = KubeObject>(ref: ResourceRef, type: PatchType, body: unknown, query = ''): Promise<T> {
-    return this.json<T>('PATCH', resourcePath(ref) + query, body, patchContentType[type]);
+  patch<T extends KubeObject = KubeObject>(ref: ResourceRef, type: PatchType, body: unknown, query = '', call: CallOptions = {}): Promise<T> {
+    return this.json<T>('PATCH', resourcePath(ref) + query, body, patchContentType[type], call);
   }
 
   delete<T extends KubeObject = KubeObject>(ref: ResourceRef, options: Record<string, unknown> = {}): Promise<T> {
@@ -175,11 +186,11 @@ export class KubeClient {
    * so is a read answered 5xx with a Retry-After (a store past its deadline). A write answered 5xx
    * may have been carried out, and is left to the caller.
    */
-  private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json', call: CallOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const res = await this.send(method, path, body, contentType);
       if (res.status < 300) return JSON.parse(res.body) as T;
-      const again = res.status === 429 || (method === 'GET' && res.status >= 500);
+      const again = (res.status === 429 && call.resendRefused !== false) || (method === 'GET' && res.status >= 500);
       const waitS = again && attempt <= MAX_RETRY_AFTER ? res.retryAfterS : undefined;
       if (waitS === undefined) throw toApiError(res.status, res.body);
       await new Promise((r) => setTimeout(r, waitS * 1000));

@@ -50,6 +50,19 @@ describe.each([false, true])('KubeClient and Retry-After (http2: %s)', (useHttp2
     }
   });
 
+  test('a caller with its own back-off (resendRefused: false) gets the 429 at once, Retry-After or not', async () => {
+    const server = await scriptedServer(pki, [{ status: 429, retryAfter: '0' }, { status: 429, retryAfter: '0' }]);
+    const client = new KubeClient({ server: server.url, ca: pki.ca.cert, token: 't', http2: useHttp2 });
+    try {
+      await expect(client.patch(ref, 'merge', { data: {} }, '', { resendRefused: false })).rejects.toMatchObject({ code: 429 });
+      await expect(client.create(core('configmaps', 'default'), { metadata: { name: 'c' } }, { resendRefused: false })).rejects.toMatchObject({ code: 429 });
+      expect(server.seen.map((s) => s.method)).toEqual(['PATCH', 'POST']);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
   test('without Retry-After, or past 5 retries, the error reaches the caller', async () => {
     const server = await scriptedServer(pki, [{ status: 429 }, { status: 409, retryAfter: '0' }, ...Array.from({ length: 6 }, () => ({ status: 503, retryAfter: '0' }))]);
     const client = new KubeClient({ server: server.url, ca: pki.ca.cert, token: 't', http2: useHttp2 });
