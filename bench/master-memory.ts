@@ -19,6 +19,7 @@ import { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
 import { masterControllers } from '../master/controllers/master-controllers';
 import { startMaster } from '../master/server';
+import { settledHeap } from './settled-heap';
 import { startEtcd } from '../test/support/etcd';
 
 function arg(name: string, fallback: string): string {
@@ -27,17 +28,6 @@ function arg(name: string, fallback: string): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function settledHeap(): Promise<{ heapMb: number; rssMb: number }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc: the figures are heap sizes after a full GC');
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await sleep(200);
-  }
-  const m = process.memoryUsage();
-  return { heapMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 };
-}
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

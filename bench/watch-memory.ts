@@ -19,6 +19,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
 import { startMaster } from '../master/server';
+import { settledHeap } from './settled-heap';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,17 +27,6 @@ function arg(name: string, fallback: string): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function settled(): Promise<{ heapMb: number; rssMb: number }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc: the figures are heap sizes after a full GC');
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await sleep(300);
-  }
-  const m = process.memoryUsage();
-  return { heapMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 };
-}
 
 type ToChild = { step: 'connect' } | { step: 'watch'; namespaces: number };
 
@@ -83,17 +73,17 @@ async function main(): Promise<void> {
       await admin.create(core('namespaces'), { metadata: { name: `wm-${n}` } } as never);
       await admin.create(core('configmaps', `wm-${n}`), { metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': m.caPem } } as never);
     }
-    const base = await settled();
+    const base = await settledHeap();
     console.log(`master alone: heap ${base.heapMb.toFixed(0)} MB, RSS ${base.rssMb.toFixed(0)} MB`);
     proc.send({ step: 'connect' } satisfies ToChild);
     await reply();
-    const connected = await settled();
+    const connected = await settledHeap();
     console.log(`${sessions} HTTP/2 connections: heap ${connected.heapMb.toFixed(0)} MB, RSS ${connected.rssMb.toFixed(0)} MB; per connection ${(((connected.heapMb - base.heapMb) * 1024) / sessions).toFixed(1)} KB heap, ${(((connected.rssMb - base.rssMb) * 1024) / sessions).toFixed(1)} KB RSS`);
     if (snapshot) console.log(`heap snapshot before the watches: ${writeHeapSnapshot(`${snapshot}.connected.heapsnapshot`)}`);
     const t0 = Date.now();
     proc.send({ step: 'watch', namespaces } satisfies ToChild);
     await reply();
-    const watching = await settled();
+    const watching = await settledHeap();
     const watches = sessions * perSession;
     console.log(`${watches} watches open in ${((Date.now() - t0) / 1000).toFixed(1)} s: heap ${watching.heapMb.toFixed(0)} MB, RSS ${watching.rssMb.toFixed(0)} MB; per watch ${(((watching.heapMb - connected.heapMb) * 1024) / watches).toFixed(1)} KB heap, ${(((watching.rssMb - connected.rssMb) * 1024) / watches).toFixed(1)} KB RSS`);
     if (snapshot) console.log(`heap snapshot with the watches: ${writeHeapSnapshot(`${snapshot}.watching.heapsnapshot`)}`);
