@@ -132,8 +132,9 @@ export class StatusManager {
 
   /**
    * The master refused a write as overloaded (the client is told not to resend it; this is the
-   * back-off instead): every write of this node waits, for retryMs and then twice as long with each refusal in a row, plus up to
-   * half again at random so that thousands of nodes refused together do not come back together.
+   * back-off instead): every write of this node waits, for retryMs and then twice as long with
+   * each refusal in a row, plus up to half again at random so that thousands of nodes refused
+   * together do not come back together.
    * Retrying each pod every retryMs instead is what turned an overloaded master into a retry
    * storm at 5,000 nodes (1,357,572 status writes for 70,453 pods, most of them refused).
    * Writes sent before the pause began and refused during it do not lengthen it.
@@ -150,11 +151,10 @@ export class StatusManager {
   private write(uid: string, p: Pending): Promise<void> {
     this.pending.delete(uid);
     const text = JSON.stringify(p.status);
-    let sentAt = Date.now();
+    const sentAt = Date.now();
     const run = (async () => {
       try {
         const t0 = performance.now();
-        sentAt = Date.now();
         await this.client.patch(core('pods', p.namespace, p.name, 'status'), 'merge', { status: p.status }, '', { resendRefused: false });
         this.written.set(uid, text);
         this.overloadPauseMs = 0;

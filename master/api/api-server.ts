@@ -241,13 +241,15 @@ export class ApiServer {
       });
       if (reply) this.reply(res, reply);
     } catch (err) {
-      if (clientGone(req, res, err)) {
+      const e = toHttpError(err);
+      const disconnect = disconnectCodes.has((err as { code?: string }).code ?? '');
+      // A fault of the master's stays logged even when its client has gone meanwhile.
+      if (e.code >= 500 && !disconnect) this.errorLog.error(err, { method: req.method, url: redactUrl(req.url), code: e.code }, 'request failed');
+      if (disconnect || clientGone(req, res)) {
         code = CLIENT_CLOSED_REQUEST;
         return;
       }
-      const e = toHttpError(err);
       code = e.code;
-      if (e.code >= 500) this.errorLog.error(err, { method: req.method, url: redactUrl(req.url), code: e.code }, 'request failed');
       if (res.headersSent) {
         res.end();
       } else {
@@ -434,18 +436,14 @@ function selectedName(query: URLSearchParams): string | undefined {
  */
 export const CLIENT_CLOSED_REQUEST = 499;
 
+/** What reading or answering a request fails with when its client is gone: reading the body of such a request fails with "Premature close", which was logged as a 500. */
 const disconnectCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_STREAM']);
 
-/**
- * Whether the client is gone: it reset the stream or closed the connection, for instance giving
- * up on a request that waited for a slot. Reading such a request's body fails with "Premature
- * close", which was counted and logged as a 500.
- */
-function clientGone(req: IncomingMessage, res: ServerResponse, err?: unknown): boolean {
+/** Whether the client is gone: it reset the stream or closed the connection (one that gave up waiting for a slot, say). */
+function clientGone(req: IncomingMessage, res: ServerResponse): boolean {
   if ((req as { aborted?: boolean }).aborted) return true;
   const stream = (res as unknown as { stream?: { destroyed?: boolean } }).stream;
-  if (!res.writableEnded && (stream?.destroyed ?? res.destroyed)) return true;
-  return err !== undefined && disconnectCodes.has((err as { code?: string }).code ?? '');
+  return !res.writableEnded && (stream?.destroyed ?? res.destroyed);
 }
 
 function toHttpError(err: unknown): HttpError {
