@@ -39,6 +39,11 @@ export interface ListQuery {
   resourceVersion?: string;
 }
 
+export interface WatchQuery extends ListQuery {
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+}
+
 /** Per-call choices. */
 export interface CallOptions {
   /**
@@ -123,7 +128,7 @@ export class KubeClient {
    */
   watch<T extends KubeObject = KubeObject>(
     ref: ResourceRef,
-    query: ListQuery & { allowWatchBookmarks?: boolean; timeoutSeconds?: number },
+    query: WatchQuery,
     onEvent: (event: WatchEvent<T>) => void,
     onError: (err: Error) => void = () => undefined,
   ): WatchHandle {

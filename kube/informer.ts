@@ -1,5 +1,7 @@
 import { ApiError } from './api-error';
-import type { KubeClient, ListQuery, WatchHandle } from './client';
+import type { ListQuery, WatchHandle } from './client';
+import { deepFreeze } from './deep-freeze';
+import type { ListWatch } from './list-watch';
 import { objectKey, type KubeObject, type WatchEventKind } from './object';
 import type { ResourceRef } from './resource-path';
 
@@ -18,6 +20,12 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * object's namespace, name and resourceVersion.
    */
   transform?: (obj: T) => T;
+  /**
+   * Freeze every object once transformed (default false). Readers must never change what an
+   * informer hands them (client-go's rule); frozen, a change throws where it is made. Needed when
+   * the source shares parts of its objects with others (the master's store-backed source).
+   */
+  freeze?: boolean;
 }
 
 /**
@@ -38,7 +46,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private backoff: number;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly source: ListWatch,
     private readonly ref: ResourceRef,
     private readonly options: InformerOptions<T> = {},
   ) {
@@ -97,7 +105,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.client.list<T>(this.ref, { ...this.options.query });
+    const list = await this.source.list<T>(this.ref, { ...this.options.query });
     const seen = new Set<string>();
     for (const obj of list.items) {
       const key = objectKey(obj);
@@ -122,7 +130,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     return new Promise((resolve, reject) => {
       let gone = false;
       let failure: Error | undefined;
-      this.watchHandle = this.client.watch<T>(
+      this.watchHandle = this.source.watch<T>(
         this.ref,
         { ...this.options.query, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 },
         (event) => {
@@ -143,7 +151,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', received: T): void {
-    const obj = this.options.transform ? this.options.transform(received) : received;
+    const transformed = this.options.transform ? this.options.transform(received) : received;
+    const obj = this.options.freeze ? deepFreeze(transformed) : transformed;
     const key = objectKey(obj);
     const old = this.cache.get(key);
     if (type === 'DELETED') {

@@ -1,5 +1,5 @@
-import type { KubeClient } from './client';
 import { Informer, type InformerHandler } from './informer';
+import type { ListWatch } from './list-watch';
 import { objectKey, type KubeObject } from './object';
 import { resourcePath, type ResourceRef } from './resource-path';
 
@@ -13,7 +13,8 @@ export interface InformerLike<T extends KubeObject> {
 /**
  * One informer per resource for the whole controller manager, so the ReplicaSet, Deployment,
  * endpoints and garbage collector loops share one pod watch instead of opening four.
- * Controllers register handlers before start(); start() waits for every first list.
+ * Controllers register handlers before start(); start() waits for every first list. Objects are
+ * frozen: the master's store-backed source shares their parts with the store's watch events.
  */
 export class SharedInformers {
   private readonly informers = new Map<string, Informer<KubeObject>>();
@@ -21,7 +22,7 @@ export class SharedInformers {
   private started = false;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly source: ListWatch,
     private readonly onError?: (ref: ResourceRef, err: Error) => void,
   ) {}
 
@@ -30,7 +31,7 @@ export class SharedInformers {
     let inf = this.informers.get(path);
     if (!inf) {
       if (this.started) throw new Error(`informer for ${path} requested after start: register every informer before SharedInformers.start()`);
-      inf = new Informer<KubeObject>(this.client, ref, { onError: (err) => this.onError?.(ref, err), transform: withoutManagedFields });
+      inf = new Informer<KubeObject>(this.source, ref, { onError: (err) => this.onError?.(ref, err), transform: withoutManagedFields, freeze: true });
       this.informers.set(path, inf);
     }
     return inf as unknown as Informer<T>;

@@ -63,7 +63,10 @@ export interface MasterOptions {
  * 7... s.
  */
 export const LISTEN_BACKLOG = 4096;
-/** `store` is for allocations that must be atomic across masters (pod CIDR claims); objects go through the API. */
+/**
+ * `store` is for allocations that must be atomic across masters (pod CIDR claims) and for the
+ * informers' reads (StoreListWatch); every write of an object goes through the API.
+ */
 export type ControllerStarter = (api: { url: string; caPem: string; token: string; log: Logger; store: Store }) => Promise<{ stop(): Promise<void> }>;
 
 export interface RunningMaster {

@@ -8,9 +8,12 @@ import { EventRecorder } from '../../kube/event-recorder';
 import { LeaderElector } from '../../kube/leader-election';
 import { CONTROLLER_NAMES, CONTROLLERS, type ControllerName, type ControllerSettings } from './registry';
 import { SharedInformers } from '../../kube/shared-informers';
+import type { ListWatch } from '../../kube/list-watch';
 
 export interface ControllerManagerOptions extends ControllerSettings {
   client: KubeClient;
+  /** Where the shared informers list and watch (default: client). The master passes its store. */
+  listWatch?: ListWatch;
   /** Who holds the leader lease: unique per master (e.g. hostname + pid). */
   identity: string;
   /** Run only while holding the kube-system lease (default false: run at once). */
@@ -38,7 +41,7 @@ interface RunningSet {
 /** Builds every loop over one set of shared informers, waits for them to sync, then starts them all. */
 async function startControllers(opts: ControllerManagerOptions, log: Log): Promise<RunningSet> {
   const enabled = new Set<string>(opts.controllers ?? CONTROLLER_NAMES);
-  const informers = new SharedInformers(opts.client, (ref, err) => log('informer error', { resource: resourcePath(ref), error: err.message }));
+  const informers = new SharedInformers(opts.listWatch ?? opts.client, (ref, err) => log('informer error', { resource: resourcePath(ref), error: err.message }));
   const recorders: EventRecorder[] = [];
   const ctx: ControllerContext = {
     client: opts.client,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { KubeClient } from '../../kube/client';
 import type { ControllerStarter } from '../server';
+import { StoreListWatch } from '../api/store-list-watch';
 import { KeyClaims } from '../store/key-claims';
 import { startControllerManager, type ControllerManagerOptions } from './controller-manager';
 import type { NodeIpamSettings } from './node-ipam/node-ipam-controller';
@@ -10,12 +11,13 @@ export const POD_CIDR_CLAIMS = '/lotse/allocations/podcidr/';
 
 /**
  * The controller manager as `startMaster({ controllers })` wants it: a client with the admin
- * token against the master's own URL, logs into the master's logger, leader election on.
+ * token against the master's own URL for writes, informers reading the master's store directly,
+ * logs into the master's logger, leader election on.
  * The identity is the host and port, so a master restarted on the same host and port picks up
  * its own lease at once instead of waiting out a lease duration.
  */
 export function masterControllers(
-  options: Partial<Omit<ControllerManagerOptions, 'client' | 'nodeIpam'>> = {},
+  options: Partial<Omit<ControllerManagerOptions, 'client' | 'listWatch' | 'nodeIpam'>> = {},
   podNetwork?: Omit<NodeIpamSettings, 'claims'>,
 ): ControllerStarter {
   return async (api) => {
@@ -23,6 +25,7 @@ export function masterControllers(
     const logger = api.log.child({ component: 'controller-manager' });
     const manager = await startControllerManager({
       client,
+      listWatch: new StoreListWatch(api.store, client),
       identity: `${hostname()}_${new URL(api.url).port}`,
       leaderElection: true,
       rootCaPem: api.caPem,

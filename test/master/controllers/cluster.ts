@@ -6,10 +6,11 @@ import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow
 import { KubeClient } from '../../../kube/client';
 import { core } from '../../../kube/resource-path';
 import { startControllerManager, type ControllerManagerOptions, type RunningControllerManager } from '../../../master/controllers/controller-manager';
+import { StoreListWatch } from '../../../master/api/store-list-watch';
 import type { MasterOptions } from '../../../master/server';
 import { startTestMaster, type StoreKind, type TestMaster } from '../../support/master';
 
-/** A master, hollow nodes (the agent's fake runtime) and a controller manager started by the test. */
+/** A master, hollow nodes (the agent's fake runtime) and a controller manager started by the test, reading the master's store as in `lotse master`. */
 export interface TestCluster {
   master: TestMaster;
   client: KubeClient;
@@ -37,7 +38,8 @@ export async function startCluster(o: { nodes: number; store?: StoreKind; manage
     },
     startManager: async (extra = {}) => {
       const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
-      const cm = await startControllerManager({ client, identity: `test-${managers.length}`, log: process.env.LOTSE_TEST_LOG ? (m, f) => console.log(m, f) : undefined, ...o.manager, ...extra });
+      // Informers read the master's store, as `lotse master` runs them (masterControllers).
+      const cm = await startControllerManager({ client, listWatch: new StoreListWatch(master.store, client), identity: `test-${managers.length}`, log: process.env.LOTSE_TEST_LOG ? (m, f) => console.log(m, f) : undefined, ...o.manager, ...extra });
       managers.push({ cm, client });
       return cm;
     },
