@@ -79,6 +79,16 @@ export class ListCache extends PrefixMirror {
     return { items: keys.map((k) => this.objects.get(k) as CachedValue), revision: this.reached() };
   }
 
+  /**
+   * The object at key as the cache holds it now, without waiting for the cache to catch up: a
+   * guess at the current object for a read-modify-write, which the store's revision check on the
+   * write confirms (kube-apiserver's GuaranteedUpdate starts from its watch cache's object the same
+   * way). Undefined when the cache has no live copy of the resource (it then starts loading one).
+   */
+  latest(key: string): CachedValue | undefined {
+    return this.live() ? this.objects.get(key) : undefined;
+  }
+
   protected clear(): void {
     this.objects.clear();
     this.index.clear();
@@ -97,7 +107,7 @@ export class ListCache extends PrefixMirror {
  */
 const UNCACHED = new Set(['/registry/core/events/', '/registry/events.k8s.io/events/']);
 
-/** One ListCache per resource, made on the first selective list of that resource. */
+/** One ListCache per resource, made on the first selective list or update of that resource. */
 export class ListCaches {
   private readonly caches = new Map<string, ListCache>();
 

@@ -168,6 +168,10 @@ export class Registry {
    */
   async update(r: ResourceInfo, namespace: string | undefined, name: string, mutate: Mutation, opts: { subresource?: string; dryRun?: boolean } = {}): Promise<Obj> {
     const key = storeKey(r, namespace, name);
+    // A Service's update claims and releases cluster IPs and node ports: never decided on a copy.
+    const cached = opts.dryRun || r.kind === 'Service' ? undefined : this.lists.for(storeKey(r, undefined), r.kind)?.latest(key);
+    const written = cached && (await this.updateFromCache(r, key, cached, mutate, opts.subresource));
+    if (written) return written;
     for (let attempt = 0; attempt < 20; attempt++) {
       const sv = await this.store.get(key);
       if (!sv) throw errors.notFound(r, name);
@@ -198,6 +202,36 @@ export class Registry {
       }
     }
     throw errors.conflict(r, name);
+  }
+
+  /**
+   * The update as a write conditional on the list cache's copy of the object, which saves the
+   * store read of most updates (a node's Lease renewals and pod status writes are most of a
+   * cluster's writes). Only a write the store accepts counts: when the copy was stale (the store
+   * refused the revision) or anything else happened with it (the mutation refused it, a
+   * precondition or a no-op was decided on it, the object is to be finalized), the caller starts
+   * again from the store, so every answer but a write is decided on the stored object.
+   */
+  private async updateFromCache(r: ResourceInfo, key: string, cached: CachedValue, mutate: Mutation, subresource: string | undefined): Promise<Obj | undefined> {
+    const current = withVersion(r, { value: cached.value, modRevision: cached.modRevision });
+    let merged: Obj;
+    try {
+      const next = await mutate(copyJson(current));
+      const wanted = next.metadata?.resourceVersion === '0' ? undefined : next.metadata?.resourceVersion;
+      if (wanted && wanted !== String(cached.modRevision)) return undefined;
+      merged = this.prepareUpdate(r, current, next, subresource);
+    } catch {
+      return undefined; // refused on a copy that may be stale: the store's object decides
+    }
+    if (sameContent(stripRv(merged), stripRv(current)) || shouldFinalize(merged)) return undefined;
+    try {
+      const rev = await this.store.update(key, stored(r, stripRv(merged)), cached.modRevision);
+      merged.metadata = { ...merged.metadata, resourceVersion: String(rev) };
+      return merged;
+    } catch (err) {
+      if (err instanceof StoreError && (err.code === 'Conflict' || err.code === 'NotFound')) return undefined;
+      throw err;
+    }
   }
 
   async delete(r: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: Obj; deleted: boolean }> {

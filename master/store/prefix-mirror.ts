@@ -66,6 +66,16 @@ export abstract class PrefixMirror {
     });
   }
 
+  /**
+   * True while the mirror holds a list and its watch runs; otherwise starts loading it (without
+   * waiting) and answers false, for callers that use the mirror only when it is there at once.
+   */
+  protected live(): boolean {
+    if (this.watch) return true;
+    this.ready().catch(() => undefined); // reported through onWatchError when the watch breaks; a failed list is tried again on the next use
+    return false;
+  }
+
   /** The store revision the mirror reflects now. */
   protected reached(): number {
     return this.revision;
