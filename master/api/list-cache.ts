@@ -107,7 +107,7 @@ export class ListCache extends PrefixMirror {
  */
 const UNCACHED = new Set(['/registry/core/events/', '/registry/events.k8s.io/events/']);
 
-/** One ListCache per resource, made on the first selective list or update of that resource. */
+/** One ListCache per resource, made on the first selective list of that resource (on etcd, or its first update). */
 export class ListCaches {
   private readonly caches = new Map<string, ListCache>();
 
@@ -119,6 +119,11 @@ export class ListCaches {
     let cache = this.caches.get(prefix);
     if (!cache) this.caches.set(prefix, (cache = new ListCache(this.store, prefix, kind)));
     return cache;
+  }
+
+  /** The cache of the resource under prefix if a list made one already. */
+  existing(prefix: string): ListCache | undefined {
+    return this.caches.get(prefix);
   }
 
   stop(): void {
