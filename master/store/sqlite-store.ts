@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { goneError } from './gone-error';
 import { compareKeys, prefixEnd } from './key-range';
-import { openSqliteDatabase, SqliteDatabase, SqliteDriverName } from './sqlite-driver';
+import { openSqliteDatabase, SqliteDatabase, SqliteDriverName, type SqliteStatement } from './sqlite-driver';
 import {
   ListOptions,
   ListResult,
@@ -126,7 +126,7 @@ export class SqliteStore implements Store {
   async create(key: string, value: Record<string, unknown>): Promise<number> {
     const text = serialize(key, value);
     const event = await this.enqueue(() => {
-      if (this.stmt.get.get(key)) throw new StoreError('AlreadyExists', `key ${key} already exists`);
+      if (this.stmt.revisionOf.get(key)) throw new StoreError('AlreadyExists', `key ${key} already exists`);
       const revision = this.nextRevision();
       this.stmt.insertKv.run(key, text, revision, revision);
       return this.logEvent(revision, key, 'ADDED', text);
@@ -137,7 +137,7 @@ export class SqliteStore implements Store {
   async update(key: string, value: Record<string, unknown>, expectedRevision?: number): Promise<number> {
     const text = serialize(key, value);
     const event = await this.enqueue(() => {
-      this.checkCurrent(key, expectedRevision, 'update');
+      this.checkRevision(key, expectedRevision, 'update');
       const revision = this.nextRevision();
       this.stmt.updateKv.run(text, revision, key);
       return this.logEvent(revision, key, 'MODIFIED', text);
@@ -147,7 +147,7 @@ export class SqliteStore implements Store {
 
   async delete(key: string, expectedRevision?: number): Promise<{ revision: number; value: Record<string, unknown> }> {
     const event = await this.enqueue(() => {
-      const row = this.checkCurrent(key, expectedRevision, 'delete');
+      const row = this.checkRevision(key, expectedRevision, 'delete', this.stmt.get) as KvRow;
       const revision = this.nextRevision();
       this.stmt.deleteKv.run(key);
       return this.logEvent(revision, key, 'DELETED', row.value);
@@ -270,8 +270,13 @@ export class SqliteStore implements Store {
     return this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
   }
 
-  private checkCurrent(key: string, expectedRevision: number | undefined, verb: string): KvRow {
-    const row = this.stmt.get.get(key) as KvRow | undefined;
+  /**
+   * The key's row read with `read` (by default only its revision: an update or a create that
+   * need no more than that would otherwise copy out the whole stored value each time), after
+   * checking it exists and is at expectedRevision.
+   */
+  private checkRevision(key: string, expectedRevision: number | undefined, verb: string, read: SqliteStatement = this.stmt.revisionOf): Pick<KvRow, 'mod_revision'> {
+    const row = read.get(key) as Pick<KvRow, 'mod_revision'> | undefined;
     if (!row) throw new StoreError('NotFound', `cannot ${verb} ${key}: it does not exist`);
     if (expectedRevision !== undefined && row.mod_revision !== expectedRevision) {
       throw new StoreError(
@@ -367,6 +372,7 @@ function prepareStatements(db: SqliteDatabase) {
   const columns = 'key, value, create_revision, mod_revision';
   return {
     get: db.prepare(`SELECT ${columns} FROM kv WHERE key = ?`),
+    revisionOf: db.prepare('SELECT mod_revision FROM kv WHERE key = ?'),
     listFrom: db.prepare(
       `SELECT ${columns} FROM kv WHERE key >= ? AND key < CAST(? AS TEXT) ORDER BY key LIMIT ?`,
     ),
