@@ -71,6 +71,11 @@ function stored(r: ResourceInfo, obj: Obj): Obj {
   return r.conversion ? (r.conversion.toStorage(obj) as Obj) : obj;
 }
 
+/** The resourceVersion an update asks for; "0" (or none) asks for an unconditional update, as the apiserver reads it. */
+function wantedRevision(next: Obj): string | undefined {
+  return next.metadata?.resourceVersion === '0' ? undefined : next.metadata?.resourceVersion;
+}
+
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -177,8 +182,7 @@ export class Registry {
       // The store's values are the caller's own (its contract): only the mutation needs a copy.
       const current = withVersion(r, sv);
       const next = await mutate(copyJson(current));
-      // "0" (or none) asks for an unconditional update, as the apiserver reads it.
-      const wanted = next.metadata?.resourceVersion === '0' ? undefined : next.metadata?.resourceVersion;
+      const wanted = wantedRevision(next);
       if (wanted && wanted !== String(sv.modRevision)) throw errors.conflict(r, name);
       const merged = this.prepareUpdate(r, current, next, opts.subresource);
       if (sameContent(stripRv(merged), stripRv(current))) return current; // no-op writes keep the resourceVersion
@@ -188,9 +192,7 @@ export class Registry {
       }
       if (opts.dryRun) return merged;
       try {
-        const rev = await this.store.update(key, stored(r, stripRv(merged)), sv.modRevision);
-        merged.metadata = { ...merged.metadata, resourceVersion: String(rev) };
-        return merged;
+        return await this.writeAt(r, key, merged, sv.modRevision);
       } catch (err) {
         if (err instanceof StoreError && err.code === 'Conflict') {
           if (wanted) throw errors.conflict(r, name);
@@ -230,7 +232,7 @@ export class Registry {
     let merged: Obj;
     try {
       const next = await mutate(copyJson(current));
-      const wanted = next.metadata?.resourceVersion === '0' ? undefined : next.metadata?.resourceVersion;
+      const wanted = wantedRevision(next);
       if (wanted && wanted !== String(cached.modRevision)) return undefined;
       merged = this.prepareUpdate(r, current, next, subresource);
     } catch {
@@ -238,13 +240,18 @@ export class Registry {
     }
     if (sameContent(stripRv(merged), stripRv(current)) || shouldFinalize(merged)) return undefined;
     try {
-      const rev = await this.store.update(key, stored(r, stripRv(merged)), cached.modRevision);
-      merged.metadata = { ...merged.metadata, resourceVersion: String(rev) };
-      return merged;
+      return await this.writeAt(r, key, merged, cached.modRevision);
     } catch (err) {
       if (err instanceof StoreError && (err.code === 'Conflict' || err.code === 'NotFound')) return undefined;
       throw err;
     }
+  }
+
+  /** Stores merged on the condition that the key is still at revision; merged with its new resourceVersion. */
+  private async writeAt(r: ResourceInfo, key: string, merged: Obj, revision: number): Promise<Obj> {
+    const rev = await this.store.update(key, stored(r, stripRv(merged)), revision);
+    merged.metadata = { ...merged.metadata, resourceVersion: String(rev) };
+    return merged;
   }
 
   async delete(r: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: Obj; deleted: boolean }> {

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { goneError } from './gone-error';
 import { compareKeys, prefixEnd } from './key-range';
-import { openSqliteDatabase, SqliteDatabase, SqliteDriverName, type SqliteStatement } from './sqlite-driver';
+import { openSqliteDatabase, SqliteDatabase, SqliteDriverName } from './sqlite-driver';
 import {
   ListOptions,
   ListResult,
@@ -27,6 +27,9 @@ export interface SqliteStoreOptions {
   /** Forces one SQLite engine (tests); by default node:sqlite when the runtime has it, else better-sqlite3. */
   driver?: SqliteDriverName;
 }
+
+/** What a write checks of the key's row. */
+type RevisionRow = Pick<KvRow, 'mod_revision'>;
 
 interface KvRow {
   key: string;
@@ -137,7 +140,8 @@ export class SqliteStore implements Store {
   async update(key: string, value: Record<string, unknown>, expectedRevision?: number): Promise<number> {
     const text = serialize(key, value);
     const event = await this.enqueue(() => {
-      this.checkRevision(key, expectedRevision, 'update');
+      // Only the revision: reading the row would copy out the whole stored value to compare a number.
+      checkRow(this.stmt.revisionOf.get(key) as RevisionRow | undefined, key, expectedRevision, 'update');
       const revision = this.nextRevision();
       this.stmt.updateKv.run(text, revision, key);
       return this.logEvent(revision, key, 'MODIFIED', text);
@@ -147,7 +151,7 @@ export class SqliteStore implements Store {
 
   async delete(key: string, expectedRevision?: number): Promise<{ revision: number; value: Record<string, unknown> }> {
     const event = await this.enqueue(() => {
-      const row = this.checkRevision(key, expectedRevision, 'delete', this.stmt.get) as KvRow;
+      const row = checkRow(this.stmt.get.get(key) as KvRow | undefined, key, expectedRevision, 'delete');
       const revision = this.nextRevision();
       this.stmt.deleteKv.run(key);
       return this.logEvent(revision, key, 'DELETED', row.value);
@@ -270,23 +274,6 @@ export class SqliteStore implements Store {
     return this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
   }
 
-  /**
-   * The key's row read with `read` (by default only its revision: an update or a create that
-   * need no more than that would otherwise copy out the whole stored value each time), after
-   * checking it exists and is at expectedRevision.
-   */
-  private checkRevision(key: string, expectedRevision: number | undefined, verb: string, read: SqliteStatement = this.stmt.revisionOf): Pick<KvRow, 'mod_revision'> {
-    const row = read.get(key) as Pick<KvRow, 'mod_revision'> | undefined;
-    if (!row) throw new StoreError('NotFound', `cannot ${verb} ${key}: it does not exist`);
-    if (expectedRevision !== undefined && row.mod_revision !== expectedRevision) {
-      throw new StoreError(
-        'Conflict',
-        `cannot ${verb} ${key}: expected revision ${expectedRevision} but it is at ${row.mod_revision}; read it again and retry`,
-      );
-    }
-    return row;
-  }
-
   private nextRevision(): number {
     this.currentRevision += 1;
     return this.currentRevision;
@@ -401,6 +388,18 @@ function serialize(key: string, value: Record<string, unknown>): string {
   } catch (err) {
     throw new Error(`cannot store ${key}: its value is not JSON-serialisable: ${String(err)}`);
   }
+}
+
+/** row (the key's, read by the caller) after checking the key exists and is at expectedRevision. */
+function checkRow<R extends RevisionRow>(row: R | undefined, key: string, expectedRevision: number | undefined, verb: string): R {
+  if (!row) throw new StoreError('NotFound', `cannot ${verb} ${key}: it does not exist`);
+  if (expectedRevision !== undefined && row.mod_revision !== expectedRevision) {
+    throw new StoreError(
+      'Conflict',
+      `cannot ${verb} ${key}: expected revision ${expectedRevision} but it is at ${row.mod_revision}; read it again and retry`,
+    );
+  }
+  return row;
 }
 
 function toStoredValue(row: KvRow): StoredValue {
