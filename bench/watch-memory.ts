@@ -85,7 +85,11 @@ async function main(): Promise<void> {
     await reply();
     const watching = await settledHeap();
     const watches = sessions * perSession;
-    console.log(`${watches} watches open in ${((Date.now() - t0) / 1000).toFixed(1)} s: heap ${watching.heapMb.toFixed(0)} MB, RSS ${watching.rssMb.toFixed(0)} MB; per watch ${(((watching.heapMb - connected.heapMb) * 1024) / watches).toFixed(1)} KB heap, ${(((watching.rssMb - connected.rssMb) * 1024) / watches).toFixed(1)} KB RSS`);
+    const perWatch = (mb: number): string => ((mb * 1024) / watches).toFixed(1);
+    console.log(`${watches} watches open in ${((Date.now() - t0) / 1000).toFixed(1)} s: heap ${watching.heapMb.toFixed(0)} MB, RSS ${watching.rssMb.toFixed(0)} MB; per watch ${perWatch(watching.heapMb - connected.heapMb)} KB heap, ${perWatch(watching.rssMb - connected.rssMb)} KB RSS`);
+    // RSS beyond the heap V8 has reserved: Node's native HTTP/2 and TLS state, and malloc's own.
+    const outside = (h: { heapTotalMb: number; rssMb: number }): number => h.rssMb - h.heapTotalMb;
+    console.log(`  of which V8 heap reserved ${perWatch(watching.heapTotalMb - connected.heapTotalMb)} KB, outside the heap ${perWatch(outside(watching) - outside(connected))} KB per watch`);
     if (snapshot) console.log(`heap snapshot with the watches: ${writeHeapSnapshot(`${snapshot}.watching.heapsnapshot`)}`);
     console.log(`at 75,000 watches that is ${((((watching.heapMb - connected.heapMb) / watches) * 75_000) / 1024).toFixed(2)} GB of heap`);
   } finally {

@@ -191,6 +191,8 @@ export class ApiServer {
     let code = 200;
     let who: Identity | undefined;
     let release = (): void => undefined;
+    /** A watch streams past this call and records its own end. */
+    let watching = false;
     try {
       const path = (req.url ?? '/').split('?')[0];
       // The Python client's VersionApi asks for /version/ with the slash, which the apiserver serves too.
@@ -234,10 +236,15 @@ export class ApiServer {
       if (rr.resource.computed) return this.reply(res, { status: 200, body: await this.resourceMetrics.answer(rr) });
       const reply = await this.handler.handle(rr, req, res, who, {
         opened: () => {
+          watching = true;
           foreground.end(); // a watch streams for minutes: the fan-out should not give way to it
           this.metrics.watchOpened();
         },
-        closed: () => this.metrics.watchClosed(),
+        // The watch outlives this call: its request is counted when it ends.
+        closed: () => {
+          this.metrics.watchClosed();
+          this.recordRequest(req, verb, resource, res.statusCode || 200, who, started);
+        },
       });
       if (reply) this.reply(res, reply);
     } catch (err) {
@@ -260,10 +267,14 @@ export class ApiServer {
       release();
       foreground.end();
       if (code !== CLIENT_CLOSED_REQUEST) code = res.statusCode || code;
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.request(verb, resource, code, seconds);
-      this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
+      if (!watching) this.recordRequest(req, verb, resource, code, who, started);
     }
+  }
+
+  private recordRequest(req: IncomingMessage, verb: string, resource: string, code: number, who: Identity | undefined, started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.request(verb, resource, code, seconds);
+    this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
   }
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -32,7 +32,7 @@ import { copyJson } from './json-copy';
 import { errors, HttpError } from './status';
 import { toTable, type IncludeObject } from './table';
 import { typeErrors, validateObject } from './validation';
-import { serveWatch, type WatchStats } from './watch';
+import { serveWatch, type WatchHooks } from './watch';
 
 export interface Reply {
   status: number;
@@ -83,14 +83,14 @@ export class ResourceHandler {
     this.admission = new Admission(this.registry, allocator, this.mirrors);
   }
 
-  async handle(rr: ResourceRequest, req: IncomingMessage, res: ServerResponse, who: Identity, watchStats: WatchStats): Promise<Reply | undefined> {
+  async handle(rr: ResourceRequest, req: IncomingMessage, res: ServerResponse, who: Identity, watchHooks: WatchHooks): Promise<Reply | undefined> {
     switch (rr.verb) {
       case 'get':
         return this.get(rr, req);
       case 'list':
         return this.list(rr, req);
       case 'watch':
-        await this.watch(rr, res, watchStats);
+        await this.watch(rr, res, watchHooks);
         return undefined;
       case 'create':
         return this.create(rr, req, who);
@@ -126,7 +126,7 @@ export class ResourceHandler {
     return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: meta, items: result.items } };
   }
 
-  private async watch(rr: ResourceRequest, res: ServerResponse, stats: WatchStats): Promise<void> {
+  private async watch(rr: ResourceRequest, res: ServerResponse, hooks: WatchHooks): Promise<void> {
     const opts = parseListOptions(rr.resource, rr.query);
     await serveWatch(
       this.store,
@@ -141,7 +141,7 @@ export class ResourceHandler {
         bookmarkIntervalMs: this.options.bookmarkIntervalMs,
       },
       res,
-      stats,
+      hooks,
     );
   }
 

@@ -34,6 +34,11 @@ export class WatchStream {
     schedule(this);
   }
 
+  /** Calls listener once the client is gone or the response ended. */
+  onClose(listener: () => void): void {
+    this.res.on('close', listener);
+  }
+
   /** Writes what is queued now (in order with earlier lines) and ends the response. */
   end(): void {
     this.flush();

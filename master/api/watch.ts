@@ -6,6 +6,7 @@ import type { Selector } from '../../kube/label-selector';
 import { storeKey, withVersion, type Obj } from './registry';
 import { apiVersionOf, type ResourceInfo } from './resources';
 import { errors, HttpError } from './status';
+import { WatchClock, type Due } from './watch-clock';
 import { watchEventLine } from './watch-event-lines';
 import { WatchStream } from './watch-stream';
 
@@ -22,34 +23,32 @@ export interface WatchRequest {
   bookmarkIntervalMs: number;
 }
 
-export interface WatchStats {
+/** What the request that opened a watch hears of it. */
+export interface WatchHooks {
+  /** The 200 has gone out: the watch now streams. */
   opened(): void;
+  /** Called once, after opened, when the watch has ended (timeout, error, client gone, initial list failed). */
   closed(): void;
 }
 
+/** The one timer of every open watch (bookmarks and timeouts). */
+const clock = new WatchClock();
+
 /**
- * Streams a watch as Kubernetes does: chunked JSON, one event per line; objects entering or
- * leaving the selector appear as ADDED / DELETED; BOOKMARKs carry the latest revision; a
- * compacted start revision ends with an ERROR event holding a 410 Status.
+ * Starts a watch the way Kubernetes streams one: chunked JSON, one event per line; objects
+ * entering or leaving the selector appear as ADDED / DELETED; BOOKMARKs carry the latest
+ * revision; a compacted start revision ends with an ERROR event holding a 410 Status. Returns
+ * once the watch streams, so nothing of the request that opened it stays on the heap for the
+ * watch's life: the watch is one ServerWatch, held by the store's watcher, its response and the
+ * clock (~115,000 of them at 5,000 nodes). A refusal before the 200 (a bad or too new
+ * resourceVersion) rejects; hooks.closed follows opened once the watch is over.
  */
-export async function serveWatch(store: Store, w: WatchRequest, res: ServerResponse, stats: WatchStats): Promise<void> {
+export async function serveWatch(store: Store, w: WatchRequest, res: ServerResponse, hooks: WatchHooks): Promise<void> {
   const r = w.resource;
   const prefix = storeKey(r, w.namespace);
-  const matching = new Set<string>();
-  const matches = (obj: Obj): boolean =>
-    (!w.labelSelector || w.labelSelector.matches(obj.metadata?.labels)) && (!w.fieldSelector || w.fieldSelector.matches(obj));
-  let lastRevision = 0;
-  const version = `${apiVersionOf(r)}/${r.kind}`;
   const stream = new WatchStream(res);
-  const send = (type: string, object: unknown): void => {
-    stream.write(JSON.stringify({ type, object }) + '\n');
-  };
-  /** For objects the store shares between watchers: encoded once for all of them. */
-  const sendShared = (type: string, object: Obj): void => {
-    stream.write(watchEventLine(type, object));
-  };
-  let from = 0;
   const fromList = w.resourceVersion === '' || w.resourceVersion === '0';
+  let from = 0;
   if (!fromList) {
     from = Number(w.resourceVersion);
     // Refused before the 200 goes out, so the client gets the 400 itself.
@@ -61,89 +60,182 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   // Send the headers now: clients (client-node's informer) wait for them before reporting the watch up.
   res.flushHeaders();
-  stats.opened();
+  hooks.opened();
+  const watch = new ServerWatch(r, w.labelSelector, w.fieldSelector, w.bookmarks ? w.bookmarkIntervalMs : 0, stream, hooks);
   if (fromList) {
-    const list = await store.list(prefix).catch((err: unknown) => {
-      stats.closed();
+    try {
+      from = await watch.sendList(store, prefix);
+    } catch (err) {
+      watch.end();
       throw err;
-    });
-    for (const sv of list.items) {
-      const obj = withVersion(r, sv);
-      if (!matches(obj)) continue;
-      matching.add(sv.key);
-      send('ADDED', obj);
     }
-    from = list.revision;
   }
-  lastRevision = from;
+  watch.start(store, prefix, from, triggerOf(w, watch.held()), Date.now() + w.timeoutSeconds * 1000);
+}
 
-  await new Promise<void>((resolve) => {
-    let watch: StoreWatch | undefined;
-    let finished = false;
-    // Called by the timeout, an error and the response's close, often more than one of them.
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      clearInterval(bookmarkTimer);
-      clearTimeout(timeout);
-      watch?.stop();
-      stats.closed();
-      stream.end();
-      resolve();
-    };
-    const bookmarkTimer = setInterval(() => {
-      if (!w.bookmarks) return;
-      // A watch narrowed by a trigger hears of nothing else; the store's progress lets its bookmark
-      // move on anyway, so a client that resumes (every few minutes) does not make the store read
-      // every event since its last one. After the store's queued deliveries: nothing skipped.
-      const progress = store.progress?.() ?? 0;
-      setImmediate(() => {
-        if (finished) return;
-        lastRevision = Math.max(lastRevision, progress);
-        send('BOOKMARK', { kind: r.kind, apiVersion: r.group ? `${r.group}/${r.version}` : r.version, metadata: { resourceVersion: String(lastRevision) } });
-      });
-    }, w.bookmarkIntervalMs);
-    const timeout = setTimeout(finish, w.timeoutSeconds * 1000);
-    res.on('close', finish);
-    watch = store.watch(prefix, from, {
-      onEvent: (ev: StoreEvent) => {
-        lastRevision = ev.revision;
-        const obj = objectOf(r, version, ev);
-        const was = matching.has(ev.key);
-        const now = ev.type !== 'DELETED' && matches(obj);
-        if (ev.type === 'DELETED') {
-          if (was || matches(obj)) sendShared('DELETED', obj);
-          matching.delete(ev.key);
-        } else if (now) {
-          // The store's own type: a resumed watch cannot know what the client saw before it.
-          matching.add(ev.key);
-          sendShared(ev.type, obj);
-        } else if (was) {
-          matching.delete(ev.key);
-          sendShared('DELETED', obj);
-        }
-      },
-      onError: (err: Error) => {
-        const gone = err instanceof StoreError && err.code === 'Gone';
-        const status = gone
-          ? errors.gone(`too old resource version: ${from} (${err.message})`).toStatus()
-          : errors.internal(`watch ended: ${err.message}`).toStatus();
-        send('ERROR', status);
-        finish();
-      },
-    }, { trigger: triggerOf(w, matching) });
-  });
+/**
+ * One open watch: its selectors, its stream and where it stands. Methods rather than closures,
+ * so a watch is one object and its fields, not a request handler's frame.
+ */
+class ServerWatch implements Due {
+  /** Keys of the objects the client holds as matching: it must hear them leave the selector. */
+  private matching: Set<string> | undefined;
+  private lastRevision = 0;
+  private storeWatch: StoreWatch | undefined;
+  private store: Store | undefined;
+  private finished = false;
+  private deadline = 0;
+  /** The revision the watch started after, for the 410's message. */
+  private from = 0;
+
+  constructor(
+    private readonly resource: ResourceInfo,
+    private readonly labelSelector: Selector | undefined,
+    private readonly fieldSelector: FieldSelector | undefined,
+    /** 0: the client did not ask for bookmarks. */
+    private readonly bookmarkIntervalMs: number,
+    private readonly stream: WatchStream,
+    private readonly hooks: WatchHooks,
+  ) {
+    // From the start: a client that goes during the initial list ends the watch too.
+    stream.onClose(() => this.end());
+  }
+
+  /** Sends the current state as ADDED; returns the list's revision, where the watch goes on from. */
+  async sendList(store: Store, prefix: string): Promise<number> {
+    const list = await store.list(prefix);
+    for (const sv of list.items) {
+      const obj = withVersion(this.resource, sv);
+      if (!this.matches(obj)) continue;
+      this.hold(sv.key);
+      this.send('ADDED', obj);
+    }
+    return list.revision;
+  }
+
+  held(): ReadonlySet<string> {
+    return this.matching ?? noKeys;
+  }
+
+  start(store: Store, prefix: string, from: number, trigger: WatchTrigger | undefined, deadline: number): void {
+    if (this.finished) return;
+    this.store = store;
+    this.from = from;
+    this.lastRevision = from;
+    this.deadline = deadline;
+    this.storeWatch = store.watch(prefix, from, this, { trigger });
+    this.scheduleNext(Date.now());
+  }
+
+  /** The store's events (WatchHandlers.onEvent). */
+  onEvent(ev: StoreEvent): void {
+    this.lastRevision = ev.revision;
+    const obj = objectOf(this.resource, ev);
+    const was = this.matching?.has(ev.key) ?? false;
+    if (ev.type === 'DELETED') {
+      if (was || this.matches(obj)) this.sendShared('DELETED', obj);
+      this.matching?.delete(ev.key);
+    } else if (this.matches(obj)) {
+      // The store's own type: a resumed watch cannot know what the client saw before it.
+      this.hold(ev.key);
+      this.sendShared(ev.type, obj);
+    } else if (was) {
+      this.matching?.delete(ev.key);
+      this.sendShared('DELETED', obj);
+    }
+  }
+
+  /** The store cannot go on (WatchHandlers.onError). */
+  onError(err: Error): void {
+    const gone = err instanceof StoreError && err.code === 'Gone';
+    const status = gone
+      ? errors.gone(`too old resource version: ${this.from} (${err.message})`).toStatus()
+      : errors.internal(`watch ended: ${err.message}`).toStatus();
+    this.send('ERROR', status);
+    this.end();
+  }
+
+  /** The clock: the timeout, or a bookmark. */
+  due(nowMs: number): void {
+    if (this.finished) return;
+    if (nowMs >= this.deadline) {
+      this.end();
+      return;
+    }
+    // A watch narrowed by a trigger hears of nothing else; the store's progress lets its bookmark
+    // move on anyway, so a client that resumes (every few minutes) does not make the store read
+    // every event since its last one. Sent after the store's queued deliveries: nothing skipped.
+    queueBookmark(this, this.store?.progress?.() ?? 0);
+    this.scheduleNext(nowMs);
+  }
+
+  sendBookmark(progress: number): void {
+    if (this.finished) return;
+    this.lastRevision = Math.max(this.lastRevision, progress);
+    const r = this.resource;
+    this.send('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.lastRevision) } });
+  }
+
+  /** Called by the timeout, an error and the response's close, often more than one of them. */
+  end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clock.cancel(this);
+    this.storeWatch?.stop();
+    this.storeWatch = undefined;
+    this.hooks.closed();
+    this.stream.end();
+  }
+
+  private scheduleNext(nowMs: number): void {
+    const at = this.bookmarkIntervalMs > 0 ? Math.min(nowMs + this.bookmarkIntervalMs, this.deadline) : this.deadline;
+    clock.schedule(this, at);
+  }
+
+  private matches(obj: Obj): boolean {
+    return (!this.labelSelector || this.labelSelector.matches(obj.metadata?.labels)) && (!this.fieldSelector || this.fieldSelector.matches(obj));
+  }
+
+  private hold(key: string): void {
+    (this.matching ??= new Set()).add(key);
+  }
+
+  private send(type: string, object: unknown): void {
+    this.stream.write(JSON.stringify({ type, object }) + '\n');
+  }
+
+  /** For objects the store shares between watchers: encoded once for all of them. */
+  private sendShared(type: string, object: Obj): void {
+    this.stream.write(watchEventLine(type, object));
+  }
+}
+
+const noKeys: ReadonlySet<string> = new Set();
+
+/** Bookmarks due in this tick, each with the store's progress when it fell due: one setImmediate for all. */
+let bookmarks: Array<{ watch: ServerWatch; progress: number }> = [];
+
+function queueBookmark(watch: ServerWatch, progress: number): void {
+  if (bookmarks.length === 0) setImmediate(sendBookmarks);
+  bookmarks.push({ watch, progress });
+}
+
+function sendBookmarks(): void {
+  const due = bookmarks;
+  bookmarks = [];
+  for (const b of due) b.watch.sendBookmark(b.progress);
 }
 
 /** Each event's object as each apiVersion shows it. */
 const shown = new WeakMap<StoreEvent, Map<string, Obj>>();
 
 /**
- * The object of an event in the wire form of r (version: its apiVersion/kind), made once per event and version and shared by
+ * The object of an event in the wire form of r, made once per event and version and shared by
  * every watcher of that version (whose line cache keys on it): with thousands of watchers the
  * per-watcher work is a lookup. A copy, so the store's event value stays as stored.
  */
-function objectOf(r: ResourceInfo, version: string, ev: StoreEvent): Obj {
+function objectOf(r: ResourceInfo, ev: StoreEvent): Obj {
+  const version = versionOf(r);
   let byVersion = shown.get(ev);
   let obj = byVersion?.get(version);
   if (obj) return obj;
@@ -151,6 +243,15 @@ function objectOf(r: ResourceInfo, version: string, ev: StoreEvent): Obj {
   if (!byVersion) shown.set(ev, (byVersion = new Map()));
   byVersion.set(version, obj);
   return obj;
+}
+
+const versions = new WeakMap<ResourceInfo, string>();
+
+/** r's apiVersion/kind, made once per resource rather than per watch. */
+function versionOf(r: ResourceInfo): string {
+  let version = versions.get(r);
+  if (version === undefined) versions.set(r, (version = `${apiVersionOf(r)}/${r.kind}`));
+  return version;
 }
 
 /**

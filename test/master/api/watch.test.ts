@@ -85,11 +85,12 @@ describe.each(storeKinds)('watch semantics on %s', (store) => {
   });
 
   test('the open-watch gauge counts each watch once: back to 0 after timeouts, client closes and a refused resourceVersion', async () => {
-    const gauge = async (): Promise<number> => {
-      const r = await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken });
-      return Number(/^apiserver_registered_watchers (-?\d+)$/m.exec(r.body)?.[1]);
-    };
+    const metrics = async (): Promise<string> => (await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken })).body;
+    const gauge = async (): Promise<number> => Number(/^apiserver_registered_watchers (-?\d+)$/m.exec(await metrics())?.[1]);
+    // A watch's request is counted once, when it ends (the call that opened it returned long before).
+    const watchRequests = async (code: number): Promise<number> => Number(new RegExp(`^apiserver_request_total\\{verb="WATCH",resource="configmaps",code="${code}"\\} (\\d+)$`, 'm').exec(await metrics())?.[1] ?? 0);
     const before = await gauge();
+    const [ok, refused] = [await watchRequests(200), await watchRequests(400)];
     // Ends by itself after a second: the timeout and then the response's close both finish it.
     const timedOut = await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1', { token: m.adminToken, timeoutMs: 10_000 });
     expect(timedOut.status).toBe(200);
@@ -102,6 +103,8 @@ describe.each(storeKinds)('watch semantics on %s', (store) => {
     const deadline = Date.now() + 5000;
     while ((await gauge()) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await gauge()).toBe(before);
+    expect(await watchRequests(200)).toBe(ok + 2);
+    expect(await watchRequests(400)).toBe(refused + 1);
   });
 
   test('label-selected watches report objects leaving the selection as DELETED', async () => {
