@@ -2,29 +2,50 @@ import type { Selector } from '../../kube/label-selector';
 import { PrefixMirror } from '../store/prefix-mirror';
 import type { Store, StoredValue } from '../store/store';
 import type { FieldSelector } from './field-selector';
+import { deepFreeze } from '../../kube/deep-freeze';
 import { ObjectIndex } from './object-index';
 
 /** An object as the cache holds it: what a list item is built from. */
 export interface CachedValue extends Pick<StoredValue, 'key' | 'modRevision'> {
-  /** A fresh copy of the object on every read: the caller's own. */
+  /**
+   * The object, its top level the caller's own (withVersion sets apiVersion, kind and metadata
+   * there); everything below it is shared with the cache and frozen: copy a part before changing it.
+   */
   readonly value: StoredValue['value'];
 }
 
 /**
- * The cache keeps each object as its JSON text, parsed when a list returns it: a running pod is
- * ~3.5 KB of text against ~7 KB of heap as objects, and the cache holds every pod of the cluster
- * (150,000 in the density bench) while a selective list returns a few. Lists the index cannot
- * narrow (only !=, notin, !key) parse every object of the resource, as a store scan would.
+ * The cache keeps the object the store's watch delivered, frozen, rather than a copy of it: the
+ * controllers' informers hold the same event's spec and status (master/api/store-list-watch.ts).
+ * Only managedFields is kept apart, as JSON text: decoded, its field sets are dozens of small
+ * objects per pod, many with keys of their own (`k:{"ip":"10.244.3.7"}`, each a V8 hidden class),
+ * which cost more heap than the pod's whole JSON text, and the informers drop them anyway. A
+ * selective list returns a few objects and parses only theirs.
  */
-class CachedJson implements CachedValue {
+class CachedObject implements CachedValue {
+  private readonly object: StoredValue['value'];
+  /** metadata.managedFields as JSON, or undefined when the object has none. */
+  private readonly managedFields: string | undefined;
+
   constructor(
     readonly key: string,
-    private readonly json: string,
+    value: StoredValue['value'],
     readonly modRevision: number,
-  ) {}
+  ) {
+    const meta = value.metadata as Record<string, unknown> | undefined;
+    if (meta?.managedFields === undefined) {
+      this.object = deepFreeze(value);
+      return;
+    }
+    this.managedFields = JSON.stringify(meta.managedFields);
+    // The key stays, undefined, so a read puts managedFields back where it was in metadata.
+    this.object = deepFreeze({ ...value, metadata: { ...meta, managedFields: undefined } });
+  }
 
   get value(): StoredValue['value'] {
-    return JSON.parse(this.json) as StoredValue['value'];
+    if (this.managedFields === undefined) return { ...this.object };
+    const meta = this.object.metadata as Record<string, unknown>;
+    return { ...this.object, metadata: { ...meta, managedFields: JSON.parse(this.managedFields) as unknown } };
   }
 }
 
@@ -95,7 +116,7 @@ export class ListCache extends PrefixMirror {
   }
 
   protected put(key: string, value: Record<string, unknown> | undefined, revision: number): void {
-    if (value) this.objects.set(key, new CachedJson(key, JSON.stringify(value), revision));
+    if (value) this.objects.set(key, new CachedObject(key, value, revision));
     else this.objects.delete(key);
     this.index.put(key, value);
   }

@@ -372,7 +372,7 @@ function selective(filter: ListFilter): boolean {
 function pick(r: ResourceInfo, candidates: CachedValue[], resourceVersion: string, filter: ListFilter, limit: number): ListResult {
   const items: Obj[] = [];
   for (const [i, cv] of candidates.entries()) {
-    // The cache parses a fresh object on each read, which withVersion may then change.
+    // The cached object's top level is this read's own, which withVersion changes; its parts are shared and frozen.
     const obj = withVersion(r, { value: cv.value, modRevision: cv.modRevision });
     if (!matches(obj, filter)) continue;
     items.push(obj);

@@ -108,17 +108,21 @@ describe('selective lists served from the list cache', () => {
     expect(second.items.map((o) => o.metadata?.resourceVersion)).toEqual(first.items.map((o) => o.metadata?.resourceVersion));
   });
 
-  test("a list's items are the caller's own: changing one changes neither the cache nor the next list", async () => {
+  test("a list's items share the cache's parts frozen: a change throws, and neither the cache nor the next list changes", async () => {
     await registry.create(configmaps, 'default', { metadata: { name: 'mine', namespace: 'default', labels: { a: 'b' } }, data: { k: 'v' } });
     const selector = { labelSelector: Selector.parse('a=b') };
     const first = await registry.list(configmaps, 'default', selector);
     const item = first.items[0] as Obj & { data: Record<string, string> };
-    item.data.k = 'changed';
-    (item.metadata as { labels: Record<string, string> }).labels.a = 'other';
+    // The top level and metadata are the item's own; what is below them is the cache's.
+    item.data = { k: 'replaced' };
+    expect(() => {
+      (item.metadata as { labels: Record<string, string> }).labels.a = 'other';
+    }).toThrow(TypeError);
     const second = await registry.list(configmaps, 'default', selector);
     expect(second.items).toHaveLength(1);
     expect(second.items[0]).not.toBe(first.items[0]);
     expect((second.items[0] as Obj & { data: Record<string, string> }).data).toEqual({ k: 'v' });
     expect(second.items[0].metadata?.labels).toEqual({ a: 'b' });
+    expect(second.items[0].metadata?.managedFields).toEqual(first.items[0].metadata?.managedFields);
   });
 });
