@@ -34,6 +34,13 @@ export class WatchStream {
     schedule(this);
   }
 
+  /** True once the client is gone or the response ended: nothing written now arrives. */
+  gone(): boolean {
+    // An HTTP/2 compatibility response has no destroyed of its own; its stream has.
+    const stream = (this.res as { stream?: { destroyed?: boolean } }).stream;
+    return this.res.writableEnded || this.res.destroyed || stream?.destroyed === true;
+  }
+
   /** Calls listener once the client is gone or the response ended. */
   onClose(listener: () => void): void {
     this.res.on('close', listener);
@@ -50,7 +57,7 @@ export class WatchStream {
     if (this.pending.length === 0) return;
     const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
     this.pending = [];
-    if (this.res.writableEnded || this.res.destroyed) return;
+    if (this.gone()) return;
     this.res.write(text);
     // A chunked write corks the socket and leaves the real write (TLS and the syscall, most of
     // the cost) to a nextTick, after the slice's clock stopped; uncorking now does it inside the

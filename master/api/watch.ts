@@ -119,6 +119,12 @@ class ServerWatch implements Due {
 
   start(store: Store, prefix: string, from: number, trigger: WatchTrigger | undefined, deadline: number): void {
     if (this.finished) return;
+    // The client may have gone before the response's close could reach this watch (while it
+    // waited for a resourceVersion): without this the store would feed it until its timeout.
+    if (this.stream.gone()) {
+      this.end();
+      return;
+    }
     this.store = store;
     this.from = from;
     this.lastRevision = from;

@@ -107,6 +107,20 @@ describe.each(storeKinds)('watch semantics on %s', (store) => {
     expect(await watchRequests(400)).toBe(refused + 1);
   });
 
+  test('a client that leaves while its watch waits for a resourceVersion leaves no watch behind', async () => {
+    const gauge = async (): Promise<number> => Number(/^apiserver_registered_watchers (-?\d+)$/m.exec((await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken })).body)?.[1]);
+    const before = await gauge();
+    const list = await m.client.list(cms);
+    const next = Number(list.metadata.resourceVersion) + 1;
+    // The server waits up to 3 s for a revision it has not reached; the client gives up after 200 ms.
+    const left = rawRequest(m.url, m.caPem, 'GET', `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${next}`, { token: m.adminToken, timeoutMs: 200 }).catch((err: Error) => err);
+    expect(await left).toBeInstanceOf(Error);
+    // The revision arrives after the client left: the server goes on to open the watch.
+    await m.client.create(cms, { metadata: { name: 'after-leaving' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await gauge()).toBe(before);
+  });
+
   test('label-selected watches report objects leaving the selection as DELETED', async () => {
     await m.client.create(cms, { metadata: { name: 'sel', labels: { keep: 'yes' } } });
     const list = await m.client.list(cms, { labelSelector: 'keep=yes' });
