@@ -39,8 +39,9 @@ const kubeletNamespaces = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
 /**
  * Kubernetes' NodeRestriction admission for writes a node makes, after the node authorizer let
  * them through (it decides which objects; this decides which changes):
- * - pods (status writes and deletes only): no change to labels, annotations, finalizers or owner
- *   references, so a node cannot pull a Service's traffic to its pods or keep them alive;
+ * - pods (status writes and deletes only): only pods bound to the node, with no change to labels,
+ *   annotations, finalizers or owner references, so a node cannot pull a Service's traffic to its
+ *   pods or keep them alive;
  * - its Node: only the labels a kubelet sets (never node-role.kubernetes.io/* nor
  *   node-restriction.kubernetes.io/*, nor other kubernetes.io/k8s.io labels), no taint changes,
  *   no configSource;
@@ -51,7 +52,7 @@ export function checkNodeWrite(who: Identity, r: Target, obj: Written, old: Writ
   const node = who.nodeName;
   switch (r.kind) {
     case 'Pod':
-      if (old) checkPodMetadata(node, obj, old);
+      if (old) checkPodOfNode(node, obj, old);
       return;
     case 'Node':
       checkNode(node, obj, old);
@@ -62,7 +63,13 @@ export function checkNodeWrite(who: Identity, r: Target, obj: Written, old: Writ
   }
 }
 
-function checkPodMetadata(node: string, obj: Written, old: Written): void {
+/**
+ * old is the pod as the store holds it at the write (a write decided on a stale copy is
+ * conditional on that copy's revision, and decided again on the stored pod when it fails), so a
+ * pod deleted and made again on another node meanwhile is refused.
+ */
+function checkPodOfNode(node: string, obj: Written, old: Written): void {
+  if ((old.spec as { nodeName?: string } | undefined)?.nodeName !== node) throw new NodeRestrictionError(node, `the pod is not bound to node ${node}`);
   for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
     if (!isDeepStrictEqual(obj.metadata?.[field] ?? emptyOf(field), old.metadata?.[field] ?? emptyOf(field))) {
       throw new NodeRestrictionError(node, `node "${node}" cannot update ${field} through pod status: a node changes a pod's status only`);

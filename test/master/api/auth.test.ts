@@ -120,6 +120,16 @@ describe.each(storeKinds)('authentication and authorization on %s', (store) => {
     await expect(node.create(pods, { metadata: { name: 'rogue' }, spec: { containers: [{ name: 'c', image: 'i' }] } } as never)).rejects.toMatchObject({ code: 403 });
     const mine = await m.client.get<{ status?: { phase?: string }; metadata?: { name?: string } }>({ ...pods, name: 'mine' });
     expect(mine.status?.phase).toBe('Running');
+    // The same with the pods' list cache live (status writes then start from its copy), through
+    // PUT as well as PATCH, and for a pod bound to no node; neither pod changed.
+    await node.list({ ...pods }, { fieldSelector: 'spec.nodeName=n1' });
+    await m.client.create(pods, { metadata: { name: 'unbound' }, spec: { containers: [{ name: 'c', image: 'i' }] } } as never);
+    for (const name of ['theirs', 'unbound']) {
+      await expect(node.patch({ ...pods, name, subresource: 'status' }, 'merge', { status: { phase: 'Failed' } })).rejects.toMatchObject({ code: 403, message: expect.stringContaining('not bound to node n1') });
+      const current = await m.client.get<{ metadata?: { name?: string }; status?: { phase?: string } }>({ ...pods, name });
+      await expect(node.update({ ...pods, name, subresource: 'status' }, { ...current, status: { phase: 'Failed' } } as never)).rejects.toMatchObject({ code: 403 });
+      expect((await m.client.get<{ metadata?: { name?: string }; status?: { phase?: string } }>({ ...pods, name })).status?.phase).not.toBe('Failed');
+    }
     // Reads it needs are allowed.
     await expect(node.list({ ...pods })).resolves.toBeDefined();
   });
