@@ -157,7 +157,7 @@ describe.each(storeKinds)('CustomResourceDefinitions with kubectl 1.32 (%s store
   });
 
   test('after a restart the kind is served at once, and kubectl 1.27 validates against /openapi/v2', async () => {
-    await m.restart();
+    m = await m.restart();
     expect(await kubectlOk(kc, ['get', 'crontab', 'columns', '-o', 'jsonpath={.spec.replicas}'])).toBe('2');
     const old = kubectlVersions().get('1.27');
     if (!old) throw new Error('kubectl 1.27 is missing: scripts/setup.sh links the Google Cloud SDK kubectl.1.NN binaries');
