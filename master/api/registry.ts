@@ -108,6 +108,22 @@ export class Registry {
     return sv ? withVersion(r, sv) : undefined;
   }
 
+  /**
+   * The object as a live list cache holds it (possibly a little behind the store), else as the
+   * store does. For checks that read only what does not change once set (uids, a pod's
+   * ServiceAccount and node): a copy `usable` refuses (unbound, another uid) is read again from
+   * the store, and a missing one too, so only a copy that answers as the store would is used.
+   */
+  async findCached(r: ResourceInfo, namespace: string | undefined, name: string, usable: (obj: Obj) => boolean = () => true): Promise<Obj | undefined> {
+    const key = storeKey(r, namespace, name);
+    const cached = this.lists.existing(storeKey(r, undefined))?.latest(key);
+    if (cached) {
+      const obj = withVersion(r, { value: cached.value, modRevision: cached.modRevision });
+      if (usable(obj)) return obj;
+    }
+    return this.find(r, namespace, name);
+  }
+
   async list(r: ResourceInfo, namespace: string | undefined, filter: ListFilter = {}): Promise<ListResult> {
     const prefix = storeKey(r, namespace);
     const limit = filter.limit && filter.limit > 0 ? filter.limit : 0;

@@ -41,7 +41,11 @@ export async function requestToken(registry: Registry, tokens: ServiceAccountTok
   const ref = spec.boundObjectRef;
   if (ref) {
     if (ref.kind !== 'Pod') throw errors.invalid(tokenRequest, name, [{ field: 'spec.boundObjectRef.kind', message: `Unsupported value: "${ref.kind}": supported values: "Pod"` }]);
-    const pod = await registry.get(pods, namespace, String(ref.name ?? ''));
+    // Every pod start asks for a token (its projected volume). What is read here never changes
+    // once set (uid, ServiceAccount, node), so a list cache's copy of a bound pod with the uid
+    // asked for answers as the store would, without a store read and parse of the whole pod.
+    const pod = await registry.findCached(pods, namespace, String(ref.name ?? ''), (p) => Boolean((p.spec as { nodeName?: string } | undefined)?.nodeName) && (!ref.uid || ref.uid === p.metadata?.uid));
+    if (!pod) throw errors.notFound(pods, String(ref.name ?? ''));
     if (ref.uid && ref.uid !== pod.metadata?.uid) throw errors.conflict(pods, String(ref.name));
     const podSpec = (pod.spec ?? {}) as { serviceAccountName?: string; nodeName?: string };
     if ((podSpec.serviceAccountName ?? 'default') !== name) {
@@ -49,7 +53,7 @@ export async function requestToken(registry: Registry, tokens: ServiceAccountTok
     }
     claims.pod = { name: String(pod.metadata?.name), uid: String(pod.metadata?.uid) };
     if (podSpec.nodeName) {
-      const node = await registry.find(nodes, undefined, podSpec.nodeName);
+      const node = await registry.findCached(nodes, undefined, podSpec.nodeName);
       if (node) claims.node = { name: podSpec.nodeName, uid: String(node.metadata?.uid) };
     }
     if (who.role === 'node' && podSpec.nodeName !== who.nodeName) {

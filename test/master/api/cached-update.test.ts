@@ -116,3 +116,59 @@ describe('updates that start from the list cache', () => {
     expect(data(updated)).toEqual({ a: '2', seen: 'a=2' });
   });
 });
+
+describe('reads that answer from the list cache (findCached)', () => {
+  let dir: string;
+  let held: HeldStore;
+  let registry: Registry;
+  const bound = (o: Obj): boolean => Boolean((o.spec as { nodeName?: string } | undefined)?.nodeName);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lotse-cached-read-'));
+    held = new HeldStore(new SqliteStore(join(dir, 'state.db')));
+    registry = new Registry(held.store);
+    await registry.create(configmaps, 'ns', { metadata: { name: 'cm' }, spec: {}, data: { a: '1' } } as Obj);
+    await registry.list(configmaps, 'ns', { labelSelector: Selector.parse('x!=y') });
+    held.gets = 0;
+  });
+
+  afterEach(async () => {
+    held.release();
+    registry.stop();
+    await held.inner.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a usable copy answers without a store read, at the revision the cache holds', async () => {
+    const found = await registry.findCached(configmaps, 'ns', 'cm');
+    expect(held.gets).toBe(0);
+    expect(data(found as Obj)).toEqual({ a: '1' });
+    expect(found?.metadata?.resourceVersion).toBe(String((await held.inner.get(KEY))?.modRevision));
+  });
+
+  test('a copy the caller cannot use (behind a write that set what it asks for) is read again from the store', async () => {
+    held.holding = true;
+    await registry.update(configmaps, 'ns', 'cm', (o) => ({ ...o, spec: { nodeName: 'n1' } }) as Obj);
+    held.gets = 0;
+    const found = await registry.findCached(configmaps, 'ns', 'cm', bound);
+    expect(held.gets).toBe(1);
+    expect((found?.spec as { nodeName?: string }).nodeName).toBe('n1');
+  });
+
+  test('an object the cache has not seen yet is read from the store; one no store holds is undefined', async () => {
+    held.holding = true;
+    await registry.create(configmaps, 'ns', { metadata: { name: 'new' }, data: { b: '2' } } as Obj);
+    expect(data((await registry.findCached(configmaps, 'ns', 'new')) as Obj)).toEqual({ b: '2' });
+    expect(await registry.findCached(configmaps, 'ns', 'none')).toBeUndefined();
+    expect(held.gets).toBe(2);
+  });
+
+  test("a copy handed out is the caller's own at its top level: changing it leaves the cache as it was", async () => {
+    const found = (await registry.findCached(configmaps, 'ns', 'cm')) as Obj & { data: Record<string, string> };
+    expect(() => {
+      found.data.a = 'changed';
+    }).toThrow(TypeError);
+    found.metadata = { name: 'other' };
+    expect(data((await registry.findCached(configmaps, 'ns', 'cm')) as Obj)).toEqual({ a: '1' });
+  });
+});
