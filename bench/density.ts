@@ -16,7 +16,8 @@
  *      "latency pods": their start-up is the SLI, the saturation pods' start-up is mostly queueing);
  *   4. --steady seconds with every pod Running (leases and node status only).
  * Figures: mutating call latency p99 per verb/resource and read-only list latency by scope, timed
- * in the master around ApiServer.serve (watches excluded, as apiserver_request_duration_seconds);
+ * in the master around ApiServer.serve (watches excluded, as apiserver_request_duration_seconds),
+ * and without the wait for a max-in-flight slot (as apiserver_request_sli_duration_seconds);
  * pod start-up (create sent → Running seen on a watch here); watch lag (create answered → ADDED
  * event here, and create sent → event); master peak RSS (VmHWM) and CPU seconds from /proc; the
  * oldest node Lease seen by the hollow nodes (a late renewal means the master could not keep up).
@@ -25,6 +26,7 @@
  * prints where their time went, by module and function. Pods deleted before they ran (evicted from
  * nodes the master found NotReady) are counted and reported, not waited for.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { Session } from 'node:inspector';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +40,8 @@ import { KubeClient } from '../kube/client';
 import type { WatchEvent } from '../kube/object';
 import { core } from '../kube/resource-path';
 import { ApiServer } from '../master/api/api-server';
+import { MaxInFlight } from '../master/api/max-in-flight';
+import { WatchStream } from '../master/api/watch-stream';
 import { masterControllers } from '../master/controllers/master-controllers';
 import { startMaster } from '../master/server';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
@@ -90,6 +94,8 @@ interface MasterInfo {
 /** What a child answers to {type: 'stats'}. */
 interface MasterStats {
   calls: Record<string, LatencySummary>;
+  /** The same calls without their wait for a max-in-flight slot (the apiserver's SLI latency). */
+  sli: Record<string, LatencySummary>;
 }
 
 interface HollowStats {
@@ -131,35 +137,75 @@ function classify(method: string, url: string): { key: string; watch: boolean } 
   return { key: `${verb} ${resource}${sub ? `/${sub}` : ''}${scope}`, watch };
 }
 
-/** Times every non-watch request the API serves, from its arrival to its answer, as the apiserver's own histogram. */
-function instrumentApi(calls: LatencyTable): void {
+/**
+ * Times every non-watch request the API serves, from its arrival to its answer, as the apiserver's
+ * request histogram; and without its wait for a max-in-flight slot, as the apiserver's SLI
+ * histogram (apiserver_request_sli_duration_seconds, which leaves out the wait in API Priority and
+ * Fairness's queues) that Kubernetes' SLOs are measured on.
+ */
+function instrumentApi(calls: LatencyTable, sli: LatencyTable): void {
+  const waits = new AsyncLocalStorage<{ ms: number }>();
+  const admit = MaxInFlight.prototype.admit;
+  MaxInFlight.prototype.admit = function (this: MaxInFlight, ...args: Parameters<MaxInFlight['admit']>): ReturnType<MaxInFlight['admit']> {
+    const wait = waits.getStore();
+    const t0 = performance.now();
+    const admitted = admit.apply(this, args);
+    return wait ? admitted.finally(() => (wait.ms += performance.now() - t0)) : admitted;
+  };
   const serve = ApiServer.prototype.serve;
   ApiServer.prototype.serve = async function (this: ApiServer, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { key, watch } = classify(req.method ?? 'GET', req.url ?? '/');
     if (watch) return serve.call(this, req, res);
+    const wait = { ms: 0 };
     const t0 = performance.now();
     try {
-      await serve.call(this, req, res);
+      await waits.run(wait, () => serve.call(this, req, res));
     } finally {
-      calls.add(key, performance.now() - t0);
+      const total = performance.now() - t0;
+      calls.add(key, total);
+      sli.add(key, total - wait.ms);
     }
   };
+}
+
+/**
+ * Where a watch event waits in the master: how long the oldest line of a watch response waited
+ * before it was written (the fan-out's slices), and how late a 50 ms timer fires (the event loop's
+ * turn). Rows of the server table, in parentheses.
+ */
+function instrumentWatches(calls: LatencyTable): void {
+  const flush = WatchStream.prototype.flush;
+  WatchStream.prototype.flush = function (this: WatchStream): void {
+    if ((this as unknown as { pending: string[] }).pending.length > 0) calls.add('(watch line queued → written)', Number(process.hrtime.bigint() - this.queuedAt) / 1e6);
+    flush.call(this);
+  };
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    calls.add('(event loop: a 50 ms timer late by)', Math.max(0, now - last - 50));
+    last = now;
+  }, 50).unref();
 }
 
 /** Role "master": the API with the controller manager, as `lotse master` runs, in a temp dir. */
 async function runMaster(): Promise<void> {
   process.env.LOTSE_LOG_LEVEL ??= 'error';
   const calls = new LatencyTable();
-  instrumentApi(calls);
+  const sli = new LatencyTable();
+  instrumentApi(calls, sli);
+  instrumentWatches(calls);
   const dataDir = mkdtempSync(join(tmpdir(), 'density-master-'));
   const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined, controllers: masterControllers() });
   let profiler: Session | undefined;
   process.on('message', (msg: { type: string }) => {
-    if (msg.type === 'reset') calls.clear();
+    if (msg.type === 'reset') {
+      calls.clear();
+      sli.clear();
+    }
     // The profile covers the pod phases, as the latency figures do.
     if (msg.type === 'reset' && process.env.BENCH_PROFILE) profiler ??= startProfiler();
     if (msg.type === 'profile') void stopProfiler(profiler, process.env.BENCH_PROFILE ?? '').then(() => process.send?.({ type: 'profile' }));
-    if (msg.type === 'stats') process.send?.({ type: 'stats', calls: calls.summaries() } satisfies MasterStats & { type: string });
+    if (msg.type === 'stats') process.send?.({ type: 'stats', calls: calls.summaries(), sli: sli.summaries() } satisfies MasterStats & { type: string });
   });
   process.send?.({ type: 'ready', url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken });
   process.on('disconnect', () => {
@@ -517,6 +563,8 @@ interface RunResult {
   podsDeletedUnrun: number;
   createFailures: number;
   server: Record<string, LatencySummary>;
+  /** server's calls without their wait for a max-in-flight slot. */
+  serverSli: Record<string, LatencySummary>;
   client: Record<string, LatencySummary>;
   startupSaturation?: LatencySummary;
   startupLatency?: LatencySummary;
@@ -592,7 +640,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   const sampler = new RssSampler(() => [master.pid ?? 0, ...hollows.map((h) => h.pid ?? 0)]);
   const result: RunResult = {
     store, nodes: o.nodes, pods: o.pods, completed: false, note: '', joinSeconds: 0, saturationSeconds: 0, podsRunning: 0, podsDeletedUnrun: 0, createFailures: 0,
-    server: {}, client: {}, watchLag: {}, masterPeakSampledMb: 0, masterCpuPodPhase: 0, masterCpuSteadyPerSec: 0, hollow: [], hollowPeakMb: [], readyNodesAtEnd: 0,
+    server: {}, serverSli: {}, client: {}, watchLag: {}, masterPeakSampledMb: 0, masterCpuPodPhase: 0, masterCpuSteadyPerSec: 0, hollow: [], hollowPeakMb: [], readyNodesAtEnd: 0,
   };
   const tracker = new PodTracker(client);
   let prober: ListProber | undefined;
@@ -619,7 +667,9 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     result.master = procFigures(master.pid ?? 0);
     result.masterPeakSampledMb = sampler.peakMb.get(master.pid ?? 0) ?? 0;
     result.etcd = etcdP ? procFigures(etcdP) : undefined;
-    result.server = (await ask<MasterStats>(master, 'stats', 120_000))?.calls ?? {};
+    const stats = await ask<MasterStats>(master, 'stats', 120_000);
+    result.server = stats?.calls ?? {};
+    result.serverSli = stats?.sli ?? {};
     if (o.cpuProf) await Promise.all([ask(master, 'profile', 300_000), ...(hollows[0] ? [ask(hollows[0], 'profile', 300_000)] : [])]);
     result.masterCpuPodPhase = (result.master?.cpuSeconds ?? 0) - result.masterCpuPodPhase;
     result.hollow = await Promise.all(hollows.map((h) => ask<HollowStats>(h, 'stats')));
@@ -782,8 +832,8 @@ function printResult(r: RunResult): void {
   if (r.etcd) console.log(`etcd: peak RSS ${Math.round(r.etcd.peakRssMb)} MB, CPU ${r.etcd.cpuSeconds.toFixed(0)} s`);
   console.log(`hollow processes: peak RSS ${r.hollowPeakMb.join(' / ')} MB; oldest Lease seen ${r.hollow.map((h) => (h ? `${(h.worstLeaseAgeMs / 1000).toFixed(1)} s (${h.lateLeaseChecks} of ${h.leaseChecks} checks > 20 s, ${h.errors} errors)` : '?')).join(' / ')}`);
   for (const h of r.hollow) for (const e of h?.firstErrors ?? []) console.log(`  hollow error: ${e}`);
-  console.log('\n| call (server side, ms) | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
-  for (const [k, s] of Object.entries(r.server)) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
+  console.log('\n| call (server side, ms) | count | p50 | p99 | max | SLI p50 / p99 (no slot wait) |\n|---|---:|---:|---:|---:|---:|');
+  for (const [k, s] of Object.entries(r.server)) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} | ${ms(r.serverSli[k]?.p50)} / ${ms(r.serverSli[k]?.p99)} |`);
   console.log('\n| measured here | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
   const here: Record<string, LatencySummary | undefined> = { ...r.client, ...r.watchLag, 'pod start-up, saturation pods': r.startupSaturation, 'pod start-up, latency pods': r.startupLatency,
     'create → bound, saturation pods': r.schedulingSaturation, 'create → bound, latency pods': r.schedulingLatency };

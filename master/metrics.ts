@@ -30,14 +30,24 @@ class Histogram {
 export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly requestLatency = new Histogram();
+  private readonly sliLatency = new Histogram();
+  private readonly slotWait = new Histogram();
   private readonly storeLatency = new Histogram();
   private watches = 0;
 
-  request(verb: string, resource: string, code: number, seconds: number): void {
+  /**
+   * One answered request. `queuedSeconds` is its wait for a max-in-flight slot (undefined when it
+   * did not reach the filter): kube-apiserver's SLI histogram, the one its SLOs are measured on,
+   * leaves out the wait in API Priority and Fairness's queues, and so does lotse's.
+   */
+  request(verb: string, resource: string, code: number, seconds: number, queuedSeconds?: number): void {
     const labels = `verb="${verb}",resource="${resource}"`;
     const key = `${labels},code="${code}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    if (verb !== 'WATCH') this.requestLatency.observe(labels, seconds);
+    if (verb === 'WATCH') return;
+    this.requestLatency.observe(labels, seconds);
+    this.sliLatency.observe(labels, Math.max(0, seconds - (queuedSeconds ?? 0)));
+    if (queuedSeconds !== undefined) this.slotWait.observe(labels, queuedSeconds);
   }
 
   store(operation: string, seconds: number): void {
@@ -57,6 +67,8 @@ export class Metrics {
     const lines = ['# HELP apiserver_request_total Requests by verb, resource and HTTP code.', '# TYPE apiserver_request_total counter'];
     for (const [k, v] of this.requests) lines.push(`apiserver_request_total{${k}} ${v}`);
     lines.push(...this.requestLatency.render('apiserver_request_duration_seconds', 'Request latency by verb and resource (watches excluded).'));
+    lines.push(...this.sliLatency.render('apiserver_request_sli_duration_seconds', 'Request latency by verb and resource, without the wait for a max-in-flight slot (watches excluded).'));
+    lines.push(...this.slotWait.render('lotse_request_queue_wait_seconds', 'Wait for a max-in-flight slot by verb and resource (about 0 for a request admitted at once).'));
     lines.push(...this.storeLatency.render('lotse_store_operation_duration_seconds', 'Store operation latency.'));
     lines.push('# HELP apiserver_registered_watchers Open watches.', '# TYPE apiserver_registered_watchers gauge', `apiserver_registered_watchers ${this.watches}`);
     lines.push('# HELP process_resident_memory_bytes Resident memory.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);

@@ -191,6 +191,8 @@ export class ApiServer {
     let code = 200;
     let who: Identity | undefined;
     let release = (): void => undefined;
+    /** Nanoseconds from the max-in-flight filter to admission (the SLI latency leaves them out); undefined for a request that never reached it. */
+    let queued: bigint | undefined;
     /** A watch streams past this call and records its own end. */
     let watching = false;
     try {
@@ -219,7 +221,9 @@ export class ApiServer {
       if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
+      const waitFrom = process.hrtime.bigint();
       release = await this.inFlight.admit(who, { verb: rr.verb, plural: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace });
+      queued = process.hrtime.bigint() - waitFrom;
       // A client that gave up while its request waited for a slot gets no answer: free the slot now.
       if (clientGone(req, res)) {
         code = CLIENT_CLOSED_REQUEST;
@@ -267,13 +271,13 @@ export class ApiServer {
       release();
       foreground.end();
       if (code !== CLIENT_CLOSED_REQUEST) code = res.statusCode || code;
-      if (!watching) this.recordRequest(req, verb, resource, code, who, started);
+      if (!watching) this.recordRequest(req, verb, resource, code, who, started, queued);
     }
   }
 
-  private recordRequest(req: IncomingMessage, verb: string, resource: string, code: number, who: Identity | undefined, started: bigint): void {
+  private recordRequest(req: IncomingMessage, verb: string, resource: string, code: number, who: Identity | undefined, started: bigint, queued?: bigint): void {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.metrics.request(verb, resource, code, seconds);
+    this.metrics.request(verb, resource, code, seconds, queued === undefined ? undefined : Number(queued) / 1e9);
     this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
   }
 

@@ -153,6 +153,13 @@ describe('the master past its max-in-flight bound', () => {
       open();
     }
     expect((await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(200);
+    // The held read waited 300 ms and more for its slot: the SLI latency (kube-apiserver's
+    // apiserver_request_sli_duration_seconds) leaves that wait out, the request latency keeps it.
+    const metrics = (await rawRequest(m.url, m.caPem, 'GET', '/metrics', { token: m.adminToken })).body;
+    const sum = (name: string): number => Number(new RegExp(`^${name}_sum\\{verb="LIST",resource="pods"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(sum('apiserver_request_duration_seconds') - sum('apiserver_request_sli_duration_seconds')).toBeGreaterThanOrEqual(0.3);
+    expect(sum('lotse_request_queue_wait_seconds')).toBeGreaterThanOrEqual(0.3);
+    expect(metrics).toMatch(/^lotse_request_queue_wait_seconds_bucket\{verb="LIST",resource="pods",le="0.25"\} [1-9]\d*$/m);
   });
 
   test('a client that gives up while its write waits for a slot is counted as gone (499), not as a server error', async () => {
