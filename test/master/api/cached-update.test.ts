@@ -42,18 +42,30 @@ class HeldStore {
   }
 }
 
+/** A Registry over a HeldStore in a temp dir of its own; close ends both and removes the dir. */
+function openHeld(): { held: HeldStore; registry: Registry; close: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'lotse-cached-'));
+  const held = new HeldStore(new SqliteStore(join(dir, 'state.db')));
+  const registry = new Registry(held.store);
+  const close = async (): Promise<void> => {
+    held.release();
+    registry.stop();
+    await held.inner.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { held, registry, close };
+}
+
 const data = (o: Obj): unknown => (o as { data?: unknown }).data;
 const setData = (values: Record<string, string>) => (cm: Obj): Obj => ({ ...cm, data: { ...(cm as { data?: Record<string, string> }).data, ...values } }) as Obj;
 
 describe('updates that start from the list cache', () => {
-  let dir: string;
   let held: HeldStore;
   let registry: Registry;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lotse-cached-update-'));
-    held = new HeldStore(new SqliteStore(join(dir, 'state.db')));
-    registry = new Registry(held.store);
+    ({ held, registry, close } = openHeld());
     await registry.create(configmaps, 'ns', { metadata: { name: 'cm' }, data: { a: '1' } } as Obj);
     await registry.update(configmaps, 'ns', 'cm', setData({ warm: 'up' }));
     // On SQLite updates use the cache a selective list made (on etcd the first update makes it).
@@ -61,12 +73,7 @@ describe('updates that start from the list cache', () => {
     held.gets = 0;
   });
 
-  afterEach(async () => {
-    held.release();
-    registry.stop();
-    await held.inner.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   const stored = async (): Promise<unknown> => (await held.inner.get(KEY))?.value.data;
 
@@ -120,26 +127,19 @@ describe('updates that start from the list cache', () => {
 });
 
 describe('reads that answer from the list cache (findCached)', () => {
-  let dir: string;
   let held: HeldStore;
   let registry: Registry;
+  let close: () => Promise<void>;
   const bound = (o: Obj): boolean => Boolean((o.spec as { nodeName?: string } | undefined)?.nodeName);
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lotse-cached-read-'));
-    held = new HeldStore(new SqliteStore(join(dir, 'state.db')));
-    registry = new Registry(held.store);
+    ({ held, registry, close } = openHeld());
     await registry.create(configmaps, 'ns', { metadata: { name: 'cm' }, spec: {}, data: { a: '1' } } as Obj);
     await registry.list(configmaps, 'ns', { labelSelector: Selector.parse('x!=y') });
     held.gets = 0;
   });
 
-  afterEach(async () => {
-    held.release();
-    registry.stop();
-    await held.inner.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   test('a usable copy answers without a store read, at the revision the cache holds', async () => {
     const found = await registry.findCached(configmaps, 'ns', 'cm');
@@ -176,24 +176,17 @@ describe('reads that answer from the list cache (findCached)', () => {
 });
 
 describe('lists without a selector', () => {
-  let dir: string;
   let held: HeldStore;
   let registry: Registry;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lotse-cached-list-'));
-    held = new HeldStore(new SqliteStore(join(dir, 'state.db')));
-    registry = new Registry(held.store);
+    ({ held, registry, close } = openHeld());
     for (const name of ['a', 'b', 'c']) await registry.create(configmaps, 'ns', { metadata: { name }, data: { name } } as Obj);
     await registry.create(configmaps, 'other', { metadata: { name: 'd' } } as Obj);
   });
 
-  afterEach(async () => {
-    held.release();
-    registry.stop();
-    await held.inner.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   test('read the store while no selective list made a cache, and the cache once one did, with the same answer', async () => {
     const fromStore = await registry.list(configmaps, 'ns');
