@@ -40,9 +40,9 @@ import { KubeClient } from '../kube/client';
 import type { WatchEvent } from '../kube/object';
 import { core } from '../kube/resource-path';
 import { ApiServer } from '../master/api/api-server';
-import { MaxInFlight } from '../master/api/max-in-flight';
 import { WatchStream } from '../master/api/watch-stream';
 import { masterControllers } from '../master/controllers/master-controllers';
+import { Metrics } from '../master/metrics';
 import { startMaster } from '../master/server';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
 import { LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
@@ -141,16 +141,16 @@ function classify(method: string, url: string): { key: string; watch: boolean } 
  * Times every non-watch request the API serves, from its arrival to its answer, as the apiserver's
  * request histogram; and without its wait for a max-in-flight slot, as the apiserver's SLI
  * histogram (apiserver_request_sli_duration_seconds, which leaves out the wait in API Priority and
- * Fairness's queues) that Kubernetes' SLOs are measured on.
+ * Fairness's queues) that Kubernetes' SLOs are measured on. The wait is the one the master
+ * measures and hands its metrics for that request.
  */
 function instrumentApi(calls: LatencyTable, sli: LatencyTable): void {
   const waits = new AsyncLocalStorage<{ ms: number }>();
-  const admit = MaxInFlight.prototype.admit;
-  MaxInFlight.prototype.admit = function (this: MaxInFlight, ...args: Parameters<MaxInFlight['admit']>): ReturnType<MaxInFlight['admit']> {
+  const request = Metrics.prototype.request;
+  Metrics.prototype.request = function (this: Metrics, ...args: Parameters<Metrics['request']>): void {
     const wait = waits.getStore();
-    const t0 = performance.now();
-    const admitted = admit.apply(this, args);
-    return wait ? admitted.finally(() => (wait.ms += performance.now() - t0)) : admitted;
+    if (wait) wait.ms = (args[4] ?? 0) * 1000;
+    request.apply(this, args);
   };
   const serve = ApiServer.prototype.serve;
   ApiServer.prototype.serve = async function (this: ApiServer, req: IncomingMessage, res: ServerResponse): Promise<void> {
