@@ -19,6 +19,7 @@ import { mediaType, parseBody, readBody } from './body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { FieldSelector } from './field-selector';
 import { beginForegroundRequest } from './foreground-requests';
+import { writeReply } from './reply-writer';
 import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
@@ -218,7 +219,7 @@ export class ApiServer {
         return;
       }
       const rr = this.parse(req);
-      if (rr.type === 'other') return this.reply(res, await this.nonResource(rr.path, req, who));
+      if (rr.type === 'other') return await this.reply(res, await this.nonResource(rr.path, req, who));
       verb = rr.verb.toUpperCase();
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
       const waitFrom = process.hrtime.bigint();
@@ -237,7 +238,7 @@ export class ApiServer {
       }
       if (rr.resource.plural === 'pods' && isStreaming(rr.subresource)) throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${streamingCommands[rr.subresource]}`);
       if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
-      if (rr.resource.computed) return this.reply(res, { status: 200, body: await this.resourceMetrics.answer(rr) });
+      if (rr.resource.computed) return await this.reply(res, { status: 200, body: await this.resourceMetrics.answer(rr) });
       const reply = await this.handler.handle(rr, req, res, who, {
         opened: () => {
           watching = true;
@@ -250,7 +251,7 @@ export class ApiServer {
           this.recordRequest(req, verb, resource, res.statusCode || 200, who, started);
         },
       });
-      if (reply) this.reply(res, reply);
+      if (reply) await this.reply(res, reply);
     } catch (err) {
       const e = toHttpError(err);
       const disconnect = disconnectCodes.has((err as { code?: string }).code ?? '');
@@ -417,10 +418,9 @@ export class ApiServer {
     throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${path})`);
   }
 
-  private reply(res: ServerResponse, reply: Reply): void {
-    const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
-    res.end(body);
+  /** A promise only for a list answer longer than one slice (writeReply): the request ends with its last slice. */
+  private reply(res: ServerResponse, reply: Reply): Promise<void> | undefined {
+    return writeReply(res, reply);
   }
 }
 

@@ -1,0 +1,86 @@
+import type { ServerResponse } from 'node:http';
+import type { Reply } from './handler';
+
+/**
+ * Encoding a list answer holds the event loop at most this long at a time. A list of every pod
+ * at 1,000 nodes (30,000 pods, ~0.2 s of JSON.stringify) held every heartbeat and watch of the
+ * master back; a namespace's 3,000 pods (~20 ms) take two or three turns.
+ */
+export const SLICE_BUDGET_MS = 8;
+/** Lists shorter than this are encoded at once: reading the clock would cost more than it saves. */
+const SLICED_FROM_ITEMS = 64;
+/** Items encoded between two readings of the clock. */
+const ITEMS_PER_CLOCK_READ = 16;
+
+/**
+ * Writes an answer with the bytes JSON.stringify gives the body. A list answer is encoded item by
+ * item, SLICE_BUDGET_MS at a time with a turn of the event loop between slices, as kube-apiserver
+ * encodes large lists item by item (on a goroutine of its own). Slices are not paced by the
+ * client: the stream buffers what it has not sent, as it buffers an answer written at once, so
+ * a slow reader costs memory, not the request's time in the master. Returns a promise only when
+ * the answer took more than one slice; it ends with the last byte handed to the stream, or when
+ * the client left.
+ */
+export function writeReply(res: ServerResponse, reply: Reply): Promise<void> | undefined {
+  const headers = { 'content-type': 'application/json', ...(reply.headers ?? {}) };
+  const items = sliceableItems(reply.body);
+  res.writeHead(reply.status, headers);
+  if (!items) {
+    res.end(typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body));
+    return undefined;
+  }
+  // `…"items":[]}` without its last two characters: everything before the first item.
+  const head = JSON.stringify({ ...(reply.body as Record<string, unknown>), items: [] }).slice(0, -2);
+  const writer = new SlicedList(res, items, head);
+  return writer.slice() ? undefined : writer.rest();
+}
+
+/** The items of a list answer worth slicing: an `items` array of enough entries, the body's last key (so the bytes match). */
+function sliceableItems(body: unknown): unknown[] | undefined {
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return undefined;
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items) || items.length < SLICED_FROM_ITEMS) return undefined;
+  return Object.keys(body).at(-1) === 'items' ? items : undefined;
+}
+
+/** One list answer being written: where it is, and what is encoded but not yet written. */
+class SlicedList {
+  private next = 0;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly items: unknown[],
+    private text: string,
+  ) {}
+
+  /** Encodes for one budget and writes it; true once the answer is complete. */
+  slice(): boolean {
+    const until = performance.now() + SLICE_BUDGET_MS;
+    const { items } = this;
+    while (this.next < items.length) {
+      const end = Math.min(this.next + ITEMS_PER_CLOCK_READ, items.length);
+      for (let j = this.next; j < end; j++) this.text += (j === 0 ? '' : ',') + JSON.stringify(items[j]);
+      this.next = end;
+      if (performance.now() >= until) break;
+    }
+    const done = this.next === items.length;
+    if (done) this.res.end(this.text + ']}');
+    else this.res.write(this.text);
+    this.text = '';
+    return done;
+  }
+
+  async rest(): Promise<void> {
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (gone(this.res)) return;
+      if (this.slice()) return;
+    }
+  }
+}
+
+function gone(res: ServerResponse): boolean {
+  // An HTTP/2 compatibility response has no destroyed of its own; its stream has.
+  const stream = (res as { stream?: { destroyed?: boolean } }).stream;
+  return res.writableEnded || res.destroyed || stream?.destroyed === true;
+}

@@ -1,0 +1,131 @@
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { writeReply } from '../../../master/api/reply-writer';
+
+const pod = (i: number): Record<string, unknown> => ({
+  metadata: { name: `p-${i}`, namespace: 'ns', labels: { app: 'x', 'quote"key': 'a\u2028b' }, annotations: { note: 'n'.repeat(400) } },
+  spec: { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `echo ${i}`], env: Array.from({ length: 8 }, (_, k) => ({ name: `E${k}`, value: `v${k}` })) }] },
+  status: { phase: 'Running' },
+});
+const list = (n: number): Record<string, unknown> => ({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '42' }, items: Array.from({ length: n }, (_, i) => pod(i)) });
+
+interface Served {
+  text: string;
+  status: number;
+  /** The longest time no timer could run while the answer was written. */
+  longestStallMs: number;
+}
+
+/** Serves one answer with writeReply, timing the gaps between timer ticks while it is written. */
+async function serve(kind: 'http1' | 'http2', body: unknown): Promise<Served> {
+  let longestStallMs = -1;
+  const handler = (_req: unknown, res: ServerResponse): void => {
+    let last = performance.now();
+    let longest = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    void Promise.resolve(writeReply(res, { status: 200, body })).then(() => {
+      longestStallMs = Math.max(longest, performance.now() - last);
+      clearInterval(timer);
+    });
+  };
+  const server = kind === 'http1' ? createServer(handler) : http2.createServer(handler as never);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const { text, status } = await (kind === 'http1' ? getHttp1(port) : getHttp2(port));
+    for (let i = 0; i < 100 && longestStallMs < 0; i++) await new Promise((r) => setTimeout(r, 10));
+    return { text, status, longestStallMs };
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
+
+function getHttp1(port: number): Promise<{ text: string; status: number }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: '/' }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), status: res.statusCode ?? 0 }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function getHttp2(port: number): Promise<{ text: string; status: number }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const stream = session.request({ ':path': '/' });
+    const chunks: Buffer[] = [];
+    let status = 0;
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      session.close();
+      resolve({ text: Buffer.concat(chunks).toString('utf8'), status });
+    });
+    stream.on('error', reject);
+  });
+}
+
+/** How long JSON.stringify of the whole body holds the loop: what writing it at once would cost. */
+function stringifyMs(body: unknown): number {
+  JSON.stringify(body);
+  const from = performance.now();
+  JSON.stringify(body);
+  return performance.now() - from;
+}
+
+describe('answers written by writeReply', () => {
+  test.each(['http1', 'http2'] as const)('a large list is the bytes of JSON.stringify, and no stretch of its encoding holds the loop long (%s)', async (kind) => {
+    const body = list(40_000);
+    const atOnce = stringifyMs(body);
+    // The test means something only when writing at once would stall the loop for a while.
+    expect(atOnce).toBeGreaterThan(60);
+    const { text, status, longestStallMs } = await serve(kind, body);
+    expect(status).toBe(200);
+    expect(text).toBe(JSON.stringify(body));
+    expect(longestStallMs).toBeLessThan(atOnce / 2);
+  });
+
+  test('a short list, an empty one and other bodies are written at once, as JSON.stringify writes them', async () => {
+    for (const body of [list(10), list(0), { kind: 'Status', code: 404 }, { items: list(600).items, metadata: {} }, list(100)]) {
+      const { text } = await serve('http1', body);
+      expect(text).toBe(JSON.stringify(body));
+    }
+    const fake = { writeHead: () => undefined, end: () => undefined, write: () => true } as unknown as ServerResponse;
+    // Within one slice's budget the answer is complete when writeReply returns.
+    expect(writeReply(fake, { status: 200, body: list(10) })).toBeUndefined();
+    expect(writeReply(fake, { status: 200, body: list(100) })).toBeUndefined();
+  });
+
+  test('a client that leaves in the middle ends the writing instead of holding it', async () => {
+    let finished: Promise<void> | undefined;
+    const server = createServer((_req, res) => {
+      finished = writeReply(res, { status: 200, body: list(50_000) });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => undefined).end();
+      });
+      expect(finished).toBeDefined();
+      await expect(Promise.race([finished, new Promise((r) => setTimeout(() => r('hung'), 5_000))])).resolves.toBeUndefined();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
