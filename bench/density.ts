@@ -40,10 +40,12 @@ import { KubeClient } from '../kube/client';
 import type { WatchEvent } from '../kube/object';
 import { core } from '../kube/resource-path';
 import { ApiServer } from '../master/api/api-server';
+import { ListCache } from '../master/api/list-cache';
 import { WatchStream } from '../master/api/watch-stream';
 import { masterControllers } from '../master/controllers/master-controllers';
 import { Metrics } from '../master/metrics';
 import { startMaster } from '../master/server';
+import { PrefixMirror } from '../master/store/prefix-mirror';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
 import { LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
 
@@ -170,14 +172,27 @@ function instrumentApi(calls: LatencyTable, sli: LatencyTable): void {
 
 /**
  * Where a watch event waits in the master: how long the oldest line of a watch response waited
- * before it was written (the fan-out's slices), and how late a 50 ms timer fires (the event loop's
- * turn). Rows of the server table, in parentheses.
+ * before it was written (the fan-out's slices), how late a 50 ms timer fires (the event loop's
+ * turn), and how long a list waits for the list cache to catch up with the store. Rows of the
+ * server table, in parentheses.
  */
 function instrumentWatches(calls: LatencyTable): void {
   const flush = WatchStream.prototype.flush;
   WatchStream.prototype.flush = function (this: WatchStream): void {
     if ((this as unknown as { pending: string[] }).pending.length > 0) calls.add('(watch line queued → written)', Number(process.hrtime.bigint() - this.queuedAt) / 1e6);
     flush.call(this);
+  };
+  // A list served from the list cache first waits until the cache has seen the store's revision.
+  const mirror = PrefixMirror.prototype as unknown as { caughtUp(): Promise<boolean> };
+  const caughtUp = mirror.caughtUp;
+  mirror.caughtUp = async function (this: PrefixMirror): Promise<boolean> {
+    if (!(this instanceof ListCache)) return caughtUp.call(this);
+    const t0 = performance.now();
+    try {
+      return await caughtUp.call(this);
+    } finally {
+      calls.add('(list cache: wait to catch up with the store)', performance.now() - t0);
+    }
   };
   let last = performance.now();
   setInterval(() => {
