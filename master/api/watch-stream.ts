@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { foregroundRequests } from './foreground-requests';
+import { fairShareMs } from './loop-share';
 
 /** How long one slice of watch writes may hold the event loop before requests get their turn. */
 const SLICE_MS = 2;
@@ -7,8 +8,6 @@ const SLICE_MS = 2;
 const BUSY_SLICE_MS = 0.25;
 /** A stream that has waited this long gets a fair share again, requests or not: the fan-out never starves. */
 const STARVED_MS = 100;
-/** The longest slice a starved fan-out gets: what a request may wait behind it per turn of the loop. */
-const MAX_SLICE_MS = 10;
 
 /**
  * The lines of one watch response, written off the path of the write that caused them and
@@ -89,14 +88,14 @@ function scheduleSlice(): void {
  * How long the next slice may run: short while requests are being answered, so a create's own
  * store write and answer (each a turn of the event loop) wait at most BUSY_SLICE_MS behind the
  * delivery of earlier events; SLICE_MS when the API is idle. Once a stream has waited STARVED_MS,
- * the slice may run as long as the loop ran other work since the last one (at least SLICE_MS, at
- * most MAX_SLICE_MS): the fan-out then gets up to half of a busy master. A slice of a fixed 2 ms
+ * the slice may run as long as the loop ran other work since the last one (fairShareMs: at least
+ * SLICE_MS, at most MAX_SHARE_MS): the fan-out then gets up to half of a busy master. A slice of a fixed 2 ms
  * per turn was not enough when turns were long: at 1,000 nodes, ~700 watch writes a second (most
  * of them bookmarks of idle ConfigMap watches) queued up behind each other, and a pod event waited
  * 2.5 s (p50) to 21 s (p99) before it was written.
  */
 export function sliceBudgetMs(requestsInProgress: number, longestWaitMs: number, sinceLastSliceMs = 0): number {
-  if (longestWaitMs >= STARVED_MS) return Math.min(MAX_SLICE_MS, Math.max(SLICE_MS, sinceLastSliceMs));
+  if (longestWaitMs >= STARVED_MS) return fairShareMs(sinceLastSliceMs, SLICE_MS);
   return requestsInProgress === 0 ? SLICE_MS : BUSY_SLICE_MS;
 }
 

@@ -1,7 +1,8 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { writeReply } from '../../../master/api/reply-writer';
+import { MAX_SHARE_MS } from '../../../master/api/loop-share';
+import { SLICE_BUDGET_MS, writeReply } from '../../../master/api/reply-writer';
 
 const pod = (i: number): Record<string, unknown> => ({
   metadata: { name: `p-${i}`, namespace: 'ns', labels: { app: 'x', 'quote"key': 'a\u2028b' }, annotations: { note: 'n'.repeat(400) } },
@@ -17,8 +18,8 @@ interface Served {
   longestStallMs: number;
 }
 
-/** Serves one answer with writeReply, timing the gaps between timer ticks while it is written. */
-async function serve(kind: 'http1' | 'http2', body: unknown): Promise<Served> {
+/** Serves one answer with writeReply (or JSON.stringify at once), timing the gaps between timer ticks while it is written. */
+async function serve(kind: 'http1' | 'http2', body: unknown, atOnce = false): Promise<Served> {
   let longestStallMs = -1;
   const handler = (_req: unknown, res: ServerResponse): void => {
     let last = performance.now();
@@ -28,7 +29,8 @@ async function serve(kind: 'http1' | 'http2', body: unknown): Promise<Served> {
       longest = Math.max(longest, now - last);
       last = now;
     }, 1);
-    void Promise.resolve(writeReply(res, { status: 200, body })).then(() => {
+    const write = (): Promise<void> | undefined => (atOnce ? void res.end(JSON.stringify(body)) : writeReply(res, { status: 200, body }));
+    void Promise.resolve(write()).then(() => {
       longestStallMs = Math.max(longest, performance.now() - last);
       clearInterval(timer);
     });
@@ -73,28 +75,46 @@ function getHttp2(port: number): Promise<{ text: string; status: number }> {
   });
 }
 
-/** How long JSON.stringify of the whole body holds the loop: what writing it at once would cost. */
-function stringifyMs(body: unknown): number {
-  JSON.stringify(body);
-  const from = performance.now();
-  JSON.stringify(body);
-  return performance.now() - from;
-}
-
 describe('answers written by writeReply', () => {
-  test.each(['http1', 'http2'] as const)('a large list is the bytes of JSON.stringify, and no stretch of its encoding holds the loop long (%s)', async (kind) => {
+  test.each(['http1', 'http2'] as const)('a large list is the bytes of JSON.stringify, and no stretch of its encoding holds the loop as writing it at once does (%s)', async (kind) => {
     const body = list(40_000);
-    const atOnce = stringifyMs(body);
-    // The test means something only when writing at once would stall the loop for a while.
-    expect(atOnce).toBeGreaterThan(60);
+    const atOnce = await serve(kind, body, true);
+    // The test means something only when writing at once stalls the loop for a while.
+    expect(atOnce.longestStallMs).toBeGreaterThan(150);
     const { text, status, longestStallMs } = await serve(kind, body);
     expect(status).toBe(200);
     expect(text).toBe(JSON.stringify(body));
-    expect(longestStallMs).toBeLessThan(atOnce / 2);
+    // What is left is the in-process client's reading and the slices, each at most MAX_SHARE_MS.
+    expect(longestStallMs).toBeLessThan(atOnce.longestStallMs / 2);
   });
 
-  test('a short list, an empty one and other bodies are written at once, as JSON.stringify writes them', async () => {
-    for (const body of [list(10), list(0), { kind: 'Status', code: 404 }, { items: list(600).items, metadata: {} }, list(100)]) {
+  test('a slice runs SLICE_BUDGET_MS, or as long as the loop ran other work since the last one, up to MAX_SHARE_MS', async () => {
+    const ends: number[] = [];
+    const res = { writeHead: () => undefined, write: () => ends.push(performance.now()), end: () => ends.push(performance.now()) } as unknown as ServerResponse;
+    const body = list(100_000);
+    const started = performance.now();
+    const finished = writeReply(res, { status: 200, body });
+    expect(finished).toBeDefined();
+    const first = ends[0] - started;
+    expect(first).toBeGreaterThanOrEqual(SLICE_BUDGET_MS);
+    expect(first).toBeLessThan(SLICE_BUDGET_MS + 40);
+    // Other work of 120 ms before the next turn: the next slice takes the longest share.
+    const busyUntil = performance.now() + 120;
+    while (performance.now() < busyUntil);
+    const second = performance.now();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(ends.length).toBeGreaterThanOrEqual(2);
+    const secondMs = ends[1] - second;
+    expect(secondMs).toBeGreaterThanOrEqual(MAX_SHARE_MS - 1);
+    expect(secondMs).toBeLessThan(MAX_SHARE_MS + 40);
+    await finished;
+  });
+
+  test('short lists, Tables and other bodies are written as JSON.stringify writes them', async () => {
+    const table = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {}, columnDefinitions: [{ name: 'Name' }], rows: Array.from({ length: 3_000 }, (_, i) => ({ cells: [`p-${i}`], object: pod(i) })) };
+    const odd = { items: [...(list(200).items as unknown[]), undefined, () => 1, null] };
+    for (const body of [list(10), list(0), { kind: 'Status', code: 404 }, { items: list(600).items, metadata: {} }, list(100), table, odd]) {
       const { text } = await serve('http1', body);
       expect(text).toBe(JSON.stringify(body));
     }

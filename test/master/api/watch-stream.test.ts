@@ -1,5 +1,6 @@
 import { beginForegroundRequest, foregroundRequests } from '../../../master/api/foreground-requests';
 import type { ServerResponse } from 'node:http';
+import { MAX_SHARE_MS } from '../../../master/api/loop-share';
 import { sliceBudgetMs, WatchStream } from '../../../master/api/watch-stream';
 
 const busy = (ms: number): void => {
@@ -32,7 +33,8 @@ describe('watch fan-out slices', () => {
     expect(sliceBudgetMs(3, 99)).toBe(0.25);
     expect(sliceBudgetMs(3, 100)).toBe(2);
     expect(sliceBudgetMs(3, 100, 7)).toBe(7);
-    expect(sliceBudgetMs(0, 250, 500)).toBe(10);
+    expect(sliceBudgetMs(0, 250, 30)).toBe(30);
+    expect(sliceBudgetMs(0, 250, 500)).toBe(MAX_SHARE_MS);
   });
 
   test('a master busy with requests still writes every watch within a few turns of its loop', async () => {
