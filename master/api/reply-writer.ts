@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Reply } from './handler';
 import { fairShareMs } from './loop-share';
+import { responseGone } from './response-gone';
 
 /**
  * Encoding a list answer holds the event loop this long at a time, or longer (up to
@@ -10,16 +11,16 @@ import { fairShareMs } from './loop-share';
  */
 export const SLICE_BUDGET_MS = 8;
 /** Lists shorter than this are encoded at once: reading the clock would cost more than it saves. */
-const SLICED_FROM_ITEMS = 64;
-/** Items encoded between two readings of the clock. */
-const ITEMS_PER_CLOCK_READ = 16;
+const SLICED_FROM_ENTRIES = 64;
+/** Entries encoded between two readings of the clock. */
+const ENTRIES_PER_CLOCK_READ = 16;
 
 /**
  * Writes an answer with the bytes JSON.stringify gives the body. A list answer (a list's items, a
- * Table's rows) is encoded entry by entry, SLICE_BUDGET_MS at a time with a turn of the event loop
- * between slices, as kube-apiserver encodes large lists item by item (on a goroutine of its own). Slices are not paced by the
- * client: the stream buffers what it has not sent, as it buffers an answer written at once, so
- * a slow reader costs memory, not the request's time in the master. Returns a promise only when
+ * Table's rows) is encoded entry by entry in slices (see SLICE_BUDGET_MS) with a turn of the event
+ * loop between them, as kube-apiserver encodes large lists item by item (on a goroutine of its
+ * own). Slices are not paced by the client: the stream buffers what it has not sent, as it buffers
+ * an answer written at once, so a slow reader costs memory, not the request's time in the master. Returns a promise only when
  * the answer took more than one slice; it ends with the last byte handed to the stream, or when
  * the client left.
  */
@@ -46,7 +47,7 @@ function sliceableList(body: unknown): { key: string; entries: unknown[] } | und
   const key = Object.keys(body).at(-1);
   if (key === undefined || !LIST_KEYS.has(key)) return undefined;
   const entries = (body as Record<string, unknown>)[key];
-  return Array.isArray(entries) && entries.length >= SLICED_FROM_ITEMS ? { key, entries } : undefined;
+  return Array.isArray(entries) && entries.length >= SLICED_FROM_ENTRIES ? { key, entries } : undefined;
 }
 
 /** One list answer being written: where it is, and what is encoded but not yet written. */
@@ -57,7 +58,7 @@ class SlicedList {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly items: unknown[],
+    private readonly entries: unknown[],
     private text: string,
   ) {}
 
@@ -67,14 +68,14 @@ class SlicedList {
     // With turns of the loop longer than the budget, 8 ms a turn would leave a list of 5,000
     // nodes waiting seconds for its turns: it gets as long as the loop ran other work meanwhile.
     const until = started + (this.lastEnded === undefined ? SLICE_BUDGET_MS : fairShareMs(started - this.lastEnded, SLICE_BUDGET_MS));
-    const { items } = this;
-    while (this.next < items.length) {
-      const end = Math.min(this.next + ITEMS_PER_CLOCK_READ, items.length);
-      for (let j = this.next; j < end; j++) this.text += (j === 0 ? '' : ',') + (JSON.stringify(items[j]) ?? 'null');
+    const { entries } = this;
+    while (this.next < entries.length) {
+      const end = Math.min(this.next + ENTRIES_PER_CLOCK_READ, entries.length);
+      for (let j = this.next; j < end; j++) this.text += (j === 0 ? '' : ',') + (JSON.stringify(entries[j]) ?? 'null');
       this.next = end;
       if (performance.now() >= until) break;
     }
-    const done = this.next === items.length;
+    const done = this.next === entries.length;
     if (done) this.res.end(this.text + ']}');
     else this.res.write(this.text);
     this.text = '';
@@ -85,14 +86,8 @@ class SlicedList {
   async rest(): Promise<void> {
     for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (gone(this.res)) return;
+      if (responseGone(this.res)) return;
       if (this.slice()) return;
     }
   }
-}
-
-function gone(res: ServerResponse): boolean {
-  // An HTTP/2 compatibility response has no destroyed of its own; its stream has.
-  const stream = (res as { stream?: { destroyed?: boolean } }).stream;
-  return res.writableEnded || res.destroyed || stream?.destroyed === true;
 }

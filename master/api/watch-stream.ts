@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { foregroundRequests } from './foreground-requests';
 import { fairShareMs } from './loop-share';
+import { responseGone } from './response-gone';
 
 /** How long one slice of watch writes may hold the event loop before requests get their turn. */
 const SLICE_MS = 2;
@@ -37,9 +38,7 @@ export class WatchStream {
 
   /** True once the client is gone or the response ended: nothing written now arrives. */
   gone(): boolean {
-    // An HTTP/2 compatibility response has no destroyed of its own; its stream has.
-    const stream = (this.res as { stream?: { destroyed?: boolean } }).stream;
-    return this.res.writableEnded || this.res.destroyed || stream?.destroyed === true;
+    return responseGone(this.res);
   }
 
   /** Calls listener once the client is gone or the response ended. */
@@ -89,10 +88,10 @@ function scheduleSlice(): void {
  * store write and answer (each a turn of the event loop) wait at most BUSY_SLICE_MS behind the
  * delivery of earlier events; SLICE_MS when the API is idle. Once a stream has waited STARVED_MS,
  * the slice may run as long as the loop ran other work since the last one (fairShareMs: at least
- * SLICE_MS, at most MAX_SHARE_MS): the fan-out then gets up to half of a busy master. A slice of a fixed 2 ms
- * per turn was not enough when turns were long: at 1,000 nodes, ~700 watch writes a second (most
- * of them bookmarks of idle ConfigMap watches) queued up behind each other, and a pod event waited
- * 2.5 s (p50) to 21 s (p99) before it was written.
+ * SLICE_MS, at most MAX_SHARE_MS): the fan-out then gets up to half of a busy master. A fixed
+ * 2 ms per turn was not enough when turns were long: at 1,000 nodes, ~700 watch writes a second
+ * (most of them bookmarks of idle ConfigMap watches) queued up behind each other, and a pod event
+ * waited 2.5 s (p50) to 21 s (p99) before it was written.
  */
 export function sliceBudgetMs(requestsInProgress: number, longestWaitMs: number, sinceLastSliceMs = 0): number {
   if (longestWaitMs >= STARVED_MS) return fairShareMs(sinceLastSliceMs, SLICE_MS);
