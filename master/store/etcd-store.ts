@@ -144,7 +144,8 @@ export class EtcdStore implements Store {
     const watch = new EtcdWatch(this, prefix, fromRevision, handlers, () => this.watches.delete(watch));
     this.watches.add(watch);
     void watch.start();
-    return { stop: () => watch.stop() };
+    // An etcd watch of its own hands each event to the handler as its response is read: nothing waits here.
+    return { stop: () => watch.stop(), catchUp: () => undefined };
   }
 
   revision(): Promise<number> {

@@ -55,6 +55,8 @@ export abstract class PrefixMirror {
   /** True once every write made before the call is reflected, false after catchUpMs or when the watch ends. */
   protected async caughtUp(): Promise<boolean> {
     const target = await this.store.revision();
+    // On SQLite every write up to target is already queued for this watch: take it now rather than a turn later.
+    if (this.revision < target) this.watch?.catchUp();
     if (this.revision >= target) return true;
     return new Promise((resolve) => {
       const waiter = { target, resolve: () => (clearTimeout(timer), resolve(this.revision >= target)) };

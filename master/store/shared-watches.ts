@@ -63,6 +63,7 @@ class SharedWatch {
         watch.stop();
         if (this.fanout.size === 0) this.end();
       },
+      catchUp: () => watch.catchUp(),
     };
   }
 

@@ -44,6 +44,15 @@ export interface StoreEvent {
 
 export interface StoreWatch {
   stop(): void;
+  /**
+   * Hands the watcher, before returning, every event this process has already received for it
+   * (in revision order, as the handler would get them later). Delivery is otherwise a turn of the
+   * event loop after the commit, and a busy master's turn takes hundreds of milliseconds: an
+   * in-process cache that must reflect every acknowledged write before it answers calls this
+   * instead of waiting for that turn. On SQLite that is every committed write, so the watcher is
+   * then at the store's revision; on etcd only what the watch response already carried.
+   */
+  catchUp(): void;
 }
 
 /**

@@ -12,6 +12,8 @@ import type { StoreEvent, StoreWatch, WatchHandlers, WatchTrigger } from './stor
  * handle before its first callback, and the writers of a commit get their answers before its
  * events are handed to a thousand watchers (a microtask ran that ahead of the writers' replies).
  * Events are queued per watcher at publish, so the order and the backlog hand-over are the same.
+ * A watcher that must not wait for the drain (an in-process cache answering a consistent read)
+ * takes its queue at once through its StoreWatch's catchUp.
  */
 export class WatchFanout {
   private readonly watchers = new Set<FanoutWatcher>();
@@ -38,7 +40,14 @@ export class WatchFanout {
       if (watcher.push(event)) this.hold(watcher, event);
     }
     if (backlog.length > 0) this.markDirty(watcher);
-    return { stop: () => this.remove(watcher) };
+    return { stop: () => this.remove(watcher), catchUp: () => this.deliverNow(watcher) };
+  }
+
+  /** Hands one watcher its queued events out of turn; the next drain finds its queue empty. */
+  private deliverNow(watcher: FanoutWatcher): void {
+    if (watcher.stopped) return;
+    this.dirty.delete(watcher);
+    if (!watcher.deliver()) this.remove(watcher);
   }
 
   /** Queues committed events, in revision order, for every watcher whose prefix (and trigger) matches. */
@@ -131,7 +140,7 @@ export class WatchFanout {
     queueMicrotask(() => {
       if (!stopped) handlers.onError(err);
     });
-    return { stop: () => (stopped = true) };
+    return { stop: () => (stopped = true), catchUp: () => undefined };
   }
 
   get size(): number {

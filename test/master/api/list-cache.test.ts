@@ -108,6 +108,18 @@ describe('selective lists served from the list cache', () => {
     expect(second.items.map((o) => o.metadata?.resourceVersion)).toEqual(first.items.map((o) => o.metadata?.resourceVersion));
   });
 
+  test('a selective list after a write is answered with it without waiting a turn of the event loop for the watch', async () => {
+    await registry.create(configmaps, 'default', { metadata: { name: 'warm', namespace: 'default', labels: { a: 'b' } } });
+    await registry.list(configmaps, 'default', { labelSelector: Selector.parse('a=b') });
+    // Another watcher shows when the store's fan-out delivers (a turn after the commit).
+    const delivered: string[] = [];
+    store.watch('/registry/core/configmaps/', await store.revision(), { onEvent: (e) => void delivered.push(e.key), onError: () => undefined });
+    await registry.create(configmaps, 'default', { metadata: { name: 'new', namespace: 'default', labels: { a: 'b' } } });
+    const list = await registry.list(configmaps, 'default', { labelSelector: Selector.parse('a=b') });
+    expect(list.items.map((o) => o.metadata?.name)).toEqual(['new', 'warm']);
+    expect(delivered).toEqual([]);
+  });
+
   test("a list's items share the cache's parts frozen: a change throws, and neither the cache nor the next list changes", async () => {
     await registry.create(configmaps, 'default', { metadata: { name: 'mine', namespace: 'default', labels: { a: 'b' } }, data: { k: 'v' } });
     const selector = { labelSelector: Selector.parse('a=b') };

@@ -93,6 +93,22 @@ describe('sqlite store persistence', () => {
     expect(() => new SqliteStore(path)).toThrow(/another lotse master/);
   });
 
+  test('catchUp hands a watcher every acknowledged write at once, and the drain a turn later repeats none', async () => {
+    const store = openAt(freshPath());
+    const log = new EventLog();
+    const watch = log.watch(store, '/c/', await store.revision());
+    const other = new EventLog();
+    other.watch(store, '/c/', await store.revision());
+    const created = await store.create('/c/a', { v: 1 });
+    const [updated, added] = await Promise.all([store.update('/c/a', { v: 2 }), store.create('/c/b', { v: 3 })]);
+    expect(log.events.map((event) => event.revision)).not.toContain(added); // delivery is otherwise the fan-out's next turn
+    watch.catchUp();
+    expect(log.events.map((event) => [event.revision, event.value])).toEqual([[created, { v: 1 }], [updated, { v: 2 }], [added, { v: 3 }]]);
+    await other.waitForRevision(added);
+    expect(other.events.map((event) => event.revision)).toEqual([created, updated, added]);
+    expect(log.events.map((event) => event.revision)).toEqual([created, updated, added]);
+  });
+
   test('closing ends open watches with Unavailable', async () => {
     const store = new SqliteStore(freshPath());
     const log = new EventLog();

@@ -59,4 +59,27 @@ describe('WatchFanout triggers', () => {
     expect(got).toHaveLength(1);
     expect(fanout.size).toBe(0);
   });
+
+  test('catchUp delivers one watcher its queue in order, out of turn, and its handler still cannot throw silently', async () => {
+    const fanout = new WatchFanout();
+    const got: number[] = [];
+    const errors: Error[] = [];
+    const handlers = { onEvent: (e: StoreEvent) => void got.push(e.revision), onError: (err: Error) => void errors.push(err) };
+    const watch = fanout.add('/pods/', 0, [], handlers);
+    const late = watcher(fanout);
+    const events = [event('ADDED', '/pods/a'), event('MODIFIED', '/pods/a'), event('ADDED', '/podsX/b')];
+    fanout.publish(events);
+    watch.catchUp();
+    expect(got).toEqual([events[0].revision, events[1].revision]);
+    expect(late).toEqual([]);
+    await settle();
+    expect(got).toEqual([events[0].revision, events[1].revision]);
+    expect(late).toEqual([events[0].revision, events[1].revision]);
+
+    const throwing = fanout.add('/pods/', 0, [], { onEvent: () => { throw new Error('boom'); }, onError: (err) => void errors.push(err) });
+    fanout.publish([event('MODIFIED', '/pods/a')]);
+    throwing.catchUp();
+    expect(errors.map((err) => err.message)).toEqual([expect.stringMatching(/threw at revision \d+: Error: boom/)]);
+    expect(fanout.size).toBe(2);
+  });
 });
