@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { goneError } from './gone-error';
 import { compareKeys, prefixEnd } from './key-range';
 import { openSqliteDatabase, SqliteDatabase, SqliteDriverName } from './sqlite-driver';
@@ -79,11 +80,21 @@ const SCHEMA = `
 const BACKLOG_BY_REVISION_MAX = 1_000;
 
 /**
+ * How long a queued write waits for its group commit while the event loop is still busy with other
+ * callbacks: past it, the next write commits the batch at once. One turn of a busy master's loop
+ * reads and handles hundreds of requests before its commit, and each of their writes waited for
+ * the whole turn: at 1,000 hollow nodes 133 ms (p50) of a Lease renewal's 166 ms. A commit costs
+ * about a millisecond with its fsync, so this bounds the commits to ~50 a second more.
+ */
+const GROUP_COMMIT_MAX_WAIT_MS = 20;
+
+/**
  * The embedded store: one SQLite file in WAL mode owned by exactly one master process
  * (locking_mode=EXCLUSIVE makes a second opener fail instead of silently missing watch events).
  *
- * Writes are group-committed: every write queued during one event-loop turn goes into one
- * transaction with one fsync, and each is acknowledged only after that commit. A failing
+ * Writes are group-committed: every write queued during one event-loop turn (or, in a long turn,
+ * GROUP_COMMIT_MAX_WAIT_MS of it) goes into one transaction with one fsync, and each is
+ * acknowledged only after that commit. A failing
  * precondition (Conflict, NotFound, AlreadyExists) rejects only its own write, because each
  * write checks before it changes anything.
  */
@@ -96,6 +107,8 @@ export class SqliteStore implements Store {
   private compactedRevision: number;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  /** When the oldest write of `pending` was queued (performance.now()). */
+  private pendingSince = 0;
   private closed = false;
 
   constructor(
@@ -224,6 +237,8 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(new StoreError('Unavailable', 'the SQLite store is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ apply, resolve, reject });
+      if (this.pending.length === 1) this.pendingSince = performance.now();
+      else if (performance.now() - this.pendingSince >= GROUP_COMMIT_MAX_WAIT_MS) return this.flush();
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => this.flush());

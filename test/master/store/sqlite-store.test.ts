@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { Compactor } from '../../../master/store/compactor';
 import { SqliteStore } from '../../../master/store/sqlite-store';
@@ -107,6 +108,23 @@ describe('sqlite store persistence', () => {
     await other.waitForRevision(added);
     expect(other.events.map((event) => event.revision)).toEqual([created, updated, added]);
     expect(log.events.map((event) => event.revision)).toEqual([created, updated, added]);
+  });
+
+  test('in a long turn of the event loop, a write commits the writes queued 20 ms or more before it, without waiting for the turn to end', async () => {
+    const store = openAt(freshPath());
+    const start = await store.revision();
+    const first = store.create('/t/a', { v: 1 });
+    const second = store.create('/t/b', { v: 2 });
+    expect(store.progress()).toBe(start); // queued for the commit at the end of the turn
+    const busyUntil = performance.now() + 25;
+    while (performance.now() < busyUntil); // the rest of a busy turn: other requests being handled
+    const third = store.create('/t/c', { v: 3 });
+    expect(store.progress()).toBe(start + 3);
+    await expect(Promise.all([first, second, third])).resolves.toEqual([start + 1, start + 2, start + 3]);
+    const fourth = store.create('/t/d', { v: 4 });
+    expect(store.progress()).toBe(start + 3); // a new batch waits again
+    await expect(fourth).resolves.toBe(start + 4);
+    expect((await store.list('/t/')).items.map((sv) => sv.value)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
   });
 
   test('closing ends open watches with Unavailable', async () => {
