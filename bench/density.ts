@@ -46,6 +46,7 @@ import { masterControllers } from '../master/controllers/master-controllers';
 import { Metrics } from '../master/metrics';
 import { startMaster } from '../master/server';
 import { PrefixMirror } from '../master/store/prefix-mirror';
+import { SqliteStore } from '../master/store/sqlite-store';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
 import { LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
 
@@ -160,6 +161,8 @@ function instrumentApi(calls: LatencyTable, sli: LatencyTable): void {
     if (watch) return serve.call(this, req, res);
     const wait = { ms: 0 };
     const t0 = performance.now();
+    // A write's body may arrive turns after its headers: how long the master waited for it.
+    if (req.method !== 'GET' && req.method !== 'DELETE') req.once('end', () => calls.add('(request body: headers → end)', performance.now() - t0));
     try {
       await waits.run(wait, () => serve.call(this, req, res));
     } finally {
@@ -194,12 +197,38 @@ function instrumentWatches(calls: LatencyTable): void {
       calls.add('(list cache: wait to catch up with the store)', performance.now() - t0);
     }
   };
+  instrumentStoreWrites(calls);
   let last = performance.now();
   setInterval(() => {
     const now = performance.now();
     calls.add('(event loop: a 50 ms timer late by)', Math.max(0, now - last - 50));
     last = now;
   }, 50).unref();
+}
+
+/**
+ * Where a write waits in the SQLite store: from its call to its acknowledgement (the group commit
+ * runs a turn after the first write queued), and how long one commit of a batch holds the loop.
+ */
+function instrumentStoreWrites(calls: LatencyTable): void {
+  const store = SqliteStore.prototype as unknown as Record<'create' | 'update', (...args: unknown[]) => Promise<unknown>> & { flush(): void };
+  for (const method of ['create', 'update'] as const) {
+    const write = store[method];
+    store[method] = async function (this: SqliteStore, ...args: unknown[]): Promise<unknown> {
+      const t0 = performance.now();
+      try {
+        return await write.apply(this, args);
+      } finally {
+        calls.add('(store write: call → acknowledged)', performance.now() - t0);
+      }
+    };
+  }
+  const flush = store.flush;
+  store.flush = function (this: SqliteStore): void {
+    const t0 = performance.now();
+    flush.call(this);
+    calls.add('(store: one group commit, loop held)', performance.now() - t0);
+  };
 }
 
 /** Role "master": the API with the controller manager, as `lotse master` runs, in a temp dir. */
