@@ -128,10 +128,7 @@ export class Registry {
     const prefix = storeKey(r, namespace);
     const limit = filter.limit && filter.limit > 0 ? filter.limit : 0;
     let startAfter = filter.continueToken ? decodeContinue(filter.continueToken) : undefined;
-    // A selective list makes its resource's cache; a list without a selector uses one a selective
-    // list made (every pod of 30,000 from SQLite is a ~0.9 s synchronous read and a parse of each).
-    const cache = selective(filter) ? this.lists.for(storeKey(r, undefined), r.kind) : this.lists.existing(storeKey(r, undefined));
-    const cached = await cache?.candidates(prefix, filter.labelSelector, filter.fieldSelector, startAfter);
+    const cached = selective(filter) ? await this.lists.for(storeKey(r, undefined), r.kind)?.candidates(prefix, filter.labelSelector, filter.fieldSelector, startAfter) : undefined;
     if (cached) return pick(r, cached.items, String(cached.revision), filter, limit);
     const items: Obj[] = [];
     let revision = 0;

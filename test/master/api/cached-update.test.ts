@@ -16,7 +16,6 @@ const KEY = '/registry/core/configmaps/ns/cm';
  */
 class HeldStore {
   gets = 0;
-  lists = 0;
   holding = false;
   private readonly held: (() => void)[] = [];
   readonly store: Store;
@@ -25,7 +24,6 @@ class HeldStore {
     this.store = new Proxy(inner, {
       get: (target, prop): unknown => {
         if (prop === 'get') return (key: string) => (this.gets++, target.get(key));
-        if (prop === 'list') return (...args: Parameters<Store['list']>) => (this.lists++, target.list(...args));
         if (prop === 'watch') {
           return (prefix: string, from: number, h: WatchHandlers, o?: Parameters<Store['watch']>[3]) =>
             target.watch(prefix, from, { onEvent: (e: StoreEvent) => (this.holding ? this.held.push(() => h.onEvent(e)) : h.onEvent(e)), onError: h.onError }, o);
@@ -172,44 +170,5 @@ describe('reads that answer from the list cache (findCached)', () => {
     }).toThrow(TypeError);
     found.metadata = { name: 'other' };
     expect(data((await registry.findCached(configmaps, 'ns', 'cm')) as Obj)).toEqual({ a: '1' });
-  });
-});
-
-describe('lists without a selector', () => {
-  let held: HeldStore;
-  let registry: Registry;
-  let close: () => Promise<void>;
-
-  beforeEach(async () => {
-    ({ held, registry, close } = openHeld());
-    for (const name of ['a', 'b', 'c']) await registry.create(configmaps, 'ns', { metadata: { name }, data: { name } } as Obj);
-    await registry.create(configmaps, 'other', { metadata: { name: 'd' } } as Obj);
-  });
-
-  afterEach(() => close());
-
-  test('read the store while no selective list made a cache, and the cache once one did, with the same answer', async () => {
-    const fromStore = await registry.list(configmaps, 'ns');
-    expect(held.lists).toBe(1);
-    await registry.list(configmaps, 'ns', { labelSelector: Selector.parse('x!=y') });
-    held.lists = 0;
-    const fromCache = await registry.list(configmaps, 'ns');
-    expect(held.lists).toBe(0);
-    expect(fromCache).toEqual(fromStore);
-    const paged = await registry.list(configmaps, undefined, { limit: 2 });
-    expect(paged.items.map((o) => o.metadata?.name)).toEqual(['a', 'b']);
-    const rest = await registry.list(configmaps, undefined, { limit: 2, continueToken: paged.continueToken });
-    expect(rest.items.map((o) => o.metadata?.name)).toEqual(['c', 'd']);
-    expect(rest.continueToken).toBeUndefined();
-    expect(held.lists).toBe(0);
-  });
-
-  test('a write the cache has not seen yet (its watch behind, as on etcd) is in the next list: it waits for the cache to catch up', async () => {
-    await registry.list(configmaps, 'ns', { labelSelector: Selector.parse('x!=y') });
-    held.holding = true;
-    await registry.create(configmaps, 'ns', { metadata: { name: 'e' } } as Obj);
-    setTimeout(() => held.release(), 200);
-    const list = await registry.list(configmaps, 'ns');
-    expect(list.items.map((o) => o.metadata?.name)).toEqual(['a', 'b', 'c', 'e']);
   });
 });

@@ -86,16 +86,15 @@ describe('selective lists served from the list cache', () => {
     expect(pages).toBe(4);
   });
 
-  test('once warm, no list of the resource reads an object from the store, with or without a selector', async () => {
+  test('once warm, a selective list reads no object from the store; an unselective one still does', async () => {
     for (let i = 0; i < 5; i++) await registry.create(configmaps, 'default', { metadata: { name: `c${i}`, namespace: 'default', labels: { n: String(i) } } });
     await registry.list(configmaps, 'default', { labelSelector: Selector.parse('n=1') });
     const list = jest.spyOn(store, 'list');
     expect((await registry.list(configmaps, 'default', { labelSelector: Selector.parse('n=3') })).items.map((o) => o.metadata?.name)).toEqual(['c3']);
     expect((await registry.list(configmaps, 'default', { fieldSelector: FieldSelector.parse('metadata.name=c4') })).items.map((o) => o.metadata?.name)).toEqual(['c4']);
     expect(list).not.toHaveBeenCalled();
-    expect((await registry.list(configmaps, 'default')).items.map((o) => o.metadata?.name)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
-    expect((await registry.list(configmaps, undefined, { limit: 2 })).items.map((o) => o.metadata?.name)).toEqual(['c0', 'c1']);
-    expect(list).not.toHaveBeenCalled();
+    await registry.list(configmaps, 'default');
+    expect(list).toHaveBeenCalledTimes(1);
   });
 
   test('a list returns the resourceVersion of the store revision it reflects', async () => {
