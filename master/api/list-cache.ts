@@ -101,13 +101,17 @@ export class ListCache extends PrefixMirror {
   }
 
   /**
-   * The object at key as the cache holds it now, without waiting for the cache to catch up: a
-   * guess at the current object for a read-modify-write, which the store's revision check on the
+   * The object at key as the cache holds it once it took what the store already queued for it,
+   * without waiting for more: a guess at the current object for a read-modify-write, which the store's revision check on the
    * write confirms (kube-apiserver's GuaranteedUpdate starts from its watch cache's object the same
    * way). Undefined when the cache has no live copy of the resource (it then starts loading one).
    */
   latest(key: string): CachedValue | undefined {
-    return this.live() ? this.objects.get(key) : undefined;
+    if (!this.live()) return undefined;
+    // A copy a turn behind the store is refused by the write and read again: an agent's pod status
+    // writes follow each other that closely.
+    this.takeQueued();
+    return this.objects.get(key);
   }
 
   protected clear(): void {

@@ -56,7 +56,7 @@ export abstract class PrefixMirror {
   protected async caughtUp(): Promise<boolean> {
     const target = await this.store.revision();
     // On SQLite every write up to target is already queued for this watch: take it now rather than a turn later.
-    if (this.revision < target) this.watch?.catchUp();
+    if (this.revision < target) this.takeQueued();
     if (this.revision >= target) return true;
     return new Promise((resolve) => {
       const waiter = { target, resolve: () => (clearTimeout(timer), resolve(this.revision >= target)) };
@@ -76,6 +76,14 @@ export abstract class PrefixMirror {
     if (this.watch) return true;
     this.ready().catch(() => undefined); // reported through onWatchError when the watch breaks; a failed list is tried again on the next use
     return false;
+  }
+
+  /**
+   * Takes, without waiting, what the store already queued for the mirror's watch: on SQLite every
+   * acknowledged write, so a copy read next is as current as the store's.
+   */
+  protected takeQueued(): void {
+    this.watch?.catchUp();
   }
 
   /** The store revision the mirror reflects now. */

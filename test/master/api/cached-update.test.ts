@@ -83,6 +83,14 @@ describe('updates that start from the list cache', () => {
     expect(updated.metadata?.resourceVersion).toBe(String((await held.inner.get(KEY))?.modRevision));
   });
 
+  test("an update right after another one starts from the copy with the other's write (on SQLite the cache takes what the store queued for it)", async () => {
+    await registry.update(configmaps, 'ns', 'cm', setData({ b: '2' }));
+    const updated = await registry.update(configmaps, 'ns', 'cm', setData({ c: '3' }));
+    expect(held.gets).toBe(0); // a stale copy would have been refused by the store and the update read it
+    expect(data(updated)).toEqual({ a: '1', warm: 'up', b: '2', c: '3' });
+    expect(await stored()).toEqual({ a: '1', warm: 'up', b: '2', c: '3' });
+  });
+
   test('a stale copy loses nothing: the write made behind the cache stays and the update applies on top of it', async () => {
     held.holding = true;
     const behind = await held.inner.get(KEY);
