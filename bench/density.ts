@@ -41,6 +41,7 @@ import type { WatchEvent } from '../kube/object';
 import { core } from '../kube/resource-path';
 import { ApiServer } from '../master/api/api-server';
 import { ListCache } from '../master/api/list-cache';
+import { Registry } from '../master/api/registry';
 import { WatchStream } from '../master/api/watch-stream';
 import { masterControllers } from '../master/controllers/master-controllers';
 import { Metrics } from '../master/metrics';
@@ -208,7 +209,8 @@ function instrumentWatches(calls: LatencyTable): void {
 
 /**
  * Where a write waits in the SQLite store: from its call to its acknowledgement (the group commit
- * runs a turn after the first write queued), and how long one commit of a batch holds the loop.
+ * runs a turn after the first write queued), and how long one commit of a batch holds the loop;
+ * and how often an update started from the list cache's copy had to start again from the store.
  */
 function instrumentStoreWrites(calls: LatencyTable): void {
   const store = SqliteStore.prototype as unknown as Record<'create' | 'update', (...args: unknown[]) => Promise<unknown>> & { flush(): void };
@@ -223,6 +225,16 @@ function instrumentStoreWrites(calls: LatencyTable): void {
       }
     };
   }
+  // An update tried on the list cache's copy and refused (the copy was stale, or a no-op or a
+  // refusal was decided on it) is done again from the store: the count is how often.
+  const registry = Registry.prototype as unknown as { updateFromCache(...args: unknown[]): Promise<unknown> };
+  const updateFromCache = registry.updateFromCache;
+  registry.updateFromCache = async function (this: Registry, ...args: unknown[]): Promise<unknown> {
+    const t0 = performance.now();
+    const written = await updateFromCache.apply(this, args);
+    if (written === undefined) calls.add('(update from the cached copy: refused, done again from the store)', performance.now() - t0);
+    return written;
+  };
   const flush = store.flush;
   store.flush = function (this: SqliteStore): void {
     const t0 = performance.now();
