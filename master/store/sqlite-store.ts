@@ -94,9 +94,8 @@ const GROUP_COMMIT_MAX_WAIT_MS = 20;
  *
  * Writes are group-committed: every write queued during one event-loop turn (or, in a long turn,
  * GROUP_COMMIT_MAX_WAIT_MS of it) goes into one transaction with one fsync, and each is
- * acknowledged only after that commit. A failing
- * precondition (Conflict, NotFound, AlreadyExists) rejects only its own write, because each
- * write checks before it changes anything.
+ * acknowledged only after that commit. A failing precondition (Conflict, NotFound,
+ * AlreadyExists) rejects only its own write, because each write checks before it changes anything.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;

@@ -43,7 +43,7 @@ export class WatchFanout {
     return { stop: () => this.remove(watcher), catchUp: () => this.deliverNow(watcher) };
   }
 
-  /** Hands one watcher its queued events out of turn; the next drain finds its queue empty. */
+  /** Hands one watcher its queued events (in the drain, or out of turn: the next drain then finds its queue empty). */
   private deliverNow(watcher: FanoutWatcher): void {
     if (watcher.stopped) return;
     this.dirty.delete(watcher);
@@ -158,9 +158,7 @@ export class WatchFanout {
     this.drainScheduled = false;
     const ready = [...this.dirty];
     this.dirty.clear();
-    for (const watcher of ready) {
-      if (!watcher.deliver()) this.remove(watcher);
-    }
+    for (const watcher of ready) this.deliverNow(watcher);
   }
 }
 
