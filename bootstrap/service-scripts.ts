@@ -3,6 +3,7 @@ import { LOAD_ENV_FUNCTION } from './env-file';
 import type { HostFacts } from './host-facts';
 import { NODE_LAYOUT } from '../cluster/node-layout';
 import { AGENT_NODE_FLAGS } from '../cluster/agent-node-flags';
+import { MASTER_NODE_FLAGS } from '../cluster/master-node-flags';
 
 export type ServiceName = 'etcd' | 'master' | 'flannel' | 'agent';
 
@@ -38,7 +39,7 @@ export function runScript(service: ServiceName, facts: HostFacts): string {
       // etcd reads its whole configuration from ETCD_* variables; 3.4 refuses arm64 unless told.
       return `${head}load_env ${NODE_LAYOUT.etcdEnv}\nexport ETCD_DATA_DIR=${NODE_LAYOUT.fallbackEtcdDataDir}\n${facts.arch === 'aarch64' ? 'export ETCD_UNSUPPORTED_ARCH=arm64\n' : ''}exec etcd\n`;
     case 'master':
-      return `${head}load_env ${NODE_LAYOUT.masterEnv}\nexec $LOTSE_NODE ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
+      return `${head}load_env ${NODE_LAYOUT.masterEnv}\nexec $LOTSE_NODE ${MASTER_NODE_FLAGS.join(' ')} ${NODE_LAYOUT.bundle} master $LOTSE_MASTER_ARGS\n`;
     case 'agent':
       return `${head}[ -f ${NODE_LAYOUT.runtimeEnv} ] && load_env ${NODE_LAYOUT.runtimeEnv}\nload_env ${NODE_LAYOUT.agentEnv}\n${DNS_ADDRESS_SCRIPT}\nexec $LOTSE_NODE ${AGENT_NODE_FLAGS.join(' ')} ${NODE_LAYOUT.agentBundle} agent \${LOTSE_RUNTIME:+--runtime $LOTSE_RUNTIME} \${LOTSE_RUNTIME_ENDPOINT:+--runtime-endpoint $LOTSE_RUNTIME_ENDPOINT} $LOTSE_AGENT_ARGS\n`;
     case 'flannel':

@@ -6,9 +6,9 @@
  * and stay mapped afterwards. Capped at 1 MB, an idle agent on Node 24 is 3-3.5 MB smaller
  * and one that just started 20 pods 70-85 MB smaller; idle CPU is unchanged, and a burst costs more
  * scavenges (+15-20 % of the agent's CPU for it, no slower start, bench/RESULTS.md "Agent idle RSS on the
- * shipped Node 24"): for a node agent its footprint beside the pods weighs more. The master keeps
- * V8's defaults: it serves lists of thousands of objects, where a small young generation means
- * objects promoted early and more full collections. Every flag here must be valid on Node 20 and
+ * shipped Node 24"): for a node agent its footprint beside the pods weighs more. The master goes the
+ * other way (master-node-flags.ts): it serves lists of thousands of objects, where a small young
+ * generation means objects promoted early and more full collections. Every flag here must be valid on Node 20 and
  * later (a test checks both).
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];

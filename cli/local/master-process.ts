@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { MASTER_NODE_FLAGS } from '../../cluster/master-node-flags';
 import { healthStatus } from './admin-client';
 import type { LocalPaths } from './local-paths';
 import { componentCommand } from './lotse-binary';
@@ -21,7 +22,7 @@ export function runningMaster(paths: LocalPaths): number | undefined {
  */
 export function spawnMaster(paths: LocalPaths, port: number, runtime: DetectedRuntime['kind']): number {
   const gateway = podGateway(runtime);
-  const args = [...componentCommand('master'), '--data-dir', paths.masterDataDir, '--listen', `127.0.0.1:${port}`, '--also-listen', `${gateway}:${port}`, '--advertise-address', gateway];
+  const args = [...MASTER_NODE_FLAGS, ...componentCommand('master'), '--data-dir', paths.masterDataDir, '--listen', `127.0.0.1:${port}`, '--also-listen', `${gateway}:${port}`, '--advertise-address', gateway];
   return startDetached(process.execPath, args, paths.pidFile(MASTER), paths.logFile(MASTER), MASTER).pid;
 }
 

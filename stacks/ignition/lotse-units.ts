@@ -4,6 +4,7 @@ import { ETCD_SERVICE } from './etcd-unit';
 import { FLANNEL_SERVICE } from './flannel-unit';
 import { NODE_LAYOUT as P } from '../../cluster/node-layout';
 import { AGENT_NODE_FLAGS } from '../../cluster/agent-node-flags';
+import { MASTER_NODE_FLAGS } from '../../cluster/master-node-flags';
 import { PREFLIGHT_SERVICE } from './preflight-unit';
 import { DNS_ADDRESS_SCRIPT } from '../../cluster/node-dns';
 import { renderUnit } from './systemd-unit';
@@ -22,7 +23,7 @@ export function lotseUnit(role: HostRole | 'agent', engine: ContainerEngine): st
   const isMaster = role === 'master';
   const envFile = isMaster ? P.masterEnv : P.agentEnv;
   const command = isMaster
-    ? `/usr/bin/env $LOTSE_NODE ${P.bundle} master $LOTSE_MASTER_ARGS`
+    ? `/usr/bin/env $LOTSE_NODE ${MASTER_NODE_FLAGS.join(' ')} ${P.bundle} master $LOTSE_MASTER_ARGS`
     : `/usr/bin/env $LOTSE_NODE ${AGENT_NODE_FLAGS.join(' ')} ${P.agentBundle} agent --runtime $LOTSE_RUNTIME --runtime-endpoint $LOTSE_RUNTIME_ENDPOINT $LOTSE_AGENT_ARGS`;
   const after = isMaster
     ? ['network-online.target', ETCD_SERVICE]
