@@ -4,7 +4,7 @@
  *
  *   npx esbuild bench/density.ts --bundle --platform=node --packages=external --outfile=bench/.out/density.js \
  *     && node bench/.out/density.js [--store sqlite,etcd] [--nodes 5000] [--pods 150000] [--hollow-procs 2] \
- *        [--create-concurrency 32] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof]
+ *        [--create-concurrency 32] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--master-node-flags 'FLAGS'|none]
  *
  * Processes: the master (`startMaster` with the controller manager, as `lotse master` runs it) in
  * one child; the hollow nodes (agent/hollow: the agent's real lease, node status, pod worker and
@@ -25,6 +25,8 @@
  * node:inspector, 5 ms sampling) into bench/.out/density-STORE-NODES-PODS[-hollow0].cpuprofile and
  * prints where their time went, by module and function. Pods deleted before they ran (evicted from
  * nodes the master found NotReady) are counted and reported, not waited for.
+ * The master's process runs with the Node.js flags `lotse master` gets everywhere
+ * (cluster/master-node-flags.ts); --master-node-flags replaces them ('none': V8's defaults).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -49,6 +51,7 @@ import { startMaster } from '../master/server';
 import { PrefixMirror } from '../master/store/prefix-mirror';
 import { SqliteStore } from '../master/store/sqlite-store';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
+import { MASTER_NODE_FLAGS } from '../cluster/master-node-flags';
 import { LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
 
 interface Options {
@@ -64,6 +67,8 @@ interface Options {
   listEverySeconds: number;
   timeoutMin: number;
   cpuProf: boolean;
+  /** Node.js flags of the master's process: lotse's own (cluster/master-node-flags.ts) unless --master-node-flags says otherwise. */
+  masterNodeFlags: string[];
 }
 
 function arg(name: string, fallback: string): string {
@@ -85,6 +90,7 @@ function options(): Options {
     listEverySeconds: Number(arg('list-every', '10')),
     timeoutMin: Number(arg('timeout-min', '40')),
     cpuProf: process.argv.includes('--cpu-prof'),
+    masterNodeFlags: process.argv.includes('--master-node-flags') ? arg('master-node-flags', '').split(' ').filter((f) => f && f !== 'none') : [...MASTER_NODE_FLAGS],
   };
 }
 
@@ -689,7 +695,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   const profile = resolve('bench/.out', `density-${store}-${o.nodes}-${o.pods}.cpuprofile`);
   // The first hollow process is profiled too: where a node's agent spends its time under load.
   const hollowProfile = o.cpuProf ? profile.replace(/\.cpuprofile$/, '-hollow0.cpuprofile') : '';
-  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '' });
+  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '' }, o.masterNodeFlags);
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const hollows: ChildProcess[] = [];
   const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;
