@@ -196,15 +196,17 @@ async function main(): Promise<void> {
 async function withMasterTiming<T>(file: string, start: () => Promise<T>): Promise<T> {
   const preload = join(__dirname, 'master-request-timing.js');
   if (!existsSync(preload)) throw new Error(`${preload} is missing: bundle bench/master-request-timing.ts beside this bench (the command at the top of bench/watch-fanout.ts)`);
-  const saved = { ...process.env };
-  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --require ${preload}`.trim();
-  process.env.LOTSE_BENCH_REQUEST_TIMES = file;
-  process.env.LOTSE_BENCH_TIMED_REQUEST = 'POST /api/v1/namespaces/default/configmaps';
+  const set = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), LOTSE_BENCH_REQUEST_TIMES: file, LOTSE_BENCH_TIMED_REQUEST: 'POST /api/v1/namespaces/default/configmaps' };
+  const saved = Object.fromEntries(Object.keys(set).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, set);
   try {
     return await start();
   } finally {
     // The watchers' processes are forked later: only the master gets the preload.
-    process.env = saved;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 

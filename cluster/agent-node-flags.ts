@@ -8,7 +8,7 @@
  * scavenges (+15-20 % of the agent's CPU for it, no slower start, bench/RESULTS.md "Agent idle RSS on the
  * shipped Node 24"): for a node agent its footprint beside the pods weighs more. The master goes the
  * other way (master-node-flags.ts): it serves lists of thousands of objects, where a small young
- * generation means objects promoted early and more full collections. Every flag here must be valid on Node 20 and
- * later (a test checks both).
+ * generation means objects promoted early and more full collections. Every flag here must be
+ * valid on Node 20 and later (a test checks both).
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];

@@ -104,7 +104,8 @@ export class ListCache extends PrefixMirror {
    * The object at key as the cache holds it once it took what the store already queued for it,
    * without waiting for more: a guess at the current object for a read-modify-write, which the
    * store's revision check on the write confirms (kube-apiserver's GuaranteedUpdate starts from
-   * its watch cache's object the same way). Undefined when the cache has no live copy of the resource (it then starts loading one).
+   * its watch cache's object the same way). Undefined when the cache has no live copy of the
+   * resource (it then starts loading one).
    */
   latest(key: string): CachedValue | undefined {
     if (!this.live()) return undefined;

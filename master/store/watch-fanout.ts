@@ -43,7 +43,7 @@ export class WatchFanout {
     return { stop: () => this.remove(watcher), catchUp: () => this.deliverNow(watcher) };
   }
 
-  /** Hands one watcher its queued events (in the drain, or out of turn: the next drain then finds its queue empty). */
+  /** Hands one watcher its queued events: in the drain, or out of turn (the next drain then finds its queue empty). */
   private deliverNow(watcher: FanoutWatcher): void {
     if (watcher.stopped) return;
     this.dirty.delete(watcher);

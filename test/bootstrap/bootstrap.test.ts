@@ -12,6 +12,7 @@ import { SshConnection } from '../../bootstrap/ssh-connection';
 import { kubectl, kubectlOk } from '../support/kubectl';
 import { prepareBootstrapHome, type BootstrapHome } from '../support/bootstrap-home';
 import { startSshHosts, type TestHost, type TestHosts } from '../support/ssh-hosts';
+import { MASTER_NODE_FLAGS } from '../../cluster/master-node-flags';
 
 jest.setTimeout(120_000);
 const execFileAsync = promisify(execFile);
@@ -86,8 +87,10 @@ describe('lotse bootstrap over SSH', () => {
     expect(readFileSync(join(host('m1').dir, 'etc', 'master.env'), 'utf8')).toContain(`LOTSE_NODE=${shippedNode}\n`);
     const pids = (await execFileAsync('ip', ['netns', 'pids', host('m1').netns])).stdout.split('\n').filter(Boolean);
     const commands = pids.map((pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } });
-    const master = commands.find((argv) => argv[argv.indexOf('/opt/lotse/lotse.js') + 1] === 'master' && argv.includes('/opt/lotse/lotse.js'));
+    // node, the master's Node.js flags, the bundle, `master`, its arguments.
+    const master = commands.find((argv) => argv[argv.indexOf('/opt/lotse/lotse.js') + 1] === 'master');
     expect(master?.[0]).toBe(shippedNode);
+    expect(master?.slice(1, 1 + MASTER_NODE_FLAGS.length)).toEqual(MASTER_NODE_FLAGS);
     expect(ended().find((e) => e.step === 'pki')?.state).toBe('done');
     events = [];
     await runBootstrap(inventory, options());
