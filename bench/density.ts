@@ -4,7 +4,7 @@
  *
  *   npx esbuild bench/density.ts --bundle --platform=node --packages=external --outfile=bench/.out/density.js \
  *     && node bench/.out/density.js [--store sqlite,etcd] [--nodes 5000] [--pods 150000] [--hollow-procs 2] \
- *        [--create-concurrency 32] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--master-node-flags 'FLAGS'|none]
+ *        [--create-concurrency 32] [--create-rate 0] [--binds-in-flight 0] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--master-node-flags 'FLAGS'|none]
  *
  * Processes: the master (`startMaster` with the controller manager, as `lotse master` runs it) in
  * one child; the hollow nodes (agent/hollow: the agent's real lease, node status, pod worker and
@@ -12,6 +12,9 @@
  * creates the pods, watches them and probes lists. Per store:
  *   1. the nodes join and report Ready; then the master's latency figures are reset;
  *   2. saturation: --pods pods, round-robin over namespaces of 3,000 pods, --create-concurrency in flight;
+ *      with --create-rate R, at most R creates start per second (ClusterLoader2 paces its saturation
+ *      pods so; 0, the default, creates as fast as the master answers); --binds-in-flight sets the
+ *      scheduler's bound on binding requests in flight (0: the scheduler's default);
  *   3. latency: --latency-pods more at --latency-rate per second into the full cluster (ClusterLoader2's
  *      "latency pods": their start-up is the SLI, the saturation pods' start-up is mostly queueing);
  *   4. --steady seconds with every pod Running (leases and node status only).
@@ -61,6 +64,10 @@ interface Options {
   hollowProcs: number;
   podsPerNamespace: number;
   createConcurrency: number;
+  /** Saturation creates started per second at most; 0 = as fast as they are answered. */
+  createRate: number;
+  /** The scheduler's binding requests in flight at once; 0 = its default. */
+  bindsInFlight: number;
   latencyPods: number;
   latencyRate: number;
   steadySeconds: number;
@@ -84,6 +91,8 @@ function options(): Options {
     hollowProcs: Number(arg('hollow-procs', '2')),
     podsPerNamespace: Number(arg('pods-per-namespace', '3000')),
     createConcurrency: Number(arg('create-concurrency', '32')),
+    createRate: Number(arg('create-rate', '0')),
+    bindsInFlight: Number(arg('binds-in-flight', '0')),
     latencyPods: Number(arg('latency-pods', '300')),
     latencyRate: Number(arg('latency-rate', '10')),
     steadySeconds: Number(arg('steady', '60')),
@@ -249,6 +258,12 @@ function instrumentStoreWrites(calls: LatencyTable): void {
   };
 }
 
+/** --binds-in-flight, passed to the master's child: the scheduler's binding requests in flight at once. */
+function schedulerTuning(): { scheduler?: { maxBindsInFlight: number } } {
+  const binds = Number(process.env.BENCH_BINDS_IN_FLIGHT);
+  return binds > 0 ? { scheduler: { maxBindsInFlight: binds } } : {};
+}
+
 /** Role "master": the API with the controller manager, as `lotse master` runs, in a temp dir. */
 async function runMaster(): Promise<void> {
   process.env.LOTSE_LOG_LEVEL ??= 'error';
@@ -257,7 +272,7 @@ async function runMaster(): Promise<void> {
   instrumentApi(calls, sli);
   instrumentWatches(calls);
   const dataDir = mkdtempSync(join(tmpdir(), 'density-master-'));
-  const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined, controllers: masterControllers() });
+  const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined, controllers: masterControllers(schedulerTuning()) });
   let profiler: Session | undefined;
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'reset') {
@@ -549,10 +564,17 @@ async function createPod(client: KubeClient, tracker: PodTracker, p: PodName, cl
   }
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+/** At most `limit` calls in flight; with `rate` > 0, the i-th call starts no earlier than i/rate seconds in. */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, stop: () => boolean = () => false, rate = 0): Promise<void> {
   let next = 0;
+  const start = performance.now();
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !stop()) await fn(items[next++]);
+    while (next < items.length && !stop()) {
+      const i = next++;
+      const due = rate > 0 ? start + (i * 1000) / rate - performance.now() : 0;
+      if (due > 0) await sleep(due);
+      await fn(items[i]);
+    }
   }));
 }
 
@@ -695,7 +717,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   const profile = resolve('bench/.out', `density-${store}-${o.nodes}-${o.pods}.cpuprofile`);
   // The first hollow process is profiled too: where a node's agent spends its time under load.
   const hollowProfile = o.cpuProf ? profile.replace(/\.cpuprofile$/, '-hollow0.cpuprofile') : '';
-  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '' }, o.masterNodeFlags);
+  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '', BENCH_BINDS_IN_FLIGHT: String(o.bindsInFlight) }, o.masterNodeFlags);
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const hollows: ChildProcess[] = [];
   const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;
@@ -793,7 +815,7 @@ async function podPhases(o: Options, client: KubeClient, tracker: PodTracker, na
   const progress = new ProgressReport(tracker, master, hollows, etcdPid, start);
   try {
     // The deadline bounds the creates too: at 5,000 nodes they slowed to a few per second.
-    const creating = forEachLimited(names.saturation, o.createConcurrency, (p) => createPod(client, tracker, p, clientSide, failures), () => Date.now() > deadline);
+    const creating = forEachLimited(names.saturation, o.createConcurrency, (p) => createPod(client, tracker, p, clientSide, failures), () => Date.now() > deadline, o.createRate);
     await creating;
     if (Date.now() > deadline) return void (result.note = `saturation: ${tracker.created} of ${o.pods} pods created at the deadline`);
     console.log(`  ${o.pods} pods created in ${((Date.now() - start) / 1000).toFixed(1)} s (${failures.count} failed attempts${failures.last ? `, last: ${failures.last}` : ''})`);
@@ -906,7 +928,8 @@ function printResult(r: RunResult): void {
 async function main(): Promise<void> {
   const o = options();
   mkdirSync('bench/.out', { recursive: true });
-  console.log(`density: ${o.nodes} hollow nodes in ${o.hollowProcs} processes, ${o.pods} pods (+${o.latencyPods} latency pods), stores ${o.stores.join(', ')}`);
+  console.log(`density: ${o.nodes} hollow nodes in ${o.hollowProcs} processes, ${o.pods} pods (+${o.latencyPods} latency pods), stores ${o.stores.join(', ')}; ` +
+    `saturation creates ${o.createConcurrency} in flight${o.createRate > 0 ? ` at ${o.createRate}/s` : ''}; scheduler binds in flight ${o.bindsInFlight || 'default'}`);
   for (const store of o.stores) {
     console.log(`\n${store}: starting`);
     const r = await runStore(store, o);
