@@ -13,7 +13,8 @@ import { RuntimeError, SANDBOX_NAME, type ContainerKind, type ContainerRuntime, 
 import { Semaphore, type Permit } from './semaphore';
 import type { StartFailures } from './start-failures';
 import type { StatusManager } from './status-manager';
-import { VolumeError, type VolumeManager, type VolumeSource } from '../volumes/volume-manager';
+import type { VolumeManager, VolumeSource } from '../volumes/volume-manager';
+import { VolumeError } from '../volumes/volume-error';
 import type { PodDnsConfig } from '../dns/pod-dns-config';
 import { lostInRestart } from './lost-containers';
 import { traceAdd, traced } from '../start-trace';

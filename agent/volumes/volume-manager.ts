@@ -6,14 +6,10 @@ import type { ObjectSource } from '../object-source';
 import { fieldRefValue } from '../../kube/field-ref';
 import { LOCAL_PATH_ROOT } from '../../kube/local-path';
 import { quantityInt } from '../../kube/quantity';
+import { VolumeError } from './volume-error';
+import { project, safeRelative } from './projection';
 
-/** A volume could not be set up; the pod waits (ContainerCreating) with this message. */
-export class VolumeError extends Error {
-  override name = 'VolumeError';
-}
-
-/** Where a pod volume lives: a host path, or a runtime volume (a memory-backed emptyDir). */
-/** Where a pod volume lives; `relabel`: a directory the agent manages, so SELinux may relabel it. */
+/** Where a pod volume lives: a host path, or a runtime volume (a memory-backed emptyDir); `relabel`: a directory the agent manages, so SELinux may relabel it. */
 export type VolumeSource = { kind: 'bind'; path: string; relabel: boolean } | { kind: 'volume'; name: string };
 
 /** What the manager needs of the runtime: tmpfs volumes for emptyDirs with medium Memory. */
@@ -105,8 +101,9 @@ export class VolumeManager {
     if (volume.persistentVolumeClaim) return this.claimDirectory(ns, volume.persistentVolumeClaim.claimName);
     if (volume.emptyDir || Object.keys(volume).length === 1) {
       const d = dir('empty-dir');
-      fs.mkdirSync(d, { recursive: true, mode: 0o777 });
-      fs.chmodSync(d, 0o777);
+      // World-writable when made (the umask aside), as the kubelet makes it; not again at each
+      // sync: that would undo a container's own chmod and change the inode every 30 s.
+      if (fs.mkdirSync(d, { recursive: true, mode: 0o777 }) !== undefined) fs.chmodSync(d, 0o777);
       return d;
     }
     if (volume.configMap) {
@@ -219,35 +216,3 @@ function pick<T>(all: Record<string, T>, items: KeyToPath[] | undefined): Record
   return out;
 }
 
-/** Writes files into dir (replacing what was there), honouring items (key → path) and modes. */
-function project(dir: string, data: Record<string, string | Buffer>, items: KeyToPath[] | undefined, defaultMode: number | undefined, what: string): string {
-  const files = new Map<string, { content: string | Buffer; mode: number }>();
-  if (items?.length) {
-    for (const item of items) {
-      if (!(item.key in data)) throw new VolumeError(`${what} has no key "${item.key}"`);
-      files.set(safeRelative(item.path), { content: data[item.key], mode: item.mode ?? defaultMode ?? 0o644 });
-    }
-  } else {
-    for (const [k, v] of Object.entries(data)) files.set(safeRelative(k), { content: v, mode: defaultMode ?? 0o644 });
-  }
-  fs.mkdirSync(dir, { recursive: true });
-  for (const entry of fs.readdirSync(dir)) if (![...files.keys()].some((f) => f.split('/')[0] === entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
-  for (const [rel, { content, mode }] of files) {
-    const target = path.join(dir, rel);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const current = fs.existsSync(target) ? fs.readFileSync(target) : undefined;
-    if (!current || !current.equals(Buffer.from(content))) {
-      // Write aside and rename so a reader never sees half a file.
-      fs.writeFileSync(`${target}.lotse-tmp`, content, { mode });
-      fs.renameSync(`${target}.lotse-tmp`, target);
-    }
-    fs.chmodSync(target, mode);
-  }
-  return dir;
-}
-
-function safeRelative(p: string): string {
-  const normal = path.posix.normalize(p);
-  if (normal.startsWith('..') || path.posix.isAbsolute(normal)) throw new VolumeError(`path "${p}" must be relative and stay inside the volume`);
-  return normal;
-}
