@@ -180,6 +180,11 @@ export class KubeClient {
     this.sessions?.close();
   }
 
+  /** HTTP/2 sessions this client opened, and how many resumed a TLS session; undefined over HTTP/1.1. */
+  get http2Sessions(): Readonly<{ sessions: number; resumed: number }> | undefined {
+    return this.sessions?.opened;
+  }
+
   /** Switches to a new credential (a renewed node credential); requests in flight keep the old one. */
   setToken(token: string): void {
     this.token = token;

@@ -44,15 +44,30 @@ test('over HTTP/2 one client sends requests and holds many watches on one connec
   }
 }, 30_000);
 
+test('over HTTP/2 a new session resumes the TLS session of the last one, sparing the master a full handshake', async () => {
+  const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken, http2: true });
+  try {
+    await client.list(core('namespaces'));
+    expect(client.http2Sessions).toEqual({ sessions: 1, resumed: 0 });
+    client.close(); // drops the session, as a ping unanswered or a GOAWAY would
+    await client.list(core('namespaces'));
+    expect(client.http2Sessions).toEqual({ sessions: 2, resumed: 1 });
+  } finally {
+    client.close();
+  }
+}, 30_000);
+
 test('over HTTP/2 a request to a master that is gone fails with the cause, and a new master is reached again', async () => {
   const other = await startTestMaster();
   const client = new KubeClient({ server: other.url, ca: other.caPem, token: other.adminToken, http2: true, timeoutMs: 5_000 });
   try {
     await client.list(core('namespaces'));
     const restarted = await other.restart();
-    // The old session died with the master; the next request opens a new one.
+    // The old session died with the master; the next request opens a new one, with a full
+    // handshake: the restarted master has new ticket keys and cannot resume the old session.
     const list = await client.list(core('namespaces'));
     expect(list.items.length).toBeGreaterThan(0);
+    expect(client.http2Sessions).toEqual({ sessions: 2, resumed: 0 });
     await restarted.stop();
     await expect(client.list(core('namespaces'))).rejects.toThrow(/ECONNREFUSED|closed|GOAWAY|socket/i);
   } finally {
