@@ -12,8 +12,8 @@
  * creates the pods, watches them and probes lists. Per store:
  *   1. the nodes join and report Ready; then the master's latency figures are reset;
  *   2. saturation: --pods pods, round-robin over namespaces of 3,000 pods, --create-concurrency in flight;
- *      with --create-rate R, at most R creates start per second (ClusterLoader2 paces its saturation
- *      pods so; 0, the default, creates as fast as the master answers); --binds-in-flight sets the
+ *      with --create-rate R, creates start 1/R s apart, never catching up in a burst (ClusterLoader2
+ *      paces its saturation pods so; 0, the default, creates as fast as the master answers); --binds-in-flight sets the
  *      scheduler's bound on binding requests in flight (0: the scheduler's default);
  *   3. latency: --latency-pods more at --latency-rate per second into the full cluster (ClusterLoader2's
  *      "latency pods": their start-up is the SLI, the saturation pods' start-up is mostly queueing);
@@ -564,16 +564,24 @@ async function createPod(client: KubeClient, tracker: PodTracker, p: PodName, cl
   }
 }
 
-/** At most `limit` calls in flight; with `rate` > 0, the i-th call starts no earlier than i/rate seconds in. */
+/**
+ * At most `limit` calls in flight; with `rate` > 0, calls start at least 1/rate seconds apart, as
+ * ClusterLoader2's QPS limiter (burst 1) starts them: calls that fell behind do not catch up in a
+ * burst, which would load the master most just when it is slowest.
+ */
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, stop: () => boolean = () => false, rate = 0): Promise<void> {
   let next = 0;
-  const start = performance.now();
+  let nextSlot = performance.now();
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length && !stop()) {
-      const i = next++;
-      const due = rate > 0 ? start + (i * 1000) / rate - performance.now() : 0;
-      if (due > 0) await sleep(due);
-      await fn(items[i]);
+      const item = items[next++];
+      if (rate > 0) {
+        const now = performance.now();
+        const slot = Math.max(nextSlot, now);
+        nextSlot = slot + 1000 / rate;
+        if (slot > now) await sleep(slot - now);
+      }
+      await fn(item);
     }
   }));
 }
