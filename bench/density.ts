@@ -13,8 +13,8 @@
  *   1. the nodes join and report Ready; then the master's latency figures are reset;
  *   2. saturation: --pods pods, round-robin over namespaces of 3,000 pods, --create-concurrency in flight;
  *      with --create-rate R, creates start 1/R s apart, never catching up in a burst (ClusterLoader2
- *      paces its saturation pods so; 0, the default, creates as fast as the master answers); --binds-in-flight sets the
- *      scheduler's bound on binding requests in flight (0: the scheduler's default);
+ *      paces its saturation pods so; 0, the default, creates as fast as the master answers);
+ *      --binds-in-flight sets the scheduler's bound on binding requests in flight (0: its default);
  *   3. latency: --latency-pods more at --latency-rate per second into the full cluster (ClusterLoader2's
  *      "latency pods": their start-up is the SLI, the saturation pods' start-up is mostly queueing);
  *   4. --steady seconds with every pod Running (leases and node status only).
@@ -64,7 +64,7 @@ interface Options {
   hollowProcs: number;
   podsPerNamespace: number;
   createConcurrency: number;
-  /** Saturation creates started per second at most; 0 = as fast as they are answered. */
+  /** Saturation creates started per second, never in a burst; 0 = as fast as they are answered. */
   createRate: number;
   /** The scheduler's binding requests in flight at once; 0 = its default. */
   bindsInFlight: number;

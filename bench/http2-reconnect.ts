@@ -11,12 +11,13 @@
  * closed after each GET, so the next resumes its ticket). Prints the master's CPU per connection
  * (utime + stime from /proc) and the client's wall time per connection, per round and mode.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../kube/client';
 import { core } from '../kube/resource-path';
 import { freePort, startMasterProcess } from '../test/support/master-process';
+import { procFigures } from './density-stats';
 
 const argOf = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,23 +27,25 @@ const CONNECTIONS = Number(argOf('connections', '1000'));
 const ROUNDS = Number(argOf('rounds', '3'));
 
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const figures = procFigures(pid);
+  if (!figures) throw new Error(`the master (pid ${pid}) is gone`);
+  return figures.cpuSeconds;
 }
 
 type Mode = 'fresh' | 'resumed';
 
-async function connections(mode: Mode, server: { url: string; caPem: string; adminToken: string }): Promise<{ resumed: number }> {
+/** Opens CONNECTIONS sessions one after another; returns how many resumed a TLS session. */
+async function connections(mode: Mode, server: { url: string; caPem: string; adminToken: string }): Promise<number> {
   const options = { server: server.url, ca: server.caPem, token: server.adminToken, http2: true };
-  const shared = new KubeClient(options);
+  const shared = mode === 'resumed' ? new KubeClient(options) : undefined;
   let resumed = 0;
   for (let i = 0; i < CONNECTIONS; i++) {
-    const client = mode === 'resumed' ? shared : new KubeClient(options);
+    const client = shared ?? new KubeClient(options);
     await client.get(core('namespaces', undefined, 'default'));
     client.close();
-    if (mode === 'fresh') resumed += client.http2Sessions?.resumed ?? 0;
+    if (!shared) resumed += client.http2Sessions?.resumed ?? 0;
   }
-  return { resumed: mode === 'resumed' ? (shared.http2Sessions?.resumed ?? 0) : resumed };
+  return shared ? (shared.http2Sessions?.resumed ?? 0) : resumed;
 }
 
 async function main(): Promise<void> {
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
       for (const mode of ['fresh', 'resumed'] as const) {
         const cpu0 = cpuSeconds(pid);
         const t0 = performance.now();
-        const { resumed } = await connections(mode, master);
+        const resumed = await connections(mode, master);
         const wall = (performance.now() - t0) / CONNECTIONS;
         const cpu = ((cpuSeconds(pid) - cpu0) / CONNECTIONS) * 1000;
         console.log(`| ${round} | ${mode} | ${CONNECTIONS} | ${resumed} | ${cpu.toFixed(2)} ms | ${wall.toFixed(2)} ms |`);
