@@ -795,7 +795,8 @@ async function startNodes(o: Options, info: MasterInfo, hollows: ChildProcess[],
   await Promise.all(Array.from({ length: o.hollowProcs }, async (_, i) => {
     const count = Math.min(per, o.nodes - i * per);
     const { proc } = await child('hollow', { BENCH_MASTER: JSON.stringify(info), BENCH_NODES: String(count), BENCH_PREFIX: `hollow-${i}`, BENCH_PROFILE: i === 0 ? hollowProfile : '' }, ['--max-old-space-size=8192']);
-    hollows.push(proc);
+    // By index, not in the order they became ready: hollows[0] is the one that profiles.
+    hollows[i] = proc;
   }));
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const ready = await waitNodesReady(client, o.nodes, Math.max(60_000, deadline - Date.now()));

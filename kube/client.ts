@@ -1,7 +1,7 @@
 import https from 'node:https';
 import type { ClientRequest } from 'node:http';
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
-import { Http2Sessions, notProcessed } from './http2-sessions';
+import { Http2Sessions, notProcessed, type Http2Health } from './http2-sessions';
 import { URL } from 'node:url';
 import { ApiError } from './api-error';
 import type { KubeList, KubeObject, WatchEvent } from './object';
@@ -29,6 +29,8 @@ export interface ClientOptions {
    * one per watch). Agents use it: a node watches each ConfigMap and Secret its pods use.
    */
   http2?: boolean;
+  /** Over HTTP/2, when a silent session is pinged and given up (default client-go's: 30 s idle, 15 s for the answer). */
+  http2Health?: Partial<Http2Health>;
 }
 
 export interface ListQuery {
@@ -89,7 +91,7 @@ export class KubeClient {
     // as the kubelet's HTTP/2 does), and an agent watching each ConfigMap and Secret its pods use
     // must not take every socket its requests (lease renewals) need.
     this.agent = new https.Agent({ ca: options.ca, keepAlive: true });
-    if (options.http2) this.sessions = new Http2Sessions(options.ca);
+    if (options.http2) this.sessions = new Http2Sessions(options.ca, options.http2Health);
   }
 
   get<T extends KubeObject = KubeObject>(ref: ResourceRef): Promise<T> {

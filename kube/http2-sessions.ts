@@ -1,9 +1,18 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 
-/** How often a session is pinged, and how long an answer may take before the session is given up. */
-const PING_EVERY_MS = 30_000;
-const PING_TIMEOUT_MS = 15_000;
+/**
+ * A session's health check, as client-go's (ReadIdleTimeout 30 s, PingTimeout 15 s): a session
+ * that received nothing for `readIdleMs` is pinged, and given up when the answer takes longer than
+ * `pingTimeoutMs`. A session that is receiving frames is not pinged at all, so a master that
+ * stalls for a few seconds under load keeps its clients' connections.
+ */
+export interface Http2Health {
+  readIdleMs: number;
+  pingTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP2_HEALTH: Http2Health = { readIdleMs: 30_000, pingTimeoutMs: 15_000 };
 /** Flow-control windows: a large list streams without waiting for a window update every 64 KiB. */
 const STREAM_WINDOW_BYTES = 4 << 20;
 const SESSION_WINDOW_BYTES = 32 << 20;
@@ -21,8 +30,8 @@ export function notProcessed(err: NodeJS.ErrnoException): boolean {
 /**
  * One HTTP/2 connection per master, shared by every request and watch of a client, as client-go
  * does: a node's watches of the objects its pods use cost the master streams, not connections.
- * A session that closes, receives GOAWAY or stops answering pings is dropped, and the next
- * request opens a new one. Sessions do not keep the process alive while no stream is open.
+ * A session that closes, receives GOAWAY, or stays silent and then leaves a ping unanswered
+ * (Http2Health) is dropped, and the next request opens a new one. Sessions do not keep the process alive while no stream is open.
  * A new session resumes the last TLS session to the same master (the ticket it sent): when a
  * master stalls or restarts, thousands of nodes reconnect at once, and a resumed handshake spares
  * the master its certificate signature (bench/http2-reconnect.ts: 32-45 % less of the master's
@@ -39,7 +48,11 @@ export class Http2Sessions {
   private readonly failures = new WeakMap<ClientHttp2Session, Error>();
   private readonly sessionOf = new WeakMap<ClientHttp2Stream, ClientHttp2Session>();
 
-  constructor(private readonly ca: string | Buffer) {}
+  private readonly health: Http2Health;
+
+  constructor(private readonly ca: string | Buffer, health: Partial<Http2Health> = {}) {
+    this.health = { ...DEFAULT_HTTP2_HEALTH, ...health };
+  }
 
   /**
    * Opens a stream to `origin`; throws when the session cannot take one (the caller retries once).
@@ -94,29 +107,54 @@ export class Http2Sessions {
     session.on('goaway', forget);
     session.on('close', () => {
       forget();
-      clearInterval(pinger);
+      clearInterval(checker);
       this.active.delete(session);
     });
     session.on('connect', () => {
       session.setLocalWindowSize(SESSION_WINDOW_BYTES);
       if ((session.socket as Partial<TLSSocket>).isSessionReused?.()) this.opened.resumed++;
     });
-    const pinger = setInterval(() => ping(session), PING_EVERY_MS);
-    pinger.unref();
+    const checker = healthCheck(session, this.health);
     session.unref();
     this.sessions.set(origin, session);
     return session;
   }
 }
 
-/** A master that went away without closing the connection (host down) fails the ping: the session goes. */
-function ping(session: ClientHttp2Session): void {
-  if (session.destroyed || session.connecting) return;
-  const timer = setTimeout(() => session.destroy(new Error(`the master did not answer a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-  timer.unref();
-  const sent = session.ping((err) => {
-    clearTimeout(timer);
-    if (err && !session.destroyed) session.destroy(err);
-  });
-  if (!sent) clearTimeout(timer);
+/**
+ * Pings the session once it has read nothing for `readIdleMs` (the socket's byte count, which
+ * every frame moves, stands for "a frame arrived"); a master that went away without closing the
+ * connection (host down) leaves the ping unanswered and the session is destroyed. Checked three
+ * times per idle period, so a silent session is pinged within 1⅓ × readIdleMs.
+ */
+function healthCheck(session: ClientHttp2Session, health: Http2Health): NodeJS.Timeout {
+  let bytesRead = 0;
+  let lastReadAt = Date.now();
+  let pinging = false;
+  const check = (): void => {
+    if (session.destroyed || session.connecting || pinging) return;
+    const now = Date.now();
+    const read = session.socket?.bytesRead ?? 0;
+    if (read !== bytesRead) {
+      bytesRead = read;
+      lastReadAt = now;
+    }
+    if (now - lastReadAt < health.readIdleMs) return;
+    pinging = true;
+    const silentS = ((now - lastReadAt) / 1000).toFixed(0);
+    const timer = setTimeout(() => session.destroy(new Error(`the master sent nothing for ${silentS} s and did not answer a ping within ${health.pingTimeoutMs} ms`)), health.pingTimeoutMs);
+    timer.unref();
+    const sent = session.ping((err) => {
+      clearTimeout(timer);
+      pinging = false;
+      if (err && !session.destroyed) session.destroy(err);
+    });
+    if (!sent) {
+      clearTimeout(timer);
+      pinging = false;
+    }
+  };
+  const checker = setInterval(check, Math.max(1, Math.round(health.readIdleMs / 3)));
+  checker.unref();
+  return checker;
 }
