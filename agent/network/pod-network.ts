@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { ContainerRuntime } from '../runtime/container-runtime';
+import { stampOf, unchangedSince, type FileStamp } from '../file-stamp';
 import { FLANNEL_NETWORK_NAME, FLANNEL_SUBNET_FILE, parseSubnetEnv } from './flannel';
 import { isSubnetInUseRefusal, withoutVtepAddress } from './vtep-address';
 
@@ -27,6 +28,8 @@ export class PodNetwork {
   private currentSubnet?: string;
   private problem?: string;
   private lastText?: string;
+  /** The file as it was when last read: a poll that finds it so stats it and reads nothing. */
+  private lastStamp?: FileStamp;
   private timer?: NodeJS.Timeout;
   private readonly file: string;
 
@@ -72,8 +75,11 @@ export class PodNetwork {
   }
 
   private async check(): Promise<void> {
+    if (this.lastText !== undefined && unchangedSince(this.file, this.lastStamp)) return;
     let text: string;
+    let stamp: FileStamp | undefined;
     try {
+      stamp = stampOf(this.file);
       text = fs.readFileSync(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(`cannot read ${this.file}: ${(err as Error).message}`);
@@ -81,12 +87,16 @@ export class PodNetwork {
       // A vanished file (flannel restarting) keeps the network pods already use.
       return;
     }
-    if (text === this.lastText) return;
+    if (text === this.lastText) {
+      this.lastStamp = stamp; // rewritten as it was
+      return;
+    }
     let subnet: ReturnType<typeof parseSubnetEnv>;
     try {
       subnet = parseSubnetEnv(text);
     } catch (err) {
       this.lastText = text; // read again only once flannel rewrites it
+      this.lastStamp = stamp;
       return this.fail(`flannel's ${this.file} cannot be used: ${(err as Error).message}`);
     }
     try {
@@ -98,6 +108,7 @@ export class PodNetwork {
       this.currentSubnet = subnet.subnet;
       this.problem = undefined;
       this.lastText = text;
+      this.lastStamp = stamp;
     } catch (err) {
       this.fail(`the runtime network for flannel's subnet ${subnet.subnet} cannot be set up: ${(err as Error).message}`);
     }

@@ -7,7 +7,7 @@ import { fieldRefValue } from '../../kube/field-ref';
 import { LOCAL_PATH_ROOT } from '../../kube/local-path';
 import { quantityInt } from '../../kube/quantity';
 import { VolumeError } from './volume-error';
-import { project, safeRelative } from './projection';
+import { project, safeRelative, type ProjectionRecords } from './projection';
 
 /** Where a pod volume lives: a host path, or a runtime volume (a memory-backed emptyDir); `relabel`: a directory the agent manages, so SELinux may relabel it. */
 export type VolumeSource = { kind: 'bind'; path: string; relabel: boolean } | { kind: 'volume'; name: string };
@@ -22,6 +22,9 @@ export type MemoryVolumeRuntime = Pick<ContainerRuntime, 'ensureMemoryVolume'>;
  * emptyDirs with medium Memory are tmpfs volumes of the runtime instead.
  */
 export class VolumeManager {
+  /** Per pod UID: what its projections left on disk, so a resync stats its files instead of reading them. */
+  private readonly projections = new Map<string, ProjectionRecords>();
+
   constructor(private readonly podsDir: string, private readonly objects: ObjectSource, private readonly runtime: MemoryVolumeRuntime) {}
 
   podDir(uid: string): string {
@@ -61,6 +64,7 @@ export class VolumeManager {
   /** Removes the pod's directory (emptyDirs and projections); hostPath contents stay untouched. */
   tearDown(uid: string): void {
     this.objects.tokens.forget(uid);
+    this.projections.delete(uid);
     fs.rmSync(this.podDir(uid), { recursive: true, force: true });
   }
 
@@ -93,10 +97,17 @@ export class VolumeManager {
     return { kind: 'bind', path: await this.setUpDirectory(pod, volume), relabel: !volume.hostPath };
   }
 
+  private recordsOf(uid: string): ProjectionRecords {
+    let records = this.projections.get(uid);
+    if (!records) this.projections.set(uid, (records = new Map()));
+    return records;
+  }
+
   private async setUpDirectory(pod: Pod, volume: Volume): Promise<string> {
     const uid = pod.metadata?.uid ?? '';
     const dir = (type: string): string => path.join(this.podDir(uid), 'volumes', type, volume.name);
     const ns = pod.metadata?.namespace ?? 'default';
+    const records = this.recordsOf(uid);
     if (volume.hostPath) return hostPath(volume.hostPath.path, volume.hostPath.type ?? '');
     if (volume.persistentVolumeClaim) return this.claimDirectory(ns, volume.persistentVolumeClaim.claimName);
     if (volume.emptyDir || Object.keys(volume).length === 1) {
@@ -111,7 +122,7 @@ export class VolumeManager {
       if (!cm && !volume.configMap.optional) throw new VolumeError(`configmap "${volume.configMap.name}" not found (volume "${volume.name}")`);
       const files = { ...(cm?.data ?? {}) } as Record<string, string | Buffer>;
       for (const [k, v] of Object.entries(cm?.binaryData ?? {})) files[k] = Buffer.from(v, 'base64');
-      return project(dir('configmap'), files, volume.configMap.items, volume.configMap.defaultMode, `configmap "${volume.configMap.name}"`);
+      return project(dir('configmap'), files, volume.configMap.items, volume.configMap.defaultMode, `configmap "${volume.configMap.name}"`, records);
     }
     if (volume.secret) {
       const secret = await this.objects.secret(ns, volume.secret.secretName ?? '');
@@ -119,14 +130,14 @@ export class VolumeManager {
       const files: Record<string, Buffer> = {};
       for (const [k, v] of Object.entries(secret?.data ?? {})) files[k] = Buffer.from(v, 'base64');
       for (const [k, v] of Object.entries(secret?.stringData ?? {})) files[k] = Buffer.from(v);
-      return project(dir('secret'), files, volume.secret.items, volume.secret.defaultMode ?? 0o644, `secret "${volume.secret.secretName}"`);
+      return project(dir('secret'), files, volume.secret.items, volume.secret.defaultMode ?? 0o644, `secret "${volume.secret.secretName}"`, records);
     }
     if (volume.downwardAPI) {
       const files: Record<string, string> = {};
       for (const item of volume.downwardAPI.items ?? []) {
         if (item.fieldRef) files[item.path] = fieldRefValue(pod, item.fieldRef.fieldPath, '');
       }
-      return project(dir('downward-api'), files, undefined, volume.downwardAPI.defaultMode, 'downwardAPI');
+      return project(dir('downward-api'), files, undefined, volume.downwardAPI.defaultMode, 'downwardAPI', records);
     }
     if (volume.projected) {
       const files: Record<string, string | Buffer> = {};
@@ -151,7 +162,7 @@ export class VolumeManager {
           }
         }
       }
-      return project(dir('projected'), files, undefined, volume.projected.defaultMode, 'projected volume');
+      return project(dir('projected'), files, undefined, volume.projected.defaultMode, 'projected volume', records);
     }
     throw new VolumeError(`volume "${volume.name}" uses a type this agent does not support (emptyDir, hostPath, configMap, secret, downwardAPI, projected and persistentVolumeClaim are)`);
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { project } from '../../../agent/volumes/projection';
+import { project, type ProjectionRecords } from '../../../agent/volumes/projection';
 import { VolumeManager, type MemoryVolumeRuntime } from '../../../agent/volumes/volume-manager';
 import type { ObjectSource } from '../../../agent/object-source';
 
@@ -71,4 +71,52 @@ test("an emptyDir is world-writable when made, and a container's own chmod of it
   fs.chmodSync(source.path, 0o700);
   await volumes.setUp(pod);
   expect(fs.statSync(source.path).mode & 0o777).toBe(0o700);
+});
+
+describe("with the pod's records", () => {
+  const data = { token: 'eyJ...', 'ca.crt': Buffer.from('-----BEGIN CERTIFICATE-----\n'), namespace: 'default' };
+  // Past the window in which a file's times cannot be trusted to show a change (RACY_MS).
+  const settle = (): Promise<void> => sleep(150);
+
+  test('a resync of files as the last projection left them stats them and reads nothing', async () => {
+    const dir = path.join(tmp, 'token');
+    const records: ProjectionRecords = new Map();
+    project(dir, data, undefined, 0o644, 'projected volume', records);
+    await settle();
+    project(dir, data, undefined, 0o644, 'projected volume', records); // compared in full once: the first stat was racy
+    const calls = (['readFileSync', 'readdirSync', 'mkdirSync', 'openSync', 'writeFileSync', 'chmodSync'] as const).map((name) => jest.spyOn(fs, name));
+    try {
+      for (let i = 0; i < 3; i++) project(dir, data, undefined, 0o644, 'projected volume', records);
+      expect(calls.map((c) => c.mock.calls.length)).toEqual([0, 0, 0, 0, 0, 0]);
+    } finally {
+      for (const c of calls) c.mockRestore();
+    }
+    // New content is written.
+    project(dir, { ...data, token: 'eyJ.rotated' }, undefined, 0o644, 'projected volume', records);
+    expect(fs.readFileSync(path.join(dir, 'token'), 'utf8')).toBe('eyJ.rotated');
+  });
+
+  test('a file changed on disk, at once or later, is still put back, and a stray file still goes', async () => {
+    const dir = path.join(tmp, 'secret');
+    const file = path.join(dir, 'password');
+    const records: ProjectionRecords = new Map();
+    project(dir, { password: 's3cret' }, undefined, 0o640, 'secret "db"', records);
+    fs.writeFileSync(file, 's3creT'); // in the same clock tick as the projection, maybe: same size, same inode
+    project(dir, { password: 's3cret' }, undefined, 0o640, 'secret "db"', records);
+    expect(fs.readFileSync(file, 'utf8')).toBe('s3cret');
+    await settle();
+    project(dir, { password: 's3cret' }, undefined, 0o640, 'secret "db"', records);
+    await settle();
+    fs.writeFileSync(file, 's3creT');
+    project(dir, { password: 's3cret' }, undefined, 0o640, 'secret "db"', records);
+    expect(fs.readFileSync(file, 'utf8')).toBe('s3cret');
+    await settle();
+    project(dir, { password: 's3cret' }, undefined, 0o640, 'secret "db"', records);
+    await settle();
+    fs.chmodSync(file, 0o666);
+    fs.writeFileSync(path.join(dir, 'stray'), 'x');
+    project(dir, { password: 's3cret' }, undefined, 0o640, 'secret "db"', records);
+    expect(fs.statSync(file).mode & 0o7777).toBe(0o640);
+    expect(fs.readdirSync(dir)).toEqual(['password']);
+  });
 });
