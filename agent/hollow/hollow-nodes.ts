@@ -48,7 +48,13 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
     heartbeats.set(nodeName, new KubeClient({ server: o.server, ca: o.caPem, token: creds.token, http2: true }));
   });
   const views = new Map<string, NodePodView>();
-  const shared = new Informer<Pod>(clients.get(names[0]) as KubeClient, core('pods'), { onError: (e) => log(`hollow pod watch: ${e.message}`) });
+  const ours = new Set(names);
+  const shared = new Informer<Pod>(clients.get(names[0]) as KubeClient, core('pods'), {
+    onError: (e) => log(`hollow pod watch: ${e.message}`),
+    // The watch is of every pod in the cluster; a pod no node here runs is kept as a stub (its
+    // name and node), so a process's heap grows with its own nodes' pods, not with the cluster's.
+    transform: (pod) => (pod.spec?.nodeName && ours.has(pod.spec.nodeName) ? pod : podStub(pod)),
+  });
   shared.on((type, obj, old) => {
     const target = obj.spec?.nodeName ? views.get(obj.spec.nodeName) : undefined;
     const before = old?.spec?.nodeName && old.spec.nodeName !== obj.spec?.nodeName ? views.get(old.spec.nodeName) : undefined;
@@ -99,6 +105,11 @@ export async function startHollowNodes(o: HollowNodesOptions): Promise<RunningHo
       for (const c of [...clients.values(), ...heartbeats.values()]) c.close();
     },
   };
+}
+
+function podStub(pod: Pod): Pod {
+  const m = pod.metadata ?? {};
+  return { metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion }, spec: { nodeName: pod.spec?.nodeName, containers: [] } };
 }
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

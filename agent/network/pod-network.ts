@@ -76,17 +76,17 @@ export class PodNetwork {
 
   private async check(): Promise<void> {
     if (this.lastText !== undefined && unchangedSince(this.file, this.lastStamp)) return;
-    let text: string;
+    let text: string | undefined;
     let stamp: FileStamp | undefined;
     try {
       stamp = stampOf(this.file);
-      text = fs.readFileSync(this.file, 'utf8');
+      if (stamp) text = fs.readFileSync(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(`cannot read ${this.file}: ${(err as Error).message}`);
-      else if (this.o.required && this.current === undefined) this.fail(`waiting for the pod network: ${this.file} does not exist yet (is flannel running?)`);
-      // A vanished file (flannel restarting) keeps the network pods already use.
-      return;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return this.fail(`cannot read ${this.file}: ${(err as Error).message}`);
     }
+    // Missing (no flannel on this node yet, or it is restarting): known from the stat, without
+    // the error a read would build every second.
+    if (text === undefined) return this.missing();
     if (text === this.lastText) {
       this.lastStamp = stamp; // rewritten as it was
       return;
@@ -112,6 +112,11 @@ export class PodNetwork {
     } catch (err) {
       this.fail(`the runtime network for flannel's subnet ${subnet.subnet} cannot be set up: ${(err as Error).message}`);
     }
+  }
+
+  private missing(): void {
+    // A vanished file (flannel restarting) keeps the network pods already use.
+    if (this.o.required && this.current === undefined) this.fail(`waiting for the pod network: ${this.file} does not exist yet (is flannel running?)`);
   }
 
   private fail(message: string): void {

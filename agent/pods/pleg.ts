@@ -4,8 +4,15 @@ import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-ru
  * Pod lifecycle event generator: relists the runtime's containers every period and reports the
  * pods whose containers changed (started, exited, vanished, appeared), as the kubelet's PLEG does.
  */
+/** What a relist compares of a container: a change in either is a lifecycle event of its pod. */
+interface Seen {
+  podUid: string;
+  state: RuntimeContainer['state'];
+  exitCode?: number;
+}
+
 export class Pleg {
-  private last = new Map<string, string>();
+  private last = new Map<string, Seen>();
   private snapshot: RuntimeContainer[] = [];
   private timer?: NodeJS.Timeout;
   private running = false;
@@ -43,10 +50,18 @@ export class Pleg {
       const list = await this.runtime.listContainers();
       this.lastError = undefined;
       this.lastRelistAt = Date.now();
-      const next = new Map(list.map((c) => [c.id, `${c.pod.uid}|${c.state}|${c.exitCode ?? ''}`]));
+      const next = new Map<string, Seen>();
       const changed = new Set<string>();
-      for (const [id, v] of next) if (this.last.get(id) !== v) changed.add(v.split('|')[0]);
-      for (const [id, v] of this.last) if (!next.has(id)) changed.add(v.split('|')[0]);
+      for (const c of list) {
+        const before = this.last.get(c.id);
+        // Unchanged containers keep their record: a relist of a quiet node allocates little.
+        if (before && before.state === c.state && before.exitCode === c.exitCode) next.set(c.id, before);
+        else {
+          next.set(c.id, { podUid: c.pod.uid, state: c.state, exitCode: c.exitCode });
+          changed.add(c.pod.uid);
+        }
+      }
+      for (const [id, v] of this.last) if (!next.has(id)) changed.add(v.podUid);
       this.last = next;
       this.snapshot = list;
       for (const uid of changed) this.onPodChanged(uid);
