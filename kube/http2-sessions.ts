@@ -31,7 +31,8 @@ export function notProcessed(err: NodeJS.ErrnoException): boolean {
  * One HTTP/2 connection per master, shared by every request and watch of a client, as client-go
  * does: a node's watches of the objects its pods use cost the master streams, not connections.
  * A session that closes, receives GOAWAY, or stays silent and then leaves a ping unanswered
- * (Http2Health) is dropped, and the next request opens a new one. Sessions do not keep the process alive while no stream is open.
+ * (Http2Health) is dropped, and the next request opens a new one. Sessions do not keep the
+ * process alive while no stream is open.
  * A new session resumes the last TLS session to the same master (the ticket it sent): when a
  * master stalls or restarts, thousands of nodes reconnect at once, and a resumed handshake spares
  * the master its certificate signature (bench/http2-reconnect.ts: 32-45 % less of the master's

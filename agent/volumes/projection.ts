@@ -6,10 +6,11 @@ import { VolumeError } from './volume-error';
 
 /**
  * What projections of one pod found on disk, by path: the stat of each file and directory as a
- * projection left it (and what was wanted in the file: the ConfigMap's or token's own string,
- * shared with the cache it came from, so holding it costs nothing). A later projection that finds the same
- * stat trusts it and reads nothing: with 30 pods a node and a sync per pod a minute, reading back
- * every file and listing every volume was a fifth of a hollow node's own time (bench/density.ts).
+ * projection left it, and what was wanted in the file (the ConfigMap's or token's own string,
+ * shared with the cache it came from, so holding it costs nothing). A later projection that
+ * finds the same stat trusts it and reads nothing: with 30 pods a node and a sync per pod a
+ * minute, reading back every file and listing every volume was a fifth of a hollow node's own
+ * time (bench/density.ts).
  */
 export type ProjectionRecords = Map<string, Seen>;
 
