@@ -1,16 +1,16 @@
 import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime';
 
-/**
- * Pod lifecycle event generator: relists the runtime's containers every period and reports the
- * pods whose containers changed (started, exited, vanished, appeared), as the kubelet's PLEG does.
- */
-/** What a relist compares of a container: a change in either is a lifecycle event of its pod. */
+/** What a relist compares of a container: a change of state or exit code is a lifecycle event of its pod. */
 interface Seen {
   podUid: string;
   state: RuntimeContainer['state'];
   exitCode?: number;
 }
 
+/**
+ * Pod lifecycle event generator: relists the runtime's containers every period and reports the
+ * pods whose containers changed (started, exited, vanished, appeared), as the kubelet's PLEG does.
+ */
 export class Pleg {
   private last = new Map<string, Seen>();
   private snapshot: RuntimeContainer[] = [];
