@@ -12,7 +12,7 @@ export interface Http2Health {
   pingTimeoutMs: number;
 }
 
-export const DEFAULT_HTTP2_HEALTH: Http2Health = { readIdleMs: 30_000, pingTimeoutMs: 15_000 };
+const DEFAULT_HTTP2_HEALTH: Http2Health = { readIdleMs: 30_000, pingTimeoutMs: 15_000 };
 /** Flow-control windows: a large list streams without waiting for a window update every 64 KiB. */
 const STREAM_WINDOW_BYTES = 4 << 20;
 const SESSION_WINDOW_BYTES = 32 << 20;

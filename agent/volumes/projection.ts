@@ -14,13 +14,13 @@ import { VolumeError } from './volume-error';
  */
 export type ProjectionRecords = Map<string, Seen>;
 
+type Content = string | Buffer;
+
 /** A file's stamp with the content wanted in it, or a directory's with its wanted top-level entries. */
 interface Seen {
   stamp: FileStamp;
-  content: string | Buffer;
+  content: Content;
 }
-
-type Content = string | Buffer;
 
 /**
  * Writes a ConfigMap, Secret, downward API or projected volume's files into dir, replacing what

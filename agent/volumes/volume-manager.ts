@@ -107,7 +107,6 @@ export class VolumeManager {
     const uid = pod.metadata?.uid ?? '';
     const dir = (type: string): string => path.join(this.podDir(uid), 'volumes', type, volume.name);
     const ns = pod.metadata?.namespace ?? 'default';
-    const records = this.recordsOf(uid);
     if (volume.hostPath) return hostPath(volume.hostPath.path, volume.hostPath.type ?? '');
     if (volume.persistentVolumeClaim) return this.claimDirectory(ns, volume.persistentVolumeClaim.claimName);
     if (volume.emptyDir || Object.keys(volume).length === 1) {
@@ -117,6 +116,8 @@ export class VolumeManager {
       if (fs.mkdirSync(d, { recursive: true, mode: 0o777 }) !== undefined) fs.chmodSync(d, 0o777);
       return d;
     }
+    // The rest are projections: their files are stat-ed, not read back, at each resync.
+    const records = this.recordsOf(uid);
     if (volume.configMap) {
       const cm = await this.objects.configMap(ns, volume.configMap.name ?? '');
       if (!cm && !volume.configMap.optional) throw new VolumeError(`configmap "${volume.configMap.name}" not found (volume "${volume.name}")`);
