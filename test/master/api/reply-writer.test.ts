@@ -75,6 +75,26 @@ function getHttp2(port: number): Promise<{ text: string; status: number }> {
   });
 }
 
+/** Times writeReply's first slice, then its second after busyMs of other work on the loop. */
+async function twoSlices(busyMs: number): Promise<{ firstMs: number; secondMs: number }> {
+  const ends: number[] = [];
+  const res = { writeHead: () => undefined, write: () => ends.push(performance.now()), end: () => ends.push(performance.now()) } as unknown as ServerResponse;
+  const body = list(100_000);
+  const started = performance.now();
+  const finished = writeReply(res, { status: 200, body });
+  expect(finished).toBeDefined();
+  const firstMs = ends[0] - started;
+  const busyUntil = performance.now() + busyMs;
+  while (performance.now() < busyUntil);
+  const second = performance.now();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  expect(ends.length).toBeGreaterThanOrEqual(2);
+  const secondMs = ends[1] - second;
+  await finished;
+  return { firstMs, secondMs };
+}
+
 describe('answers written by writeReply', () => {
   test.each(['http1', 'http2'] as const)('a large list is the bytes of JSON.stringify, and no stretch of its encoding holds the loop as writing it at once does (%s)', async (kind) => {
     const body = list(40_000);
@@ -89,26 +109,21 @@ describe('answers written by writeReply', () => {
   });
 
   test('a slice runs SLICE_BUDGET_MS, or as long as the loop ran other work since the last one, up to MAX_SHARE_MS', async () => {
-    const ends: number[] = [];
-    const res = { writeHead: () => undefined, write: () => ends.push(performance.now()), end: () => ends.push(performance.now()) } as unknown as ServerResponse;
-    const body = list(100_000);
-    const started = performance.now();
-    const finished = writeReply(res, { status: 200, body });
-    expect(finished).toBeDefined();
-    const first = ends[0] - started;
-    expect(first).toBeGreaterThanOrEqual(SLICE_BUDGET_MS);
-    expect(first).toBeLessThan(SLICE_BUDGET_MS + 40);
-    // Other work of 120 ms before the next turn: the next slice takes the longest share.
-    const busyUntil = performance.now() + 120;
-    while (performance.now() < busyUntil);
-    const second = performance.now();
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(ends.length).toBeGreaterThanOrEqual(2);
-    const secondMs = ends[1] - second;
-    expect(secondMs).toBeGreaterThanOrEqual(MAX_SHARE_MS - 1);
-    expect(secondMs).toBeLessThan(MAX_SHARE_MS + 40);
-    await finished;
+    // A slice's length is a wall-clock time, so a collection or another process on a busy machine can
+    // stretch any one of them. The shortest of three tries is what the writer chose; a writer that
+    // chose wrongly (a longer first slice, no cap on the share) is over the bound in every try.
+    const firsts: number[] = [];
+    const seconds: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { firstMs, secondMs } = await twoSlices(300);
+      firsts.push(firstMs);
+      seconds.push(secondMs);
+    }
+    expect(Math.min(...firsts)).toBeGreaterThanOrEqual(SLICE_BUDGET_MS);
+    expect(Math.min(...firsts)).toBeLessThan(SLICE_BUDGET_MS + 30);
+    // Other work of 300 ms before the next turn: the next slice takes the longest share, not 300 ms.
+    expect(Math.min(...seconds)).toBeGreaterThanOrEqual(MAX_SHARE_MS - 1);
+    expect(Math.min(...seconds)).toBeLessThan(MAX_SHARE_MS + 60);
   });
 
   test('short lists, Tables and other bodies are written as JSON.stringify writes them', async () => {
