@@ -93,13 +93,13 @@ export function procFigures(pid: number): ProcFigures | undefined {
   }
 }
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -115,7 +115,7 @@ export interface ProfileLine {
  * The source module of each line of an esbuild bundle: esbuild marks where each module starts with a
  * `// path/to/module.ts` line, and a profile of the bundle only knows the bundle's line numbers.
  */
-function bundleModules(bundle: string): (line: number) => string {
+export function bundleModules(bundle: string): (line: number) => string {
   const starts: { line: number; module: string }[] = [];
   readFileSync(bundle, 'utf8').split('\n').forEach((text, line) => {
     const m = /^\/\/ (\S+\.[cm]?[jt]s)$/.exec(text);
