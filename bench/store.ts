@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { EtcdStore } from '../master/store/etcd-store';
 import { SqliteStore } from '../master/store/sqlite-store';
 import { Store } from '../master/store/store';
@@ -133,10 +134,17 @@ async function closedLoopWrites(store: Store, prefix: string, total: number, cli
   return { throughput: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-/** Open loop: one write every 1000/rate ms regardless of completions, for `total` writes. */
+/**
+ * Open loop: one write every 1000/rate ms regardless of completions, for `total` writes; with the
+ * share of the time the event loop was busy (the store's commits and flushes held everything
+ * else of a master for that long) and how late a 1 ms-resolution timer ran.
+ */
 async function openLoopWrites(store: Store, prefix: string, total: number, rate: number) {
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const utilization = performance.eventLoopUtilization();
   const start = process.hrtime.bigint();
   for (let i = 0; i < total; i += 1) {
     const due = (i * 1000) / rate;
@@ -147,8 +155,10 @@ async function openLoopWrites(store: Store, prefix: string, total: number, rate:
   }
   await Promise.all(pending);
   const achieved = total / (ms(start) / 1000);
+  const busy = performance.eventLoopUtilization(utilization).utilization * 100;
+  delay.disable();
   latencies.sort((a, b) => a - b);
-  return { achieved, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { achieved, p50: percentile(latencies, 50), p99: percentile(latencies, 99), busy, lateP99: delay.percentile(99) / 1e6 };
 }
 
 async function fill(store: Store, prefix: string, count: number): Promise<void> {
@@ -221,6 +231,8 @@ async function benchBackend(backend: Backend, args: Args): Promise<Row> {
       row['open-loop writes/s'] = open.achieved;
       row['open-loop p50 ms'] = open.p50;
       row['open-loop p99 ms'] = open.p99;
+      row['open-loop event loop busy %'] = open.busy;
+      row['open-loop timer late p99 ms'] = open.lateP99;
       await fill(store, `/bench/${run}/list/`, args.listObjects);
       const lists: number[] = [];
       for (let i = 0; i < 5; i += 1) lists.push(await listLatency(store, `/bench/${run}/list/`, args.listObjects));

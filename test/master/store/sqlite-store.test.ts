@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -111,20 +111,51 @@ describe('sqlite store persistence', () => {
   });
 
   test('in a long turn of the event loop, a write commits the writes queued 20 ms or more before it, without waiting for the turn to end', async () => {
-    const store = openAt(freshPath());
+    const path = freshPath();
+    const store = openAt(path);
     const start = await store.revision();
+    // The WAL grows at each commit: what shows, within one synchronous turn, that a commit happened.
+    const walBytes = (): number => statSync(`${path}-wal`).size;
+    const before = walBytes();
     const first = store.create('/t/a', { v: 1 });
     const second = store.create('/t/b', { v: 2 });
-    expect(store.progress()).toBe(start); // queued for the commit at the end of the turn
+    expect(walBytes()).toBe(before); // queued for the commit at the end of the turn
     const busyUntil = performance.now() + 25;
     while (performance.now() < busyUntil); // the rest of a busy turn: other requests being handled
     const third = store.create('/t/c', { v: 3 });
-    expect(store.progress()).toBe(start + 3);
+    const committed = walBytes();
+    expect(committed).toBeGreaterThan(before);
+    expect(store.progress()).toBe(start); // committed, but published only once on disk
     await expect(Promise.all([first, second, third])).resolves.toEqual([start + 1, start + 2, start + 3]);
+    expect(store.progress()).toBe(start + 3);
     const fourth = store.create('/t/d', { v: 4 });
-    expect(store.progress()).toBe(start + 3); // a new batch waits again
+    expect(walBytes()).toBe(committed); // a new batch waits again
     await expect(fourth).resolves.toBe(start + 4);
     expect((await store.list('/t/')).items.map((sv) => sv.value)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
+  });
+
+  test('a write waits for its commit to reach the disk: when the WAL cannot be flushed, it is refused, watches end, and so does every later write', async () => {
+    const path = freshPath();
+    const store = openAt(path);
+    await store.create('/f/a', { v: 1 });
+    const log = new EventLog();
+    log.watch(store, '/f/', await store.revision());
+    // The WAL's name gone (a disk pulled, a directory removed): the first flush cannot open it.
+    const fresh = openAt(freshPath());
+    rmSync(`${fresh.path}-wal`);
+    const flog = new EventLog();
+    flog.watch(fresh, '/f/', 0);
+    const refused = fresh.create('/f/b', { v: 2 });
+    await expect(refused).rejects.toMatchObject({ code: 'Unavailable' });
+    await expect(refused).rejects.toThrow(/cannot flush the SQLite WAL .*-wal to disk.*restart the master/);
+    await flog.waitForError();
+    expect((flog.errors[0] as StoreError).code).toBe('Unavailable');
+    expect(flog.events).toEqual([]);
+    await expect(fresh.create('/f/c', { v: 3 })).rejects.toMatchObject({ code: 'Unavailable' });
+    await expect(fresh.probe()).rejects.toMatchObject({ code: 'Unavailable' });
+    // A store whose WAL flushes is untouched by its neighbour's failure.
+    await expect(store.create('/f/d', { v: 4 })).resolves.toBeGreaterThan(0);
+    expect(log.errors).toEqual([]);
   });
 
   test('closing ends open watches with Unavailable', async () => {
