@@ -15,17 +15,14 @@ import {
   WatchHandlers,
   WatchOptions,
 } from './store';
-import { WalSync } from './wal-sync';
 import { WatchFanout } from './watch-fanout';
 
 export interface SqliteStoreOptions {
   /**
-   * FULL (default): a write is acknowledged, and reaches watches and reads, only once the WAL
-   * holding its commit is flushed to disk, so a kill -9 or power loss never loses an acknowledged
-   * write. The flush runs in libuv's thread pool after the commit (master/store/wal-sync.ts), not
-   * inside it on the event loop. NORMAL never flushes at commit: it survives a kill -9 of the
-   * process (the WAL is in the page cache) but may lose the last commits on power loss; it is
-   * offered for benchmarks and throwaway dev clusters only.
+   * FULL (default) fsyncs the WAL at every commit, so a kill -9 or power loss never loses an
+   * acknowledged write. NORMAL survives a kill -9 of the process (the WAL is in the page cache)
+   * but may lose the last commits on power loss; it is offered for benchmarks and throwaway dev
+   * clusters only.
    */
   synchronous?: 'FULL' | 'NORMAL';
   /** Forces one SQLite engine (tests); by default node:sqlite when the runtime has it, else better-sqlite3. */
@@ -103,28 +100,17 @@ const COMPACT_CHUNK_REVISIONS = 1_000;
  * (locking_mode=EXCLUSIVE makes a second opener fail instead of silently missing watch events).
  *
  * Writes are group-committed: every write queued during one event-loop turn (or, in a long turn,
- * GROUP_COMMIT_MAX_WAIT_MS of it) goes into one transaction, and each is acknowledged only after
- * that commit is on disk. A failing precondition (Conflict, NotFound, AlreadyExists) rejects only
- * its own write, because each write checks before it changes anything.
- *
- * Nothing leaves the store before it is durable: a commit's events are published, and its writes
- * acknowledged, when its WAL flush finishes; a read waits for the flush of the newest commit it
- * could see; a new watch's backlog stops at the last published revision (the rest comes as events).
+ * GROUP_COMMIT_MAX_WAIT_MS of it) goes into one transaction with one fsync, and each is
+ * acknowledged only after that commit. A failing precondition (Conflict, NotFound,
+ * AlreadyExists) rejects only its own write, because each write checks before it changes anything.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: SqliteDatabase;
   private readonly fanout = new WatchFanout();
   private readonly stmt: ReturnType<typeof prepareStatements>;
-  /** The revision of the last commit (durable or not), and of the last one published (durable). */
   private currentRevision: number;
-  private publishedRevision: number;
   private compactedRevision: number;
-  /** Undefined under synchronous=NORMAL: commits are then published as they are made. */
-  private readonly walSync: WalSync | undefined;
-  /** Resolves when the newest commit is on disk and published. */
-  private lastCommitDurable: Promise<void> = Promise.resolve();
-  private broken: Error | undefined;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   /** When the oldest write of `pending` was queued (performance.now()). */
@@ -135,19 +121,15 @@ export class SqliteStore implements Store {
     readonly path: string,
     options: SqliteStoreOptions = {},
   ) {
-    const synchronous = options.synchronous ?? 'FULL';
-    this.db = openDatabase(path, options.driver);
-    this.walSync = synchronous === 'FULL' ? new WalSync(`${path}-wal`) : undefined;
+    this.db = openDatabase(path, options.synchronous ?? 'FULL', options.driver);
     this.stmt = prepareStatements(this.db);
     this.currentRevision = this.readMeta('revision');
-    this.publishedRevision = this.currentRevision;
     this.compactedRevision = this.readMeta('compacted');
   }
 
   async get(key: string): Promise<StoredValue | undefined> {
     this.assertOpen('get');
     const row = this.stmt.get.get(key) as KvRow | undefined;
-    await this.durableNow();
     return row && toStoredValue(row);
   }
 
@@ -160,9 +142,7 @@ export class SqliteStore implements Store {
     const rows = statement.all(useAfter ? after : prefix, prefixEnd(prefix), limit < 0 ? -1 : limit + 1) as KvRow[];
     const more = limit >= 0 && rows.length > limit;
     if (more) rows.length = limit;
-    const revision = this.currentRevision;
-    await this.durableNow();
-    return { items: rows.map(toStoredValue), revision, more };
+    return { items: rows.map(toStoredValue), revision: this.currentRevision, more };
   }
 
   async create(key: string, value: Record<string, unknown>): Promise<number> {
@@ -203,20 +183,20 @@ export class SqliteStore implements Store {
     if (fromRevision < this.compactedRevision) {
       return WatchFanout.failSoon(handlers, goneError(fromRevision, this.compactedRevision));
     }
-    // Reading the backlog and registering happen in one synchronous step, and the backlog stops
-    // at the last published revision: later commits reach this watch as events once durable.
+    // Reading the backlog and registering happen in one synchronous step and commits are
+    // synchronous too, so no commit can fall between them; the fanout still dedupes by revision.
     const rows = this.backlog(prefix, fromRevision);
     return this.fanout.add(prefix, fromRevision, rows.map(toEvent), handlers, options.trigger);
   }
 
   async revision(): Promise<number> {
     this.assertOpen('revision');
-    return this.publishedRevision;
+    return this.currentRevision;
   }
 
-  /** A durable commit hands its events to the fan-out in the same synchronous step that publishes its revision. */
+  /** A commit hands its events to the fan-out in the same synchronous step that moves the revision. */
   progress(): number {
-    return this.publishedRevision;
+    return this.currentRevision;
   }
 
   async probe(): Promise<void> {
@@ -250,8 +230,6 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    await this.lastCommitDurable.catch(() => undefined);
-    await this.walSync?.close();
     this.fanout.failAll(new StoreError('Unavailable', 'the SQLite store was closed'));
     this.db.close();
   }
@@ -268,7 +246,6 @@ export class SqliteStore implements Store {
 
   private enqueue(apply: () => StoreEvent): Promise<StoreEvent> {
     if (this.closed) return Promise.reject(new StoreError('Unavailable', 'the SQLite store is closed'));
-    if (this.broken) return Promise.reject(new StoreError('Unavailable', this.broken.message));
     return new Promise((resolve, reject) => {
       this.pending.push({ apply, resolve, reject });
       if (this.pending.length === 1) this.pendingSince = performance.now();
@@ -279,7 +256,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Commits every queued write in one transaction; once it is on disk, acknowledges and publishes them. */
+  /** Commits every queued write in one transaction, then acknowledges and publishes them. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
@@ -298,16 +275,6 @@ export class SqliteStore implements Store {
       for (const write of batch) write.reject(failure);
       return;
     }
-    const revision = this.currentRevision;
-    if (!this.walSync) return this.settle(batch, outcomes, revision);
-    this.lastCommitDurable = this.walSync.afterCommit().then(
-      () => this.settle(batch, outcomes, revision),
-      (err: unknown) => this.fail(batch, err),
-    );
-  }
-
-  /** Acknowledges a durable batch and hands its events to the watches. */
-  private settle(batch: PendingWrite[], outcomes: ({ event: StoreEvent } | { error: unknown })[], revision: number): void {
     const events: StoreEvent[] = [];
     outcomes.forEach((outcome, i) => {
       if ('event' in outcome) {
@@ -317,26 +284,7 @@ export class SqliteStore implements Store {
         batch[i].reject(outcome.error);
       }
     });
-    this.publishedRevision = revision;
     this.fanout.publish(events);
-  }
-
-  /**
-   * A WAL flush failed: what reached the disk is unknown, so the batch is refused, the watches end
-   * (their clients relist, and get the store's refusal) and so does every later write.
-   */
-  private fail(batch: PendingWrite[], err: unknown): void {
-    this.broken ??= err instanceof Error ? err : new Error(String(err));
-    const failure = new StoreError('Unavailable', this.broken.message);
-    for (const write of batch) write.reject(failure);
-    this.fanout.failAll(failure);
-  }
-
-  /** Waits until everything a read made now could have seen is on disk. */
-  private async durableNow(): Promise<void> {
-    if (this.publishedRevision === this.currentRevision) return;
-    await this.lastCommitDurable;
-    if (this.broken) throw new StoreError('Unavailable', this.broken.message);
   }
 
   /**
@@ -346,11 +294,10 @@ export class SqliteStore implements Store {
    */
   private backlog(prefix: string, fromRevision: number): LogRow[] {
     const narrow = prefix.split('/').filter(Boolean).length >= 4;
-    const upTo = this.publishedRevision;
-    if (narrow && upTo - fromRevision > BACKLOG_BY_REVISION_MAX) {
-      return this.stmt.backlogByKey.all(prefix, prefixEnd(prefix), fromRevision, upTo) as LogRow[];
+    if (narrow && this.currentRevision - fromRevision > BACKLOG_BY_REVISION_MAX) {
+      return this.stmt.backlogByKey.all(prefix, prefixEnd(prefix), fromRevision) as LogRow[];
     }
-    return this.stmt.backlog.all(fromRevision, upTo, prefix, prefixEnd(prefix)) as LogRow[];
+    return this.stmt.backlog.all(fromRevision, prefix, prefixEnd(prefix)) as LogRow[];
   }
 
   private nextRevision(): number {
@@ -399,7 +346,7 @@ function inTransaction(db: SqliteDatabase, body: () => void): void {
   }
 }
 
-function openDatabase(path: string, driver: SqliteDriverName | undefined): SqliteDatabase {
+function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL', driver: SqliteDriverName | undefined): SqliteDatabase {
   let db: SqliteDatabase;
   try {
     ownerOnly(path);
@@ -412,8 +359,7 @@ function openDatabase(path: string, driver: SqliteDriverName | undefined): Sqlit
     // EXCLUSIVE before WAL: no shared-memory index, and a second process cannot open it.
     db.exec('PRAGMA locking_mode = EXCLUSIVE');
     db.exec('PRAGMA journal_mode = WAL');
-    // NORMAL whatever the store's option: a FULL store flushes the WAL after COMMIT (WalSync).
-    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec(`PRAGMA synchronous = ${synchronous}`);
     db.exec(SCHEMA);
     // SQLite gives its WAL (and -shm) the database's mode; an older store may have others.
     for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
@@ -451,10 +397,10 @@ function prepareStatements(db: SqliteDatabase) {
     deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
     insertLog: db.prepare('INSERT INTO log (revision, key, type, value) VALUES (?, ?, ?, ?)'),
     backlog: db.prepare(
-      'SELECT revision, key, type, value FROM log WHERE revision > ? AND revision <= ? AND key >= ? AND key < CAST(? AS TEXT) ORDER BY revision',
+      'SELECT revision, key, type, value FROM log WHERE revision > ? AND key >= ? AND key < CAST(? AS TEXT) ORDER BY revision',
     ),
     backlogByKey: db.prepare(
-      'SELECT revision, key, type, value FROM log INDEXED BY log_key_revision WHERE key >= ? AND key < CAST(? AS TEXT) AND revision > ? AND revision <= ? ORDER BY revision',
+      'SELECT revision, key, type, value FROM log INDEXED BY log_key_revision WHERE key >= ? AND key < CAST(? AS TEXT) AND revision > ? ORDER BY revision',
     ),
     compactLog: db.prepare('DELETE FROM log WHERE revision <= ?'),
     getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
