@@ -220,6 +220,14 @@ function instrumentWatches(calls: LatencyTable): void {
     calls.add('(event loop: a 50 ms timer late by)', Math.max(0, now - last - 50));
     last = now;
   }, 50).unref();
+  // Whether a late timer is a busy loop: the share of each second the loop spent outside epoll
+  // (libuv's own idle time, so the native parts of I/O callbacks count as busy).
+  let utilization = performance.eventLoopUtilization();
+  setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    calls.add('(event loop busy in a 1 s window, %)', performance.eventLoopUtilization(now, utilization).utilization * 100);
+    utilization = now;
+  }, 1_000).unref();
 }
 
 /**
@@ -926,7 +934,11 @@ function printResult(r: RunResult): void {
   console.log(`hollow processes: peak RSS ${r.hollowPeakMb.join(' / ')} MB; oldest Lease seen ${r.hollow.map((h) => (h ? `${(h.worstLeaseAgeMs / 1000).toFixed(1)} s (${h.lateLeaseChecks} of ${h.leaseChecks} checks > 20 s, ${h.errors} errors)` : '?')).join(' / ')}`);
   for (const h of r.hollow) for (const e of h?.firstErrors ?? []) console.log(`  hollow error: ${e}`);
   console.log('\n| call (server side, ms) | count | p50 | p99 | max | SLI p50 / p99 (no slot wait) |\n|---|---:|---:|---:|---:|---:|');
-  for (const [k, s] of Object.entries(r.server)) console.log(`| ${k} | ${s.count} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} | ${ms(r.serverSli[k]?.p50)} / ${ms(r.serverSli[k]?.p99)} |`);
+  for (const [k, s] of Object.entries(r.server)) {
+    // A row named "(…, %)" holds shares, not times.
+    const f = k.endsWith(', %)') ? (v: number | undefined): string => (v === undefined ? '–' : `${v.toFixed(0)} %`) : ms;
+    console.log(`| ${k} | ${s.count} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} | ${f(r.serverSli[k]?.p50)} / ${f(r.serverSli[k]?.p99)} |`);
+  }
   console.log('\n| measured here | count | p50 | p99 | max |\n|---|---:|---:|---:|---:|');
   const here: Record<string, LatencySummary | undefined> = { ...r.client, ...r.watchLag, 'pod start-up, saturation pods': r.startupSaturation, 'pod start-up, latency pods': r.startupLatency,
     'create → bound, saturation pods': r.schedulingSaturation, 'create → bound, latency pods': r.schedulingLatency };
