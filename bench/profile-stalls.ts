@@ -12,6 +12,8 @@
  * goes idle, so the stretches of one call path are printed too: consecutive samples whose stacks
  * share their frame at --depth (3 unless told; garbage collection and "(program)" samples in
  * between do not end one). Such a run is one task, or tasks of that one path back to back.
+ * "(idle)" is what the embedder told V8: native work between callbacks while the loop polls may
+ * be counted idle too, so compare with the loop's own utilization (performance.eventLoopUtilization).
  */
 import { readFileSync } from 'node:fs';
 import { bundleModules, type CpuProfile, type ProfileNode } from './density-stats';
