@@ -45,35 +45,12 @@ function options(argv: string[]): Options {
   return { file, bundle: value('--bundle'), top: Number(value('--top') ?? 8), frames: Number(value('--frames') ?? 14), depth: Number(value('--depth') ?? 3) };
 }
 
-/** Stretches of consecutive non-idle samples, longest first. */
-function busyStretches(p: CpuProfile, idle: Set<number>): Stretch[] {
-  const stretches: Stretch[] = [];
-  let at = 0;
-  let from = -1;
-  let startMs = 0;
-  let ms = 0;
-  p.samples.forEach((id, i) => {
-    const delta = (p.timeDeltas[i] ?? 0) / 1000;
-    at += delta;
-    if (idle.has(id)) {
-      if (from >= 0) stretches.push({ from, to: i, startMs, ms });
-      from = -1;
-      return;
-    }
-    if (from < 0) {
-      from = i;
-      startMs = at;
-      ms = 0;
-    }
-    // A sample's delta is the time since the one before: the thread was busy in between.
-    ms += delta;
-  });
-  if (from >= 0) stretches.push({ from, to: p.samples.length, startMs, ms });
-  return stretches.sort((a, b) => b.ms - a.ms);
-}
-
-/** Stretches of consecutive samples whose stacks share their frame at depth, longest first. */
-function pathRuns(p: CpuProfile, idle: Set<number>, key: (id: number) => number | undefined): Stretch[] {
+/**
+ * Stretches of consecutive non-idle samples with the same key, longest first: one key for every
+ * sample gives the busy stretches, the stack's frame at a depth gives the runs of one call path.
+ * A sample's delta is the time since the one before, so it counts toward the stretch it ends.
+ */
+function stretchesOf(p: CpuProfile, idle: Set<number>, key: (id: number) => number | undefined): Stretch[] {
   const runs: Stretch[] = [];
   let at = 0;
   let current: (Stretch & { key: number }) | undefined;
@@ -153,22 +130,19 @@ function main(): void {
     while (depth(at) > o.depth) at = parentOf.get(at) ?? at;
     return at;
   };
-  const stretches = busyStretches(p, idle);
+  const stretches = stretchesOf(p, idle, () => 0);
   const totalMs = p.timeDeltas.reduce((a, b) => a + b, 0) / 1000;
   const over = (ms: number): number => stretches.filter((s) => s.ms >= ms).length;
   console.log(`${o.file}: ${(totalMs / 1000).toFixed(0)} s sampled; busy stretches of ≥ 1 s: ${over(1000)}, ≥ 2 s: ${over(2000)}, ≥ 5 s: ${over(5000)}`);
-  for (const s of stretches.slice(0, o.top)) {
+  const print = (s: Stretch, what: string): void => {
     const samples = s.to - s.from;
-    console.log(`\n${(s.ms / 1000).toFixed(2)} s busy from ${(s.startMs / 1000).toFixed(1)} s (${samples} samples); functions by inclusive share:`);
+    console.log(`\n${(s.ms / 1000).toFixed(2)} s ${what} from ${(s.startMs / 1000).toFixed(1)} s (${samples} samples); functions by inclusive share:`);
     for (const [fn, n] of inclusive(p, s, parentOf, byId, name).slice(0, o.frames)) console.log(`  ${((n / samples) * 100).toFixed(0).padStart(3)} %  ${fn}`);
-  }
-  const runs = pathRuns(p, idle, keyAt);
+  };
+  for (const s of stretches.slice(0, o.top)) print(s, 'busy');
+  const runs = stretchesOf(p, idle, keyAt);
   console.log(`\nruns of one call path at depth ${o.depth}: ≥ 1 s: ${runs.filter((r) => r.ms >= 1000).length}, ≥ 2 s: ${runs.filter((r) => r.ms >= 2000).length}`);
-  for (const r of runs.slice(0, o.top)) {
-    const samples = r.to - r.from;
-    console.log(`\n${(r.ms / 1000).toFixed(2)} s of one path from ${(r.startMs / 1000).toFixed(1)} s (${samples} samples); functions by inclusive share:`);
-    for (const [fn, n] of inclusive(p, r, parentOf, byId, name).slice(0, o.frames)) console.log(`  ${((n / samples) * 100).toFixed(0).padStart(3)} %  ${fn}`);
-  }
+  for (const r of runs.slice(0, o.top)) print(r, 'of one path');
 }
 
 main();
