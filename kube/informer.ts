@@ -1,4 +1,5 @@
 import { ApiError } from './api-error';
+import { Backoff, jittered } from './backoff';
 import type { ListQuery, WatchHandle } from './client';
 import { deepFreeze } from './deep-freeze';
 import type { ListWatch } from './list-watch';
@@ -10,9 +11,16 @@ export type InformerHandler<T extends KubeObject> = (type: Exclude<WatchEventKin
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** Label and field selectors applied to both list and watch. */
   query?: Pick<ListQuery, 'labelSelector' | 'fieldSelector'>;
-  /** Wait before re-listing after an error, doubling up to maxBackoffMs (default 500 ms → 10 s). */
+  /**
+   * Wait before re-listing after an error: from backoffMs (default 800 ms) doubling up to
+   * maxBackoffMs (default 30 s), each wait drawn from [d, 2d), and back to backoffMs once no error
+   * came for 2 minutes: client-go's reflector, so the nodes that lost a master together do not
+   * come back to it together (kube/backoff.ts).
+   */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** Random in [0, 1) for the back-off's and the watch timeout's jitter (tests fix it). */
+  random?: () => number;
   onError?: (err: Error) => void;
   /**
    * Applied to every object before it is cached and handed to handlers (client-go's
@@ -27,6 +35,9 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    */
   freeze?: boolean;
 }
+
+const MIN_WATCH_TIMEOUT_MS = 300_000;
+const VERY_SHORT_WATCH_MS = 1000;
 
 /**
  * List-then-watch cache of one resource, as client-go's shared informer: it keeps a local copy
@@ -43,14 +54,15 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncedOnce = false;
   private readonly synced: Promise<void>;
   private markSynced!: () => void;
-  private backoff: number;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly source: ListWatch,
     private readonly ref: ResourceRef,
     private readonly options: InformerOptions<T> = {},
   ) {
-    this.backoff = options.backoffMs ?? 500;
+    const initialMs = options.backoffMs ?? 800;
+    this.backoff = new Backoff({ initialMs, maxMs: Math.max(initialMs, options.maxBackoffMs ?? 30_000), resetAfterMs: 120_000, random: options.random });
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
   }
 
@@ -94,12 +106,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       try {
         if (needList) await this.relist();
         needList = await this.watchOnce();
-        this.backoff = this.options.backoffMs ?? 500;
       } catch (err) {
         this.options.onError?.(err as Error);
         needList = true;
-        await sleep(this.backoff);
-        this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 10_000);
+        await sleep(this.backoff.next());
       }
     }
   }
@@ -125,15 +135,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  /** Returns true when the next round must re-list (410 Gone). */
+  /**
+   * Returns true when the next round must re-list (410 Gone). A watch that ends within a second
+   * without a single event counts as a failure (client-go's "very short watch"): a server that
+   * closes every watch at once would otherwise be asked again in a tight loop.
+   */
   private watchOnce(): Promise<boolean> {
     return new Promise((resolve, reject) => {
       let gone = false;
       let failure: Error | undefined;
+      let events = 0;
+      const startedAt = performance.now();
       this.watchHandle = this.source.watch<T>(
         this.ref,
-        { ...this.options.query, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 },
+        { ...this.options.query, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds() },
         (event) => {
+          events++;
           if (event.object.metadata?.resourceVersion) this.resourceVersion = event.object.metadata.resourceVersion;
           if (event.type === 'BOOKMARK') return;
           this.apply(event.type as 'ADDED' | 'MODIFIED' | 'DELETED', event.object);
@@ -144,10 +161,21 @@ export class Informer<T extends KubeObject = KubeObject> {
         },
       );
       this.watchHandle.done.then(() => {
-        if (failure && !this.stopped) reject(failure);
-        else resolve(gone);
+        const lastedMs = performance.now() - startedAt;
+        if (this.stopped || gone) resolve(gone);
+        else if (failure) reject(failure);
+        else if (events === 0 && lastedMs < VERY_SHORT_WATCH_MS) reject(new Error(`the watch of ${this.ref.resource} ended after ${Math.round(lastedMs)} ms without an event; listing again after a back-off`));
+        else resolve(false);
       });
     });
+  }
+
+  /**
+   * 5 to 10 minutes, at random (client-go's reflector): every informer started together would
+   * otherwise end its watch together, every 5 minutes, and re-watch in the same instant.
+   */
+  private watchTimeoutSeconds(): number {
+    return Math.floor(jittered(MIN_WATCH_TIMEOUT_MS, 1, this.options.random) / 1000);
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', received: T): void {

@@ -1,7 +1,14 @@
+import { jittered } from '../../kube/backoff';
 import { obtainCredentialsWithRetry, renewCredential, saveCredentials, type JoinOptions, type NodeCredentials } from './join-client';
 
-/** Renewal falls at this fraction of the credential's lifetime, as the kubelet rotates its certificate at 70–90%. */
-const RENEW_AT = 0.8;
+/**
+ * Renewal falls at a random point from 70 to 90 % of the credential's lifetime, drawn for each
+ * credential, as the kubelet rotates its certificate: the nodes of a stack joined within the same
+ * minutes and would otherwise all renew within the same minutes, every lifetime.
+ */
+const RENEW_FROM = 0.7;
+const RENEW_SPREAD = 0.2;
+/** A failed renewal is tried again after 30 to 60 s. */
 const RETRY_MS = 30_000;
 
 export interface CredentialKeeperOptions {
@@ -11,10 +18,12 @@ export interface CredentialKeeperOptions {
   /** After joining again: the Node may have been deleted, so register it now rather than at the next status write. */
   rejoined?(): void;
   log(message: string): void;
+  /** Random in [0, 1) for the renewal point and the retry's jitter (tests fix it). */
+  random?: () => number;
 }
 
 /**
- * Keeps the node's credential valid: renews it at 80% of its lifetime (the old one holds until its
+ * Keeps the node's credential valid: renews it at 70-90 % of its lifetime (the old one holds until its
  * own expiry, so nothing in flight fails), and when the master answers 401 — the credential
  * expired while the agent was down, or the Node was deleted and its credentials revoked — joins
  * again with the join token. A join token that has expired meanwhile leaves the node out, saying so.
@@ -23,11 +32,14 @@ export class CredentialKeeper {
   private timer: NodeJS.Timeout | undefined;
   private rejoining: Promise<void> | undefined;
   private stopped = false;
+  private renewAt: number;
 
   constructor(
     private creds: NodeCredentials,
     private readonly o: CredentialKeeperOptions,
-  ) {}
+  ) {
+    this.renewAt = this.drawRenewalPoint();
+  }
 
   start(): this {
     this.schedule();
@@ -64,13 +76,15 @@ export class CredentialKeeper {
       this.adopt({ ...this.creds, ...renewed, obtainedAt: new Date().toISOString() });
       this.o.log(`node credential renewed; it holds until ${renewed.tokenExpiresAt}`);
     } catch (err) {
-      this.o.log(`${(err as Error).message}; retrying in ${RETRY_MS / 1000} s`);
-      this.arm(RETRY_MS);
+      const wait = jittered(RETRY_MS, 1, this.o.random);
+      this.o.log(`${(err as Error).message}; retrying in ${Math.round(wait / 1000)} s`);
+      this.arm(wait);
     }
   }
 
   private adopt(creds: NodeCredentials): void {
     this.creds = creds;
+    this.renewAt = this.drawRenewalPoint();
     this.o.use(creds.token);
     saveCredentials(this.o.join, creds);
     this.schedule();
@@ -80,7 +94,11 @@ export class CredentialKeeper {
     const expires = Date.parse(this.creds.tokenExpiresAt ?? '');
     if (Number.isNaN(expires)) return; // a master without credential expiry
     const obtained = Date.parse(this.creds.obtainedAt ?? '') || Date.now();
-    this.arm(obtained + RENEW_AT * Math.max(0, expires - obtained) - Date.now());
+    this.arm(obtained + this.renewAt * Math.max(0, expires - obtained) - Date.now());
+  }
+
+  private drawRenewalPoint(): number {
+    return RENEW_FROM + RENEW_SPREAD * (this.o.random ?? Math.random)();
   }
 
   private arm(ms: number): void {

@@ -4,6 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { URL } from 'node:url';
 import { promisify } from 'node:util';
+import { Backoff } from '../../kube/backoff';
 import { parseServers } from '../../kube/client';
 import { writeNodeKubeconfig } from './node-kubeconfig';
 
@@ -128,12 +129,13 @@ function requestOne(server: string, ca: string, method: string, p: string, token
 }
 
 /**
- * obtainCredentials, retried with back-off (1 s doubling to 30 s) while the master cannot be
+ * obtainCredentials, retried with back-off (1 s doubling to 30 s, each wait drawn from [d, 2d) so
+ * that a stack's agents, booted together, do not knock together) while the master cannot be
  * reached or is overloaded: an agent that boots before its master must simply wait for it.
  * A refusal (the master answered, and said no) is not retried.
  */
 export async function obtainCredentialsWithRetry(o: JoinOptions, log: (m: string) => void = () => undefined, attempts = Infinity): Promise<NodeCredentials> {
-  let wait = 1000;
+  const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
   for (let i = 1; ; i++) {
     try {
       return await obtainCredentials(o);
@@ -142,9 +144,9 @@ export async function obtainCredentialsWithRetry(o: JoinOptions, log: (m: string
       // agent, just stopped): that ends within the grace period, so it is worth waiting for.
       const refused = /failed with HTTP 4\d\d/.test((err as Error).message) && !/failed with HTTP 409/.test((err as Error).message);
       if (refused || i >= attempts) throw err;
+      const wait = backoff.next();
       log(`${(err as Error).message}; retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, 30_000);
     }
   }
 }

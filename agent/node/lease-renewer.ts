@@ -1,6 +1,7 @@
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import { ApiError } from '../../kube/api-error';
 import type { KubeClient } from '../../kube/client';
+import { Backoff, jittered } from '../../kube/backoff';
 import type { ResourceRef } from '../../kube/resource-path';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
@@ -13,7 +14,12 @@ export interface LeaseRenewerOptions {
   /** UID of the Node, so the Lease goes with it. */
   nodeUid?: string;
   onError?: (err: Error) => void;
+  /** Random in [0, 1) for the jitter (tests fix it). */
+  random?: () => number;
 }
+
+/** The kubelet's jitter on its Lease renewal period (wait.JitterUntil's 0.04). */
+const RENEW_JITTER = 0.04;
 
 /** Kubernetes MicroTime: RFC 3339 with microseconds. */
 export function microTime(d = new Date()): string {
@@ -21,23 +27,29 @@ export function microTime(d = new Date()): string {
 }
 
 /**
- * The node's heartbeat: a Lease in kube-node-lease renewed every 10 s. A failed renewal is retried
- * quickly (200 ms doubling, never past the interval) so a short master outage costs no freshness.
+ * The node's heartbeat: a Lease in kube-node-lease renewed every 10 s, plus up to 4 % at random
+ * as the kubelet's, so nodes started together drift apart. A failed renewal is retried quickly so
+ * a short master outage costs no freshness: from 200 ms doubling, each wait drawn from [d, 2d)
+ * and never past the interval, so that the nodes refused together do not retry together.
  */
 export class LeaseRenewer {
   private timer?: NodeJS.Timeout;
   private lease?: Lease;
   private stopped = false;
+  private readonly retry: Backoff;
   lastRenewed = 0;
 
-  constructor(private readonly client: KubeClient, private readonly nodeName: string, private readonly o: LeaseRenewerOptions = {}) {}
+  constructor(private readonly client: KubeClient, private readonly nodeName: string, private readonly o: LeaseRenewerOptions = {}) {
+    const interval = o.intervalMs ?? 10_000;
+    this.retry = new Backoff({ initialMs: Math.min(200, interval / 2), maxMs: interval / 2, random: o.random });
+  }
 
   private get ref(): ResourceRef {
     return { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: LEASE_NAMESPACE };
   }
 
   start(): void {
-    void this.tick(0);
+    void this.tick();
   }
 
   stop(): void {
@@ -45,20 +57,20 @@ export class LeaseRenewer {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  private async tick(failures: number): Promise<void> {
+  private async tick(): Promise<void> {
     if (this.stopped) return;
     const interval = this.o.intervalMs ?? 10_000;
-    let next = interval;
+    let next: number;
     try {
       await this.renew();
-      failures = 0;
+      this.retry.reset();
+      next = jittered(interval, RENEW_JITTER, this.o.random);
     } catch (err) {
-      failures++;
-      next = Math.min(200 * 2 ** (failures - 1), interval);
+      next = Math.min(this.retry.next(), interval);
       this.o.onError?.(new Error(`renewing lease of node ${this.nodeName} failed (retry in ${next} ms): ${(err as Error).message}`));
     }
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(failures), next);
+    this.timer = setTimeout(() => void this.tick(), next);
     this.timer.unref();
   }
 
