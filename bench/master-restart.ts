@@ -12,7 +12,7 @@
  * were tried while it was down, how soon after it was ready each informer had listed again, how
  * many lists came in the busiest 100 ms, and the master's CPU in its first 10 s back.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap } from 'kubernetes-types/core/v1';
@@ -22,6 +22,7 @@ import type { ListWatch } from '../kube/list-watch';
 import type { KubeObject, WatchEvent } from '../kube/object';
 import { core, type ResourceRef } from '../kube/resource-path';
 import { freePort, startMasterProcess, type MasterProcess } from '../test/support/master-process';
+import { procFigures } from './density-stats';
 
 const argOf = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,11 +56,8 @@ function recording(client: KubeClient, lists: ListRecord[]): ListWatch {
   };
 }
 
-/** The master's CPU (user + system) in seconds, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** The master's CPU (user + system) in seconds. */
+const cpuSeconds = (pid: number): number => procFigures(pid)?.cpuSeconds ?? 0;
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 

@@ -1,6 +1,7 @@
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1';
 import type { KubeClient } from './client';
 import { ApiError } from './api-error';
+import { jittered } from './backoff';
 import type { ResourceRef } from './resource-path';
 import type { Log } from './log';
 
@@ -102,7 +103,7 @@ export class LeaderElector {
         await this.opts.onStoppedLeading();
       }
       // Candidates add jitter so two of them do not collide on every attempt.
-      await this.sleep(this.leader ? retry : retry * (1 + Math.random() * 0.2));
+      await this.sleep(this.leader ? retry : jittered(retry, 0.2));
     }
   }
 

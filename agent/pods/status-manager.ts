@@ -1,5 +1,6 @@
 import type { PodStatus } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../kube/api-error';
+import { jittered } from '../../kube/backoff';
 import type { KubeClient } from '../../kube/client';
 import { core } from '../../kube/resource-path';
 import { traceAdd, traceEnd } from '../start-trace';
@@ -143,8 +144,7 @@ export class StatusManager {
     if (sentAt < this.pausedUntil) return this.pausedUntil;
     const base = this.options.retryMs ?? 10_000;
     this.overloadPauseMs = Math.min(this.overloadPauseMs ? this.overloadPauseMs * 2 : base, this.options.maxOverloadPauseMs ?? 80_000);
-    const jitter = this.overloadPauseMs * 0.5 * (this.options.random ?? Math.random)();
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + this.overloadPauseMs + jitter);
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + jittered(this.overloadPauseMs, 0.5, this.options.random));
     return this.pausedUntil;
   }
 
