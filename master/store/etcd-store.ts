@@ -5,13 +5,17 @@ import { goneError } from './gone-error';
 import { SharedWatches } from './shared-watches';
 import { WatchFanout } from './watch-fanout';
 import { compareKeys, keyAfter, prefixEnd } from './key-range';
+import { EtcdScan, type EtcdScanPage } from './etcd-scan';
 import {
   ListOptions,
   ListResult,
+  SCAN_PAGE_SIZE,
+  ScanOptions,
   Store,
   StoreError,
   StoreEvent,
   StoredValue,
+  StoreScan,
   StoreWatch,
   WatchHandlers,
   WatchOptions,
@@ -101,6 +105,29 @@ export class EtcdStore implements Store {
         more: res.more,
       };
     }, this.listLimit());
+  }
+
+  async scan(prefix: string, options: ScanOptions = {}): Promise<StoreScan> {
+    const size = options.pageSize ?? SCAN_PAGE_SIZE;
+    const full = this.fullKey(prefix);
+    const first = await this.scanPage(prefix, rangeStart(full), size);
+    return new EtcdScan(first.revision, first, async (key, revision) => (await this.scanPage(prefix, keyAfter(this.fullKey(key)), size, revision)));
+  }
+
+  /** Up to `size` values under prefix from `start` on, at `revision` (or the current one). */
+  private async scanPage(prefix: string, start: Buffer, size: number, revision?: number): Promise<EtcdScanPage & { revision: number }> {
+    const subject = revision === undefined ? prefix : `${prefix} as of revision ${revision}`;
+    try {
+      return await this.call('scan', subject, async () => {
+        let range = this.client.getAll().inRange({ start, end: prefixEnd(this.fullKey(prefix)) }).limit(size);
+        if (revision !== undefined) range = range.revision(revision);
+        const res = await range.exec();
+        return { items: res.kvs.map((kv) => this.toStoredValue(kv)), more: res.more, revision: Number(res.header.revision) };
+      }, this.listLimit());
+    } catch (err) {
+      if (revision !== undefined && isCompactedError(err)) throw new StoreError('Gone', `cannot read ${subject}: etcd compacted that revision meanwhile; list again`);
+      throw err;
+    }
   }
 
   create(key: string, value: Record<string, unknown>): Promise<number> {

@@ -3,13 +3,17 @@ import { performance } from 'node:perf_hooks';
 import { goneError } from './gone-error';
 import { compareKeys, prefixEnd } from './key-range';
 import { openSqliteDatabase, SqliteDatabase, SqliteDriverName } from './sqlite-driver';
+import { SqliteScan, type ScanKey, type ScanRow } from './sqlite-scan';
 import {
   ListOptions,
   ListResult,
+  SCAN_PAGE_SIZE,
+  ScanOptions,
   Store,
   StoreError,
   StoreEvent,
   StoredValue,
+  StoreScan,
   StoreWatch,
   WatchEventType,
   WatchHandlers,
@@ -143,6 +147,17 @@ export class SqliteStore implements Store {
     const more = limit >= 0 && rows.length > limit;
     if (more) rows.length = limit;
     return { items: rows.map(toStoredValue), revision: this.currentRevision, more };
+  }
+
+  async scan(prefix: string, options: ScanOptions = {}): Promise<StoreScan> {
+    this.assertOpen('scan');
+    const keys = this.stmt.scanKeys.all(prefix, prefixEnd(prefix)) as ScanKey[];
+    const reader = {
+      rowsBetween: (first: string, last: string) => this.stmt.rowsBetween.all(first, last) as ScanRow[],
+      valueWrittenAt: (key: string, revision: number) => (this.stmt.logValue.get(revision, key) as { value: string } | undefined)?.value,
+      assertOpen: (verb: string) => this.assertOpen(verb),
+    };
+    return new SqliteScan(reader, prefix, this.currentRevision, keys, options.pageSize ?? SCAN_PAGE_SIZE);
   }
 
   async create(key: string, value: Record<string, unknown>): Promise<number> {
@@ -392,6 +407,9 @@ function prepareStatements(db: SqliteDatabase) {
     listAfter: db.prepare(
       `SELECT ${columns} FROM kv WHERE key > ? AND key < CAST(? AS TEXT) ORDER BY key LIMIT ?`,
     ),
+    scanKeys: db.prepare('SELECT key, create_revision, mod_revision FROM kv WHERE key >= ? AND key < CAST(? AS TEXT) ORDER BY key'),
+    rowsBetween: db.prepare(`SELECT ${columns} FROM kv WHERE key >= ? AND key <= ? ORDER BY key`),
+    logValue: db.prepare("SELECT value FROM log WHERE revision = ? AND key = ? AND type != 'DELETED'"),
     insertKv: db.prepare('INSERT INTO kv (key, value, create_revision, mod_revision) VALUES (?, ?, ?, ?)'),
     updateKv: db.prepare('UPDATE kv SET value = ?, mod_revision = ? WHERE key = ?'),
     deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),

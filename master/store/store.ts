@@ -31,6 +31,28 @@ export interface ListResult {
   more: boolean;
 }
 
+/**
+ * Every value under a prefix as of one revision, handed out a page at a time: what a list too
+ * large to hold decoded at once is answered from. Each page is read or decoded when it is asked
+ * for, and the values are still those of `revision` however long the reader takes between pages.
+ * Once the store compacted that revision a page may throw StoreError('Gone') instead (etcd: any
+ * page after the first; SQLite: a page with a value changed since, whose history is gone).
+ */
+export interface StoreScan {
+  /** The revision every value is as of. */
+  readonly revision: number;
+  /** The next page in key order (at most the scan's page size), or undefined after the last. */
+  next(): Promise<StoredValue[] | undefined>;
+}
+
+export interface ScanOptions {
+  /** Values per page; default SCAN_PAGE_SIZE. */
+  pageSize?: number;
+}
+
+/** A page of a scan: large enough that a page costs little per value, small enough to be a few hundred KB decoded. */
+export const SCAN_PAGE_SIZE = 250;
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface StoreEvent {
@@ -88,6 +110,8 @@ export interface Store {
   /** get and list hand out values the caller owns: a fresh decode per call, never shared. */
   get(key: string): Promise<StoredValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
+  /** Every value under prefix at the store's current revision, a page at a time (see StoreScan). */
+  scan(prefix: string, options?: ScanOptions): Promise<StoreScan>;
   /** Throws StoreError('AlreadyExists') when the key exists. Returns the new revision. */
   create(key: string, value: Record<string, unknown>): Promise<number>;
   /**

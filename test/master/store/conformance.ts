@@ -110,6 +110,40 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(exact.more).toBe(false);
     });
 
+    test('a scan hands out every value as of its revision, a page at a time, whatever changes meanwhile', async () => {
+      const keys = Array.from({ length: 7 }, (_, i) => `${ns}scan/${String(i).padStart(2, '0')}`);
+      for (const [i, key] of keys.entries()) await store.create(key, { i });
+      await store.create(`${ns}scanX`, { outside: true });
+      const atStart = await store.list(`${ns}scan/`);
+      const scan = await store.scan(`${ns}scan/`, { pageSize: 3 });
+      expect(scan.revision).toBe(await store.revision());
+      const first = await scan.next();
+      // Changes after the scan began, in pages not yet read: an update, a delete, a delete and
+      // create again of one key, and a new key between two old ones.
+      await store.update(keys[4], { i: 4, changed: true });
+      await store.delete(keys[5]);
+      await store.delete(keys[6]);
+      await store.create(keys[6], { i: 6, again: true });
+      await store.create(`${ns}scan/03a`, { added: true });
+      const pages = [first];
+      for (let page = await scan.next(); page; page = await scan.next()) pages.push(page);
+      expect(pages.map((p) => p?.length)).toEqual([3, 3, 1]);
+      expect(pages.flat()).toEqual(atStart.items);
+      await expect(scan.next()).resolves.toBeUndefined();
+      const empty = await store.scan(`${ns}none/`);
+      await expect(empty.next()).resolves.toBeUndefined();
+    });
+
+    test('a scan whose revision was compacted under a changed value fails with Gone', async () => {
+      const keys = Array.from({ length: 4 }, (_, i) => `${ns}scan-gone/${i}`);
+      for (const [i, key] of keys.entries()) await store.create(key, { i });
+      const scan = await store.scan(`${ns}scan-gone/`, { pageSize: 2 });
+      expect(await scan.next()).toHaveLength(2);
+      await store.update(keys[3], { i: 3, changed: true });
+      await store.compact(await store.update(keys[3], { i: 3, changed: 2 }));
+      await expectStoreError(scan.next(), 'Gone');
+    });
+
     test('a watch from an old revision delivers every later event once, in order', async () => {
       const start = await store.revision();
       const r1 = await store.create(`${ns}w/a`, { v: 1 });
