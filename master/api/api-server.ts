@@ -19,7 +19,7 @@ import { mediaType, parseBody, readBody } from './body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { FieldSelector } from './field-selector';
 import { beginForegroundRequest } from './foreground-requests';
-import { writeReply } from './reply-writer';
+import { abortAnswer, writeReply } from './reply-writer';
 import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
 import { immortalNamespaces } from './admission';
@@ -263,7 +263,9 @@ export class ApiServer {
       }
       code = e.code;
       if (res.headersSent) {
-        res.end();
+        // An answer that failed after its first bytes (a snapshot, a list read in pages) must look
+        // broken to its client, not end as if it were whole.
+        abortAnswer(res);
       } else {
         const retryAfter = e.details?.retryAfterSeconds;
         this.reply(res, { status: e.code, body: e.toStatus(), ...(retryAfter ? { headers: { 'retry-after': String(retryAfter) } } : {}) });

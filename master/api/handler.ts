@@ -23,7 +23,8 @@ import { rootType } from './patch/field-type';
 import type { Operation } from './patch/managed-fields';
 import { serverSideApply } from './patch/server-side-apply';
 import type { SchemaLookup } from './patch/strategic-merge';
-import { Registry, type DeleteOptions, type Obj } from './registry';
+import { Registry, wantsEverything, type DeleteOptions, type Obj } from './registry';
+import type { Items } from './item-pages';
 import { queryFlag, type ResourceRequest } from './request-info';
 import type { ResourceCatalog } from './resource-catalog';
 import { apiVersionOf, resources, type ResourceInfo } from './resources';
@@ -115,12 +116,10 @@ export class ResourceHandler {
 
   private async list(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
     const opts = parseListOptions(rr.resource, rr.query);
-    const result = await this.registry.list(rr.resource, rr.namespace, {
-      labelSelector: opts.labelSelector,
-      fieldSelector: opts.fieldSelector,
-      limit: opts.limit,
-      continueToken: rr.query.get('continue') || undefined,
-    });
+    const filter = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continueToken: rr.query.get('continue') || undefined };
+    const result: { items: Items<Obj>; resourceVersion: string; continueToken?: string } = wantsEverything(filter)
+      ? await this.registry.scan(rr.resource, rr.namespace)
+      : await this.registry.list(rr.resource, rr.namespace, filter);
     const meta = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
     if (wantsTable(req)) return { status: 200, body: table(rr, result.items, meta) };
     return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: meta, items: result.items } };
@@ -441,7 +440,7 @@ function isCrd(r: ResourceInfo): boolean {
   return r.group === 'apiextensions.k8s.io' && r.kind === 'CustomResourceDefinition';
 }
 
-function table(rr: ResourceRequest, items: Obj[], meta: { resourceVersion?: string; continue?: string }): Record<string, unknown> {
+function table(rr: ResourceRequest, items: Items<Obj>, meta: { resourceVersion?: string; continue?: string }): Record<string, unknown> {
   if (rr.resource.custom) return customResourceTable(rr.resource, items, meta, includeObject(rr));
   return toTable(rr.resource.kind, items, meta, includeObject(rr));
 }

@@ -3,6 +3,7 @@ import { Selector } from '../../kube/label-selector';
 import type { Store, StoredValue } from '../store/store';
 import { StoreError } from '../store/store';
 import { withEphemeralContainers } from './ephemeral-containers';
+import { ItemPages } from './item-pages';
 import { copyJson } from './json-copy';
 import { sameContent } from './same-content';
 import { FieldSelector } from './field-selector';
@@ -149,6 +150,17 @@ export class Registry {
       if (!page.more) break;
     }
     return { items, resourceVersion: String(revision) };
+  }
+
+  /**
+   * Every object of the resource (in a namespace) as of one revision, read from the store a page
+   * at a time as the answer is written: a list without a selector or a limit, which at 100,000
+   * pods would otherwise hold every object decoded at once (the master's heap ran out in one).
+   */
+  async scan(r: ResourceInfo, namespace: string | undefined): Promise<{ items: ItemPages<Obj>; resourceVersion: string }> {
+    const scan = await this.store.scan(storeKey(r, namespace));
+    const items = new ItemPages(async () => (await scan.next())?.map((sv) => withVersion(r, sv)));
+    return { items, resourceVersion: String(scan.revision) };
   }
 
   /** uid: the caller's when defaulting already needed it (a Job's generated selector names it). */
@@ -378,6 +390,11 @@ function shouldFinalize(obj: Obj): boolean {
 function stripRv(obj: Obj): Obj {
   const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
   return { ...obj, metadata: meta };
+}
+
+/** True when a list wants every object there is (no selector, no limit, no continue): what Registry.scan is for. */
+export function wantsEverything(filter: ListFilter): boolean {
+  return !selective(filter) && !(filter.limit && filter.limit > 0) && !filter.continueToken;
 }
 
 function selective(filter: ListFilter): boolean {

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { constants, type Http2Stream } from 'node:http2';
 import type { Reply } from './handler';
+import { ItemPages } from './item-pages';
 import { fairShareMs } from './loop-share';
 import { responseGone } from './response-gone';
 
@@ -16,13 +18,23 @@ const SLICED_FROM_ENTRIES = 64;
 const ENTRIES_PER_CLOCK_READ = 16;
 
 /**
+ * While an answer read a page at a time (ItemPages) has this much written but not yet taken by
+ * the client, the next page waits for the client: such a list holds a few pages and this much
+ * text, however slowly its client reads.
+ */
+export const MAX_BUFFERED_BYTES = 4 * 2 ** 20;
+
+/**
  * Writes an answer with the bytes JSON.stringify gives the body. A list answer (a list's items, a
  * Table's rows) is encoded entry by entry in slices (see SLICE_BUDGET_MS) with a turn of the event
  * loop between them, as kube-apiserver encodes large lists item by item (on a goroutine of its
- * own). Slices are not paced by the client: the stream buffers what it has not sent, as it buffers
- * an answer written at once, so a slow reader costs memory, not the request's time in the master. Returns a promise only when
- * the answer took more than one slice; it ends with the last byte handed to the stream, or when
- * the client left.
+ * own). Slices of a list held whole are not paced by the client: the stream buffers what it has
+ * not sent, as it buffers an answer written at once, so a slow reader costs memory, not the
+ * request's time in the master. A list read a page at a time (ItemPages) is paced by its client
+ * (MAX_BUFFERED_BYTES), so that it never is in memory whole, and a page that cannot be read
+ * aborts the answer (the client sees a broken response, never a short list). Returns a promise
+ * only when the answer took more than one slice; it ends with the last byte handed to the
+ * stream, or when the client left.
  */
 export function writeReply(res: ServerResponse, reply: Reply): Promise<void> | undefined {
   const headers = { 'content-type': 'application/json', ...(reply.headers ?? {}) };
@@ -41,26 +53,33 @@ export function writeReply(res: ServerResponse, reply: Reply): Promise<void> | u
 /** The arrays a list answer ends with: a list's items, a Table's rows (`kubectl get` asks for Tables). */
 const LIST_KEYS = new Set(['items', 'rows']);
 
-/** The entries of a list answer worth slicing: enough of them, under the body's last key (so the bytes match). */
-function sliceableList(body: unknown): { key: string; entries: unknown[] } | undefined {
+/** The entries of a list answer worth slicing: enough of them, or pages to read, under the body's last key (so the bytes match). */
+function sliceableList(body: unknown): { key: string; entries: unknown[] | ItemPages } | undefined {
   if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return undefined;
   const key = Object.keys(body).at(-1);
   if (key === undefined || !LIST_KEYS.has(key)) return undefined;
   const entries = (body as Record<string, unknown>)[key];
+  if (entries instanceof ItemPages) return { key, entries };
   return Array.isArray(entries) && entries.length >= SLICED_FROM_ENTRIES ? { key, entries } : undefined;
 }
 
 /** One list answer being written: where it is, and what is encoded but not yet written. */
 class SlicedList {
+  /** The entries being encoded: all of them, or the page read last. */
+  private entries: unknown[];
   private next = 0;
+  private written = 0;
   /** When the last slice ended (performance.now()); the first slice gets SLICE_BUDGET_MS. */
   private lastEnded: number | undefined;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly entries: unknown[],
+    entries: unknown[] | ItemPages,
     private text: string,
-  ) {}
+    private readonly pages: ItemPages | undefined = entries instanceof ItemPages ? entries : undefined,
+  ) {
+    this.entries = Array.isArray(entries) ? entries : [];
+  }
 
   /** Encodes for one budget and writes it; true once the answer is complete. */
   slice(): boolean {
@@ -71,13 +90,13 @@ class SlicedList {
     const { entries } = this;
     while (this.next < entries.length) {
       const end = Math.min(this.next + ENTRIES_PER_CLOCK_READ, entries.length);
-      for (let j = this.next; j < end; j++) this.text += (j === 0 ? '' : ',') + (JSON.stringify(entries[j]) ?? 'null');
+      for (let j = this.next; j < end; j++) this.text += (this.written++ === 0 ? '' : ',') + (JSON.stringify(entries[j]) ?? 'null');
       this.next = end;
       if (performance.now() >= until) break;
     }
-    const done = this.next === entries.length;
+    const done = this.next === entries.length && !this.pages;
     if (done) this.res.end(this.text + ']}');
-    else this.res.write(this.text);
+    else if (this.text) this.res.write(this.text);
     this.text = '';
     this.lastEnded = performance.now();
     return done;
@@ -87,7 +106,63 @@ class SlicedList {
     for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (responseGone(this.res)) return;
+      if (this.next === this.entries.length && this.pages && !(await this.readPage())) return;
       if (this.slice()) return;
     }
   }
+
+  /** The next page to encode, once the client has taken what was written; false when the answer ended (or was aborted). */
+  private async readPage(): Promise<boolean> {
+    const pages = this.pages as ItemPages;
+    await untilTaken(this.res, MAX_BUFFERED_BYTES);
+    if (responseGone(this.res)) return false;
+    let page: unknown[] | undefined;
+    try {
+      page = await pages.next();
+    } catch (err) {
+      abortAnswer(this.res);
+      throw err;
+    }
+    if (page === undefined) {
+      this.res.end(']}');
+      return false;
+    }
+    this.entries = page;
+    this.next = 0;
+    return true;
+  }
+}
+
+/** The response's bytes written but not yet taken by the client (HTTP/2: its stream's). */
+function buffered(res: ServerResponse): { stream: NodeJS.EventEmitter; bytes: number } {
+  const stream = (res as { stream?: NodeJS.EventEmitter & { writableLength: number } }).stream;
+  return stream ? { stream, bytes: stream.writableLength } : { stream: res, bytes: res.writableLength };
+}
+
+/** Resolves once at most `bytes` wait for the client, or the response is gone. */
+async function untilTaken(res: ServerResponse, bytes: number): Promise<void> {
+  for (;;) {
+    const now = buffered(res);
+    if (now.bytes <= bytes || responseGone(res)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        now.stream.off('drain', done);
+        now.stream.off('close', done);
+        resolve();
+      };
+      now.stream.once('drain', done);
+      now.stream.once('close', done);
+    });
+  }
+}
+
+/**
+ * Ends an answer that cannot be completed so that its client sees it broken (HTTP/2: the stream
+ * reset; HTTP/1.1: the connection closed before the last chunk): a short list must not pass for
+ * a whole one.
+ */
+export function abortAnswer(res: ServerResponse): void {
+  const stream = (res as { stream?: Http2Stream }).stream;
+  if (stream) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  else res.destroy();
 }

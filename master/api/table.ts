@@ -1,3 +1,4 @@
+import { mapItems, type Items } from './item-pages';
 import type { Obj } from './registry';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- reading free-form objects for display only
@@ -343,7 +344,7 @@ function accessModes(modes: string[]): string {
 }
 
 /** A meta.k8s.io/v1 Table, the server-side printing kubectl asks for. */
-export function toTable(kind: string, items: Obj[], meta: { resourceVersion?: string; continue?: string }, include: IncludeObject): Record<string, unknown> {
+export function toTable(kind: string, items: Items<Obj>, meta: { resourceVersion?: string; continue?: string }, include: IncludeObject): Record<string, unknown> {
   const cols = columns[kind] ?? [name, age];
   return {
     kind: 'Table',
@@ -356,7 +357,7 @@ export function toTable(kind: string, items: Obj[], meta: { resourceVersion?: st
       description: '',
       priority: c.priority ?? 0,
     })),
-    rows: items.map((o) => ({
+    rows: mapItems(items, (o) => ({
       cells: cols.map((c) => c.cell(o as Any)),
       object:
         include === 'Object'

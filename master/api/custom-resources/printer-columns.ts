@@ -1,4 +1,5 @@
 import { JSONPath } from 'jsonpath-plus';
+import { mapItems, type Items } from '../item-pages';
 import type { Obj } from '../registry';
 import type { PrinterColumn, ResourceInfo } from '../resources';
 import { humanAge, type IncludeObject } from '../table';
@@ -9,7 +10,7 @@ type Cell = string | number | boolean | null;
 const ageColumn: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 };
 
 /** A meta.k8s.io/v1 Table of custom resources: Name, then the CRD's additionalPrinterColumns (or Age). */
-export function customResourceTable(r: ResourceInfo, items: Obj[], meta: { resourceVersion?: string; continue?: string }, include: IncludeObject): Record<string, unknown> {
+export function customResourceTable(r: ResourceInfo, items: Items<Obj>, meta: { resourceVersion?: string; continue?: string }, include: IncludeObject): Record<string, unknown> {
   const columns = r.custom?.columns.length ? r.custom.columns : [ageColumn];
   return {
     kind: 'Table',
@@ -19,7 +20,7 @@ export function customResourceTable(r: ResourceInfo, items: Obj[], meta: { resou
       { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
       ...columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
     ],
-    rows: items.map((o) => ({
+    rows: mapItems(items, (o) => ({
       cells: [o.metadata?.name ?? '', ...columns.map((c) => cell(c, o))],
       object: include === 'Object' ? o : include === 'None' ? undefined : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
     })),

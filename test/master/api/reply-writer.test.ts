@@ -2,7 +2,8 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { MAX_SHARE_MS } from '../../../master/api/loop-share';
-import { SLICE_BUDGET_MS, writeReply } from '../../../master/api/reply-writer';
+import { ItemPages } from '../../../master/api/item-pages';
+import { MAX_BUFFERED_BYTES, SLICE_BUDGET_MS, writeReply } from '../../../master/api/reply-writer';
 
 const pod = (i: number): Record<string, unknown> => ({
   metadata: { name: `p-${i}`, namespace: 'ns', labels: { app: 'x', 'quote"key': 'a\u2028b' }, annotations: { note: 'n'.repeat(400) } },
@@ -72,6 +73,46 @@ function getHttp2(port: number): Promise<{ text: string; status: number }> {
       resolve({ text: Buffer.concat(chunks).toString('utf8'), status });
     });
     stream.on('error', reject);
+  });
+}
+
+/** What a client makes of an answer: a whole JSON document, a complete answer that is not JSON, or one cut off by the transport. */
+type Outcome = 'a whole list' | 'not JSON' | 'cut off';
+
+function parses(text: string): Outcome {
+  try {
+    JSON.parse(text);
+    return 'a whole list';
+  } catch {
+    return 'not JSON';
+  }
+}
+
+function outcomeHttp1(port: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/' }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(parses(Buffer.concat(chunks).toString('utf8'))));
+      res.on('error', () => resolve('cut off'));
+      res.on('close', () => resolve(res.complete ? parses(Buffer.concat(chunks).toString('utf8')) : 'cut off'));
+    });
+    req.on('error', () => resolve('cut off')).end();
+  });
+}
+
+function outcomeHttp2(port: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const stream = session.request({ ':path': '/' });
+    const chunks: Buffer[] = [];
+    const settle = (outcome: Outcome): void => {
+      session.close();
+      resolve(outcome);
+    };
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => settle(parses(Buffer.concat(chunks).toString('utf8'))));
+    stream.on('error', () => settle('cut off'));
   });
 }
 
@@ -160,6 +201,91 @@ describe('answers written by writeReply', () => {
       await expect(Promise.race([finished, new Promise((r) => setTimeout(() => r('hung'), 5_000))])).resolves.toBeUndefined();
     } finally {
       server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  /** items in pages of `size`, counting the pages read; `failAt` makes that page's read fail. */
+  function paged<T>(items: T[], size: number, failAt = -1): { pages: ItemPages<T>; read: () => number } {
+    let read = 0;
+    const pages = new ItemPages<T>(async () => {
+      if (read === failAt) throw new Error('the store compacted that revision');
+      const page = items.slice(read * size, (read + 1) * size);
+      if (page.length === 0) return undefined;
+      read++;
+      return page;
+    });
+    return { pages, read: () => read };
+  }
+
+  test.each(['http1', 'http2'] as const)('a list read a page at a time is the bytes of JSON.stringify of the whole list, and so is a Table of it (%s)', async (kind) => {
+    const whole = list(3_000);
+    const items = whole.items as Record<string, unknown>[];
+    const { text } = await serve(kind, { ...whole, items: paged(items, 250).pages });
+    expect(text).toBe(JSON.stringify(whole));
+    const row = (o: Record<string, unknown>): unknown => ({ cells: [(o.metadata as { name: string }).name], object: o });
+    const table = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {}, columnDefinitions: [{ name: 'Name' }] };
+    const asTable = await serve(kind, { ...table, rows: paged(items, 250).pages.map(row) });
+    expect(asTable.text).toBe(JSON.stringify({ ...table, rows: items.map(row) }));
+    for (const n of [0, 1, 250, 251]) {
+      const small = list(n);
+      expect((await serve(kind, { ...small, items: paged(small.items as unknown[], 250).pages })).text).toBe(JSON.stringify(small));
+    }
+  });
+
+  test('a list read a page at a time waits for a client that stops reading, and goes on when it reads again', async () => {
+    const items = (list(40_000).items as unknown[]);
+    const source = paged(items, 250);
+    let finished: Promise<void> | undefined;
+    const server = createServer((_req, res) => {
+      finished = writeReply(res, { status: 200, body: { kind: 'PodList', items: source.pages } });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const chunks: Buffer[] = [];
+      const ended = new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          res.pause();
+          setTimeout(() => {
+            // ~1.2 KB a pod: a client that read nothing has left the master reading a few MB of
+            // pages (MAX_BUFFERED_BYTES, plus what the kernel's socket buffers took), not 48 MB.
+            const readBytes = source.read() * 250 * (JSON.stringify(items[0]).length + 1);
+            expect(readBytes).toBeLessThan(MAX_BUFFERED_BYTES + 12 * 2 ** 20);
+            expect(source.read()).toBeLessThan(160 / 2);
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', resolve);
+            res.resume();
+          }, 1_000);
+        });
+        req.on('error', reject).end();
+      });
+      await ended;
+      await finished;
+      expect(source.read()).toBe(160);
+      expect((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items: unknown[] }).items).toHaveLength(40_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test.each(['http1', 'http2'] as const)('a page that cannot be read cuts the answer off: the client sees a broken transfer, never a short list (%s)', async (kind) => {
+    const items = list(2_000).items as unknown[];
+    let finished: Promise<void> | undefined;
+    const handler = (_req: unknown, res: ServerResponse): void => {
+      finished = writeReply(res, { status: 200, body: { kind: 'PodList', items: paged(items, 250, 3).pages } });
+      finished?.catch(() => undefined);
+    };
+    const server = kind === 'http1' ? createServer(handler) : http2.createServer(handler as never);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const outcome = await (kind === 'http1' ? outcomeHttp1(port) : outcomeHttp2(port));
+      expect(outcome).toBe('cut off');
+      await expect(finished).rejects.toThrow('compacted');
+    } finally {
+      if ('closeAllConnections' in server) server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
   });
