@@ -37,28 +37,33 @@ interface Trailer {
 }
 
 /**
- * Streams every key of the store to `out` as a snapshot (gzip'd). The keys come from one list,
- * read at one revision, so the snapshot is consistent while the masters keep writing.
+ * Streams every key of the store to `out` as a snapshot (gzip'd). The keys come from one scan at
+ * one revision (Store.scan), so the snapshot is consistent while the masters keep writing, and a
+ * page at a time, so a master serving a snapshot of 100,000s of objects never holds them all.
  */
 export async function writeSnapshot(store: Store, out: NodeJS.WritableStream, progress: (keys: number) => void = () => undefined): Promise<SnapshotSummary> {
-  const { items, revision } = await store.list('/');
-  const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, store: store.kind, revision, createdAt: new Date().toISOString() };
+  const scan = await store.scan('/');
+  const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, store: store.kind, revision: scan.revision, createdAt: new Date().toISOString() };
   const hash = createHash('sha256');
-  function* lines(): Generator<string> {
+  let keys = 0;
+  async function* lines(): AsyncGenerator<string> {
     const first = `${JSON.stringify(header)}\n`;
     hash.update(first);
     yield first;
-    for (let i = 0; i < items.length; i++) {
-      const line = `${JSON.stringify({ key: items[i].key, value: items[i].value })}\n`;
-      hash.update(line);
-      if ((i + 1) % 1000 === 0) progress(i + 1);
-      yield line;
+    for (let page = await scan.next(); page; page = await scan.next()) {
+      let text = '';
+      for (const item of page) {
+        text += `${JSON.stringify({ key: item.key, value: item.value })}\n`;
+        if (++keys % 1000 === 0) progress(keys);
+      }
+      hash.update(text);
+      yield text;
     }
-    const trailer: Trailer = { end: true, keys: items.length, sha256: hash.digest('hex') };
+    const trailer: Trailer = { end: true, keys, sha256: hash.digest('hex') };
     yield `${JSON.stringify(trailer)}\n`;
   }
   await pipeline(Readable.from(lines()), createGzip(), out);
-  return { keys: items.length, revision };
+  return { keys, revision: scan.revision };
 }
 
 /**
