@@ -10,7 +10,10 @@
  * listed, the master's process is killed (SIGKILL), started again on the same data directory and
  * port --down seconds later, and for --settle seconds the informers' lists are recorded: how many
  * were tried while it was down, how soon after it was ready each informer had listed again, how
- * many lists came in the busiest 100 ms, and the master's CPU in its first 10 s back.
+ * many lists came in the busiest 100 ms, and the master's CPU in its first 10 s back. Once the
+ * master is ready the bench changes one ConfigMap and records how soon each informer saw the
+ * change, by a list or a watch (informers re-watch from their resourceVersion after a refused
+ * connection, so most need no list), and the watches tried while the master was down.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,8 +43,8 @@ interface ListRecord {
   ok: boolean;
 }
 
-/** The client as the informer's source, recording when each list was sent and whether it was answered. */
-function recording(client: KubeClient, lists: ListRecord[]): ListWatch {
+/** The client as the informer's source, recording when each list was sent and whether it was answered, and when each watch was asked for. */
+function recording(client: KubeClient, lists: ListRecord[], watches: number[]): ListWatch {
   return {
     async list<T extends KubeObject>(ref: ResourceRef, query?: ListQuery) {
       const record: ListRecord = { at: performance.now(), ok: false };
@@ -51,6 +54,7 @@ function recording(client: KubeClient, lists: ListRecord[]): ListWatch {
       return answer;
     },
     watch<T extends KubeObject>(ref: ResourceRef, query: WatchQuery, onEvent: (event: WatchEvent<T>) => void, onError?: (err: Error) => void): WatchHandle {
+      watches.push(performance.now());
       return client.watch<T>(ref, query, onEvent, onError);
     },
   };
@@ -71,11 +75,19 @@ async function main(): Promise<void> {
   const clients: KubeClient[] = [];
   const informers: Informer<ConfigMap>[] = [];
   const lists: ListRecord[][] = [];
+  const watches: number[][] = [];
+  /** When each informer first held the change made once the master was back. */
+  const sawChange: (number | undefined)[] = [];
   try {
     for (let i = 0; i < INFORMERS; i++) {
       const client = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken, http2: true, timeoutMs: 10_000 });
       const mine: ListRecord[] = [];
-      const informer = new Informer<ConfigMap>(recording(client, mine), core('configmaps', 'default'));
+      const myWatches: number[] = [];
+      watches.push(myWatches);
+      const informer = new Informer<ConfigMap>(recording(client, mine, myWatches), core('configmaps', 'default'));
+      informer.on((_type, cm) => {
+        if (cm.data?.i === 'changed' && sawChange[i] === undefined) sawChange[i] = performance.now();
+      });
       await informer.start();
       clients.push(client);
       informers.push(informer);
@@ -89,6 +101,9 @@ async function main(): Promise<void> {
     master = await startMasterProcess(dir, port, ['--no-controllers']);
     const readyAt = performance.now();
     const cpu0 = cpuSeconds(master.child.pid as number);
+    const changer = new KubeClient({ server: master.url, ca: master.caPem, token: master.adminToken });
+    await changer.patch(core('configmaps', 'default', 'cm-0'), 'merge', { data: { i: 'changed' } });
+    changer.close();
     await sleep(10_000);
     const cpu10 = cpuSeconds(master.child.pid as number) - cpu0;
     await sleep((SETTLE_S - 10) * 1000);
@@ -101,12 +116,16 @@ async function main(): Promise<void> {
     const perWindow = new Map<number, number>();
     for (const ms of sinceStart) perWindow.set(Math.floor(ms / 100), (perWindow.get(Math.floor(ms / 100)) ?? 0) + 1);
     const busiest = Math.max(0, ...perWindow.values());
+    const listsAfter = sinceStart.length;
+    const watchesDown = watches.reduce((n, mine) => n + mine.filter((t) => t > killedAt && t < startedAt).length, 0);
+    const seenMs = sawChange.filter((t): t is number => t !== undefined).map((t) => t - readyAt).sort((a, b) => a - b);
     const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
     console.log(`${INFORMERS} informers, master down ${DOWN_S} s\n`);
-    console.log('| lists tried while down | informers listed again | ready → listed again p50 / p99 / max | lists in the busiest 100 ms | master CPU, first 10 s back |');
-    console.log('| ---: | ---: | ---: | ---: | ---: |');
+    const spread = (ms: number[]): string => (ms.length ? `${s(quantile(ms, 0.5))} / ${s(quantile(ms, 0.99))} / ${s(ms[ms.length - 1])}` : '–');
+    console.log('| lists / watches tried while down | lists after the start | informers listed again | ready → listed again p50 / p99 / max | lists in the busiest 100 ms | ready → change seen p50 / p99 / max (informers) | master CPU, first 10 s back |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     console.log(
-      `| ${duringOutage} | ${backMs.length} of ${INFORMERS} | ${backMs.length ? `${s(quantile(backMs, 0.5))} / ${s(quantile(backMs, 0.99))} / ${s(backMs[backMs.length - 1])}` : '–'} | ${busiest} | ${cpu10.toFixed(2)} s |`,
+      `| ${duringOutage} / ${watchesDown} | ${listsAfter} | ${backMs.length} of ${INFORMERS} | ${spread(backMs)} | ${busiest} | ${spread(seenMs)} (${seenMs.length} of ${INFORMERS}) | ${cpu10.toFixed(2)} s |`,
     );
   } finally {
     for (const informer of informers) informer.stop();

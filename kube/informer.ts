@@ -39,10 +39,18 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
 const MIN_WATCH_TIMEOUT_MS = 300_000;
 const VERY_SHORT_WATCH_MS = 1000;
 
+/** True for the watch failures client-go's reflector retries as a watch: a refused connection, 429 Too Many Requests. */
+function rewatchable(err: unknown): boolean {
+  if (err instanceof ApiError) return err.code === 429;
+  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+  return e.code === 'ECONNREFUSED' || e.cause?.code === 'ECONNREFUSED' || /\bECONNREFUSED\b/.test(String(e.message ?? ''));
+}
+
 /**
  * List-then-watch cache of one resource, as client-go's shared informer: it keeps a local copy
- * keyed by namespace/name, re-watches from its last resourceVersion when a stream ends, and
- * re-lists (emitting the differences) when the server answers 410 Gone or cannot be reached.
+ * keyed by namespace/name, re-watches from its last resourceVersion when a stream ends or cannot
+ * start for a refused connection or a 429, and re-lists (emitting the differences) after 410
+ * Gone or any other failure.
  */
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
@@ -104,11 +112,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     let needList = true;
     while (!this.stopped) {
       try {
-        if (needList) await this.relist();
+        if (needList) {
+          await this.relist();
+          needList = false;
+        }
         needList = await this.watchOnce();
       } catch (err) {
         this.options.onError?.(err as Error);
-        needList = true;
+        // A watch that failed to a refused connection or a 429 is tried again from where it was
+        // (client-go's reflector): a master that restarts on its store then serves every node's
+        // watch instead of every node's list. A master whose store was replaced answers that
+        // watch with 410 Gone or 504 ResourceVersionTooLarge, and the next round lists.
+        if (!needList && !rewatchable(err)) needList = true;
         await sleep(this.backoff.next());
       }
     }

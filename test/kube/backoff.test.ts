@@ -3,6 +3,7 @@ import { LeaseRenewer } from '../../agent/node/lease-renewer';
 import { Backoff, jittered } from '../../kube/backoff';
 import type { KubeClient, WatchHandle, WatchQuery } from '../../kube/client';
 import { Informer } from '../../kube/informer';
+import { ApiError } from '../../kube/api-error';
 import type { ListWatch } from '../../kube/list-watch';
 import type { KubeList, KubeObject } from '../../kube/object';
 import { core } from '../../kube/resource-path';
@@ -90,6 +91,31 @@ describe("the informer's retries and watch lifetimes", () => {
       expect(gaps[i]).toBeGreaterThanOrEqual(want - 2);
       expect(gaps[i]).toBeLessThan(want + 150);
     });
+  });
+
+  test.each([
+    ['a refused connection', 're-watched from its resourceVersion', (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }), 1],
+    ['429 Too Many Requests', 're-watched from its resourceVersion', (): Error => new ApiError(429, 'TooManyRequests', 'too many requests, retry after 1 s'), 1],
+    ['a 500', 'listed again', (): Error => new ApiError(500, 'InternalError', 'boom'), 4],
+    ['a reset connection', 'listed again', (): Error => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 4],
+  ])('a watch that cannot start for %s is %s', async (_what, _outcome, failure, lists) => {
+    const source = failingSource(0);
+    const watchedFrom: (string | undefined)[] = [];
+    const watch = source.watch.bind(source);
+    source.watch = (ref, query, onEvent, onError) => {
+      watchedFrom.push(query.resourceVersion);
+      if (watchedFrom.length > 3) return watch(ref, query, onEvent, onError);
+      onError?.(failure());
+      return { stop: () => undefined, done: Promise.resolve() };
+    };
+    const informer = new Informer<ConfigMap>(source, core('configmaps'), { backoffMs: 10, random: () => 0 });
+    await informer.start();
+    for (let i = 0; i < 100 && watchedFrom.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    informer.stop();
+    // Three failed watches, then one that stays: re-watched from the list's resourceVersion
+    // (client-go's reflector for a refused connection or a 429), or listed again before each.
+    expect(watchedFrom).toEqual(['7', '7', '7', '7']);
+    expect(source.listsAt).toHaveLength(lists);
   });
 
   test('a watch that ends at once without an event is a failure, backed off, not asked again in a tight loop', async () => {
