@@ -166,3 +166,49 @@ export function profileTop(file: string, bundle?: string, n = 25): { functions: 
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([where, us]) => ({ selfPct: Math.round((us / total) * 1000) / 10, where }));
   return { functions: top(fn), files: top(files), seconds: total / 1e6 };
 }
+
+/** A node of V8's sampling heap profile (HeapProfiler.getSamplingProfile): bytes still live, by allocation stack. */
+interface HeapProfileNode {
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+export interface HeapLine {
+  mb: number;
+  where: string;
+}
+
+/**
+ * Where the live heap was allocated, from a .heapprofile (sampled: the bytes are estimates): by
+ * function, and by the innermost `depth` frames of lotse's own code (a JSON.parse means little
+ * without who called it). Module names as profileTop gives them for an esbuild bundle.
+ */
+export function heapProfileTop(file: string, bundle: string, n = 25, depth = 3): { functions: HeapLine[]; stacks: HeapLine[]; totalMb: number } {
+  const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: HeapProfileNode }).head;
+  const moduleOf = bundleModules(bundle);
+  const bundleName = bundle.split('/').pop() ?? '';
+  const frameName = (f: ProfileNode['callFrame']): string => {
+    const inBundle = f.url.endsWith(bundleName);
+    const short = inBundle ? moduleOf(f.lineNumber) : f.url.replace(/^.*node_modules\//, 'node_modules/').replace(/^(file|node):\/*.*\//, '');
+    return `${f.functionName || '(anonymous)'} ${short}`.trim();
+  };
+  const fns = new Map<string, number>();
+  const stacks = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapProfileNode, path: string[]): void => {
+    const name = frameName(node.callFrame);
+    const here = [...path, name];
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      fns.set(name, (fns.get(name) ?? 0) + node.selfSize);
+      const own = here.filter((w) => /\.ts$/.test(w) && !w.includes('node_modules'));
+      const key = [...(own.at(-1) === name ? [] : [name]), ...own.slice(-depth).reverse()].join(' ← ');
+      stacks.set(key, (stacks.get(key) ?? 0) + node.selfSize);
+    }
+    for (const c of node.children) walk(c, here);
+  };
+  walk(head, []);
+  const top = (m: Map<string, number>): HeapLine[] => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([where, b]) => ({ mb: b / 2 ** 20, where }));
+  return { functions: top(fns), stacks: top(stacks), totalMb: total / 2 ** 20 };
+}

@@ -4,7 +4,7 @@
  *
  *   npx esbuild bench/density.ts --bundle --platform=node --packages=external --outfile=bench/.out/density.js \
  *     && node bench/.out/density.js [--store sqlite,etcd] [--nodes 5000] [--pods 150000] [--hollow-procs 2] \
- *        [--create-concurrency 32] [--create-rate 0] [--binds-in-flight 0] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--master-node-flags 'FLAGS'|none]
+ *        [--create-concurrency 32] [--create-rate 0] [--binds-in-flight 0] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--heap-profile] [--master-node-flags 'FLAGS'|none]
  *
  * Processes: the master (`startMaster` with the controller manager, as `lotse master` runs it) in
  * one child; the hollow nodes (agent/hollow: the agent's real lease, node status, pod worker and
@@ -28,6 +28,9 @@
  * node:inspector, 5 ms sampling) into bench/.out/density-STORE-NODES-PODS[-hollow0].cpuprofile and
  * prints where their time went, by module and function. Pods deleted before they ran (evicted from
  * nodes the master found NotReady) are counted and reported, not waited for.
+ * --heap-profile samples the master's allocations from the pod phases on (V8's sampling heap
+ * profiler) and, before the final list of every pod, writes what is still live by allocation
+ * stack to bench/.out/density-STORE-NODES-PODS.heapprofile and prints its largest sites.
  * The master's process runs with the Node.js flags `lotse master` gets everywhere
  * (cluster/master-node-flags.ts); --master-node-flags replaces them ('none': V8's defaults).
  */
@@ -55,7 +58,7 @@ import { PrefixMirror } from '../master/store/prefix-mirror';
 import { SqliteStore } from '../master/store/sqlite-store';
 import { startEtcd, type RunningEtcd } from '../test/support/etcd';
 import { MASTER_NODE_FLAGS } from '../cluster/master-node-flags';
-import { LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
+import { heapProfileTop, LatencyTable, procFigures, profileTop, type LatencySummary, type ProcFigures } from './density-stats';
 
 interface Options {
   stores: string[];
@@ -74,6 +77,7 @@ interface Options {
   listEverySeconds: number;
   timeoutMin: number;
   cpuProf: boolean;
+  heapProfile: boolean;
   /** Node.js flags of the master's process: lotse's own (cluster/master-node-flags.ts) unless --master-node-flags says otherwise. */
   masterNodeFlags: string[];
 }
@@ -99,6 +103,7 @@ function options(): Options {
     listEverySeconds: Number(arg('list-every', '10')),
     timeoutMin: Number(arg('timeout-min', '40')),
     cpuProf: process.argv.includes('--cpu-prof'),
+    heapProfile: process.argv.includes('--heap-profile'),
     masterNodeFlags: process.argv.includes('--master-node-flags') ? arg('master-node-flags', '').split(' ').filter((f) => f && f !== 'none') : [...MASTER_NODE_FLAGS],
   };
 }
@@ -282,11 +287,14 @@ async function runMaster(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'density-master-'));
   const m = await startMaster({ dataDir, listen: '127.0.0.1:0', store: process.env.BENCH_STORE || undefined, controllers: masterControllers(schedulerTuning()) });
   let profiler: Session | undefined;
+  let heapProfiler: Session | undefined;
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'reset') {
       calls.clear();
       sli.clear();
     }
+    if (msg.type === 'reset' && process.env.BENCH_HEAP_PROFILE) heapProfiler ??= startHeapProfiler();
+    if (msg.type === 'heapprofile') void writeHeapProfile(heapProfiler, process.env.BENCH_HEAP_PROFILE ?? '').then(() => process.send?.({ type: 'heapprofile' }));
     // The profile covers the pod phases, as the latency figures do.
     if (msg.type === 'reset' && process.env.BENCH_PROFILE) profiler ??= startProfiler();
     if (msg.type === 'profile') void stopProfiler(profiler, process.env.BENCH_PROFILE ?? '').then(() => process.send?.({ type: 'profile' }));
@@ -320,6 +328,28 @@ function stopProfiler(session: Session | undefined, file: string): Promise<void>
     session.post('Profiler.stop', (err, result) => {
       if (!err) writeFileSync(file, JSON.stringify(result.profile));
       resolve();
+    });
+  });
+}
+
+/** V8's sampling heap profiler: one sample per 256 KB allocated on average, cheap enough to leave on for a whole run. */
+function startHeapProfiler(): Session {
+  const session = new Session();
+  session.connect();
+  session.post('HeapProfiler.enable');
+  session.post('HeapProfiler.startSampling', { samplingInterval: 256 * 1024 });
+  return session;
+}
+
+/** What of the sampled allocations is still live (V8 drops a sample when its object is collected). */
+function writeHeapProfile(session: Session | undefined, file: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (!session) return resolve();
+    session.post('HeapProfiler.collectGarbage', () => {
+      session.post('HeapProfiler.getSamplingProfile', (err, result) => {
+        if (!err) writeFileSync(file, JSON.stringify(result.profile));
+        resolve();
+      });
     });
   });
 }
@@ -733,7 +763,8 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   const profile = resolve('bench/.out', `density-${store}-${o.nodes}-${o.pods}.cpuprofile`);
   // The first hollow process is profiled too: where a node's agent spends its time under load.
   const hollowProfile = o.cpuProf ? profile.replace(/\.cpuprofile$/, '-hollow0.cpuprofile') : '';
-  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '', BENCH_BINDS_IN_FLIGHT: String(o.bindsInFlight) }, o.masterNodeFlags);
+  const heapProfile = o.heapProfile ? profile.replace(/\.cpuprofile$/, '.heapprofile') : '';
+  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '', BENCH_HEAP_PROFILE: heapProfile, BENCH_BINDS_IN_FLIGHT: String(o.bindsInFlight) }, o.masterNodeFlags);
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const hollows: ChildProcess[] = [];
   const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;
@@ -755,6 +786,7 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
     prober.start();
     await podPhases(o, client, tracker, namespaces, master, hollows, etcdP, deadline, result);
     result.readyNodesAtEnd = await countReady(client).catch(() => -1);
+    if (heapProfile && (await ask(master, 'heapprofile', 600_000))) console.log(summarizeHeapProfile(heapProfile));
     await prober.timed('LIST pods (cluster, all of them)', () => client.list(core('pods')));
   } catch (err) {
     result.note = `stopped: ${(err as Error).message}`;
@@ -919,6 +951,15 @@ function summarizeProfile(file: string, whose: string): string | undefined {
   for (const l of top.files.slice(0, 15)) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
   lines.push('by function:');
   for (const l of top.functions) lines.push(`  ${l.selfPct.toFixed(1).padStart(5)} %  ${l.where}`);
+  return lines.join('\n');
+}
+
+function summarizeHeapProfile(file: string): string {
+  const top = heapProfileTop(file, process.argv[1]);
+  const lines = [`the master's live heap by allocation site ${file} (${top.totalMb.toFixed(0)} MB sampled)`, 'by function:'];
+  for (const l of top.functions) lines.push(`  ${l.mb.toFixed(0).padStart(6)} MB  ${l.where}`);
+  lines.push('by stack (allocating function ← lotse callers):');
+  for (const l of top.stacks) lines.push(`  ${l.mb.toFixed(0).padStart(6)} MB  ${l.where}`);
   return lines.join('\n');
 }
 

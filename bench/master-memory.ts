@@ -6,13 +6,17 @@
  * bench prints the heap's largest constructors by retained self size (a cheap breakdown).
  * --list-cache makes one `spec.nodeName=` list of pods first, as every agent does, so the API's
  * list cache of pods (master/api/list-cache.ts) holds them too, as in a cluster with nodes.
+ * --whole-list then lists every pod in one unpaginated request, read by a client that counts the
+ * bytes and keeps none, and prints how far the master's heap rose above the settled heap while
+ * it answered (sampled every 5 ms and after each of the answer's slices).
  *
  *   npx esbuild bench/master-memory.ts --bundle --platform=node --packages=external --outfile=bench/.out/master-memory.js \
- *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--list-cache] [--snapshot FILE]
+ *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--list-cache] [--whole-list] [--snapshot FILE]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import https from 'node:https';
 import { writeHeapSnapshot } from 'node:v8';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { KubeClient } from '../kube/client';
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     const perPodKb = ((after.heapMb - before.heapMb) * 1024) / pods;
     console.log(`after ${pods} pods: heap ${after.heapMb.toFixed(0)} MB, RSS ${after.rssMb.toFixed(0)} MB: ${perPodKb.toFixed(1)} KB of heap per pod`);
     console.log(`at 150,000 pods that is ${((perPodKb * 150_000) / 2 ** 20).toFixed(2)} GB of heap for the pods alone`);
+    if (process.argv.includes('--whole-list')) await wholeList(m.url, m.caPem, m.adminToken, after.heapMb);
     if (snapshot) console.log(`heap snapshot: ${writeHeapSnapshot(snapshot)}`);
   } finally {
     client.close();
@@ -96,6 +101,33 @@ async function main(): Promise<void> {
     await etcd?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** One unpaginated list of every pod, its bytes counted and dropped, with the master's heap sampled meanwhile. */
+async function wholeList(server: string, ca: string, token: string, settledMb: number): Promise<void> {
+  let peak = 0;
+  const sample = (): void => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  };
+  const timer = setInterval(sample, 5);
+  const started = performance.now();
+  const { bytes, status } = await new Promise<{ bytes: number; status: number }>((resolve, reject) => {
+    const url = new URL(server);
+    const req = https.request({ host: url.hostname, port: url.port, path: '/api/v1/pods', ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        sample();
+      });
+      res.on('end', () => resolve({ bytes: n, status: res.statusCode ?? 0 }));
+      res.on('error', reject);
+    });
+    req.on('error', reject).end();
+  });
+  clearInterval(timer);
+  sample();
+  console.log(`an unpaginated list of every pod: HTTP ${status}, ${(bytes / 2 ** 20).toFixed(0)} MB in ${((performance.now() - started) / 1000).toFixed(2)} s; ` +
+    `the heap's peak ${(peak / 2 ** 20 - settledMb).toFixed(0)} MB above the settled heap (${settledMb.toFixed(0)} MB)`);
 }
 
 main().then(
