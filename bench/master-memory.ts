@@ -2,8 +2,8 @@
  * What a pod costs the master in memory: the V8 heap after a full GC, before and after N pods
  * exist (created, bound, their status written as an agent writes it), divided by N; with the
  * controller manager (as `lotse master` runs) or without it (--no-controllers), so the share of
- * the controllers' informers shows. --snapshot FILE writes a heap snapshot at the end, and the
- * bench prints the heap's largest constructors by retained self size (a cheap breakdown).
+ * the controllers' informers shows. --snapshot FILE writes a heap snapshot at the end (for
+ * DevTools' Memory panel).
  * --list-cache makes one `spec.nodeName=` list of pods first, as every agent does, so the API's
  * list cache of pods (master/api/list-cache.ts) holds them too, as in a cluster with nodes.
  * --whole-list then lists every pod in one unpaginated request, read by a client that counts the
