@@ -118,7 +118,7 @@ export class ResourceHandler {
     const opts = parseListOptions(rr.resource, rr.query);
     const filter = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continueToken: rr.query.get('continue') || undefined };
     const result: { items: Items<Obj>; resourceVersion: string; continueToken?: string } = wantsEverything(filter)
-      ? await this.registry.scan(rr.resource, rr.namespace)
+      ? await this.registry.listAll(rr.resource, rr.namespace, filter)
       : await this.registry.list(rr.resource, rr.namespace, filter);
     const meta = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
     if (wantsTable(req)) return { status: 200, body: table(rr, result.items, meta) };

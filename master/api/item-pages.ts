@@ -1,7 +1,8 @@
 /**
  * A list's items made a page at a time while its answer is written (reply-writer.ts), for a list
- * of every object of a resource: it is read from a StoreScan, and neither its objects nor its
- * encoding are ever held whole (kube-apiserver streams large list answers item by item too).
+ * without a limit that is longer than a page: read from a StoreScan, or from the list cache's
+ * candidates, so neither its objects nor its encoding are ever held whole (kube-apiserver streams
+ * large list answers item by item too).
  */
 export class ItemPages<T = unknown> {
   constructor(private readonly source: () => Promise<T[] | undefined>) {}

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Selector } from '../../kube/label-selector';
 import type { Store, StoredValue } from '../store/store';
-import { StoreError } from '../store/store';
+import { SCAN_PAGE_SIZE, StoreError } from '../store/store';
 import { withEphemeralContainers } from './ephemeral-containers';
-import { ItemPages } from './item-pages';
+import { ItemPages, type Items } from './item-pages';
 import { copyJson } from './json-copy';
 import { sameContent } from './same-content';
 import { FieldSelector } from './field-selector';
@@ -153,14 +153,51 @@ export class Registry {
   }
 
   /**
+   * What a list without a limit or a continue token asks for, made a page at a time as the answer
+   * is written when there is more than a page of it: without a selector from a store scan (scan),
+   * with one from the list cache's candidates (its frozen objects as of one revision, so the pages
+   * stay consistent however long the client takes). A selective list the cache cannot answer is
+   * built at once from the store, as `list` builds it.
+   */
+  async listAll(r: ResourceInfo, namespace: string | undefined, filter: Pick<ListFilter, 'labelSelector' | 'fieldSelector'>): Promise<{ items: Items<Obj>; resourceVersion: string }> {
+    if (!selective(filter)) return this.scan(r, namespace);
+    const cached = await this.lists.for(storeKey(r, undefined), r.kind)?.candidates(storeKey(r, namespace), filter.labelSelector, filter.fieldSelector, undefined);
+    if (!cached) return this.list(r, namespace, filter);
+    const resourceVersion = String(cached.revision);
+    if (cached.items.length <= SCAN_PAGE_SIZE) return pick(r, cached.items, resourceVersion, filter, 0);
+    let next = 0;
+    const items = new ItemPages<Obj>(async () => {
+      while (next < cached.items.length) {
+        const page = pick(r, cached.items.slice(next, (next += SCAN_PAGE_SIZE)), resourceVersion, filter, 0).items;
+        if (page.length > 0) return page;
+      }
+      return undefined;
+    });
+    return { items, resourceVersion };
+  }
+
+  /**
    * Every object of the resource (in a namespace) as of one revision, read from the store a page
    * at a time as the answer is written: a list without a selector or a limit, which at 100,000
    * pods would otherwise hold every object decoded at once (the master's heap ran out in one).
+   * The first page is read here: a list that fits in it is answered whole, at once, as before
+   * (an answer in pages takes turns of the event loop, each long on a busy master).
    */
-  async scan(r: ResourceInfo, namespace: string | undefined): Promise<{ items: ItemPages<Obj>; resourceVersion: string }> {
+  async scan(r: ResourceInfo, namespace: string | undefined): Promise<{ items: Items<Obj>; resourceVersion: string }> {
     const scan = await this.store.scan(storeKey(r, namespace));
-    const items = new ItemPages(async () => (await scan.next())?.map((sv) => withVersion(r, sv)));
-    return { items, resourceVersion: String(scan.revision) };
+    const resourceVersion = String(scan.revision);
+    const convert = (page: StoredValue[]): Obj[] => page.map((sv) => withVersion(r, sv));
+    const first = convert((await scan.next()) ?? []);
+    if (first.length < SCAN_PAGE_SIZE) return { items: first, resourceVersion };
+    let pending: Obj[] | undefined = first;
+    const items = new ItemPages<Obj>(async () => {
+      const page = pending;
+      pending = undefined;
+      if (page) return page;
+      const next = await scan.next();
+      return next && convert(next);
+    });
+    return { items, resourceVersion };
   }
 
   /** uid: the caller's when defaulting already needed it (a Job's generated selector names it). */
@@ -392,9 +429,9 @@ function stripRv(obj: Obj): Obj {
   return { ...obj, metadata: meta };
 }
 
-/** True when a list wants every object there is (no selector, no limit, no continue): what Registry.scan is for. */
+/** True when a list wants every object its selectors match (no limit, no continue): what Registry.listAll is for. */
 export function wantsEverything(filter: ListFilter): boolean {
-  return !selective(filter) && !(filter.limit && filter.limit > 0) && !filter.continueToken;
+  return !(filter.limit && filter.limit > 0) && !filter.continueToken;
 }
 
 function selective(filter: ListFilter): boolean {

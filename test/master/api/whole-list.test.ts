@@ -1,4 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeClient } from '../../../kube/client';
+import { Selector } from '../../../kube/label-selector';
+import { ItemPages, type Items } from '../../../master/api/item-pages';
+import { Registry, type Obj } from '../../../master/api/registry';
+import { resources, type ResourceInfo } from '../../../master/api/resources';
+import { SqliteStore } from '../../../master/store/sqlite-store';
+import { SCAN_PAGE_SIZE } from '../../../master/store/store';
 import { core } from '../../../kube/resource-path';
 import { rawRequest } from '../../support/https-raw';
 import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
@@ -22,7 +31,7 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
     for (const ns of ['whole-a', 'whole-b']) await client.create(core('namespaces'), { metadata: { name: ns } } as never);
     const names = Array.from({ length: 1_200 }, (_, i) => i);
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(names.slice(i, i + 50).map((n) => client.create(core('configmaps', n % 3 ? 'whole-a' : 'whole-b'), { metadata: { name: `cm-${String(n).padStart(4, '0')}` }, data: { v: '0', pad: 'x'.repeat(2_000) } } as never)));
+      await Promise.all(names.slice(i, i + 50).map((n) => client.create(core('configmaps', n % 3 ? 'whole-a' : 'whole-b'), { metadata: { name: `cm-${String(n).padStart(4, '0')}`, labels: { parity: n % 2 ? 'odd' : 'even' } }, data: { v: '0', pad: 'x'.repeat(2_000) } } as never)));
     }
   });
 
@@ -32,11 +41,11 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
   });
 
   /** Every configmap of the scope through pages of `limit`, as kubectl reads them. */
-  async function inChunks(namespace: string | undefined, limit: number): Promise<ConfigMap[]> {
+  async function inChunks(namespace: string | undefined, limit: number, labelSelector?: string): Promise<ConfigMap[]> {
     const items: ConfigMap[] = [];
     let cont: string | undefined;
     do {
-      const page = await client.list<never>(core('configmaps', namespace), { limit, continue: cont });
+      const page = await client.list<never>(core('configmaps', namespace), { limit, continue: cont, labelSelector });
       items.push(...(page.items as ConfigMap[]));
       cont = page.metadata.continue || undefined;
     } while (cont);
@@ -55,6 +64,16 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
     const asTable = JSON.parse(table.body) as { kind: string; rows: { cells: unknown[] }[] };
     expect(asTable.kind).toBe('Table');
     expect(asTable.rows.map((r) => r.cells[0])).toEqual((await inChunks('whole-a', 500)).map((c) => c.metadata.name));
+  });
+
+  test('a selective list without a limit holds what a paginated one holds, with more matches than a page', async () => {
+    for (const namespace of [undefined, 'whole-a']) {
+      for (const labelSelector of ['parity=even', 'parity in (odd)', 'parity']) {
+        const whole = await client.list<never>(core('configmaps', namespace), { labelSelector });
+        expect((whole.items as ConfigMap[]).length).toBeGreaterThan(260);
+        expect((whole.items as ConfigMap[]).map(id)).toEqual((await inChunks(namespace, 100, labelSelector)).map(id));
+      }
+    }
   });
 
   test('objects changed while the answer is written are as they were at its resourceVersion', async () => {
@@ -80,5 +99,51 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
     const changedAfter = whole.filter((c) => c.data.v === '1');
     // What it holds changed is what was changed before its revision: the first changes, never a later one.
     expect(changedAfter.map((c) => c.metadata.name)).toEqual(changedBeforeListEnded.slice(0, changedAfter.length).sort());
+  });
+});
+
+describe('Registry.scan', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let registry: Registry;
+  const configmaps = resources.find((r) => r.plural === 'configmaps') as ResourceInfo;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lotse-registry-scan-'));
+    store = new SqliteStore(join(dir, 'state.db'));
+    registry = new Registry(store);
+  });
+
+  afterEach(async () => {
+    registry.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every item of a scan's answer, reading its pages. */
+  async function all(items: Items<Obj>): Promise<Obj[]> {
+    if (Array.isArray(items)) return items;
+    const got: Obj[] = [];
+    for (let page = await items.next(); page; page = await items.next()) got.push(...page);
+    return got;
+  }
+
+  test('a list that fits in one page is answered whole, at once; a longer one in pages, with the same items a list gives', async () => {
+    for (let i = 0; i < SCAN_PAGE_SIZE + 10; i++) await registry.create(configmaps, i < 10 ? 'small' : 'large', { metadata: { name: `cm-${String(i).padStart(4, '0')}`, labels: { app: 'cm' } }, data: { i: String(i) } });
+    const small = await registry.scan(configmaps, 'small');
+    expect(Array.isArray(small.items)).toBe(true);
+    expect(await all(small.items)).toEqual((await registry.list(configmaps, 'small')).items);
+    const large = await registry.scan(configmaps, 'large');
+    expect(large.items).toBeInstanceOf(ItemPages);
+    expect(await all(large.items)).toEqual((await registry.list(configmaps, 'large')).items);
+    expect(large.resourceVersion).toBe((await registry.list(configmaps, 'large')).resourceVersion);
+    // With a selector, from the list cache: the same rule.
+    const labelSelector = Selector.parse('app=cm');
+    const selectiveSmall = await registry.listAll(configmaps, 'small', { labelSelector });
+    expect(Array.isArray(selectiveSmall.items)).toBe(true);
+    expect(await all(selectiveSmall.items)).toEqual((await registry.list(configmaps, 'small', { labelSelector })).items);
+    const selectiveLarge = await registry.listAll(configmaps, undefined, { labelSelector });
+    expect(selectiveLarge.items).toBeInstanceOf(ItemPages);
+    expect(await all(selectiveLarge.items)).toEqual((await registry.list(configmaps, undefined, { labelSelector })).items);
   });
 });
