@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Selector } from '../../../kube/label-selector';
 import { FieldSelector } from '../../../master/api/field-selector';
 import { Registry, type ListFilter, type Obj } from '../../../master/api/registry';
 import { resources, type ResourceInfo } from '../../../master/api/resources';
-import { SqliteStore } from '../../../master/store/sqlite-store';
+import type { SqliteStore } from '../../../master/store/sqlite-store';
 import type { Store } from '../../../master/store/store';
+import { useSqliteRegistry } from '../../support/sqlite-registry';
 
 const pods = resources.find((r) => r.plural === 'pods') as ResourceInfo;
 const configmaps = resources.find((r) => r.plural === 'configmaps') as ResourceInfo;
@@ -20,21 +18,11 @@ async function reference(store: Store, r: ResourceInfo, namespace: string | unde
 const id = (o: Obj): string => `${o.metadata?.namespace}/${o.metadata?.name}@${o.metadata?.resourceVersion}`;
 
 describe('selective lists served from the list cache', () => {
-  let dir: string;
+  const state = useSqliteRegistry('list-cache');
   let store: SqliteStore;
   let registry: Registry;
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lotse-list-cache-'));
-    store = new SqliteStore(join(dir, 'state.db'));
-    registry = new Registry(store);
-  });
-
-  afterEach(async () => {
-    registry.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ store, registry } = state));
 
   test('every selector form returns what a scan of the store returns, through creates, relabels and deletes', async () => {
     const selectors = ['app=a1', 'app in (a1,a2)', 'app!=a1', 'app notin (a0)', 'tier', '!tier', 'app=a1,tier=web', 'app=none', 'app=a2,!tier'];

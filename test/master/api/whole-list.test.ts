@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubeClient } from '../../../kube/client';
 import { Selector } from '../../../kube/label-selector';
 import { ItemPages, type Items } from '../../../master/api/item-pages';
-import { Registry, type Obj } from '../../../master/api/registry';
+import type { Obj } from '../../../master/api/registry';
 import { resources, type ResourceInfo } from '../../../master/api/resources';
-import { SqliteStore } from '../../../master/store/sqlite-store';
 import { SCAN_PAGE_SIZE } from '../../../master/store/store';
 import { core } from '../../../kube/resource-path';
 import { rawRequest } from '../../support/https-raw';
+import { useSqliteRegistry } from '../../support/sqlite-registry';
 import { startTestMaster, storeKinds, type TestMaster } from '../../support/master';
 
 jest.setTimeout(120_000);
@@ -103,22 +100,8 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
 });
 
 describe('Registry.scan', () => {
-  let dir: string;
-  let store: SqliteStore;
-  let registry: Registry;
+  const state = useSqliteRegistry('registry-scan');
   const configmaps = resources.find((r) => r.plural === 'configmaps') as ResourceInfo;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lotse-registry-scan-'));
-    store = new SqliteStore(join(dir, 'state.db'));
-    registry = new Registry(store);
-  });
-
-  afterEach(async () => {
-    registry.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   /** Every item of a scan's answer, reading its pages. */
   async function all(items: Items<Obj>): Promise<Obj[]> {
@@ -129,6 +112,7 @@ describe('Registry.scan', () => {
   }
 
   test('a list that fits in one page is answered whole, at once; a longer one in pages, with the same items a list gives', async () => {
+    const { registry } = state;
     for (let i = 0; i < SCAN_PAGE_SIZE + 10; i++) await registry.create(configmaps, i < 10 ? 'small' : 'large', { metadata: { name: `cm-${String(i).padStart(4, '0')}`, labels: { app: 'cm' } }, data: { i: String(i) } });
     const small = await registry.scan(configmaps, 'small');
     expect(Array.isArray(small.items)).toBe(true);
