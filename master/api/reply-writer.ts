@@ -47,7 +47,8 @@ export function writeReply(res: ServerResponse, reply: Reply): Promise<void> | u
   // `…"items":[]}` without its last two characters: everything before the first entry.
   const head = JSON.stringify({ ...(reply.body as Record<string, unknown>), [list.key]: [] }).slice(0, -2);
   const writer = new SlicedList(res, list.entries, head);
-  return writer.slice() ? undefined : writer.rest();
+  const ended = writer.slice();
+  return ended === 'done' ? undefined : writer.rest(ended);
 }
 
 /** The arrays a list answer ends with: a list's items, a Table's rows (`kubectl get` asks for Tables). */
@@ -63,6 +64,9 @@ function sliceableList(body: unknown): { key: string; entries: unknown[] | ItemP
   return Array.isArray(entries) && entries.length >= SLICED_FROM_ENTRIES ? { key, entries } : undefined;
 }
 
+/** Why a slice stopped: the answer is complete, its budget is spent, or its page is (the next is to be read). */
+type SliceEnd = 'done' | 'budget' | 'page';
+
 /** One list answer being written: where it is, and what is encoded but not yet written. */
 class SlicedList {
   /** The entries being encoded: all of them, or the page read last. */
@@ -71,6 +75,8 @@ class SlicedList {
   private written = 0;
   /** When the last slice ended (performance.now()); the first slice gets SLICE_BUDGET_MS. */
   private lastEnded: number | undefined;
+  /** The deadline the last slice had. */
+  private until = 0;
 
   constructor(
     private readonly res: ServerResponse,
@@ -81,12 +87,12 @@ class SlicedList {
     this.entries = Array.isArray(entries) ? entries : [];
   }
 
-  /** Encodes for one budget and writes it; true once the answer is complete. */
-  slice(): boolean {
-    const started = performance.now();
-    // With turns of the loop longer than the budget, 8 ms a turn would leave a list of 5,000
-    // nodes waiting seconds for its turns: it gets as long as the loop ran other work meanwhile.
-    const until = started + (this.lastEnded === undefined ? SLICE_BUDGET_MS : fairShareMs(started - this.lastEnded, SLICE_BUDGET_MS));
+  /**
+   * Encodes until `until` (performance.now(); by default one budget from now) or until the entries
+   * run out, writes it, and says why it stopped: the answer is complete, the budget is spent, or
+   * the page is (the next one is to be read).
+   */
+  slice(until = this.budgetFrom(performance.now())): SliceEnd {
     const { entries } = this;
     while (this.next < entries.length) {
       const end = Math.min(this.next + ENTRIES_PER_CLOCK_READ, entries.length);
@@ -94,21 +100,44 @@ class SlicedList {
       this.next = end;
       if (performance.now() >= until) break;
     }
-    const done = this.next === entries.length && !this.pages;
+    const exhausted = this.next === entries.length;
+    const done = exhausted && !this.pages;
     if (done) this.res.end(this.text + ']}');
     else if (this.text) this.res.write(this.text);
     this.text = '';
     this.lastEnded = performance.now();
-    return done;
+    this.until = until;
+    return done ? 'done' : exhausted ? 'page' : 'budget';
   }
 
-  async rest(): Promise<void> {
+  /**
+   * The rest of the answer, a slice a turn. A page read without waiting for I/O (SQLite's) is
+   * encoded in what is left of the budget of the slice that ran out of entries, in the same turn:
+   * a turn per page would make a list of 5,000 nodes (20 pages) wait for 20 turns of a busy loop.
+   */
+  async rest(ended: SliceEnd): Promise<void> {
     for (;;) {
+      if (ended === 'page') {
+        const deadline = this.until;
+        if (!(await this.readPage())) return;
+        if (performance.now() < deadline) {
+          ended = this.slice(deadline);
+          if (ended === 'done') return;
+          continue;
+        }
+      }
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (responseGone(this.res)) return;
-      if (this.next === this.entries.length && this.pages && !(await this.readPage())) return;
-      if (this.slice()) return;
+      ended = this.slice();
+      if (ended === 'done') return;
     }
+  }
+
+  /** One budget from `started`: SLICE_BUDGET_MS, or as long as the loop ran other work since the last slice (fairShareMs). */
+  private budgetFrom(started: number): number {
+    // With turns of the loop longer than the budget, 8 ms a turn would leave a list of 5,000
+    // nodes waiting seconds for its turns: it gets as long as the loop ran other work meanwhile.
+    return started + (this.lastEnded === undefined ? SLICE_BUDGET_MS : fairShareMs(started - this.lastEnded, SLICE_BUDGET_MS));
   }
 
   /** The next page to encode, once the client has taken what was written; false when the answer ended (or was aborted). */

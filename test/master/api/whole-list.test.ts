@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { KubeClient } from '../../../kube/client';
 import { Selector } from '../../../kube/label-selector';
 import { ItemPages, type Items } from '../../../master/api/item-pages';
@@ -28,7 +30,7 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
     for (const ns of ['whole-a', 'whole-b']) await client.create(core('namespaces'), { metadata: { name: ns } } as never);
     const names = Array.from({ length: 1_200 }, (_, i) => i);
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(names.slice(i, i + 50).map((n) => client.create(core('configmaps', n % 3 ? 'whole-a' : 'whole-b'), { metadata: { name: `cm-${String(n).padStart(4, '0')}`, labels: { parity: n % 2 ? 'odd' : 'even' } }, data: { v: '0', pad: 'x'.repeat(2_000) } } as never)));
+      await Promise.all(names.slice(i, i + 50).map((n) => client.create(core('configmaps', n % 3 ? 'whole-a' : 'whole-b'), { metadata: { name: `cm-${String(n).padStart(4, '0')}`, labels: { parity: n % 2 ? 'odd' : 'even' } }, data: { v: '0', pad: 'x'.repeat(n % 3 ? 2_000 : 64_000) } } as never)));
     }
   });
 
@@ -75,29 +77,46 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
 
   test('objects changed while the answer is written are as they were at its resourceVersion', async () => {
     const before = await inChunks('whole-b', 500);
-    const listed = client.list<never>(core('configmaps', 'whole-b'));
-    // Changes from the last configmap backwards, while the list is being written from the first.
-    const changedBeforeListEnded: string[] = [];
-    let listEnded = false;
-    void listed.finally(() => (listEnded = true));
-    const changes = (async () => {
-      for (const c of [...before].reverse().slice(0, 200)) {
-        await client.patch(core('configmaps', 'whole-b', c.metadata.name), 'merge', { data: { v: '1' } });
-        if (!listEnded) changedBeforeListEnded.push(c.metadata.name);
-      }
-    })();
-    const whole = (await listed).items as ConfigMap[];
-    await changes;
-    // The test means something only if writes landed while the list was written.
-    expect(changedBeforeListEnded.length).toBeGreaterThan(0);
-    const rv = Number((await listed).metadata.resourceVersion);
-    expect(whole.map((c) => c.metadata.name)).toEqual(before.map((c) => c.metadata.name));
-    for (const c of whole) expect(Number(c.metadata.resourceVersion)).toBeLessThanOrEqual(rv);
-    const changedAfter = whole.filter((c) => c.data.v === '1');
-    // What it holds changed is what was changed before its revision: the first changes, never a later one.
-    expect(changedAfter.map((c) => c.metadata.name)).toEqual(changedBeforeListEnded.slice(0, changedAfter.length).sort());
+    // A client that reads nothing until 200 patches are done: the answer (~25 MB) is more than
+    // the master buffers (4 MiB) and the sockets hold, so the master is mid-scan meanwhile.
+    const reading = pausedList(m, '/api/v1/namespaces/whole-b/configmaps');
+    await reading.started;
+    const changed = [...before].reverse().slice(0, 200).map((c) => c.metadata.name);
+    for (const name of changed) await client.patch(core('configmaps', 'whole-b', name), 'merge', { data: { v: '1' } });
+    const listed = JSON.parse(await reading.rest()) as { metadata: { resourceVersion: string }; items: ConfigMap[] };
+    const rv = Number(listed.metadata.resourceVersion);
+    expect(listed.items.map((c) => c.metadata.name)).toEqual(before.map((c) => c.metadata.name));
+    for (const c of listed.items) expect(Number(c.metadata.resourceVersion)).toBeLessThanOrEqual(rv);
+    // Every patch came after the list's revision: none of them shows.
+    expect(listed.items.filter((c) => c.data.v !== '0').map((c) => c.metadata.name)).toEqual([]);
+    expect(Number((await client.get(core('configmaps', 'whole-b', changed[0]))).metadata?.resourceVersion)).toBeGreaterThan(rv);
   });
 });
+
+/** A GET whose client reads nothing until rest(), which reads the whole body. */
+function pausedList(m: TestMaster, path: string): { started: Promise<void>; rest(): Promise<string> } {
+  const url = new URL(m.url);
+  let response!: (res: IncomingMessage) => void;
+  const got = new Promise<IncomingMessage>((resolve) => (response = resolve));
+  const req = https.request({ host: url.hostname, port: url.port, path, ca: m.caPem, headers: { authorization: `Bearer ${m.adminToken}` } }, (res) => {
+    res.pause();
+    response(res);
+  });
+  req.end();
+  return {
+    started: got.then(() => undefined),
+    rest: async () => {
+      const res = await got;
+      const chunks: Buffer[] = [];
+      return new Promise((resolve, reject) => {
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+        res.resume();
+      });
+    },
+  };
+}
 
 describe('Registry.scan', () => {
   const state = useSqliteRegistry('registry-scan');
