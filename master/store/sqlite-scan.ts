@@ -1,4 +1,4 @@
-import { StoreError, type StoredValue, type StoreScan } from './store';
+import type { StoredValue, StoreScan } from './store';
 
 /** A key as the scan's revision had it: what its value is looked up by, page by page. */
 export interface ScanKey {
@@ -27,7 +27,7 @@ export interface ScanReader {
  * revisions) are read at once, which is consistent because SQLite reads and writes in one
  * thread; each page then reads its values as they are now and takes a value changed or deleted
  * since the scan's revision from the history (the log row of the write that made the value the
- * scan saw). A list of 110,000 pods so holds ~17 MB of keys instead of every pod's JSON text
+ * scan saw), when the history still has it (valueOf). A list of 110,000 pods so holds ~17 MB of keys instead of every pod's JSON text
  * (~3 KB each) or, decoded, several times that.
  */
 export class SqliteScan implements StoreScan {
@@ -48,17 +48,20 @@ export class SqliteScan implements StoreScan {
     this.next_ += page.length;
     if (this.next_ >= this.keys.length) this.keys = [];
     const now = new Map(this.reader.rowsBetween(page[0].key, page[page.length - 1].key).map((row) => [row.key, row]));
-    return page.map((k) => this.valueOf(k, now.get(k.key)));
+    return page.flatMap((k) => this.valueOf(k, now.get(k.key)));
   }
 
-  private valueOf(k: ScanKey, current: ScanRow | undefined): StoredValue {
+  /**
+   * The value the scan's revision had. A key changed since whose earlier value is no longer in
+   * the history (written before the last compaction, which keeps 5 minutes) is given as it is now,
+   * or left out if it was deleted: its modRevision then says it is newer than the scan, and a
+   * watch from the scan's revision brings that change again, so an informer built on the list
+   * still ends up right. Failing the list instead would fail every large list on a busy cluster.
+   */
+  private valueOf(k: ScanKey, current: ScanRow | undefined): StoredValue[] {
     const text = current?.mod_revision === k.mod_revision ? current.value : this.reader.valueWrittenAt(k.key, k.mod_revision);
-    if (text === undefined) {
-      throw new StoreError(
-        'Gone',
-        `cannot read ${k.key} as of revision ${this.revision}: it changed since and its history up to revision ${k.mod_revision} was compacted; list again`,
-      );
-    }
-    return { key: k.key, value: JSON.parse(text) as Record<string, unknown>, modRevision: k.mod_revision, createRevision: k.create_revision };
+    if (text !== undefined) return [{ key: k.key, value: JSON.parse(text) as Record<string, unknown>, modRevision: k.mod_revision, createRevision: k.create_revision }];
+    if (!current) return [];
+    return [{ key: k.key, value: JSON.parse(current.value) as Record<string, unknown>, modRevision: current.mod_revision, createRevision: current.create_revision }];
   }
 }

@@ -34,9 +34,10 @@ export interface ListResult {
 /**
  * Every value under a prefix as of one revision, handed out a page at a time: what a list too
  * large to hold decoded at once is answered from. Each page is read or decoded when it is asked
- * for, and the values are still those of `revision` however long the reader takes between pages.
- * Once the store compacted that revision a page may throw StoreError('Gone') instead (etcd: any
- * page after the first; SQLite: a page with a value changed since, whose history is gone).
+ * for, and the values are still those of `revision` however long the reader takes between pages,
+ * until the store compacts that revision. Then etcd's next page throws StoreError('Gone'); SQLite
+ * gives a key changed since whose earlier value the history no longer has as it is now (its
+ * modRevision above the scan's revision), or leaves it out if it was deleted.
  */
 export interface StoreScan {
   /** The revision every value is as of. */
