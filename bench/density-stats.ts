@@ -138,6 +138,11 @@ export function bundleModules(bundle: string): (line: number) => string {
   };
 }
 
+/** A profiled script's URL as a profile summary names it: node_modules/… for a package, the file's name otherwise. */
+function shortUrl(url: string): string {
+  return url.replace(/^.*node_modules\//, 'node_modules/').replace(/^(file|node):\/*.*\//, '');
+}
+
 /**
  * The functions with the most self time in a .cpuprofile (as DevTools' Bottom-Up view), and the
  * same by source module when the profiled script was the esbuild bundle `bundle`.
@@ -155,7 +160,7 @@ export function profileTop(file: string, bundle?: string, n = 25): { functions: 
     const f = byId.get(id)?.callFrame;
     if (!f) continue;
     const inBundle = moduleOf && bundle && f.url.endsWith(bundle.split('/').pop() ?? '');
-    const short = inBundle ? moduleOf(f.lineNumber) : f.url.replace(/^.*node_modules\//, 'node_modules/').replace(/^file:\/\/.*\//, '');
+    const short = inBundle ? moduleOf(f.lineNumber) : shortUrl(f.url);
     // A bundle's line numbers mean nothing in the sources: name the module only.
     const where = `${f.functionName || '(anonymous)'} ${short}${f.url && !inBundle ? `:${f.lineNumber + 1}` : ''}`;
     fn.set(where, (fn.get(where) ?? 0) + us);
@@ -190,7 +195,7 @@ export function heapProfileTop(file: string, bundle: string, n = 25, depth = 3):
   const bundleName = bundle.split('/').pop() ?? '';
   const frameName = (f: ProfileNode['callFrame']): string => {
     const inBundle = f.url.endsWith(bundleName);
-    const short = inBundle ? moduleOf(f.lineNumber) : f.url.replace(/^.*node_modules\//, 'node_modules/').replace(/^(file|node):\/*.*\//, '');
+    const short = inBundle ? moduleOf(f.lineNumber) : shortUrl(f.url);
     return `${f.functionName || '(anonymous)'} ${short}`.trim();
   };
   const fns = new Map<string, number>();
