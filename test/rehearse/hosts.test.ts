@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateConfig } from '../../stacks/config/validate';
@@ -14,6 +13,7 @@ import { runSmokeChecks, type SmokeResult } from '../../rehearse/smoke-checks';
 import type { RehearsalState } from '../../rehearse/rehearsal-state';
 import { rehearsalIdentity } from '../../rehearse/ssh-identity';
 import { synthesizeMachines, type StackMachine } from '../../rehearse/stack-machines';
+import { suiteTempDir } from '../support/suite-temp-dir';
 
 /**
  * One full rehearsal of the gce stack (1 master + 2 workers from the committed example, FCOS):
@@ -51,15 +51,17 @@ beforeAll(async () => {
   identity = await rehearsalIdentity(STACK);
   const raw = parse(readFileSync(join(REPO, 'cluster.example.yaml'), 'utf8')) as Record<string, unknown>;
   raw.sshAuthorizedKeys = [...(raw.sshAuthorizedKeys as string[]), identity.publicKey];
-  const dir = mkdtempSync(join(tmpdir(), 'lotse-rehearse-test-'));
   config = validateConfig(raw, 'cluster.example.yaml');
-  machines = synthesizeMachines(config, STACK, join(dir, 'cdktf.out'), dir);
+  machines = synthesizeMachines(config, STACK, join(stackDir, 'cdktf.out'), stackDir);
   state = await bootStack(STACK, machines, { outputsFile: '', identityFile: identity.privateKeyFile }, (h, s, d) => log.push(`${h} ${s} ${d}`));
 });
 
 afterAll(async () => {
   await tearDown(STACK, () => undefined);
 });
+
+/** The stack's synthesized machines (read by bootStack); removed after the hosts are torn down. */
+const stackDir = suiteTempDir('lotse-rehearse-test-');
 
 test('the host image is built once and carries what makes Debian boot like FCOS under nspawn', async () => {
   const image = await ensureHostImage(() => undefined);
@@ -113,7 +115,7 @@ test('SSH answers as core with the key from Ignition (and sudo), and refuses ano
 });
 
 describe('the rehearsed cluster', () => {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'lotse-rehearse-kube-')), 'config');
+  const kubeconfig = join(suiteTempDir('lotse-rehearse-kube-'), 'config');
   const out = new PassThrough();
   const progress: string[] = [];
   out.on('data', (d: Buffer) => progress.push(d.toString()));

@@ -9,11 +9,13 @@ import type { ClusterConfig } from '../../stacks/config/cluster-config';
 import { DigitalOceanStack } from '../../stacks/digitalocean/stack';
 import { configWith } from './helpers';
 import { expectBootstrap, expectClusterOutputs, expectIgnitionsSound, parsed, resources, type SynthesizedStack } from './stack-checks';
+import { suiteApps } from './test-app';
 
 Testing.setupJest();
+const apps = suiteApps();
 
 function synth(config: ClusterConfig): SynthesizedStack {
-  return parsed(Testing.synth(new DigitalOceanStack(Testing.app(), 'digitalocean', config, config.digitalocean!)));
+  return parsed(Testing.synth(new DigitalOceanStack(apps.app(), 'digitalocean', config, config.digitalocean!)));
 }
 
 type Rule = { protocol: string; port_range?: string; source_addresses?: string[]; source_tags?: string[] };

@@ -7,18 +7,20 @@ import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import type { ClusterConfig } from '../../stacks/config/cluster-config';
 import { GceFirewall } from '../../stacks/gce/firewall';
 import { GceStack } from '../../stacks/gce/stack';
 import { firewallMatrix } from '../../stacks/firewall/matrix';
 import { configWith } from './helpers';
 import { expectBootstrap, expectClusterOutputs, expectIgnitionsSound, parsed, resources, type SynthesizedStack } from './stack-checks';
+import { suiteApps } from './test-app';
 
 Testing.setupJest();
+const apps = suiteApps();
 
 function synth(config: ClusterConfig): SynthesizedStack {
-  return parsed(Testing.synth(new GceStack(Testing.app(), 'gce', config, config.gce!)));
+  return parsed(Testing.synth(new GceStack(apps.app(), 'gce', config, config.gce!)));
 }
 
 type Firewall = { name: string; source_ranges?: string[]; source_tags?: string[]; target_tags: string[]; allow: Array<{ protocol: string; ports?: string[] }> };
@@ -94,9 +96,9 @@ describe('gce firewall matrix', () => {
 describe('GceFirewall construct', () => {
   test('without adminCidrs it opens nothing to the outside and keeps the cluster rules', () => {
     const config = configWith({ firewall: { ingressSources: [] } });
-    const text = Testing.synthScope((scope) => {
-      new GceFirewall(scope, 'fw', { prefix: 'c', network: 'net', rules: firewallMatrix(config), adminCidrs: [], tags: { cluster: 'c', master: 'c-m', worker: 'c-w' } });
-    });
+    const scope = new TerraformStack(apps.app(), 'stack');
+    new GceFirewall(scope, 'fw', { prefix: 'c', network: 'net', rules: firewallMatrix(config), adminCidrs: [], tags: { cluster: 'c', master: 'c-m', worker: 'c-w' } });
+    const text = Testing.synth(scope);
     const rules = Object.values((JSON.parse(text) as { resource: { google_compute_firewall: Record<string, Firewall> } }).resource.google_compute_firewall);
     expect(rules.map((r) => r.name).sort()).toEqual(['c-agent', 'c-api-nodes', 'c-etcd', 'c-icmp', 'c-vxlan']);
     expect(rules.every((r) => r.source_ranges === undefined && r.source_tags?.[0] === 'c')).toBe(true);

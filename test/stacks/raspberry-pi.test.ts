@@ -7,13 +7,15 @@ import { RaspberryPiStack } from '../../stacks/raspberry-pi/stack';
 import type { IgnitionConfig } from '../../stacks/ignition/spec';
 import { configWith, decoded, ignitionValidate, secretFindings } from './helpers';
 import { parsed, resources, type SynthesizedStack } from './stack-checks';
+import { suiteApps } from './test-app';
 
 Testing.setupJest();
+const apps = suiteApps();
 
 const BASE = '/home/pi-user/cluster';
 
 function synth(config: ClusterConfig): SynthesizedStack {
-  return parsed(Testing.synth(new RaspberryPiStack(Testing.app(), 'raspberry-pi', config, config.raspberryPi!, { baseDir: BASE })));
+  return parsed(Testing.synth(new RaspberryPiStack(apps.app(), 'raspberry-pi', config, config.raspberryPi!, { baseDir: BASE })));
 }
 
 type LocalFile = { filename: string; content: string; file_permission: string };
@@ -109,7 +111,7 @@ describe('raspberry-pi stack', () => {
 describe('raspberry-pi full synth', () => {
   test('the stack directory holds the Terraform JSON with the files to write', () => {
     const config = configWith();
-    const outdir = Testing.fullSynth(new RaspberryPiStack(Testing.app(), 'raspberry-pi', config, config.raspberryPi!, { baseDir: BASE }));
+    const outdir = Testing.fullSynth(new RaspberryPiStack(apps.app(), 'raspberry-pi', config, config.raspberryPi!, { baseDir: BASE }));
     try {
       const json = readFileSync(join(outdir, 'stacks', 'raspberry-pi', 'cdk.tf.json'), 'utf8');
       expect(json).toHaveResourceWithProperties({ tfResourceType: 'local_file' }, { filename: `${BASE}/raspberry-pi/pi-0.ign`, file_permission: '0644' });

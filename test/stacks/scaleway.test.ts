@@ -3,14 +3,16 @@ import type { ClusterConfig } from '../../stacks/config/cluster-config';
 import { ScalewayStack } from '../../stacks/scaleway/stack';
 import { configWith } from './helpers';
 import { expectBootstrap, expectClusterOutputs, expectIgnitionsSound, parsed, resources, type SynthesizedStack } from './stack-checks';
+import { suiteApps } from './test-app';
 
 Testing.setupJest();
+const apps = suiteApps();
 
 /** The generic resources have no binding class; the matchers only need the Terraform type name. */
 const type = (tfResourceType: string): { tfResourceType: string } => ({ tfResourceType });
 
 function synth(config: ClusterConfig): SynthesizedStack {
-  return parsed(Testing.synth(new ScalewayStack(Testing.app(), 'scaleway', config, config.scaleway!)));
+  return parsed(Testing.synth(new ScalewayStack(apps.app(), 'scaleway', config, config.scaleway!)));
 }
 
 type Rule = { action: string; protocol: string; ip_range: string; port?: number; port_range?: string };

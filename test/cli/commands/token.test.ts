@@ -1,5 +1,6 @@
 import { rawRequest } from '../../support/https-raw';
 import { startTestMaster, type TestMaster } from '../../support/master';
+import { suiteTempDir } from '../../support/suite-temp-dir';
 import { lotse } from '../lotse-cli';
 
 jest.setTimeout(90_000);
@@ -13,6 +14,7 @@ describe('lotse token', () => {
     await m?.stop();
   });
 
+  const kubeconfigDir = suiteTempDir('lotse-kc-');
   const cli = (args: string[]) => lotse(['token', '--kubeconfig', m.kubeconfigPath, ...args], process.env);
   const join = (token: string, nodeName: string) => rawRequest(m.url, m.caPem, 'POST', '/lotse/v1/join', { token, body: JSON.stringify({ nodeName, addresses: [] }) });
 
@@ -37,8 +39,7 @@ describe('lotse token', () => {
   });
 
   test('a kubeconfig with several contexts: its current one is used, or the one --context names', async () => {
-    const { readFileSync, writeFileSync, mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { readFileSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const YAML = (await import('yaml')).default;
     const admin = YAML.parse(readFileSync(m.kubeconfigPath, 'utf8')) as { clusters: { cluster: unknown }[]; users: { user: unknown }[] };
@@ -48,7 +49,7 @@ describe('lotse token', () => {
       users: [{ name: 'someone', user: { token: 'nope' } }, { name: 'lab-admin', user: admin.users[0].user }],
       contexts: [{ name: 'elsewhere', context: { cluster: 'elsewhere', user: 'someone' } }, { name: 'lab', context: { cluster: 'lab', user: 'lab-admin' } }],
     };
-    const file = join(mkdtempSync(join(tmpdir(), 'lotse-kc-')), 'config');
+    const file = join(kubeconfigDir, 'config');
     writeFileSync(file, YAML.stringify(merged), { mode: 0o600 });
     expect((await lotse(['token', '--kubeconfig', file, 'list'], process.env)).code).toBe(0);
     expect((await lotse(['token', '--kubeconfig', file, '--context', 'lab', 'list'], process.env)).code).toBe(0);

@@ -161,10 +161,14 @@ describe('API fidelity against real clients', () => {
   });
 
   test('item 11: a YAML body sent as application/json is created (kubectl create --raw)', async () => {
-    const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/lotse-fid-'));
-    const file = `${dir}/cm.yaml`;
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fid-yaml\ndata:\n  k: v\n'));
-    await k.ok(kc, ['create', '--raw', '/api/v1/namespaces/default/configmaps', '-f', file]);
+    const dir = await mkdtemp(join(tmpdir(), 'lotse-fid-'));
+    const file = join(dir, 'cm.yaml');
+    await writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fid-yaml\ndata:\n  k: v\n');
+    try {
+      await k.ok(kc, ['create', '--raw', '/api/v1/namespaces/default/configmaps', '-f', file]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     expect(await k.ok(kc, ['get', 'configmap', 'fid-yaml', '-o', 'jsonpath={.data.k}'])).toBe('v');
     const bad = await raw('POST', '/api/v1/namespaces/default/configmaps', '{not json: [');
     expect(bad.status).toBe(400);
