@@ -3,9 +3,9 @@ import https from 'node:https';
 import { KubeClient } from '../../../kube/client';
 import { Selector } from '../../../kube/label-selector';
 import { ItemPages, type Items } from '../../../master/api/item-pages';
-import type { Obj } from '../../../master/api/registry';
-import { resources, type ResourceInfo } from '../../../master/api/resources';
+import { WHOLE_ANSWER_MAX, type Obj } from '../../../master/api/registry';
 import { SCAN_PAGE_SIZE } from '../../../master/store/store';
+import { resources, type ResourceInfo } from '../../../master/api/resources';
 import { core } from '../../../kube/resource-path';
 import { rawRequest } from '../../support/https-raw';
 import { useSqliteRegistry } from '../../support/sqlite-registry';
@@ -58,11 +58,12 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
       expect((whole.items as ConfigMap[]).map(id)).toEqual((await inChunks(namespace, 100)).map(id));
       expect(Number(whole.metadata.resourceVersion)).toBeGreaterThan(0);
     }
-    const table = await rawRequest(m.url, m.caPem, 'GET', '/api/v1/namespaces/whole-a/configmaps', { token: m.adminToken, headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    // Longer than WHOLE_ANSWER_MAX: its rows are made a page at a time too.
+    const table = await rawRequest(m.url, m.caPem, 'GET', '/api/v1/configmaps', { token: m.adminToken, headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
     expect(table.status).toBe(200);
     const asTable = JSON.parse(table.body) as { kind: string; rows: { cells: unknown[] }[] };
     expect(asTable.kind).toBe('Table');
-    expect(asTable.rows.map((r) => r.cells[0])).toEqual((await inChunks('whole-a', 500)).map((c) => c.metadata.name));
+    expect(asTable.rows.map((r) => r.cells[0])).toEqual((await inChunks(undefined, 500)).map((c) => c.metadata.name));
   });
 
   test('a selective list without a limit holds what a paginated one holds, with more matches than a page', async () => {
@@ -76,19 +77,21 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
   });
 
   test('objects changed while the answer is written are as they were at its resourceVersion', async () => {
-    const before = await inChunks('whole-b', 500);
-    // A client that reads nothing until 200 patches are done: the answer (~25 MB) is more than
-    // the master buffers (4 MiB) and the sockets hold, so the master is mid-scan meanwhile.
-    const reading = pausedList(m, '/api/v1/namespaces/whole-b/configmaps');
+    const before = await inChunks(undefined, 500);
+    expect(before.length).toBeGreaterThan(WHOLE_ANSWER_MAX);
+    // A client that reads nothing until 200 patches are done: the answer (~25 MB, whole-b's last)
+    // is more than the master buffers (4 MiB) and the sockets hold, so the master is mid-scan meanwhile.
+    const reading = pausedList(m, '/api/v1/configmaps');
     await reading.started;
-    const changed = [...before].reverse().slice(0, 200).map((c) => c.metadata.name);
+    const changed = before.filter((c) => c.metadata.namespace === 'whole-b').reverse().slice(0, 200).map((c) => c.metadata.name);
     for (const name of changed) await client.patch(core('configmaps', 'whole-b', name), 'merge', { data: { v: '1' } });
     const listed = JSON.parse(await reading.rest()) as { metadata: { resourceVersion: string }; items: ConfigMap[] };
     const rv = Number(listed.metadata.resourceVersion);
-    expect(listed.items.map((c) => c.metadata.name)).toEqual(before.map((c) => c.metadata.name));
+    const named = (c: ConfigMap): string => `${c.metadata.namespace}/${c.metadata.name}`;
+    expect(listed.items.map(named)).toEqual(before.map(named));
     for (const c of listed.items) expect(Number(c.metadata.resourceVersion)).toBeLessThanOrEqual(rv);
     // Every patch came after the list's revision: none of them shows.
-    expect(listed.items.filter((c) => c.data.v !== '0').map((c) => c.metadata.name)).toEqual([]);
+    expect(listed.items.filter((c) => c.data?.v === '1').map(named)).toEqual([]);
     expect(Number((await client.get(core('configmaps', 'whole-b', changed[0]))).metadata?.resourceVersion)).toBeGreaterThan(rv);
   });
 });
@@ -130,23 +133,28 @@ describe('Registry.scan', () => {
     return got;
   }
 
-  test('a list that fits in one page is answered whole, at once; a longer one in pages, with the same items a list gives', async () => {
+  test('a list of up to WHOLE_ANSWER_MAX objects is answered whole, at once, however many pages it spans; a longer one in pages, with the same items a list gives', async () => {
     const { registry } = state;
-    for (let i = 0; i < SCAN_PAGE_SIZE + 10; i++) await registry.create(configmaps, i < 10 ? 'small' : 'large', { metadata: { name: `cm-${String(i).padStart(4, '0')}`, labels: { app: 'cm' } }, data: { i: String(i) } });
-    const small = await registry.scan(configmaps, 'small');
-    expect(Array.isArray(small.items)).toBe(true);
-    expect(await all(small.items)).toEqual((await registry.list(configmaps, 'small')).items);
-    const large = await registry.scan(configmaps, 'large');
-    expect(large.items).toBeInstanceOf(ItemPages);
-    expect(await all(large.items)).toEqual((await registry.list(configmaps, 'large')).items);
-    expect(large.resourceVersion).toBe((await registry.list(configmaps, 'large')).resourceVersion);
+    // 'short' is more than a store page, 'long' the rest up to WHOLE_ANSWER_MAX + 10: both
+    // namespaces are whole answers, the cluster-wide list is in pages.
+    const shortCount = SCAN_PAGE_SIZE + 10;
+    for (let i = 0; i < WHOLE_ANSWER_MAX + 10; i++) await registry.create(configmaps, i < shortCount ? 'short' : 'long', { metadata: { name: `cm-${String(i).padStart(4, '0')}`, labels: { app: 'cm' } }, data: { i: String(i) } });
+    for (const namespace of ['short', 'long']) {
+      const whole = await registry.scan(configmaps, namespace);
+      expect(Array.isArray(whole.items)).toBe(true);
+      expect(await all(whole.items)).toEqual((await registry.list(configmaps, namespace)).items);
+    }
+    const paged = await registry.scan(configmaps, undefined);
+    expect(paged.items).toBeInstanceOf(ItemPages);
+    expect(await all(paged.items)).toEqual((await registry.list(configmaps, undefined)).items);
+    expect(paged.resourceVersion).toBe((await registry.list(configmaps, undefined)).resourceVersion);
     // With a selector, from the list cache: the same rule.
     const labelSelector = Selector.parse('app=cm');
-    const selectiveSmall = await registry.listAll(configmaps, 'small', { labelSelector });
-    expect(Array.isArray(selectiveSmall.items)).toBe(true);
-    expect(await all(selectiveSmall.items)).toEqual((await registry.list(configmaps, 'small', { labelSelector })).items);
-    const selectiveLarge = await registry.listAll(configmaps, undefined, { labelSelector });
-    expect(selectiveLarge.items).toBeInstanceOf(ItemPages);
-    expect(await all(selectiveLarge.items)).toEqual((await registry.list(configmaps, undefined, { labelSelector })).items);
+    const selectiveWhole = await registry.listAll(configmaps, 'short', { labelSelector });
+    expect(Array.isArray(selectiveWhole.items)).toBe(true);
+    expect(await all(selectiveWhole.items)).toEqual((await registry.list(configmaps, 'short', { labelSelector })).items);
+    const selectivePaged = await registry.listAll(configmaps, undefined, { labelSelector });
+    expect(selectivePaged.items).toBeInstanceOf(ItemPages);
+    expect(await all(selectivePaged.items)).toEqual((await registry.list(configmaps, undefined, { labelSelector })).items);
   });
 });
