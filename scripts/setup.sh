@@ -37,6 +37,7 @@ fi
 
 echo "lotse setup: installing npm packages"
 npm ci --no-audit --no-fund --loglevel=error
+scripts/cache-native-build.sh better-sqlite3
 echo "lotse setup: building"
 npm run build --silent
 # `lotse` on PATH, as the README's walkthrough types it. The link is global state, so it is made only
