@@ -1,3 +1,4 @@
+import { compareKeys } from './key-range';
 import type { StoredValue, StoreScan } from './store';
 
 /** A key as the scan's revision had it: what its value is looked up by, page by page. */
@@ -25,13 +26,16 @@ export interface ScanReader {
 /**
  * A scan of the SQLite store at one revision without holding its values: the keys (with their
  * revisions) are read at once, which is consistent because SQLite reads and writes in one
- * thread; each page then reads its values as they are now and takes a value changed or deleted
- * since the scan's revision from the history (the log row of the write that made the value the
- * scan saw), when the history still has it (valueOf). A list of 110,000 pods so holds ~17 MB of keys instead of every pod's JSON text
- * (~3 KB each) or, decoded, several times that.
+ * thread; each page then reads its values as they are now. A value changed or deleted since the
+ * scan's revision is the one the store handed over before overwriting it (`preserve`, while the
+ * scan is open), else the history's (the log row of the write that made the value the scan saw).
+ * A list of 110,000 pods so holds ~17 MB of keys instead of every pod's JSON text (~3 KB each)
+ * or, decoded, several times that, plus the earlier values of the keys written while it runs.
  */
 export class SqliteScan implements StoreScan {
   private next_ = 0;
+  /** Values the scan's revision had, of keys not yet read that were written since (preserve). */
+  private readonly earlier = new Map<string, string>();
 
   constructor(
     private readonly reader: ScanReader,
@@ -41,25 +45,63 @@ export class SqliteScan implements StoreScan {
     private readonly pageSize: number,
   ) {}
 
+  /** True once every page was read: the store stops handing this scan earlier values. */
+  get finished(): boolean {
+    return this.next_ >= this.keys.length;
+  }
+
   async next(): Promise<StoredValue[] | undefined> {
-    if (this.next_ >= this.keys.length) return undefined;
+    if (this.finished) return undefined;
     this.reader.assertOpen(`read ${this.prefix} at revision ${this.revision}`);
     const page = this.keys.slice(this.next_, this.next_ + this.pageSize);
     this.next_ += page.length;
-    if (this.next_ >= this.keys.length) this.keys = [];
+    if (this.finished) this.keys = [];
     const now = new Map(this.reader.rowsBetween(page[0].key, page[page.length - 1].key).map((row) => [row.key, row]));
-    return page.flatMap((k) => this.valueOf(k, now.get(k.key)));
+    const values = page.flatMap((k) => this.valueOf(k, now.get(k.key)));
+    for (const k of page) this.earlier.delete(k.key);
+    return values;
   }
 
   /**
-   * The value the scan's revision had. A key changed since whose earlier value is no longer in
-   * the history (written before the last compaction, which keeps 5 minutes) is given as it is now,
-   * or left out if it was deleted: its modRevision then says it is newer than the scan, and a
-   * watch from the scan's revision brings that change again, so an informer built on the list
-   * still ends up right. Failing the list instead would fail every large list on a busy cluster.
+   * True when the scan still needs the value `key` has before a write replaces it: a key of the
+   * scan, not yet read, at the version the scan saw (only the first write after the scan's
+   * revision replaces that one).
+   */
+  needs(key: string, modRevision: number): boolean {
+    if (this.finished || this.earlier.has(key) || !key.startsWith(this.prefix)) return false;
+    const i = this.indexOf(key);
+    return i >= this.next_ && this.keys[i].mod_revision === modRevision;
+  }
+
+  /** Keeps `value`, which `key` had at the scan's revision, for the page that reads the key (the store calls it before a write replaces it). */
+  preserve(key: string, value: string): void {
+    this.earlier.set(key, value);
+  }
+
+  /** The position of key in this.keys (sorted as SQLite sorts TEXT, by bytes), or -1. */
+  private indexOf(key: string): number {
+    let lo = this.next_;
+    let hi = this.keys.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = compareKeys(this.keys[mid].key, key);
+      if (order === 0) return mid;
+      if (order < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /**
+   * The value the scan's revision had: as it is now when unchanged, else as the store preserved
+   * it, else from the history. A key changed before the store could preserve it for this scan
+   * and whose earlier value left the history (5 minutes) is given as it is now, or left out if
+   * deleted: its modRevision then says it is newer than the scan, and a watch from the scan's
+   * revision brings that change again. With `preserve`, that happens only to a scan read after
+   * the store was reopened.
    */
   private valueOf(k: ScanKey, current: ScanRow | undefined): StoredValue[] {
-    const text = current?.mod_revision === k.mod_revision ? current.value : this.reader.valueWrittenAt(k.key, k.mod_revision);
+    const text = current?.mod_revision === k.mod_revision ? current.value : (this.earlier.get(k.key) ?? this.reader.valueWrittenAt(k.key, k.mod_revision));
     if (text !== undefined) return [{ key: k.key, value: JSON.parse(text) as Record<string, unknown>, modRevision: k.mod_revision, createRevision: k.create_revision }];
     if (!current) return [];
     return [{ key: k.key, value: JSON.parse(current.value) as Record<string, unknown>, modRevision: current.mod_revision, createRevision: current.create_revision }];

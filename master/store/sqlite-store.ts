@@ -120,6 +120,8 @@ export class SqliteStore implements Store {
   /** When the oldest write of `pending` was queued (performance.now()). */
   private pendingSince = 0;
   private closed = false;
+  /** Scans not yet read to their end, which may need a value before a write replaces it. */
+  private readonly scans = new Set<WeakRef<SqliteScan>>();
 
   constructor(
     readonly path: string,
@@ -157,7 +159,30 @@ export class SqliteStore implements Store {
       valueWrittenAt: (key: string, revision: number) => (this.stmt.logValue.get(revision, key) as { value: string } | undefined)?.value,
       assertOpen: (verb: string) => this.assertOpen(verb),
     };
-    return new SqliteScan(reader, prefix, this.currentRevision, keys, options.pageSize ?? SCAN_PAGE_SIZE);
+    const scan = new SqliteScan(reader, prefix, this.currentRevision, keys, options.pageSize ?? SCAN_PAGE_SIZE);
+    // Held weakly: a scan whose reader left (an answer cut off) is collected, and with it what it kept.
+    if (!scan.finished) this.scans.add(new WeakRef(scan));
+    return scan;
+  }
+
+  /**
+   * Hands the value `key` has at modRevision to every open scan that still needs it, before a
+   * write replaces it: a scan reads each value as it is when its page comes, and the history
+   * (5 minutes) may no longer hold what the key had at the scan's revision.
+   */
+  private preserveForScans(key: string, modRevision: number, value?: string): void {
+    if (this.scans.size === 0) return;
+    let text = value;
+    for (const ref of this.scans) {
+      const scan = ref.deref();
+      if (!scan || scan.finished) {
+        this.scans.delete(ref);
+        continue;
+      }
+      if (!scan.needs(key, modRevision)) continue;
+      text ??= (this.stmt.get.get(key) as KvRow).value;
+      scan.preserve(key, text);
+    }
   }
 
   async create(key: string, value: Record<string, unknown>): Promise<number> {
@@ -175,7 +200,8 @@ export class SqliteStore implements Store {
     const text = serialize(key, value);
     const event = await this.enqueue(() => {
       // Only the revision: reading the row would copy out the whole stored value to compare a number.
-      checkRow(this.stmt.revisionOf.get(key) as RevisionRow | undefined, key, expectedRevision, 'update');
+      const row = checkRow(this.stmt.revisionOf.get(key) as RevisionRow | undefined, key, expectedRevision, 'update');
+      this.preserveForScans(key, row.mod_revision);
       const revision = this.nextRevision();
       this.stmt.updateKv.run(text, revision, key);
       return this.logEvent(revision, key, 'MODIFIED', text);
@@ -186,6 +212,7 @@ export class SqliteStore implements Store {
   async delete(key: string, expectedRevision?: number): Promise<{ revision: number; value: Record<string, unknown> }> {
     const event = await this.enqueue(() => {
       const row = checkRow(this.stmt.get.get(key) as KvRow | undefined, key, expectedRevision, 'delete');
+      this.preserveForScans(key, row.mod_revision, row.value);
       const revision = this.nextRevision();
       this.stmt.deleteKv.run(key);
       return this.logEvent(revision, key, 'DELETED', row.value);

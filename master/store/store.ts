@@ -36,8 +36,8 @@ export interface ListResult {
  * large to hold decoded at once is answered from. Each page is read or decoded when it is asked
  * for, and the values are still those of `revision` however long the reader takes between pages,
  * until the store compacts that revision. Then etcd's next page throws StoreError('Gone'); SQLite
- * gives a key changed since whose earlier value the history no longer has as it is now (its
- * modRevision above the scan's revision), or leaves it out if it was deleted.
+ * keeps, for each scan not yet read to its end, the value a write replaces while the scan still
+ * needs it, so its pages stay exact whatever the compaction.
  */
 export interface StoreScan {
   /** The revision every value is as of. */
