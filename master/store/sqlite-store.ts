@@ -165,6 +165,11 @@ export class SqliteStore implements Store {
     return scan;
   }
 
+  /** Scans the store still hands earlier values to: read to their end or collected ones leave at the next write (for tests and diagnostics). */
+  get openScans(): number {
+    return this.scans.size;
+  }
+
   /**
    * Hands the value `key` has at modRevision to every open scan that still needs it, before a
    * write replaces it: a scan reads each value as it is when its page comes, and the history

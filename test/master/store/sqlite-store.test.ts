@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { Compactor } from '../../../master/store/compactor';
 import { SqliteStore } from '../../../master/store/sqlite-store';
@@ -158,6 +160,28 @@ describe('sqlite store persistence', () => {
     expect(store.progress()).toBe(start + 3); // a new batch waits again
     await expect(fourth).resolves.toBe(start + 4);
     expect((await store.list('/t/')).items.map((sv) => sv.value)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
+  });
+
+  test('a scan read to its end, and one its reader dropped, no longer receive the values writes replace', async () => {
+    const store = openAt(freshPath());
+    for (let i = 0; i < 4; i++) await store.create(`/s/${i}`, { i });
+    const read = await store.scan('/s/', { pageSize: 2 });
+    while (await read.next());
+    await (async () => {
+      const dropped = await store.scan('/s/', { pageSize: 2 });
+      await dropped.next();
+    })();
+    const live = await store.scan('/s/', { pageSize: 2 });
+    await live.next();
+    // WeakRefs are cleared by a collection after the turn that last dereferenced them.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.update('/s/3', { i: 3, changed: true });
+    expect(store.openScans).toBe(1);
+    expect((await live.next())?.map((v) => v.value)).toEqual([{ i: 2 }, { i: 3 }]);
   });
 
   test('closing ends open watches with Unavailable', async () => {
