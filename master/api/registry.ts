@@ -156,8 +156,8 @@ export class Registry {
    * What a list without a limit or a continue token asks for, made a page at a time as the answer
    * is written when it is longer than WHOLE_ANSWER_MAX: without a selector from a store scan
    * (scan), with one from the list cache's candidates (its frozen objects as of one revision, so
-   * the pages stay consistent however long the client takes). A selective list the cache cannot answer is
-   * built at once from the store, as `list` builds it.
+   * the pages stay consistent however long the client takes). A selective list the cache cannot
+   * answer is built at once from the store, as `list` builds it.
    */
   async listAll(r: ResourceInfo, namespace: string | undefined, filter: Pick<ListFilter, 'labelSelector' | 'fieldSelector'>): Promise<{ items: Items<Obj>; resourceVersion: string }> {
     if (!selective(filter)) return this.scan(r, namespace);

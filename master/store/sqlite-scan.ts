@@ -17,8 +17,6 @@ export interface ScanRow extends ScanKey {
 export interface ScanReader {
   /** The kv rows from `first` to `last`, both included, as they are now. */
   rowsBetween(first: string, last: string): ScanRow[];
-  /** The value the write at `revision` gave `key`, from the store's history; undefined once compacted. */
-  valueWrittenAt(key: string, revision: number): string | undefined;
   /** Throws when the store was closed. */
   assertOpen(verb: string): void;
 }
@@ -27,9 +25,9 @@ export interface ScanReader {
  * A scan of the SQLite store at one revision without holding its values: the keys (with their
  * revisions) are read at once, which is consistent because SQLite reads and writes in one
  * thread; each page then reads its values as they are now. A value changed or deleted since the
- * scan's revision is the one the store handed over before overwriting it (`preserve`, while the
- * scan is open), else the history's (the log row of the write that made the value the scan saw).
- * A list of 110,000 pods so holds ~17 MB of keys instead of every pod's JSON text (~3 KB each)
+ * scan's revision is the one the store handed over before the write that replaced it
+ * (`preserve`): every write to an existing key does, so the scan never needs the history, which
+ * keeps only 5 minutes. A list of 110,000 pods so holds ~17 MB of keys instead of every pod's JSON text (~3 KB each)
  * or, decoded, several times that, plus the earlier values of the keys written while it runs.
  */
 export class SqliteScan implements StoreScan {
@@ -57,7 +55,7 @@ export class SqliteScan implements StoreScan {
     this.next_ += page.length;
     if (this.finished) this.keys = [];
     const now = new Map(this.reader.rowsBetween(page[0].key, page[page.length - 1].key).map((row) => [row.key, row]));
-    const values = page.flatMap((k) => this.valueOf(k, now.get(k.key)));
+    const values = page.map((k) => this.valueOf(k, now.get(k.key)));
     for (const k of page) this.earlier.delete(k.key);
     return values;
   }
@@ -92,18 +90,11 @@ export class SqliteScan implements StoreScan {
     return -1;
   }
 
-  /**
-   * The value the scan's revision had: as it is now when unchanged, else as the store preserved
-   * it, else from the history. A key changed before the store could preserve it for this scan
-   * and whose earlier value left the history (5 minutes) is given as it is now, or left out if
-   * deleted: its modRevision then says it is newer than the scan, and a watch from the scan's
-   * revision brings that change again. With `preserve`, that happens only to a scan read after
-   * the store was reopened.
-   */
-  private valueOf(k: ScanKey, current: ScanRow | undefined): StoredValue[] {
-    const text = current?.mod_revision === k.mod_revision ? current.value : (this.earlier.get(k.key) ?? this.reader.valueWrittenAt(k.key, k.mod_revision));
-    if (text !== undefined) return [{ key: k.key, value: JSON.parse(text) as Record<string, unknown>, modRevision: k.mod_revision, createRevision: k.create_revision }];
-    if (!current) return [];
-    return [{ key: k.key, value: JSON.parse(current.value) as Record<string, unknown>, modRevision: current.mod_revision, createRevision: current.create_revision }];
+  /** The value the scan's revision had: as it is now when unchanged, else as the store preserved it. */
+  private valueOf(k: ScanKey, current: ScanRow | undefined): StoredValue {
+    const text = current?.mod_revision === k.mod_revision ? current.value : this.earlier.get(k.key);
+    // Unreachable while every write to an existing key calls preserveForScans first.
+    if (text === undefined) throw new Error(`the SQLite scan of ${this.prefix} at revision ${this.revision} lost the value ${k.key} had then (revision ${k.mod_revision}): a write replaced it without handing it to the scan`);
+    return { key: k.key, value: JSON.parse(text) as Record<string, unknown>, modRevision: k.mod_revision, createRevision: k.create_revision };
   }
 }

@@ -156,7 +156,6 @@ export class SqliteStore implements Store {
     const keys = this.stmt.scanKeys.all(prefix, prefixEnd(prefix)) as ScanKey[];
     const reader = {
       rowsBetween: (first: string, last: string) => this.stmt.rowsBetween.all(first, last) as ScanRow[],
-      valueWrittenAt: (key: string, revision: number) => (this.stmt.logValue.get(revision, key) as { value: string } | undefined)?.value,
       assertOpen: (verb: string) => this.assertOpen(verb),
     };
     const scan = new SqliteScan(reader, prefix, this.currentRevision, keys, options.pageSize ?? SCAN_PAGE_SIZE);
@@ -173,7 +172,8 @@ export class SqliteStore implements Store {
   /**
    * Hands the value `key` has at modRevision to every open scan that still needs it, before a
    * write replaces it: a scan reads each value as it is when its page comes, and the history
-   * (5 minutes) may no longer hold what the key had at the scan's revision.
+   * (5 minutes) may no longer hold what the key had at the scan's revision. Every update and
+   * delete calls it; a scan relies on that (SqliteScan.valueOf).
    */
   private preserveForScans(key: string, modRevision: number, value?: string): void {
     if (this.scans.size === 0) return;
@@ -441,7 +441,6 @@ function prepareStatements(db: SqliteDatabase) {
     ),
     scanKeys: db.prepare('SELECT key, create_revision, mod_revision FROM kv WHERE key >= ? AND key < CAST(? AS TEXT) ORDER BY key'),
     rowsBetween: db.prepare(`SELECT ${columns} FROM kv WHERE key >= ? AND key <= ? ORDER BY key`),
-    logValue: db.prepare("SELECT value FROM log WHERE revision = ? AND key = ? AND type != 'DELETED'"),
     insertKv: db.prepare('INSERT INTO kv (key, value, create_revision, mod_revision) VALUES (?, ?, ?, ?)'),
     updateKv: db.prepare('UPDATE kv SET value = ?, mod_revision = ? WHERE key = ?'),
     deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
