@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { ServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { isWatchRequest, watchExchange } from './watch-exchange';
 
 /**
  * How long an idle HTTP/1.1 client connection stays open. Node's default (5 s) is shorter than a
@@ -41,7 +42,20 @@ export function createApiHttpServer(tls: ServerOptions, onRequest: ApiRequestHan
   (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = API_KEEP_ALIVE_MS;
   // The compatibility API hands HTTP/2 requests over with IncomingMessage's and ServerResponse's
   // surface (headers, status, write/end, close events, the TLS socket for client certificates).
+  // HTTP/1.1 connections arrive here too.
   server.on('request', (req, res) => onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+  // Listening to 'request' made Node's compatibility layer listen to 'stream', to wrap every
+  // HTTP/2 stream in its request and response. Watches are served on the stream itself
+  // (watch-exchange.ts: they are most of the master's open streams); the rest still go through it.
+  const compat = server.listeners('stream');
+  if (compat.length !== 1) throw new Error(`cannot route HTTP/2 watches past Node ${process.version}'s compatibility layer: expected one 'stream' listener after 'request', found ${compat.length}`);
+  server.removeAllListeners('stream');
+  const wrap = compat[0] as (...args: unknown[]) => void;
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[] | undefined) => {
+    if (!isWatchRequest(headers)) return wrap(stream, headers, flags, rawHeaders);
+    const { req, res } = watchExchange(stream, headers);
+    onRequest(req, res);
+  });
   const sockets = new Set<TLSSocket>();
   server.on('secureConnection', (socket: TLSSocket) => {
     sockets.add(socket);

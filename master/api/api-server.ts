@@ -187,6 +187,9 @@ export class ApiServer {
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const foreground = beginForegroundRequest();
+    // What the request's metric and log line need: a watch's hooks keep this, not the request
+    // (its headers and the rest), for as long as the watch streams.
+    const line: RequestLine = { method: req.method, url: req.url };
     let verb = req.method ?? 'GET';
     let resource = '';
     let code = 200;
@@ -248,7 +251,7 @@ export class ApiServer {
         // The watch outlives this call: its request is counted when it ends.
         closed: () => {
           this.metrics.watchClosed();
-          this.recordRequest(req, verb, resource, res.statusCode || 200, who, started);
+          this.recordRequest(line, verb, resource, res.statusCode || 200, who, started);
         },
       });
       if (reply) await this.reply(res, reply);
@@ -274,11 +277,11 @@ export class ApiServer {
       release();
       foreground.end();
       if (code !== CLIENT_CLOSED_REQUEST) code = res.statusCode || code;
-      if (!watching) this.recordRequest(req, verb, resource, code, who, started, queued);
+      if (!watching) this.recordRequest(line, verb, resource, code, who, started, queued);
     }
   }
 
-  private recordRequest(req: IncomingMessage, verb: string, resource: string, code: number, who: Identity | undefined, started: bigint, queued?: bigint): void {
+  private recordRequest(req: RequestLine, verb: string, resource: string, code: number, who: Identity | undefined, started: bigint, queued?: bigint): void {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.metrics.request(verb, resource, code, seconds, queued === undefined ? undefined : Number(queued) / 1e9);
     this.log.debug({ method: req.method, url: redactUrl(req.url), user: who?.user, code, ms: Math.round(seconds * 1000) }, 'request');
@@ -460,6 +463,12 @@ export const CLIENT_CLOSED_REQUEST = 499;
 const disconnectCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_STREAM']);
 
 /** Whether the client is gone: it reset the stream or closed the connection (one that gave up waiting for a slot, say). */
+/** The method and URL of a request, for its metric and log line. */
+interface RequestLine {
+  method?: string;
+  url?: string;
+}
+
 function clientGone(req: IncomingMessage, res: ServerResponse): boolean {
   if ((req as { aborted?: boolean }).aborted) return true;
   const stream = (res as unknown as { stream?: { destroyed?: boolean } }).stream;
