@@ -299,6 +299,7 @@ async function runMaster(): Promise<void> {
     if (msg.type === 'reset' && process.env.BENCH_PROFILE) profiler ??= startProfiler();
     if (msg.type === 'profile') void stopProfiler(profiler, process.env.BENCH_PROFILE ?? '').then(() => process.send?.({ type: 'profile' }));
     if (msg.type === 'stats') process.send?.({ type: 'stats', calls: calls.summaries(), sli: sli.summaries() } satisfies MasterStats & { type: string });
+    if (msg.type === 'memory') process.send?.({ type: 'memory', ...process.memoryUsage() });
   });
   process.send?.({ type: 'ready', url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken });
   process.on('disconnect', () => {
@@ -922,7 +923,14 @@ class ProgressReport {
     const shares = Object.entries(this.shares()).map(([who, share]) => `${who} ${Math.round(share * 100)}%`).join(' ');
     const delay = `loop delay p99 ${(this.loopDelay.percentile(99) / 1e6).toFixed(0)} ms`;
     this.loopDelay.reset();
-    console.log(`  t+${Math.round((Date.now() - this.start) / 1000)} s: ${t.created} created, ${t.bound} bound, ${t.running} Running${t.deletedUnrun ? `, ${t.deletedUnrun} deleted before Running (evicted)` : ''}${t.relists ? `, ${t.relists} relists` : ''}; master RSS ${Math.round(m?.rssMb ?? 0)} MB; CPU ${shares}; bench ${delay}; load ${loadavg()[0].toFixed(1)}`);
+    const line = `  t+${Math.round((Date.now() - this.start) / 1000)} s: ${t.created} created, ${t.bound} bound, ${t.running} Running${t.deletedUnrun ? `, ${t.deletedUnrun} deleted before Running (evicted)` : ''}${t.relists ? `, ${t.relists} relists` : ''}; master RSS ${Math.round(m?.rssMb ?? 0)} MB`;
+    const rest = `CPU ${shares}; bench ${delay}; load ${loadavg()[0].toFixed(1)}`;
+    // Where the master's RSS is: V8's heap, Buffers, or outside both (TLS, HTTP/2, SQLite).
+    void ask<NodeJS.MemoryUsage>(this.master, 'memory', 5_000).then((mem) => {
+      const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+      const where = mem ? ` (heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MB used/reserved, Buffers ${mb(mem.arrayBuffers)} MB, outside the heap ${mb(mem.rss - mem.heapTotal)} MB)` : '';
+      console.log(`${line}${where}; ${rest}`);
+    });
   }
 
   /** Each process's share of a core since the last call. */

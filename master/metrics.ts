@@ -72,6 +72,12 @@ export class Metrics {
     lines.push(...this.storeLatency.render('lotse_store_operation_duration_seconds', 'Store operation latency.'));
     lines.push('# HELP apiserver_registered_watchers Open watches.', '# TYPE apiserver_registered_watchers gauge', `apiserver_registered_watchers ${this.watches}`);
     lines.push('# HELP process_resident_memory_bytes Resident memory.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+    // Where the resident memory is: V8's heap, or outside it (Buffers' bytes and what the runtime's
+    // native parts hold: TLS and HTTP/2 state per connection and stream, SQLite).
+    lines.push('# HELP nodejs_heap_size_total_bytes V8 heap reserved.', '# TYPE nodejs_heap_size_total_bytes gauge', `nodejs_heap_size_total_bytes ${mem.heapTotal}`);
+    lines.push('# HELP nodejs_heap_size_used_bytes V8 heap used.', '# TYPE nodejs_heap_size_used_bytes gauge', `nodejs_heap_size_used_bytes ${mem.heapUsed}`);
+    lines.push('# HELP nodejs_external_memory_bytes Memory of C++ objects bound to JavaScript objects, Buffers included.', '# TYPE nodejs_external_memory_bytes gauge', `nodejs_external_memory_bytes ${mem.external}`);
+    lines.push('# HELP nodejs_array_buffers_bytes Memory of ArrayBuffers and Buffers (part of nodejs_external_memory_bytes).', '# TYPE nodejs_array_buffers_bytes gauge', `nodejs_array_buffers_bytes ${mem.arrayBuffers}`);
     return lines.join('\n') + '\n';
   }
 }
