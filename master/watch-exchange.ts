@@ -23,8 +23,8 @@ export function isWatchRequest(headers: IncomingHttpHeaders): boolean {
  * Why: the master holds one open watch per (node, ConfigMap or Secret its pods use), ~115,000 at
  * 5,000 nodes and 150,000 pods. Through Node's compatibility API each of them also held an
  * Http2ServerRequest (a Readable) and an Http2ServerResponse with their states and ten listeners
- * on the stream: ~4 KB of RSS a watch more than the stream alone (measured with 10,000 watches on
- * Node 20 and 24, bench/RESULTS.md). Here a watch is the stream and two small objects.
+ * on the stream: 2.2 KB of heap and 2-3.5 KB of RSS a watch more than here, where a watch is the
+ * stream and two small objects (bench/watch-memory.ts, 10,000 watches, on Node 20 and 24).
  * Every other request keeps the compatibility API: bodies, uploads and the rest of its surface.
  */
 export function watchExchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): { req: IncomingMessage; res: ServerResponse } {
