@@ -42,9 +42,6 @@ export function watchExchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
 function ignoreError(): void {}
 
 class WatchRequest {
-  readonly httpVersion = '2.0';
-  readonly httpVersionMajor = 2;
-  readonly httpVersionMinor = 0;
   readonly method: string;
   readonly url: string;
 
@@ -73,7 +70,6 @@ class WatchRequest {
 
 class WatchResponse {
   statusCode = 200;
-  private headers: OutgoingHttpHeaders = {};
 
   constructor(readonly stream: ServerHttp2Stream) {}
 
@@ -89,31 +85,19 @@ class WatchResponse {
     return this.stream.destroyed;
   }
 
-  get writableLength(): number {
-    return this.stream.writableLength;
-  }
-
   get socket(): TLSSocket | undefined {
     return this.stream.session?.socket as TLSSocket | undefined;
   }
 
-  setHeader(name: string, value: number | string | string[]): this {
-    this.headers[name.toLowerCase()] = value;
-    return this;
-  }
-
-  getHeader(name: string): number | string | string[] | undefined {
-    return this.headers[name.toLowerCase()];
-  }
-
-  writeHead(status: number, reasonOrHeaders?: string | OutgoingHttpHeaders, maybeHeaders?: OutgoingHttpHeaders): this {
+  writeHead(status: number, headers: OutgoingHttpHeaders = {}): this {
     if (this.stream.headersSent) throw new Error(`a watch answered twice: ${status} after ${this.statusCode}`);
     this.statusCode = status;
-    const given = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
-    for (const [name, value] of Object.entries(given ?? {})) if (value !== undefined) this.headers[name.toLowerCase()] = value;
     if (this.stream.destroyed || this.stream.closed) return this;
     const out: OutgoingHttpHeaders = { ':status': status };
-    for (const [name, value] of Object.entries(this.headers)) if (!CONNECTION_HEADERS.has(name)) out[name] = value;
+    for (const [name, value] of Object.entries(headers)) {
+      const lower = name.toLowerCase();
+      if (value !== undefined && !CONNECTION_HEADERS.has(lower)) out[lower] = value;
+    }
     this.stream.respond(out);
     return this;
   }
@@ -136,29 +120,10 @@ class WatchResponse {
     return this;
   }
 
-  destroy(err?: Error): this {
-    this.stream.destroy(err);
-    return this;
-  }
-
-  /** The stream's events: 'close' when the client left or the answer ended, 'drain'. */
+  /** The stream's events: 'close' when the client left or the answer ended. */
   on(event: string, listener: (...args: unknown[]) => void): this {
     this.stream.on(event, listener);
     return this;
-  }
-
-  once(event: string, listener: (...args: unknown[]) => void): this {
-    this.stream.once(event, listener);
-    return this;
-  }
-
-  off(event: string, listener: (...args: unknown[]) => void): this {
-    this.stream.off(event, listener);
-    return this;
-  }
-
-  removeListener(event: string, listener: (...args: unknown[]) => void): this {
-    return this.off(event, listener);
   }
 }
 

@@ -462,13 +462,13 @@ export const CLIENT_CLOSED_REQUEST = 499;
 /** What reading or answering a request fails with when its client is gone: reading the body of such a request fails with "Premature close", which was logged as a 500. */
 const disconnectCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_STREAM']);
 
-/** Whether the client is gone: it reset the stream or closed the connection (one that gave up waiting for a slot, say). */
 /** The method and URL of a request, for its metric and log line. */
 interface RequestLine {
   method?: string;
   url?: string;
 }
 
+/** Whether the client is gone: it reset the stream or closed the connection (one that gave up waiting for a slot, say). */
 function clientGone(req: IncomingMessage, res: ServerResponse): boolean {
   if ((req as { aborted?: boolean }).aborted) return true;
   const stream = (res as unknown as { stream?: { destroyed?: boolean } }).stream;

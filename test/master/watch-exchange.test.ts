@@ -10,6 +10,7 @@ import { createApiHttpServer, type ApiHttpServer } from '../../master/api-http-s
 import { userKubeconfig } from '../../master/user-kubeconfig';
 import { isWatchRequest } from '../../master/watch-exchange';
 import { kubectl } from '../support/kubectl';
+import { waitFor } from './controllers/cluster';
 import { startTestMaster, type TestMaster } from '../support/master';
 import { makeTestPki, type TestPki } from '../support/test-certs';
 
@@ -103,13 +104,6 @@ describe('watches over HTTP/2 on a master', () => {
   let client: KubeClient;
   const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
   const openWatches = async (): Promise<number> => Number(/^apiserver_registered_watchers (\d+)$/m.exec((await m.client.raw('GET', '/metrics')).body)?.[1]);
-  const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
 
   beforeAll(async () => {
     m = await startTestMaster({ store: 'sqlite' });
@@ -128,19 +122,19 @@ describe('watches over HTTP/2 on a master', () => {
     const errors: Error[] = [];
     const handle = client.watch(cms, { resourceVersion: '0', allowWatchBookmarks: true } as never, (e) => void events.push(e), (err) => void errors.push(err));
     try {
-      await until('the initial ADDED', () => events.some((e) => e.type === 'ADDED' && e.object.metadata?.name === 'before'));
+      await waitFor('the initial ADDED', async () => events.some((e) => e.type === 'ADDED' && e.object.metadata?.name === 'before'), 10_000, 50);
       expect(await openWatches()).toBe(baseline + 1);
       await m.client.create(cms, { metadata: { name: 'after' } });
       await m.client.delete({ ...cms, name: 'before' });
-      await until('ADDED after, DELETED before', () => events.some((e) => e.type === 'DELETED' && e.object.metadata?.name === 'before'));
+      await waitFor('ADDED after, DELETED before', async () => events.some((e) => e.type === 'DELETED' && e.object.metadata?.name === 'before'), 10_000, 50);
       expect(events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.object.metadata?.name}`)).toEqual(['ADDED before', 'ADDED after', 'DELETED before']);
       // The test master sends a bookmark every second.
-      await until('a BOOKMARK', () => events.some((e) => e.type === 'BOOKMARK'), 5_000);
+      await waitFor('a BOOKMARK', async () => events.some((e) => e.type === 'BOOKMARK'), 5_000, 50);
     } finally {
       handle.stop();
     }
     // The client reset its stream: the master's watch ends with it.
-    await until('the watch closed on the master', async () => (await openWatches()) === baseline);
+    await waitFor('the watch closed on the master', async () => (await openWatches()) === baseline, 10_000, 50);
     expect(errors).toEqual([]);
   });
 
@@ -151,9 +145,9 @@ describe('watches over HTTP/2 on a master', () => {
       const req = session.request({ ':path': '/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=0', authorization: `Bearer ${m.adminToken}` });
       req.on('error', () => undefined);
       await new Promise((resolve) => req.once('response', resolve));
-      await until('the watch open on the master', async () => (await openWatches()) === baseline + 1);
+      await waitFor('the watch open on the master', async () => (await openWatches()) === baseline + 1, 10_000, 50);
       req.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      await until('the watch closed on the master', async () => (await openWatches()) === baseline);
+      await waitFor('the watch closed on the master', async () => (await openWatches()) === baseline, 10_000, 50);
       expect((await h2Get(session, '/api/v1/namespaces/default/configmaps', { authorization: `Bearer ${m.adminToken}` })).status).toBe(200);
     } finally {
       session.close();
@@ -174,7 +168,7 @@ describe('watches over HTTP/2 on a master', () => {
     } finally {
       session.close();
     }
-    await until('no watch left open', async () => (await openWatches()) === 0);
+    await waitFor('no watch left open', async () => (await openWatches()) === 0, 10_000, 50);
   });
 
   test('a watch refused before its 200 gets the Status of a 400, 401, 403 or 404 over HTTP/2', async () => {
@@ -205,7 +199,7 @@ describe('watches over HTTP/2 on a master', () => {
     await writeFile(root, userKubeconfig(m.dataDir, { user: 'root', groups: ['system:masters'], validDays: 1 }), { mode: 0o600 });
     await m.client.create(cms, { metadata: { name: 'doomed' } });
     const waiting = kubectl(root, ['wait', '--for=delete', 'configmap/doomed', '--timeout=30s']);
-    await until('kubectl watching', async () => (await openWatches()) > 0);
+    await waitFor('kubectl watching', async () => (await openWatches()) > 0, 10_000, 50);
     await m.client.delete({ ...cms, name: 'doomed' });
     const done = await waiting;
     expect(done.stderr).toBe('');

@@ -8,6 +8,8 @@ import { waitFor, waitNodeReady } from './cluster';
 const NODE = `cronjob-podman-${process.pid}`;
 const NS = 'default';
 
+const complete = (j: Job): boolean | undefined => j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
+
 /**
  * A CronJob every minute on a real podman node: a missed run starts at once, the next on schedule,
  * both succeed, and history is trimmed.
@@ -53,7 +55,6 @@ describe('CronJobs on a real podman node', () => {
     const resumedAt = Date.now();
 
     const ownJobs = async () => (await client.list<Job>(batch('jobs', NS))).items.filter((j) => j.metadata?.ownerReferences?.[0]?.name === 'tick');
-    const complete = (j: Job) => j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
     // Two runs a minute apart (the caught-up one and the next): the first one's Job is deleted when the second one's completes.
     const seen = new Set<string>();
     const scheduledRuns = waitFor('two scheduled Jobs completed, only the newest kept', async () => {
@@ -86,7 +87,7 @@ describe('CronJobs on a real podman node', () => {
     await kubectlOk(kc, ['create', 'job', 'by-hand', '--from=cronjob/tock']);
     const manual = await waitFor('the hand-made Job complete', async () => {
       const j = await client.get<Job>(batch('jobs', NS, 'by-hand'));
-      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && j;
+      return complete(j) && j;
     }, 60_000);
     expect(manual.metadata?.annotations?.['cronjob.kubernetes.io/instantiate']).toBe('manual');
     expect(manual.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', name: 'tock' });
