@@ -34,6 +34,14 @@ export class ContainerList {
   /** Container ids per pod uid, from the last full listing plus what this agent created since. */
   private readonly byPod = new Map<string, Set<string>>();
   private indexed = false;
+  /**
+   * Containers created while a full listing may be in flight, with the count of creations at
+   * their own: the engine may have answered that listing before they existed, and rebuilding the
+   * index from it alone would lose them, so the pod's next sync saw no container and started
+   * another (a StatefulSet's volume held two starts of one pod).
+   */
+  private readonly created = new Map<string, { podUid: string; seq: number }>();
+  private seq = 0;
 
   constructor(
     private readonly docker: Docker,
@@ -43,12 +51,17 @@ export class ContainerList {
   async list(podUid?: string): Promise<RuntimeContainer[]> {
     if (podUid && this.indexed) return this.inspectPod(podUid);
     const label = [`${LABEL.node}=${this.nodeName}`, ...(podUid ? [`${LABEL.podUid}=${podUid}`] : [])];
+    const asked = this.seq;
     const list = (await this.isPodman()) ? await this.listLibpod(label) : await this.docker.listContainers({ all: true, filters: { label } });
     if (!podUid) {
       const live = new Set(list.map((c) => c.Id));
       for (const id of this.inspected.keys()) if (!live.has(id)) this.inspected.delete(id);
       this.byPod.clear();
-      for (const c of list) this.remember(c.Labels?.[LABEL.podUid] ?? '', c.Id);
+      for (const c of list) this.index(c.Labels?.[LABEL.podUid] ?? '', c.Id);
+      for (const [id, c] of this.created) {
+        if (c.seq > asked) this.index(c.podUid, id);
+        else this.created.delete(id);
+      }
       this.indexed = true;
     }
     return Promise.all(list.map((c) => this.describe(c)));
@@ -56,6 +69,11 @@ export class ContainerList {
 
   /** A container this agent created: found by the next pod listing without a full one. */
   remember(podUid: string, id: string): void {
+    this.created.set(id, { podUid, seq: ++this.seq });
+    this.index(podUid, id);
+  }
+
+  private index(podUid: string, id: string): void {
     let ids = this.byPod.get(podUid);
     if (!ids) this.byPod.set(podUid, (ids = new Set()));
     ids.add(id);
@@ -64,6 +82,7 @@ export class ContainerList {
   /** A removed container: its cached inspection goes with it. */
   forget(id: string): void {
     this.inspected.delete(id);
+    this.created.delete(id);
   }
 
   /**
