@@ -203,7 +203,7 @@ function instrumentApi(calls: LatencyTable, sli: LatencyTable): void {
 function instrumentWatches(calls: LatencyTable): void {
   const flush = WatchStream.prototype.flush;
   WatchStream.prototype.flush = function (this: WatchStream): void {
-    if ((this as unknown as { pending: string[] }).pending.length > 0) calls.add('(watch line queued → written)', Number(process.hrtime.bigint() - this.queuedAt) / 1e6);
+    if ((this as unknown as { pending?: string[] }).pending) calls.add('(watch line queued → written)', performance.now() - this.queuedAt);
     flush.call(this);
   };
   // A list served from the list cache first waits until the cache has seen the store's revision.

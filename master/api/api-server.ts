@@ -19,6 +19,7 @@ import { mediaType, parseBody, readBody } from './body';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { FieldSelector } from './field-selector';
 import { beginForegroundRequest } from './foreground-requests';
+import { WatchAccount, type WatchEnd } from './watch-account';
 import { abortAnswer, writeReply } from './reply-writer';
 import { ResourceHandler, type Reply } from './handler';
 import { storeKey, type Registry } from './registry';
@@ -187,9 +188,6 @@ export class ApiServer {
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const foreground = beginForegroundRequest();
-    // What the request's metric and log line need: a watch's hooks keep this, not the request
-    // (its headers and the rest), for as long as the watch streams.
-    const line: RequestLine = { method: req.method, url: req.url };
     let verb = req.method ?? 'GET';
     let resource = '';
     let code = 200;
@@ -198,7 +196,7 @@ export class ApiServer {
     /** Nanoseconds from the max-in-flight filter to admission (the SLI latency leaves them out); undefined for a request that never reached it. */
     let queued: bigint | undefined;
     /** A watch streams past this call and records its own end. */
-    let watching = false;
+    let watch: WatchAccount | undefined;
     try {
       const path = (req.url ?? '/').split('?')[0];
       // The Python client's VersionApi asks for /version/ with the slash, which the apiserver serves too.
@@ -223,7 +221,7 @@ export class ApiServer {
       }
       const rr = this.parse(req);
       if (rr.type === 'other') return await this.reply(res, await this.nonResource(rr.path, req, who));
-      verb = rr.verb.toUpperCase();
+      verb = metricVerb(rr.verb);
       resource = rr.resource.plural + (rr.subresource ? `/${rr.subresource}` : '');
       const waitFrom = process.hrtime.bigint();
       release = await this.inFlight.admit(who, { verb: rr.verb, plural: rr.resource.plural, subresource: rr.subresource, namespace: rr.namespace });
@@ -242,18 +240,9 @@ export class ApiServer {
       if (rr.resource.plural === 'pods' && isStreaming(rr.subresource)) throw errors.badRequest(`${rr.subresource} needs a connection upgrade (WebSocket or SPDY/3.1): use kubectl ${streamingCommands[rr.subresource]}`);
       if (rr.resource.createOnly || rr.subresource === 'token') return this.reply(res, await this.answer(rr, req, who));
       if (rr.resource.computed) return await this.reply(res, { status: 200, body: await this.resourceMetrics.answer(rr) });
-      const reply = await this.handler.handle(rr, req, res, who, {
-        opened: () => {
-          watching = true;
-          foreground.end(); // a watch streams for minutes: the fan-out should not give way to it
-          this.metrics.watchOpened();
-        },
-        // The watch outlives this call: its request is counted when it ends.
-        closed: () => {
-          this.metrics.watchClosed();
-          this.recordRequest(line, verb, resource, res.statusCode || 200, who, started);
-        },
-      });
+      // A watch keeps its account, not the request (its headers and the rest), for as long as it streams.
+      watch = new WatchAccount(this.metrics, this.recordWatch, foreground, req.method, req.url, verb, resource, res, who, started);
+      const reply = await this.handler.handle(rr, req, res, who, watch);
       if (reply) await this.reply(res, reply);
     } catch (err) {
       const e = toHttpError(err);
@@ -277,9 +266,12 @@ export class ApiServer {
       release();
       foreground.end();
       if (code !== CLIENT_CLOSED_REQUEST) code = res.statusCode || code;
-      if (!watching) this.recordRequest(line, verb, resource, code, who, started, queued);
+      if (!watch?.streaming) this.recordRequest(req, verb, resource, code, who, started, queued);
     }
   }
+
+  /** A watch's request line, counted when the watch ends (WatchAccount): one function for every watch. */
+  private readonly recordWatch = (end: WatchEnd): void => this.recordRequest(end, end.verb, end.resource, end.res.statusCode || 200, end.who, end.started);
 
   private recordRequest(req: RequestLine, verb: string, resource: string, code: number, who: Identity | undefined, started: bigint, queued?: bigint): void {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -461,6 +453,15 @@ export const CLIENT_CLOSED_REQUEST = 499;
 
 /** What reading or answering a request fails with when its client is gone: reading the body of such a request fails with "Premature close", which was logged as a 500. */
 const disconnectCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_STREAM']);
+
+const metricVerbs = new Map<string, string>();
+
+/** A verb as the request metric names it (WATCH, LIST...): one string per verb, not one per request, which a watch keeps for its life. */
+function metricVerb(verb: string): string {
+  let upper = metricVerbs.get(verb);
+  if (upper === undefined) metricVerbs.set(verb, (upper = verb.toUpperCase()));
+  return upper;
+}
 
 /** The method and URL of a request, for its metric and log line. */
 interface RequestLine {

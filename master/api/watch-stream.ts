@@ -23,15 +23,19 @@ const STARVED_MS = 100;
  * cache's per-watcher buffers.
  */
 export class WatchStream {
-  private pending: string[] = [];
-  /** When the oldest line in pending was queued (hrtime ns). */
-  queuedAt = 0n;
+  /** Lines not yet written; none most of the time, so no array then (one stream per open watch). */
+  private pending: string[] | undefined;
+  /** When the oldest line in pending was queued (performance.now(), a number: a bigint is an allocation). */
+  queuedAt = 0;
 
   constructor(private readonly res: ServerResponse) {}
 
   write(line: string): void {
     if (this.res.writableEnded) return;
-    if (this.pending.length === 0) this.queuedAt = process.hrtime.bigint();
+    if (!this.pending) {
+      this.pending = [];
+      this.queuedAt = performance.now();
+    }
     this.pending.push(line);
     schedule(this);
   }
@@ -54,9 +58,9 @@ export class WatchStream {
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
+    if (!this.pending) return;
     const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
-    this.pending = [];
+    this.pending = undefined;
     if (this.gone()) return;
     this.res.write(text);
     // A chunked write corks the socket and leaves the real write (TLS and the syscall, most of
@@ -109,7 +113,7 @@ function writeSlice(): void {
   const started = process.hrtime.bigint();
   // The set keeps the order streams were queued in: the first has waited longest.
   const first = queued.values().next().value as WatchStream | undefined;
-  const longestWaitMs = first ? Number(started - first.queuedAt) / 1e6 : 0;
+  const longestWaitMs = first ? performance.now() - first.queuedAt : 0;
   const sinceLastSliceMs = Number(started - lastSlice.endedAt) / 1e6;
   const budgetNs = sliceBudgetMs(foregroundRequests(), longestWaitMs, sinceLastSliceMs) * 1e6;
   let written = 0;

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Store, StoreEvent, StoreWatch, WatchTrigger } from '../store/store';
 import { StoreError } from '../store/store';
+import { hasKey, keysOf, withKey, withoutKey, type OneOrMany } from '../store/one-or-many';
 import type { FieldSelector } from './field-selector';
 import type { Selector } from '../../kube/label-selector';
 import { storeKey, withVersion, type Obj } from './registry';
@@ -79,7 +80,7 @@ export async function serveWatch(store: Store, w: WatchRequest, res: ServerRespo
  */
 class ServerWatch implements Due {
   /** Keys of the objects the client holds as matching: it must hear them leave the selector. */
-  private matching: Set<string> | undefined;
+  private matching: OneOrMany;
   private lastRevision = 0;
   private storeWatch: StoreWatch | undefined;
   private store: Store | undefined;
@@ -113,8 +114,8 @@ class ServerWatch implements Due {
     return list.revision;
   }
 
-  held(): ReadonlySet<string> {
-    return this.matching ?? noKeys;
+  held(): string[] {
+    return keysOf(this.matching);
   }
 
   start(store: Store, prefix: string, from: number, trigger: WatchTrigger | undefined, deadline: number): void {
@@ -137,16 +138,16 @@ class ServerWatch implements Due {
   onEvent(ev: StoreEvent): void {
     this.lastRevision = ev.revision;
     const obj = objectOf(this.resource, ev);
-    const was = this.matching?.has(ev.key) ?? false;
+    const was = hasKey(this.matching, ev.key);
     if (ev.type === 'DELETED') {
       if (was || this.matches(obj)) this.sendShared('DELETED', obj);
-      this.matching?.delete(ev.key);
+      this.matching = withoutKey(this.matching, ev.key);
     } else if (this.matches(obj)) {
       // The store's own type: a resumed watch cannot know what the client saw before it.
       this.hold(ev.key);
       this.sendShared(ev.type, obj);
     } else if (was) {
-      this.matching?.delete(ev.key);
+      this.matching = withoutKey(this.matching, ev.key);
       this.sendShared('DELETED', obj);
     }
   }
@@ -203,7 +204,7 @@ class ServerWatch implements Due {
   }
 
   private hold(key: string): void {
-    (this.matching ??= new Set()).add(key);
+    this.matching = withKey(this.matching, key);
   }
 
   private send(type: string, object: unknown): void {
@@ -215,8 +216,6 @@ class ServerWatch implements Due {
     this.stream.write(watchEventLine(type, object));
   }
 }
-
-const noKeys: ReadonlySet<string> = new Set();
 
 /** Bookmarks due in this tick, each with the store's progress when it fell due: one setImmediate for all. */
 let bookmarks: Array<{ watch: ServerWatch; progress: number }> = [];
@@ -265,12 +264,12 @@ function versionOf(r: ResourceInfo): string {
  * an agent's pods (spec.nodeName, immutable once bound) or one object by name. `held`: the keys
  * the initial list already sent, which the watch must see change or go.
  */
-function triggerOf(w: WatchRequest, held: ReadonlySet<string>): WatchTrigger | undefined {
+function triggerOf(w: WatchRequest, held: string[]): WatchTrigger | undefined {
   if (!w.fieldSelector || w.resource.conversion) return undefined;
   const fields = w.resource.kind === 'Pod' && w.resource.group === '' ? ['spec.nodeName', 'metadata.name'] : ['metadata.name'];
   for (const field of fields) {
     const value = w.fieldSelector.exact(field);
-    if (value !== undefined) return { field, value, held: [...held] };
+    if (value !== undefined) return { field, value, held };
   }
   return undefined;
 }

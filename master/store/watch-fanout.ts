@@ -1,3 +1,4 @@
+import { keysOf, withKey, withoutKey, type OneOrMany } from './one-or-many';
 import type { StoreEvent, StoreWatch, WatchHandlers, WatchTrigger } from './store';
 
 /**
@@ -32,7 +33,7 @@ export class WatchFanout {
    * what makes the hand-over from backlog to live events free of duplicates.
    */
   add(prefix: string, fromRevision: number, backlog: StoreEvent[], handlers: WatchHandlers, trigger?: WatchTrigger): StoreWatch {
-    const watcher = new FanoutWatcher(prefix, fromRevision, handlers, trigger);
+    const watcher = new FanoutWatcher(this, prefix, fromRevision, handlers, trigger);
     this.watchers.add(watcher);
     this.index(watcher);
     for (const key of trigger?.held ?? []) this.holdKey(watcher, key);
@@ -40,11 +41,11 @@ export class WatchFanout {
       if (watcher.push(event)) this.hold(watcher, event);
     }
     if (backlog.length > 0) this.markDirty(watcher);
-    return { stop: () => this.remove(watcher), catchUp: () => this.deliverNow(watcher) };
+    return watcher;
   }
 
   /** Hands one watcher its queued events: in the drain, or out of turn (the next drain then finds its queue empty). */
-  private deliverNow(watcher: FanoutWatcher): void {
+  deliverNow(watcher: FanoutWatcher): void {
     if (watcher.stopped) return;
     this.dirty.delete(watcher);
     if (!watcher.deliver()) this.remove(watcher);
@@ -74,14 +75,14 @@ export class WatchFanout {
 
   /** Remembers which keys a triggered watcher holds with its value, to send it their change or removal. */
   private hold(watcher: FanoutWatcher, event: StoreEvent): void {
-    const trigger = watcher.trigger;
-    if (!trigger) return;
+    const field = watcher.triggerField;
+    if (field === undefined) return;
     const held = this.holders.get(event.key);
-    if (event.type !== 'DELETED' && fieldValue(event.value, trigger.field) === trigger.value) {
+    if (event.type !== 'DELETED' && fieldValue(event.value, field) === watcher.triggerValue) {
       this.holdKey(watcher, event.key);
     } else if (held?.delete(watcher)) {
       if (held.size === 0) this.holders.delete(event.key);
-      watcher.held.delete(event.key);
+      watcher.held = withoutKey(watcher.held, event.key);
     }
   }
 
@@ -89,40 +90,40 @@ export class WatchFanout {
     let held = this.holders.get(key);
     if (!held) this.holders.set(key, (held = new Set()));
     held.add(watcher);
-    watcher.held.add(key);
+    watcher.held = withKey(watcher.held, key);
   }
 
   private index(watcher: FanoutWatcher): void {
-    const trigger = watcher.trigger;
-    if (!trigger) {
+    const field = watcher.triggerField;
+    if (field === undefined) {
       this.untriggered.add(watcher);
       return;
     }
-    let byValue = this.triggered.get(trigger.field);
-    if (!byValue) this.triggered.set(trigger.field, (byValue = new Map()));
-    let set = byValue.get(trigger.value);
-    if (!set) byValue.set(trigger.value, (set = new Set()));
+    let byValue = this.triggered.get(field);
+    if (!byValue) this.triggered.set(field, (byValue = new Map()));
+    let set = byValue.get(watcher.triggerValue);
+    if (!set) byValue.set(watcher.triggerValue, (set = new Set()));
     set.add(watcher);
   }
 
-  private remove(watcher: FanoutWatcher): void {
+  remove(watcher: FanoutWatcher): void {
     watcher.stopped = true;
     this.watchers.delete(watcher);
     this.dirty.delete(watcher);
     this.untriggered.delete(watcher);
-    const trigger = watcher.trigger;
-    if (!trigger) return;
-    const byValue = this.triggered.get(trigger.field);
-    const set = byValue?.get(trigger.value);
+    const field = watcher.triggerField;
+    if (field === undefined) return;
+    const byValue = this.triggered.get(field);
+    const set = byValue?.get(watcher.triggerValue);
     set?.delete(watcher);
-    if (set?.size === 0) byValue?.delete(trigger.value);
-    if (byValue?.size === 0) this.triggered.delete(trigger.field);
-    for (const key of watcher.held) {
+    if (set?.size === 0) byValue?.delete(watcher.triggerValue);
+    if (byValue?.size === 0) this.triggered.delete(field);
+    for (const key of keysOf(watcher.held)) {
       const held = this.holders.get(key);
       held?.delete(watcher);
       if (held?.size === 0) this.holders.delete(key);
     }
-    watcher.held.clear();
+    watcher.held = undefined;
   }
 
   /** Ends every watcher with err (the store is closing or lost). */
@@ -162,34 +163,53 @@ export class WatchFanout {
   }
 }
 
-class FanoutWatcher {
+/**
+ * One watcher, and its own StoreWatch handle: at 5,000 nodes the master holds ~115,000 of them,
+ * so a watcher is one object whose queue exists only while it has events and whose held keys are
+ * a Set only from the second one.
+ */
+class FanoutWatcher implements StoreWatch {
   stopped = false;
   /** The keys this watcher got with its trigger's value. */
-  readonly held = new Set<string>();
-  private queue: StoreEvent[] = [];
+  held: OneOrMany;
+  /** The trigger's field and value, kept apart from its `held` list, which was needed only at the start. */
+  readonly triggerField: string | undefined;
+  readonly triggerValue: string;
+  private queue: StoreEvent[] | undefined;
   private lastQueued: number;
 
   constructor(
+    private readonly fanout: WatchFanout,
     readonly prefix: string,
     fromRevision: number,
     private readonly handlers: WatchHandlers,
-    readonly trigger: WatchTrigger | undefined,
+    trigger: WatchTrigger | undefined,
   ) {
     this.lastQueued = fromRevision;
+    this.triggerField = trigger?.field;
+    this.triggerValue = trigger?.value ?? '';
+  }
+
+  stop(): void {
+    this.fanout.remove(this);
+  }
+
+  catchUp(): void {
+    this.fanout.deliverNow(this);
   }
 
   /** Returns false for an event the watcher already has (backlog/live overlap). */
   push(event: StoreEvent): boolean {
     if (this.stopped || event.revision <= this.lastQueued) return false;
     this.lastQueued = event.revision;
-    this.queue.push(event);
+    (this.queue ??= []).push(event);
     return true;
   }
 
   /** Hands queued events to the handler; false when the watcher ended. */
   deliver(): boolean {
-    const events = this.queue;
-    this.queue = [];
+    const events = this.queue ?? [];
+    this.queue = undefined;
     for (const event of events) {
       if (this.stopped) return false;
       try {
@@ -206,7 +226,7 @@ class FanoutWatcher {
   fail(err: Error): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.queue = [];
+    this.queue = undefined;
     this.handlers.onError(err);
   }
 }
