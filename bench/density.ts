@@ -4,7 +4,7 @@
  *
  *   npx esbuild bench/density.ts --bundle --platform=node --packages=external --outfile=bench/.out/density.js \
  *     && node bench/.out/density.js [--store sqlite,etcd] [--nodes 5000] [--pods 150000] [--hollow-procs 2] \
- *        [--create-concurrency 32] [--create-rate 0] [--binds-in-flight 0] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--heap-profile] [--master-node-flags 'FLAGS'|none]
+ *        [--create-concurrency 32] [--create-rate 0] [--binds-in-flight 0] [--latency-pods 300] [--latency-rate 10] [--steady 60] [--timeout-min 40] [--cpu-prof] [--heap-profile] [--master-node-flags 'FLAGS'|none] [--master-node PATH]
  *
  * Processes: the master (`startMaster` with the controller manager, as `lotse master` runs it) in
  * one child; the hollow nodes (agent/hollow: the agent's real lease, node status, pod worker and
@@ -33,6 +33,9 @@
  * stack to bench/.out/density-STORE-NODES-PODS.heapprofile and prints its largest sites.
  * The master's process runs with the Node.js flags `lotse master` gets everywhere
  * (cluster/master-node-flags.ts); --master-node-flags replaces them ('none': V8's defaults).
+ * --master-node PATH runs the master's process under that Node.js binary instead of this one's:
+ * the hosts' master runs the Node.js build the bootstrap ships (bootstrap/node-build.ts), whose
+ * V8 keeps some objects smaller than Node 20's does (bench/RESULTS.md).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -80,6 +83,8 @@ interface Options {
   heapProfile: boolean;
   /** Node.js flags of the master's process: lotse's own (cluster/master-node-flags.ts) unless --master-node-flags says otherwise. */
   masterNodeFlags: string[];
+  /** The Node.js binary of the master's process; undefined: this process's own. */
+  masterNode: string | undefined;
 }
 
 function arg(name: string, fallback: string): string {
@@ -105,6 +110,7 @@ function options(): Options {
     cpuProf: process.argv.includes('--cpu-prof'),
     heapProfile: process.argv.includes('--heap-profile'),
     masterNodeFlags: process.argv.includes('--master-node-flags') ? arg('master-node-flags', '').split(' ').filter((f) => f && f !== 'none') : [...MASTER_NODE_FLAGS],
+    masterNode: process.argv.includes('--master-node') ? arg('master-node', '') : undefined,
   };
 }
 
@@ -113,6 +119,8 @@ interface MasterInfo {
   caPem: string;
   adminToken: string;
   joinToken: string;
+  /** process.version of the master's process (see --master-node). */
+  node: string;
 }
 
 /** What a child answers to {type: 'stats'}. */
@@ -301,7 +309,7 @@ async function runMaster(): Promise<void> {
     if (msg.type === 'stats') process.send?.({ type: 'stats', calls: calls.summaries(), sli: sli.summaries() } satisfies MasterStats & { type: string });
     if (msg.type === 'memory') process.send?.({ type: 'memory', ...process.memoryUsage() });
   });
-  process.send?.({ type: 'ready', url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken });
+  process.send?.({ type: 'ready', url: m.url, caPem: m.caPem, adminToken: m.adminToken, joinToken: m.joinToken, node: process.version });
   process.on('disconnect', () => {
     void m.close().finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
@@ -400,8 +408,8 @@ function checkLeases(renewed: number[], stats: HollowStats): void {
 
 // ---------------------------------------------------------------- children, from the main process
 
-function child<T>(role: string, env: Record<string, string>, execArgv: string[] = []): Promise<{ proc: ChildProcess; msg: T }> {
-  const proc = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, ...env }, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function child<T>(role: string, env: Record<string, string>, execArgv: string[] = [], execPath?: string): Promise<{ proc: ChildProcess; msg: T }> {
+  const proc = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, ...env }, execArgv: [...process.execArgv, ...execArgv], execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (msg) => resolve({ proc, msg: msg as T }));
     proc.once('exit', (code) => reject(new Error(`${role} process exited with ${code} before it was ready`)));
@@ -765,7 +773,8 @@ async function runStore(store: string, o: Options): Promise<RunResult> {
   // The first hollow process is profiled too: where a node's agent spends its time under load.
   const hollowProfile = o.cpuProf ? profile.replace(/\.cpuprofile$/, '-hollow0.cpuprofile') : '';
   const heapProfile = o.heapProfile ? profile.replace(/\.cpuprofile$/, '.heapprofile') : '';
-  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '', BENCH_HEAP_PROFILE: heapProfile, BENCH_BINDS_IN_FLIGHT: String(o.bindsInFlight) }, o.masterNodeFlags);
+  const { proc: master, msg: info } = await child<MasterInfo>('master', { BENCH_STORE: etcd ? `etcd://${etcd.hostPort}` : '', BENCH_PROFILE: o.cpuProf ? profile : '', BENCH_HEAP_PROFILE: heapProfile, BENCH_BINDS_IN_FLIGHT: String(o.bindsInFlight) }, o.masterNodeFlags, o.masterNode);
+  console.log(`${store}: the master runs on Node.js ${info.node} with ${o.masterNodeFlags.join(' ') || "V8's default flags"}`);
   const client = new KubeClient({ server: info.url, ca: info.caPem, token: info.adminToken, timeoutMs: 300_000 });
   const hollows: ChildProcess[] = [];
   const etcdP = etcd ? etcdPid(etcd.hostPort) : undefined;

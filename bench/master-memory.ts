@@ -2,8 +2,9 @@
  * What a pod costs the master in memory: the V8 heap after a full GC, before and after N pods
  * exist (created, bound, their status written as an agent writes it), divided by N; with the
  * controller manager (as `lotse master` runs) or without it (--no-controllers), so the share of
- * the controllers' informers shows. --snapshot FILE writes a heap snapshot at the end (for
- * DevTools' Memory panel).
+ * the controllers' informers shows. --snapshot PREFIX writes PREFIX.before.heapsnapshot and
+ * PREFIX.after.heapsnapshot, without and with the pods (for DevTools' Memory panel, whose
+ * comparison view shows what the pods added).
  * --list-cache makes one `spec.nodeName=` list of pods first, as every agent does, so the API's
  * list cache of pods (master/api/list-cache.ts) holds them too, as in a cluster with nodes.
  * --whole-list then lists every pod in one unpaginated request, read by a client that counts the
@@ -11,7 +12,7 @@
  * it answered (sampled every 5 ms and after each of the answer's slices).
  *
  *   npx esbuild bench/master-memory.ts --bundle --platform=node --packages=external --outfile=bench/.out/master-memory.js \
- *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--list-cache] [--whole-list] [--snapshot FILE]
+ *     && node --expose-gc bench/.out/master-memory.js [--pods 20000] [--nodes 100] [--store sqlite|etcd] [--no-controllers] [--list-cache] [--whole-list] [--snapshot PREFIX]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--list-cache')) await client.list(core('pods'), { fieldSelector: 'spec.nodeName=mem-0' });
     await sleep(2000);
     const before = await settledHeap();
+    if (snapshot) console.log(`heap snapshot before the pods: ${writeHeapSnapshot(`${snapshot}.before.heapsnapshot`)}`);
     console.log(`store ${storeKind}, controllers ${controllers ? 'on' : 'off'}, list cache of pods ${process.argv.includes('--list-cache') ? 'on' : 'off'}: before the pods heap ${before.heapMb.toFixed(0)} MB, RSS ${before.rssMb.toFixed(0)} MB`);
     const t0 = Date.now();
     const ids = Array.from({ length: pods }, (_, i) => i);
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     console.log(`after ${pods} pods: heap ${after.heapMb.toFixed(0)} MB, RSS ${after.rssMb.toFixed(0)} MB: ${perPodKb.toFixed(1)} KB of heap per pod`);
     console.log(`at 150,000 pods that is ${((perPodKb * 150_000) / 2 ** 20).toFixed(2)} GB of heap for the pods alone`);
     if (process.argv.includes('--whole-list')) await wholeList(m.url, m.caPem, m.adminToken, after.heapMb);
-    if (snapshot) console.log(`heap snapshot: ${writeHeapSnapshot(snapshot)}`);
+    if (snapshot) console.log(`heap snapshot with the pods: ${writeHeapSnapshot(`${snapshot}.after.heapsnapshot`)}`);
   } finally {
     client.close();
     await m.close();
