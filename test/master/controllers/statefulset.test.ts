@@ -24,9 +24,11 @@ describe('StatefulSets with storage on a real podman node', () => {
   const readyNames = async (): Promise<string[]> => (await pods()).filter(isRunningReady).filter((p) => !p.metadata?.deletionTimestamp).map((p) => String(p.metadata?.name));
   const exec = (pod: string, script: string) => kubectlOk(kc(), ['exec', pod, '--', 'sh', '-c', script]);
   /**
-   * The container appends its hostname to /data/log at each start. Once (ci29) web-1's command had
-   * run twice when it should have run once: on a surprise, the failure carries what the API and the
-   * agent knew of the pod's starts.
+   * The container appends its hostname to /data/log at each start. Twice (ci29, ci49) web-1's
+   * command had run twice when it should have run once: the agent lost a container it had just
+   * created from its per-pod index when a full engine listing answered meanwhile, and started it
+   * again (fixed in agent/runtime/container-list.ts, tested in container-list.test.ts). On a
+   * surprise, the failure carries what the API and the agent knew of the pod's starts.
    */
   const expectDataLog = async (name: string, expected: string): Promise<void> => {
     const log = await exec(name, 'cat /data/log');
