@@ -33,7 +33,7 @@ class SlowListingEngine {
             Created: '2026-12-01T00:00:00Z',
             Image: 'sha256:abc',
             State: { Status: 'running', StartedAt: '2026-12-01T00:00:01Z', ExitCode: 0 },
-            Config: { Image: 'busybox', Labels: this.labels(c.podUid, c.name) },
+            Config: { Image: 'busybox', Labels: engine.labels(c.podUid, c.name) },
           };
         },
       }),
