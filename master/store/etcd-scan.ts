@@ -1,8 +1,8 @@
-import type { StoredValue, StoreScan } from './store';
+import { decodeStoredText, type StoredText, type StoredValue, type StoreScan } from './store';
 
-/** One page of a range read at a revision: its values, and whether keys follow the last one. */
+/** One page of a range read at a revision: its values as stored, and whether keys follow the last one. */
 export interface EtcdScanPage {
-  items: StoredValue[];
+  items: StoredText[];
   more: boolean;
 }
 
@@ -27,6 +27,10 @@ export class EtcdScan implements StoreScan {
   }
 
   async next(): Promise<StoredValue[] | undefined> {
+    return (await this.nextText())?.map(decodeStoredText);
+  }
+
+  async nextText(): Promise<StoredText[] | undefined> {
     if (this.done) return undefined;
     const page = this.pending ?? (await this.readAfter(this.lastKey as string, this.revision));
     this.pending = undefined;

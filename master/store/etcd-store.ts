@@ -7,13 +7,16 @@ import { WatchFanout } from './watch-fanout';
 import { compareKeys, keyAfter, prefixEnd } from './key-range';
 import { EtcdScan, type EtcdScanPage } from './etcd-scan';
 import {
+  decodeStoredText,
   ListOptions,
   ListResult,
+  ListTextResult,
   SCAN_PAGE_SIZE,
   ScanOptions,
   Store,
   StoreError,
   StoreEvent,
+  StoredText,
   StoredValue,
   StoreScan,
   StoreWatch,
@@ -91,7 +94,12 @@ export class EtcdStore implements Store {
     });
   }
 
-  list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    const { items, revision, more } = await this.listText(prefix, options);
+    return { items: items.map(decodeStoredText), revision, more };
+  }
+
+  listText(prefix: string, options: ListOptions = {}): Promise<ListTextResult> {
     return this.call('list', prefix, async () => {
       const full = this.fullKey(prefix);
       const after = options.startAfter;
@@ -100,7 +108,7 @@ export class EtcdStore implements Store {
       if (options.limit && options.limit > 0) range = range.limit(options.limit);
       const res = await range.exec();
       return {
-        items: res.kvs.map((kv) => this.toStoredValue(kv)),
+        items: res.kvs.map((kv) => this.toStoredText(kv)),
         revision: Number(res.header.revision),
         more: res.more,
       };
@@ -122,7 +130,7 @@ export class EtcdStore implements Store {
         let range = this.client.getAll().inRange({ start, end: prefixEnd(this.fullKey(prefix)) }).limit(size);
         if (revision !== undefined) range = range.revision(revision);
         const res = await range.exec();
-        return { items: res.kvs.map((kv) => this.toStoredValue(kv)), more: res.more, revision: Number(res.header.revision) };
+        return { items: res.kvs.map((kv) => this.toStoredText(kv)), more: res.more, revision: Number(res.header.revision) };
       }, this.listLimit());
     } catch (err) {
       if (revision !== undefined && isCompactedError(err)) throw new StoreError('Gone', `cannot read ${subject}: etcd compacted that revision meanwhile; list again`);
@@ -234,6 +242,10 @@ export class EtcdStore implements Store {
     } catch (err) {
       return isCompactedError(err);
     }
+  }
+
+  toStoredText(kv: IKeyValue): StoredText {
+    return { key: this.shortKey(kv.key), text: kv.value.toString('utf8'), modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision) };
   }
 
   toStoredValue(kv: IKeyValue): StoredValue {

@@ -1,5 +1,5 @@
 import { compareKeys } from './key-range';
-import type { StoredValue, StoreScan } from './store';
+import { decodeStoredText, type StoredText, type StoredValue, type StoreScan } from './store';
 
 /** A key as the scan's revision had it: what its value is looked up by, page by page. */
 export interface ScanKey {
@@ -49,13 +49,17 @@ export class SqliteScan implements StoreScan {
   }
 
   async next(): Promise<StoredValue[] | undefined> {
+    return (await this.nextText())?.map(decodeStoredText);
+  }
+
+  async nextText(): Promise<StoredText[] | undefined> {
     if (this.finished) return undefined;
     this.reader.assertOpen(`read ${this.prefix} at revision ${this.revision}`);
     const page = this.keys.slice(this.next_, this.next_ + this.pageSize);
     this.next_ += page.length;
     if (this.finished) this.keys = [];
     const now = new Map(this.reader.rowsBetween(page[0].key, page[page.length - 1].key).map((row) => [row.key, row]));
-    const values = page.map((k) => this.valueOf(k, now.get(k.key)));
+    const values = page.map((k) => this.textOf(k, now.get(k.key)));
     for (const k of page) this.earlier.delete(k.key);
     return values;
   }
@@ -90,11 +94,11 @@ export class SqliteScan implements StoreScan {
     return -1;
   }
 
-  /** The value the scan's revision had: as it is now when unchanged, else as the store preserved it. */
-  private valueOf(k: ScanKey, current: ScanRow | undefined): StoredValue {
+  /** The value the scan's revision had, as stored: as it is now when unchanged, else as the store preserved it. */
+  private textOf(k: ScanKey, current: ScanRow | undefined): StoredText {
     const text = current?.mod_revision === k.mod_revision ? current.value : this.earlier.get(k.key);
     // Unreachable while every write to an existing key calls preserveForScans first.
     if (text === undefined) throw new Error(`the SQLite scan of ${this.prefix} at revision ${this.revision} lost the value ${k.key} had then (revision ${k.mod_revision}): a write replaced it without handing it to the scan`);
-    return { key: k.key, value: JSON.parse(text) as Record<string, unknown>, modRevision: k.mod_revision, createRevision: k.create_revision };
+    return { key: k.key, text, modRevision: k.mod_revision, createRevision: k.create_revision };
   }
 }

@@ -5,8 +5,10 @@ import { compareKeys, prefixEnd } from './key-range';
 import { openSqliteDatabase, SqliteDatabase, SqliteDriverName } from './sqlite-driver';
 import { SqliteScan, type ScanKey, type ScanRow } from './sqlite-scan';
 import {
+  decodeStoredText,
   ListOptions,
   ListResult,
+  ListTextResult,
   SCAN_PAGE_SIZE,
   ScanOptions,
   Store,
@@ -140,6 +142,11 @@ export class SqliteStore implements Store {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    const { items, revision, more } = await this.listText(prefix, options);
+    return { items: items.map(decodeStoredText), revision, more };
+  }
+
+  async listText(prefix: string, options: ListOptions = {}): Promise<ListTextResult> {
     this.assertOpen('list');
     const limit = options.limit && options.limit > 0 ? options.limit : -1;
     const after = options.startAfter;
@@ -148,7 +155,7 @@ export class SqliteStore implements Store {
     const rows = statement.all(useAfter ? after : prefix, prefixEnd(prefix), limit < 0 ? -1 : limit + 1) as KvRow[];
     const more = limit >= 0 && rows.length > limit;
     if (more) rows.length = limit;
-    return { items: rows.map(toStoredValue), revision: this.currentRevision, more };
+    return { items: rows.map((row) => ({ key: row.key, text: row.value, modRevision: row.mod_revision, createRevision: row.create_revision })), revision: this.currentRevision, more };
   }
 
   async scan(prefix: string, options: ScanOptions = {}): Promise<StoreScan> {
@@ -173,7 +180,7 @@ export class SqliteStore implements Store {
    * Hands the value `key` has at modRevision to every open scan that still needs it, before a
    * write replaces it: a scan reads each value as it is when its page comes, and the history
    * (5 minutes) may no longer hold what the key had at the scan's revision. Every update and
-   * delete calls it; a scan relies on that (SqliteScan.valueOf).
+   * delete calls it; a scan relies on that (SqliteScan.textOf).
    */
   private preserveForScans(key: string, modRevision: number, value?: string): void {
     if (this.scans.size === 0) return;

@@ -16,6 +16,18 @@ export interface StoredValue {
   createRevision: number;
 }
 
+/**
+ * A stored value as the JSON text the store holds, not decoded: what a list answer can hand on
+ * as it is (Registry.scan), where decoding and encoding again cost most of a large list.
+ */
+export interface StoredText {
+  key: string;
+  /** The value's JSON text, as written (JSON.stringify of the value the write was given). */
+  text: string;
+  modRevision: number;
+  createRevision: number;
+}
+
 export interface ListOptions {
   /** At most this many items; 0 or undefined means all. */
   limit?: number;
@@ -31,6 +43,11 @@ export interface ListResult {
   more: boolean;
 }
 
+/** A list's result with each value as its stored JSON text (Store.listText). */
+export interface ListTextResult extends Omit<ListResult, 'items'> {
+  items: StoredText[];
+}
+
 /**
  * Every value under a prefix as of one revision, handed out a page at a time: what a list too
  * large to hold decoded at once is answered from. Each page is read or decoded when it is asked
@@ -44,6 +61,8 @@ export interface StoreScan {
   readonly revision: number;
   /** The next page in key order (at most the scan's page size), or undefined after the last. */
   next(): Promise<StoredValue[] | undefined>;
+  /** The next page as next() gives it, with each value as its stored JSON text, not decoded. */
+  nextText(): Promise<StoredText[] | undefined>;
 }
 
 export interface ScanOptions {
@@ -111,6 +130,8 @@ export interface Store {
   /** get and list hand out values the caller owns: a fresh decode per call, never shared. */
   get(key: string): Promise<StoredValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
+  /** The list `list` reads, with each value as its stored JSON text, not decoded. */
+  listText(prefix: string, options?: ListOptions): Promise<ListTextResult>;
   /** Every value under prefix at the store's current revision, a page at a time (see StoreScan). */
   scan(prefix: string, options?: ScanOptions): Promise<StoreScan>;
   /** Throws StoreError('AlreadyExists') when the key exists. Returns the new revision. */
@@ -159,4 +180,15 @@ export class StoreError extends Error {
     super(message);
     this.name = 'StoreError';
   }
+}
+
+/** A stored text decoded into the value it holds; StoreError('Unavailable') when it is not JSON (written by something else). */
+export function decodeStoredText(st: StoredText): StoredValue {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(st.text) as Record<string, unknown>;
+  } catch (err) {
+    throw new StoreError('Unavailable', `the value of ${st.key} is not JSON (was it written by something else?): ${String(err)}`);
+  }
+  return { key: st.key, value, modRevision: st.modRevision, createRevision: st.createRevision };
 }

@@ -1,4 +1,4 @@
-import { Store, StoreError, StoreEvent, StoreWatch, WatchOptions } from '../../../master/store/store';
+import { Store, StoreError, StoreEvent, StoredText, StoreWatch, WatchOptions } from '../../../master/store/store';
 
 /**
  * The behaviour every Store backend must share. Each test works under its own key prefix so a
@@ -132,6 +132,28 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       await expect(scan.next()).resolves.toBeUndefined();
       const empty = await store.scan(`${ns}none/`);
       await expect(empty.next()).resolves.toBeUndefined();
+    });
+
+    test('a scan and a list read as text hand out the JSON each value was written as, in the same pages', async () => {
+      const keys = Array.from({ length: 5 }, (_, i) => `${ns}scan-text/${i}`);
+      const values = keys.map((_, i) => ({ apiVersion: 'v1', kind: 'Thing', metadata: { name: `t${i}` }, spec: { n: i, s: 'é"\\' } }));
+      for (const [i, key] of keys.entries()) await store.create(key, values[i]);
+      const atStart = await store.list(`${ns}scan-text/`);
+      const scan = await store.scan(`${ns}scan-text/`, { pageSize: 2 });
+      const first = await scan.nextText();
+      await store.update(keys[3], { changed: true });
+      await store.delete(keys[4]);
+      const pages = [first];
+      for (let page = await scan.nextText(); page; page = await scan.nextText()) pages.push(page);
+      expect(pages.map((p) => p?.length)).toEqual([2, 2, 1]);
+      const texts = pages.flat() as StoredText[];
+      expect(texts.map((st) => st.text)).toEqual(values.map((v) => JSON.stringify(v)));
+      expect(texts.map(({ text, ...rest }) => ({ ...rest, value: JSON.parse(text) }))).toEqual(atStart.items);
+      await expect(scan.nextText()).resolves.toBeUndefined();
+      const listed = await store.listText(`${ns}scan-text/`, { limit: 2, startAfter: keys[0] });
+      expect(listed.items.map((st) => st.text)).toEqual([JSON.stringify(values[1]), JSON.stringify(values[2])]);
+      expect(listed.more).toBe(true);
+      expect(listed.items.map(({ text, ...rest }) => ({ ...rest, value: JSON.parse(text) }))).toEqual((await store.list(`${ns}scan-text/`, { limit: 2, startAfter: keys[0] })).items);
     });
 
     test('a scan whose revision was compacted under a changed value: Gone on etcd, the values as of the scan on SQLite', async () => {
