@@ -34,6 +34,7 @@ import { errors, HttpError } from './status';
 import { toTable, type IncludeObject } from './table';
 import { typeErrors, validateObject } from './validation';
 import { serveWatch, type WatchHooks } from './watch';
+import type { WireText } from './wire-text';
 
 export interface Reply {
   status: number;
@@ -117,12 +118,15 @@ export class ResourceHandler {
   private async list(rr: ResourceRequest, req: IncomingMessage): Promise<Reply> {
     const opts = parseListOptions(rr.resource, rr.query);
     const filter = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continueToken: rr.query.get('continue') || undefined };
-    const result: { items: Items<Obj>; resourceVersion: string; continueToken?: string } = wantsEverything(filter)
-      ? await this.registry.listAll(rr.resource, rr.namespace, filter)
-      : await this.registry.list(rr.resource, rr.namespace, filter);
-    const meta = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
-    if (wantsTable(req)) return { status: 200, body: table(rr, result.items, meta) };
-    return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: meta, items: result.items } };
+    const everything = wantsEverything(filter);
+    if (wantsTable(req)) {
+      const result = everything ? await this.registry.listAll(rr.resource, rr.namespace, filter) : await this.registry.list(rr.resource, rr.namespace, filter);
+      return { status: 200, body: table(rr, result.items, listMeta(result)) };
+    }
+    const result: { items: Items<Obj | WireText>; resourceVersion: string; continueToken?: string } = everything
+      ? await this.registry.listAllWire(rr.resource, rr.namespace, filter)
+      : await this.registry.listWire(rr.resource, rr.namespace, filter);
+    return { status: 200, body: { kind: `${rr.resource.kind}List`, apiVersion: apiVersionOf(rr.resource), metadata: listMeta(result), items: result.items } };
   }
 
   private async watch(rr: ResourceRequest, res: ServerResponse, hooks: WatchHooks): Promise<void> {
@@ -443,6 +447,11 @@ function isCrd(r: ResourceInfo): boolean {
 function table(rr: ResourceRequest, items: Items<Obj>, meta: { resourceVersion?: string; continue?: string }): Record<string, unknown> {
   if (rr.resource.custom) return customResourceTable(rr.resource, items, meta, includeObject(rr));
   return toTable(rr.resource.kind, items, meta, includeObject(rr));
+}
+
+/** A list answer's metadata: its resourceVersion, and the continue token of a page that has more after it. */
+function listMeta(result: { resourceVersion: string; continueToken?: string }): { resourceVersion: string; continue?: string } {
+  return { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
 }
 
 function wantsTable(req: IncomingMessage): boolean {

@@ -4,6 +4,7 @@ import type { Reply } from './handler';
 import { ItemPages } from './item-pages';
 import { fairShareMs } from './loop-share';
 import { responseGone } from './response-gone';
+import { WireText } from './wire-text';
 
 /**
  * Encoding a list answer holds the event loop this long at a time, or longer (up to
@@ -64,6 +65,11 @@ function sliceableList(body: unknown): { key: string; entries: unknown[] | ItemP
   return Array.isArray(entries) && entries.length >= SLICED_FROM_ENTRIES ? { key, entries } : undefined;
 }
 
+/** One entry of a list answer as JSON: an object already in its wire text (a list read from the store) as it is. */
+function encodeEntry(entry: unknown): string {
+  return entry instanceof WireText ? entry.text : (JSON.stringify(entry) ?? 'null');
+}
+
 /** Why a slice stopped: the answer is complete, its budget is spent, or its page is (the next is to be read). */
 type SliceEnd = 'done' | 'budget' | 'page';
 
@@ -96,7 +102,7 @@ class SlicedList {
     const { entries } = this;
     while (this.next < entries.length) {
       const end = Math.min(this.next + ENTRIES_PER_CLOCK_READ, entries.length);
-      for (let j = this.next; j < end; j++) this.text += (this.written++ === 0 ? '' : ',') + (JSON.stringify(entries[j]) ?? 'null');
+      for (let j = this.next; j < end; j++) this.text += (this.written++ === 0 ? '' : ',') + encodeEntry(entries[j]);
       this.next = end;
       if (performance.now() >= until) break;
     }

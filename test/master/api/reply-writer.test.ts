@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { MAX_SHARE_MS } from '../../../master/api/loop-share';
 import { ItemPages } from '../../../master/api/item-pages';
 import { MAX_BUFFERED_BYTES, SLICE_BUDGET_MS, writeReply } from '../../../master/api/reply-writer';
+import { WireText } from '../../../master/api/wire-text';
 
 const pod = (i: number): Record<string, unknown> => ({
   metadata: { name: `p-${i}`, namespace: 'ns', labels: { app: 'x', 'quote"key': 'a\u2028b' }, annotations: { note: 'n'.repeat(400) } },
@@ -219,6 +220,20 @@ describe('answers written by writeReply', () => {
     // Within one slice's budget the answer is complete when writeReply returns.
     expect(writeReply(fake, { status: 200, body: list(10) })).toBeUndefined();
     expect(writeReply(fake, { status: 200, body: list(100) })).toBeUndefined();
+  });
+
+  test('entries already in their wire text are written as they are, in slices, in pages and in short lists alike', async () => {
+    const wire = (i: number): WireText => new WireText(JSON.stringify(pod(i)));
+    const mixed = (n: number): unknown[] => Array.from({ length: n }, (_, i) => (i % 3 ? wire(i) : pod(i)));
+    const expected = (n: number): string => JSON.stringify(list(n));
+    for (const n of [5, 100, 3_000]) expect((await serve('http1', { ...list(0), items: mixed(n) })).text).toBe(expected(n));
+    let page = 0;
+    const pages = new ItemPages<unknown>(async () => {
+      if (page === 4) return undefined;
+      const first = page++ * 500;
+      return Array.from({ length: 500 }, (_, i) => (i % 2 ? wire(first + i) : pod(first + i)));
+    });
+    expect((await serve('http2', { ...list(0), items: pages })).text).toBe(expected(2_000));
   });
 
   test('a client that leaves in the middle ends the writing instead of holding it', async () => {

@@ -4,6 +4,7 @@ import { KubeClient } from '../../../kube/client';
 import { Selector } from '../../../kube/label-selector';
 import { ItemPages, type Items } from '../../../master/api/item-pages';
 import { WHOLE_ANSWER_MAX, type Obj } from '../../../master/api/registry';
+import { WireText } from '../../../master/api/wire-text';
 import { SCAN_PAGE_SIZE } from '../../../master/store/store';
 import { resources, type ResourceInfo } from '../../../master/api/resources';
 import { core } from '../../../kube/resource-path';
@@ -64,6 +65,13 @@ describe.each(storeKinds)('lists of everything, read in pages (%s)', (store) => 
     const asTable = JSON.parse(table.body) as { kind: string; rows: { cells: unknown[] }[] };
     expect(asTable.kind).toBe('Table');
     expect(asTable.rows.map((r) => r.cells[0])).toEqual((await inChunks(undefined, 500)).map((c) => c.metadata.name));
+  });
+
+  test('a list passed on as the stored text is, object for object, what a paginated list decodes', async () => {
+    for (const namespace of [undefined, 'whole-b']) {
+      const whole = await client.list<never>(core('configmaps', namespace));
+      expect(whole.items).toEqual(await inChunks(namespace, 500));
+    }
   });
 
   test('a selective list without a limit holds what a paginated one holds, with more matches than a page', async () => {
@@ -156,5 +164,51 @@ describe('Registry.scan', () => {
     const selectivePaged = await registry.listAll(configmaps, undefined, { labelSelector });
     expect(selectivePaged.items).toBeInstanceOf(ItemPages);
     expect(await all(selectivePaged.items)).toEqual((await registry.list(configmaps, undefined, { labelSelector })).items);
+  });
+
+  test('listAllWire passes stored text on in wire form, and decodes what was not stored by the registry, in pages and whole', async () => {
+    const { registry, store } = state;
+    for (let i = 0; i < WHOLE_ANSWER_MAX + 10; i++) await registry.create(configmaps, 'wire', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: `cm-${String(i).padStart(4, '0')}` }, data: { i: String(i), q: 'a "quoted" \\ é' } });
+    // Written by something other than the registry: kind before apiVersion, a resourceVersion
+    // kept in the stored metadata, another apiVersion (all three decoded), and empty metadata
+    // (passed on, its resourceVersion the only key).
+    const odd: Record<string, Record<string, unknown>> = {
+      'cm-0003': { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-0003', namespace: 'wire' }, data: { odd: 'kind first' } },
+      'cm-0500': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-0500', namespace: 'wire', resourceVersion: '1' }, data: { odd: 'stale resourceVersion' } },
+      'cm-0700': { apiVersion: 'v1', kind: 'ConfigMap', metadata: {}, data: { odd: 'empty metadata' } },
+      'cm-0900': { apiVersion: 'v0', kind: 'ConfigMap', metadata: { name: 'cm-0900', namespace: 'wire' } },
+    };
+    for (const [name, value] of Object.entries(odd)) await store.update(`/registry/core/configmaps/wire/${name}`, value);
+    const decoded = (await registry.list(configmaps, 'wire')).items;
+    expect(decoded.find((c) => c.metadata?.name === 'cm-0500')?.metadata?.resourceVersion).not.toBe('1');
+    const paged = await registry.listAllWire(configmaps, 'wire', {});
+    expect(paged.items).toBeInstanceOf(ItemPages);
+    const got = await all(paged.items as Items<Obj>);
+    expect(got.filter((item) => !(item instanceof WireText)).map((item) => item.metadata?.name)).toEqual(['cm-0003', 'cm-0500', 'cm-0900']);
+    expect(JSON.parse(JSON.stringify(got))).toEqual(decoded);
+    for (let i = 0; i < 3; i++) await registry.create(configmaps, 'wire-short', { metadata: { name: `cm-${i}` } });
+    const whole = await registry.listAllWire(configmaps, 'wire-short', {});
+    expect(Array.isArray(whole.items) && whole.items.every((item) => item instanceof WireText)).toBe(true);
+    expect(JSON.parse(JSON.stringify(whole.items))).toEqual((await registry.list(configmaps, 'wire-short')).items);
+  });
+
+  test('listWire gives the pages list gives (items, continue tokens, resourceVersion), the items in wire form', async () => {
+    const { registry } = state;
+    for (let i = 0; i < 30; i++) await registry.create(configmaps, 'pages', { metadata: { name: `cm-${String(i).padStart(2, '0')}` }, data: { i: String(i) } });
+    await registry.create(configmaps, 'pages-after', { metadata: { name: 'beyond' } });
+    for (const limit of [7, 10, 0]) {
+      let continueToken: string | undefined;
+      let pages = 0;
+      do {
+        const decoded = await registry.list(configmaps, 'pages', { limit, continueToken });
+        const wire = await registry.listWire(configmaps, 'pages', { limit, continueToken });
+        expect(wire.items.every((item) => item instanceof WireText)).toBe(true);
+        expect(JSON.parse(JSON.stringify(wire.items))).toEqual(decoded.items);
+        expect([wire.continueToken, wire.resourceVersion]).toEqual([decoded.continueToken, decoded.resourceVersion]);
+        continueToken = decoded.continueToken;
+        pages++;
+      } while (continueToken);
+      expect(pages).toBe(limit ? Math.ceil(30 / limit) : 1);
+    }
   });
 });
