@@ -18,7 +18,7 @@ export interface StoredValue {
 
 /**
  * A stored value as the JSON text the store holds, not decoded: what a list answer can hand on
- * as it is (Registry.scan), where decoding and encoding again cost most of a large list.
+ * as it is (Registry.listAllWire, listWire), where decoding and encoding again cost most of a large list.
  */
 export interface StoredText {
   key: string;
