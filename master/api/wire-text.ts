@@ -1,5 +1,4 @@
 import type { StoredText } from '../store/store';
-import type { Obj } from './registry';
 import { apiVersionOf, type ResourceInfo } from './resources';
 
 /**
@@ -22,7 +21,7 @@ export class WireText {
  * object in, and what wireText needs the stored text to begin with. Clients send them in any
  * order (client-go: kind first); key order means nothing to JSON readers.
  */
-export function inStoredOrder(obj: Obj): Obj {
+export function inStoredOrder<T extends Record<string, unknown>>(obj: T): T {
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, ...obj };
 }
 
