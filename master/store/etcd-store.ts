@@ -249,12 +249,7 @@ export class EtcdStore implements Store {
   }
 
   toStoredValue(kv: IKeyValue): StoredValue {
-    return {
-      key: this.shortKey(kv.key),
-      value: parseValue(kv),
-      modRevision: Number(kv.mod_revision),
-      createRevision: Number(kv.create_revision),
-    };
+    return decodeStoredText(this.toStoredText(kv));
   }
 
   // --- internals ---
