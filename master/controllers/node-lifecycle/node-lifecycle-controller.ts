@@ -9,16 +9,22 @@ import { PeriodicController } from '../periodic-controller';
 import { objectRef, type EventRecorder } from '../../../kube/event-recorder';
 import type { InformerLike } from '../../../kube/shared-informers';
 import { deleteObject } from '../delete-object';
+import { DISRUPTION_DEFAULTS, ZoneDisruption, zoneOf, type DisruptionOptions } from './zone-disruption';
 
 /**
  * Timing of node failure handling. lotse reacts faster than Kubernetes by default, so a dead
- * node's pods run elsewhere within about 30 s (15 s + 10 s + a monitor period + scheduling):
+ * node's pods run elsewhere within about 30 s (15 s + 12 s + a monitor period + scheduling):
  *
  * | setting            | lotse | Kubernetes                                            |
  * | ------------------ | ----- | ----------------------------------------------------- |
  * | gracePeriodMs      | 15 s  | 40 s (--node-monitor-grace-period; 50 s since 1.32)   |
- * | evictionTimeoutMs  | 10 s  | 300 s (DefaultTolerationSeconds admission plugin)    |
+ * | evictionTimeoutMs  | 12 s  | 300 s (DefaultTolerationSeconds admission plugin)    |
  * | monitorPeriodMs    | 0.5 s | 5 s (--node-monitor-period)                          |
+ *
+ * The eviction timeout is longer than the agent's lease interval (10 s) and a monitor period:
+ * when the master loses every node at once, the nodes fall silent over one lease interval, and
+ * all of them must be seen silent (master disruption, zone-disruption.ts) before the first
+ * one's pods would be evicted.
  */
 export interface NodeMonitorOptions {
   /** A node whose Lease and status stay unrenewed this long turns Ready=Unknown and gets the unreachable taint. */
@@ -28,9 +34,13 @@ export interface NodeMonitorOptions {
   monitorPeriodMs?: number;
   /** A pod bound to a node that no longer exists is force-deleted after this long (default 5 s). */
   orphanPodGraceMs?: number;
+  /** How fast nodes are tainted NoExecute in a zone under disruption (zone-disruption.ts; Kubernetes' defaults). */
+  disruption?: Partial<DisruptionOptions>;
 }
 
-export const NODE_MONITOR_DEFAULTS: Required<NodeMonitorOptions> = { gracePeriodMs: 15_000, evictionTimeoutMs: 10_000, monitorPeriodMs: 500, orphanPodGraceMs: 5_000 };
+type MonitorSettings = Required<Omit<NodeMonitorOptions, 'disruption'>> & { disruption: DisruptionOptions };
+
+export const NODE_MONITOR_DEFAULTS: MonitorSettings = { gracePeriodMs: 15_000, evictionTimeoutMs: 12_000, monitorPeriodMs: 500, orphanPodGraceMs: 5_000, disruption: DISRUPTION_DEFAULTS };
 
 export const UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const NOT_READY = 'node.kubernetes.io/not-ready';
@@ -84,19 +94,22 @@ interface Health {
  */
 export class NodeLifecycleController extends PeriodicController {
   readonly name = 'node-lifecycle-controller';
-  private readonly opts: Required<NodeMonitorOptions>;
+  private readonly opts: MonitorSettings;
   private readonly nodes: InformerLike<Node>;
   private readonly pods: InformerLike<Pod>;
   private readonly health = new Map<string, Health>();
   private readonly podsOnNode = new Map<string, Set<string>>();
-  private readonly taintSeen = new Map<string, number>();
+  /** Per node, when this controller first saw each of its NoExecute taints (by key and value); forgotten when the node has none. */
+  private readonly taintSeen = new Map<string, Map<string, number>>();
+  private readonly zones: ZoneDisruption;
   private readonly orphanSince = new Map<string, number>();
   private readonly evicting = new Set<string>();
   private readonly recorder: EventRecorder;
 
   constructor(ctx: ControllerContext, options: NodeMonitorOptions = {}) {
     super(ctx, { periodMs: options.monitorPeriodMs ?? NODE_MONITOR_DEFAULTS.monitorPeriodMs, failure: 'node monitor failed' });
-    this.opts = { ...NODE_MONITOR_DEFAULTS, ...options };
+    this.opts = { ...NODE_MONITOR_DEFAULTS, ...options, disruption: { ...DISRUPTION_DEFAULTS, ...options.disruption } };
+    this.zones = new ZoneDisruption(this.opts.disruption);
     this.nodes = ctx.informers.get<Node>(core('nodes'));
     this.pods = ctx.informers.get<Pod>(core('pods'));
     this.recorder = ctx.recorder(this.name);
@@ -105,8 +118,9 @@ export class NodeLifecycleController extends PeriodicController {
     });
     this.nodes.on((type, node) => {
       const name = node.metadata?.name ?? '';
-      if (type === 'DELETED') this.health.delete(name);
-      else this.heard(name, { heartbeat: readyCondition(node)?.lastHeartbeatTime ?? undefined });
+      if (type !== 'DELETED') return this.heard(name, { heartbeat: readyCondition(node)?.lastHeartbeatTime ?? undefined });
+      this.health.delete(name);
+      this.taintSeen.delete(name);
     });
     this.pods.on((type, pod, old) => this.indexPod(type, pod, old));
   }
@@ -152,12 +166,46 @@ export class NodeLifecycleController extends PeriodicController {
 
   protected async tick(): Promise<void> {
     const now = Date.now();
-    for (const node of this.nodes.list()) {
-      const current = await this.checkHealth(node, now);
-      const taints = await this.reconcileTaints(current, now);
-      await this.evictPods(current, taints, now);
+    const nodes: Node[] = [];
+    for (const node of this.nodes.list()) nodes.push(await this.checkHealth(node, now));
+    this.observeZones(nodes, now);
+    const admitted = this.admitNoExecute(nodes, now);
+    for (const node of nodes) {
+      const taints = await this.reconcileTaints(node, now, admitted);
+      await this.evictPods(node, taints, now);
     }
     await this.collectOrphans(now);
+  }
+
+  private observeZones(nodes: Node[], now: number): void {
+    const change = this.zones.observe(nodes, now);
+    for (const z of change.zones) {
+      if (z.from !== undefined || z.to !== 'Normal') this.ctx.log('zone changed state', { zone: z.zone || '(no zone labels)', from: z.from ?? 'new', to: z.to, nodes: z.size, notReady: z.notReady });
+    }
+    if (change.entered) {
+      this.ctx.log('no node is Ready in any zone: taking NoExecute taints off and evicting nothing until one is (master disruption mode)', { nodes: nodes.length });
+    }
+    if (change.recovered) {
+      this.ctx.log('a node is Ready again: leaving master disruption mode; every node gets a full grace period', { nodes: nodes.length });
+      // Heartbeats that queued while the master could not hear its nodes arrive now: none of them is late.
+      for (const h of this.health.values()) h.probeTime = now;
+    }
+  }
+
+  /**
+   * The nodes that may get a NoExecute taint of not-ready or unreachable in this tick: those that
+   * need one, longest silent first, as far as their zone's rate allows (zone-disruption.ts).
+   */
+  private admitNoExecute(nodes: Node[], now: number): Set<string> {
+    const waiting = nodes.filter((node) => {
+      const wanted = conditionTaints(readyCondition(node)?.status, '').find((t) => t.effect === 'NoExecute');
+      return wanted !== undefined && !(node.spec?.taints ?? []).some((t) => t.key === wanted.key && t.effect === 'NoExecute');
+    });
+    const since = (node: Node): number => this.health.get(node.metadata?.name ?? '')?.probeTime ?? now;
+    waiting.sort((a, b) => since(a) - since(b));
+    const admitted = new Set<string>();
+    for (const node of waiting) if (this.zones.admit(zoneOf(node), now)) admitted.add(node.metadata?.name ?? '');
+    return admitted;
   }
 
   /** Marks a silent node Ready=Unknown; returns the node as it should now be seen. */
@@ -201,12 +249,19 @@ export class NodeLifecycleController extends PeriodicController {
     }
   }
 
-  private async reconcileTaints(node: Node, now: number): Promise<Taint[]> {
+  /**
+   * Puts on and takes off the not-ready and unreachable taints the node's Ready condition calls
+   * for. A NoExecute one is put on only when `admitted` (its zone's rate), and in master
+   * disruption mode it is taken off.
+   */
+  private async reconcileTaints(node: Node, now: number, admitted: Set<string>): Promise<Taint[]> {
     const existing = node.spec?.taints ?? [];
     // Every node every tick: a Ready node without taints, the usual one, allocates nothing.
     if (existing.length === 0 && readyCondition(node)?.status === 'True') return existing;
     const ours = (t: Taint): boolean => t.key === NOT_READY || t.key === UNREACHABLE;
-    const wanted = conditionTaints(readyCondition(node)?.status, new Date(now).toISOString());
+    const has = (w: Taint): boolean => existing.some((t) => t.key === w.key && t.effect === w.effect);
+    const noExecuteAllowed = (w: Taint): boolean => !this.zones.inMasterDisruption && (has(w) || admitted.has(node.metadata?.name ?? ''));
+    const wanted = conditionTaints(readyCondition(node)?.status, new Date(now).toISOString()).filter((w) => w.effect !== 'NoExecute' || noExecuteAllowed(w));
     const keep = existing.filter((t) => !ours(t) || wanted.some((w) => w.key === t.key && w.effect === t.effect));
     const add = wanted.filter((w) => !existing.some((t) => t.key === w.key && t.effect === w.effect));
     if (add.length === 0 && keep.length === existing.length) return existing;
@@ -225,12 +280,19 @@ export class NodeLifecycleController extends PeriodicController {
   }
 
   private async evictPods(node: Node, taints: Taint[], now: number): Promise<void> {
-    if (!taints.some((t) => t.effect === 'NoExecute')) return;
     const name = node.metadata?.name ?? '';
+    if (!taints.some((t) => t.effect === 'NoExecute')) {
+      // A taint that comes back later (the node fails again) starts its pods' tolerations afresh.
+      this.taintSeen.delete(name);
+      return;
+    }
+    const seen = this.taintSeen.get(name) ?? new Map<string, number>();
+    this.taintSeen.set(name, seen);
+    for (const k of seen.keys()) if (!taints.some((t) => t.effect === 'NoExecute' && `${t.key}/${t.value ?? ''}` === k)) seen.delete(k);
     const firstSeen = (t: Taint): number => {
-      const k = `${name}/${t.key}/${t.value ?? ''}`;
-      if (!this.taintSeen.has(k)) this.taintSeen.set(k, now);
-      return this.taintSeen.get(k) as number;
+      const k = `${t.key}/${t.value ?? ''}`;
+      if (!seen.has(k)) seen.set(k, now);
+      return seen.get(k) as number;
     };
     for (const key of [...(this.podsOnNode.get(name) ?? [])]) {
       const pod = this.pods.get(key);
