@@ -1,5 +1,6 @@
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { ApiError } from '../../../kube/api-error';
 import { apps, core } from '../../../kube/resource-path';
 import { DISRUPTION_DEFAULTS, ZoneDisruption, zoneEvictionRate, zoneOf, zoneState } from '../../../master/controllers/node-lifecycle/zone-disruption';
 import { listPods, startCluster, waitFor, type TestCluster } from './cluster';
@@ -168,7 +169,15 @@ describe('node lifecycle under disruption (hollow nodes)', () => {
       metadata: { name: 'patient', namespace: 'default' },
       spec: { nodeName: name, containers: [{ name: 'main', image: 'img:a' }], tolerations: [{ key: maintenance.key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds }] },
     } as Pod);
-    const alive = async (): Promise<boolean> => !(await c.client.get<Pod>(core('pods', 'default', 'patient'))).metadata?.deletionTimestamp;
+    // Evicted: being deleted, or already gone (its node's agent stops it at once).
+    const alive = async (): Promise<boolean> => {
+      try {
+        return !(await c.client.get<Pod>(core('pods', 'default', 'patient'))).metadata?.deletionTimestamp;
+      } catch (err) {
+        if (ApiError.isNotFound(err)) return false;
+        throw err;
+      }
+    };
     await waitFor('the pod running', async () => (await c.client.get<Pod>(core('pods', 'default', 'patient'))).status?.phase === 'Running', 20_000, 100);
 
     await setTaints(true);
