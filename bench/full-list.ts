@@ -13,7 +13,7 @@
  * per build and round, then a markdown table of medians.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../kube/client';
@@ -92,10 +92,22 @@ async function populate(master: MasterProcess, nodes: number, pods: number, perN
   }
 }
 
+/** The bytes of the files under dir. */
+function treeBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((sum, e) => sum + (e.isDirectory() ? treeBytes(join(dir, e.name)) : e.isFile() ? statSync(join(dir, e.name)).size : 0), 0);
+}
+
 /** The master's CPU seconds so far (utime + stime of /proc/PID/stat). */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The master's resident memory now, MB: all of it, its anonymous pages (what it allocated) and its file-backed ones (the node binary, a memory-mapped store). */
+function residentMb(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: Math.round(kb('VmRSS') / 1024), anon: Math.round(kb('RssAnon') / 1024), file: Math.round(kb('RssFile') / 1024) };
 }
 
 /** A digest of a list answer's objects, whatever their keys' order. */
@@ -174,6 +186,8 @@ async function measure(build: string, master: MasterProcess, list: Probe[], list
     }
     row[probe.name] = { wallMs: Math.round(median(wall)), masterCpuMs: Math.round(median(cpu)) };
   }
+  const mem = residentMb(pid);
+  row['master resident after the lists'] = { rssMb: mem.rss, anonMb: mem.anon, fileMb: mem.file };
   return row;
 }
 
@@ -193,7 +207,7 @@ async function main(): Promise<void> {
     const writer = await startMasterProcess(dir, port, ['--no-controllers'], [node, lotseBin]);
     const t = Date.now();
     const namespaces = await populate(writer, nodes, pods, perNamespace).finally(() => writer.kill());
-    process.stderr.write(`wrote ${nodes} nodes and ${pods} pods in ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
+    process.stderr.write(`wrote ${nodes} nodes and ${pods} pods in ${((Date.now() - t) / 1000).toFixed(0)} s; the data directory holds ${(treeBytes(dir) / 2 ** 20).toFixed(0)} MB\n`);
     const list = probes(namespaces[0]);
     const digests = new Map<string, string>();
     for (let round = 1; round <= rounds; round++) {
