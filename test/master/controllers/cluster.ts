@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { startHollowNodes, type RunningHollowNodes } from '../../../agent/hollow/hollow-nodes';
 import { KubeClient } from '../../../kube/client';
-import { core } from '../../../kube/resource-path';
+import { apps, core } from '../../../kube/resource-path';
 import { startControllerManager, type ControllerManagerOptions, type RunningControllerManager } from '../../../master/controllers/controller-manager';
 import { StoreListWatch } from '../../../master/api/store-list-watch';
 import type { MasterOptions } from '../../../master/server';
@@ -81,6 +82,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 export async function listPods(client: KubeClient, ns: string, selector?: string): Promise<Pod[]> {
   return (await client.list<Pod>(core('pods', ns), { labelSelector: selector })).items;
+}
+
+/** Creates the Deployment `name` in default: `replicas` pods labelled app=NAME, one container of a made-up image (hollow nodes run anything). */
+export async function createDeployment(client: KubeClient, name: string, replicas: number): Promise<Deployment> {
+  return client.create<Deployment>(apps('deployments', 'default'), {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'img:a' }] } } },
+  } as Deployment);
 }
 
 export const isRunningReady = (p: Pod): boolean =>

@@ -2,7 +2,7 @@ import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Node } from 'kubernetes-types/core/v1';
 import { apps, core } from '../../../kube/resource-path';
 import { NODE_MONITOR_DEFAULTS } from '../../../master/controllers/node-lifecycle/node-lifecycle-controller';
-import { isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
+import { createDeployment, isRunningReady, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 /** The documented promise: with lotse's defaults a dead node's pods run elsewhere within 30 s. */
 const PROMISED_MS = 30_000;
@@ -19,12 +19,7 @@ describe('node failure', () => {
 
   it("runs a silent node's pods elsewhere within the documented time", async () => {
     expect(NODE_MONITOR_DEFAULTS.gracePeriodMs + NODE_MONITOR_DEFAULTS.evictionTimeoutMs).toBeLessThan(PROMISED_MS);
-    await c.client.create(apps('deployments', 'default'), {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'default' },
-      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image: 'img:a' }] } } },
-    } as Deployment);
+    await createDeployment(c.client, 'web', 3);
     const before = await waitFor('3 running pods', async () => {
       const p = (await listPods(c.client, 'default', 'app=web')).filter(isRunningReady);
       return p.length === 3 && p;

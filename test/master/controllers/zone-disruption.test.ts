@@ -1,9 +1,8 @@
-import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { ApiError } from '../../../kube/api-error';
-import { apps, core } from '../../../kube/resource-path';
+import { core } from '../../../kube/resource-path';
 import { DISRUPTION_DEFAULTS, ZoneDisruption, zoneEvictionRate, zoneOf, zoneState } from '../../../master/controllers/node-lifecycle/zone-disruption';
-import { listPods, startCluster, waitFor, type TestCluster } from './cluster';
+import { createDeployment, listPods, startCluster, waitFor, type TestCluster } from './cluster';
 
 function node(name: string, ready: 'True' | 'False' | 'Unknown' | undefined, zone?: string): Node {
   return {
@@ -104,12 +103,7 @@ describe('node lifecycle under disruption (hollow nodes)', () => {
   const webPods = async (): Promise<Pod[]> => listPods(c.client, 'default', 'app=web');
 
   it('evicts nothing while no node is Ready, nothing in a small zone mostly down, then taints one node per 1/rate seconds', async () => {
-    await c.client.create(apps('deployments', 'default'), {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'default' },
-      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image: 'img:a' }] } } },
-    } as Deployment);
+    await createDeployment(c.client, 'web', 3);
     const before = await waitFor('3 pods on the first nodes', async () => {
       const p = (await webPods()).filter((x) => x.status?.phase === 'Running');
       return p.length === 3 && p;
