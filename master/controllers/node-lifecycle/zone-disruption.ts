@@ -26,11 +26,17 @@ const ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kuberne
 
 /** The zone a node is in, by its region and zone labels (GA first, then the beta ones); nodes without them share the zone "". */
 export function zoneOf(node: Node): string {
-  const labels = node.metadata?.labels ?? {};
-  const first = (keys: string[]): string => keys.map((k) => labels[k]).find((v) => v) ?? '';
-  const region = first(REGION_LABELS);
-  const zone = first(ZONE_LABELS);
+  const labels = node.metadata?.labels;
+  if (!labels) return '';
+  const region = firstLabel(labels, REGION_LABELS);
+  const zone = firstLabel(labels, ZONE_LABELS);
   return region || zone ? `${region}/${zone}` : '';
+}
+
+/** Called for every node every monitor period (5,000 nodes: 10,000 times a second): no arrays made. */
+function firstLabel(labels: Record<string, string>, keys: string[]): string {
+  for (const k of keys) if (labels[k]) return labels[k];
+  return '';
 }
 
 /** A zone's state from how many of its nodes are Ready and how many are not (no Ready condition counts as not). */
