@@ -263,7 +263,7 @@ export class NodeLifecycleController extends PeriodicController {
     const noExecuteAllowed = (w: Taint): boolean => !this.zones.inMasterDisruption && (has(w) || admitted.has(node.metadata?.name ?? ''));
     const wanted = conditionTaints(readyCondition(node)?.status, new Date(now).toISOString()).filter((w) => w.effect !== 'NoExecute' || noExecuteAllowed(w));
     const keep = existing.filter((t) => !ours(t) || wanted.some((w) => w.key === t.key && w.effect === t.effect));
-    const add = wanted.filter((w) => !existing.some((t) => t.key === w.key && t.effect === w.effect));
+    const add = wanted.filter((w) => !has(w));
     if (add.length === 0 && keep.length === existing.length) return existing;
     const taints = [...keep, ...add];
     try {
@@ -288,9 +288,9 @@ export class NodeLifecycleController extends PeriodicController {
     }
     const seen = this.taintSeen.get(name) ?? new Map<string, number>();
     this.taintSeen.set(name, seen);
-    for (const k of seen.keys()) if (!taints.some((t) => t.effect === 'NoExecute' && `${t.key}/${t.value ?? ''}` === k)) seen.delete(k);
+    for (const k of seen.keys()) if (!taints.some((t) => t.effect === 'NoExecute' && seenKey(t) === k)) seen.delete(k);
     const firstSeen = (t: Taint): number => {
-      const k = `${t.key}/${t.value ?? ''}`;
+      const k = seenKey(t);
       if (!seen.has(k)) seen.set(k, now);
       return seen.get(k) as number;
     };
@@ -324,6 +324,11 @@ export class NodeLifecycleController extends PeriodicController {
       }
     }
   }
+}
+
+/** A NoExecute taint's identity in taintSeen: its key and value. */
+function seenKey(t: Taint): string {
+  return `${t.key}/${t.value ?? ''}`;
 }
 
 function readyCondition(node: Node): NodeCondition | undefined {
